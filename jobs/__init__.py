@@ -1,0 +1,1 @@
+"""Runnable entry points, all behind the ``stockroom`` CLI (``jobs.cli``)."""

@@ -1,0 +1,54 @@
+"""Errors that carry enough context for a one-line, actionable message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class StockroomError(Exception):
+    """Base class: the CLI prints ``str(error)`` as its one-line reason and exits non-zero."""
+
+
+@dataclass
+class InputProblem:
+    """One bad cell (or missing file/column) in a source file.
+
+    ``row`` is the 1-based data row in the source file (the header is not counted), or ``None``
+    when the problem concerns the whole file or column.
+    """
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = [Path(self.file).name]
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.column is not None:
+            where.append(f"column '{self.column}'")
+        value = f" (value {self.value!r})" if self.value is not None else ""
+        return f"{', '.join(where)}: {self.message}{value}"
+
+
+class InputError(StockroomError):
+    """Bad source data. Raised before anything is written, so stored snapshots are untouched.
+
+    ``problems`` lists every bad cell found (first ones first); ``str()`` names the first with its
+    file, row and column and says how many more there are.
+    """
+
+    def __init__(self, problems: list[InputProblem]):
+        if not problems:
+            raise ValueError("InputError needs at least one problem")
+        self.problems = problems
+        more = len(problems) - 1
+        suffix = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
+        super().__init__(f"{problems[0]}{suffix}")
+
+
+class SnapshotError(StockroomError):
+    """The snapshot store refused or failed a write; the previous snapshot is untouched."""
