@@ -1,0 +1,176 @@
+"""``stockroom``: one command line for every job.
+
+Each subcommand is a small function over ``lib`` and ``jobs``. Failures exit non-zero with a
+one-line reason (set STOCKROOM_DEBUG=1 for the traceback).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table as RichTable
+
+from lib import config
+from lib.errors import StockroomError
+
+console = Console(stderr=True)
+
+app = typer.Typer(
+    name="stockroom",
+    help=(
+        "Stockroom: analytics workbench for multi-marketplace sellers.\n\n"
+        "Typical day: `stockroom ingest olist` lands the data as snapshots, "
+        "`stockroom report seller_concentration` builds the HTML report, "
+        "`stockroom serve` opens the pages on http://127.0.0.1:8501."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+ingest_app = typer.Typer(help="Land a source as validated, immutable daily snapshots.",
+                         no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+DataRootOption = Annotated[
+    Path | None,
+    typer.Option("--data-root", envvar=config.ENV_DATA_ROOT, show_envvar=True,
+                 help="Where snapshots and reports live. Default: ./data of the project."),
+]
+AsOfOption = Annotated[
+    str | None,
+    typer.Option("--as-of", help="Snapshot date to read, YYYY-MM-DD. Default: latest."),
+]
+
+
+def _parse_date(value: str | None, option: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) \
+            from None
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console, transient=False)
+
+
+@ingest_app.command("olist")
+def ingest_olist(
+    source: Annotated[Path | None, typer.Argument(
+        help="Folder with the Olist export (Kaggle CSVs or their Parquet). "
+             "Default: the real sample bundled in data/raw/olist.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Land the Olist marketplace export: sellers, products (catalog) and orders.
+
+    Orders become one snapshot per day of order activity; sellers and products one snapshot per
+    load. Every row is validated first; on any bad row nothing is written and the error names
+    the file, row and column.
+    """
+    from jobs.ingest import ingest_olist as run
+
+    root = config.data_root(data_root)
+    source = source or config.bundled_olist_dir()
+    started = time.perf_counter()
+    with _progress() as progress:
+        tasks: dict[str, int] = {}
+
+        def on_progress(table: str, done: int, total: int) -> None:
+            if table not in tasks:
+                tasks[table] = progress.add_task(table, total=total)
+            progress.update(tasks[table], completed=done)
+
+        console.print(f"reading {source}")
+        summary = run(source, root, on_progress)
+    for line in summary.lines():
+        console.print(f"  {line}")
+    console.print(f"run {summary.run_id} landed in {root / 'snapshots'} "
+                  f"({time.perf_counter() - started:.1f} s)")
+
+
+@app.command("report")
+def report(
+    name: Annotated[str, typer.Argument(help="Report to build, e.g. seller_concentration "
+                                             "(one per notebook in notebooks/).")],
+    as_of: AsOfOption = None,
+    window_days: Annotated[int | None, typer.Option(
+        min=1, help="Window length in days ending on --as-of. Default: the whole history.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this product category.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Run a papermill report to an executed notebook and an HTML file in DATA_ROOT/reports/."""
+    from jobs.report import run_report
+
+    root = config.data_root(data_root)
+    started = time.perf_counter()
+    files = run_report(name, root, as_of=_parse_date(as_of, "--as-of"),
+                       window_days=window_days, category=category)
+    console.print(f"report written: {files.html} ({time.perf_counter() - started:.1f} s)")
+
+
+@app.command("serve")
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind (loopback by default).")]
+    = "127.0.0.1",
+    data_root: DataRootOption = None,
+) -> None:
+    """Start the Streamlit app (Seller concentration, Supply) on http://ADDRESS:PORT."""
+    env = dict(os.environ, **{config.ENV_DATA_ROOT: str(config.data_root(data_root))})
+    console.print(f"serving http://{address}:{port}  (Ctrl-C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(config.PROJECT_ROOT / "app.py"),
+           "--server.address", address, "--server.port", str(port), "--server.headless", "true"]
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=config.PROJECT_ROOT))
+
+
+@app.command("snapshots")
+def snapshots(
+    table: Annotated[str | None, typer.Argument(help="Only this table.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """List what the store holds: per table its snapshot dates, rows and last run."""
+    from lib import store
+    from lib.tables import TABLES
+
+    root = config.data_root(data_root)
+    names = [table] if table else list(TABLES)
+    out = RichTable("table", "kind", "snapshots", "first", "last", "rows (last)", "last run")
+    for name in names:
+        kind = TABLES[name].kind if name in TABLES else "?"
+        dates = store.snapshot_dates(root, name)
+        if not dates:
+            out.add_row(name, kind, "0", "-", "-", "-", "-")
+            continue
+        manifest = store.read_manifest(root, name, dates[-1])
+        out.add_row(name, kind, str(len(dates)), str(dates[0]), str(dates[-1]),
+                    f"{manifest['rows']:,}", manifest["run_id"])
+    Console().print(out)
+
+
+def main() -> None:
+    """Console entry point: run the CLI; print one line and exit 1 on any failure."""
+    try:
+        app()  # usage errors are typer's: a usage line and exit code 2
+    except Exception as exc:  # one-line reason for every failure, traceback on request
+        if os.environ.get("STOCKROOM_DEBUG"):
+            raise
+        reason = str(exc) if isinstance(exc, StockroomError) else f"{type(exc).__name__}: {exc}"
+        console.print(f"stockroom: error: {reason}", markup=False, highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

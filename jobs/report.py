@@ -1,0 +1,76 @@
+"""Report job: execute a parameterised notebook with papermill and export it to HTML."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from lib.config import PROJECT_ROOT, reports_dir
+from lib.errors import StockroomError
+
+NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
+
+
+def available_reports() -> list[str]:
+    """Report names: the notebooks in ``notebooks/`` (file stems)."""
+    return sorted(p.stem for p in NOTEBOOKS_DIR.glob("*.ipynb"))
+
+
+@dataclass(frozen=True)
+class ReportFiles:
+    notebook: Path
+    html: Path
+
+
+def run_report(name: str, root: Path, *, as_of: date | None = None,
+               window_days: int | None = None, category: str | None = None,
+               progress: bool = True) -> ReportFiles:
+    """Execute ``notebooks/<name>.ipynb`` with the standard parameters (``data_root``, ``as_of``,
+    ``window_days``, ``category``) and write ``<root>/reports/<name>-<as_of>-<window>[-<category>]``
+    ``.ipynb`` and ``.html`` (code hidden). ``as_of`` defaults to the latest orders snapshot. Files are written under a temporary name and renamed into place.
+
+    Raises :class:`StockroomError` for an unknown report or a failing cell (naming the cell).
+    """
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    source = NOTEBOOKS_DIR / f"{name}.ipynb"
+    if not source.is_file():
+        raise StockroomError(f"unknown report {name!r}; available: {', '.join(available_reports())}")
+    out_dir = reports_dir(root)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    from lib.store import resolve_as_of
+
+    as_of = as_of or resolve_as_of(root, "orders", None)
+    stem = "-".join(part for part in (
+        name, as_of.isoformat() if as_of else "empty",
+        f"{window_days}d" if window_days else "all",
+        category.replace("/", "_").replace(" ", "_") if category else None) if part)
+    notebook, html = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html"
+    tmp_notebook = notebook.with_suffix(".tmp.ipynb")
+    parameters = {
+        "data_root": str(root),
+        "as_of": as_of.isoformat() if as_of else None,
+        "window_days": window_days,
+        "category": category,
+    }
+    try:
+        papermill.execute_notebook(
+            str(source), str(tmp_notebook), parameters=parameters, kernel_name="python3",
+            progress_bar=progress, cwd=str(PROJECT_ROOT), log_output=False,
+        )
+    except papermill.PapermillExecutionError as exc:
+        raise StockroomError(
+            f"report {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        ) from None
+    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
+                           exclude_output_prompt=True).from_notebook_node(
+        nbformat.read(tmp_notebook, as_version=4))
+    tmp_html = html.with_suffix(".tmp.html")
+    tmp_html.write_text(body, encoding="utf-8")
+    os.replace(tmp_notebook, notebook)
+    os.replace(tmp_html, html)
+    return ReportFiles(notebook, html)

@@ -1,0 +1,141 @@
+"""Shared page plumbing: the sidebar filters, cached calls into lib, tables with downloads.
+
+Pages stay thin: every number comes from a ``lib`` function, cached here by
+(data root, store stamp, as-of, window, category).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from lib import concentration, config, sales, store, supply
+from lib.db import connect
+from lib.tables import TABLES
+
+WINDOWS = {"30 days": 30, "90 days": 90, "180 days": 180, "365 days": 365, "All history": None}
+ALL_CATEGORIES = "All categories"
+
+
+@dataclass(frozen=True)
+class Filters:
+    data_root: str
+    stamp: str
+    first_day: date
+    as_of: date
+    window_days: int | None
+    category: str | None
+
+    @property
+    def window(self) -> sales.Window:
+        return sales.make_window(self.as_of, self.window_days, self.first_day)
+
+    def key(self) -> tuple:
+        return (self.data_root, self.stamp, self.as_of, self.window_days, self.category)
+
+
+def _stamp(root: str) -> str:
+    """Changes whenever a snapshot is added or replaced (directory mtimes), so caches refresh."""
+    parts = []
+    for name in TABLES:
+        path = store.table_dir(Path(root), name)
+        parts.append(str(path.stat().st_mtime_ns) if path.exists() else "-")
+        dates = store.snapshot_dates(Path(root), name)
+        if dates:
+            parts.append(str(store.partition_dir(Path(root), name, dates[-1]).stat().st_mtime_ns))
+    return "/".join(parts)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _categories(root: str, stamp: str, as_of: date, window_days: int | None,
+                first_day: date) -> list[str]:
+    con = connect(Path(root), as_of)
+    return sales.categories(con, sales.make_window(as_of, window_days, first_day))
+
+
+def sidebar() -> Filters | None:
+    """Render the shared sidebar; None (and a hint on the page) when the store has no orders."""
+    with st.sidebar:
+        root = st.text_input("Data root", value=str(config.data_root()),
+                             help="Folder holding snapshots/ (STOCKROOM_DATA_ROOT by default).")
+        days = store.snapshot_dates(Path(root), "orders")
+        if not days:
+            return None
+        as_of = st.date_input("As of", value=days[-1], min_value=days[0], max_value=days[-1],
+                              help="Read the snapshots as they stood on this date.")
+        label = st.selectbox("Window", list(WINDOWS), index=3,
+                             help="Days of sales ending on the as-of date.")
+        stamp = _stamp(root)
+        cats = _categories(root, stamp, as_of, WINDOWS[label], days[0])
+        category = st.selectbox("Category", [ALL_CATEGORIES, *cats],
+                                help="Product category (largest revenue first).")
+        st.caption(f"Orders on file: {days[0]} to {days[-1]}")
+    return Filters(root, stamp, days[0], as_of, WINDOWS[label],
+                   None if category == ALL_CATEGORIES else category)
+
+
+def filters() -> Filters:
+    """The sidebar's filters, or stop the page with a hint when there is no data yet."""
+    current = st.session_state.get("filters")
+    if current is None:
+        st.info("No order snapshots in this data root yet. Land the bundled real data with "
+                "`stockroom ingest olist`, then reload.")
+        st.stop()
+    return current
+
+
+@st.cache_data(show_spinner="Querying snapshots…", max_entries=256)
+def compute(what: str, key: tuple) -> object:
+    """Run one ``lib`` view for the filters in ``key`` (see :meth:`Filters.key`)."""
+    root, _stamp_value, as_of, window_days, category = key
+    con = connect(Path(root), as_of)
+    first, _ = sales.order_days(con)
+    window = sales.make_window(as_of, window_days, first)
+    previous = sales.make_window(window.start.date() - timedelta(days=1),
+                                 window.days) if window_days else None
+    views = {
+        "concentration_summary": lambda: concentration.summary(con, window, category),
+        "concentration_previous": lambda: (concentration.summary(con, previous, category)
+                                           if previous else None),
+        "concentration_monthly": lambda: concentration.monthly(con, as_of, category),
+        "seller_table": lambda: concentration.seller_table(con, window, category),
+        "concentration_by_category": lambda: concentration.by_category(con, window),
+        "supply_summary": lambda: supply.supply_summary(con, window, category),
+        "supply_previous": lambda: (supply.supply_summary(con, previous, category)
+                                    if previous else None),
+        "supply_monthly": lambda: supply.monthly_supply(con, as_of, category),
+        "category_supply": lambda: supply.category_supply(con, window),
+        "product_supply": lambda: supply.product_supply(con, window, category),
+        "top_suppliers": lambda: supply.top_suppliers(con, window, category, 20),
+        "currency": lambda: "/".join(r[0] for r in con.execute(
+            "SELECT DISTINCT currency FROM orders ORDER BY 1").fetchall()) or "-",
+    }
+    return views[what]()
+
+
+def delta(current: dict, previous: dict | None, key: str, fmt: str) -> str | None:
+    """Change vs. the previous window of the same length, formatted, or None."""
+    if not previous or previous.get(key) is None or current.get(key) is None:
+        return None
+    return format(current[key] - previous[key], fmt)
+
+
+def table_with_downloads(frame: pl.DataFrame, *, name: str, column_config: dict,
+                         caption: str | None = None) -> None:
+    """Show ``frame`` and offer exactly that frame as CSV and Parquet downloads."""
+    st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch")
+    left, right, note = st.columns([1, 1, 4])
+    left.download_button("Download CSV", frame.write_csv().encode(), f"{name}.csv", "text/csv",
+                         key=f"{name}-csv", icon=":material/download:")
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    right.download_button("Download Parquet", buffer.getvalue(), f"{name}.parquet",
+                          "application/vnd.apache.parquet", key=f"{name}-parquet",
+                          icon=":material/download:")
+    if caption:
+        note.caption(caption)
