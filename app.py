@@ -5,14 +5,14 @@ Run with ``stockroom serve`` (or ``streamlit run app.py``).
 
 import streamlit as st
 
-from pages import _common
+from app_pages import _common
 
 st.set_page_config(page_title="Stockroom", page_icon=":material/inventory:", layout="wide")
 
 navigation = st.navigation([
-    st.Page("pages/seller_concentration.py", title="Seller concentration",
+    st.Page("app_pages/seller_concentration.py", title="Seller concentration",
             icon=":material/pie_chart:", default=True),
-    st.Page("pages/supply.py", title="Supply", icon=":material/inventory_2:"),
+    st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:"),
 ])
 st.session_state["filters"] = _common.sidebar()
 navigation.run()

@@ -28,14 +28,13 @@ def concentration_trend(monthly: pl.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=monthly["month"].to_list(), y=monthly["cr4"].to_list(),
                              name="CR4 (share)", mode="lines+markers", line=dict(dash="dot"),
                              marker=dict(symbol=symbols, size=7)), secondary_y=True)
-    top = max(monthly["hhi"].max() or 0, 1)
     for upper, label in HHI_BANDS[:-1]:
-        if upper <= top * 1.2:
-            fig.add_hline(y=upper, line=dict(color="grey", dash="dash", width=1),
-                          annotation_text=f"{label} above" if upper == 1_800 else label)
-    fig.update_yaxes(title_text="HHI", rangemode="tozero", secondary_y=False)
+        fig.add_hline(y=upper, line=dict(color="grey", dash="dash", width=1))
+    # log scale: early months with a handful of sellers reach HHI 10,000 and would flatten the rest
+    fig.update_yaxes(title_text="HHI (log scale)", type="log", secondary_y=False)
     fig.update_yaxes(title_text="CR4", tickformat=".0%", rangemode="tozero", secondary_y=True)
-    fig.update_layout(title="Seller concentration by month (open marker = incomplete month)",
+    fig.update_layout(title="Seller concentration by month<br><sup>dashed: HHI 1,000 and 1,800 "
+                            "band limits · open marker: incomplete month</sup>",
                       **_LAYOUT)
     return fig
 
@@ -48,7 +47,8 @@ def top_sellers(sellers: pl.DataFrame, n: int = 20) -> go.Figure:
     fig = go.Figure(go.Bar(x=head["share"].to_list(), y=labels, orientation="h",
                            text=[f"{v:.1%}" for v in head["share"]], textposition="outside",
                            hovertext=head["seller_id"].to_list()))
-    fig.update_xaxes(tickformat=".0%", title="share of revenue")
+    fig.update_xaxes(tickformat=".1%", title="share of revenue",
+                     range=[0, (head["share"].max() or 0) * 1.25])
     fig.update_layout(title=f"Top {min(n, sellers.height)} sellers by revenue share",
                       **{**_LAYOUT, "height": max(300, 22 * head.height + 90)})
     return fig
@@ -67,8 +67,8 @@ def supply_trend(monthly: pl.DataFrame) -> go.Figure:
                              name="single-seller share (supply risk)", mode="lines",
                              line=dict(dash="dot")), secondary_y=True)
     fig.update_yaxes(title_text="count", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="share of products", tickformat=".0%", range=[0, 1.05],
-                     secondary_y=True)
+    fig.update_yaxes(title_text="share of products", tickformat=".0%", range=[0, 1.0],
+                     dtick=0.2, showgrid=False, secondary_y=True)
     fig.update_layout(title="Supply by month", **_LAYOUT)
     return fig
 

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from lib import charts
-from pages import _common
+from app_pages import _common
 
 f = _common.filters()
 key = f.key()

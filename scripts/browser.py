@@ -1,0 +1,115 @@
+"""Drive the running app in headless Chromium (Debian's /usr/bin/chromium) with Playwright.
+
+Used by the browser test and by ``python scripts/browser.py --screenshots docs/screenshots``,
+which refreshes the README's screenshots of every page. Only 127.0.0.1 is contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+#: url path -> page title ("" is the default page)
+PAGES = {"": "Seller concentration", "supply": "Supply"}
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("STOCKROOM_CHROMIUM") or shutil.which("chromium") or shutil.which(
+        "chromium-browser")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iterator[str]:
+    """Run ``stockroom serve`` on 127.0.0.1 in a child process; yield its base URL."""
+    port = port or free_port()
+    env = dict(os.environ, STOCKROOM_DATA_ROOT=str(data_root))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jobs.cli", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"streamlit did not come up on {url}")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def visit(url: str, shots: Path | None = None) -> dict[str, dict]:
+    """Open each page, wait for its KPI tiles and charts; return what each page showed.
+
+    Returns ``{page: {"title": str, "metrics": [label, ...], "charts": int, "tables": int}}``.
+    With ``shots``, saves ``<shots>/<page>.png`` (1400 x 1500 px; Streamlit scrolls inside its
+    own container, so the viewport is made tall instead of using a full-page capture).
+    """
+    from playwright.sync_api import sync_playwright
+
+    seen = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1500 if shots else 1000})
+        for slug, title in PAGES.items():
+            page.goto(f"{url}/{slug}", wait_until="networkidle")
+            page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+            page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
+            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+            page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)  # let plotly finish its transitions
+            name = slug or "seller_concentration"
+            seen[name] = {
+                "title": title,
+                "metrics": page.locator('[data-testid="stMetricLabel"]').all_inner_texts(),
+                "charts": page.locator(".js-plotly-plot").count(),
+                "tables": page.locator('[data-testid="stDataFrame"]').count(),
+                "errors": page.locator('[data-testid="stException"]').count(),
+            }
+            if shots:
+                shots.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=shots / f"{name}.png")
+        browser.close()
+    return seen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--screenshots", type=Path, default=PROJECT_ROOT / "docs" / "screenshots")
+    parser.add_argument("--data-root", type=Path, default=PROJECT_ROOT / "data")
+    args = parser.parse_args()
+    with serve(args.data_root) as url:
+        for slug, info in visit(url, args.screenshots).items():
+            print(slug, info)
+
+
+if __name__ == "__main__":
+    main()
