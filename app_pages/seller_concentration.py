@@ -2,8 +2,8 @@
 
 import streamlit as st
 
-from lib import charts
 from app_pages import _common
+from lib import charts
 
 f = _common.filters()
 key = f.key()

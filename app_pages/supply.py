@@ -3,8 +3,8 @@
 
 import streamlit as st
 
-from lib import charts
 from app_pages import _common
+from lib import charts
 
 f = _common.filters()
 key = f.key()
@@ -30,7 +30,8 @@ tiles[3].metric("Single-seller products", f"{summary['single_seller_share']:.1%}
                 _common.delta(summary, previous, "single_seller_share", "+.1%"),
                 delta_color="inverse",
                 help="Supply risk: share of products sold by exactly one seller.")
-tiles[4].metric("Revenue on single-seller products", f"{summary['single_seller_revenue_share']:.1%}")
+tiles[4].metric("Revenue on single-seller products",
+                f"{summary['single_seller_revenue_share']:.1%}")
 tiles[5].metric("Velocity (units/day)", f"{summary['units_per_day']:,.1f}",
                 _common.delta(summary, previous, "units_per_day", "+,.1f"),
                 help="Units sold in the window / days in the window.")

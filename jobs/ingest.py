@@ -21,7 +21,8 @@ class IngestSummary:
     def lines(self) -> list[str]:
         out = []
         for table, rows in self.rows.items():
-            parts = ", ".join(f"{n} {status}" for status, n in sorted(self.partitions[table].items()))
+            counts = sorted(self.partitions[table].items())
+            parts = ", ".join(f"{n} {status}" for status, n in counts)
             out.append(f"{table}: {rows:,} rows in {sum(self.partitions[table].values())} "
                        f"snapshot(s) ({parts})")
         return out
@@ -44,9 +45,11 @@ def ingest_olist(source_dir: Path, root: Path,
     export = olist.read_export(source_dir)
     sources = store.describe_sources(export.sources)
     batches = [  # validate every table before writing any
-        store.prepare(SELLERS, {export.first_day: export.sellers}),
-        store.prepare(PRODUCTS, {export.first_day: export.products}),
-        store.prepare(ORDERS, olist.orders_by_day(export.orders)),
+        store.prepare(SELLERS, {export.first_day: export.sellers},
+                      olist.SOURCE_COLUMNS["sellers"]),
+        store.prepare(PRODUCTS, {export.first_day: export.products},
+                      olist.SOURCE_COLUMNS["products"]),
+        store.prepare(ORDERS, olist.orders_by_day(export.orders), olist.SOURCE_COLUMNS["orders"]),
     ]
     summary = IngestSummary(run_id)
     for batch in batches:

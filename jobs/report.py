@@ -29,7 +29,8 @@ def run_report(name: str, root: Path, *, as_of: date | None = None,
                progress: bool = True) -> ReportFiles:
     """Execute ``notebooks/<name>.ipynb`` with the standard parameters (``data_root``, ``as_of``,
     ``window_days``, ``category``) and write ``<root>/reports/<name>-<as_of>-<window>[-<category>]``
-    ``.ipynb`` and ``.html`` (code hidden). ``as_of`` defaults to the latest orders snapshot. Files are written under a temporary name and renamed into place.
+    ``.ipynb`` and ``.html`` (code hidden). ``as_of`` defaults to the latest orders snapshot.
+    Files are written under a temporary name and renamed into place.
 
     Raises :class:`StockroomError` for an unknown report or a failing cell (naming the cell).
     """
@@ -39,7 +40,8 @@ def run_report(name: str, root: Path, *, as_of: date | None = None,
 
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     if not source.is_file():
-        raise StockroomError(f"unknown report {name!r}; available: {', '.join(available_reports())}")
+        known = ", ".join(available_reports())
+        raise StockroomError(f"unknown report {name!r}; available: {known}")
     out_dir = reports_dir(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     from lib.store import resolve_as_of

@@ -28,9 +28,9 @@ def concentration_trend(monthly: pl.DataFrame) -> go.Figure:
     fig.add_trace(go.Scatter(x=monthly["month"].to_list(), y=monthly["cr4"].to_list(),
                              name="CR4 (share)", mode="lines+markers", line=dict(dash="dot"),
                              marker=dict(symbol=symbols, size=7)), secondary_y=True)
-    for upper, label in HHI_BANDS[:-1]:
+    for upper, _label in HHI_BANDS[:-1]:
         fig.add_hline(y=upper, line=dict(color="grey", dash="dash", width=1))
-    # log scale: early months with a handful of sellers reach HHI 10,000 and would flatten the rest
+    # log scale: early months with few sellers reach HHI 10,000 and would flatten the rest
     fig.update_yaxes(title_text="HHI (log scale)", type="log", secondary_y=False)
     fig.update_yaxes(title_text="CR4", tickformat=".0%", rangemode="tozero", secondary_y=True)
     fig.update_layout(title="Seller concentration by month<br><sup>dashed: HHI 1,000 and 1,800 "

@@ -1,6 +1,7 @@
 """The snapshot store: immutable, hive-partitioned Parquet snapshots with manifests.
 
-Layout (the contract every reader relies on; DuckDB, polars, pyarrow, Spark and Dask read it as is)::
+Layout (the contract every reader relies on; DuckDB, polars, pyarrow, Spark and Dask read it
+as is)::
 
     <root>/snapshots/<table>/snapshot_date=YYYY-MM-DD/part-00000.parquet
     <root>/snapshots/<table>/snapshot_date=YYYY-MM-DD/_manifest.json
@@ -37,7 +38,8 @@ import pyarrow.parquet as pq
 
 from lib.config import snapshots_dir, staging_dir
 from lib.errors import SnapshotError
-from lib.tables import Table, table as get_table
+from lib.tables import Table
+from lib.tables import table as get_table
 
 PART_FILE = "part-00000.parquet"
 MANIFEST_FILE = "_manifest.json"
@@ -131,22 +133,25 @@ class Batch:
     frames: dict[date, pl.DataFrame]
 
 
-def prepare(table: str | Table, frames: Mapping[date, pl.DataFrame]) -> Batch:
+def prepare(table: str | Table, frames: Mapping[date, pl.DataFrame],
+            source_columns: Mapping[str, str] | None = None) -> Batch:
     """Validate frames for ``table`` (see :meth:`lib.tables.Table.conform`), writing nothing.
 
     For an ``events`` table the days are validated together, so the primary key must be unique
     across the whole batch; for a ``state`` table each day is its own full picture. Raises
-    :class:`lib.errors.InputError` naming file, row and column of bad cells.
+    :class:`lib.errors.InputError` naming file, row and column of bad cells (``source_columns``
+    maps canonical column names to the source's names for those messages).
     """
     spec = get_table(table) if isinstance(table, str) else table
     if spec.kind == "state" or len(frames) <= 1:
-        return Batch(spec, {d: spec.conform(f) for d, f in sorted(frames.items())})
+        return Batch(spec, {d: spec.conform(f, source_columns=source_columns)
+                            for d, f in sorted(frames.items())})
     day = "_snapshot_day"
     combined = pl.concat(
         [f.with_columns(pl.lit(d, pl.Date).alias(day)) for d, f in frames.items()],
         how="diagonal_relaxed",
     )
-    conformed = spec.conform(combined, keep=(day,))
+    conformed = spec.conform(combined, keep=(day,), source_columns=source_columns)
     parts = conformed.partition_by(day, as_dict=True, include_key=False)
     return Batch(spec, {key[0]: part for key, part in sorted(parts.items())})
 

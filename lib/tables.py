@@ -16,6 +16,7 @@ Conventions: timestamps are UTC (``Datetime('us', 'UTC')``); money is a float in
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -75,7 +76,8 @@ class Table:
     def polars_schema(self) -> pl.Schema:
         return pl.Schema({c.name: c.dtype for c in self.columns})
 
-    def conform(self, frame: pl.DataFrame, keep: tuple[str, ...] = ()) -> pl.DataFrame:
+    def conform(self, frame: pl.DataFrame, keep: tuple[str, ...] = (),
+                source_columns: Mapping[str, str] | None = None) -> pl.DataFrame:
         """Validate ``frame`` and return it in canonical shape, sorted by the primary key.
 
         Input: any polars frame holding (at least) this table's columns, castable to their
@@ -85,8 +87,10 @@ class Table:
         always gives the same bytes.
 
         Raises :class:`InputError` naming file, row and column of every failing cell (taken from
-        the lineage columns when present, else the 1-based row of ``frame``).
+        the lineage columns when present, else the 1-based row of ``frame``); ``source_columns``
+        maps canonical names to the source's own column names for those messages.
         """
+        names = dict(source_columns or {})
         missing = [c for c in self.column_names if c not in frame.columns]
         if missing:
             raise InputError(
@@ -104,7 +108,7 @@ class Table:
             cast = src.cast(col.dtype, strict=False)
             bad = cast.is_null() & src.is_not_null()
             for idx in bad.arg_true().head(20).to_list():
-                problems.append(self._problem(frame, idx, col.name,
+                problems.append(self._problem(frame, idx, names.get(col.name, col.name),
                                               f"cannot convert to {col.dtype}", src[idx]))
             cast_cols.append(cast)
         if problems:
@@ -113,7 +117,7 @@ class Table:
         try:
             self._schema.validate(typed, lazy=True)
         except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
-            raise InputError(self._problems_from(typed, exc)) from None
+            raise InputError(self._problems_from(typed, exc, names)) from None
         return typed.select(*self.column_names, *keep).sort(list(self.primary_key))
 
     def empty(self) -> pl.DataFrame:
@@ -131,7 +135,8 @@ class Table:
         return InputProblem(file, row, column, message,
                             None if value is None else str(value))
 
-    def _problems_from(self, frame: pl.DataFrame, exc: Exception) -> list[InputProblem]:
+    def _problems_from(self, frame: pl.DataFrame, exc: Exception,
+                       names: Mapping[str, str]) -> list[InputProblem]:
         cases = getattr(exc, "failure_cases", None)
         if cases is None:  # a SchemaError from a non-lazy path
             return [InputProblem(self.name, None, None, str(exc).splitlines()[0])]
@@ -146,7 +151,7 @@ class Table:
                 problems.append(self._problem(frame, idx, key,
                                               f"duplicate primary key ({key})", value))
             else:
-                problems.append(self._problem(frame, idx, column,
+                problems.append(self._problem(frame, idx, names.get(column, column),
                                               f"fails check {case.get('check')}",
                                               case.get("failure_case")))
         return sorted(problems, key=lambda p: (p.file, p.row or 0))
@@ -162,7 +167,8 @@ SELLERS = Table(
     primary_key=("platform", "seller_id"),
     columns=(
         Column("platform", pl.String, "Marketplace code, lower case (olist, ebay, blokpax, ...)."),
-        Column("seller_id", pl.String, "The platform's seller id (or username when that is the id)."),
+        Column("seller_id", pl.String,
+               "The platform's seller id (or username when that is the id)."),
         Column("seller_name", pl.String, "Display name as the platform shows it.", nullable=True),
         Column("city", pl.String, "City of the seller's address.", nullable=True),
         Column("region", pl.String, "State/region code of the seller's address.", nullable=True),

@@ -61,6 +61,17 @@ OPTIONAL_FILES: dict[str, tuple[tuple[str, ...], list[str]]] = {
 }
 
 
+#: canonical column -> Olist column, per table, so validation errors name the raw column.
+SOURCE_COLUMNS: dict[str, dict[str, str]] = {
+    "orders": {"order_ts": "order_purchase_timestamp", "line": "order_item_id",
+               "sku": "product_id", "unit_price": "price", "freight": "freight_value",
+               "status": "order_status"},
+    "products": {"sku": "product_id", "weight_g": "product_weight_g",
+                 "category": "product_category_name"},
+    "sellers": {"city": "seller_city", "region": "seller_state"},
+}
+
+
 @dataclass(frozen=True)
 class OlistExport:
     """Canonical frames from one Olist export (not yet validated; the store validates).
@@ -79,7 +90,7 @@ class OlistExport:
 
 
 def locate(directory: Path) -> dict[str, Path]:
-    """Find the export's files in ``directory``; raises :class:`InputError` naming what is missing."""
+    """Find the export's files in ``directory``; raises :class:`InputError` naming any missing."""
     if not directory.is_dir():
         raise InputError([InputProblem(str(directory), None, None, "directory not found")])
     found: dict[str, Path] = {}
