@@ -23,8 +23,7 @@ def read_source(path: Path, required: list[str]) -> pl.DataFrame:
         if path.suffix.lower() == ".parquet":
             frame = pl.read_parquet(path)
         else:
-            frame = pl.read_csv(path, infer_schema=False, encoding="utf8-lossy",
-                                missing_utf8_is_empty_string=False)
+            frame = pl.read_csv(path, infer_schema=False)
     except Exception as exc:  # polars raises several types; all mean "cannot read this file"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError([InputProblem(str(path), None, None, f"cannot read: {first}")]) from exc

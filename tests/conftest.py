@@ -1,0 +1,72 @@
+"""Shared fixtures: a data root with the bundled real Olist export landed once per session."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from jobs.ingest import ingest_olist
+from lib import store
+from lib.config import PROJECT_ROOT, bundled_olist_dir
+
+SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def olist_root(tmp_path_factory) -> Path:
+    """A data root holding the bundled real Olist sample, landed by the real job."""
+    root = tmp_path_factory.mktemp("olist_root")
+    ingest_olist(bundled_olist_dir(), root)
+    return root
+
+
+@pytest.fixture
+def olist_copy(tmp_path) -> Path:
+    """A writable copy of the bundled raw export (tests corrupt it)."""
+    target = tmp_path / "olist"
+    shutil.copytree(bundled_olist_dir(), target)
+    return target
+
+
+@pytest.fixture
+def shared_olist() -> Path:
+    path = SHARED_DATA / "olist"
+    if not path.is_dir():
+        pytest.skip(f"shared data not present at {path}")
+    return path
+
+
+def order_lines(rows: list[tuple]) -> pl.DataFrame:
+    """Canonical orders from (day, order_id, seller_id, sku, quantity, unit_price[, status])."""
+    records = []
+    for row in rows:
+        day, order_id, seller, sku, qty, price, *rest = row
+        records.append({
+            "order_ts": datetime.combine(day, datetime.min.time(), tzinfo=UTC).replace(hour=12),
+            "platform": "test", "order_id": order_id, "line": 1, "seller_id": seller,
+            "sku": sku, "quantity": qty, "unit_price": price, "freight": 0.0,
+            "currency": "USD", "status": rest[0] if rest else "delivered",
+        })
+    return pl.DataFrame(records)
+
+
+def land_orders(root: Path, rows: list[tuple], categories: dict[str, str] | None = None) -> None:
+    """Write tiny canonical orders (and products with categories) into a store."""
+    orders = order_lines(rows)
+    by_day = {d: part for (d,), part in orders.with_columns(
+        pl.col("order_ts").dt.date().alias("_d")).partition_by("_d", as_dict=True).items()}
+    store.write_snapshots(root, "orders", {d: f.drop("_d") for d, f in by_day.items()},
+                          run_id="test", sources=[])
+    skus = sorted(set(orders["sku"]))
+    cats = categories or {}
+    products = pl.DataFrame({
+        "sku": skus, "title": [None] * len(skus), "category": [cats.get(s) for s in skus],
+        "category_source": [None] * len(skus), "brand": [None] * len(skus),
+        "gtin": [None] * len(skus), "weight_g": [None] * len(skus),
+    }, schema_overrides={"title": pl.String, "category": pl.String, "category_source": pl.String,
+                         "brand": pl.String, "gtin": pl.String, "weight_g": pl.Float64})
+    store.write_snapshot(root, "products", products, date(2000, 1, 1), run_id="test", sources=[])

@@ -1,0 +1,35 @@
+"""Both pages in a real headless Chromium against a real `stockroom serve` on 127.0.0.1."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import pytest
+
+from lib.config import PROJECT_ROOT
+
+spec = importlib.util.spec_from_file_location("browser", PROJECT_ROOT / "scripts" / "browser.py")
+browser = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(browser)
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    path = browser.chromium_path()
+    if not path:
+        pytest.skip("chromium not installed (apt-get install chromium; .ci/run does)")
+    return path
+
+
+def test_pages_render_in_chromium(chromium, olist_root, tmp_path):
+    with browser.serve(olist_root) as url:
+        seen = browser.visit(url, tmp_path)
+    assert set(seen) == {"seller_concentration", "supply"}
+    for name, info in seen.items():
+        assert info["errors"] == 0, name
+        assert info["charts"] == 2 and info["tables"] >= 1, name
+        assert len(info["metrics"]) == 6, name
+        assert (tmp_path / f"{name}.png").stat().st_size > 20_000
+    assert "HHI (0-10,000)" in seen["seller_concentration"]["metrics"]

@@ -1,0 +1,90 @@
+"""Each page through streamlit's AppTest, against lib's own numbers on the real Olist data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lib import concentration, supply
+from lib.config import PROJECT_ROOT
+from lib.db import connect
+from lib.sales import make_window, order_days
+
+APP = str(PROJECT_ROOT / "app.py")
+
+
+@pytest.fixture
+def app(olist_root, monkeypatch):
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(olist_root))
+    return AppTest.from_file(APP, default_timeout=120)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def expected_window(root, window_days=365):
+    con = connect(root)
+    first, last = order_days(con)
+    return con, make_window(last, window_days, first)
+
+
+def test_seller_concentration_page(app, olist_root):
+    at = app.run()
+    assert not at.exception
+    assert at.title[0].value == "Seller concentration"
+    con, window = expected_window(olist_root)
+    want = concentration.summary(con, window)
+    shown = metrics(at)
+    assert shown["HHI (0-10,000)"] == f"{want['hhi']:,.0f}"
+    assert shown["CR4"] == f"{want['cr4']:.1%}"
+    assert shown["Sellers with sales"] == f"{want['sellers']:,}"
+    assert len(at.get("plotly_chart")) == 2
+    tables = at.dataframe
+    assert tables[0].value.shape[0] == 50                      # the default "sellers to show"
+    downloads = at.get("download_button")
+    assert {d.proto.label for d in downloads} >= {"Download CSV", "Download Parquet"}
+
+
+def test_category_filter_changes_the_numbers(app, olist_root):
+    at = app.run()
+    at.sidebar.selectbox[1].select("watches_gifts").run()
+    assert not at.exception
+    con, window = expected_window(olist_root)
+    want = concentration.summary(con, window, "watches_gifts")
+    assert metrics(at)["HHI (0-10,000)"] == f"{want['hhi']:,.0f}"
+    assert "watches_gifts" in at.caption[0].value
+
+
+def test_window_and_as_of_filters(app, olist_root):
+    at = app.run()
+    at.sidebar.selectbox[0].select("30 days").run()
+    at.sidebar.date_input[0].set_value(date(2017, 12, 31)).run()
+    assert not at.exception
+    con = connect(olist_root, date(2017, 12, 31))
+    want = concentration.summary(con, make_window(date(2017, 12, 31), 30))
+    assert metrics(at)["Sellers with sales"] == f"{want['sellers']:,}"
+
+
+def test_supply_page(app, olist_root):
+    at = app.run()
+    at.switch_page("app_pages/supply.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Supply"
+    con, window = expected_window(olist_root)
+    want = supply.supply_summary(con, window)
+    shown = metrics(at)
+    assert shown["Products sold"] == f"{want['products']:,}"
+    assert shown["Single-seller products"] == f"{want['single_seller_share']:.1%}"
+    assert shown["Velocity (units/day)"] == f"{want['units_per_day']:,.1f}"
+    assert len(at.get("plotly_chart")) == 2
+    assert at.dataframe[1].value.shape[0] == 100              # top products, not all of them
+
+
+def test_empty_data_root_explains_what_to_do(tmp_path, monkeypatch):
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    assert not at.exception
+    assert "stockroom ingest olist" in at.info[0].value
