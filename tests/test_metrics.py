@@ -69,7 +69,8 @@ def test_empty_input_gives_empty_frame():
 @pytest.mark.parametrize("hhi,band", [(999, "unconcentrated"), (1_000, "unconcentrated"),
                                       (1_500, "moderately concentrated"),
                                       (1_800, "moderately concentrated"),
-                                      (1_801, "highly concentrated"), (10_000, "highly concentrated")])
+                                      (1_801, "highly concentrated"),
+                                      (10_000, "highly concentrated")])
 def test_hhi_bands(hhi, band):
     assert concentration.hhi_band(hhi) == band
 
@@ -92,7 +93,8 @@ def test_window_bounds_and_cancelled_lines(tiny_store):
     con = connect(tiny_store)
     window = make_window(date(2024, 3, 10), 10)
     assert window.days == 10 and str(window.start.date()) == "2024-03-01"
-    by_seller = {r["seller_id"]: r for r in sales(con, window, ("seller_id",)).iter_rows(named=True)}
+    rows = sales(con, window, ("seller_id",)).iter_rows(named=True)
+    by_seller = {r["seller_id"]: r for r in rows}
     assert set(by_seller) == {"alice", "bob", "carol"}       # dave is outside, bob's C cancelled
     assert by_seller["alice"]["revenue"] == pytest.approx(2 * 10 + 3 * 20)
     assert by_seller["bob"]["units"] == 1
