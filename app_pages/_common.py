@@ -1,7 +1,7 @@
 """Shared page plumbing: the sidebar filters, cached calls into lib, tables with downloads.
 
 Pages stay thin: every number comes from a ``lib`` function, cached here by
-(data root, store stamp, as-of, window, category).
+the :class:`Filters` (data root, store stamp, as-of, window, category).
 """
 
 from __future__ import annotations
@@ -35,8 +35,12 @@ class Filters:
     def window(self) -> sales.Window:
         return sales.make_window(self.as_of, self.window_days, self.first_day)
 
-    def key(self) -> tuple:
-        return (self.data_root, self.stamp, self.as_of, self.window_days, self.category)
+    @property
+    def previous_window(self) -> sales.Window | None:
+        """The window of the same length just before :attr:`window` (None for all history)."""
+        if self.window_days is None:
+            return None
+        return sales.make_window(self.window.start.date() - timedelta(days=1), self.window_days)
 
 
 def _stamp(root: str) -> str:
@@ -90,14 +94,10 @@ def filters() -> Filters:
 
 
 @st.cache_data(show_spinner="Querying snapshots…", max_entries=256)
-def compute(what: str, key: tuple) -> object:
-    """Run one ``lib`` view for the filters in ``key`` (see :meth:`Filters.key`)."""
-    root, _stamp_value, as_of, window_days, category = key
-    con = connect(Path(root), as_of)
-    first, _ = sales.order_days(con)
-    window = sales.make_window(as_of, window_days, first)
-    previous = sales.make_window(window.start.date() - timedelta(days=1),
-                                 window.days) if window_days else None
+def compute(what: str, f: Filters) -> object:
+    """Run one ``lib`` view for the filters ``f`` (cached by every field, the stamp included)."""
+    con = connect(Path(f.data_root), f.as_of)
+    window, previous, as_of, category = f.window, f.previous_window, f.as_of, f.category
     views = {
         "concentration_summary": lambda: concentration.summary(con, window, category),
         "concentration_previous": lambda: (concentration.summary(con, previous, category)

@@ -6,10 +6,9 @@ from app_pages import _common
 from lib import charts
 
 f = _common.filters()
-key = f.key()
-summary = _common.compute("concentration_summary", key)
-previous = _common.compute("concentration_previous", key)
-currency = _common.compute("currency", key)
+summary = _common.compute("concentration_summary", f)
+previous = _common.compute("concentration_previous", f)
+currency = _common.compute("currency", f)
 
 st.title("Seller concentration")
 st.caption(f"{f.category or 'All categories'} · {f.window.label()} · as of {f.as_of} · "
@@ -36,8 +35,8 @@ tiles[5].metric("Sellers with sales", f"{summary['sellers']:,}",
                 _common.delta(summary, previous, "sellers", "+,d"))
 st.caption(f"Concentration band: **{summary['band']}**.")
 
-monthly = _common.compute("concentration_monthly", key)
-sellers = _common.compute("seller_table", key)
+monthly = _common.compute("concentration_monthly", f)
+sellers = _common.compute("seller_table", f)
 trend, top = st.columns([3, 2])
 trend.plotly_chart(charts.concentration_trend(monthly), width="stretch")
 top.plotly_chart(charts.top_sellers(sellers, 15), width="stretch")
@@ -61,7 +60,7 @@ with sellers_tab:
         "products": st.column_config.NumberColumn("SKUs sold", format="localized"),
     }, caption=f"{shown.height:,} of {sellers.height:,} sellers.")
 with categories_tab:
-    by_category = _common.compute("concentration_by_category", key)
+    by_category = _common.compute("concentration_by_category", f)
     _common.table_with_downloads(by_category, name=f"concentration_by_category_{f.as_of}",
                                  column_config={
         "category": "Category",

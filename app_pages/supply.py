@@ -7,10 +7,9 @@ from app_pages import _common
 from lib import charts
 
 f = _common.filters()
-key = f.key()
-summary = _common.compute("supply_summary", key)
-previous = _common.compute("supply_previous", key)
-currency = _common.compute("currency", key)
+summary = _common.compute("supply_summary", f)
+previous = _common.compute("supply_previous", f)
+currency = _common.compute("currency", f)
 
 st.title("Supply")
 st.caption(f"{f.category or 'All categories'} · {f.window.label()} · as of {f.as_of} · "
@@ -37,16 +36,16 @@ tiles[5].metric("Velocity (units/day)", f"{summary['units_per_day']:,.1f}",
                 help="Units sold in the window / days in the window.")
 
 trend, top = st.columns([3, 2])
-trend.plotly_chart(charts.supply_trend(_common.compute("supply_monthly", key)),
+trend.plotly_chart(charts.supply_trend(_common.compute("supply_monthly", f)),
                    width="stretch")
-top.plotly_chart(charts.top_suppliers(_common.compute("top_suppliers", key)),
+top.plotly_chart(charts.top_suppliers(_common.compute("top_suppliers", f)),
                  width="stretch")
 
 money = st.column_config.NumberColumn(f"Revenue ({currency})", format="localized")
 velocity = st.column_config.NumberColumn("Units/day", format="%.3f")
 categories_tab, products_tab = st.tabs(["Categories", "Products"])
 with categories_tab:
-    categories = _common.compute("category_supply", key)
+    categories = _common.compute("category_supply", f)
     if f.category:
         categories = categories.filter(categories["category"] == f.category)
     _common.table_with_downloads(categories, name=f"supply_by_category_{f.as_of}", column_config={
@@ -63,7 +62,7 @@ with categories_tab:
         "units_per_day": velocity,
     })
 with products_tab:
-    products = _common.compute("product_supply", key)
+    products = _common.compute("product_supply", f)
     rows = st.select_slider("Products to show", [25, 100, 250, 1000], value=100,
                             key="supply-rows")
     shown = products.head(rows)

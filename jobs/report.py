@@ -9,6 +9,7 @@ from pathlib import Path
 
 from lib.config import PROJECT_ROOT, reports_dir
 from lib.errors import StockroomError
+from lib.store import resolve_as_of
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 
@@ -44,8 +45,6 @@ def run_report(name: str, root: Path, *, as_of: date | None = None,
         raise StockroomError(f"unknown report {name!r}; available: {known}")
     out_dir = reports_dir(root)
     out_dir.mkdir(parents=True, exist_ok=True)
-    from lib.store import resolve_as_of
-
     as_of = as_of or resolve_as_of(root, "orders", None)
     stem = "-".join(part for part in (
         name, as_of.isoformat() if as_of else "empty",
