@@ -10,15 +10,18 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Annotated
 
+import polars as pl
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table as RichTable
 
+from jobs.runs import MAX_BAD_SHARE, Run
 from lib import config
 from lib.errors import StockroomError
 
@@ -67,23 +70,22 @@ def _progress() -> Progress:
                     TimeElapsedColumn(), console=console, transient=False)
 
 
-@ingest_app.command("olist")
-def ingest_olist(
-    source: Annotated[Path | None, typer.Argument(
-        help="Folder with the Olist export (Kaggle CSVs or their Parquet). "
-             "Default: the real sample bundled in data/raw/olist.")] = None,
-    data_root: DataRootOption = None,
-) -> None:
-    """Land the Olist marketplace export: sellers, products (catalog) and orders.
+MaxBadShareOption = Annotated[
+    float,
+    typer.Option("--max-bad-share", min=0.0, max=1.0,
+                 help="Fail the run and land nothing if more than this share (0-1) of rows "
+                      "is bad. Bad rows under the limit are quarantined."),
+]
+SnapshotDateOption = Annotated[
+    str | None,
+    typer.Option("--snapshot-date", help="Date of the snapshot to land, YYYY-MM-DD. "
+                                         "Default: today (UTC)."),
+]
 
-    Orders become one snapshot per day of order activity; sellers and products one snapshot per
-    load. Every row is validated first; on any bad row nothing is written and the error names
-    the file, row and column.
-    """
-    from jobs.ingest import ingest_olist as run
 
-    root = config.data_root(data_root)
-    source = source or config.bundled_olist_dir()
+def _run_job(describe: str, job: Callable[[Callable[[str, int, int], None]], Run],
+             root: Path) -> Run:
+    """Run an ingestion job with progress bars; print its summary and run id."""
     started = time.perf_counter()
     with _progress() as progress:
         tasks: dict[str, int] = {}
@@ -93,12 +95,112 @@ def ingest_olist(
                 tasks[table] = progress.add_task(table, total=total)
             progress.update(tasks[table], completed=done)
 
-        console.print(f"reading {source}")
-        summary = run(source, root, on_progress)
-    for line in summary.lines():
+        console.print(describe)
+        run = job(on_progress)
+    for line in run.lines():
         console.print(f"  {line}")
-    console.print(f"run {summary.run_id} landed in {root / 'snapshots'} "
+    console.print(f"run {run.run_id} landed in {root / 'snapshots'} "
                   f"({time.perf_counter() - started:.1f} s)")
+    return run
+
+
+@ingest_app.command("olist")
+def ingest_olist(
+    source: Annotated[Path | None, typer.Argument(
+        help="Folder with the Olist export (Kaggle CSVs or their Parquet). "
+             "Default: the real sample bundled in data/raw/olist.")] = None,
+    data_root: DataRootOption = None,
+    max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+) -> None:
+    """Land the Olist marketplace export: sellers, products (catalog) and orders.
+
+    Orders become one snapshot per day of order activity; sellers and products one snapshot per
+    load. Rows failing a check are quarantined (file, row, column, value, reason).
+    """
+    from jobs.ingest import ingest_olist as run
+
+    root = config.data_root(data_root)
+    source = source or config.bundled_olist_dir()
+    _run_job(f"reading {source}",
+             lambda progress: run(source, root, progress, max_bad_share), root)
+
+
+@ingest_app.command("listings")
+def ingest_listings(
+    files: Annotated[list[Path], typer.Argument(
+        help="CSV/TSV/Excel exports in the listing import format (platform, seller_id, sku, "
+             "quantity, price, notes; optional title, seller_name, listed_at, status, "
+             "currency, url). Encoding, delimiter and header spellings are detected.")],
+    platform: Annotated[str | None, typer.Option(
+        help="Platform for rows without one (e.g. ebay).")] = None,
+    currency: Annotated[str, typer.Option(help="Currency for rows without one.")] = "USD",
+    snapshot_date: SnapshotDateOption = None,
+    data_root: DataRootOption = None,
+    max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+) -> None:
+    """Land listings exports as one `listings` snapshot."""
+    from jobs.ingest import ingest_listings_files
+
+    root = config.data_root(data_root)
+    day = _parse_date(snapshot_date, "--snapshot-date")
+    _run_job(f"reading {len(files)} file(s)", lambda progress: ingest_listings_files(
+        files, root, platform=platform, currency=currency, snapshot_date=day,
+        max_bad_share=max_bad_share, on_progress=progress), root)
+
+
+@ingest_app.command("stockx")
+def ingest_stockx(
+    workbook: Annotated[Path, typer.Argument(
+        help="The StockX 2019 Data Contest workbook (.xlsx) or a CSV of its data sheet.")],
+    data_root: DataRootOption = None,
+    max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+) -> None:
+    """Land StockX sales: `orders` per day of sale and the sneakers as `products`."""
+    from jobs.ingest import ingest_stockx as run
+
+    root = config.data_root(data_root)
+    _run_job(f"reading {workbook}", lambda progress: run(
+        workbook, root, max_bad_share=max_bad_share, on_progress=progress), root)
+
+
+@app.command("runs")
+def runs(
+    limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
+    job: Annotated[str | None, typer.Option(help="Only this job, e.g. ingest-listings.")] = None,
+    quarantine: Annotated[str | None, typer.Option(
+        help="Show the quarantined rows of this run id instead.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """List job runs (newest first) with status, row counts and errors; or one run's quarantine.
+    """
+    from lib import workbench
+
+    root = config.data_root(data_root)
+    eng = workbench.engine(root)
+    out = Console(width=None if sys.stdout.isatty() else 200)
+    if quarantine:
+        bad = workbench.quarantined(eng, quarantine, limit=limit)
+        table = RichTable("file", "row", "column", "value", "reason", title=f"quarantine of "
+                          f"{quarantine} (first {limit})")
+        for r in bad.iter_rows(named=True):
+            table.add_row(r["source_file"], str(r["source_row"]), r["column"] or "",
+                          r["value"] or "", r["reason"])
+        out.print(table)
+        return
+    frame = workbench.runs(eng, limit=limit, job=job)
+    table = RichTable("run id", "status", "started (UTC)", "s", "read", "landed", "quarantined",
+                      "error")
+    for r in frame.iter_rows(named=True):
+        table.add_row(r["run_id"], r["status"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+                      "" if r["duration_s"] is None else f"{r['duration_s']:.1f}",
+                      f"{r['rows_read']:,}", f"{r['rows_landed']:,}",
+                      f"{r['rows_quarantined']:,}", (r["error"] or "")[:120])
+    out.print(table)
+    finished = frame.filter(pl.col("status") != "running")
+    if finished.height:
+        ok = finished.filter(pl.col("status") == "succeeded").height
+        out.print(f"success rate over these {finished.height} finished runs: "
+                  f"{ok / finished.height:.1%}")
 
 
 @app.command("report")

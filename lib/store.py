@@ -156,6 +156,39 @@ def prepare(table: str | Table, frames: Mapping[date, pl.DataFrame],
     return Batch(spec, {key[0]: part for key, part in sorted(parts.items())})
 
 
+def prepare_split(table: str | Table, frames: Mapping[date, pl.DataFrame],
+                  source_columns: Mapping[str, str] | None = None) -> tuple[Batch, pl.DataFrame]:
+    """Like :func:`prepare`, but bad rows are set aside instead of failing the batch.
+
+    Returns the batch of good rows and the bad cells in ``lib.tables.QUARANTINE_SCHEMA``
+    (see :meth:`lib.tables.Table.split`). For an ``events`` table the days are split together,
+    so a key repeated on two days is caught. Raises :class:`InputError` only when the input as a
+    whole is unusable (a missing column).
+    """
+    spec = get_table(table) if isinstance(table, str) else table
+    if spec.kind == "state" or len(frames) <= 1:
+        good, bad = {}, []
+        for d, f in sorted(frames.items()):
+            good[d], b = spec.split(f, source_columns)
+            bad.append(b)
+        return Batch(spec, good), pl.concat(bad) if bad else _no_bad()
+    day = "_snapshot_day"
+    combined = pl.concat(
+        [f.with_columns(pl.lit(d, pl.Date).alias(day)) for d, f in frames.items()],
+        how="diagonal_relaxed",
+    )
+    good, bad = spec.split(combined, source_columns, keep=(day,))
+    days = combined[day].unique().sort().to_list()
+    parts = good.partition_by(day, as_dict=True, include_key=False)
+    frames_out = {d: parts.get((d,), spec.empty()) for d in days}
+    return Batch(spec, frames_out), bad
+
+
+def _no_bad() -> pl.DataFrame:
+    from lib.tables import QUARANTINE_SCHEMA
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
 def commit(root: Path, batch: Batch, *, run_id: str, sources: list[dict],
            on_written: Callable[[WriteResult], None] | None = None) -> list[WriteResult]:
     """Swap each day of a prepared batch into the store, one atomic rename per day.

@@ -29,6 +29,15 @@ from lib.errors import InputError, InputProblem
 SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
 
+#: Columns of quarantined cells (see :meth:`Table.split`); the workbench database keeps them.
+QUARANTINE_SCHEMA = pl.Schema({
+    "table": pl.String, "source_file": pl.String, "source_row": pl.Int64, "column": pl.String,
+    "value": pl.String, "reason": pl.String, "record": pl.String,
+})
+_IDX = "_row_idx"
+_CELL_SCHEMA = pl.Schema({_IDX: pl.UInt32, "column": pl.String, "value": pl.String,
+                          "reason": pl.String})
+
 #: Order statuses the canonical ``orders`` table accepts (lower case).
 ORDER_STATUSES = (
     "created", "approved", "invoiced", "processing", "shipped", "delivered",
@@ -55,6 +64,7 @@ class Table:
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
     _schema: pa.DataFrameSchema = field(init=False, repr=False, compare=False)
+    _row_schema: pa.DataFrameSchema = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         schema = pa.DataFrameSchema(
@@ -67,6 +77,12 @@ class Table:
             name=self.name,
         )
         object.__setattr__(self, "_schema", schema)
+        row_schema = pa.DataFrameSchema(
+            {c.name: pa.Column(c.dtype, checks=list(c.checks), nullable=c.nullable)
+             for c in self.columns},
+            strict=False, name=self.name,
+        )
+        object.__setattr__(self, "_row_schema", row_schema)
 
     @property
     def column_names(self) -> list[str]:
@@ -119,6 +135,99 @@ class Table:
         except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
             raise InputError(self._problems_from(typed, exc, names)) from None
         return typed.select(*self.column_names, *keep).sort(list(self.primary_key))
+
+    def split(self, frame: pl.DataFrame, source_columns: Mapping[str, str] | None = None,
+              keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """Row-level validation: return ``(good, bad)`` instead of raising for bad rows.
+
+        ``good`` is what :meth:`conform` would return for the rows that pass every check.
+        ``bad`` has the :data:`QUARANTINE_SCHEMA` columns, one row per failing cell: ``table``,
+        ``source_file``, ``source_row`` (1-based data row of the source file, header excluded),
+        ``column`` (the source's own name), ``value`` (as text), ``reason`` and ``record`` (the
+        whole input row as JSON, so nothing is lost). A row whose primary key repeats an earlier
+        good row is bad too (the first occurrence lands).
+
+        Dtypes, nullability and value checks are pandera's (one vectorised pass over the frame);
+        only the cast and the duplicate-key rule are done here. Raises :class:`InputError` only
+        for problems of the whole input (a missing column), never for a bad row.
+        """
+        names = dict(source_columns or {})
+        missing = [c for c in self.column_names if c not in frame.columns]
+        if missing:
+            raise InputError(
+                [InputProblem(str(frame[SOURCE_FILE][0]) if SOURCE_FILE in frame.columns
+                              and frame.height else self.name, None, names.get(m, m),
+                              f"missing column for table '{self.name}'") for m in missing]
+            )
+        frame = frame.with_row_index(_IDX)
+        lineage = [c for c in (SOURCE_FILE, SOURCE_ROW) if c in frame.columns]
+        cells: list[pl.DataFrame] = []  # _IDX, column, value, reason
+        cast_cols = []
+        for col in self.columns:
+            src = frame[col.name]
+            if src.dtype == col.dtype:
+                cast_cols.append(src)
+                continue
+            cast = src.cast(col.dtype, strict=False)
+            bad = cast.is_null() & src.is_not_null()
+            if bad.any():
+                cells.append(pl.DataFrame({
+                    _IDX: frame[_IDX].filter(bad),
+                    "column": col.name,
+                    "value": src.filter(bad).cast(pl.String),
+                    "reason": f"cannot convert to {col.dtype}",
+                }, schema=_CELL_SCHEMA))
+            cast_cols.append(cast)
+        typed = pl.DataFrame(cast_cols).with_columns(frame.select(_IDX, *lineage, *keep))
+        try:
+            self._row_schema.validate(typed, lazy=True)
+        except pa.errors.SchemaErrors as exc:
+            cases = exc.failure_cases.filter(pl.col("index").is_not_null())
+            if cases.height:
+                idx = typed[_IDX].gather(cases["index"].cast(pl.UInt32))
+                cells.append(pl.DataFrame({
+                    _IDX: idx,
+                    "column": cases["column"].cast(pl.String),
+                    "value": cases["failure_case"].cast(pl.String),
+                    "reason": ("fails check " + cases["check"].cast(pl.String)),
+                }, schema=_CELL_SCHEMA))
+        bad_cells = (pl.concat(cells) if cells else pl.DataFrame(schema=_CELL_SCHEMA)
+                     ).unique([_IDX, "column"], keep="first", maintain_order=True)
+        keep_rows = typed.filter(~pl.col(_IDX).is_in(bad_cells[_IDX].implode()))
+        dup = ~pl.struct(list(self.primary_key)).is_first_distinct()
+        dupes = keep_rows.filter(dup)
+        if dupes.height:
+            key = ", ".join(self.primary_key)
+            cells_dup = dupes.select(
+                _IDX, pl.lit(key).alias("column"),
+                pl.concat_str([pl.col(k).cast(pl.String) for k in self.primary_key],
+                              separator="/").alias("value"),
+                pl.lit(f"duplicate primary key ({key}): an earlier row has it").alias("reason"),
+            )
+            bad_cells = pl.concat([bad_cells, cells_dup])
+            keep_rows = keep_rows.filter(~dup)
+        good = keep_rows.select(*self.column_names, *keep).sort(list(self.primary_key))
+        return good, self._quarantine(frame, bad_cells, names)
+
+    def _quarantine(self, frame: pl.DataFrame, cells: pl.DataFrame,
+                    names: Mapping[str, str]) -> pl.DataFrame:
+        if not cells.height:
+            return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+        data_cols = [c for c in frame.columns if c not in (_IDX, SOURCE_FILE, SOURCE_ROW)]
+        rows = frame.join(cells.select(_IDX).unique(), on=_IDX).select(
+            _IDX,
+            (pl.col(SOURCE_FILE).cast(pl.String) if SOURCE_FILE in frame.columns
+             else pl.lit(self.name)).alias("source_file"),
+            (pl.col(SOURCE_ROW).cast(pl.Int64) if SOURCE_ROW in frame.columns
+             else pl.col(_IDX).cast(pl.Int64) + 1).alias("source_row"),
+            pl.struct([pl.col(c).cast(pl.String) for c in data_cols]).struct.json_encode()
+            .alias("record"),
+        )
+        renamed = cells.with_columns(pl.col("column").replace(dict(names)))
+        return (renamed.join(rows, on=_IDX, how="left")
+                .with_columns(pl.lit(self.name).alias("table"))
+                .sort("source_file", "source_row", "column")
+                .select(*QUARANTINE_SCHEMA.names()).cast(dict(QUARANTINE_SCHEMA)))
 
     def empty(self) -> pl.DataFrame:
         return pl.DataFrame(schema=self.polars_schema)
@@ -218,7 +327,56 @@ ORDERS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (SELLERS, PRODUCTS, ORDERS)}
+#: Listing statuses: on sale, ended by the seller, or sold out.
+LISTING_STATUSES = ("active", "ended", "sold")
+
+LISTINGS = Table(
+    name="listings",
+    kind="state",
+    description="One row per listing (an offer of one SKU by one seller on one platform) as "
+                "the platform showed it on the snapshot date.",
+    primary_key=("platform", "listing_id"),
+    columns=(
+        Column("platform", pl.String, "Marketplace code, lower case (ebay, blokpax, ...)."),
+        Column("listing_id", pl.String,
+               "The platform's listing/item id (``<seller_id>:<sku>`` when the source has none)."),
+        Column("seller_id", pl.String, "The platform's seller id or username."),
+        Column("seller_name", pl.String, "Seller name as the platform writes it.", nullable=True),
+        Column("sku", pl.String, "The seller's SKU (external until mapped to the catalog)."),
+        Column("title", pl.String, "Listing title.", nullable=True),
+        Column("quantity", pl.Int32, "Units available, >= 0.", checks=_non_negative),
+        Column("price", pl.Float64, "Asking price per unit, in `currency`.",
+               checks=_non_negative),
+        Column("currency", pl.String, "ISO 4217 currency code.",
+               checks=(pa.Check.str_length(3, 3),)),
+        Column("status", pl.String, "One of LISTING_STATUSES.",
+               checks=(pa.Check.isin(LISTING_STATUSES),)),
+        Column("listed_at", UTC_TS, "When the listing started (UTC).", nullable=True),
+        Column("url", pl.String, "Listing page.", nullable=True),
+        Column("notes", pl.String, "Free text from the source.", nullable=True),
+    ),
+)
+
+STOCK = Table(
+    name="stock",
+    kind="state",
+    description="The seller's own inventory: units on hand and reserved per SKU and location.",
+    primary_key=("seller_id", "location", "sku"),
+    columns=(
+        Column("seller_id", pl.String, "Whose stock (the seller's id on its home platform)."),
+        Column("location", pl.String, "Warehouse/location code."),
+        Column("sku", pl.String, "SKU (the seller's own)."),
+        Column("on_hand", pl.Int32, "Units physically on hand, >= 0.", checks=_non_negative),
+        Column("reserved", pl.Int32, "Units promised to open orders, >= 0.",
+               checks=_non_negative),
+        Column("unit_cost", pl.Float64, "Cost per unit, in `currency`.", nullable=True,
+               checks=_non_negative),
+        Column("currency", pl.String, "ISO 4217 currency code.", nullable=True,
+               checks=(pa.Check.str_length(3, 3),)),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (SELLERS, PRODUCTS, ORDERS, LISTINGS, STOCK)}
 
 
 def table(name: str) -> Table:

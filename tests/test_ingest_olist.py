@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from datetime import timedelta
@@ -11,7 +12,7 @@ import polars as pl
 import pytest
 
 from jobs.ingest import ingest_olist
-from lib import store
+from lib import store, workbench
 from lib.config import bundled_olist_dir
 from lib.db import connect
 from lib.errors import InputError
@@ -64,8 +65,9 @@ def test_order_times_are_converted_from_sao_paulo_to_utc(olist_root):
 
 
 def test_rerun_is_idempotent(olist_root):
-    summary = ingest_olist(RAW, olist_root)
-    assert all(set(c) == {"unchanged"} for c in summary.partitions.values())
+    run = ingest_olist(RAW, olist_root)
+    assert all(set(c) == {"unchanged"} for c in run.statuses.values())
+    assert run.rows_quarantined == 0
 
 
 def test_parquet_and_csv_exports_agree(tmp_path, shared_olist):
@@ -119,9 +121,10 @@ def to_csv(folder: Path, parquet: str, csv: str) -> Path:
     return folder / csv
 
 
-def expect_error(folder: Path, root: Path, before: dict, *fragments: str) -> InputError:
+def expect_error(folder: Path, root: Path, before: dict, *fragments: str,
+                 max_bad_share: float = 0.0) -> InputError:
     with pytest.raises(InputError) as err:
-        ingest_olist(folder, root)
+        ingest_olist(folder, root, max_bad_share=max_bad_share)
     for fragment in fragments:
         assert fragment in str(err.value), (fragment, str(err.value))
     assert fingerprint(root) == before
@@ -157,8 +160,27 @@ def test_negative_price(landed, olist_copy):
     path = to_csv(olist_copy, "order_items_sample.parquet", "olist_order_items_dataset.csv")
     rewrite_csv(path, 42, "price", "-12.50")
     err = expect_error(olist_copy, root, before, "olist_order_items_dataset.csv", "row 42",
-                       "column 'price'", "-12.5")
+                       "column 'price'", "-12.5", "nothing landed")
     assert len(err.problems) == 1
+
+
+def test_negative_price_is_quarantined_and_the_rest_lands(landed, olist_copy):
+    root, _ = landed
+    path = to_csv(olist_copy, "order_items_sample.parquet", "olist_order_items_dataset.csv")
+    rewrite_csv(path, 42, "price", "-12.50")
+    bad_order = pl.read_csv(path, infer_schema=False)["order_id"][41]
+    run = ingest_olist(olist_copy, root)  # default limit: 5 % bad rows
+    assert run.rows_quarantined == 1
+    assert run.rows_landed == run.rows_read - 1
+    bad = workbench.quarantined(workbench.engine(root), run.run_id)
+    assert bad.select("source_file", "source_row", "column", "value").row(0) == (
+        "olist_order_items_dataset.csv", 42, "price", "-12.5")
+    assert "greater_than_or_equal_to" in bad["reason"][0]
+    assert json.loads(bad["record"][0])["order_id"] == bad_order
+    landed_rows = connect(root).execute("SELECT count(*) FROM orders").fetchone()[0]
+    assert landed_rows == pl.read_csv(path, infer_schema=False).height - 1
+    runs = workbench.runs(workbench.engine(root), job="ingest-olist")
+    assert runs["status"][0] == "succeeded" and runs["rows_quarantined"][0] == 1
 
 
 def test_unparseable_number(landed, olist_copy):
@@ -173,7 +195,8 @@ def test_cli_reports_one_line_and_fails(landed, olist_copy):
     path = to_csv(olist_copy, "order_items_sample.parquet", "olist_order_items_dataset.csv")
     rewrite_csv(path, 3, "price", "-1")
     proc = subprocess.run([sys.executable, "-m", "jobs.cli", "ingest", "olist", str(olist_copy),
-                           "--data-root", str(root)], capture_output=True, text=True,
+                           "--data-root", str(root), "--max-bad-share", "0"],
+                          capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent.parent)
     assert proc.returncode == 1
     errors = [line for line in proc.stderr.splitlines() if line.startswith("stockroom: error:")]

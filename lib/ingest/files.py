@@ -67,3 +67,64 @@ def parse_column(frame: pl.DataFrame, column: str, dtype: pl.DataType,
             for i in bad
         ])
     return frame.with_columns(parsed.alias(column))
+
+
+_MONEY = r"^[\$€£]?\s*-?[\d,]*\.?\d+\s*(?:USD|EUR|GBP)?$"
+
+
+def money(column: str) -> pl.Expr:
+    """Text money (``$1,097.00``, ``12.5``, ``€3``) as a plain decimal string for casting.
+
+    Thousands commas and currency symbols go; a cell that does not look like money is left as
+    it is, so validation quarantines it with its original value.
+    """
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return (pl.when(text.str.contains(_MONEY))
+            .then(text.str.replace_all(r"[^\d.\-]", ""))
+            .otherwise(text).alias(column))
+
+
+def parse_timestamps(frame: pl.DataFrame, column: str, table: str,
+                     source_column: str | None = None,
+                     assume_tz: str = "UTC") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Parse a text column of ISO-8601-like timestamps (or dates) to UTC; set bad rows aside.
+
+    Accepts ``2024-06-27``, ``2024-06-27 10:00[:00]``, ``2024-06-27T10:00:00Z`` and offsets
+    (``+02:00``). Naive values are taken in ``assume_tz``. Returns the frame with the column as
+    ``Datetime(us, UTC)`` minus the bad rows, and those rows in ``QUARANTINE_SCHEMA``.
+    """
+    from lib.tables import QUARANTINE_SCHEMA
+
+    if isinstance(frame.schema[column], pl.Datetime):
+        col = pl.col(column)
+        tz = frame.schema[column].time_zone
+        fixed = (col.dt.replace_time_zone(assume_tz) if tz is None else col)
+        return frame.with_columns(fixed.dt.convert_time_zone("UTC").dt.cast_time_unit("us")), \
+            pl.DataFrame(schema=QUARANTINE_SCHEMA)
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    aware = text.str.contains(r"(Z|[+-]\d\d:?\d\d)$")
+    parsed_aware = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False,
+                                        time_unit="us", time_zone="UTC")
+    naive_text = text.str.replace("T", " ")
+    parsed_naive = pl.coalesce(
+        naive_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
+        naive_text.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us"),
+        naive_text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
+    ).dt.replace_time_zone(assume_tz, ambiguous="earliest", non_existent="null") \
+        .dt.convert_time_zone("UTC")
+    parsed = pl.when(aware).then(parsed_aware).otherwise(parsed_naive)
+    out = frame.with_columns(parsed.alias("_parsed"))
+    bad_mask = pl.col("_parsed").is_null() & text.is_not_null()
+    bad = out.filter(bad_mask)
+    rejected = bad.select(
+        pl.lit(table).alias("table"),
+        pl.col(SOURCE_FILE).cast(pl.String).alias("source_file"),
+        pl.col(SOURCE_ROW).cast(pl.Int64).alias("source_row"),
+        pl.lit(source_column or column).alias("column"),
+        pl.col(column).cast(pl.String).alias("value"),
+        pl.lit("cannot parse as a timestamp (YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM])").alias("reason"),
+        pl.struct([pl.col(c).cast(pl.String) for c in frame.columns
+                   if c not in (SOURCE_FILE, SOURCE_ROW)]).struct.json_encode().alias("record"),
+    )
+    good = out.filter(~bad_mask).with_columns(pl.col("_parsed").alias(column)).drop("_parsed")
+    return good, rejected.cast(dict(QUARANTINE_SCHEMA))
