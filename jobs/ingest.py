@@ -15,8 +15,11 @@ import polars as pl
 
 from jobs.runs import MAX_BAD_SHARE, Part, Run, tracked_run
 from lib import store
-from lib.ingest import exports, olist
-from lib.tables import LISTINGS, ORDERS, PRODUCTS, SELLERS
+from lib.ingest import api, exports, olist, storefront
+from lib.ingest.files import parse_timestamps
+from lib.ingest.http import Fetcher
+from lib.sim.marketplace import SimConfig, simulate
+from lib.tables import LISTINGS, ORDERS, PRODUCTS, SELLERS, STOCK
 
 Progress = Callable[[str, int, int], None]
 
@@ -69,7 +72,8 @@ def ingest_listings_files(paths: Sequence[Path], root: Path, *, platform: str | 
         frame = pl.concat([m.frames[LISTINGS.name] for m in mapped], how="vertical_relaxed")
         rejected = pl.concat([m.rejected for m in mapped])
         columns = {k: v for m in mapped for k, v in m.source_columns.items()}
-        run.land([Part(LISTINGS, {day: frame}, columns, rejected)],
+        run.land([Part(LISTINGS, {day: frame}, columns, rejected,
+                       scope=("platform", "seller_id"))],
                  sources=store.describe_sources(paths), max_bad_share=max_bad_share,
                  on_progress=on_progress)
     return run
@@ -89,4 +93,100 @@ def ingest_stockx(path: Path, root: Path, *, max_bad_share: float = MAX_BAD_SHAR
             Part(ORDERS, days, mapped.source_columns, mapped.rejected),
         ], sources=store.describe_sources([Path(path)]), max_bad_share=max_bad_share,
             on_progress=on_progress)
+    return run
+
+
+def ingest_simulation(root: Path, config: SimConfig, *,
+                      on_progress: Progress | None = None) -> Run:
+    """Land a marketplace simulation (``lib.sim.marketplace``; synthetic on the real catalog).
+
+    ``sellers`` and ``products`` once (dated on the first day), then per day a ``listings``
+    and a ``stock`` snapshot and that day's ``orders``. Days are generated and landed one at a
+    time, so memory stays at one day's frames. The ground truth (which accounts are one seller,
+    which product each listing is) goes to ``<root>/sim/`` as Parquet for later benchmarks.
+    """
+    source = (f"simulator seed={config.seed} listings={config.listings} "
+              f"sellers={config.sellers} days={config.days} start={config.start}")
+    with tracked_run(root, "ingest-simulate", source) as run:
+        sim = simulate(config)
+        run.land([Part(SELLERS, {config.start: sim.sellers}),
+                  Part(PRODUCTS, {config.start: sim.products})], sources=[])
+        for i, day in enumerate(sim.days(), start=1):
+            run.land([Part(LISTINGS, {day.day: day.listings}, scope=("platform",),
+                           scope_keys=pl.DataFrame({"platform": list(config.platforms)})),
+                      Part(STOCK, {day.day: day.stock}),
+                      Part(ORDERS, {day.day: day.orders})], sources=[])
+            if on_progress:
+                on_progress("days", i, config.days)
+        truth = root / "sim"
+        truth.mkdir(parents=True, exist_ok=True)
+        sim.seller_truth.write_parquet(truth / "seller_truth.parquet")
+        sim.listing_truth.write_parquet(truth / "listing_truth.parquet")
+    return run
+
+
+def ingest_storefront(urls: Sequence[str], root: Path, *, snapshot_date: date | None = None,
+                      min_interval: float = 1.0, timeout: float = 10.0, attempts: int = 5,
+                      backoff: float = 0.5, max_bad_share: float = MAX_BAD_SHARE,
+                      on_progress: Progress | None = None) -> Run:
+    """Scrape ShootStrayt-style shops (one start URL each) into one ``listings`` snapshot.
+
+    Polite by default: robots.txt obeyed, one request per ``min_interval`` seconds per host,
+    retries with backoff. A changed layout stops the run (nothing lands) and keeps the page's
+    HTML under ``<root>/quarantine/html/<run id>/``.
+    """
+    day = snapshot_date or _today()
+    with tracked_run(root, "ingest-storefront", ", ".join(urls)) as run, \
+            Fetcher(min_interval=min_interval, timeout=timeout, attempts=attempts,
+                    backoff=backoff) as fetcher:
+        samples = root / "quarantine" / "html" / run.run_id
+        frames, shops = [], []
+        for i, url in enumerate(urls, start=1):
+            scrape = storefront.scrape_shop(url, fetcher, samples)
+            frames.append(scrape.listings)
+            shops.append(scrape.seller_id)
+            if on_progress:
+                on_progress("shops", i, len(urls))
+        keys = pl.DataFrame({"platform": storefront.PLATFORM, "seller_id": shops})
+        run.land([Part(LISTINGS, {day: pl.concat(frames)}, scope=("platform", "seller_id"),
+                       scope_keys=keys)], sources=[],
+                 max_bad_share=max_bad_share, on_progress=on_progress)
+    return run
+
+
+def ingest_card_api(base_url: str, root: Path, *, snapshot_date: date | None = None,
+                    token: str | None = None, min_interval: float = 0.2,
+                    max_bad_share: float = MAX_BAD_SHARE,
+                    on_progress: Progress | None = None) -> Run:
+    """Pull the card API's catalog into a ``products`` snapshot (token: ``cards`` source)."""
+    token = token or api.token_for("cards")
+    day = snapshot_date or _today()
+    headers = {"X-Api-Key": token} if token else {}
+    with tracked_run(root, "ingest-card-api", base_url, secrets=[token or ""]) as run, \
+            Fetcher(min_interval=min_interval, headers=headers) as fetcher:
+        products, _pages = api.card_api_products(base_url, fetcher)
+        run.land([Part(PRODUCTS, {day: products}, scope=("sku",))], sources=[],
+                 max_bad_share=max_bad_share,
+                 on_progress=on_progress)
+    return run
+
+
+def ingest_browse_api(base_url: str, root: Path, *, query: str = "",
+                      snapshot_date: date | None = None, token: str | None = None,
+                      platform: str = "ebay", min_interval: float = 0.2,
+                      max_bad_share: float = MAX_BAD_SHARE,
+                      on_progress: Progress | None = None) -> Run:
+    """Pull an eBay-Browse-like item search into a ``listings`` snapshot (token: ``ebay``)."""
+    token = token or api.token_for(platform)
+    day = snapshot_date or _today()
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with tracked_run(root, "ingest-browse-api", f"{base_url} q={query!r}",
+                     secrets=[token or ""]) as run, \
+            Fetcher(min_interval=min_interval, headers=headers) as fetcher:
+        listings, _pages = api.browse_listings(base_url, fetcher, query, platform=platform)
+        listings, rejected = parse_timestamps(listings, "listed_at", LISTINGS.name,
+                                              "itemCreationDate")
+        run.land([Part(LISTINGS, {day: listings}, rejected=rejected, scope=("platform",),
+                       scope_keys=pl.DataFrame({"platform": [platform]}))], sources=[],
+                 max_bad_share=max_bad_share, on_progress=on_progress)
     return run

@@ -37,13 +37,23 @@ class Part:
 
     ``source_columns`` maps canonical names to the source's own (for messages); ``rejected``
     holds cells the adapter already set aside while parsing (``QUARANTINE_SCHEMA``; their rows
-    are not in ``frames``); ``rows_read`` counts source rows behind ``frames`` + rejected.
+    are not in ``frames``).
+
+    Merging (state tables only): a source that sees part of the picture (one platform, a few
+    shops) sets ``scope`` to the columns that delimit its part, e.g. ``("platform",
+    "seller_id")``. The landed snapshot is then the latest earlier picture with the rows of
+    those scope keys replaced by the new rows; other sources' rows are carried forward.
+    ``scope_keys`` lists the keys covered (default: the keys present in the new rows; give it
+    so that a shop that now lists nothing is emptied). ``scope`` = the primary key is an upsert
+    (incremental sources).
     """
 
     table: Table
     frames: Mapping[date, pl.DataFrame]
     source_columns: Mapping[str, str] | None = None
     rejected: pl.DataFrame | None = None
+    scope: tuple[str, ...] | None = None
+    scope_keys: pl.DataFrame | None = None
 
 
 @dataclass
@@ -71,9 +81,12 @@ class Run:
         (0-1) the quarantine is recorded and :class:`TooManyBadRows` is raised before anything
         is written. ``on_progress(table, done, total)`` is called as snapshots land.
         """
-        batches, bad_frames, read = [], [], 0
+        batches, bad_frames, read, new_rows = [], [], 0, []
         for part in parts:
             batch, bad = store.prepare_split(part.table, part.frames, part.source_columns)
+            new_rows.append(batch)
+            if part.scope:
+                batch = _merge(self.root, batch, part)
             rejected = part.rejected if part.rejected is not None else pl.DataFrame(
                 schema=QUARANTINE_SCHEMA)
             read += sum(f.height for f in part.frames.values()) + _rows(rejected)
@@ -102,7 +115,7 @@ class Run:
 
             results += store.commit(self.root, batch, run_id=self.run_id, sources=sources,
                                     on_written=tick)
-        self.rows_landed += sum(r.rows for r in results)
+        self.rows_landed += sum(f.height for b in new_rows for f in b.frames.values())
         self.writes += results
         return results
 
@@ -116,6 +129,27 @@ class Run:
         out.append(f"read {self.rows_read:,} rows, landed {self.rows_landed:,}, "
                    f"quarantined {self.rows_quarantined:,}")
         return out
+
+
+def _merge(root: Path, batch: store.Batch, part: Part) -> store.Batch:
+    """Carry the earlier picture forward outside ``part.scope`` (see :class:`Part`)."""
+    if batch.table.kind != "state":
+        raise ValueError(f"scope merge is for state tables, not {batch.table.name}")
+    scope = list(part.scope)
+    merged = {}
+    for day, good in batch.frames.items():
+        base_day = store.resolve_as_of(root, batch.table.name, day)
+        if base_day is None:
+            merged[day] = good
+            continue
+        base = store.read_snapshot(root, batch.table.name, base_day)
+        keys = part.scope_keys if part.scope_keys is not None else good.select(scope)
+        keys = keys.select(scope).unique().cast({c: base.schema[c] for c in scope})
+        kept = base.join(keys, on=scope, how="anti")
+        merged[day] = pl.concat([kept, good]).sort(list(batch.table.primary_key))
+        merged[day] = merged[day].unique(list(batch.table.primary_key), keep="last",
+                                         maintain_order=True)
+    return store.Batch(batch.table, merged)
 
 
 def _rows(bad: pl.DataFrame) -> int:
