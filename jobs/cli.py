@@ -43,6 +43,8 @@ app = typer.Typer(
 ingest_app = typer.Typer(help="Land a source as validated, immutable daily snapshots.",
                          no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+sim_app = typer.Typer(help="The marketplace simulator's local server.", no_args_is_help=True)
+app.add_typer(sim_app, name="sim")
 
 DataRootOption = Annotated[
     Path | None,
@@ -161,6 +163,148 @@ def ingest_stockx(
     root = config.data_root(data_root)
     _run_job(f"reading {workbook}", lambda progress: run(
         workbook, root, max_bad_share=max_bad_share, on_progress=progress), root)
+
+
+@ingest_app.command("storefront")
+def ingest_storefront(
+    urls: Annotated[list[str], typer.Argument(
+        help="Start URL of each ShootStrayt-style shop, e.g. http://127.0.0.1:8765/shop/<id>.")],
+    min_interval: Annotated[float, typer.Option(
+        min=0.0, help="Seconds between requests to one host (robots.txt Crawl-delay wins "
+                      "if larger).")] = 1.0,
+    timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request.")] = 10.0,
+    attempts: Annotated[int, typer.Option(min=1, help="Tries per page (429/5xx/timeouts/"
+                                                      "truncated pages).")] = 5,
+    snapshot_date: SnapshotDateOption = None,
+    data_root: DataRootOption = None,
+    max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+) -> None:
+    """Scrape storefronts (robots.txt, rate limit, retries) into the `listings` snapshot."""
+    from jobs.ingest import ingest_storefront as run
+
+    root = config.data_root(data_root)
+    day = _parse_date(snapshot_date, "--snapshot-date")
+    _run_job(f"scraping {len(urls)} shop(s)", lambda progress: run(
+        urls, root, snapshot_date=day, min_interval=min_interval, timeout=timeout,
+        attempts=attempts, max_bad_share=max_bad_share, on_progress=progress), root)
+
+
+@ingest_app.command("cards-api")
+def ingest_cards_api(
+    base_url: Annotated[str, typer.Argument(help="API root serving /v2/cards.")],
+    snapshot_date: SnapshotDateOption = None,
+    data_root: DataRootOption = None,
+    max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+) -> None:
+    """Pull the trading-card API's catalog into `products`.
+
+    Key: STOCKROOM_CARDS_TOKEN or `[sources.cards] token` in .streamlit/secrets.toml.
+    """
+    from jobs.ingest import ingest_card_api as run
+
+    root = config.data_root(data_root)
+    day = _parse_date(snapshot_date, "--snapshot-date")
+    _run_job(f"pulling {base_url}", lambda progress: run(
+        base_url, root, snapshot_date=day, max_bad_share=max_bad_share,
+        on_progress=progress), root)
+
+
+@ingest_app.command("browse-api")
+def ingest_browse_api(
+    base_url: Annotated[str, typer.Argument(help="API root serving "
+                                                 "/buy/browse/v1/item_summary/search.")],
+    query: Annotated[str, typer.Option("--query", "-q", help="Search words.")] = "",
+    platform: Annotated[str, typer.Option(help="Platform code of the listings.")] = "ebay",
+    snapshot_date: SnapshotDateOption = None,
+    data_root: DataRootOption = None,
+    max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+) -> None:
+    """Pull an eBay-Browse-like item search into `listings` (replaces that platform's rows).
+
+    Token: STOCKROOM_EBAY_TOKEN or `[sources.ebay] token` in .streamlit/secrets.toml.
+    """
+    from jobs.ingest import ingest_browse_api as run
+
+    root = config.data_root(data_root)
+    day = _parse_date(snapshot_date, "--snapshot-date")
+    _run_job(f"pulling {base_url}", lambda progress: run(
+        base_url, root, query=query, platform=platform, snapshot_date=day,
+        max_bad_share=max_bad_share, on_progress=progress), root)
+
+
+@ingest_app.command("sql")
+def ingest_sql(
+    url: Annotated[str, typer.Argument(
+        help="SQLAlchemy URL, e.g. sqlite:///shop.db or postgresql+psycopg://user@host/db.")],
+    table: Annotated[str | None, typer.Option(help="Table to pull.")] = None,
+    query: Annotated[str | None, typer.Option(help="Or a SELECT to pull.")] = None,
+    watermark: Annotated[str, typer.Option(help="Column that grows when a row changes.")]
+    = "updated_at",
+    platform: Annotated[str | None, typer.Option(help="Platform for rows without one.")] = None,
+    snapshot_date: SnapshotDateOption = None,
+    data_root: DataRootOption = None,
+    max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+) -> None:
+    """Pull changed rows from a SQL database (by watermark) and upsert them into `listings`."""
+    from jobs.ingest import ingest_sql as run
+
+    if (table is None) == (query is None):
+        raise typer.BadParameter("give exactly one of --table or --query")
+    root = config.data_root(data_root)
+    day = _parse_date(snapshot_date, "--snapshot-date")
+    _run_job("pulling from the database", lambda progress: run(
+        url, root, table=table, query=query, watermark_column=watermark, platform=platform,
+        snapshot_date=day, max_bad_share=max_bad_share, on_progress=progress), root)
+
+
+@ingest_app.command("simulate")
+def ingest_simulate(
+    listings: Annotated[int, typer.Option(min=1, help="About this many listings.")] = 20_000,
+    sellers: Annotated[int, typer.Option(min=1, max=20_000, help="Sellers.")] = 200,
+    days: Annotated[int, typer.Option(min=1, help="Days to simulate.")] = 14,
+    start: Annotated[str, typer.Option(help="First day, YYYY-MM-DD.")] = "2024-06-27",
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+    data_root: DataRootOption = None,
+) -> None:
+    """Land a synthetic eBay/Blokpax/ShootStrayt marketplace built on the real card catalog."""
+    from jobs.ingest import ingest_simulation
+    from lib.sim.marketplace import SimConfig
+
+    root = config.data_root(data_root)
+    cfg = SimConfig(listings=listings, sellers=sellers, days=days,
+                    start=_parse_date(start, "--start"), seed=seed)
+    _run_job(f"simulating {days} day(s)", lambda progress: ingest_simulation(
+        root, cfg, on_progress=progress), root)
+
+
+@sim_app.command("serve")
+def sim_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    listings: Annotated[int, typer.Option(min=1)] = 5_000,
+    sellers: Annotated[int, typer.Option(min=1)] = 50,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Serve simulated shops and APIs on 127.0.0.1 for trying the scraper and API clients.
+
+    Token for both APIs: the value of STOCKROOM_SIM_TOKEN (open when unset).
+    """
+    from lib import cards
+    from lib.sim.marketplace import SimConfig, simulate
+    from lib.sim.server import MarketServer, load_card_json
+
+    day = next(simulate(SimConfig(listings=listings, sellers=sellers, days=1, seed=seed)).days())
+    server = MarketServer(day.listings, load_card_json(cards.BUNDLED / "api_json" / "cards"),
+                          token=os.environ.get("STOCKROOM_SIM_TOKEN"), port=port)
+    with server:
+        shops = server.shops()
+        console.print(f"serving {server.base_url}: {len(shops)} shops, e.g. "
+                      f"{server.base_url}/shop/{shops[0]}; APIs at /v2/cards and "
+                      "/buy/browse/v1/item_summary/search (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
 
 
 @app.command("runs")

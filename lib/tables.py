@@ -140,7 +140,9 @@ class Table:
               keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Row-level validation: return ``(good, bad)`` instead of raising for bad rows.
 
-        ``good`` is what :meth:`conform` would return for the rows that pass every check.
+        ``good`` is what :meth:`conform` would return for the rows that pass every check, in
+        input order (not re-sorted: the same input still gives the same bytes, and sorting a
+        million string keys costs more than the rest of the validation).
         ``bad`` has the :data:`QUARANTINE_SCHEMA` columns, one row per failing cell: ``table``,
         ``source_file``, ``source_row`` (1-based data row of the source file, header excluded),
         ``column`` (the source's own name), ``value`` (as text), ``reason`` and ``record`` (the
@@ -193,9 +195,13 @@ class Table:
                 }, schema=_CELL_SCHEMA))
         bad_cells = (pl.concat(cells) if cells else pl.DataFrame(schema=_CELL_SCHEMA)
                      ).unique([_IDX, "column"], keep="first", maintain_order=True)
-        keep_rows = typed.filter(~pl.col(_IDX).is_in(bad_cells[_IDX].implode()))
+        keep_rows = (typed.filter(~pl.col(_IDX).is_in(bad_cells[_IDX].implode()))
+                     if bad_cells.height else typed)
         dup = ~pl.struct(list(self.primary_key)).is_first_distinct()
-        dupes = keep_rows.filter(dup)
+        key_text = pl.concat_str([pl.col(k).cast(pl.String).fill_null("\x00")
+                                  for k in self.primary_key], separator="\x1f")
+        unique = keep_rows.select(key_text.n_unique()).item() == keep_rows.height
+        dupes = keep_rows.clear() if unique else keep_rows.filter(dup)
         if dupes.height:
             key = ", ".join(self.primary_key)
             cells_dup = dupes.select(
@@ -206,7 +212,7 @@ class Table:
             )
             bad_cells = pl.concat([bad_cells, cells_dup])
             keep_rows = keep_rows.filter(~dup)
-        good = keep_rows.select(*self.column_names, *keep).sort(list(self.primary_key))
+        good = keep_rows.select(*self.column_names, *keep)
         return good, self._quarantine(frame, bad_cells, names)
 
     def _quarantine(self, frame: pl.DataFrame, cells: pl.DataFrame,

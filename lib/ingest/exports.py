@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from lib.ingest.files import money, parse_timestamps
+from lib.ingest.files import clean_money, money, parse_timestamps
 from lib.ingest.tabular import Sheet, read_table
 from lib.tables import LISTINGS, ORDERS, PRODUCTS, QUARANTINE_SCHEMA, SOURCE_FILE, SOURCE_ROW
 
@@ -44,7 +44,16 @@ def listings_from_export(path: Path, platform: str | None = None,
     """
     required = LISTING_REQUIRED if platform else ("platform", *LISTING_REQUIRED)
     sheet = read_table(path, required)
-    frame = sheet.frame
+    frame, rejected = listings_from_text(sheet.frame, sheet.columns, platform, currency)
+    return Mapped({LISTINGS.name: frame}, rejected, sheet.columns, sheet)
+
+
+def listings_from_text(frame: pl.DataFrame, columns: dict[str, str],
+                       platform: str | None = None,
+                       currency: str = "USD") -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Canonically named text columns (any subset; lineage kept) -> ``listings`` rows and the
+    rows whose ``listed_at`` does not parse (``QUARANTINE_SCHEMA``). Defaults as in
+    :func:`listings_from_export`."""
     text = lambda name: (pl.col(name) if name in frame.columns  # noqa: E731
                          else pl.lit(None, pl.String))
     frame = frame.select(
@@ -56,7 +65,7 @@ def listings_from_export(path: Path, platform: str | None = None,
         text("seller_name").alias("seller_name"),
         text("sku").alias("sku"),
         text("title").alias("title"),
-        text("quantity").str.replace(r"\.0+$", "").alias("quantity"),
+        text("quantity").alias("quantity"),
         text("price").alias("price"),
         pl.coalesce(text("currency").str.to_uppercase(), pl.lit(currency)).alias("currency"),
         pl.coalesce(text("status").str.to_lowercase(), pl.lit("active")).alias("status"),
@@ -64,10 +73,17 @@ def listings_from_export(path: Path, platform: str | None = None,
         text("url").alias("url"),
         text("notes").alias("notes"),
         SOURCE_FILE, SOURCE_ROW,
-    ).with_columns(money("price"))
-    frame, rejected = parse_timestamps(frame, "listed_at", LISTINGS.name,
-                                       sheet.columns.get("listed_at"))
-    return Mapped({LISTINGS.name: frame}, rejected, sheet.columns, sheet)
+    ).pipe(clean_money, "price").pipe(_whole_numbers, "quantity")
+    return parse_timestamps(frame, "listed_at", LISTINGS.name, columns.get("listed_at"))
+
+
+def _whole_numbers(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """``3.0`` (how spreadsheets store whole numbers) -> ``3``; only when needed."""
+    src = frame[column]
+    if src.dtype != pl.String or src.cast(pl.Int64, strict=False).null_count() == \
+            src.null_count():
+        return frame
+    return frame.with_columns(pl.col(column).str.replace(r"\.0+$", ""))
 
 
 STOCKX_PLATFORM = "stockx"

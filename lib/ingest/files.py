@@ -84,6 +84,16 @@ def money(column: str) -> pl.Expr:
             .otherwise(text).alias(column))
 
 
+def clean_money(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """:func:`money` on ``frame[column]``, skipped when every cell is already a plain number
+    (the common case, and ten times cheaper than the regular expressions)."""
+    src = frame[column]
+    if src.dtype != pl.String or src.cast(pl.Float64, strict=False).null_count() == \
+            src.null_count():
+        return frame
+    return frame.with_columns(money(column))
+
+
 def parse_timestamps(frame: pl.DataFrame, column: str, table: str,
                      source_column: str | None = None,
                      assume_tz: str = "UTC") -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -102,6 +112,15 @@ def parse_timestamps(frame: pl.DataFrame, column: str, table: str,
         return frame.with_columns(fixed.dt.convert_time_zone("UTC").dt.cast_time_unit("us")), \
             pl.DataFrame(schema=QUARANTINE_SCHEMA)
     text = pl.col(column).cast(pl.String).str.strip_chars()
+    for fast_format in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"):  # polars' fast paths
+        fast = frame[column].str.to_datetime(fast_format, strict=False, time_unit="us")
+        if fast.null_count() == frame[column].null_count():  # every cell in this format
+            zone = "UTC" if fast_format.endswith("Z") else assume_tz
+            fast = fast.dt.replace_time_zone(zone, ambiguous="earliest",
+                                             non_existent="null").dt.convert_time_zone("UTC")
+            if fast.null_count() == frame[column].null_count():
+                return (frame.with_columns(fast.alias(column)),
+                        pl.DataFrame(schema=QUARANTINE_SCHEMA))
     aware = text.str.contains(r"(Z|[+-]\d\d:?\d\d)$")
     parsed_aware = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False,
                                         time_unit="us", time_zone="UTC")

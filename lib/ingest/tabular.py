@@ -251,8 +251,7 @@ def read_table(path: Path, required: Iterable[str],
                           for c in missing])
     renamed = frame.select(*[pl.col(src).alias(canon) for canon, src in columns.items()],
                            SOURCE_FILE, SOURCE_ROW)
-    text = renamed.with_columns(
-        [pl.col(c).cast(pl.String).str.strip_chars() for c in columns])
-    text = text.with_columns([pl.when(pl.col(c) == "").then(None).otherwise(pl.col(c)).alias(c)
-                              for c in columns])
+    stripped = {c: pl.col(c).cast(pl.String).str.strip_chars() for c in columns}
+    text = renamed.with_columns([pl.when(s == "").then(None).otherwise(s).alias(c)
+                                 for c, s in stripped.items()])
     return Sheet(text, columns, dialect, name)
