@@ -67,6 +67,7 @@ def sidebar() -> Filters | None:
     with st.sidebar:
         root = st.text_input("Data root", value=str(config.data_root()),
                              help="Folder holding snapshots/ (STOCKROOM_DATA_ROOT by default).")
+        st.session_state["data_root"] = root
         days = store.snapshot_dates(Path(root), "orders")
         if not days:
             return None

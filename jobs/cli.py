@@ -45,6 +45,9 @@ ingest_app = typer.Typer(help="Land a source as validated, immutable daily snaps
 app.add_typer(ingest_app, name="ingest")
 sim_app = typer.Typer(help="The marketplace simulator's local server.", no_args_is_help=True)
 app.add_typer(sim_app, name="sim")
+bench_app = typer.Typer(help="Benchmarks: figures and ratios against baselines in one run.",
+                        no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 
 DataRootOption = Annotated[
     Path | None,
@@ -305,6 +308,22 @@ def sim_serve(
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    rows: Annotated[int, typer.Option(min=1_000, help="Rows in the generated CSV.")] = 1_000_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Runs per contender (median).")] = 3,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
+    = None,
+) -> None:
+    """CSV -> validated snapshot, side by side with pandas and DuckDB COPY (rows/s, peak MiB)."""
+    from jobs.bench import dump, print_ingest, run_ingest_bench
+
+    with console.status("benchmarking...") as status:
+        results = run_ingest_bench(rows, repeat, on_step=lambda s: status.update(s))
+    print(print_ingest(results))
+    dump(results, json_out)
 
 
 @app.command("runs")

@@ -101,7 +101,8 @@ class Run:
         if read and bad_rows / read > max_bad_share:
             problems = [InputProblem(r["source_file"], r["source_row"], r["column"],
                                      r["reason"], r["value"])
-                        for r in bad.head(20).iter_rows(named=True)]
+                        for r in bad.sort("source_file", "source_row").head(20)
+                        .iter_rows(named=True)]
             raise TooManyBadRows(problems, bad_rows, read, max_bad_share)
         results = []
         for batch in batches:

@@ -88,3 +88,20 @@ def top_suppliers(suppliers: pl.DataFrame) -> go.Figure:
                       xaxis_title="distinct SKUs sold",
                       **{**_LAYOUT, "height": max(300, 22 * head.height + 90)})
     return fig
+
+
+RUN_COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "crashed": "#6a1b9a",
+               "running": "#9e9e9e"}
+
+
+def runs_per_day(daily: pl.DataFrame) -> go.Figure:
+    """Stacked bars of job runs per day by status (input: ``lib.health.daily``)."""
+    fig = go.Figure()
+    for status, colour in RUN_COLOURS.items():
+        part = daily.filter(pl.col("status") == status)
+        if part.height:
+            fig.add_bar(x=part["day"].to_list(), y=part["runs"].to_list(), name=status,
+                        marker_color=colour)
+    fig.update_layout(barmode="stack", height=300, margin=dict(l=10, r=10, t=40, b=10),
+                      title="Job runs per day", yaxis_title="runs", legend_orientation="h")
+    return fig

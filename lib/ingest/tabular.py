@@ -37,6 +37,7 @@ from lib.tables import SOURCE_FILE, SOURCE_ROW
 EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
 DELIMITERS = ",;\t|#"
 SAMPLE_BYTES = 1 << 16
+WESTERN = ("cp1252", "iso8859_15", "latin_1", "cp1250", "mac_roman")
 
 #: Canonical column -> header spellings seen in platform exports (compared after :func:`key`).
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -133,6 +134,11 @@ def _encoding(raw: bytes) -> tuple[str, bool]:
     except UnicodeDecodeError as exc:
         if exc.start >= len(raw) - 3:  # a multi-byte char cut by the sample edge
             return "utf-8", False
+    # Seller exports are mostly from Western spreadsheets: prefer a single-byte Western code
+    # page when it reads cleanly (short samples otherwise fool detection into e.g. gb18030).
+    western = charset_normalizer.from_bytes(raw, cp_isolation=list(WESTERN)).best()
+    if western is not None and western.chaos < 0.05:
+        return western.encoding, False
     best = charset_normalizer.from_bytes(raw).best()
     return (best.encoding if best else "latin-1"), False
 
@@ -165,8 +171,7 @@ def read_csv(path: Path, dialect: Dialect | None = None) -> pl.DataFrame:
             source = io.BytesIO(path.read_bytes().decode(dialect.encoding).encode("utf-8"))
         frame = pl.read_csv(source, separator=dialect.delimiter, infer_schema=False,
                             quote_char='"' if dialect.quoting else None,
-                            truncate_ragged_lines=False, raise_if_empty=True,
-                            missing_utf8_is_empty_string=False)
+                            truncate_ragged_lines=False, raise_if_empty=True)
     except Exception as exc:  # polars raises several types; all mean "cannot parse"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError([InputProblem(str(path), None, None, f"cannot read: {first}")]) from exc

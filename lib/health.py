@@ -1,0 +1,60 @@
+"""Data health: job success rate and freshness per source, from the workbench's ``job_runs``.
+
+Definitions (used by the *Data health* page, ``stockroom runs`` and the closing notes):
+
+* **success rate** (share 0-1) = succeeded runs / finished runs (succeeded + failed +
+  crashed); runs still ``running`` are not counted. Target from the brief: >= 0.98.
+* **freshness** (hours) = now - the last *succeeded* run of that job and source.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import polars as pl
+
+SUCCESS_TARGET = 0.98
+
+
+def success_rate(runs: pl.DataFrame) -> float | None:
+    """Succeeded / finished runs (0-1), None when no run has finished. Input: ``workbench.runs``.
+    """
+    finished = runs.filter(pl.col("status") != "running")
+    if not finished.height:
+        return None
+    return finished.filter(pl.col("status") == "succeeded").height / finished.height
+
+
+def by_source(runs: pl.DataFrame, now: datetime | None = None) -> pl.DataFrame:
+    """One row per (job, source): runs (int), failed (int, failed + crashed), success_rate
+    (float 0-1), last_run, last_success (datetime UTC), freshness_h (float hours since the last
+    success; null if none), last_status, last_error (str). Stalest first."""
+    now = now or datetime.now(UTC)
+    if not runs.height:
+        return pl.DataFrame(schema={
+            "job": pl.String, "source": pl.String, "runs": pl.UInt32, "failed": pl.UInt32,
+            "success_rate": pl.Float64, "last_run": pl.Datetime("us", "UTC"),
+            "last_success": pl.Datetime("us", "UTC"), "freshness_h": pl.Float64,
+            "last_status": pl.String, "last_error": pl.String})
+    ordered = runs.sort("started_at")
+    finished = pl.col("status") != "running"
+    return (ordered.group_by("job", "source").agg(
+        pl.len().alias("runs"),
+        pl.col("status").is_in(["failed", "crashed"]).sum().alias("failed"),
+        ((pl.col("status") == "succeeded").sum() / finished.sum()).alias("success_rate"),
+        pl.col("started_at").max().alias("last_run"),
+        pl.col("finished_at").filter(pl.col("status") == "succeeded").max().alias(
+            "last_success"),
+        pl.col("status").last().alias("last_status"),
+        pl.col("error").last().alias("last_error"),
+    ).with_columns(
+        ((pl.lit(now) - pl.col("last_success")).dt.total_seconds() / 3600).alias("freshness_h"),
+    ).sort("freshness_h", descending=True, nulls_last=False)
+        .select("job", "source", "runs", "failed", "success_rate", "last_run", "last_success",
+                "freshness_h", "last_status", "last_error"))
+
+
+def daily(runs: pl.DataFrame) -> pl.DataFrame:
+    """Runs per UTC day and status: day (date), status (str), runs (int)."""
+    return (runs.group_by(pl.col("started_at").dt.date().alias("day"), "status")
+            .agg(pl.len().alias("runs")).sort("day", "status"))
