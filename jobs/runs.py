@@ -147,9 +147,11 @@ def _merge(root: Path, batch: store.Batch, part: Part) -> store.Batch:
         keys = part.scope_keys if part.scope_keys is not None else good.select(scope)
         keys = keys.select(scope).unique().cast({c: base.schema[c] for c in scope})
         kept = base.join(keys, on=scope, how="anti")
-        merged[day] = pl.concat([kept, good]).sort(list(batch.table.primary_key))
-        merged[day] = merged[day].unique(list(batch.table.primary_key), keep="last",
-                                         maintain_order=True)
+        # no re-sort: carried rows keep their order, new rows follow in source order, so the
+        # same input on the same base gives the same bytes
+        pk = list(batch.table.primary_key)
+        kept = kept.join(good.select(pk), on=pk, how="anti")  # a key never appears twice
+        merged[day] = pl.concat([kept, good])
     return store.Batch(batch.table, merged)
 
 
