@@ -21,7 +21,7 @@ import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: url path -> page title ("" is the default page)
-PAGES = {"": "Seller concentration", "supply": "Supply"}
+PAGES = {"": "Seller concentration", "supply": "Supply", "data_health": "Data health"}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 

@@ -88,3 +88,18 @@ def test_empty_data_root_explains_what_to_do(tmp_path, monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60).run()
     assert not at.exception
     assert "stockroom ingest olist" in at.info[0].value
+
+
+def test_data_health_page(app, olist_root):
+    from lib import health, workbench
+
+    at = app.run()
+    at.switch_page("app_pages/data_health.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Data health"
+    runs = workbench.runs(workbench.engine(olist_root), limit=5_000)
+    shown = metrics(at)
+    assert shown["Job success rate"] == f"{health.success_rate(runs):.1%}"
+    assert shown["Runs"] == f"{runs.height:,}"
+    assert len(at.get("plotly_chart")) == 1
+    assert at.dataframe[0].value.shape[0] == health.by_source(runs).height
