@@ -104,4 +104,5 @@ def runs_per_day(daily: pl.DataFrame) -> go.Figure:
                         marker_color=colour)
     fig.update_layout(barmode="stack", height=300, margin=dict(l=10, r=10, t=40, b=10),
                       title="Job runs per day", yaxis_title="runs", legend_orientation="h")
+    fig.update_xaxes(type="date", tickformat="%Y-%m-%d", dtick=86_400_000)
     return fig

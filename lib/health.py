@@ -26,16 +26,16 @@ def success_rate(runs: pl.DataFrame) -> float | None:
 
 
 def by_source(runs: pl.DataFrame, now: datetime | None = None) -> pl.DataFrame:
-    """One row per (job, source): runs (int), failed (int, failed + crashed), success_rate
-    (float 0-1), last_run, last_success (datetime UTC), freshness_h (float hours since the last
-    success; null if none), last_status, last_error (str). Stalest first."""
+    """One row per (job, source): last_status (str), freshness_h (float hours since the last
+    success; null if none), success_rate (float 0-1), runs (int), failed (int, failed +
+    crashed), last_run, last_success (datetime UTC), last_error (str). Stalest first."""
     now = now or datetime.now(UTC)
     if not runs.height:
         return pl.DataFrame(schema={
-            "job": pl.String, "source": pl.String, "runs": pl.UInt32, "failed": pl.UInt32,
-            "success_rate": pl.Float64, "last_run": pl.Datetime("us", "UTC"),
-            "last_success": pl.Datetime("us", "UTC"), "freshness_h": pl.Float64,
-            "last_status": pl.String, "last_error": pl.String})
+            "job": pl.String, "source": pl.String, "last_status": pl.String,
+            "freshness_h": pl.Float64, "success_rate": pl.Float64, "runs": pl.UInt32,
+            "failed": pl.UInt32, "last_run": pl.Datetime("us", "UTC"),
+            "last_success": pl.Datetime("us", "UTC"), "last_error": pl.String})
     ordered = runs.sort("started_at")
     finished = pl.col("status") != "running"
     return (ordered.group_by("job", "source").agg(
@@ -50,8 +50,8 @@ def by_source(runs: pl.DataFrame, now: datetime | None = None) -> pl.DataFrame:
     ).with_columns(
         ((pl.lit(now) - pl.col("last_success")).dt.total_seconds() / 3600).alias("freshness_h"),
     ).sort("freshness_h", descending=True, nulls_last=False)
-        .select("job", "source", "runs", "failed", "success_rate", "last_run", "last_success",
-                "freshness_h", "last_status", "last_error"))
+        .select("job", "source", "last_status", "freshness_h", "success_rate", "runs",
+                "failed", "last_run", "last_success", "last_error"))
 
 
 def daily(runs: pl.DataFrame) -> pl.DataFrame:

@@ -20,8 +20,9 @@ from pathlib import Path
 import httpx
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
-#: url path -> page title ("" is the default page)
-PAGES = {"": "Seller concentration", "supply": "Supply", "data_health": "Data health"}
+#: url slug -> (page title, plotly charts it shows)
+PAGES = {"": ("Seller concentration", 2), "supply": ("Supply", 2),
+         "data_health": ("Data health", 1)}
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
@@ -79,11 +80,11 @@ def visit(url: str, shots: Path | None = None) -> dict[str, dict]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1500 if shots else 1000})
-        for slug, title in PAGES.items():
+        for slug, (title, charts) in PAGES.items():
             page.goto(f"{url}/{slug}", wait_until="networkidle")
             page.get_by_role("heading", name=title).wait_for(timeout=60_000)
             page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
-            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=60_000)
+            page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=60_000)
             page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
             page.wait_for_timeout(1500)  # let plotly finish its transitions
             name = slug or "seller_concentration"
