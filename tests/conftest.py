@@ -70,3 +70,30 @@ def land_orders(root: Path, rows: list[tuple], categories: dict[str, str] | None
     }, schema_overrides={"title": pl.String, "category": pl.String, "category_source": pl.String,
                          "brand": pl.String, "gtin": pl.String, "weight_g": pl.Float64})
     store.write_snapshot(root, "products", products, date(2000, 1, 1), run_id="test", sources=[])
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Print the job runs this session recorded (every workbench.db under pytest's temp dir):
+    the measured success rate, with the failures the bad-input tests provoke on purpose."""
+    import sqlite3
+
+    factory = getattr(config, "_tmp_path_factory", None)
+    if factory is None:
+        return
+    counts: dict[str, int] = {}
+    for db in Path(factory.getbasetemp()).rglob("workbench.db"):
+        try:
+            with sqlite3.connect(db) as conn:
+                for status, n in conn.execute(
+                        "SELECT status, count(*) FROM job_runs GROUP BY status"):
+                    counts[status] = counts.get(status, 0) + n
+        except sqlite3.Error:
+            continue
+    total = sum(counts.values())
+    if total:
+        parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+        ok = counts.get("succeeded", 0)
+        terminalreporter.write_line(
+            f"job runs recorded by this session: {total} ({parts}); success rate "
+            f"{ok / total:.1%} (failed/crashed runs are the bad-input, fault and kill -9 "
+            "tests, provoked on purpose)")
