@@ -86,6 +86,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             with sqlite3.connect(db) as conn:
                 for status, n in conn.execute(
                         "SELECT status, count(*) FROM job_runs GROUP BY status"):
+                    status = "crashed" if status == "running" else status  # pid is gone
                     counts[status] = counts.get(status, 0) + n
         except sqlite3.Error:
             continue

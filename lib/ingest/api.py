@@ -16,6 +16,7 @@ import os
 import tomllib
 from pathlib import Path
 
+import httpx
 import polars as pl
 
 from lib.config import PROJECT_ROOT
@@ -72,7 +73,7 @@ def card_api_products(base_url: str, fetcher: Fetcher, page_size: int = 250,
                 "rarity": [c.get("rarity") for c in data],
             }, schema={k: pl.String for k in ("sku", "title", "category", "category_source",
                                               "rarity")}).with_columns(
-                pl.lit(str(fetcher_url(url, params))).alias(SOURCE_FILE),
+                pl.lit(str(httpx.URL(url, params=params))).alias(SOURCE_FILE),
                 pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW)))
         total = int(body.get("totalCount", 0))
         if not data or page * page_size >= total:
@@ -85,11 +86,6 @@ def card_api_products(base_url: str, fetcher: Fetcher, page_size: int = 250,
     return raw.select("sku", "title", "category", "category_source",
                       pl.lit("Pokémon TCG").alias("brand"), pl.lit(None, pl.String).alias("gtin"),
                       pl.lit(None, pl.String).alias("weight_g"), SOURCE_FILE, SOURCE_ROW), pages
-
-
-def fetcher_url(url: str, params: dict) -> str:
-    import httpx
-    return str(httpx.URL(url, params=params))
 
 
 def browse_listings(base_url: str, fetcher: Fetcher, query: str = "",

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import polars as pl
 
 from lib.ingest.files import clean_money, money, parse_timestamps
 from lib.ingest.tabular import Sheet, read_table
-from lib.tables import LISTINGS, ORDERS, PRODUCTS, QUARANTINE_SCHEMA, SOURCE_FILE, SOURCE_ROW
+from lib.tables import LISTINGS, ORDERS, PRODUCTS, SOURCE_FILE, SOURCE_ROW
 
 #: Columns the listing import format requires (``platform`` may come from ``--platform``).
 LISTING_REQUIRED = ("seller_id", "sku", "quantity", "price")
@@ -138,11 +137,3 @@ def by_day(frame: pl.DataFrame, column: str = "order_ts") -> dict:
     return {key[0]: part.drop("_day") for key, part in
             keyed.partition_by("_day", as_dict=True, maintain_order=True).items()
             if key[0] is not None}
-
-
-def content_id(*parts: str) -> str:
-    """A short stable id from text parts (sha1, 16 hex)."""
-    return hashlib.sha1("\x1f".join(parts).encode()).hexdigest()[:16]
-
-
-EMPTY_REJECTED = pl.DataFrame(schema=QUARANTINE_SCHEMA)

@@ -174,6 +174,9 @@ class Fetcher:
             if response.status_code in RETRY_STATUSES:
                 raise Retryable(f"GET {response.url}: HTTP {response.status_code}",
                                 _retry_after(response.headers.get("Retry-After")))
+            if response.status_code in (401, 403):
+                raise FetchError(f"GET {response.url}: HTTP {response.status_code} (not "
+                                 "authorised: check the source's token)")
             if response.status_code >= 400:
                 raise FetchError(f"GET {response.url}: HTTP {response.status_code}")
             if check is not None:

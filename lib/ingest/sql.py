@@ -1,12 +1,12 @@
 """Pull rows from any SQL database through SQLAlchemy, incrementally by an ``updated_at``
 watermark.
 
-``pull`` reads a table (reflected) or a query wrapped as a subquery, keeping only rows whose
-watermark column is greater than the stored watermark, ordered by it, in chunks. The caller
-lands the rows and only then stores the new watermark (the largest value read), so a crash
-re-reads rather than skips. Rows that share the watermark's exact value with the last run are
-read again and de-duplicated by the landing upsert, never lost (``>=`` would double-count
-events; ``>`` with a merge by primary key is exact for state tables).
+``pull`` reads a table or a query (wrapped as a subquery), keeping only rows whose watermark
+column is strictly greater than the stored watermark, ordered by it, in chunks. The caller lands
+the rows and only then stores the new watermark (the largest value read), so a crash re-reads
+rather than skips; re-read rows are upserted by primary key, never doubled. Known limit of any
+``>`` watermark: a row written *later* with exactly the stored value is missed, so the column
+needs enough precision (a microsecond timestamp or a monotonically increasing version).
 
 Credentials stay in the URL the caller passes; :func:`safe_url` is what gets recorded.
 """
