@@ -1,0 +1,142 @@
+"""Mapping: the migration from an empty database, seller normalisation, SKU tiers 1-2 against
+the real card catalog, the audit trail."""
+
+from __future__ import annotations
+
+import json
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from lib import cards, workbench
+from lib.mapping import repo, sellers, skus
+from lib.sim.marketplace import SimConfig, simulate
+
+
+@pytest.fixture(scope="module")
+def variants():
+    return cards.variants()
+
+
+@pytest.fixture(scope="module")
+def sim():
+    return simulate(SimConfig(listings=20_000, sellers=300, days=1))
+
+
+def test_migrations_from_an_empty_database_up_down_up(tmp_path):
+    eng = sa.create_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    cfg = Config()
+    cfg.set_main_option("script_location", str(workbench.MIGRATIONS))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+        assert {"sellers", "seller_aliases", "catalog", "sku_mappings", "audit_log",
+                "job_runs"} <= set(sa.inspect(conn).get_table_names())
+        command.downgrade(cfg, "0001")
+        assert "audit_log" not in sa.inspect(conn).get_table_names()
+        command.upgrade(cfg, "head")
+        version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == "0002"
+
+
+@pytest.mark.parametrize("spellings", [
+    ["Pallet TCG (Store)", "PALLET TCG LLC", "PalletTcg", "pallettcg_55", "  pallet-tcg "],
+    ["Café Cards™", "CAFE CARDS ✦", "cafecards"],
+])
+def test_seller_name_normal_form(spellings):
+    forms = pl.DataFrame({"n": spellings}).select(sellers.norm_expr(pl.col("n")))["n"]
+    assert forms.n_unique() == 1 and forms[0] in ("pallettcg", "cafecards")
+
+
+def test_sellers_resolve_to_the_simulators_truth(sim):
+    aliases, suggestions = sellers.resolve(sim.sellers)
+    joined = aliases.join(sim.seller_truth.select(
+        "platform", "seller_id", pl.col("seller_key").alias("truth")), on=["platform",
+                                                                           "seller_id"])
+    assert joined.height == sim.sellers.height                        # coverage 100 %
+    # pure (no Seller mixes two true sellers) and complete (no true seller split)
+    assert joined.group_by("seller_key").agg(pl.col("truth").n_unique())["truth"].max() == 1
+    assert joined.group_by("truth").agg(pl.col("seller_key").n_unique())["seller_key"].max() == 1
+    assert (aliases["status"] == "auto").all()
+    assert suggestions.filter(pl.col("score") < sellers.SUGGEST_SCORE).height == 0
+
+
+def test_short_names_are_not_merged_across_platforms():
+    accounts = pl.DataFrame({"platform": ["ebay", "blokpax"], "seller_id": ["abc", "9"],
+                             "seller_name": ["ABC", "abc"]})
+    aliases, _ = sellers.resolve(accounts)
+    assert aliases["seller_key"].n_unique() == 2
+
+
+def test_structured_skus_map_exactly_and_explain_errors(variants, sim):
+    listings = next(sim.days()).listings.filter(pl.col("platform") == "shootstrayt")
+    external = listings.select("platform", pl.col("sku").alias("external_sku"), "listing_id")
+    out = skus.parse_structured(external, variants)
+    assert (out["status"] == "auto").all()
+    truth = sim.listing_truth.select("platform", "listing_id", "product_sku")
+    check = external.join(out, on=["platform", "external_sku"]).join(
+        truth, on=["platform", "listing_id"], suffix="_true")
+    assert (check["product_sku"] == check["product_sku_true"]).all()   # precision 1.0
+
+    bad = pl.DataFrame({"platform": "shootstrayt", "external_sku": [
+        "PIKACHU-BASE9-58-COMMON-NORMAL", "PIKACHU-BASE1-999-COMMON-NORMAL",
+        "RAICHU-BASE1-58-COMMON-NORMAL", "PIKACHU-BASE1-58-RARE-NORMAL",
+        "PIKACHU-BASE1-58-COMMON-GOLDFOIL", "PIKACHU-BASE1-58"]})
+    got = dict(skus.parse_structured(bad, variants).select("external_sku", "reason").iter_rows())
+    assert got["PIKACHU-BASE9-58-COMMON-NORMAL"] == "unknown set 'BASE9'"
+    assert got["PIKACHU-BASE1-999-COMMON-NORMAL"] == "set 'BASE1' has no card number '999'"
+    assert got["RAICHU-BASE1-58-COMMON-NORMAL"] == "card base1 #58 is PIKACHU, the SKU says RAICHU"
+    assert got["PIKACHU-BASE1-58-RARE-NORMAL"] == "card base1 #58 is COMMON, the SKU says RARE"
+    assert got["PIKACHU-BASE1-58-COMMON-GOLDFOIL"].startswith(
+        "treatment 'GOLDFOIL' is not priced for card base1 #58 (known: 1STEDITION")
+    assert got["PIKACHU-BASE1-58"].startswith("expected 5 parts")
+
+
+def test_exact_identifiers(variants, sim):
+    blokpax = next(sim.days()).listings.filter(pl.col("platform") == "blokpax").select(
+        "platform", pl.col("sku").alias("external_sku"))
+    out = skus.exact(blokpax, variants)
+    assert out.height == blokpax["external_sku"].n_unique()
+    assert (out["method"] == "marketplace_id").all()
+    catalog = pl.DataFrame({"sku": ["nike-aj1", "cereal"], "gtin": [None, "036000291452"],
+                            "style_code": ["CW2288-111", None]})
+    external = pl.DataFrame({"platform": "stockx", "external_sku": [
+        "cw2288-111", "036000291452", "036000291453", "CW2288-112"]})
+    got = dict(skus.exact(external, catalog).select("external_sku", "product_sku").iter_rows())
+    assert got == {"cw2288-111": "nike-aj1", "036000291452": "cereal"}  # bad check digit: no
+
+
+def test_audit_trail_records_every_change_and_humans_win(tmp_path):
+    eng = workbench.engine(tmp_path)
+    added = repo.add_products(eng, pl.DataFrame({"sku": ["p1", "p2", "p9"], "kind": "card"}),
+                              actor="job", reason="catalog load")
+    assert added == 3
+    first = pl.DataFrame({"platform": "shootstrayt", "external_sku": ["A", "B"],
+                          "product_sku": ["p1", None], "method": "structured",
+                          "confidence": [1.0, 0.0], "status": ["auto", "review"],
+                          "reason": [None, "unknown set 'X'"]})
+    assert repo.save_mappings(eng, first, actor="job", reason="tier 2") == {
+        "inserted": 2, "updated": 0, "unchanged": 0, "kept_human": 0}
+    assert repo.save_mappings(eng, first, actor="job", reason="rerun")["unchanged"] == 2
+    repo.decide(eng, "shootstrayt", "B", action="reassign", product_sku="p2", actor="ana",
+                reason="checked the card")
+    changed = first.with_columns(pl.lit("p9").alias("product_sku"))
+    counts = repo.save_mappings(eng, changed, actor="job", reason="tier 2 again")
+    assert counts == {"inserted": 0, "updated": 1, "unchanged": 0, "kept_human": 1}
+    current = dict(repo.mappings(eng).select("external_sku", "product_sku").iter_rows())
+    assert current == {"A": "p9", "B": "p2"}                      # ana's decision stands
+    log = repo.history(eng, "sku_mapping", "shootstrayt/B")
+    assert log["actor"].to_list() == ["job", "ana"]
+    assert json.loads(log["old"][1])["status"] == "review"
+    assert json.loads(log["new"][1])["product_sku"] == "p2"
+    with pytest.raises(sa.exc.IntegrityError, match="append-only"), eng.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_log"))
+    with pytest.raises(ValueError):
+        repo.decide(eng, "shootstrayt", "A", action="delete", actor="ana", reason="-")
+    with pytest.raises(sa.exc.IntegrityError):                    # no mapping to a ghost product
+        repo.decide(eng, "shootstrayt", "A", action="reassign", product_sku="nope", actor="ana",
+                    reason="typo")
+    assert repo.history(eng, "product")["entity_key"].to_list() == ["p1", "p2", "p9"]
