@@ -326,6 +326,30 @@ def bench_ingest(
     dump(results, json_out)
 
 
+@bench_app.command("mapping")
+def bench_mapping(
+    folder: Annotated[Path, typer.Argument(
+        help="DeepMatcher/Magellan folder: tableA.csv, tableB.csv, train/valid/test.csv.")],
+    blocking: Annotated[Path | None, typer.Option(
+        help="Leipzig-format folder (two full tables + gt.csv, first table alphabetically is "
+             "the left one) to also measure blocking recall and reduction ratio.")] = None,
+    seeds: Annotated[int, typer.Option(min=1, help="Training seeds (mean and std).")] = 5,
+    k: Annotated[int, typer.Option(min=1, help="Blocking: candidates per left record.")] = 10,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
+    = None,
+) -> None:
+    """Entity matching on published data: P/R/F1 on test, blocking recall, time, memory (JSON)."""
+    import json
+
+    from jobs.bench import dump, run_mapping_bench
+
+    with console.status(f"matching {folder.name}..."):
+        results = run_mapping_bench(folder, blocking, seeds, k)
+    results.pop("runs", None) if json_out is None else None
+    print(json.dumps(results, indent=2))
+    dump(results, json_out)
+
+
 @app.command("runs")
 def runs(
     limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
 import polars as pl
 import pytest
 import sqlalchemy as sa
@@ -140,3 +141,76 @@ def test_audit_trail_records_every_change_and_humans_win(tmp_path):
         repo.decide(eng, "shootstrayt", "A", action="reassign", product_sku="nope", actor="ana",
                     reason="typo")
     assert repo.history(eng, "product")["entity_key"].to_list() == ["p1", "p2", "p9"]
+
+
+# -- tier 3: learned matching and its benchmark --------------------------------------------------
+
+from jobs.bench import run_mapping_bench  # noqa: E402
+from lib.errors import InputError  # noqa: E402
+from lib.mapping import matching  # noqa: E402
+from tests.conftest import SHARED_DATA  # noqa: E402
+
+EM = SHARED_DATA / "entity_matching"
+
+
+def test_published_abt_buy_meets_the_goals():
+    folder, leipzig = EM / "magellan" / "abt_buy", EM / "leipzig" / "abt_buy"
+    if not folder.is_dir() or not leipzig.is_dir():
+        pytest.skip(f"shared data not present at {EM}")
+    result = run_mapping_bench(folder, leipzig, seeds=1)
+    assert result["f1"]["mean"] >= 80                      # Magellan 43.6, DeepMatcher 62.8
+    assert result["blocking"]["recall"] >= 95 and result["blocking"]["reduction_ratio"] >= 98
+
+
+def write_magellan(folder, sim, n_products=300, seed=0):
+    """A DeepMatcher-format folder from the simulator: eBay titles vs ShootStrayt titles of the
+    same card variant are matches (labels from the simulator's truth)."""
+    rng = np.random.default_rng(seed)
+    listings = next(sim.days()).listings.join(
+        sim.listing_truth.select("platform", "listing_id", "product_sku"),
+        on=["platform", "listing_id"])
+    by_platform = {p: listings.filter(pl.col("platform") == p).unique("product_sku")
+                   for p in ("ebay", "shootstrayt")}
+    common = sorted(set(by_platform["ebay"]["product_sku"]) &
+                    set(by_platform["shootstrayt"]["product_sku"]))[:n_products]
+    a = by_platform["ebay"].filter(pl.col("product_sku").is_in(common)).sort("product_sku")
+    b = by_platform["shootstrayt"].filter(pl.col("product_sku").is_in(common)).sort(
+        "product_sku")
+    folder.mkdir()
+    a.select(pl.int_range(pl.len()).alias("id"), "title", "price").write_csv(
+        folder / "tableA.csv")
+    b.select(pl.int_range(pl.len()).alias("id"), "title", "price").write_csv(
+        folder / "tableB.csv")
+    pairs = [(i, i, 1) for i in range(len(common))] + [
+        (i, int(j), 0) for i in range(len(common))
+        for j in rng.choice(len(common), 3, replace=False) if j != i]
+    frame = pl.DataFrame(pairs, schema=["ltable_id", "rtable_id", "label"], orient="row")
+    frame = frame.sample(fraction=1.0, shuffle=True, seed=seed)
+    n = frame.height
+    frame[: n * 3 // 5].write_csv(folder / "train.csv")
+    frame[n * 3 // 5: n * 4 // 5].write_csv(folder / "valid.csv")
+    frame[n * 4 // 5:].write_csv(folder / "test.csv")
+
+
+def test_bench_runs_on_any_folder_of_that_shape(tmp_path, sim):
+    write_magellan(tmp_path / "cards", sim)
+    result = run_mapping_bench(tmp_path / "cards", seeds=2)
+    assert result["pairs"]["test"] > 100
+    assert result["f1"]["mean"] > 90                  # titles of one card, two title styles
+    assert "blocking" not in result
+    (tmp_path / "cards" / "valid.csv").unlink()
+    with pytest.raises(InputError, match="valid.csv"):
+        run_mapping_bench(tmp_path / "cards")
+
+
+def test_blocking_keeps_the_true_partner_in_the_top_k():
+    left = matching.Table(["1", "2"], ["sony turntable pslx350h", "bose acoustimass 5 am53bk"],
+                          ["", ""], np.array([np.nan, np.nan]))
+    right = matching.Table(["a", "b", "c"], ["bose am53bk acoustimass", "sony ps-lx350h",
+                                             "apple ipod"], ["", "", ""],
+                           np.array([np.nan] * 3))
+    cand = matching.block(left, right, k=1)
+    assert sorted(zip(cand["left"], cand["right"], strict=True)) == [(0, 1), (1, 0)]
+    assert matching.f1(np.array([1, 0, 1]), np.array([True, True, False])) == 0.5
+    assert matching.precision_threshold(np.array([0.9, 0.8, 0.2]), np.array([1, 0, 0]),
+                                        0.98) == 0.81
