@@ -214,3 +214,21 @@ def test_blocking_keeps_the_true_partner_in_the_top_k():
     assert matching.f1(np.array([1, 0, 1]), np.array([True, True, False])) == 0.5
     assert matching.precision_threshold(np.array([0.9, 0.8, 0.2]), np.array([1, 0, 0]),
                                         0.98) == 0.81
+
+
+def test_sellers_are_saved_with_stable_keys_and_audited(tmp_path, sim):
+    eng = workbench.engine(tmp_path)
+    aliases, suggestions = sellers.resolve(sim.sellers)
+    counts = repo.save_sellers(eng, aliases, suggestions, actor="job", reason="backfill")
+    assert counts["sellers_new"] == aliases["seller_key"].n_unique()
+    assert counts["aliases_new"] == sim.sellers.height
+    stored = repo.seller_aliases_frame(eng)
+    first_keys = dict(zip(zip(stored["platform"], stored["seller_id"], strict=True),
+                          stored["seller_key"], strict=True))
+    again = repo.save_sellers(eng, *sellers.resolve(sim.sellers), actor="job", reason="rerun")
+    assert again == {"sellers_new": 0, "aliases_new": 0, "aliases_changed": 0, "links_new": 0}
+    stored = repo.seller_aliases_frame(eng)
+    assert dict(zip(zip(stored["platform"], stored["seller_id"], strict=True),
+                    stored["seller_key"], strict=True)) == first_keys
+    log = repo.history(eng, "seller_alias")
+    assert log.height == sim.sellers.height and set(log["actor"]) == {"job"}

@@ -195,3 +195,117 @@ def _audit(at: datetime, actor: str, entity: str, key: str, old: dict | None, ne
             "old": None if old is None else json.dumps(old, sort_keys=True, default=str),
             "new": None if new is None else json.dumps(new, sort_keys=True, default=str),
             "reason": reason}
+
+
+sellers_t = sa.Table(
+    "sellers", metadata,
+    sa.Column("seller_key", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("norm_name", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+seller_aliases = sa.Table(
+    "seller_aliases", metadata,
+    sa.Column("platform", sa.String(64), primary_key=True),
+    sa.Column("platform_seller_id", sa.String(255), primary_key=True),
+    sa.Column("seller_name", sa.Text),
+    sa.Column("norm_name", sa.String(255), nullable=False),
+    sa.Column("seller_key", sa.Integer, nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+seller_links = sa.Table(
+    "seller_links", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("seller_key", sa.Integer, nullable=False),
+    sa.Column("other_key", sa.Integer, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("evidence", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def save_sellers(eng: sa.Engine, aliases: pl.DataFrame, suggestions: pl.DataFrame, *,
+                 actor: str, reason: str) -> dict[str, int]:
+    """Store the result of :func:`lib.mapping.sellers.resolve`, audited.
+
+    A Seller is identified by its normal form: existing Sellers keep their key; new normal
+    forms get a new Seller. Aliases already stored with a human status are kept. Link
+    suggestions are stored once per pair with status ``review``. Returns counts.
+    """
+    now = datetime.now(UTC)
+    counts = {"sellers_new": 0, "aliases_new": 0, "aliases_changed": 0, "links_new": 0}
+    with eng.begin() as conn:
+        known = {r.norm_name: r.seller_key for r in conn.execute(
+            sa.select(sellers_t.c.norm_name, sellers_t.c.seller_key))}
+        stored = {(r.platform, r.platform_seller_id): dict(r._mapping) for r in conn.execute(
+            sa.select(seller_aliases))}
+        # the Seller of each group is named after its most common display name
+        groups = aliases.group_by("seller_key").agg(
+            pl.col("norm_name").first(), pl.col("seller_name").drop_nulls().mode().first())
+        group_to_db: dict[int, int] = {}
+        audits = []
+        for g in groups.sort("seller_key").iter_rows(named=True):
+            norm = g["norm_name"]
+            if norm not in known:
+                key = conn.execute(sellers_t.insert().values(
+                    name=g["seller_name"] or norm, norm_name=norm, created_at=now)
+                ).inserted_primary_key[0]
+                known[norm] = key
+                counts["sellers_new"] += 1
+                audits.append(_audit(now, actor, "seller", str(key), None,
+                                     {"name": g["seller_name"] or norm, "norm_name": norm},
+                                     reason))
+            group_to_db[g["seller_key"]] = known[norm]
+        for row in aliases.iter_rows(named=True):
+            pk = (row["platform"], row["seller_id"])
+            new = {"seller_key": group_to_db[row["seller_key"]], "seller_name": row["seller_name"],
+                   "norm_name": row["norm_name"], "method": row["method"],
+                   "confidence": row["confidence"], "status": row["status"]}
+            old = stored.get(pk)
+            if old is not None and (old["status"] in HUMAN or all(
+                    old[k] == v for k, v in new.items())):
+                continue
+            if old is None:
+                conn.execute(seller_aliases.insert().values(
+                    platform=pk[0], platform_seller_id=pk[1], updated_at=now, **new))
+                counts["aliases_new"] += 1
+            else:
+                conn.execute(seller_aliases.update().where(
+                    (seller_aliases.c.platform == pk[0])
+                    & (seller_aliases.c.platform_seller_id == pk[1])).values(
+                    updated_at=now, **new))
+                counts["aliases_changed"] += 1
+            audits.append(_audit(now, actor, "seller_alias", f"{pk[0]}/{pk[1]}",
+                                 None if old is None else {k: old[k] for k in new}, new, reason))
+        have = {(r.seller_key, r.other_key) for r in conn.execute(
+            sa.select(seller_links.c.seller_key, seller_links.c.other_key))}
+        for s in suggestions.iter_rows(named=True):
+            pair = tuple(sorted((group_to_db[s["seller_key"]], group_to_db[s["other_key"]])))
+            if pair in have or pair[0] == pair[1]:
+                continue
+            conn.execute(seller_links.insert().values(
+                seller_key=pair[0], other_key=pair[1], score=s["score"],
+                evidence=s["evidence"], status="review", updated_at=now))
+            counts["links_new"] += 1
+        if audits:
+            conn.execute(audit_log.insert(), audits)
+    return counts
+
+
+def seller_aliases_frame(eng: sa.Engine) -> pl.DataFrame:
+    """Every alias: platform, seller_id, seller_key (int), seller (str, the Seller's name),
+    status -- for query-time joins."""
+    query = sa.select(seller_aliases.c.platform,
+                      seller_aliases.c.platform_seller_id.label("seller_id"),
+                      seller_aliases.c.seller_key, sellers_t.c.name.label("seller"),
+                      seller_aliases.c.status).join(
+        sellers_t, sellers_t.c.seller_key == seller_aliases.c.seller_key)
+    with eng.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    return pl.DataFrame(rows, schema={"platform": pl.String, "seller_id": pl.String,
+                                      "seller_key": pl.Int64, "seller": pl.String,
+                                      "status": pl.String})

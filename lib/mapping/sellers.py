@@ -68,7 +68,8 @@ def _numbered_siblings(a: str, b: str) -> bool:
 
 def _suggest(aliases: pl.DataFrame) -> pl.DataFrame:
     keys = aliases.group_by("seller_key").agg(pl.col("norm_name").first(),
-                                              pl.col("platform").unique().sort())
+                                              pl.col("platform").unique().sort()
+                                              ).sort("seller_key")
     names, seller_keys = keys["norm_name"].to_list(), keys["seller_key"].to_list()
     rows = []
     if len(names) > 1:
