@@ -350,6 +350,26 @@ def bench_mapping(
     dump(results, json_out)
 
 
+@app.command("map")
+def map_command(
+    as_of: AsOfOption = None,
+    precision: Annotated[float, typer.Option(
+        min=0.5, max=1.0, help="Precision target for auto-accepting learned matches.")] = 0.98,
+    data_root: DataRootOption = None,
+) -> None:
+    """Map sellers and SKUs of the latest listings (tiers: exact ids, structured SKUs,
+    cross-listings, learned titles); store them audited; print coverage and precision."""
+    from jobs.mapping import run_mapping
+
+    root = config.data_root(data_root)
+    started = time.perf_counter()
+    with console.status("mapping..."):
+        report = run_mapping(root, _parse_date(as_of, "--as-of"), precision)
+    for line in report.lines():
+        console.print(f"  {line}")
+    console.print(f"done in {time.perf_counter() - started:.1f} s")
+
+
 @app.command("runs")
 def runs(
     limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,

@@ -232,3 +232,43 @@ def test_sellers_are_saved_with_stable_keys_and_audited(tmp_path, sim):
                     stored["seller_key"], strict=True)) == first_keys
     log = repo.history(eng, "seller_alias")
     assert log.height == sim.sellers.height and set(log["actor"]) == {"job"}
+
+
+# -- cross-listings and the mapping job -----------------------------------------------------------
+
+def test_cross_listing_propagation_is_exact(variants, sim):
+    listings = next(sim.days()).listings
+    aliases, _ = sellers.resolve(sim.sellers)
+    keyed = listings.join(aliases.select("platform", "seller_id", "seller_key"),
+                          on=["platform", "seller_id"])
+    external = listings.select("platform", pl.col("sku").alias("external_sku")).unique()
+    mapped = pl.concat([skus.exact(external, variants), skus.parse_structured(
+        external.filter(pl.col("platform") == "shootstrayt"), variants)])
+    found = skus.cross_listed(keyed, mapped.filter(pl.col("status") == "auto"), variants)
+    truth = sim.listing_truth.filter(pl.col("platform") == "ebay").select(
+        pl.col("sku").alias("external_sku"), pl.col("product_sku").alias("true_sku")).unique()
+    checked = found.join(truth, on="external_sku")
+    assert checked.height == found.height > 0.4 * truth.height
+    assert (checked["product_sku"] == checked["true_sku"]).all()
+
+
+def test_mapping_job_on_the_simulator(tmp_path):
+    from jobs.ingest import ingest_simulation
+    from jobs.mapping import run_mapping
+
+    ingest_simulation(tmp_path, SimConfig(listings=8_000, sellers=80, days=1, seed=3))
+    report = run_mapping(tmp_path)
+    assert report.seller_coverage == 1.0
+    assert report.sku_auto_share >= 0.90 and report.auto_precision >= 0.98   # the goal
+    assert {"marketplace_id", "structured", "cross_listing"} <= set(report.by_method)
+    eng = workbench.engine(tmp_path)
+    queue = repo.mappings(eng).filter(pl.col("status") == "review")
+    assert queue.height > 0 and queue["reason"].null_count() == 0
+    one = queue.row(0, named=True)
+    repo.decide(eng, one["platform"], one["external_sku"], action="reject", actor="ana",
+                reason="not this card")
+    again = run_mapping(tmp_path)
+    assert again.counts["inserted"] == 0 and again.counts["kept_human"] >= 1
+    kept = repo.mappings(eng).filter(pl.col("external_sku") == one["external_sku"])
+    assert kept["status"].to_list() == ["rejected"]
+    assert workbench.runs(eng, job="map")["status"].to_list() == ["succeeded", "succeeded"]

@@ -17,7 +17,6 @@ import polars as pl
 from lib.mapping import matching
 from lib.mapping.skus import OUT_SCHEMA
 
-
 #: Features that do not depend on how a platform styles its titles (length, word order, first
 #: word, boilerplate): the labelled examples come from other platforms than the SKUs to map.
 STYLE_FREE = ("cos_char_name", "cos_word_name", "token_set", "model_jaccard", "model_shared",
@@ -73,8 +72,13 @@ def map_by_title(external: pl.DataFrame, catalog: pl.DataFrame, known: pl.DataFr
     # score every candidate once
     p = model.predict_proba(features.transform(cand["left"].to_numpy(),
                                                cand["right"].to_numpy())[:, keep])[:, 1]
-    best = (cand.with_columns(pl.Series("p", p)).sort("p", descending=True)
-            .unique("left", keep="first").sort("left"))
+    ranked = cand.with_columns(pl.Series("p", p)).sort(["left", "p"], descending=[False, True])
+    # confidence = best score x its margin over the runner-up: variants of one card (normal,
+    # reverse holo, 1st edition) score alike, and a close second means "not sure which"
+    best = ranked.group_by("left", maintain_order=True).agg(
+        pl.col("right").first(), pl.col("p").first().alias("p1"),
+        pl.col("p").slice(1, 1).first().fill_null(0.0).alias("p2"),
+    ).with_columns((pl.col("p1") * (pl.col("p1") - pl.col("p2"))).alias("p")).sort("left")
     # threshold on held-out labelled SKUs: precision of the best candidate above t
     hold = best.filter(pl.col("left").is_in(np.nonzero(holdout)[0].tolist()))
     hold_ok = (truth[hold["left"].to_numpy()] == hold["right"].to_numpy())
@@ -102,5 +106,5 @@ def map_by_title(external: pl.DataFrame, catalog: pl.DataFrame, known: pl.DataFr
             pl.col("p").round(3), pl.lit("n/a" if threshold is None else f"{threshold:.2f}")))
         .alias("reason"),
     )
-    return LearnedResult(out.select(list(OUT_SCHEMA)), threshold, h_prec, h_cov,
+    return LearnedResult(out.select(list(OUT_SCHEMA)).cast(OUT_SCHEMA), threshold, h_prec, h_cov,
                          int((~holdout).sum()))

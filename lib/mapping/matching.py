@@ -159,8 +159,9 @@ def best_f1_threshold(p: np.ndarray, y: np.ndarray) -> float:
 
 
 def precision_threshold(p: np.ndarray, y: np.ndarray, target: float = 0.98) -> float | None:
-    """The lowest threshold whose precision on (p, y) is >= ``target`` (None if none is)."""
-    for t in np.round(np.arange(0.10, 1.0, 0.01), 2):
+    """The lowest threshold in 0.00..0.99 (step 0.01) whose precision on (p, y) is >=
+    ``target`` (None if none is)."""
+    for t in np.round(np.arange(0.0, 1.0, 0.01), 2):
         pred = p >= t
         if pred.any() and (y[pred] == 1).mean() >= target:
             return float(t)

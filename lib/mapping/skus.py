@@ -123,3 +123,42 @@ def parse_structured(external: pl.DataFrame, variants: pl.DataFrame) -> pl.DataF
         .alias("status"),
         reason.alias("reason"),
     ).sort("platform", "external_sku")
+
+
+def cross_listed(listings: pl.DataFrame, mapped: pl.DataFrame, catalog: pl.DataFrame,
+                 platform: str = "ebay") -> pl.DataFrame:
+    """Propagate mappings across one seller's cross-listings (a tier between 2 and 3).
+
+    A seller who lists one item on several platforms shows the same price and quantity on each
+    (they come from one inventory). ``listings``: platform, sku, seller_key (the Seller, from
+    ``lib.mapping.sellers``), price, quantity. ``mapped``: platform, external_sku, product_sku
+    (tiers 1-2). For every group of one Seller's listings with equal price and quantity that
+    holds exactly one mapped product and exactly one ``platform`` SKU, that SKU maps to the
+    product (method ``cross_listing``, confidence 0.99) -- if its title names the product:
+    ``catalog`` (sku, name, number) gives the card name and number that must both appear in
+    the title (two items of one seller can share a price and quantity). Ambiguous groups map
+    nothing.
+    """
+    joined = listings.join(mapped.select("platform", pl.col("external_sku").alias("sku"),
+                                         "product_sku"), on=["platform", "sku"], how="left")
+    groups = joined.group_by("seller_key", "price", "quantity").agg(
+        pl.col("product_sku").drop_nulls().unique().alias("products"),
+        pl.col("sku").filter(pl.col("platform") == platform).unique().alias("targets"),
+        pl.col("title").filter(pl.col("platform") == platform).first().alias("title"))
+    found = groups.filter((pl.col("products").list.len() == 1)
+                          & (pl.col("targets").list.len() == 1)).select(
+        pl.lit(platform).alias("platform"),
+        pl.col("targets").list.first().alias("external_sku"),
+        pl.col("products").list.first().alias("product_sku"), "title")
+    named = catalog.select(pl.col("sku").alias("product_sku"),
+                           pl.col("name").str.to_lowercase().alias("_name"),
+                           pl.col("number").str.to_lowercase().alias("_number"))
+    words = pl.col("title").str.to_lowercase().str.extract_all(r"[a-z0-9]+")
+    found = found.join(named, on="product_sku").filter(
+        pl.col("title").str.to_lowercase().str.contains(pl.col("_name"), literal=True)
+        & words.list.contains(pl.col("_number"))).drop("title", "_name", "_number")
+    # one SKU reached from two groups with different products: not certain, leave it
+    found = found.unique().filter(pl.col("external_sku").is_unique())
+    return found.with_columns(pl.lit("cross_listing").alias("method"),
+                              pl.lit(0.99).alias("confidence"), pl.lit("auto").alias("status"),
+                              pl.lit(None, pl.String).alias("reason")).select(list(OUT_SCHEMA))

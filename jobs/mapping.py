@@ -1,0 +1,161 @@
+"""The mapping job: Sellers and SKU mappings for the latest listings, stored and audited.
+
+Runs the tiers in order and never lets a later tier overrule an earlier one:
+sellers (normal form) -> tier 1 exact ids -> tier 2 structured SKUs -> cross-listing
+propagation -> tier 3 learned title matching (trained on the SKUs mapped so far). Human decisions
+stored in the workbench database are never overwritten (``lib.mapping.repo``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import polars as pl
+
+from jobs.runs import tracked_run
+from lib import cards, store, workbench
+from lib.errors import StockroomError
+from lib.mapping import learned, repo, sellers, skus
+
+ACTOR = "stockroom map"
+
+
+@dataclass
+class MappingReport:
+    """What a mapping run found. Shares are 0-1 of listing rows of the snapshot."""
+
+    snapshot_date: date
+    listings: int
+    seller_coverage: float
+    sku_auto_share: float
+    sku_review_share: float
+    by_method: dict[str, int] = field(default_factory=dict)
+    learned_threshold: float | None = None
+    holdout_precision: float | None = None
+    auto_precision: float | None = None          # against the simulator's truth, if present
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"listings {self.snapshot_date}: {self.listings:,} rows",
+               f"sellers: {self.seller_coverage:.1%} of rows have a Seller",
+               f"SKUs: {self.sku_auto_share:.1%} of rows auto-mapped, "
+               f"{self.sku_review_share:.1%} in review",
+               "by method: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_method.items()))]
+        if self.learned_threshold is not None:
+            out.append(f"learned tier: auto-accept from {self.learned_threshold:.2f} "
+                       f"(held-out precision {self.holdout_precision:.1%})")
+        if self.auto_precision is not None:
+            out.append(f"auto-map precision against the simulator's truth: "
+                       f"{self.auto_precision:.2%}")
+        return out
+
+
+def run_mapping(root: Path, as_of: date | None = None, precision_target: float = 0.98
+                ) -> MappingReport:
+    """Map the sellers and SKUs of the ``listings`` snapshot as of ``as_of`` (default latest).
+
+    Raises :class:`StockroomError` when there is no listings or products snapshot.
+    """
+    day = store.resolve_as_of(root, "listings", as_of)
+    cat_day = store.resolve_as_of(root, "products", as_of)
+    if day is None or cat_day is None:
+        raise StockroomError(f"no listings/products snapshot in {root} (land some with "
+                             "`stockroom ingest simulate` or `stockroom ingest listings`)")
+    eng = workbench.engine(root)
+    with tracked_run(root, "map", f"listings {day}") as run:
+        listings = store.read_snapshot(root, "listings", day)
+        products = store.read_snapshot(root, "products", cat_day)
+        run.rows_read = listings.height
+        # -- sellers ----------------------------------------------------------------------
+        seller_day = store.resolve_as_of(root, "sellers", as_of)
+        accounts = listings.select("platform", "seller_id", "seller_name")
+        if seller_day is not None:
+            accounts = pl.concat([store.read_snapshot(root, "sellers", seller_day).select(
+                "platform", "seller_id", "seller_name"), accounts])
+        aliases, suggestions = sellers.resolve(accounts)
+        counts = repo.save_sellers(eng, aliases, suggestions, actor=ACTOR,
+                                   reason="seller name normal form")
+        # -- catalog ------------------------------------------------------------------------
+        variants = cards.variants()
+        catalog = products.join(variants.select(
+            "sku", pl.col("name").alias("product"), "set_id", "number", "rarity", "treatment",
+            "market_price"), on="sku", how="left").with_columns(
+            pl.when(pl.col("set_id").is_not_null()).then(pl.lit("card"))
+            .otherwise(pl.lit("goods")).alias("kind"))
+        counts["products_new"] = repo.add_products(eng, catalog, actor=ACTOR,
+                                                   reason="catalog from products snapshot")
+        # -- SKU tiers ----------------------------------------------------------------------
+        external = listings.group_by("platform", pl.col("sku").alias("external_sku")).agg(
+            pl.col("title").first(), pl.col("price").median())
+        tier1 = skus.exact(external, catalog.rename({"sku": "sku"}).with_columns(
+            pl.col("sku"), pl.col("treatment"), pl.col("set_id"),
+            pl.col("sku").str.split(":").list.first().alias("card_id")))
+        rest = external.join(tier1, on=["platform", "external_sku"], how="anti")
+        tier2 = skus.parse_structured(rest.filter(pl.col("platform") == "shootstrayt"),
+                                      variants)
+        mapped = pl.concat([tier1, tier2.filter(pl.col("status") == "auto")])
+        keyed = listings.join(aliases.select("platform", "seller_id", "seller_key"),
+                              on=["platform", "seller_id"], how="left")
+        propagated = pl.concat([
+            skus.cross_listed(keyed, mapped, variants, platform=p)
+            for p in keyed["platform"].unique().to_list()])
+        propagated = propagated.join(mapped, on=["platform", "external_sku"], how="anti")
+        mapped = pl.concat([mapped, propagated])
+        todo = external.join(mapped, on=["platform", "external_sku"], how="anti").join(
+            tier2.filter(pl.col("status") == "review"), on=["platform", "external_sku"],
+            how="anti")
+        results = [mapped, tier2.filter(pl.col("status") == "review")]
+        report_extra = {}
+        if todo.height:
+            catalog_text = catalog.select("sku", "title", pl.col("market_price").alias("price"))
+            by_title = []
+            for platform in todo["platform"].unique().sort().to_list():
+                labels = mapped.filter(pl.col("platform") == platform)
+                if labels.height < 50:  # learn from other platforms' labels if too few
+                    labels = mapped
+                records = pl.concat([  # labelled SKUs (with their titles) + those to map
+                    external.join(labels.select("platform", "external_sku"),
+                                  on=["platform", "external_sku"]),
+                    todo.filter(pl.col("platform") == platform)])
+                result = learned.map_by_title(records, catalog_text, labels,
+                                              precision_target=precision_target)
+                by_title.append(result.mappings.join(
+                    todo.select("platform", "external_sku"), on=["platform", "external_sku"]))
+                report_extra = {"learned_threshold": result.threshold,
+                                "holdout_precision": result.holdout_precision}
+            results.append(pl.concat(by_title))
+        proposed = pl.concat(results)
+        counts |= repo.save_mappings(eng, proposed, actor=ACTOR, reason="mapping tiers")
+        report = _report(root, listings, day, eng, report_extra, counts)
+        run.rows_landed = int(report.sku_auto_share * listings.height)
+    return report
+
+
+def _report(root: Path, listings: pl.DataFrame, day: date, eng, extra: dict,
+            counts: dict) -> MappingReport:
+    current = repo.mappings(eng)
+    rows = listings.select("platform", "listing_id", "seller_id",
+                           pl.col("sku").alias("external_sku")).join(
+        current.select("platform", "external_sku", "product_sku", "method", "status"),
+        on=["platform", "external_sku"], how="left")
+    aliases = repo.seller_aliases_frame(eng)
+    with_seller = rows.join(aliases.select("platform", "seller_id"), on=["platform", "seller_id"],
+                            how="semi").height
+    auto = rows.filter(pl.col("status").is_in(["auto", "confirmed"]))
+    report = MappingReport(
+        snapshot_date=day, listings=listings.height,
+        seller_coverage=with_seller / max(1, listings.height),
+        sku_auto_share=auto.height / max(1, listings.height),
+        sku_review_share=rows.filter(pl.col("status") == "review").height
+        / max(1, listings.height),
+        by_method=dict(auto["method"].value_counts().iter_rows()), counts=counts, **extra)
+    truth_file = root / "sim" / "listing_truth.parquet"
+    if truth_file.is_file() and auto.height:
+        truth = pl.read_parquet(truth_file).select("platform", "listing_id",
+                                                   pl.col("product_sku").alias("true_sku"))
+        checked = auto.join(truth, on=["platform", "listing_id"])
+        if checked.height:
+            report.auto_precision = float((checked["product_sku"] == checked["true_sku"]).mean())
+    return report
