@@ -67,7 +67,12 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
             proc.kill()
 
 
-def visit(url: str, shots: Path | None = None) -> dict[str, dict]:
+#: pages that need listings and mappings (a simulated data root) rather than the Olist demo
+SIM_PAGES = {"mapping": ("Mapping", 0)}
+
+
+def visit(url: str, shots: Path | None = None,
+          pages: dict[str, tuple[str, int]] | None = None) -> dict[str, dict]:
     """Open each page, wait for its KPI tiles and charts; return what each page showed.
 
     Returns ``{page: {"title": str, "metrics": [label, ...], "charts": int, "tables": int}}``.
@@ -80,11 +85,12 @@ def visit(url: str, shots: Path | None = None) -> dict[str, dict]:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1500 if shots else 1000})
-        for slug, (title, charts) in PAGES.items():
+        for slug, (title, charts) in (pages or PAGES).items():
             page.goto(f"{url}/{slug}", wait_until="networkidle")
             page.get_by_role("heading", name=title).wait_for(timeout=60_000)
             page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
-            page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=60_000)
+            if charts:
+                page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=60_000)
             page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
             page.wait_for_timeout(1500)  # let plotly finish its transitions
             name = slug or "seller_concentration"
@@ -106,10 +112,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshots", type=Path, default=PROJECT_ROOT / "docs" / "screenshots")
     parser.add_argument("--data-root", type=Path, default=PROJECT_ROOT / "data")
+    parser.add_argument("--sim-root", type=Path, help="A data root with simulated listings "
+                        "mapped by `stockroom map`, for the Mapping page.")
     args = parser.parse_args()
     with serve(args.data_root) as url:
         for slug, info in visit(url, args.screenshots).items():
             print(slug, info)
+    if args.sim_root:
+        with serve(args.sim_root) as url:
+            for slug, info in visit(url, args.screenshots, SIM_PAGES).items():
+                print(slug, info)
 
 
 if __name__ == "__main__":

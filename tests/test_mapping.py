@@ -272,3 +272,28 @@ def test_mapping_job_on_the_simulator(tmp_path):
     kept = repo.mappings(eng).filter(pl.col("external_sku") == one["external_sku"])
     assert kept["status"].to_list() == ["rejected"]
     assert workbench.runs(eng, job="map")["status"].to_list() == ["succeeded", "succeeded"]
+
+
+def test_review_queue_bulk_accept_and_create_product(tmp_path):
+    from lib.mapping import review
+
+    eng = workbench.engine(tmp_path)
+    repo.add_products(eng, pl.DataFrame({"sku": ["p1", "p2"], "title": ["Pikachu", "Mew"]}),
+                      actor="job", reason="load")
+    repo.save_mappings(eng, pl.DataFrame({
+        "platform": "ebay", "external_sku": ["cheap", "dear", "sure", "none"],
+        "product_sku": ["p1", "p2", "p2", None], "method": "learned",
+        "confidence": [0.5, 0.4, 0.95, 0.0], "status": "review",
+        "reason": "best candidate below threshold"}), actor="job", reason="tier 3")
+    listings = pl.DataFrame({"platform": "ebay", "sku": ["cheap", "dear", "sure", "none"],
+                             "title": ["a", "b", "c", "d"], "price": [1.0, 500.0, 2.0, 3.0],
+                             "quantity": [1, 2, 1, 1], "status": "active"})
+    catalog = pl.DataFrame({"sku": ["p1", "p2"], "title": ["Pikachu", "Mew"]})
+    q = review.queue(eng, listings, catalog)
+    assert q["external_sku"].to_list()[0] == "dear" and q["at_stake"][0] == 1000.0
+    assert review.bulk_accept(eng, 0.9, actor="ana") == 1            # only "sure"
+    review.create_product(eng, "ebay", "none", sku="p3", title="Mewtwo promo", actor="ana")
+    status = dict(repo.mappings(eng).select("external_sku", "status").iter_rows())
+    assert status == {"cheap": "review", "dear": "review", "sure": "confirmed",
+                      "none": "confirmed"}
+    assert repo.history(eng, "product")["entity_key"].to_list() == ["p1", "p2", "p3"]

@@ -103,3 +103,42 @@ def test_data_health_page(app, olist_root):
     assert shown["Runs"] == f"{runs.height:,}"
     assert len(at.get("plotly_chart")) == 1
     assert at.dataframe[0].value.shape[0] == health.by_source(runs).height
+
+
+@pytest.fixture(scope="module")
+def mapped_root(tmp_path_factory):
+    from jobs.ingest import ingest_simulation
+    from jobs.mapping import run_mapping
+    from lib.sim.marketplace import SimConfig
+
+    root = tmp_path_factory.mktemp("mapped")
+    ingest_simulation(root, SimConfig(listings=4_000, sellers=40, days=1, seed=5))
+    run_mapping(root)
+    return root
+
+
+def test_mapping_page_review_and_audit(mapped_root, monkeypatch):
+    import polars as pl
+
+    from lib import workbench
+    from lib.mapping import repo
+
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(mapped_root))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    at.switch_page("app_pages/mapping.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Mapping"
+    eng = workbench.engine(mapped_root)
+    before = repo.mappings(eng)
+    in_review = before.filter(pl.col("status") == "review")
+    assert in_review.height > 0
+    assert metrics(at)["In review"].endswith("%")
+    label = at.selectbox[0].options[0]            # the top of the queue: most at stake
+    platform, sku = label.split(" · ")[:2]
+    next(b for b in at.button if b.label == "Reject").click().run()
+    assert not at.exception
+    after = repo.mappings(eng).filter((pl.col("platform") == platform)
+                                      & (pl.col("external_sku") == sku))
+    assert after["status"].to_list() == ["rejected"]
+    log = repo.history(eng, "sku_mapping", f"{platform}/{sku}")
+    assert log["actor"][-1] == "reviewer" and "Mapping page" in log["reason"][-1]
