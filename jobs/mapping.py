@@ -16,8 +16,9 @@ import polars as pl
 
 from jobs.runs import tracked_run
 from lib import cards, store, workbench
+from lib.db import connect
 from lib.errors import StockroomError
-from lib.mapping import learned, repo, sellers, skus
+from lib.mapping import learned, repo, sellers, skus, views
 
 ACTOR = "stockroom map"
 
@@ -29,6 +30,7 @@ class MappingReport:
     snapshot_date: date
     listings: int
     seller_coverage: float
+    order_seller_coverage: float | None
     sku_auto_share: float
     sku_review_share: float
     by_method: dict[str, int] = field(default_factory=dict)
@@ -39,7 +41,9 @@ class MappingReport:
 
     def lines(self) -> list[str]:
         out = [f"listings {self.snapshot_date}: {self.listings:,} rows",
-               f"sellers: {self.seller_coverage:.1%} of rows have a Seller",
+               f"sellers: {self.seller_coverage:.1%} of listing rows and "
+               + ("-" if self.order_seller_coverage is None
+                  else f"{self.order_seller_coverage:.1%}") + " of order rows have a Seller",
                f"SKUs: {self.sku_auto_share:.1%} of rows auto-mapped, "
                f"{self.sku_review_share:.1%} in review",
                "by method: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_method.items()))]
@@ -69,11 +73,7 @@ def run_mapping(root: Path, as_of: date | None = None, precision_target: float =
         products = store.read_snapshot(root, "products", cat_day)
         run.rows_read = listings.height
         # -- sellers ----------------------------------------------------------------------
-        seller_day = store.resolve_as_of(root, "sellers", as_of)
-        accounts = listings.select("platform", "seller_id", "seller_name")
-        if seller_day is not None:
-            accounts = pl.concat([store.read_snapshot(root, "sellers", seller_day).select(
-                "platform", "seller_id", "seller_name"), accounts])
+        accounts = _all_accounts(root)
         aliases, suggestions = sellers.resolve(accounts)
         counts = repo.save_sellers(eng, aliases, suggestions, actor=ACTOR,
                                    reason="seller name normal form")
@@ -133,6 +133,18 @@ def run_mapping(root: Path, as_of: date | None = None, precision_target: float =
     return report
 
 
+def _all_accounts(root: Path) -> pl.DataFrame:
+    """Every (platform, seller_id, seller_name) in every snapshot of sellers, listings and
+    orders (the backfill: history gets Sellers too). Names from the register win."""
+    con = connect(root)
+    return con.execute("""
+        SELECT platform, seller_id, any_value(seller_name ORDER BY src) AS seller_name
+        FROM (SELECT platform, seller_id, seller_name, 0 AS src FROM sellers_history
+              UNION ALL SELECT DISTINCT platform, seller_id, seller_name, 1 FROM listings_history
+              UNION ALL SELECT DISTINCT platform, seller_id, NULL, 2 FROM orders_history)
+        GROUP BY platform, seller_id ORDER BY platform, seller_id""").pl()
+
+
 def _report(root: Path, listings: pl.DataFrame, day: date, eng, extra: dict,
             counts: dict) -> MappingReport:
     current = repo.mappings(eng)
@@ -140,13 +152,17 @@ def _report(root: Path, listings: pl.DataFrame, day: date, eng, extra: dict,
                            pl.col("sku").alias("external_sku")).join(
         current.select("platform", "external_sku", "product_sku", "method", "status"),
         on=["platform", "external_sku"], how="left")
-    aliases = repo.seller_aliases_frame(eng)
-    with_seller = rows.join(aliases.select("platform", "seller_id"), on=["platform", "seller_id"],
-                            how="semi").height
+    con = views.register(connect(root, day), eng)
+    with_seller, order_rows, orders_with_seller = con.execute("""
+        SELECT (SELECT count(*) FROM listings_mapped WHERE seller_key IS NOT NULL),
+               (SELECT count(*) FROM orders_history),
+               (SELECT count(*) FROM orders_history o JOIN seller_aliases a
+                  ON a.platform = o.platform AND a.seller_id = o.seller_id)""").fetchone()
     auto = rows.filter(pl.col("status").is_in(["auto", "confirmed"]))
     report = MappingReport(
         snapshot_date=day, listings=listings.height,
         seller_coverage=with_seller / max(1, listings.height),
+        order_seller_coverage=orders_with_seller / order_rows if order_rows else None,
         sku_auto_share=auto.height / max(1, listings.height),
         sku_review_share=rows.filter(pl.col("status") == "review").height
         / max(1, listings.height),

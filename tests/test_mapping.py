@@ -272,6 +272,38 @@ def test_mapping_job_on_the_simulator(tmp_path):
     kept = repo.mappings(eng).filter(pl.col("external_sku") == one["external_sku"])
     assert kept["status"].to_list() == ["rejected"]
     assert workbench.runs(eng, job="map")["status"].to_list() == ["succeeded", "succeeded"]
+    assert report.order_seller_coverage == 1.0                       # orders backfilled too
+
+
+def test_a_corrected_mapping_corrects_history_at_query_time(tmp_path):
+    from jobs.ingest import ingest_simulation
+    from jobs.mapping import run_mapping
+    from lib import store
+    from lib.db import connect
+    from lib.mapping import views
+
+    ingest_simulation(tmp_path, SimConfig(listings=3_000, sellers=30, days=3, seed=4))
+    run_mapping(tmp_path)
+    eng = workbench.engine(tmp_path)
+    before = {p: store.file_sha256(p) for p in (tmp_path / "snapshots").rglob("*.parquet")}
+    sku = repo.mappings(eng).filter((pl.col("status") == "auto")
+                                    & (pl.col("platform") == "ebay")).row(0, named=True)
+    query = ("SELECT DISTINCT product_sku FROM listings_history h JOIN sku_mappings m "
+             "ON m.platform = h.platform AND m.external_sku = h.sku "
+             f"WHERE h.sku = '{sku['external_sku']}'")
+    con = views.register(connect(tmp_path), eng)
+    assert con.execute(query).fetchall() == [(sku["product_sku"],)]
+    other = repo.mappings(eng).filter(pl.col("product_sku") != sku["product_sku"])[
+        "product_sku"].drop_nulls()[0]
+    repo.decide(eng, "ebay", sku["external_sku"], action="reassign", product_sku=other,
+                actor="ana", reason="wrong variant")
+    con = views.register(connect(tmp_path), eng)
+    assert con.execute(query).fetchall() == [(other,)]               # every day, at once
+    mapped = con.execute("SELECT DISTINCT product_sku FROM listings_mapped WHERE sku = ?",
+                         [sku["external_sku"]]).fetchall()
+    assert mapped == [(other,)]
+    after = {p: store.file_sha256(p) for p in (tmp_path / "snapshots").rglob("*.parquet")}
+    assert after == before                                           # no snapshot rewritten
 
 
 def test_review_queue_bulk_accept_and_create_product(tmp_path):
