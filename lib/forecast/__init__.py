@@ -1,0 +1,1 @@
+"""Demand forecasting: metrics, baselines, the global model and backtests."""
