@@ -93,13 +93,12 @@ def wrmsse(train: pl.DataFrame, actual: pl.DataFrame, forecast: pl.DataFrame, *,
     rows = []
     for level in levels:
         keys = list(level) or ["_total"]
-        add = (lambda f: f.with_columns(pl.lit("total").alias("_total"))) if not level else \
-            (lambda f: f)
-        agg = lambda f, col: add(f).group_by(*keys, date).agg(pl.col(col).sum())  # noqa: E731
-        tr = agg(train.select(*dict.fromkeys([*level, id_col, date, target])), target)
-        r = rmsse(tr, agg(ac, target), agg(fc, prediction), keys=keys, target=target, date=date,
-                  prediction=prediction)
-        w = add(dollars.join(attrs, on=id_col)).group_by(keys).agg(pl.col("dollars").sum())
+        tr = _aggregate(train.select(*dict.fromkeys([*level, id_col, date, target])), keys,
+                        date, target)
+        r = rmsse(tr, _aggregate(ac, keys, date, target), _aggregate(fc, keys, date, prediction),
+                  keys=keys, target=target, date=date, prediction=prediction)
+        w = _with_total(dollars.join(attrs, on=id_col)).group_by(keys).agg(
+            pl.col("dollars").sum())
         scored = r.join(w, on=keys).filter(pl.col("rmsse").is_not_null())
         total = scored["dollars"].sum()
         value = float((scored["dollars"] * scored["rmsse"]).sum() / total) if total else np.nan
@@ -107,6 +106,15 @@ def wrmsse(train: pl.DataFrame, actual: pl.DataFrame, forecast: pl.DataFrame, *,
                      "wrmsse": value})
     per_level = pl.DataFrame(rows)
     return float(np.nanmean(per_level["wrmsse"].to_numpy())), per_level
+
+
+def _with_total(frame: pl.DataFrame) -> pl.DataFrame:
+    return frame.with_columns(pl.lit("total").alias("_total"))
+
+
+def _aggregate(frame: pl.DataFrame, keys: list[str], date: str, col: str) -> pl.DataFrame:
+    """Sum bottom series up to ``keys`` per day (``_total`` = everything)."""
+    return _with_total(frame).group_by(*keys, date).agg(pl.col(col).sum())
 
 
 def mase(train: pl.DataFrame, actual: pl.DataFrame, forecast: pl.DataFrame, *,
