@@ -43,9 +43,34 @@ def _long(p: Panel, values: np.ndarray, start: int, name: str) -> pl.DataFrame:
         pl.col(name).is_not_nan())
 
 
+_previous: dict[tuple, object] = {}
+
+
+def forecast_with(model: str, p: Panel, sales: pl.DataFrame, cutoff: int, horizon: int,
+                  config: ModelConfig | None = None) -> tuple[np.ndarray, dict]:
+    """Point forecasts (n_series x horizon) and quantiles (dict, may be empty) of ``model``
+    trained on days up to ``cutoff``; peers (mlforecast, statsforecast) when installed."""
+    if model == "global_xgboost":
+        config = config or ModelConfig(horizon=horizon)
+        # consecutive windows: the previous window's model calibrates this one's intervals
+        earlier = _previous.pop((id(p), config, cutoff - horizon), None)
+        fitted = GlobalModel(config).fit(p, cutoff, earlier)
+        _previous[(id(p), config, cutoff)] = fitted.point
+        fc = fitted.predict(p, cutoff)
+        return fc.pop("yhat"), fc
+    if model in baselines.BASELINES:
+        yhat = baselines.BASELINES[model](p.y[:, : cutoff + 1], horizon)
+    else:
+        from lib.forecast import peers
+        yhat = peers.PEERS[model](p, cutoff, horizon)
+    yhat[np.isnan(p.y[:, cutoff])] = np.nan   # not launched by the cutoff: no forecast
+    return yhat, {}
+
+
 def run_model(model: str, p: Panel, sales: pl.DataFrame, horizon: int = 28, windows: int = 3,
               config: ModelConfig | None = None) -> Score:
-    """Backtest one model (a name from :data:`MODELS`) on ``p`` / ``sales`` (the same data)."""
+    """Backtest one model (a name from :data:`MODELS` or ``lib.forecast.peers.PEERS``) on
+    ``p`` / ``sales`` (the same data)."""
     started = time.perf_counter()
     d = p.y.shape[1]
     levels = metrics.levels_for(sales.columns)
@@ -53,16 +78,7 @@ def run_model(model: str, p: Panel, sales: pl.DataFrame, horizon: int = 28, wind
     for w in range(windows, 0, -1):
         cutoff = d - 1 - w * horizon
         first_day = cutoff + 1
-        history = p.y[:, : cutoff + 1]
-        quantiles = {}
-        if model == "global_xgboost":
-            fc = GlobalModel(config or ModelConfig(horizon=horizon)).fit(p, cutoff).predict(
-                p, cutoff)
-            yhat = fc.pop("yhat")
-            quantiles = fc
-        else:
-            yhat = baselines.BASELINES[model](history, horizon)
-            yhat[np.isnan(p.y[:, cutoff])] = np.nan   # not launched yet: no forecast
+        yhat, quantiles = forecast_with(model, p, sales, cutoff, horizon, config)
         actual = p.y[:, first_day:first_day + horizon]
         cut_date = p.dates[cutoff]
         train = sales.filter(pl.col("date") <= cut_date)

@@ -1,0 +1,99 @@
+"""Peer libraries for the benchmark only (optional extras, not runtime dependencies):
+Nixtla mlforecast with the same features as our model (recursive strategy, XGBoost, Tweedie)
+and statsforecast AutoETS / CrostonSBA. Each returns (n_series x horizon) point forecasts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from lib.forecast.data import Panel
+
+
+def _long(p: Panel, cutoff: int) -> pd.DataFrame:
+    n, _ = p.y.shape
+    days = np.array(p.dates[: cutoff + 1], dtype="datetime64[ns]")
+    frame = pd.DataFrame({
+        "unique_id": np.repeat(p.ids, cutoff + 1), "ds": np.tile(days, n),
+        "y": p.y[:, : cutoff + 1].ravel(),
+        "price": p.price[:, : cutoff + 1].ravel(),
+        "event": np.tile(p.event[: cutoff + 1], n).astype(float),
+        "promo": p.promo[:, : cutoff + 1].ravel().astype(float),
+        "snap": p.snap[:, : cutoff + 1].ravel().astype(float),
+        "category": np.repeat(p.category, cutoff + 1)})
+    return frame.dropna(subset=["y"])
+
+
+def _matrix(p: Panel, preds: pd.DataFrame, column: str, horizon: int) -> np.ndarray:
+    out = np.full((len(p.ids), horizon), np.nan)
+    index = {s: i for i, s in enumerate(p.ids)}
+    preds = preds.sort_values(["unique_id", "ds"])
+    for sid, group in preds.groupby("unique_id"):
+        out[index[sid], : len(group)] = np.maximum(group[column].to_numpy()[:horizon], 0)
+    return out
+
+
+def mlforecast_xgb(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
+    from mlforecast import MLForecast
+    from mlforecast.lag_transforms import RollingMax, RollingMean, RollingStd
+    from xgboost import XGBRegressor
+
+    train = _long(p, cutoff)
+    fcst = MLForecast(
+        models={"xgb": XGBRegressor(objective="reg:tweedie", tweedie_variance_power=1.2,
+                                    n_estimators=300, max_depth=8, learning_rate=0.08,
+                                    subsample=0.8, colsample_bytree=0.8, max_bin=64,
+                                    tree_method="hist", n_jobs=2, random_state=0)},
+        freq="D", lags=list(range(1, 8)),
+        lag_transforms={1: [RollingMean(7), RollingMean(28), RollingMean(56), RollingStd(28),
+                            RollingMax(28)]},
+        date_features=["dayofweek", "month", "day"])
+    fcst.fit(train, static_features=["category"])
+    n = len(p.ids)
+    d = p.y.shape[1]
+    days = pd.date_range(pd.Timestamp(p.dates[cutoff]) + pd.Timedelta(days=1), periods=horizon)
+    idx = np.minimum(np.arange(cutoff + 1, cutoff + 1 + horizon), d - 1)
+    future = pd.DataFrame({
+        "unique_id": np.repeat(p.ids, horizon), "ds": np.tile(days, n),
+        "price": p.price[:, idx].ravel(), "event": np.tile(p.event[idx], n).astype(float),
+        "promo": p.promo[:, idx].ravel().astype(float),
+        "snap": p.snap[:, idx].ravel().astype(float)})
+    started = set(train["unique_id"])
+    future = future[future["unique_id"].isin(started)]
+    return _matrix(p, fcst.predict(horizon, X_df=future), "xgb", horizon)
+
+
+def _statsforecast(p: Panel, cutoff: int, horizon: int, model, name: str) -> np.ndarray:
+    from statsforecast import StatsForecast
+
+    train = _long(p, cutoff)[["unique_id", "ds", "y"]]
+    sf = StatsForecast(models=[model], freq="D", n_jobs=1)
+    return _matrix(p, sf.forecast(df=train, h=horizon), name, horizon)
+
+
+def autoets(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
+    from statsforecast.models import AutoETS
+    return _statsforecast(p, cutoff, horizon, AutoETS(season_length=7), "AutoETS")
+
+
+def croston_sba(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
+    from statsforecast.models import CrostonSBA
+    return _statsforecast(p, cutoff, horizon, CrostonSBA(), "CrostonSBA")
+
+
+PEERS = {"mlforecast_xgboost": mlforecast_xgb, "statsforecast_autoets": autoets,
+         "statsforecast_croston_sba": croston_sba}
+
+
+def available() -> list[str]:
+    """Peers whose library is installed."""
+    out = []
+    for name, module in (("mlforecast_xgboost", "mlforecast"),
+                         ("statsforecast_autoets", "statsforecast"),
+                         ("statsforecast_croston_sba", "statsforecast")):
+        try:
+            __import__(module)
+            out.append(name)
+        except ImportError:
+            pass
+    return out
