@@ -255,3 +255,78 @@ def run_mapping_bench(folder: Path, leipzig: Path | None = None, seeds: int = 5,
     result = queue.get()
     proc.join()
     return result
+
+
+# -- forecasting ----------------------------------------------------------------------------
+
+def _load_forecast_data(path: str, columns: dict):
+    from lib.forecast.data import from_transactions, load_sales, panel
+
+    source = Path(path)
+    head = pl.read_parquet_schema(source) if source.suffix == ".parquet" else {}
+    if {"InvoiceNo", "StockCode", "Quantity"} <= set(head):
+        sales = from_transactions(source)  # transactions -> daily units per StockCode
+    else:
+        sales = load_sales(source, **columns)
+    return sales, panel(sales)
+
+
+def _forecast_child(model: str, path: str, columns: dict, horizon: int, windows: int,
+                    queue) -> None:
+    from lib.forecast.backtest import run_model
+
+    try:
+        sales, p = _load_forecast_data(path, columns)
+        score = run_model(model, p, sales, horizon, windows)
+        queue.put({"model": model, "wrmsse": score.wrmsse, "mase": score.mase,
+                   "wape": score.wape, "bias": score.bias, "coverage_90": score.coverage_90,
+                   "pinball": score.pinball, "seconds": round(score.seconds, 2),
+                   "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                   "windows": score.windows, "series": len(p.ids), "days": len(p.dates)})
+    except Exception as exc:  # a peer failing must not sink the benchmark
+        queue.put({"model": model, "error": f"{type(exc).__name__}: {exc}"})
+
+
+def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
+                       models: list[str] | None = None, columns: dict | None = None,
+                       on_step: Callable[[str], None] | None = None) -> list[dict]:
+    """Backtest every model side by side on one sales file; one dict per model with WRMSSE,
+    MASE, WAPE, bias, 90 % coverage, pinball, wall seconds and peak MiB (each model in its own
+    child process). Peers run when their optional library is installed."""
+    from lib.forecast import backtest, peers
+
+    names = models or [*backtest.MODELS, *peers.available()]
+    ctx = mp.get_context("spawn")
+    out = []
+    for name in names:
+        if on_step:
+            on_step(name)
+        queue = ctx.Queue()
+        proc = ctx.Process(target=_forecast_child, args=(name, str(path), columns or {},
+                                                         horizon, windows, queue))
+        proc.start()
+        out.append(queue.get())
+        proc.join()
+    base = {r["model"]: r.get("wrmsse") for r in out}
+    for r in out:
+        if r.get("wrmsse") is not None:
+            for ref in ("seasonal_naive", "ses"):
+                if base.get(ref):
+                    r[f"wrmsse_vs_{ref}"] = round(r["wrmsse"] / base[ref], 3)
+    return out
+
+
+def print_forecast(results: list[dict]) -> str:
+    lines = [f"{'model':28} {'WRMSSE':>7} {'vs sNaive':>9} {'vs SES':>7} {'MASE':>6} "
+             f"{'cov90':>6} {'pinball':>7} {'s':>6} {'MiB':>5}"]
+    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+    for r in results:
+        if "error" in r:
+            lines.append(f"{r['model']:28} error: {r['error']}")
+            continue
+        lines.append(f"{r['model']:28} {r['wrmsse']:7.3f} "
+                     f"{fmt(r.get('wrmsse_vs_seasonal_naive'), '9.3f')} "
+                     f"{fmt(r.get('wrmsse_vs_ses'), '7.3f')} {r['mase']:6.3f} "
+                     f"{fmt(r['coverage_90'], '6.3f')} {fmt(r['pinball'], '7.3f')} "
+                     f"{r['seconds']:6.1f} {r['peak_mib']:5d}")
+    return "\n".join(lines)

@@ -370,6 +370,34 @@ def map_command(
     console.print(f"done in {time.perf_counter() - started:.1f} s")
 
 
+@bench_app.command("forecast")
+def bench_forecast(
+    sales: Annotated[Path, typer.Option(help="Parquet/CSV of daily sales (id, date, units"
+                                              "[, price, hierarchy]) or raw transactions "
+                                              "(InvoiceNo, StockCode, Quantity, ...).")],
+    horizon: Annotated[int, typer.Option(min=1)] = 28,
+    windows: Annotated[int, typer.Option(min=1)] = 3,
+    id_col: Annotated[str | None, typer.Option("--id", help="Series id column.")] = None,
+    date_col: Annotated[str | None, typer.Option("--date", help="Date column.")] = None,
+    target: Annotated[str | None, typer.Option(help="Units column.")] = None,
+    price: Annotated[str | None, typer.Option(help="Price column.")] = None,
+    models: Annotated[list[str] | None, typer.Option(
+        "--model", help="Only these models (repeatable).")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
+    = None,
+) -> None:
+    """Rolling-origin backtest of our model, the baselines and installed peers, side by side."""
+    from jobs.bench import dump, print_forecast, run_forecast_bench
+
+    columns = {k: v for k, v in dict(id_col=id_col, date_col=date_col, target=target,
+                                      price=price).items() if v}
+    with console.status("backtesting...") as status:
+        results = run_forecast_bench(sales, horizon=horizon, windows=windows, models=models,
+                                     columns=columns, on_step=lambda m: status.update(m))
+    print(print_forecast(results))
+    dump(results, json_out)
+
+
 @app.command("runs")
 def runs(
     limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
