@@ -18,7 +18,7 @@ from lib.forecast import baselines, metrics
 from lib.forecast.data import Panel
 from lib.forecast.model import GlobalModel, ModelConfig
 
-MODELS = ("global_xgboost", *baselines.BASELINES)
+MODELS = ("global_xgboost", "routed", *baselines.BASELINES)
 
 
 @dataclass
@@ -50,13 +50,17 @@ def forecast_with(model: str, p: Panel, sales: pl.DataFrame, cutoff: int, horizo
                   config: ModelConfig | None = None) -> tuple[np.ndarray, dict]:
     """Point forecasts (n_series x horizon) and quantiles (dict, may be empty) of ``model``
     trained on days up to ``cutoff``; peers (mlforecast, statsforecast) when installed."""
-    if model == "global_xgboost":
+    if model in ("global_xgboost", "routed"):
         config = config or ModelConfig(horizon=horizon)
         # consecutive windows: the previous window's model calibrates this one's intervals
         earlier = _previous.pop((id(p), config, cutoff - horizon), None)
         fitted = GlobalModel(config).fit(p, cutoff, earlier)
         _previous[(id(p), config, cutoff)] = fitted.point
-        fc = fitted.predict(p, cutoff)
+        if model == "routed":
+            from lib.forecast.routing import routed_forecast
+            fc, _ = routed_forecast(fitted, p, cutoff)
+        else:
+            fc = fitted.predict(p, cutoff)
         return fc.pop("yhat"), fc
     if model in baselines.BASELINES:
         yhat = baselines.BASELINES[model](p.y[:, : cutoff + 1], horizon)

@@ -129,6 +129,7 @@ class GlobalModel:
     config: ModelConfig = field(default_factory=ModelConfig)
     point: xgb.XGBRegressor | None = None
     residual_q: np.ndarray | None = None      # (horizon weeks x quantiles) score quantiles
+    calibration_forecast: np.ndarray | None = None  # the earlier model's last-window forecast
 
     def _train(self, p: Panel, cutoff: int) -> xgb.XGBRegressor:
         c = self.config
@@ -166,6 +167,7 @@ class GlobalModel:
         early = cutoff - c.horizon
         calibration = earlier if earlier is not None else self._train(p, early)
         yhat = self._recurse(calibration, p, early, p.promo)
+        self.calibration_forecast = yhat
         actual = p.y[:, early + 1: cutoff + 1]
         ok = ~np.isnan(actual) & ~np.isnan(yhat)
         # normalised nonconformity (Lei et al. 2018, sec. 5.2): error / sqrt(forecast + 1),

@@ -1,0 +1,65 @@
+"""The forecast benchmark accepts any file of the documented shape and reports every model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from jobs.bench import run_forecast_bench
+from lib.config import PROJECT_ROOT
+from lib.errors import InputError
+from lib.forecast.data import load_sales
+
+
+@pytest.fixture
+def sales_file(tmp_path):
+    rng = np.random.default_rng(2)
+    n, d = 12, 160
+    start = date(2024, 1, 1)
+    frame = pl.DataFrame({
+        "sku": np.repeat([f"p{i}" for i in range(n)], d),
+        "day": np.tile(np.array([start + timedelta(days=k) for k in range(d)],
+                                dtype="datetime64[D]"), n),
+        "sold": rng.poisson(np.repeat(rng.uniform(0.2, 8, n), d)).astype(float),
+        "unit_price": 4.5,
+    }).with_columns(pl.col("day").cast(pl.Date))
+    path = tmp_path / "sales.parquet"
+    frame.write_parquet(path)
+    return path
+
+
+def test_any_file_of_that_shape_with_named_columns(sales_file):
+    results = run_forecast_bench(sales_file, horizon=7, windows=2,
+                                 models=["global_xgboost", "seasonal_naive", "tsb"],
+                                 columns={"id_col": "sku", "date_col": "day",
+                                          "target": "sold", "price": "unit_price"})
+    by_model = {r["model"]: r for r in results}
+    assert set(by_model) == {"global_xgboost", "seasonal_naive", "tsb"}
+    assert all("error" not in r for r in results)
+    assert by_model["seasonal_naive"]["wrmsse_vs_seasonal_naive"] == 1.0
+    assert 0 <= by_model["global_xgboost"]["coverage_90"] <= 1
+    assert by_model["tsb"]["coverage_90"] is None              # no intervals
+    assert len(by_model["global_xgboost"]["windows"]) == 2
+
+
+def test_missing_columns_are_named(sales_file):
+    with pytest.raises(InputError, match="target"):
+        load_sales(sales_file, id_col="sku", date_col="day")
+
+
+def test_cli_prints_a_table_and_writes_json(sales_file, tmp_path):
+    out = tmp_path / "bench.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "bench", "forecast", "--sales", str(sales_file),
+         "--horizon", "7", "--windows", "1", "--id", "sku", "--date", "day", "--target", "sold",
+         "--model", "seasonal_naive", "--model", "ses", "--json", str(out)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    assert "seasonal_naive" in proc.stdout and "WRMSSE" in proc.stdout
+    assert [r["model"] for r in json.loads(out.read_text())] == ["seasonal_naive", "ses"]
