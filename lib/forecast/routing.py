@@ -10,6 +10,8 @@ Intervals: the global model's conformal band, recentred on the routed forecast.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from lib.forecast import baselines
@@ -31,7 +33,9 @@ def routed_forecast(model: GlobalModel, p: Panel, cutoff: int
         "seasonal_naive": baselines.seasonal_naive(p.y[:, : early + 1], h),
         "tsb": baselines.tsb(p.y[:, : early + 1], h),
     }
-    errors = np.stack([np.nanmean((actual - past[c]) ** 2, axis=1) for c in CANDIDATES])
+    with warnings.catch_warnings():  # series launched inside the window: no error yet
+        warnings.simplefilter("ignore", RuntimeWarning)
+        errors = np.stack([np.nanmean((actual - past[c]) ** 2, axis=1) for c in CANDIDATES])
     errors = np.where(np.isnan(errors), np.inf, errors)
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
