@@ -398,6 +398,25 @@ def bench_forecast(
     dump(results, json_out)
 
 
+@app.command("forecast")
+def forecast_command(
+    as_of: AsOfOption = None,
+    horizon: Annotated[int, typer.Option(min=1, max=91, help="Days to forecast.")] = 28,
+    data_root: DataRootOption = None,
+) -> None:
+    """Forecast daily units per SKU from the orders and land a `forecasts` snapshot
+    (rules: dormant, cold start, demand spike, low confidence)."""
+    from jobs.forecast import run_forecast
+
+    root = config.data_root(data_root)
+    started = time.perf_counter()
+    with console.status("forecasting..."):
+        summary = run_forecast(root, _parse_date(as_of, "--as-of"), horizon)
+    for line in summary.lines():
+        console.print(f"  {line}")
+    console.print(f"run {summary.run_id} ({time.perf_counter() - started:.1f} s)")
+
+
 @app.command("runs")
 def runs(
     limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,

@@ -382,7 +382,31 @@ STOCK = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (SELLERS, PRODUCTS, ORDERS, LISTINGS, STOCK)}
+FORECASTS = Table(
+    name="forecasts",
+    kind="state",
+    description="One forecast run: per SKU and target day, the point forecast, quantiles, the "
+                "model used and flags. The snapshot date is the run's as-of date.",
+    primary_key=("sku", "target_date"),
+    columns=(
+        Column("sku", pl.String, "SKU (the catalog product when mapped, else the sold SKU)."),
+        Column("target_date", pl.Date, "Day forecast (UTC)."),
+        Column("horizon", pl.Int32, "Days after the as-of date, 1..H.", checks=(pa.Check.ge(1),)),
+        Column("yhat", pl.Float64, "Point forecast, units/day.", checks=_non_negative),
+        Column("q05", pl.Float64, "5 % quantile, units/day.", nullable=True),
+        Column("q25", pl.Float64, "25 % quantile, units/day.", nullable=True),
+        Column("q50", pl.Float64, "Median, units/day.", nullable=True),
+        Column("q75", pl.Float64, "75 % quantile, units/day.", nullable=True),
+        Column("q95", pl.Float64, "95 % quantile, units/day.", nullable=True),
+        Column("model", pl.String, "global_xgboost / seasonal_naive / tsb / category_average / "
+                                   "dormant."),
+        Column("flags", pl.String, "Comma-separated: dormant, cold_start, demand_spike, "
+                                   "low_confidence (empty when none)."),
+    ),
+)
+
+TABLES: dict[str, Table] = {t.name: t for t in (SELLERS, PRODUCTS, ORDERS, LISTINGS, STOCK,
+                                                FORECASTS)}
 
 
 def table(name: str) -> Table:

@@ -112,6 +112,8 @@ class Panel:
 def panel(sales: pl.DataFrame) -> Panel:
     """Lay ``sales`` (from :func:`load_sales`) out as a :class:`Panel`, zero-filling the days
     between a series' first sale and the last day of the data."""
+    sales = sales.group_by("id", "date").agg(pl.col("units").sum(),
+                                             pl.exclude("units").drop_nulls().first())
     ids = sales["id"].unique().sort().to_list()
     start, end = sales["date"].min(), sales["date"].max()
     dates = pl.date_range(start, end, "1d", eager=True)

@@ -1,0 +1,153 @@
+"""The forecast job: daily unit sales per SKU from ``orders`` -> a ``forecasts`` snapshot.
+
+SKU = the catalog product when the mapping knows it (``orders_mapped``), else the sold SKU.
+Rules first (``lib.forecast.rules``): dormant SKUs are flagged and not forecast, cold starts get
+their category's average; the rest go to the global model with per-series routing
+(``lib.forecast.routing``). Flags for procurement: demand spike (against the previous run) and
+low confidence.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from jobs.runs import Part, tracked_run
+from lib import store, workbench
+from lib.db import connect
+from lib.errors import StockroomError
+from lib.forecast import rules
+from lib.forecast.data import panel
+from lib.forecast.model import GlobalModel, ModelConfig
+from lib.forecast.routing import CANDIDATES, routed_forecast
+from lib.mapping import views
+from lib.tables import FORECASTS, NON_SALE_STATUSES
+
+MIN_HISTORY_DAYS = 90   # below this the global model is not trained: TSB for everyone
+
+
+@dataclass
+class ForecastSummary:
+    as_of: date
+    skus: int
+    by_model: dict[str, int]
+    flags: dict[str, int]
+    run_id: str
+
+    def lines(self) -> list[str]:
+        return [f"forecasts as of {self.as_of}: {self.skus:,} SKUs",
+                "by model: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_model.items())),
+                "flags: " + (", ".join(f"{k} {v:,}" for k, v in sorted(self.flags.items()))
+                             or "none")]
+
+
+def daily_sales(root: Path, as_of: date | None) -> pl.DataFrame:
+    """Daily units per SKU (id, date, units, price, category, event, promo, snap) up to
+    ``as_of`` from the orders snapshots, sales only."""
+    con = views.register(connect(root, as_of), workbench.engine(root))
+    return con.execute("""
+        SELECT coalesce(o.product_sku, o.sku) AS id, CAST(o.order_ts AS DATE) AS date,
+               CAST(sum(o.quantity) AS DOUBLE) AS units, median(o.unit_price) AS price,
+               coalesce(any_value(p.category), 'uncategorised') AS category,
+               false AS event, false AS promo, false AS snap
+        FROM orders_mapped o LEFT JOIN products p ON p.sku = coalesce(o.product_sku, o.sku)
+        WHERE NOT list_contains(?, o.status)
+        GROUP BY 1, 2 ORDER BY 1, 2""", [list(NON_SALE_STATUSES)]).pl()
+
+
+def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
+                 config: ModelConfig | None = None) -> ForecastSummary:
+    """Forecast every SKU ``horizon`` days past ``as_of`` (default: the last order day) and
+    land the ``forecasts`` snapshot dated ``as_of``. Raises :class:`StockroomError` when there
+    are no sales."""
+    sales = daily_sales(root, as_of)
+    if sales.is_empty():
+        raise StockroomError(f"no sales in the orders of {root}: nothing to forecast")
+    day = as_of or sales["date"].max()
+    pad = pl.DataFrame({"id": [sales["id"][0]], "date": [day], "units": [0.0],
+                        "price": [None], "category": [sales["category"][0]], "event": [False],
+                        "promo": [False], "snap": [False]}, schema=sales.schema)
+    p = panel(pl.concat([sales, pad]))   # the grid runs to the as-of date
+    cutoff = len(p.dates) - 1
+    dormant = rules.dormant(p.y, cutoff)
+    cold = rules.cold_start(p.first, cutoff) & ~dormant
+    active = ~dormant & ~cold & (p.first <= cutoff)
+    n = len(p.ids)
+    yhat = np.zeros((n, horizon))
+    bands = {k: np.zeros((n, horizon)) for k in ("q05", "q25", "q50", "q75", "q95")}
+    model = np.array(["dormant"] * n, dtype=object)
+    cfg = config or ModelConfig(horizon=horizon)
+    if active.any():
+        sub = _subset(p, active)
+        if cutoff >= MIN_HISTORY_DAYS + horizon:
+            fitted = GlobalModel(cfg).fit(sub, cutoff)
+            fc, choice = routed_forecast(fitted, sub, cutoff)
+            model[active] = np.array(CANDIDATES, dtype=object)[choice]
+        else:
+            from lib.forecast.baselines import tsb
+            point = tsb(sub.y, horizon)
+            fc = {"yhat": point, **{k: point for k in bands}}
+            model[active] = "tsb"
+        yhat[active] = fc["yhat"]
+        for k in bands:
+            bands[k][active] = fc[k]
+    average = rules.category_average(p.y, p.category, active, cutoff)
+    yhat[cold] = average[cold, None]
+    for k in bands:
+        bands[k][cold] = np.nan
+    model[cold] = "category_average"
+    flags = [[] for _ in range(n)]
+    for i in np.nonzero(dormant)[0]:
+        flags[i].append("dormant")
+    for i in np.nonzero(cold)[0]:
+        flags[i].append("cold_start")
+    for i in np.nonzero(active & rules.low_confidence(yhat, bands["q05"], bands["q95"]))[0]:
+        flags[i].append("low_confidence")
+    for i in np.nonzero(_spikes(root, p, day, cutoff))[0]:
+        flags[i].append("demand_spike")
+    frame = _frame(p.ids, day, yhat, bands, model, flags, horizon)
+    with tracked_run(root, "forecast", f"orders as of {day}") as run:
+        run.land([Part(FORECASTS, {day: frame})], sources=[])
+    by_model = dict(frame.group_by("model").agg(pl.col("sku").n_unique()).iter_rows())
+    counts: dict[str, int] = {}
+    for f in flags:
+        for flag in f:
+            counts[flag] = counts.get(flag, 0) + 1
+    return ForecastSummary(day, n, by_model, counts, run.run_id)
+
+
+def _subset(p, mask: np.ndarray):
+    from dataclasses import replace
+    return replace(p, ids=[i for i, m in zip(p.ids, mask, strict=True) if m], y=p.y[mask],
+                   price=p.price[mask], promo=p.promo[mask], snap=p.snap[mask],
+                   category=p.category[mask], first=p.first[mask])
+
+
+def _spikes(root: Path, p, day: date, cutoff: int) -> np.ndarray:
+    """Demand spike against the latest earlier forecasts snapshot covering the last 7 days."""
+    previous = store.resolve_as_of(root, "forecasts", day - timedelta(days=1))
+    if previous is None:
+        return np.zeros(len(p.ids), dtype=bool)
+    old = store.read_snapshot(root, "forecasts", previous).filter(
+        (pl.col("target_date") > day - timedelta(days=7)) & (pl.col("target_date") <= day))
+    expected = dict(old.group_by("sku").agg(pl.col("yhat").sum()).iter_rows())
+    actual = np.nan_to_num(p.y[:, max(cutoff - 6, 0): cutoff + 1]).sum(axis=1)
+    forecast = np.array([expected.get(s, np.nan) for s in p.ids])
+    return rules.spikes(actual, forecast)
+
+
+def _frame(ids, day, yhat, bands, model, flags, horizon) -> pl.DataFrame:
+    n = len(ids)
+    targets = [day + timedelta(days=h) for h in range(1, horizon + 1)]
+    return pl.DataFrame({
+        "sku": np.repeat(ids, horizon), "target_date": targets * n,
+        "horizon": np.tile(np.arange(1, horizon + 1), n).astype(np.int32),
+        "yhat": np.maximum(np.nan_to_num(yhat.ravel()), 0.0),
+        **{k: v.ravel() for k, v in bands.items()},
+        "model": np.repeat(model, horizon).astype(str),
+        "flags": np.repeat([",".join(f) for f in flags], horizon),
+    }).with_columns([pl.col(k).fill_nan(None) for k in bands])

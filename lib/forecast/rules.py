@@ -1,0 +1,61 @@
+"""The brief's forecasting rules, applied per SKU at the as-of date (day index ``cutoff``).
+
+* **dormant** -- no sale in the last :data:`DORMANT_DAYS` days (30): flagged, not forecast
+  (point and quantiles 0, model ``dormant``).
+* **cold start** -- fewer than :data:`COLD_START_DAYS` days (30) since the first sale: the
+  category average (mean units/day over the last 28 days of the category's established SKUs),
+  model ``category_average``, flag ``cold_start``.
+* **demand spike** -- over the last 7 days, actual units > :data:`SPIKE_RATIO` (2) x what the
+  previous run forecast for those days: flag ``demand_spike``.
+* **low confidence** -- the 90 % interval is wider than :data:`LOW_CONFIDENCE_WIDTH` (3) x
+  max(forecast, 1 unit) over the horizon: flag ``low_confidence``.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+DORMANT_DAYS = 30
+COLD_START_DAYS = 30
+SPIKE_RATIO = 2.0
+LOW_CONFIDENCE_WIDTH = 3.0
+
+
+def dormant(y: np.ndarray, cutoff: int) -> np.ndarray:
+    """Series with no sale in the ``DORMANT_DAYS`` days up to ``cutoff`` (bool per series)."""
+    window = np.nan_to_num(y[:, max(cutoff + 1 - DORMANT_DAYS, 0): cutoff + 1])
+    started = ~np.isnan(y[:, cutoff])
+    return started & (window.sum(axis=1) == 0)
+
+
+def cold_start(first: np.ndarray, cutoff: int) -> np.ndarray:
+    """Series whose first sale is fewer than ``COLD_START_DAYS`` days before ``cutoff``."""
+    return (cutoff - first < COLD_START_DAYS) & (first <= cutoff)
+
+
+def category_average(y: np.ndarray, category: np.ndarray, established: np.ndarray,
+                     cutoff: int) -> np.ndarray:
+    """Mean units/day over the last 28 days of each series' category's established SKUs
+    (0 when the category has none)."""
+    recent = np.nanmean(np.nan_to_num(y[:, max(cutoff - 27, 0): cutoff + 1]), axis=1)
+    out = np.zeros(len(category))
+    for c in np.unique(category):
+        members = (category == c) & established
+        out[category == c] = recent[members].mean() if members.any() else 0.0
+    return out
+
+
+def spikes(actual_7d: np.ndarray, forecast_7d: np.ndarray) -> np.ndarray:
+    """Actual units over 7 days > SPIKE_RATIO x the forecast for them (NaN forecast: no)."""
+    return np.nan_to_num(actual_7d) > SPIKE_RATIO * np.nan_to_num(forecast_7d, nan=np.inf)
+
+
+def low_confidence(yhat: np.ndarray, q05: np.ndarray, q95: np.ndarray) -> np.ndarray:
+    """Mean interval width over the horizon > LOW_CONFIDENCE_WIDTH x max(mean forecast, 1)."""
+    with warnings.catch_warnings():  # rows without an interval (cold starts): False
+        warnings.simplefilter("ignore", RuntimeWarning)
+        width = np.nanmean(q95 - q05, axis=1)
+        level = np.maximum(np.nanmean(yhat, axis=1), 1.0)
+    return np.nan_to_num(width) > LOW_CONFIDENCE_WIDTH * level

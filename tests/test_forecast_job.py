@@ -1,0 +1,75 @@
+"""The forecast job: the brief's rules on a hand-made store, the snapshot, determinism."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from jobs.forecast import run_forecast
+from lib import store
+from lib.forecast import rules
+from lib.forecast.model import ModelConfig
+from tests.conftest import land_orders
+
+AS_OF = date(2024, 6, 30)
+CONFIG = ModelConfig(horizon=14, trees=60, depth=4)
+
+
+def orders(days: range, sku: str, qty: int, start: int = 0) -> list[tuple]:
+    return [(AS_OF - timedelta(days=d), f"{sku}-{d}", "s1", sku, qty, 10.0) for d in days]
+
+
+@pytest.fixture
+def shop(tmp_path):
+    rows = (orders(range(0, 200), "steady", 3)            # sells 3/day every day
+            + orders(range(40, 200, 2), "gone", 2)        # last sale 40 days ago: dormant
+            + orders(range(0, 10), "new", 1))             # first sale 9 days ago: cold start
+    land_orders(tmp_path, rows, {"steady": "cards", "gone": "cards", "new": "cards"})
+    return tmp_path
+
+
+def test_rules_models_and_flags(shop):
+    summary = run_forecast(shop, AS_OF, horizon=14, config=CONFIG)
+    fc = store.read_snapshot(shop, "forecasts", AS_OF)
+    assert fc.height == 3 * 14 and fc["target_date"].min() == AS_OF + timedelta(days=1)
+    per = {r["sku"]: r for r in fc.filter(pl.col("horizon") == 1).iter_rows(named=True)}
+    assert per["gone"]["model"] == "dormant" and per["gone"]["flags"] == "dormant"
+    assert per["gone"]["yhat"] == 0
+    assert per["new"]["model"] == "category_average" and "cold_start" in per["new"]["flags"]
+    # category average: the established SKU's mean over the last 28 days = 3 units/day
+    assert per["new"]["yhat"] == pytest.approx(3.0)
+    assert per["steady"]["model"] in ("global_xgboost", "seasonal_naive", "tsb")
+    assert per["steady"]["yhat"] == pytest.approx(3.0, abs=0.5)
+    assert summary.flags == {"dormant": 1, "cold_start": 1}
+
+
+def test_rerun_is_byte_identical(shop):
+    run_forecast(shop, AS_OF, horizon=14, config=CONFIG)
+    first = store.read_manifest(shop, "forecasts", AS_OF)["files"][0]["sha256"]
+    run_forecast(shop, AS_OF, horizon=14, config=CONFIG)
+    assert store.read_manifest(shop, "forecasts", AS_OF)["files"][0]["sha256"] == first
+
+
+def test_demand_spike_against_the_previous_run(tmp_path):
+    early = AS_OF - timedelta(days=7)
+    base = [(early - timedelta(days=d), f"s-{d}", "s1", "steady", 2, 5.0) for d in range(150)]
+    land_orders(tmp_path, base, {"steady": "cards"})
+    run_forecast(tmp_path, early, horizon=14, config=CONFIG)
+    burst = [(AS_OF - timedelta(days=d), f"b-{d}", "s1", "steady", 9, 5.0) for d in range(7)]
+    land_orders(tmp_path, base + burst, {"steady": "cards"})
+    run_forecast(tmp_path, AS_OF, horizon=14, config=CONFIG)
+    flags = store.read_snapshot(tmp_path, "forecasts", AS_OF)["flags"].unique().to_list()
+    assert flags == ["demand_spike"]
+
+
+def test_rule_functions_by_hand():
+    y = np.array([[1, 0, 0, 0], [np.nan, np.nan, 2, 0]], dtype=float)
+    assert rules.dormant(y, 3).tolist() == [False, False]
+    assert rules.cold_start(np.array([0, 2]), 3).tolist() == [True, True]
+    assert rules.spikes(np.array([10.0, 3.0]), np.array([4.0, 2.0])).tolist() == [True, False]
+    wide = rules.low_confidence(np.array([[1.0, 1.0]]), np.array([[0.0, 0.0]]),
+                                np.array([[5.0, 5.0]]))
+    assert wide.tolist() == [True]
