@@ -59,11 +59,43 @@ def daily_sales(root: Path, as_of: date | None) -> pl.DataFrame:
         GROUP BY 1, 2 ORDER BY 1, 2""", [list(NON_SALE_STATUSES)]).pl()
 
 
+def read_promo_calendar(path: Path) -> pl.DataFrame:
+    """A promo calendar (CSV/Excel/Parquet): one row per promotion with ``sku`` and either
+    ``date`` or ``start``/``end`` (inclusive). Returns sku, date (one row per promo day).
+    Raises :class:`lib.errors.InputError` naming the file and the missing column."""
+    from lib.errors import InputError, InputProblem
+    from lib.ingest import tabular
+
+    path = Path(path)
+    if path.suffix == ".parquet":
+        frame = pl.read_parquet(path)
+    elif path.suffix.lower() in tabular.EXCEL_SUFFIXES:
+        frame = next(iter(tabular.read_excel_sheets(path).values()))
+    else:
+        frame = tabular.read_csv(path)
+    frame = frame.rename({c: tabular.key(c) for c in frame.columns if not c.startswith("_")})
+    cols = {c for c in frame.columns if not c.startswith("_")}
+    if "sku" not in cols or not ({"date"} <= cols or {"start", "end"} <= cols):
+        raise InputError([InputProblem(str(path), None, "date or start/end",
+                                       f"missing column (found: {', '.join(sorted(cols))})")])
+    def as_date(col: str) -> pl.Expr:
+        c = pl.col(col)
+        return c.str.to_date() if frame.schema[col] == pl.String else c.cast(pl.Date)
+
+    if "date" in cols:
+        return frame.select(pl.col("sku").cast(pl.String), as_date("date").alias("date"))
+    return frame.select(
+        pl.col("sku").cast(pl.String),
+        pl.date_ranges(as_date("start"), as_date("end")).alias("date")).explode("date")
+
+
 def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
-                 config: ModelConfig | None = None) -> ForecastSummary:
+                 config: ModelConfig | None = None,
+                 promo_calendar: pl.DataFrame | None = None) -> ForecastSummary:
     """Forecast every SKU ``horizon`` days past ``as_of`` (default: the last order day) and
-    land the ``forecasts`` snapshot dated ``as_of``. Raises :class:`StockroomError` when there
-    are no sales."""
+    land the ``forecasts`` snapshot dated ``as_of``. ``promo_calendar`` (sku, date; see
+    :func:`read_promo_calendar`) marks past and planned promotion days -- planned ones move the
+    forecast of their day. Raises :class:`StockroomError` when there are no sales."""
     sales = daily_sales(root, as_of)
     if sales.is_empty():
         raise StockroomError(f"no sales in the orders of {root}: nothing to forecast")
@@ -73,6 +105,8 @@ def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
                         "promo": [False], "snap": [False]}, schema=sales.schema)
     p = panel(pl.concat([sales, pad]))   # the grid runs to the as-of date
     cutoff = len(p.dates) - 1
+    if promo_calendar is not None and promo_calendar.height:
+        p = _with_promos(p, promo_calendar, horizon)
     dormant = rules.dormant(p.y, cutoff)
     cold = rules.cold_start(p.first, cutoff) & ~dormant
     active = ~dormant & ~cold & (p.first <= cutoff)
@@ -118,6 +152,20 @@ def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
         for flag in f:
             counts[flag] = counts.get(flag, 0) + 1
     return ForecastSummary(day, n, by_model, counts, run.run_id)
+
+
+def _with_promos(p, calendar: pl.DataFrame, horizon: int):
+    """Promo flags from the calendar over the panel's days plus the horizon."""
+    from dataclasses import replace
+    n, d = p.y.shape
+    flags = np.zeros((n, d + horizon), dtype=bool)
+    index = {s: i for i, s in enumerate(p.ids)}
+    start = p.dates[0]
+    for sku, day in calendar.iter_rows():
+        k = (day - start).days
+        if sku in index and 0 <= k < d + horizon:
+            flags[index[sku], k] = True
+    return replace(p, promo=flags)
 
 
 def _subset(p, mask: np.ndarray):

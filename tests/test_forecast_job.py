@@ -73,3 +73,25 @@ def test_rule_functions_by_hand():
     wide = rules.low_confidence(np.array([[1.0, 1.0]]), np.array([[0.0, 0.0]]),
                                 np.array([[5.0, 5.0]]))
     assert wide.tolist() == [True]
+
+
+def test_a_planned_promo_in_the_calendar_lifts_its_day(tmp_path):
+    from jobs.forecast import read_promo_calendar
+
+    rng = np.random.default_rng(3)
+    promo_days = {d for d in range(200) if rng.random() < 0.15}
+    rows = [(AS_OF - timedelta(days=d), f"o-{d}", "s1", "steady", 9 if d in promo_days else 3,
+             10.0) for d in range(200)]
+    land_orders(tmp_path, rows, {"steady": "cards"})
+    calendar = tmp_path / "promos.csv"
+    past = [AS_OF - timedelta(days=d) for d in sorted(promo_days)]
+    pl.DataFrame({"sku": "steady", "date": [*past, AS_OF + timedelta(days=5)]}).write_csv(
+        calendar)
+    run_forecast(tmp_path, AS_OF, horizon=14, config=CONFIG,
+                 promo_calendar=read_promo_calendar(calendar))
+    fc = store.read_snapshot(tmp_path, "forecasts", AS_OF).sort("horizon")
+    assert fc["yhat"][4] > 2 * fc["yhat"][3]                   # day +5 is the planned promo
+    with pytest.raises(Exception, match="date or start/end"):
+        bad = tmp_path / "bad.csv"
+        pl.DataFrame({"sku": ["a"], "when": ["x"]}).write_csv(bad)
+        read_promo_calendar(bad)
