@@ -10,8 +10,8 @@ prediction back as the next day's lag -- but the drivers are always read **for t
 forecast** from the (future) calendar, price list and promo plan. So a promotion planned for
 day t+10 changes the forecast of day t+10 (and, through the lags, later days), never earlier
 ones; the trap of recursive pipelines that take drivers from the origin day does not arise.
-This is the strategy of Nixtla's mlforecast; it beat a direct (horizon-as-feature) variant by
-0.06 WRMSSE on the M5 subset at a third of the training time.
+This is the strategy of Nixtla's mlforecast; on the M5 subset it beat a direct
+(horizon-as-feature) variant, 0.718 against 0.800 WRMSSE, in about the same time.
 
 Point forecasts: Tweedie objective (variance power 1.2; suited to zero-heavy counts).
 Intervals: split conformal calibration (Vovk et al., *Algorithmic Learning in a Random World*,
