@@ -89,8 +89,7 @@ def run_mapping(root: Path, as_of: date | None = None, precision_target: float =
         # -- SKU tiers ----------------------------------------------------------------------
         external = listings.group_by("platform", pl.col("sku").alias("external_sku")).agg(
             pl.col("title").first(), pl.col("price").median())
-        tier1 = skus.exact(external, catalog.rename({"sku": "sku"}).with_columns(
-            pl.col("sku"), pl.col("treatment"), pl.col("set_id"),
+        tier1 = skus.exact(external, catalog.with_columns(
             pl.col("sku").str.split(":").list.first().alias("card_id")))
         rest = external.join(tier1, on=["platform", "external_sku"], how="anti")
         tier2 = skus.parse_structured(rest.filter(pl.col("platform") == "shootstrayt"),

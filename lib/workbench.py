@@ -5,10 +5,11 @@ through ``STOCKROOM_DB_URL``. The schema is owned by Alembic migrations in ``lib
 :func:`engine` upgrades a database to the latest revision the first time it is opened, so there is
 no separate install step. The tables below mirror those migrations for queries.
 
-Tables (this issue): ``job_runs`` (one row per job run: job, source, start, end, status, rows
+Tables: ``job_runs`` (one row per job run: job, source, start, end, status, rows
 read / landed / quarantined, error), ``quarantine`` (bad cells set aside by row-level
 validation, with source file, row, column, value, reason and the whole source record) and
-``watermarks`` (how far an incremental source has been read).
+``watermarks`` (how far an incremental source has been read); and the mapping state of
+``lib.mapping`` (sellers, seller_aliases, seller_links, catalog, sku_mappings, audit_log).
 """
 
 from __future__ import annotations
@@ -69,6 +70,75 @@ watermarks = sa.Table(
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("run_id", sa.String(96), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# -- mapping (migration 0002) ---------------------------------------------------------------------
+
+sellers_t = sa.Table(
+    "sellers", metadata,
+    sa.Column("seller_key", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("norm_name", sa.String(255), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+seller_aliases = sa.Table(
+    "seller_aliases", metadata,
+    sa.Column("platform", sa.String(64), primary_key=True),
+    sa.Column("platform_seller_id", sa.String(255), primary_key=True),
+    sa.Column("seller_name", sa.Text),
+    sa.Column("norm_name", sa.String(255), nullable=False),
+    sa.Column("seller_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+seller_links = sa.Table(
+    "seller_links", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("seller_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
+    sa.Column("other_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("evidence", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("seller_key", "other_key", name="uq_seller_links_pair"),
+)
+catalog = sa.Table(
+    "catalog", metadata,
+    sa.Column("sku", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text), sa.Column("product", sa.Text),
+    sa.Column("set_id", sa.String(64)), sa.Column("number", sa.String(32)),
+    sa.Column("rarity", sa.String(64)), sa.Column("treatment", sa.String(64)),
+    sa.Column("brand", sa.Text), sa.Column("model", sa.Text),
+    sa.Column("style_code", sa.String(64), index=True), sa.Column("gtin", sa.String(32),
+                                                                 index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+sku_mappings = sa.Table(
+    "sku_mappings", metadata,
+    sa.Column("platform", sa.String(64), primary_key=True),
+    sa.Column("external_sku", sa.String(255), primary_key=True),
+    sa.Column("product_sku", sa.String(255), sa.ForeignKey("catalog.sku")),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("reason", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_key", sa.Text, nullable=False),
+    sa.Column("old", sa.Text),
+    sa.Column("new", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Index("ix_audit_log_entity", "entity", "entity_key"),
 )
 
 

@@ -17,42 +17,8 @@ import polars as pl
 import sqlalchemy as sa
 
 from lib.mapping.skus import OUT_SCHEMA
+from lib.workbench import audit_log, catalog, seller_aliases, seller_links, sellers_t, sku_mappings
 
-metadata = sa.MetaData()
-sku_mappings = sa.Table(
-    "sku_mappings", metadata,
-    sa.Column("platform", sa.String(64), primary_key=True),
-    sa.Column("external_sku", sa.String(255), primary_key=True),
-    sa.Column("product_sku", sa.String(255)),
-    sa.Column("method", sa.String(32), nullable=False),
-    sa.Column("confidence", sa.Float, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("reason", sa.Text),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-audit_log = sa.Table(
-    "audit_log", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("actor", sa.String(255), nullable=False),
-    sa.Column("entity", sa.String(32), nullable=False),
-    sa.Column("entity_key", sa.Text, nullable=False),
-    sa.Column("old", sa.Text),
-    sa.Column("new", sa.Text),
-    sa.Column("reason", sa.Text),
-)
-
-catalog = sa.Table(
-    "catalog", metadata,
-    sa.Column("sku", sa.String(255), primary_key=True),
-    sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("title", sa.Text), sa.Column("product", sa.Text),
-    sa.Column("set_id", sa.String(64)), sa.Column("number", sa.String(32)),
-    sa.Column("rarity", sa.String(64)), sa.Column("treatment", sa.String(64)),
-    sa.Column("brand", sa.Text), sa.Column("model", sa.Text),
-    sa.Column("style_code", sa.String(64)), sa.Column("gtin", sa.String(32)),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
 CATALOG_FIELDS = ("kind", "title", "product", "set_id", "number", "rarity", "treatment", "brand",
                   "model", "style_code", "gtin")
 
@@ -195,37 +161,6 @@ def _audit(at: datetime, actor: str, entity: str, key: str, old: dict | None, ne
             "old": None if old is None else json.dumps(old, sort_keys=True, default=str),
             "new": None if new is None else json.dumps(new, sort_keys=True, default=str),
             "reason": reason}
-
-
-sellers_t = sa.Table(
-    "sellers", metadata,
-    sa.Column("seller_key", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.Text, nullable=False),
-    sa.Column("norm_name", sa.String(255), nullable=False),
-    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-)
-seller_aliases = sa.Table(
-    "seller_aliases", metadata,
-    sa.Column("platform", sa.String(64), primary_key=True),
-    sa.Column("platform_seller_id", sa.String(255), primary_key=True),
-    sa.Column("seller_name", sa.Text),
-    sa.Column("norm_name", sa.String(255), nullable=False),
-    sa.Column("seller_key", sa.Integer, nullable=False),
-    sa.Column("method", sa.String(32), nullable=False),
-    sa.Column("confidence", sa.Float, nullable=False),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
-seller_links = sa.Table(
-    "seller_links", metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("seller_key", sa.Integer, nullable=False),
-    sa.Column("other_key", sa.Integer, nullable=False),
-    sa.Column("score", sa.Float, nullable=False),
-    sa.Column("evidence", sa.Text),
-    sa.Column("status", sa.String(16), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-)
 
 
 def save_sellers(eng: sa.Engine, aliases: pl.DataFrame, suggestions: pl.DataFrame, *,
