@@ -114,18 +114,26 @@ def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
     yhat = np.zeros((n, horizon))
     bands = {k: np.zeros((n, horizon)) for k in ("q05", "q25", "q50", "q75", "q95")}
     model = np.array(["dormant"] * n, dtype=object)
+    backtest = np.full((n, horizon), np.nan)       # the chosen model's calibration forecast
+    drivers = [""] * n
     cfg = config or ModelConfig(horizon=horizon)
     if active.any():
         sub = _subset(p, active)
         if cutoff >= MIN_HISTORY_DAYS + horizon:
             fitted = GlobalModel(cfg).fit(sub, cutoff)
-            fc, choice = routed_forecast(fitted, sub, cutoff)
+            fc, choice, backtest[active] = routed_forecast(fitted, sub, cutoff)
             model[active] = np.array(CANDIDATES, dtype=object)[choice]
+            for i, text in zip(np.nonzero(active)[0],
+                               top_drivers(fitted.contributions(sub, cutoff)), strict=True):
+                if model[i] == "global_xgboost":
+                    drivers[i] = text
         else:
             from lib.forecast.baselines import tsb
             point = tsb(sub.y, horizon)
             fc = {"yhat": point, **{k: point for k in bands}}
             model[active] = "tsb"
+            if cutoff >= 2 * horizon:
+                backtest[active] = tsb(sub.y[:, : cutoff + 1 - horizon], horizon)
         yhat[active] = fc["yhat"]
         for k in bands:
             bands[k][active] = fc[k]
@@ -143,7 +151,12 @@ def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
         flags[i].append("low_confidence")
     for i in np.nonzero(_spikes(root, p, day, cutoff))[0]:
         flags[i].append("demand_spike")
-    frame = _frame(p.ids, day, yhat, bands, model, flags, horizon)
+    accuracy = _backtest_accuracy(p, cutoff, horizon, backtest)
+    category = np.array(p.categories, dtype=object)[p.category]
+    frame = _frame(p.ids, day, yhat, bands, model, flags, horizon).with_columns(
+        pl.Series("category", np.repeat(category, horizon).astype(str)),
+        *[pl.Series(k, np.repeat(v, horizon)).fill_nan(None) for k, v in accuracy.items()],
+        pl.Series("drivers", np.repeat(np.array(drivers, dtype=object), horizon).astype(str)))
     with tracked_run(root, "forecast", f"orders as of {day}") as run:
         run.land([Part(FORECASTS, {day: frame})], sources=[])
     by_model = dict(frame.group_by("model").agg(pl.col("sku").n_unique()).iter_rows())
@@ -152,6 +165,41 @@ def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
         for flag in f:
             counts[flag] = counts.get(flag, 0) + 1
     return ForecastSummary(day, n, by_model, counts, run.run_id)
+
+
+def top_drivers(contributions: np.ndarray, top: int = 5) -> list[str]:
+    """Per series, the ``top`` features with the largest |SHAP value| as JSON
+    ``[[feature, value], ...]`` (value in log units: exp(value) = multiplicative effect on
+    the forecast; see :meth:`GlobalModel.contributions`)."""
+    import json
+
+    from lib.forecast.model import FEATURES
+
+    order = np.argsort(-np.abs(contributions[:, :-1]), axis=1)[:, :top]
+    return [json.dumps([[FEATURES[j], round(float(row[j]), 4)] for j in idx if row[j] != 0])
+            for row, idx in zip(contributions, order, strict=True)]
+
+
+def _backtest_accuracy(p, cutoff: int, horizon: int, backtest: np.ndarray
+                       ) -> dict[str, np.ndarray]:
+    """Per series, the chosen model's error on the ``horizon`` days before the cutoff (it was
+    fitted without them): actual units, sum |error| (so WAPE adds up over any group) and
+    MASE (``lib.forecast.metrics.mase_per_series``)."""
+    from lib.forecast.metrics import mase_per_series
+
+    early = cutoff - horizon
+    if early < 1:
+        nan = np.full(len(p.ids), np.nan)
+        return {"backtest_units": nan, "backtest_abs_error": nan, "backtest_mase": nan}
+    actual = p.y[:, early + 1: cutoff + 1]
+    scored = ~np.isnan(actual) & ~np.isnan(backtest)
+    any_scored = scored.any(axis=1)
+    units = np.where(any_scored, np.where(scored, actual, 0).sum(axis=1), np.nan)
+    error = np.where(any_scored, np.where(scored, np.abs(actual - backtest), 0).sum(axis=1),
+                     np.nan)
+    return {"backtest_units": units, "backtest_abs_error": error,
+            "backtest_mase": mase_per_series(p.y[:, : early + 1],
+                                             np.where(scored, actual, np.nan), backtest)}
 
 
 def _with_promos(p, calendar: pl.DataFrame, horizon: int):

@@ -402,6 +402,18 @@ FORECASTS = Table(
                                    "dormant."),
         Column("flags", pl.String, "Comma-separated: dormant, cold_start, demand_spike, "
                                    "low_confidence (empty when none)."),
+        Column("category", pl.String, "The SKU's product category ('uncategorised' if none)."),
+        Column("backtest_units", pl.Float64, "Units actually sold in the H days before the "
+               "as-of date (the backtest window; same value on every row of the SKU).",
+               nullable=True),
+        Column("backtest_abs_error", pl.Float64, "Sum of |actual - forecast| over the backtest "
+               "window, units, by the model used, fitted without those days; WAPE of any "
+               "group = sum(backtest_abs_error) / sum(backtest_units).", nullable=True),
+        Column("backtest_mase", pl.Float64, "MASE over the backtest window (Hyndman & "
+               "Koehler 2006; in-sample one-step naive scale).", nullable=True),
+        Column("drivers", pl.String, "Global model only: top-5 SHAP contributions to the "
+               "first day's forecast as JSON [[feature, log-effect], ...]; exp(log-effect) "
+               "is the multiplicative effect. Empty otherwise."),
     ),
 )
 

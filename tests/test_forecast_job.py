@@ -95,3 +95,31 @@ def test_a_planned_promo_in_the_calendar_lifts_its_day(tmp_path):
         bad = tmp_path / "bad.csv"
         pl.DataFrame({"sku": ["a"], "when": ["x"]}).write_csv(bad)
         read_promo_calendar(bad)
+
+
+def test_backtest_error_and_drivers_in_the_snapshot(tmp_path):
+    import json
+
+    rng = np.random.default_rng(5)
+    rows = [(AS_OF - timedelta(days=d), f"o{k}-{d}", "s1", f"sku{k}",
+             int(rng.poisson(2 + k)) + 1, 10.0) for k in range(6) for d in range(200)]
+    land_orders(tmp_path, rows, {f"sku{k}": "cards" if k < 3 else "toys" for k in range(6)})
+    run_forecast(tmp_path, AS_OF, horizon=14, config=CONFIG)
+    fc = store.read_snapshot(tmp_path, "forecasts", AS_OF)
+    first = fc.filter(pl.col("horizon") == 1).sort("sku")
+    assert first["category"].to_list() == ["cards"] * 3 + ["toys"] * 3
+    # backtest_units is what was sold in the 14 days before the as-of date, by hand
+    sold = {}
+    for day, _, _, sku, qty, _ in rows:
+        if AS_OF - timedelta(days=13) <= day <= AS_OF:
+            sold[sku] = sold.get(sku, 0) + qty
+    assert first["backtest_units"].to_list() == [sold[f"sku{k}"] for k in range(6)]
+    assert (first["backtest_abs_error"] > 0).all() and (first["backtest_mase"] > 0).all()
+    for row in first.iter_rows(named=True):
+        if row["model"] == "global_xgboost":
+            drivers = json.loads(row["drivers"])
+            assert 1 <= len(drivers) <= 5 and all(isinstance(v, float) for _, v in drivers)
+            assert abs(drivers[0][1]) >= abs(drivers[-1][1])
+        else:
+            assert row["drivers"] == ""
+    assert (first["model"] == "global_xgboost").any()

@@ -65,3 +65,21 @@ def test_intervals_cover_about_what_they_claim(promo_sales):
     inside = (actual >= fc["q05"]) & (actual <= fc["q95"])
     assert 0.82 <= inside.mean() <= 0.98
     assert (fc["q05"] <= fc["q50"]).all() and (fc["q50"] <= fc["q95"]).all()
+
+
+def test_shap_contributions_add_up_to_the_first_day_forecast(promo_sales):
+    from lib.forecast.model import FEATURES
+
+    p = panel(promo_sales)
+    cutoff = p.y.shape[1] - 1 - 14
+    model = GlobalModel(CONFIG).fit(p, cutoff)
+    shap = model.contributions(p, cutoff)
+    assert shap.shape == (len(p.ids), len(FEATURES) + 1)
+    first_day = model.predict(p, cutoff)["yhat"][:, 0]
+    # Tweedie's log link: bias + contributions = log(forecast)
+    assert np.allclose(np.exp(shap.sum(axis=1)), first_day, rtol=1e-3)
+    # on a promo day the promo flag pushes the forecast up, and only there
+    promo_rows = p.promo[:, cutoff + 1]
+    promo_effect = shap[:, FEATURES.index("promo")]
+    assert promo_rows.any() and (~promo_rows).any()
+    assert promo_effect[promo_rows].min() > 0 > promo_effect[~promo_rows].max()

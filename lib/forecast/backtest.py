@@ -58,7 +58,7 @@ def forecast_with(model: str, p: Panel, sales: pl.DataFrame, cutoff: int, horizo
         _previous[(id(p), config, cutoff)] = fitted.point
         if model == "routed":
             from lib.forecast.routing import routed_forecast
-            fc, _ = routed_forecast(fitted, p, cutoff)
+            fc, _, _ = routed_forecast(fitted, p, cutoff)
         else:
             fc = fitted.predict(p, cutoff)
         return fc.pop("yhat"), fc

@@ -150,3 +150,18 @@ def pinball(y: np.ndarray, f: np.ndarray, q: float) -> float:
     """Mean pinball (quantile) loss of forecast ``f`` for quantile ``q`` (units of y)."""
     e = y - f
     return float(np.maximum(q * e, (q - 1) * e).mean())
+
+
+def mase_per_series(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray
+                    ) -> np.ndarray:
+    """MASE per series of a dense panel (Hyndman & Koehler 2006, m = 1): mean |actual -
+    forecast| over the window / mean |y_t - y_{t-1}| over ``history`` (n x T, NaN before the
+    first sale). ``actual``/``forecast``: n x H (NaN = not scored). Returns n floats, NaN
+    where the scale is 0 or nothing is scored."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        scale = np.nanmean(np.abs(np.diff(history, axis=1)), axis=1)
+        mae = np.nanmean(np.abs(actual - forecast), axis=1)
+    return np.where(scale > 0, mae / np.where(scale > 0, scale, 1.0), np.nan)

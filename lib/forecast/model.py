@@ -158,6 +158,22 @@ class GlobalModel:
             out[rows, k] = pred
         return out
 
+    def contributions(self, p: Panel, cutoff: int) -> np.ndarray:
+        """SHAP values of the point model for each series' first forecast day (cutoff + 1):
+        (n_series x len(FEATURES) + 1, float32; the last column is the bias), from XGBoost's
+        own TreeSHAP (``pred_contribs``; Lundberg et al., *From local explanations to global
+        understanding with explainable AI for trees*, Nature MI 2020). With the Tweedie log
+        link they add up to log(forecast): exp(value) is each feature's multiplicative effect.
+        Features the config excludes get 0."""
+        c = self.config
+        work = np.concatenate([p.y[:, : cutoff + 1], np.full((len(p.ids), 1), np.nan)], axis=1)
+        x = features(work, p, np.array([cutoff + 1]), p.promo)[:, c.columns]
+        raw = self.point.get_booster().predict(xgb.DMatrix(x), pred_contribs=True)
+        out = np.zeros((x.shape[0], len(FEATURES) + 1), dtype=np.float32)
+        out[:, c.columns] = raw[:, :-1]
+        out[:, -1] = raw[:, -1]
+        return out
+
     def fit(self, p: Panel, cutoff: int,
             earlier: xgb.XGBRegressor | None = None) -> GlobalModel:
         """Train on days up to index ``cutoff``; calibrate intervals on the model trained

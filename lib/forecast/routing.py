@@ -22,9 +22,11 @@ CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
 
 
 def routed_forecast(model: GlobalModel, p: Panel, cutoff: int
-                    ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
     """Forecasts (as :meth:`GlobalModel.predict`) with each series routed to its best
-    candidate; also returns the chosen candidate index per series (into CANDIDATES)."""
+    candidate; also returns the chosen candidate index per series (into CANDIDATES) and the
+    chosen candidate's forecast of the calibration window (n_series x horizon: days
+    cutoff-horizon+1 .. cutoff, made without seeing them) -- its backtest."""
     h = model.config.horizon
     early = cutoff - h
     actual = p.y[:, early + 1: cutoff + 1]
@@ -39,6 +41,7 @@ def routed_forecast(model: GlobalModel, p: Panel, cutoff: int
     errors = np.where(np.isnan(errors), np.inf, errors)
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
+    backtest = np.stack([past[c] for c in CANDIDATES])[choice, np.arange(len(choice))]
     fc = model.predict(p, cutoff)
     now = {
         "global_xgboost": fc["yhat"],
@@ -52,4 +55,4 @@ def routed_forecast(model: GlobalModel, p: Panel, cutoff: int
     for key, band in fc.items():
         if key != "yhat":
             out[key] = np.maximum(band + shift, 0)
-    return out, choice
+    return out, choice, backtest
