@@ -17,15 +17,14 @@ import numpy as np
 import polars as pl
 
 from jobs.runs import Part, tracked_run
-from lib import store, workbench
-from lib.db import connect
+from lib import store
 from lib.errors import StockroomError
 from lib.forecast import rules
 from lib.forecast.data import panel
 from lib.forecast.model import GlobalModel, ModelConfig
 from lib.forecast.routing import CANDIDATES, routed_forecast
-from lib.mapping import views
-from lib.tables import FORECASTS, NON_SALE_STATUSES
+from lib.forecast.views import daily_sales
+from lib.tables import FORECASTS
 
 MIN_HISTORY_DAYS = 90   # below this the global model is not trained: TSB for everyone
 
@@ -43,20 +42,6 @@ class ForecastSummary:
                 "by model: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_model.items())),
                 "flags: " + (", ".join(f"{k} {v:,}" for k, v in sorted(self.flags.items()))
                              or "none")]
-
-
-def daily_sales(root: Path, as_of: date | None) -> pl.DataFrame:
-    """Daily units per SKU (id, date, units, price, category, event, promo, snap) up to
-    ``as_of`` from the orders snapshots, sales only."""
-    con = views.register(connect(root, as_of), workbench.engine(root))
-    return con.execute("""
-        SELECT coalesce(o.product_sku, o.sku) AS id, CAST(o.order_ts AS DATE) AS date,
-               CAST(sum(o.quantity) AS DOUBLE) AS units, median(o.unit_price) AS price,
-               coalesce(any_value(p.category), 'uncategorised') AS category,
-               false AS event, false AS promo, false AS snap
-        FROM orders_mapped o LEFT JOIN products p ON p.sku = coalesce(o.product_sku, o.sku)
-        WHERE NOT list_contains(?, o.status)
-        GROUP BY 1, 2 ORDER BY 1, 2""", [list(NON_SALE_STATUSES)]).pl()
 
 
 def read_promo_calendar(path: Path) -> pl.DataFrame:

@@ -27,10 +27,11 @@ class ReportFiles:
 
 def run_report(name: str, root: Path, *, as_of: date | None = None,
                window_days: int | None = None, category: str | None = None,
-               progress: bool = True) -> ReportFiles:
+               progress: bool = True, extra: dict | None = None) -> ReportFiles:
     """Execute ``notebooks/<name>.ipynb`` with the standard parameters (``data_root``, ``as_of``,
     ``window_days``, ``category``) and write ``<root>/reports/<name>-<as_of>-<window>[-<category>]``
-    ``.ipynb`` and ``.html`` (code hidden). ``as_of`` defaults to the latest orders snapshot.
+    ``.ipynb`` and ``.html`` (code hidden). ``extra``: further notebook parameters (e.g.
+    ``bench`` for ``forecast_accuracy``). ``as_of`` defaults to the latest orders snapshot.
     Files are written under a temporary name and renamed into place.
 
     Raises :class:`StockroomError` for an unknown report or a failing cell (naming the cell).
@@ -57,6 +58,7 @@ def run_report(name: str, root: Path, *, as_of: date | None = None,
         "as_of": as_of.isoformat() if as_of else None,
         "window_days": window_days,
         "category": category,
+        **(extra or {}),
     }
     try:
         papermill.execute_notebook(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import plotly.graph_objects as go
 import polars as pl
 from plotly.subplots import make_subplots
@@ -105,4 +107,63 @@ def runs_per_day(daily: pl.DataFrame) -> go.Figure:
     fig.update_layout(barmode="stack", height=300, margin=dict(l=10, r=10, t=40, b=10),
                       title="Job runs per day", yaxis_title="runs", legend_orientation="h")
     fig.update_xaxes(type="date", tickformat="%Y-%m-%d", dtick=86_400_000)
+    return fig
+
+
+def sku_forecast(history: pl.DataFrame, forecast: pl.DataFrame, sku: str,
+                 backtest_days: int | None = None) -> go.Figure:
+    """Daily units sold (bars) and the forecast (line) with its 50 % (q25-q75) and 90 %
+    (q05-q95) bands. ``history``: date, units (zero-filled days); ``forecast``: the SKU's
+    rows of the ``forecasts`` snapshot (target_date, yhat, q05..q95). ``backtest_days`` shades
+    the backtest window (the days before the as-of date the model was scored on)."""
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=history["date"].to_list(), y=history["units"].to_list(),
+                         name="units sold", marker_color="#9aa5b1"))
+    x = forecast["target_date"].to_list()
+    for lo, hi, name, alpha in (("q05", "q95", "90 % interval", 0.15),
+                                ("q25", "q75", "50 % interval", 0.3)):
+        if forecast[lo].null_count() == forecast.height:
+            continue
+        fig.add_trace(go.Scatter(x=x + x[::-1], y=forecast[hi].to_list()
+                                 + forecast[lo].to_list()[::-1], fill="toself",
+                                 fillcolor=f"rgba(31,119,180,{alpha})", line=dict(width=0),
+                                 name=name, hoverinfo="skip"))
+    fig.add_trace(go.Scatter(x=x, y=forecast["yhat"].to_list(), name="forecast",
+                             mode="lines", line=dict(color="#1f77b4", width=2)))
+    if backtest_days and history.height:
+        end = history["date"].max()
+        fig.add_vrect(x0=end - timedelta(days=backtest_days - 1), x1=end, fillcolor="orange",
+                      opacity=0.08, line_width=0, annotation_text="backtest window",
+                      annotation_position="top left")
+    fig.update_yaxes(title_text="units/day", rangemode="tozero")
+    fig.update_layout(title=f"{sku}: sales and forecast", bargap=0.1, **_LAYOUT)
+    return fig
+
+
+def forecast_drivers(drivers: pl.DataFrame) -> go.Figure:
+    """Horizontal bars of SHAP effects on the first forecast day as multiplicative factors
+    (x1.25 = +25 %). Input: :func:`lib.forecast.views.drivers`."""
+    head = drivers.reverse()
+    pct = [(e - 1) for e in head["effect"].to_list()]
+    fig = go.Figure(go.Bar(x=pct, y=head["label"].to_list(), orientation="h",
+                           marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in pct],
+                           text=[f"×{e:.2f}" for e in head["effect"]], textposition="auto"))
+    fig.update_xaxes(tickformat="+.0%", title="effect on the forecast", zeroline=True)
+    fig.update_layout(title="Why: top drivers of tomorrow's forecast<br><sup>XGBoost SHAP "
+                            "values; ×1.25 = 25 % more than without it</sup>",
+                      **{**_LAYOUT, "height": 300})
+    return fig
+
+
+def bench_accuracy(bench: pl.DataFrame) -> go.Figure:
+    """WRMSSE per model (bars, lower is better) per dataset, from
+    :func:`lib.forecast.views.load_bench`; each dataset's seasonal naive is dashed."""
+    fig = go.Figure()
+    for dataset in bench["dataset"].unique(maintain_order=True).to_list():
+        part = bench.filter(pl.col("dataset") == dataset)
+        fig.add_trace(go.Bar(x=part["model"].to_list(), y=part["wrmsse"].to_list(),
+                             name=dataset, text=[f"{v:.3f}" for v in part["wrmsse"]],
+                             textposition="outside"))
+    fig.update_yaxes(title_text="WRMSSE (lower is better)", rangemode="tozero")
+    fig.update_layout(title="Backtest accuracy by model", barmode="group", **_LAYOUT)
     return fig

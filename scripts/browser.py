@@ -69,6 +69,7 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
 
 #: pages that need listings and mappings (a simulated data root) rather than the Olist demo
 SIM_PAGES = {"mapping": ("Mapping", 0)}
+FORECAST_PAGES = {"forecast": ("Forecast", 1)}   # needs a forecasts snapshot (stockroom forecast)
 
 
 def visit(url: str, shots: Path | None = None,
@@ -115,8 +116,13 @@ def main() -> None:
     parser.add_argument("--sim-root", type=Path, help="A data root with simulated listings "
                         "mapped by `stockroom map`, for the Mapping page.")
     args = parser.parse_args()
+    from lib import store
+
     with serve(args.data_root) as url:
-        for slug, info in visit(url, args.screenshots).items():
+        pages = dict(PAGES)
+        if store.resolve_as_of(args.data_root, "forecasts", None):
+            pages.update(FORECAST_PAGES)
+        for slug, info in visit(url, args.screenshots, pages).items():
             print(slug, info)
     if args.sim_root:
         with serve(args.sim_root) as url:

@@ -3,7 +3,8 @@ ending on the last day of the data; every model is trained on the days before it
 
 Scores per model (``lib.forecast.metrics``): WRMSSE over every M5 level the data has, MASE,
 WAPE, bias, and for models with intervals the 90 % interval coverage (q05-q95) and the mean
-pinball loss over the quantiles -- averaged over the windows.
+pinball loss of q05 and q95 (the ends every interval model has) -- averaged over the
+windows.
 """
 
 from __future__ import annotations
@@ -67,8 +68,12 @@ def forecast_with(model: str, p: Panel, sales: pl.DataFrame, cutoff: int, horizo
     else:
         from lib.forecast import peers
         yhat = peers.PEERS[model](p, cutoff, horizon)
-    yhat[np.isnan(p.y[:, cutoff])] = np.nan   # not launched by the cutoff: no forecast
-    return yhat, {}
+    bands = {}
+    if isinstance(yhat, tuple):                # a peer with intervals
+        yhat, bands = yhat
+    for a in (yhat, *bands.values()):
+        a[np.isnan(p.y[:, cutoff])] = np.nan   # not launched by the cutoff: no forecast
+    return yhat, bands
 
 
 def run_model(model: str, p: Panel, sales: pl.DataFrame, horizon: int = 28, windows: int = 3,
@@ -97,9 +102,9 @@ def run_model(model: str, p: Panel, sales: pl.DataFrame, horizon: int = 28, wind
         if quantiles:
             row["coverage_90"] = metrics.coverage(actual[ok], quantiles["q05"][ok],
                                                   quantiles["q95"][ok])
-            row["pinball"] = float(np.mean([
+            row["pinball"] = float(np.mean([   # the 90 % interval's ends, for every model
                 metrics.pinball(actual[ok], quantiles[k][ok], int(k[1:]) / 100)
-                for k in quantiles]))
+                for k in ("q05", "q95")]))
         per_window.append(row)
     mean = lambda k: (float(np.mean([r[k] for r in per_window]))  # noqa: E731
                       if k in per_window[0] else None)

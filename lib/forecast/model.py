@@ -5,7 +5,9 @@ series' own past (lags 1-7, rolling mean over 7/28/56 days, std and max over 28,
 days, days since the last sale) and the drivers *of day t itself*, all known in advance: day of
 week, month, day of month, events, SNAP/promo flags, the price, the category. (A series-age
 feature and a 7-day price-change feature made the M5 backtest worse -- 0.782 and 0.726 against
-0.718 WRMSSE -- and were dropped.) Forecasting walks forward one day at a time and feeds each day's
+0.718 WRMSSE -- and were dropped.) Training uses the last ``history_days`` (1,100, about three
+years): on M5 that scored as all 1,913 days did (0.718 WRMSSE) in 0.74x the time; 730 days
+scored 0.744. Forecasting walks forward one day at a time and feeds each day's
 prediction back as the next day's lag -- but the drivers are always read **for the day being
 forecast** from the (future) calendar, price list and promo plan. So a promotion planned for
 day t+10 changes the forecast of day t+10 (and, through the lags, later days), never earlier
@@ -45,10 +47,11 @@ class ModelConfig:
     depth ``depth``; ``seed`` makes the run deterministic; ``horizon`` in days."""
 
     horizon: int = 28
-    history_days: int = 4000
+    history_days: int = 1100
     seed: int = 0
     trees: int = 300
     depth: int = 8
+    learning_rate: float = 0.08
     quantiles: tuple[float, ...] = QUANTILES
     threads: int = 2
     exclude: tuple[str, ...] = ()
@@ -139,7 +142,7 @@ class GlobalModel:
         keep = ~np.isnan(label)
         model = xgb.XGBRegressor(
             objective="reg:tweedie", tweedie_variance_power=1.2, n_estimators=c.trees,
-            max_depth=c.depth, learning_rate=0.08, subsample=0.8, colsample_bytree=0.8,
+            max_depth=c.depth, learning_rate=c.learning_rate, subsample=0.8, colsample_bytree=0.8,
             max_bin=64, tree_method="hist", n_jobs=c.threads, random_state=c.seed)
         return model.fit(x[keep][:, c.columns], label[keep])
 

@@ -1,6 +1,12 @@
 """Peer libraries for the benchmark only (optional extras, not runtime dependencies):
 Nixtla mlforecast with the same features as our model (recursive strategy, XGBoost, Tweedie)
-and statsforecast AutoETS / CrostonSBA. Each returns (n_series x horizon) point forecasts."""
+and statsforecast AutoETS / CrostonSBA. Each returns (n_series x horizon) point forecasts, or
+(point, {"q05": ..., "q95": ...}) when it makes intervals.
+
+mlforecast trains on the same window as our model (``ModelConfig.history_days`` plus 56 days
+to warm up the rolling features) with the same XGBoost settings. ``mlforecast_xgboost_conformal``
+adds mlforecast's own conformal intervals (one calibration window of ``horizon`` days, as ours),
+so it does the same work as our model: a point forecast and a 90 % interval."""
 
 from __future__ import annotations
 
@@ -10,17 +16,20 @@ import pandas as pd
 from lib.forecast.data import Panel
 
 
-def _long(p: Panel, cutoff: int) -> pd.DataFrame:
+def _long(p: Panel, cutoff: int, days: int | None = None) -> pd.DataFrame:
+    """Long frame of days (cutoff - days, cutoff] (all history when ``days`` is None)."""
     n, _ = p.y.shape
-    days = np.array(p.dates[: cutoff + 1], dtype="datetime64[ns]")
+    lo = 0 if days is None else max(cutoff + 1 - days, 0)
+    span = cutoff + 1 - lo
+    stamps = np.array(p.dates[lo: cutoff + 1], dtype="datetime64[ns]")
     frame = pd.DataFrame({
-        "unique_id": np.repeat(p.ids, cutoff + 1), "ds": np.tile(days, n),
-        "y": p.y[:, : cutoff + 1].ravel(),
-        "price": p.price[:, : cutoff + 1].ravel(),
-        "event": np.tile(p.event[: cutoff + 1], n).astype(float),
-        "promo": p.promo[:, : cutoff + 1].ravel().astype(float),
-        "snap": p.snap[:, : cutoff + 1].ravel().astype(float),
-        "category": np.repeat(p.category, cutoff + 1)})
+        "unique_id": np.repeat(p.ids, span), "ds": np.tile(stamps, n),
+        "y": p.y[:, lo: cutoff + 1].ravel(),
+        "price": p.price[:, lo: cutoff + 1].ravel(),
+        "event": np.tile(p.event[lo: cutoff + 1], n).astype(float),
+        "promo": p.promo[:, lo: cutoff + 1].ravel().astype(float),
+        "snap": p.snap[:, lo: cutoff + 1].ravel().astype(float),
+        "category": np.repeat(p.category, span)})
     return frame.dropna(subset=["y"])
 
 
@@ -33,22 +42,30 @@ def _matrix(p: Panel, preds: pd.DataFrame, column: str, horizon: int) -> np.ndar
     return out
 
 
-def mlforecast_xgb(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
+def mlforecast_xgb(p: Panel, cutoff: int, horizon: int, intervals: bool = False):
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMax, RollingMean, RollingStd
+    from mlforecast.utils import PredictionIntervals
     from xgboost import XGBRegressor
 
-    train = _long(p, cutoff)
+    from lib.forecast.model import ModelConfig
+
+    c = ModelConfig(horizon=horizon)
+    train = _long(p, cutoff, c.history_days + 56)
     fcst = MLForecast(
         models={"xgb": XGBRegressor(objective="reg:tweedie", tweedie_variance_power=1.2,
-                                    n_estimators=300, max_depth=8, learning_rate=0.08,
+                                    n_estimators=c.trees, max_depth=c.depth,
+                                    learning_rate=c.learning_rate,
                                     subsample=0.8, colsample_bytree=0.8, max_bin=64,
-                                    tree_method="hist", n_jobs=2, random_state=0)},
+                                    tree_method="hist", n_jobs=c.threads,
+                                    random_state=c.seed)},
         freq="D", lags=list(range(1, 8)),
         lag_transforms={1: [RollingMean(7), RollingMean(28), RollingMean(56), RollingStd(28),
                             RollingMax(28)]},
         date_features=["dayofweek", "month", "day"])
-    fcst.fit(train, static_features=["category"])
+    fcst.fit(train, static_features=["category"],
+             prediction_intervals=PredictionIntervals(n_windows=1, h=horizon)
+             if intervals else None)
     n = len(p.ids)
     d = p.y.shape[1]
     days = pd.date_range(pd.Timestamp(p.dates[cutoff]) + pd.Timedelta(days=1), periods=horizon)
@@ -60,7 +77,16 @@ def mlforecast_xgb(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
         "snap": p.snap[:, idx].ravel().astype(float)})
     started = set(train["unique_id"])
     future = future[future["unique_id"].isin(started)]
-    return _matrix(p, fcst.predict(horizon, X_df=future), "xgb", horizon)
+    preds = fcst.predict(horizon, X_df=future, level=[90] if intervals else None)
+    point = _matrix(p, preds, "xgb", horizon)
+    if not intervals:
+        return point
+    return point, {"q05": _matrix(p, preds, "xgb-lo-90", horizon),
+                   "q95": _matrix(p, preds, "xgb-hi-90", horizon)}
+
+
+def mlforecast_xgb_conformal(p: Panel, cutoff: int, horizon: int):
+    return mlforecast_xgb(p, cutoff, horizon, intervals=True)
 
 
 def _statsforecast(p: Panel, cutoff: int, horizon: int, model, name: str) -> np.ndarray:
@@ -81,7 +107,8 @@ def croston_sba(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
     return _statsforecast(p, cutoff, horizon, CrostonSBA(), "CrostonSBA")
 
 
-PEERS = {"mlforecast_xgboost": mlforecast_xgb, "statsforecast_autoets": autoets,
+PEERS = {"mlforecast_xgboost": mlforecast_xgb,
+         "mlforecast_xgboost_conformal": mlforecast_xgb_conformal, "statsforecast_autoets": autoets,
          "statsforecast_croston_sba": croston_sba}
 
 
@@ -89,6 +116,7 @@ def available() -> list[str]:
     """Peers whose library is installed."""
     out = []
     for name, module in (("mlforecast_xgboost", "mlforecast"),
+                         ("mlforecast_xgboost_conformal", "mlforecast"),
                          ("statsforecast_autoets", "statsforecast"),
                          ("statsforecast_croston_sba", "statsforecast")):
         try:
