@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from lib.errors import StockroomError
+
 BENCH_DAY = date(2024, 6, 27)
 
 
@@ -295,6 +297,8 @@ def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
     child process). Peers run when their optional library is installed."""
     from lib.forecast import backtest, peers
 
+    if not Path(path).is_file():
+        raise StockroomError(f"sales file not found: {path}")
     names = models or [*backtest.MODELS, *peers.available()]
     ctx = mp.get_context("spawn")
     out = []

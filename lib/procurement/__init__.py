@@ -1,0 +1,1 @@
+"""Procurement: from forecasts, stock and open purchase orders to what to order today."""

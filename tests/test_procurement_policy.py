@@ -1,0 +1,121 @@
+"""The replenishment formulas and the list rules, each on a hand-worked example."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from lib.procurement import actions, policy
+
+
+def flat(rate: float, days: int = 28, spread: float = 0.0, n: int = 1):
+    """n SKUs forecasting ``rate`` units/day with a 90 % interval of +- spread."""
+    y = np.full((n, days), rate)
+    return y, y - spread, y + spread
+
+
+def test_protection_demand_by_hand():
+    # 2 units/day, 90 % interval +- 1.645 -> sigma_d = 1; P = 10 days -> mean 20, sigma sqrt(10)
+    y, lo, hi = flat(2.0, spread=policy.Z90)
+    mean, sigma, s = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.95]))
+    assert mean[0] == pytest.approx(20.0)
+    assert sigma[0] == pytest.approx(np.sqrt(10))
+    assert s[0] == pytest.approx(20 + norm.ppf(0.95) * np.sqrt(10))
+    # a higher service level asks for more; no interval -> the mean only
+    _, _, s98 = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.98]))
+    assert s98[0] > s[0]
+    nan = np.full_like(y, np.nan)
+    _, sig0, s0 = policy.protection_demand(y, nan, nan, np.array([10]), np.array([0.95]))
+    assert sig0[0] == 0 and s0[0] == pytest.approx(20.0)
+    with pytest.raises(ValueError, match="service level"):
+        policy.protection_demand(y, lo, hi, np.array([10]), np.array([1.0]))
+
+
+def test_protection_past_the_horizon_repeats_the_last_week():
+    y = np.array([[1.0] * 21 + [3.0] * 7])          # 28 days, last week at 3/day
+    mean, _, _ = policy.protection_demand(y, y, y, np.array([35]), np.array([0.5]))
+    assert mean[0] == pytest.approx(21 + 7 * 3 + 7 * 3)
+
+
+def test_runway_and_stockout_date():
+    y, _, _ = flat(4.0, n=3)
+    available = np.array([10.0, 0.0, 200.0])
+    burn = policy.burn_rate(y)
+    assert burn.tolist() == [4.0, 4.0, 4.0]
+    assert policy.runway_days(available, burn).tolist() == [2.5, 0.0, 50.0]
+    # 10 units at 4/day: day 1 -> 4, day 2 -> 8, day 3 -> 12 > 10: out on day 3
+    # 200 units: the horizon sells 112, 88 more at 4/day last 22 days -> out on day 28 + 22 + 1
+    assert policy.stockout_day(available, y, burn).tolist() == [3.0, 1.0, 51.0]
+    zero = np.zeros((1, 28))
+    assert np.isnan(policy.stockout_day(np.array([5.0]), zero, np.array([0.0])))[0]
+    assert policy.runway_days(np.array([5.0]), np.array([0.0]))[0] == np.inf
+
+
+def test_rounding_to_moq_and_pack():
+    got = policy.round_order(np.array([0.0, -3.0, 0.2, 7.0, 13.0, 41.0]),
+                             moq=np.array([10, 10, 0, 10, 10, 10]),
+                             pack=np.array([6, 6, 1, 6, 6, 6]))
+    # 0 and negative: nothing; 0.2 -> 1; 7 -> MOQ 10 rounded up to packs of 6 = 12;
+    # 13 -> 3 packs = 18; 41 -> 7 packs = 42
+    assert got.tolist() == [0, 0, 1, 12, 18, 42]
+
+
+def test_po_coverage_and_revenue_at_risk():
+    cov = policy.po_coverage(np.array([0.0, 15.0, 40.0, 5.0]), np.array([50.0, 50.0, 50.0, 8.0]),
+                             np.array([20.0, 20.0, 20.0, 10.0]))
+    assert cov.tolist() == [0.0, 0.5, 1.0, 1.0]       # need 30, 30, 30 and none
+    y, _, _ = flat(5.0, n=2)
+    # lead 7 days: 35 units of demand; 20 on hand + 5 arriving -> 10 lost x 3.0 = 30
+    risk = policy.revenue_at_risk(y, np.array([20.0, 40.0]), np.array([5.0, 0.0]),
+                                  np.array([7, 7]), np.array([3.0, 3.0]))
+    assert risk.tolist() == [30.0, 0.0]
+
+
+def classify(**kw):
+    base = dict(required=20.0, runway=5.0, threshold=14.0, on_order=0.0, coverage=0.0,
+                moq=0.0, on_hand=10.0, flags="")
+    base.update(kw)
+    a, r = actions.classify(**{k: (np.array([v]) if k != "flags" else [v])
+                               for k, v in base.items()})
+    return a[0], r[0]
+
+
+def test_each_action_by_hand():
+    assert classify() == (actions.ORDER_TODAY, "runway 5.0 days <= threshold 14")
+    # runway above the threshold: not yet
+    assert classify(runway=20.0)[0] == actions.OK
+    # POs cover everything until the next review: required <= 0
+    got = classify(required=-4.0, on_order=30.0, coverage=1.0)
+    assert got[0] == actions.ALREADY_ORDERED and "30 units" in got[1]
+    # partial coverage
+    got = classify(on_order=10.0, coverage=0.4)
+    assert got == (actions.ATTENTION, "open POs cover 40% of the need until the next review")
+    # below the MOQ
+    got = classify(required=3.2, moq=10.0)
+    assert got == (actions.ATTENTION, "needs 4, below the MOQ of 10")
+    # forecast flags only matter when there is something to decide
+    assert classify(flags="low_confidence")[0] == actions.ATTENTION
+    assert "demand spike" in classify(flags="demand_spike")[1]
+    assert "new product" in classify(flags="cold_start")[1]
+    assert classify(flags="low_confidence", runway=40.0)[0] == actions.OK
+    # dormant with stock on hand: a person should look; without stock: nothing to do
+    assert "dormant" in classify(flags="dormant", required=0.0, on_hand=7.0)[1]
+    assert classify(flags="dormant", required=0.0, on_hand=0.0)[0] == actions.OK
+    # several reasons at once, one list
+    got = classify(on_order=5.0, coverage=0.2, flags="demand_spike,low_confidence")
+    assert got[0] == actions.ATTENTION and got[1].count(";") == 2
+
+
+def test_every_sku_gets_exactly_one_action_with_its_reason():
+    rng = np.random.default_rng(0)
+    n = 500
+    flags = [",".join(f for f in ("dormant", "cold_start", "low_confidence", "demand_spike")
+                      if rng.random() < 0.1) for _ in range(n)]
+    a, r = actions.classify(required=rng.normal(5, 10, n), runway=rng.uniform(0, 40, n),
+                            threshold=np.full(n, 14.0), on_order=rng.choice([0, 0, 5, 50], n),
+                            coverage=rng.uniform(0, 1, n), moq=rng.choice([0, 10], n),
+                            on_hand=rng.integers(0, 20, n), flags=flags)
+    assert len(a) == n and set(a) <= set(actions.ACTIONS)
+    assert len(r) == n and len(set(a)) == 4           # every list is reached
+    assert all((x == actions.OK) == (why == "") for x, why in zip(a, r, strict=True))
