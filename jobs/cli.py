@@ -398,6 +398,47 @@ def bench_forecast(
     dump(results, json_out)
 
 
+@bench_app.command("procurement")
+def bench_procurement(
+    sales: Annotated[Path, typer.Option(help="Parquet/CSV of daily sales (as bench forecast) "
+                                              "or raw transactions.")],
+    lead_time: Annotated[str, typer.Option(help="Lead times in days, comma-separated.")]
+    = "7,14,28",
+    service_level: Annotated[str, typer.Option(help="Target service levels (0-1), "
+                                                    "comma-separated.")] = "0.8,0.9,0.95,0.98",
+    review_days: Annotated[int, typer.Option(min=1, help="Review period, days.")] = 7,
+    days: Annotated[int, typer.Option(min=28, help="Days of history to replay (the last "
+                                                   "ones).")] = 182,
+    id_col: Annotated[str | None, typer.Option("--id", help="Series id column.")] = None,
+    date_col: Annotated[str | None, typer.Option("--date", help="Date column.")] = None,
+    target: Annotated[str | None, typer.Option(help="Units column.")] = None,
+    price: Annotated[str | None, typer.Option(help="Price column.")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
+    = None,
+) -> None:
+    """Replay the order policy day by day on real demand against the seller-tool and runway
+    rules: fill rate, stock-out days, inventory, orders, order-today precision/recall."""
+    from jobs.bench import dump, print_procurement, run_procurement_bench
+
+    def numbers(text: str, kind, option: str) -> list:
+        try:
+            return [kind(v) for v in text.split(",") if v.strip()]
+        except ValueError:
+            raise typer.BadParameter(f"not a comma-separated list of numbers: {text!r}",
+                                     param_hint=option) from None
+
+    columns = {k: v for k, v in dict(id_col=id_col, date_col=date_col, target=target,
+                                      price=price).items() if v}
+    with console.status("replaying...") as status:
+        results = run_procurement_bench(
+            sales, lead_times=numbers(lead_time, int, "--lead-time"),
+            service_levels=numbers(service_level, float, "--service-level"),
+            review_days=review_days, replay_days=days, columns=columns,
+            on_step=lambda m: status.update(m))
+    print(print_procurement(results))
+    dump(results, json_out)
+
+
 @app.command("forecast")
 def forecast_command(
     as_of: AsOfOption = None,

@@ -127,6 +127,38 @@ def _conformal_levels(quantiles: tuple[float, ...], n: int) -> np.ndarray:
     return np.clip(np.where(q < 0.5, q * n / (n + 1), (q * n + 1) / (n + 1)), 0, 1)
 
 
+def conformal_scores(actual: np.ndarray, forecast: np.ndarray,
+                     quantiles: tuple[float, ...]) -> np.ndarray:
+    """Split-conformal quantiles of the normalised errors of ``forecast`` on a calibration
+    window (both n_series x horizon, NaN = not scored): score = (actual - forecast) /
+    sqrt(forecast + 1) (Lei et al. 2018, sec. 5.2: count noise grows with the level), one row
+    of quantiles per horizon week (weeks x len(quantiles); a week with under 20 scores uses
+    all of them)."""
+    ok = ~np.isnan(actual) & ~np.isnan(forecast)
+    score = (actual - forecast) / np.sqrt(np.nan_to_num(forecast) + 1)
+    horizon = forecast.shape[1]
+    week = np.broadcast_to(np.arange(horizon) // 7, forecast.shape)
+    levels = _conformal_levels(quantiles, int(ok.sum()))
+    out = np.empty((-(-horizon // 7), len(quantiles)))
+    for w in range(out.shape[0]):
+        sel = ok & (week == w)
+        out[w] = np.quantile(score[sel] if sel.sum() >= 20 else score[ok], levels)
+    return out
+
+
+def conformal_bands(yhat: np.ndarray, residual_q: np.ndarray, quantiles: tuple[float, ...]
+                    ) -> dict[str, np.ndarray]:
+    """Quantile forecasts ``q05``, ``q25``, ... (n x horizon, floored at 0, NaN where
+    ``yhat`` is): yhat + score quantile x sqrt(yhat + 1) (:func:`conformal_scores`)."""
+    week = np.arange(yhat.shape[1]) // 7
+    scale = np.sqrt(np.nan_to_num(yhat) + 1)
+    out = {}
+    for j, q in enumerate(quantiles):
+        band = np.maximum(yhat + residual_q[week, j][None, :] * scale, 0)
+        out[f"q{round(q * 100):02d}"] = np.where(np.isnan(yhat), np.nan, band)
+    return out
+
+
 @dataclass
 class GlobalModel:
     config: ModelConfig = field(default_factory=ModelConfig)
@@ -187,19 +219,7 @@ class GlobalModel:
         calibration = earlier if earlier is not None else self._train(p, early)
         yhat = self._recurse(calibration, p, early, p.promo)
         self.calibration_forecast = yhat
-        actual = p.y[:, early + 1: cutoff + 1]
-        ok = ~np.isnan(actual) & ~np.isnan(yhat)
-        # normalised nonconformity (Lei et al. 2018, sec. 5.2): error / sqrt(forecast + 1),
-        # count noise grows with the level; one set of quantiles per horizon week
-        score = (actual - yhat) / np.sqrt(np.nan_to_num(yhat) + 1)
-        week = np.broadcast_to(np.arange(c.horizon) // 7, yhat.shape)
-        weeks = -(-c.horizon // 7)
-        n_ok = ok.sum()
-        self.residual_q = np.empty((weeks, len(c.quantiles)))
-        for w in range(weeks):
-            sel = ok & (week == w)
-            self.residual_q[w] = np.quantile(score[sel] if sel.sum() >= 20 else score[ok],
-                                             _conformal_levels(c.quantiles, n_ok))
+        self.residual_q = conformal_scores(p.y[:, early + 1: cutoff + 1], yhat, c.quantiles)
         self.point = self._train(p, cutoff)
         return self
 
@@ -211,10 +231,4 @@ class GlobalModel:
         c = self.config
         promo = p.promo if future_promo is None else future_promo
         yhat = self._recurse(self.point, p, cutoff, promo)
-        out = {"yhat": yhat}
-        week = np.arange(c.horizon) // 7
-        scale = np.sqrt(np.nan_to_num(yhat) + 1)
-        for j, q in enumerate(c.quantiles):
-            band = np.maximum(yhat + self.residual_q[week, j][None, :] * scale, 0)
-            out[f"q{round(q * 100):02d}"] = np.where(np.isnan(yhat), np.nan, band)
-        return out
+        return {"yhat": yhat, **conformal_bands(yhat, self.residual_q, c.quantiles)}
