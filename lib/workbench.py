@@ -9,7 +9,8 @@ Tables: ``job_runs`` (one row per job run: job, source, start, end, status, rows
 read / landed / quarantined, error), ``quarantine`` (bad cells set aside by row-level
 validation, with source file, row, column, value, reason and the whole source record) and
 ``watermarks`` (how far an incremental source has been read); and the mapping state of
-``lib.mapping`` (sellers, seller_aliases, seller_links, catalog, sku_mappings, audit_log).
+``lib.mapping`` (sellers, seller_aliases, seller_links, catalog, sku_mappings, audit_log) and
+the procurement state of ``lib.procurement`` (purchase_orders, procurement_settings).
 """
 
 from __future__ import annotations
@@ -139,6 +140,35 @@ audit_log = sa.Table(
     sa.Column("new", sa.Text),
     sa.Column("reason", sa.Text),
     sa.Index("ix_audit_log_entity", "entity", "entity_key"),
+)
+
+purchase_orders = sa.Table(
+    "purchase_orders", metadata,
+    sa.Column("po_number", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(255), primary_key=True),
+    sa.Column("supplier", sa.String(255), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("order_date", sa.Date, nullable=False),
+    sa.Column("expected_delivery", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("quantity > 0", name="ck_purchase_orders_quantity"),
+    sa.CheckConstraint("expected_delivery >= order_date", name="ck_purchase_orders_delivery"),
+    sa.Index("ix_purchase_orders_sku_status", "sku", "status"),
+)
+procurement_settings = sa.Table(
+    "procurement_settings", metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("scope_key", sa.String(255), primary_key=True),
+    sa.Column("supplier", sa.String(255)),
+    sa.Column("lead_time_days", sa.Integer),
+    sa.Column("review_days", sa.Integer),
+    sa.Column("service_level", sa.Float),
+    sa.Column("moq", sa.Integer),
+    sa.Column("pack_size", sa.Integer),
+    sa.Column("reorder_threshold_days", sa.Float),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 
 

@@ -1,0 +1,139 @@
+"""The plan end to end on a hand-made store: one SKU per action, POs and settings from the
+workbench database, rounding, coverage and priority."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from jobs.forecast import run_forecast
+from lib import store, workbench
+from lib.forecast.model import ModelConfig
+from lib.procurement import actions, repo
+from lib.procurement.plan import PLAN_COLUMNS, build_plan
+from tests.conftest import land_orders
+
+AS_OF = date(2024, 6, 30)
+ON_HAND = {"A-order": 10, "B-covered": 10, "C-partial": 10, "D-plenty": 900, "E-dormant": 5,
+           "F-moq": 40}
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    root = tmp_path_factory.mktemp("shop")
+    rows = []
+    for sku in ("A-order", "B-covered", "C-partial", "D-plenty", "F-moq"):
+        rows += [(AS_OF - timedelta(days=d), f"{sku}-{d}", "s1", sku, 4, 2.5)
+                 for d in range(150)]
+    rows += [(AS_OF - timedelta(days=d), f"E-{d}", "s1", "E-dormant", 1, 9.0)
+             for d in range(60, 150)]
+    land_orders(root, rows, {s: "cards" for s in ON_HAND})
+    run_forecast(root, AS_OF, horizon=28, config=ModelConfig(horizon=28, trees=40, depth=3))
+    stock = pl.DataFrame({"seller_id": "s1", "location": "main", "sku": list(ON_HAND),
+                          "on_hand": list(ON_HAND.values()), "reserved": 0,
+                          "unit_cost": 1.0, "currency": "USD"},
+                         schema_overrides={"on_hand": pl.Int32, "reserved": pl.Int32})
+    store.write_snapshot(root, "stock", stock, AS_OF, run_id="test", sources=[])
+    eng = workbench.engine(root)
+    repo.set_settings(eng, "default", "", actor="t", reason="test", lead_time_days=7,
+                      review_days=7, service_level=0.95)
+    repo.set_settings(eng, "sku", "F-moq", actor="t", reason="test", moq=1000, pack_size=12)
+    for sku, qty in (("B-covered", 300), ("C-partial", 10)):
+        repo.add_po(eng, po_number=f"PO-{sku}", sku=sku, supplier="acme", quantity=qty,
+                    order_date=AS_OF - timedelta(days=2),
+                    expected_delivery=AS_OF + timedelta(days=5), actor="t", reason="test")
+    return root
+
+
+def test_one_action_per_sku_with_the_expected_list(shop):
+    day, plan = build_plan(shop)
+    assert day == AS_OF and tuple(plan.columns) == PLAN_COLUMNS
+    got = dict(zip(plan["sku"], plan["action"], strict=True))
+    assert got == {"A-order": actions.ORDER_TODAY, "B-covered": actions.ALREADY_ORDERED,
+                   "C-partial": actions.ATTENTION, "D-plenty": actions.OK,
+                   "E-dormant": actions.ATTENTION, "F-moq": actions.ATTENTION}
+    assert plan["sku"].n_unique() == plan.height
+    why = dict(zip(plan["sku"], plan["reason"], strict=True))
+    assert "open POs cover" in why["C-partial"] and "dormant" in why["E-dormant"]
+    assert "below the MOQ of 1000" in why["F-moq"]
+
+
+def test_quantities_by_hand(shop):
+    _, plan = build_plan(shop)
+    row = {r["sku"]: r for r in plan.iter_rows(named=True)}
+    a = row["A-order"]
+    # 4 units/day over P = 14 days, plus safety stock from the interval (none: the history
+    # is exactly constant, so the calibration errors are 0); order = S - 10 on hand
+    assert a["demand_protection"] == pytest.approx(56, rel=0.15)
+    assert a["order_up_to"] >= a["demand_protection"]
+    assert a["order_qty"] == int(np.ceil(a["order_up_to"] - 10 - 1e-9))
+    assert a["runway_days"] == pytest.approx(10 / a["burn_rate"])
+    assert a["stockout_date"] == AS_OF + timedelta(days=3)      # 4, 8, 12 > 10
+    # F: needs about 14 x 4 - 40, rounded up to the MOQ 1000 in packs of 12 -> 1008
+    assert row["F-moq"]["order_qty"] == 1008
+    # C: a 10-unit PO arriving in 5 days covers part of S - 10
+    c = row["C-partial"]
+    assert c["on_order_in_time"] == 10
+    assert c["po_coverage"] == pytest.approx(10 / (c["order_up_to"] - 10))
+    assert row["B-covered"]["order_qty"] == 0 and row["B-covered"]["po_coverage"] == 1.0
+    # priority: lost units before the next delivery (7 days) x price 2.5
+    lost = max(a["demand_protection"] / 14 * 7 - 10, 0)
+    assert a["revenue_at_risk"] == pytest.approx(lost * 2.5, rel=0.15)
+    assert row["D-plenty"]["revenue_at_risk"] == 0
+    assert a["sales_8w"] == [28] * 8
+
+
+def test_marking_as_ordered_moves_the_sku(shop, tmp_path):
+    import shutil
+    root = tmp_path / "copy"
+    shutil.copytree(shop, root)
+    _, plan = build_plan(root)
+    a = plan.filter(pl.col("sku") == "A-order").row(0, named=True)
+    eng = workbench.engine(root)
+    number = repo.next_po_number(eng, AS_OF)
+    repo.add_po(eng, po_number=number, sku="A-order", supplier=a["supplier"],
+                quantity=a["order_qty"], order_date=AS_OF,
+                expected_delivery=AS_OF + timedelta(days=a["lead_time_days"]), actor="buyer",
+                reason="order today")
+    _, after = build_plan(root)
+    assert after.filter(pl.col("sku") == "A-order")["action"][0] == actions.ALREADY_ORDERED
+    history = workbench.engine(root).connect().exec_driver_sql(
+        "SELECT actor, entity, entity_key FROM audit_log WHERE entity = 'purchase_order'"
+    ).fetchall()
+    assert ("buyer", "purchase_order", f"{number}/A-order") in history
+
+
+def test_settings_resolve_field_by_field(shop):
+    eng = workbench.engine(shop)
+    got = repo.resolve(eng, pl.DataFrame({"sku": ["F-moq", "A-order"],
+                                          "platform": ["ebay", "ebay"]}))
+    f, a = got.row(0, named=True), got.row(1, named=True)
+    assert (f["moq"], f["pack_size"], f["lead_time_days"]) == (1000, 12, 7)
+    assert (a["moq"], a["pack_size"], a["service_level"]) == (0, 1, 0.95)
+    with pytest.raises(ValueError, match="service_level"):
+        repo.set_settings(eng, "sku", "A-order", actor="t", reason="x", service_level=1.5)
+
+
+def test_bad_po_import_names_file_row_column_and_writes_nothing(shop, tmp_path):
+    from lib.errors import InputError
+    eng = workbench.engine(shop)
+    before = repo.purchase_order_lines(eng, None).height
+    bad = tmp_path / "pos.csv"
+    bad.write_text("po_number,sku,supplier,quantity,order_date,expected_delivery\n"
+                   "PO-9,A-order,acme,12,2024-06-30,2024-07-07\n"
+                   "PO-9,D-plenty,acme,-3,2024-06-30,2024-07-07\n"
+                   "PO-10,D-plenty,acme,5,2024-06-31,2024-07-07\n")
+    with pytest.raises(InputError) as err:
+        repo.import_pos(eng, bad, actor="t")
+    assert "pos.csv" in str(err.value) and "row 2" in str(err.value)
+    assert {(p.row, p.column) for p in err.value.problems} == {(2, "quantity"),
+                                                             (3, "order_date")}
+    assert repo.purchase_order_lines(eng, None).height == before
+    good = tmp_path / "good.csv"
+    good.write_text("po_number,sku,supplier,quantity,order_date,expected_delivery\n"
+                    "PO-11,D-plenty,acme,5,2024-06-30,2024-07-07\n")
+    assert repo.import_pos(eng, good, actor="t") == 1
+    assert repo.purchase_order_lines(eng, None).height == before + 1
