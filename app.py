@@ -14,6 +14,7 @@ navigation = st.navigation([
             icon=":material/pie_chart:", default=True),
     st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:"),
     st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+    st.Page("app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"),
     st.Page("app_pages/mapping.py", title="Mapping", icon=":material/link:"),
     st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
 ])

@@ -291,26 +291,39 @@ def _forecast_child(model: str, path: str, columns: dict, horizon: int, windows:
 
 def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
                        models: list[str] | None = None, columns: dict | None = None,
+                       repeat: int = 1,
                        on_step: Callable[[str], None] | None = None) -> list[dict]:
     """Backtest every model side by side on one sales file; one dict per model with WRMSSE,
     MASE, WAPE, bias, 90 % coverage, pinball, wall seconds and peak MiB (each model in its own
-    child process). Peers run when their optional library is installed."""
+    child process). Peers run when their optional library is installed. With ``repeat`` > 1
+    the models run that many rounds, interleaved (A B C A B C ...), and ``seconds`` is the
+    median (every round's in ``seconds_runs``); the metrics are deterministic."""
     from lib.forecast import backtest, peers
 
     if not Path(path).is_file():
         raise StockroomError(f"sales file not found: {path}")
     names = models or [*backtest.MODELS, *peers.available()]
     ctx = mp.get_context("spawn")
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for round_ in range(repeat):
+        for name in names:
+            if on_step:
+                on_step(f"{name} (round {round_ + 1}/{repeat})" if repeat > 1 else name)
+            queue = ctx.Queue()
+            proc = ctx.Process(target=_forecast_child, args=(name, str(path), columns or {},
+                                                             horizon, windows, queue))
+            proc.start()
+            runs[name].append(queue.get())
+            proc.join()
     out = []
     for name in names:
-        if on_step:
-            on_step(name)
-        queue = ctx.Queue()
-        proc = ctx.Process(target=_forecast_child, args=(name, str(path), columns or {},
-                                                         horizon, windows, queue))
-        proc.start()
-        out.append(queue.get())
-        proc.join()
+        first = runs[name][0]
+        if "error" not in first and repeat > 1:
+            seconds = [r["seconds"] for r in runs[name]]
+            first = {**first, "seconds": round(statistics.median(seconds), 2),
+                     "seconds_runs": seconds,
+                     "peak_mib": max(r["peak_mib"] for r in runs[name])}
+        out.append(first)
     base = {r["model"]: r.get("wrmsse") for r in out}
     for r in out:
         if r.get("wrmsse") is not None:

@@ -48,6 +48,9 @@ app.add_typer(sim_app, name="sim")
 bench_app = typer.Typer(help="Benchmarks: figures and ratios against baselines in one run.",
                         no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+po_app = typer.Typer(help="Open purchase orders (workbench database, audited).",
+                     no_args_is_help=True)
+app.add_typer(po_app, name="po")
 
 DataRootOption = Annotated[
     Path | None,
@@ -280,6 +283,120 @@ def ingest_simulate(
         root, cfg, on_progress=progress), root)
 
 
+@ingest_app.command("demo-stock")
+def ingest_demo_stock_command(
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same stock).")] = 0,
+    data_root: DataRootOption = None,
+) -> None:
+    """Simulate the seller's stock and open POs on top of the real demand (bundled demo; the
+    public data has no stock). Needs a forecasts snapshot."""
+    from jobs.procure import ingest_demo_stock
+
+    root = config.data_root(data_root)
+    run, added = ingest_demo_stock(root, seed)
+    console.print(f"stock landed ({run.run_id}); {added} open purchase orders added")
+
+
+@app.command("procure")
+def procure_command(
+    as_of: AsOfOption = None,
+    export: Annotated[Path | None, typer.Option(
+        help="Write the purchase-request CSV (what to order, by supplier) here.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """The morning plan: order today / already ordered / attention required per SKU from
+    forecasts, stock and open POs; lands the `order_plan` snapshot."""
+    from jobs.procure import run_plan
+
+    root = config.data_root(data_root)
+    summary = run_plan(root, _parse_date(as_of, "--as-of"), export)
+    for line in summary.lines():
+        console.print(f"  {line}")
+    if export:
+        console.print(f"purchase requests written: {export}")
+
+
+@po_app.command("add")
+def po_add(
+    sku: Annotated[str, typer.Option(help="SKU ordered.")],
+    quantity: Annotated[int, typer.Option(min=1, help="Units.")],
+    supplier: Annotated[str, typer.Option(help="Supplier.")],
+    expected: Annotated[str, typer.Option(help="Expected delivery, YYYY-MM-DD.")],
+    order_date: Annotated[str | None, typer.Option(help="Order date (default today).")] = None,
+    po_number: Annotated[str | None, typer.Option(help="Default: PO-YYYYMMDD-NNN.")] = None,
+    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    data_root: DataRootOption = None,
+) -> None:
+    """Record an open purchase order line."""
+    from lib import workbench
+    from lib.procurement import repo
+
+    eng = workbench.engine(config.data_root(data_root))
+    ordered = _parse_date(order_date, "--order-date") or date.today()
+    number = po_number or repo.next_po_number(eng, ordered)
+    try:
+        repo.add_po(eng, po_number=number, sku=sku, supplier=supplier, quantity=quantity,
+                    order_date=ordered, expected_delivery=_parse_date(expected, "--expected"),
+                    actor=actor, reason="stockroom po add")
+    except ValueError as exc:
+        raise StockroomError(str(exc)) from None
+    console.print(f"{number}: {quantity} x {sku} from {supplier}, expected {expected}")
+
+
+@po_app.command("import")
+def po_import(
+    path: Annotated[Path, typer.Argument(help="CSV/Excel: po_number, sku, supplier, quantity, "
+                                              "order_date, expected_delivery[, status].")],
+    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    data_root: DataRootOption = None,
+) -> None:
+    """Import PO lines; all or nothing (a bad cell names its file, row and column)."""
+    from lib import workbench
+    from lib.procurement import repo
+
+    n = repo.import_pos(workbench.engine(config.data_root(data_root)), path, actor=actor)
+    console.print(f"{n} purchase order lines imported")
+
+
+@po_app.command("list")
+def po_list(
+    status: Annotated[str, typer.Option(help="open / received / cancelled / all.")] = "open",
+    data_root: DataRootOption = None,
+) -> None:
+    """List purchase order lines."""
+    from lib import workbench
+    from lib.procurement import repo
+
+    lines = repo.purchase_order_lines(workbench.engine(config.data_root(data_root)),
+                                      None if status == "all" else status)
+    out = RichTable("po_number", "sku", "supplier", "quantity", "ordered", "expected", "status")
+    for r in lines.iter_rows(named=True):
+        out.add_row(r["po_number"], r["sku"], r["supplier"], f"{r['quantity']:,}",
+                    str(r["order_date"]), str(r["expected_delivery"]), r["status"])
+    Console().print(out)
+
+
+@po_app.command("receive")
+def po_receive(
+    po_number: Annotated[str, typer.Argument(help="PO number.")],
+    sku: Annotated[str, typer.Argument(help="SKU line.")],
+    cancel: Annotated[bool, typer.Option(help="Cancel instead of receive.")] = False,
+    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    data_root: DataRootOption = None,
+) -> None:
+    """Mark a PO line received (or cancelled): it stops counting as on order."""
+    from lib import workbench
+    from lib.procurement import repo
+
+    try:
+        repo.set_po_status(workbench.engine(config.data_root(data_root)), po_number, sku,
+                           "cancelled" if cancel else "received", actor=actor,
+                           reason="stockroom po receive")
+    except (KeyError, ValueError) as exc:
+        raise StockroomError(str(exc).strip("'")) from None
+    console.print(f"{po_number} / {sku}: {'cancelled' if cancel else 'received'}")
+
+
 @sim_app.command("serve")
 def sim_serve(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
@@ -383,6 +500,8 @@ def bench_forecast(
     price: Annotated[str | None, typer.Option(help="Price column.")] = None,
     models: Annotated[list[str] | None, typer.Option(
         "--model", help="Only these models (repeatable).")] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Rounds, interleaved; seconds = median.")]
+    = 1,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
     = None,
 ) -> None:
@@ -393,7 +512,8 @@ def bench_forecast(
                                       price=price).items() if v}
     with console.status("backtesting...") as status:
         results = run_forecast_bench(sales, horizon=horizon, windows=windows, models=models,
-                                     columns=columns, on_step=lambda m: status.update(m))
+                                     columns=columns, repeat=repeat,
+                                     on_step=lambda m: status.update(m))
     print(print_forecast(results))
     dump(results, json_out)
 

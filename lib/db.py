@@ -28,6 +28,14 @@ def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
 
 
+def _duck_type(dtype: pl.DataType) -> str:
+    """DuckDB type for a canonical column's polars dtype."""
+    if isinstance(dtype, pl.Datetime):
+        return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
+    return {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int32: "INTEGER",
+            pl.Int64: "BIGINT", pl.Date: "DATE", pl.Boolean: "BOOLEAN"}[dtype.base_type()]
+
+
 def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with one view per canonical table (see module doc)."""
     con = duckdb.connect(":memory:")
@@ -47,9 +55,16 @@ def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: da
         return
     glob = table_dir(root, spec.name) / f"{PARTITION_PREFIX}*" / "*.parquet"
     con.execute(
-        f"CREATE VIEW {spec.name}_history AS SELECT {columns}, snapshot_date FROM read_parquet("
+        f"CREATE VIEW _raw_{spec.name} AS SELECT * FROM read_parquet("
         f"{_quote(glob)}, hive_partitioning = true, union_by_name = true)"
     )
+    # snapshots written before a column was added read it as NULL (additive schema evolution)
+    have = {row[0] for row in con.execute(f"DESCRIBE _raw_{spec.name}").fetchall()}
+    projection = ", ".join(
+        f'"{c.name}"' if c.name in have else f'CAST(NULL AS {_duck_type(c.dtype)}) AS "{c.name}"'
+        for c in spec.columns)
+    con.execute(f"CREATE VIEW {spec.name}_history AS SELECT {projection}, snapshot_date "
+                f"FROM _raw_{spec.name}")
     if spec.kind == "events":
         cut = "" if as_of is None else f" WHERE snapshot_date <= DATE '{as_of.isoformat()}'"
         con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history{cut}")

@@ -417,8 +417,52 @@ FORECASTS = Table(
     ),
 )
 
+ORDER_PLAN = Table(
+    name="order_plan",
+    kind="state",
+    description="The procurement plan of one morning (lib.procurement.plan): per SKU its "
+                "action, reason, stock, runway, demand over the protection period, open POs and "
+                "the recommended order. The snapshot date is the forecasts' as-of date.",
+    primary_key=("sku",),
+    columns=(
+        Column("sku", pl.String, "SKU."),
+        Column("category", pl.String, "Product category."),
+        Column("supplier", pl.String, "Supplier from the settings ('unassigned' if none)."),
+        Column("platform", pl.String, "Platform selling most units.", nullable=True),
+        Column("action", pl.String, "order_today / already_ordered / attention_required / ok."),
+        Column("reason", pl.String, "Why, in words ('' for ok)."),
+        Column("revenue_at_risk", pl.Float64, "Lost units before the next possible delivery "
+               "x unit price (orders' currency); the priority.", checks=_non_negative),
+        Column("on_hand", pl.Int64, "Units on hand (all locations)."),
+        Column("reserved", pl.Int64, "Units reserved."),
+        Column("available", pl.Int64, "on_hand - reserved, >= 0."),
+        Column("burn_rate", pl.Float64, "Forecast units/day over the next 28 days."),
+        Column("runway_days", pl.Float64, "Days of stock; null = no demand forecast.",
+               nullable=True),
+        Column("stockout_date", pl.Date, "Day the stock runs out on the forecast.",
+               nullable=True),
+        Column("lead_time_days", pl.Int64, "Lead time, days."),
+        Column("review_days", pl.Int64, "Review period, days."),
+        Column("service_level", pl.Float64, "Target cycle service level, share 0-1."),
+        Column("reorder_threshold_days", pl.Float64, "Runway at or below which to order."),
+        Column("demand_protection", pl.Float64, "Forecast units over lead time + review."),
+        Column("order_up_to", pl.Float64, "That demand at the service level (S), units."),
+        Column("on_order", pl.Int64, "Units on open POs."),
+        Column("on_order_in_time", pl.Int64, "Of those, arriving within lead time + review."),
+        Column("po_coverage", pl.Float64, "Share 0-1 of the need covered by open POs."),
+        Column("required", pl.Float64, "Units needed before rounding, >= 0."),
+        Column("order_qty", pl.Int64, "Recommended order, rounded to pack size and MOQ."),
+        Column("moq", pl.Int64, "Minimum order quantity, units."),
+        Column("pack_size", pl.Int64, "Pack size, units."),
+        Column("unit_price", pl.Float64, "Last selling price per unit.", nullable=True),
+        Column("model", pl.String, "Forecast model used."),
+        Column("flags", pl.String, "Forecast flags."),
+        Column("confidence", pl.String, "normal / low / none."),
+    ),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (SELLERS, PRODUCTS, ORDERS, LISTINGS, STOCK,
-                                                FORECASTS)}
+                                                FORECASTS, ORDER_PLAN)}
 
 
 def table(name: str) -> Table:

@@ -69,7 +69,8 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
 
 #: pages that need listings and mappings (a simulated data root) rather than the Olist demo
 SIM_PAGES = {"mapping": ("Mapping", 0)}
-FORECAST_PAGES = {"forecast": ("Forecast", 1)}   # needs a forecasts snapshot (stockroom forecast)
+#: pages that need a forecasts snapshot (stockroom forecast)
+FORECAST_PAGES = {"forecast": ("Forecast", 1), "order_today": ("Order today", 0)}
 
 
 def visit(url: str, shots: Path | None = None,

@@ -63,3 +63,41 @@ def test_cli_prints_a_table_and_writes_json(sales_file, tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert "seasonal_naive" in proc.stdout and "WRMSSE" in proc.stdout
     assert [r["model"] for r in json.loads(out.read_text())] == ["seasonal_naive", "ses"]
+
+
+def test_a_missing_sales_file_fails_fast(tmp_path):
+    from lib.errors import StockroomError
+    with pytest.raises(StockroomError, match="not found: .*nope.parquet"):
+        run_forecast_bench(tmp_path / "nope.parquet", models=["tsb"])
+
+
+def test_repeat_interleaves_and_reports_the_median(sales_file):
+    results = run_forecast_bench(sales_file, horizon=7, windows=1, repeat=3,
+                                 models=["seasonal_naive", "tsb"],
+                                 columns={"id_col": "sku", "date_col": "day", "target": "sold"})
+    for r in results:
+        assert len(r["seconds_runs"]) == 3
+        assert r["seconds"] == sorted(r["seconds_runs"])[1]
+
+
+def test_procurement_replay_bench_on_any_file(sales_file, tmp_path):
+    out = tmp_path / "replay.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "bench", "procurement", "--sales", str(sales_file),
+         "--id", "sku", "--date", "day", "--target", "sold", "--price", "unit_price",
+         "--lead-time", "7", "--service-level", "0.8,0.95", "--days", "35", "--json", str(out)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(out.read_text())
+    ours = [r for r in rows if r["policy"] == "stockroom"]
+    assert [r["service_level"] for r in ours] == [0.8, 0.95]
+    assert {r["policy"] for r in rows} == {"stockroom", "seller_tool", "runway_rule"}
+    assert all(0 <= r["fill_rate"] <= 1 and 0 <= r["stockout_days"] <= 1 for r in rows)
+    # a higher target service level holds more stock and serves at least as much
+    assert ours[1]["avg_inventory_value"] > ours[0]["avg_inventory_value"]
+    assert ours[1]["fill_rate"] >= ours[0]["fill_rate"]
+    assert "fill" in proc.stdout and "stockroom" in proc.stdout
+    bad = subprocess.run(
+        [sys.executable, "-m", "jobs.cli", "bench", "procurement", "--sales", str(sales_file),
+         "--lead-time", "7,x"], capture_output=True, text=True, cwd=PROJECT_ROOT)
+    assert bad.returncode != 0 and "--lead-time" in bad.stderr

@@ -130,3 +130,5 @@ def test_forecast_page_in_chromium(forecast_root, tmp_path):
     info = seen["forecast"]
     assert info["errors"] == 0 and info["charts"] >= 1 and info["tables"] >= 1
     assert "Backtest WAPE" in info["metrics"]
+    plan = seen["order_today"]
+    assert plan["errors"] == 0 and plan["tables"] >= 1 and "Revenue at risk" in plan["metrics"]

@@ -118,8 +118,12 @@ def test_settings_resolve_field_by_field(shop):
 
 
 def test_bad_po_import_names_file_row_column_and_writes_nothing(shop, tmp_path):
+    import shutil
+
     from lib.errors import InputError
-    eng = workbench.engine(shop)
+    root = tmp_path / "import"
+    shutil.copytree(shop, root)
+    eng = workbench.engine(root)
     before = repo.purchase_order_lines(eng, None).height
     bad = tmp_path / "pos.csv"
     bad.write_text("po_number,sku,supplier,quantity,order_date,expected_delivery\n"
@@ -137,3 +141,96 @@ def test_bad_po_import_names_file_row_column_and_writes_nothing(shop, tmp_path):
                     "PO-11,D-plenty,acme,5,2024-06-30,2024-07-07\n")
     assert repo.import_pos(eng, good, actor="t") == 1
     assert repo.purchase_order_lines(eng, None).height == before + 1
+
+
+def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from lib.config import PROJECT_ROOT
+
+    root = tmp_path / "page"
+    shutil.copytree(shop, root)
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(root))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/order_today.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Order today"
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Order today"], shown["Already ordered"], shown["Attention required"]) == (
+        "1", "1", "3")
+    _, plan = build_plan(root)
+    assert shown["Revenue at risk"] == f"{plan['revenue_at_risk'].sum():,.0f}"
+    at.multiselect(key=f"pick-{actions.ORDER_TODAY}").select("A-order").run()
+    at.button(key=f"order-{actions.ORDER_TODAY}").click().run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert (shown["Order today"], shown["Already ordered"]) == ("0", "2")
+    pos = repo.purchase_order_lines(workbench.engine(root))
+    line = pos.filter(pl.col("sku") == "A-order").row(0, named=True)
+    want = plan.filter(pl.col("sku") == "A-order").row(0, named=True)
+    assert line["quantity"] == want["order_qty"]
+    assert line["expected_delivery"] == AS_OF + timedelta(days=7)
+    assert line["created_by"] == "buyer"
+
+
+def test_procure_job_lands_the_plan_and_exports_requests(shop, tmp_path):
+    import shutil
+
+    from jobs.procure import EXPORT_COLUMNS, run_plan
+
+    root = tmp_path / "job"
+    shutil.copytree(shop, root)
+    export = tmp_path / "requests.csv"
+    summary = run_plan(root, export=export)
+    assert summary.counts == {actions.ORDER_TODAY: 1, actions.ALREADY_ORDERED: 1,
+                              actions.ATTENTION: 3, actions.OK: 1}
+    landed = store.read_snapshot(root, "order_plan", AS_OF)
+    assert landed.height == 6 and "sales_8w" not in landed.columns
+    requests = pl.read_csv(export, try_parse_dates=True)
+    assert tuple(requests.columns) == EXPORT_COLUMNS
+    # A (order today) and F (attention: below MOQ, still a recommended quantity); C has one too
+    assert set(requests["sku"]) <= {"A-order", "F-moq", "C-partial"}
+    assert "A-order" in set(requests["sku"])
+    assert requests.filter(pl.col("sku") == "F-moq")["quantity"].to_list() in ([], [1008])
+
+
+def test_order_today_report(shop):
+    from jobs.report import run_report
+
+    files = run_report("order_today", shop, progress=False)
+    html = files.html.read_text()
+    assert "Order today" in html and "A-order" in html
+    _, plan = build_plan(shop)
+    assert f"{plan['revenue_at_risk'].sum():,.0f}" in html
+
+
+def test_demo_stock_simulation_is_seeded_and_idempotent(shop, tmp_path):
+    import shutil
+
+    from jobs.procure import ingest_demo_stock
+    from lib.sim.stock import SUPPLIER_TERMS, demo_stock
+
+    fc = store.read_snapshot(shop, "forecasts", AS_OF)
+    a, pos_a, sup_a = demo_stock(fc, AS_OF, seed=3)
+    b, pos_b, sup_b = demo_stock(fc, AS_OF, seed=3)
+    assert a.equals(b) and pos_a.equals(pos_b) and sup_a == sup_b
+    assert set(a["sku"]) >= {"A-order", "B-covered", "C-partial", "D-plenty", "F-moq"}
+    assert (a["reserved"] <= a["on_hand"]).all()
+    root = tmp_path / "demo"
+    shutil.copytree(shop, root)
+    eng = workbench.engine(root)
+    before = repo.purchase_order_lines(eng, None).height
+    _, added = ingest_demo_stock(root, seed=3)
+    assert added == pos_a.height
+    assert ingest_demo_stock(root, seed=3)[1] == 0                # rerun: nothing new
+    assert repo.purchase_order_lines(eng, None).height == before + added
+    landed = store.read_snapshot(root, "stock", AS_OF).sort("sku")
+    assert landed.select("sku", "on_hand").equals(a.sort("sku").select("sku", "on_hand"))
+    terms = repo.settings_frame(eng).filter(pl.col("scope") == "supplier")
+    assert set(terms["scope_key"]) == set(SUPPLIER_TERMS)
+    _, plan = build_plan(root)
+    # SKUs with their own settings row keep them (F-moq); the rest get the demo supplier
+    f = plan.filter(pl.col("sku") == "F-moq").row(0, named=True)
+    assert f["moq"] == 1000

@@ -179,3 +179,23 @@ def test_empty_store_has_typed_empty_views(tmp_path):
     con = connect(tmp_path)
     assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
     assert "order_ts" in [c[0] for c in con.execute("DESCRIBE orders").fetchall()]
+
+
+def test_snapshots_from_before_a_column_was_added_read_it_as_null(tmp_path):
+    """Additive schema evolution: an older forecasts snapshot lacks the columns added later
+    (category, backtest_*, drivers); the views still open and read those as NULL."""
+    from lib.tables import FORECASTS
+
+    old_columns = ["sku", "target_date", "horizon", "yhat", "q05", "q25", "q50", "q75", "q95",
+                   "model", "flags"]
+    old = pl.DataFrame({"sku": ["a"], "target_date": [date(2024, 1, 2)], "horizon": [1],
+                        "yhat": [1.0], "q05": [0.0], "q25": [0.5], "q50": [1.0],
+                        "q75": [1.5], "q95": [2.0], "model": ["tsb"], "flags": [""]},
+                       schema_overrides={"horizon": pl.Int32}).select(old_columns)
+    part = store.partition_dir(tmp_path, "forecasts", date(2024, 1, 1))
+    part.mkdir(parents=True)
+    old.write_parquet(part / store.PART_FILE)
+    assert set(FORECASTS.column_names) - set(old_columns)      # the table did grow
+    row = connect(tmp_path).execute(
+        "SELECT sku, yhat, category, backtest_mase, drivers FROM forecasts").fetchall()
+    assert row == [("a", 1.0, None, None, None)]

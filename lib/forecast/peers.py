@@ -11,6 +11,8 @@ uses one), so it trains three models per forecast where ours trains two."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -64,6 +66,7 @@ def mlforecast_xgb(p: Panel, cutoff: int, horizon: int, intervals: bool = False)
         lag_transforms={1: [RollingMean(7), RollingMean(28), RollingMean(56), RollingStd(28),
                             RollingMax(28)]},
         date_features=["dayofweek", "month", "day"])
+    warnings.filterwarnings("ignore", category=UserWarning, module="mlforecast")
     fcst.fit(train, static_features=["category"],
              prediction_intervals=PredictionIntervals(n_windows=2, h=horizon)
              if intervals else None)

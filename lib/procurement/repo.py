@@ -220,6 +220,26 @@ def set_settings(eng: sa.Engine, scope: str, key: str, *, actor: str, reason: st
     return new
 
 
+def assign_suppliers(eng: sa.Engine, suppliers: dict[str, str], *, actor: str,
+                     reason: str) -> int:
+    """Give SKUs without a settings row of their own their supplier (one transaction,
+    audited); SKUs that already have one are left alone. Returns how many were assigned."""
+    now = datetime.now(UTC)
+    with eng.begin() as conn:
+        have = {k for (k,) in conn.execute(
+            sa.select(procurement_settings.c.scope_key).where(
+                procurement_settings.c.scope == "sku"))}
+        rows = [{"scope": "sku", "scope_key": sku, "supplier": supplier,
+                 **{f: None for f in FIELDS}, "updated_at": now}
+                for sku, supplier in sorted(suppliers.items()) if sku not in have]
+        if rows:
+            conn.execute(procurement_settings.insert(), rows)
+            conn.execute(audit_log.insert(), [
+                _audit(now, actor, "procurement_setting", f"sku/{r['scope_key']}", None,
+                       {"supplier": r["supplier"]}, reason) for r in rows])
+    return len(rows)
+
+
 def settings_frame(eng: sa.Engine) -> pl.DataFrame:
     """Every settings row: scope, scope_key, supplier and the FIELDS (null = inherit)."""
     with eng.connect() as conn:
