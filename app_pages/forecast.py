@@ -47,18 +47,20 @@ if f.category:
 by_model = dict(skus.group_by("model").len().iter_rows())
 flags = skus["flags"]
 overall = accuracy.filter(pl.col("category") == "All")
-tiles = st.columns(5)
+tiles = st.columns(6)
 tiles[0].metric("SKUs forecast", f"{skus.height - by_model.get('dormant', 0):,}",
                 help="Every SKU with a sale, dormant ones (no sale in 30 days) left out.")
 tiles[1].metric("Global model", f"{by_model.get('global_xgboost', 0):,}",
                 help="Routed to the global XGBoost model; the rest went to seasonal naive or "
                      "TSB where those did better in the backtest window.")
-tiles[2].metric("Cold start / dormant",
-                f"{by_model.get('category_average', 0):,} / {by_model.get('dormant', 0):,}")
-tiles[3].metric("Flagged", f"{flags.str.contains('low_confidence|demand_spike').sum():,}",
+tiles[2].metric("Cold start", f"{by_model.get('category_average', 0):,}",
+                help="Under 30 days of sales: the category average.")
+tiles[3].metric("Dormant", f"{by_model.get('dormant', 0):,}",
+                help="No sale in 30+ days: flagged, not forecast.")
+tiles[4].metric("Flagged", f"{flags.str.contains('low_confidence|demand_spike').sum():,}",
                 help="low_confidence (90 % interval wider than 3× the forecast) or "
                      "demand_spike (last 7 days > 2× the previous forecast).")
-tiles[4].metric("Backtest WAPE", f"{overall['wape'][0]:.1%}" if overall.height
+tiles[5].metric("Backtest WAPE", f"{overall['wape'][0]:.1%}" if overall.height
                 and overall["wape"][0] is not None else "–",
                 help="Sum |actual − forecast| / sum actual over the backtest window, all "
                      "forecast SKUs.")

@@ -80,9 +80,8 @@ columns = {
     "confidence": "Confidence",
     "reason": st.column_config.TextColumn("Why", width="large"),
 }
-shown = ["sku", "sales_8w", "available", "runway_days", "stockout_date", "order_qty",
-         "on_order", "po_coverage", "revenue_at_risk", "confidence", "reason", "supplier",
-         "category"]
+shown = ["sku", "revenue_at_risk", "order_qty", "available", "runway_days", "stockout_date",
+         "sales_8w", "reason", "on_order", "po_coverage", "confidence", "supplier", "category"]
 tabs = st.tabs([f"{LABELS[a]} ({counts.get(a, 0):,})" for a in
                 (actions.ORDER_TODAY, actions.ALREADY_ORDERED, actions.ATTENTION)]
                + ["All SKUs", "Settings"])

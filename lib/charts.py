@@ -160,7 +160,7 @@ def bench_accuracy(bench: pl.DataFrame) -> go.Figure:
     :func:`lib.forecast.views.load_bench`; each dataset's seasonal naive is dashed."""
     fig = go.Figure()
     for dataset in bench["dataset"].unique(maintain_order=True).to_list():
-        part = bench.filter(pl.col("dataset") == dataset)
+        part = bench.filter(pl.col("dataset") == dataset, pl.col("wrmsse").is_not_null())
         fig.add_trace(go.Bar(x=part["model"].to_list(), y=part["wrmsse"].to_list(),
                              name=dataset, text=[f"{v:.3f}" for v in part["wrmsse"]],
                              textposition="outside"))

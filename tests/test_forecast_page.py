@@ -74,7 +74,7 @@ def test_forecast_page(forecast_root, monkeypatch):
     skus = views.sku_table(fc)
     shown = {m.label: m.value for m in at.metric}
     assert shown["SKUs forecast"] == "10"
-    assert shown["Cold start / dormant"] == "0 / 1"
+    assert (shown["Cold start"], shown["Dormant"]) == ("0", "1")
     top = skus.row(0, named=True)
     assert at.selectbox(key="forecast-sku").value == top["sku"]
     assert shown["Next 7 days"] == f"{top['next_7d']:,.1f} units"
@@ -104,7 +104,8 @@ def test_forecast_accuracy_report(forecast_root, tmp_path):
     bench = [{"model": "global_xgboost", "wrmsse": 0.7, "mase": 1.2, "wape": 0.5, "bias": 0.01,
               "coverage_90": 0.9, "pinball": 0.3, "seconds": 20.0, "peak_mib": 900},
              {"model": "seasonal_naive", "wrmsse": 1.0, "mase": 1.5, "wape": 0.7, "bias": 0.0,
-              "coverage_90": None, "pinball": None, "seconds": 1.0, "peak_mib": 300}]
+              "coverage_90": None, "pinball": None, "seconds": 1.0, "peak_mib": 300},
+             {"model": "mlforecast_xgboost_conformal", "error": "ValueError: too short"}]
     path = tmp_path / "forecast_demo.json"
     path.write_text(json.dumps(bench))
     files = run_report("forecast_accuracy", forecast_root, progress=False,
