@@ -16,12 +16,21 @@ def flat(rate: float, days: int = 28, spread: float = 0.0, n: int = 1):
 
 
 def test_protection_demand_by_hand():
-    # 2 units/day, 90 % interval +- 1.645 -> sigma_d = 1; P = 10 days -> mean 20, sigma sqrt(10)
+    # 2 units/day, 90 % interval +- 1.645 -> sigma_d = 1; P = 10 days -> mean 20;
+    # comonotonic days (default): sigma 10, S = the sum of the daily 95 % quantiles
     y, lo, hi = flat(2.0, spread=policy.Z90)
     mean, sigma, s = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.95]))
     assert mean[0] == pytest.approx(20.0)
-    assert sigma[0] == pytest.approx(np.sqrt(10))
-    assert s[0] == pytest.approx(20 + norm.ppf(0.95) * np.sqrt(10))
+    assert sigma[0] == pytest.approx(10.0)
+    assert s[0] == pytest.approx(hi[0, :10].sum())
+    # independent days: sigma sqrt(10); halfway: sqrt(0.5 * 10 + 0.5 * 100)
+    _, ind, s_ind = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.95]),
+                                             correlation=0.0)
+    assert ind[0] == pytest.approx(np.sqrt(10))
+    assert s_ind[0] == pytest.approx(20 + norm.ppf(0.95) * np.sqrt(10))
+    _, mid, _ = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.95]),
+                                         correlation=0.5)
+    assert mid[0] == pytest.approx(np.sqrt(55))
     # a higher service level asks for more; no interval -> the mean only
     _, _, s98 = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.98]))
     assert s98[0] > s[0]

@@ -7,10 +7,14 @@ P = L + R (lead time + review period) at the chosen cycle service level.
 
 * **Demand over P** comes from the forecast's own quantiles, not a fixed multiplier: the mean is
   the sum of the daily point forecasts; each day's spread is read off its 90 % interval,
-  sigma_d = (q95 - q05) / (2 z_0.95); days are taken as independent, sigma_P = sqrt(sum
-  sigma_d^2); S = mean_P + z_alpha sigma_P (the normal approximation Silver et al. use for the
-  (R, S) system). Past the forecast horizon each further day repeats the mean of the last
-  7 forecast days.
+  sigma_d = (q95 - q05) / (2 z_0.95); S = mean_P + z_alpha sigma_P (the normal approximation
+  Silver et al. use for the (R, S) system). Daily forecast errors are strongly correlated (a
+  level error persists), so by default the days are taken as comonotonic: sigma_P = sum
+  sigma_d, i.e. S is the sum of each day's alpha-quantile. Replayed on M5 (lead time 7 days,
+  95 % target) that gave a 98.9 % fill rate; taking the days as independent (sigma_P =
+  sqrt(sum sigma_d^2)) gave 94.5 %, short of the target. ``correlation`` blends the two
+  (sigma_P^2 = (1 - c) sum sigma_d^2 + c (sum sigma_d)^2). Past the forecast horizon each
+  further day repeats the mean of the last 7 forecast days.
 * **Burn rate** = mean forecast units/day over the next 28 days (or the horizon).
 * **Runway** (days of stock) = available / burn rate (infinite when nothing is forecast).
 * **Stockout date** = the first day whose cumulative forecast exceeds what is available, past the
@@ -40,12 +44,14 @@ def _extend(a: np.ndarray, days: int) -> np.ndarray:
 
 
 def protection_demand(yhat: np.ndarray, q05: np.ndarray, q95: np.ndarray,
-                      protection_days: np.ndarray, service_level: np.ndarray
+                      protection_days: np.ndarray, service_level: np.ndarray,
+                      correlation: float = 1.0
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Demand over each SKU's protection period at its service level.
 
     ``yhat``, ``q05``, ``q95``: n x H daily forecasts (units/day; NaN quantiles = no interval:
-    sigma 0). ``protection_days``: n ints (L + R); ``service_level``: n shares in (0, 1).
+    sigma 0). ``protection_days``: n ints (L + R); ``service_level``: n shares in (0, 1);
+    ``correlation``: 1 = comonotonic days (default), 0 = independent days.
     Returns (mean, sigma, order-up-to level S), each n floats in units.
     Raises ValueError for a service level outside (0, 1)."""
     service_level = np.asarray(service_level, dtype=float)
@@ -57,7 +63,9 @@ def protection_demand(yhat: np.ndarray, q05: np.ndarray, q95: np.ndarray,
     sd = _extend(np.nan_to_num((q95 - q05) / (2 * Z90)).clip(min=0), days)
     inside = np.arange(days)[None, :] < p[:, None]
     mean = (y * inside).sum(axis=1)
-    sigma = np.sqrt((sd ** 2 * inside).sum(axis=1))
+    independent = (sd ** 2 * inside).sum(axis=1)
+    comonotonic = (sd * inside).sum(axis=1) ** 2
+    sigma = np.sqrt((1 - correlation) * independent + correlation * comonotonic)
     return mean, sigma, mean + norm.ppf(service_level) * sigma
 
 
