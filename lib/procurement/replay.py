@@ -20,9 +20,12 @@ Figures (:class:`ReplayResult`): fill rate = units served / units demanded (0-1)
 days = share of SKU-days that start with nothing on hand (0-1); average inventory value = mean
 over days of sum(on hand x price); orders = purchase orders placed. For ``stockroom``, the
 *order today* list (no open PO and the inventory position below S) is scored against the
-stock-outs that actually followed within the lead time: a SKU "needed an order" on a review day
-when its actual demand over the next ``lead_time`` days exceeded its stock plus what was on
-order arriving by then -- precision and recall over all review days of SKUs without open POs.
+stock-outs that actually followed: a SKU "needed an order" on a review day when its actual
+demand over the next lead time + review period exceeded its stock plus what was on order
+arriving by then -- precision and recall over all review days of SKUs without open POs. (Lead
+time + review, not the lead time alone: an order placed today arrives after the lead time, so
+it cannot prevent a stock-out inside it; skipping today's order matters for stock-outs before
+the next review's order could arrive.)
 """
 
 from __future__ import annotations
@@ -139,9 +142,9 @@ def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
             qty = policy.round_order(qty, np.zeros(n), np.ones(n)) * launched
             if policy_name == "stockroom" and day >= warm_up:
                 # order today (no open PO, position below S) vs. the stock-outs that followed
-                # within the lead time
-                future = np.nansum(y[:, day: day + lead_time], axis=1)
-                arriving = pipeline[:, day + 1: day + lead_time].sum(axis=1)
+                # before an order placed at the next review could arrive (lead time + review)
+                future = np.nansum(y[:, day: day + protection], axis=1)
+                arriving = pipeline[:, day + 1: day + protection].sum(axis=1)
                 needed = future > on_hand + arriving
                 free = launched & (on_order == 0)
                 flagged = free & (qty > 0)
