@@ -13,6 +13,7 @@ are slightly optimistic; the backtest measures the resulting coverage.
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -23,12 +24,19 @@ from lib.forecast.model import GlobalModel, conformal_bands, conformal_scores
 CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
 
 
-def routed_forecast(model: GlobalModel, p: Panel, cutoff: int
-                    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
-    """Forecasts (as :meth:`GlobalModel.predict`) with each series routed to its best
-    candidate; also returns the chosen candidate index per series (into CANDIDATES) and the
-    chosen candidate's forecast of the calibration window (n_series x horizon: days
-    cutoff-horizon+1 .. cutoff, made without seeing them) -- its backtest."""
+@dataclass
+class Routing:
+    """Per-series choice (index into CANDIDATES), the chosen models' calibration-window
+    forecast (n_series x horizon) and the conformal score quantiles of its errors."""
+
+    choice: np.ndarray
+    backtest: np.ndarray
+    residual_q: np.ndarray
+
+
+def choose(model: GlobalModel, p: Panel, cutoff: int) -> Routing:
+    """Route each series to the candidate with the lowest mean squared error on the
+    ``horizon`` days up to ``cutoff`` (``model`` must have been fitted at ``cutoff``)."""
     h = model.config.horizon
     early = cutoff - h
     actual = p.y[:, early + 1: cutoff + 1]
@@ -44,14 +52,34 @@ def routed_forecast(model: GlobalModel, p: Panel, cutoff: int
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
     backtest = np.stack([past[c] for c in CANDIDATES])[choice, np.arange(len(choice))]
+    return Routing(choice, backtest,
+                   conformal_scores(actual, backtest, model.config.quantiles))
+
+
+def apply(model: GlobalModel, p: Panel, cutoff: int, routing: Routing
+          ) -> dict[str, np.ndarray]:
+    """Forecasts for the days after ``cutoff`` (as :meth:`GlobalModel.predict`) with each
+    series on its routed candidate and the routed conformal band. ``cutoff`` may be later
+    than the one routed at (the replay reuses a routing for the following reviews)."""
+    h = model.config.horizon
     fc = model.predict(p, cutoff)
     now = {
         "global_xgboost": fc["yhat"],
         "seasonal_naive": baselines.seasonal_naive(p.y[:, : cutoff + 1], h),
         "tsb": baselines.tsb(p.y[:, : cutoff + 1], h),
     }
+    choice = routing.choice
     routed = np.stack([now[c] for c in CANDIDATES])[choice, np.arange(len(choice))]
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
-    quantiles = model.config.quantiles
-    residual_q = conformal_scores(actual, backtest, quantiles)
-    return {"yhat": routed, **conformal_bands(routed, residual_q, quantiles)}, choice, backtest
+    return {"yhat": routed, **conformal_bands(routed, routing.residual_q,
+                                              model.config.quantiles)}
+
+
+def routed_forecast(model: GlobalModel, p: Panel, cutoff: int
+                    ) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+    """Forecasts (as :meth:`GlobalModel.predict`) with each series routed to its best
+    candidate; also returns the chosen candidate index per series (into CANDIDATES) and the
+    chosen candidate's forecast of the calibration window (n_series x horizon: days
+    cutoff-horizon+1 .. cutoff, made without seeing them) -- its backtest."""
+    routing = choose(model, p, cutoff)
+    return apply(model, p, cutoff, routing), routing.choice, routing.backtest

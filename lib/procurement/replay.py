@@ -8,9 +8,11 @@ order; the first ``lead_time + review_days`` days are a warm-up, left out of the
 
 Policies (the same review days, lead time and demand for all):
 
-* ``stockroom`` -- our (R, S) policy (:mod:`lib.procurement.policy`): S from the global model's
-  forecast and its conformal quantiles at the target service level, made each review day from
-  the history up to the day before (the model is retrained every 28 days).
+* ``stockroom`` -- our (R, S) policy (:mod:`lib.procurement.policy`): S from the routed
+  forecast (what ``stockroom forecast`` lands: the global model or, per series, seasonal naive
+  / TSB where those did better) and its conformal quantiles at the target service level, made
+  each review day from the history up to the day before (model and routing refreshed every 28
+  days).
 * ``seller_tool`` -- the common seller-tool rule: S = 30-day average x (lead time + review
   period + ``safety_days``); order S - inventory position when positive.
 * ``runway_rule`` -- the brief's runway rule: when runway (on hand / 30-day average) <= lead time
@@ -67,11 +69,13 @@ Forecasts = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]   # review day 
 def forecasts_for(p: Panel, review_days: list[int], horizon: int,
                   config: ModelConfig | None = None,
                   on_step: Callable[[str], None] | None = None) -> Forecasts:
-    """The global model's forecasts made on each review day (from history up to the day
-    before): yhat/q05/q95 (n_series x horizon, NaN for series not launched yet)."""
+    """The routed forecasts made on each review day (from history up to the day before):
+    yhat/q05/q95 (n_series x horizon, NaN for series not launched yet)."""
+    from lib.forecast import routing
+
     config = config or ModelConfig(horizon=horizon)
     out: Forecasts = {}
-    model = None
+    model = routes = None
     trained_at = -10**9
     for k, day in enumerate(review_days):
         cutoff = day - 1
@@ -80,8 +84,9 @@ def forecasts_for(p: Panel, review_days: list[int], horizon: int,
                 on_step(f"training the forecast model at day {cutoff} "
                         f"({k + 1}/{len(review_days)} reviews)")
             model = GlobalModel(config).fit(p, cutoff)
+            routes = routing.choose(model, p, cutoff)
             trained_at = cutoff
-        fc = model.predict(p, cutoff)
+        fc = routing.apply(model, p, cutoff, routes)
         out[day] = (fc["yhat"], fc["q05"], fc["q95"])
     return out
 
@@ -174,7 +179,7 @@ def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
         safety_days if policy_name == "seller_tool" else None)
 
 
-SAFETY_DAYS = (0.0, 3.0, 7.0, 14.0, 28.0)
+SAFETY_DAYS = (0.0, 3.0, 7.0, 14.0, 28.0, 56.0)
 
 
 def run(p: Panel, *, lead_times: list[int], service_levels: list[float], review_days: int = 7,
