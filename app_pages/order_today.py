@@ -76,7 +76,7 @@ columns = {
     "on_order": st.column_config.NumberColumn("On order", format="localized"),
     "po_coverage": st.column_config.ProgressColumn("PO coverage", format="percent",
                                                    min_value=0, max_value=1),
-    "revenue_at_risk": st.column_config.NumberColumn("Revenue at risk", format="localized"),
+    "revenue_at_risk": st.column_config.NumberColumn("Revenue at risk", format="%.2f"),
     "confidence": "Confidence",
     "reason": st.column_config.TextColumn("Why", width="large"),
 }
