@@ -68,6 +68,8 @@ def run_plan(root: Path, as_of: date | None = None, export: Path | None = None
     with tracked_run(root, "procure", f"forecasts of {day}") as run:
         run.land([Part(ORDER_PLAN, {day: plan.drop("sales_8w")})], sources=[])
     if export is not None:
+        export = Path(export)
+        export.parent.mkdir(parents=True, exist_ok=True)
         purchase_requests(plan, day).write_csv(export)
     counts = dict(plan.group_by("action").len().iter_rows())
     return PlanSummary(day, counts, float(plan["revenue_at_risk"].sum()), run.run_id)

@@ -182,7 +182,7 @@ def test_procure_job_lands_the_plan_and_exports_requests(shop, tmp_path):
 
     root = tmp_path / "job"
     shutil.copytree(shop, root)
-    export = tmp_path / "requests.csv"
+    export = tmp_path / "not" / "yet" / "requests.csv"          # folders are created
     summary = run_plan(root, export=export)
     assert summary.counts == {actions.ORDER_TODAY: 1, actions.ALREADY_ORDERED: 1,
                               actions.ATTENTION: 3, actions.OK: 1}
