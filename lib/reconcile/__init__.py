@@ -1,0 +1,1 @@
+"""Cross-platform reconciliation: the central inventory against every platform's listings."""

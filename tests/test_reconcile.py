@@ -1,0 +1,153 @@
+"""Reconciliation rules, one hand-made example each (lib.reconcile.rules)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import polars as pl
+import pytest
+
+from lib.reconcile import rules
+
+T0 = datetime(2024, 6, 30, 9, 0)
+
+
+def central(*items):
+    """items: (sku, quantity, quantity_at_last_sync, price, status, platforms)."""
+    return pl.DataFrame(
+        [{"sku": s, "title": f"Item {s}", "quantity": q, "quantity_at_last_sync": q0,
+          "price": p, "status": st, "platforms": pf} for s, q, q0, p, st, pf in items],
+        schema={"sku": pl.String, "title": pl.String, "quantity": pl.Int64,
+                "quantity_at_last_sync": pl.Int64, "price": pl.Float64, "status": pl.String,
+                "platforms": pl.List(pl.String)})
+
+
+def listings(*rows):
+    """rows: (platform, listing_id, sku, quantity, price, status[, minutes after T0])."""
+    return pl.DataFrame(
+        [{"platform": r[0], "listing_id": r[1], "sku": r[2], "title": f"Item {r[2]}",
+          "quantity": r[3], "price": r[4], "status": r[5],
+          "listed_at": T0 - timedelta(days=30) + timedelta(minutes=r[6] if len(r) > 6 else 0)}
+         for r in rows],
+        schema={"platform": pl.String, "listing_id": pl.String, "sku": pl.String,
+                "title": pl.String, "quantity": pl.Int64, "price": pl.Float64,
+                "status": pl.String, "listed_at": pl.Datetime("us")})
+
+
+def sales(*rows):
+    """rows: (platform, order_id, listing_id, sku, quantity, minutes after T0)."""
+    return pl.DataFrame(
+        [{"platform": p, "order_id": o, "listing_id": li, "sku": s, "quantity": q,
+          "order_ts": T0 + timedelta(minutes=m)} for p, o, li, s, q, m in rows],
+        schema={"platform": pl.String, "order_id": pl.String, "listing_id": pl.String,
+                "sku": pl.String, "quantity": pl.Int64, "order_ts": pl.Datetime("us")})
+
+
+def recorded(s: pl.DataFrame) -> pl.DataFrame:
+    return s.select("platform", "order_id")
+
+
+ALL = ["shopify", "reverb", "ebay"]
+
+
+def flags(c, li, s, rec=None, config=None):
+    return rules.reconcile(c, li, s, recorded(s) if rec is None else rec, config)
+
+
+def test_a_clean_sync_has_no_flags():
+    c = central(("A", 2, 2, 100.0, "active", ALL))
+    li = listings(("shopify", "s1", "A", 2, 100.0, "active"),
+                  ("reverb", "r1", "A", 2, 100.0, "active"),
+                  ("ebay", "e1", "A", 2, 100.0, "active"))
+    assert flags(c, li, sales()).is_empty()
+
+
+def test_first_sale_wins_and_the_others_end():
+    # one guitar, sold on reverb at 9:05; shopify and ebay still list it
+    c = central(("G", 0, 1, 900.0, "sold", ALL))
+    li = listings(("shopify", "s1", "G", 1, 900.0, "active"),
+                  ("reverb", "r1", "G", 0, 900.0, "sold"),
+                  ("ebay", "e1", "G", 1, 900.0, "active"))
+    got = flags(c, li, sales(("reverb", "o1", "r1", "G", 1, 5)))
+    assert got["flag_type"].to_list() == ["sold_elsewhere", "sold_elsewhere"]
+    assert sorted(got["listing_id"]) == ["e1", "s1"]
+    assert set(got["action"]) == {"end_listing"}
+    assert "sold first on reverb at 2024-06-30 09:05:00" in got["evidence"][0]
+
+
+def test_exact_tie_goes_by_the_hierarchy_and_the_loser_is_oversold():
+    c = central(("G", 0, 1, 900.0, "sold", ALL))
+    li = listings(("shopify", "s1", "G", 0, 900.0, "sold"),
+                  ("reverb", "r1", "G", 1, 900.0, "active"),
+                  ("ebay", "e1", "G", 0, 900.0, "sold"))
+    s = sales(("ebay", "o2", "e1", "G", 1, 5), ("shopify", "o1", "s1", "G", 1, 5))
+    got = flags(c, li, s)
+    won = got.filter(pl.col("flag_type") == "sold_elsewhere")
+    assert won["listing_id"].to_list() == ["r1"]
+    assert "sold first on shopify" in won["evidence"][0]     # Shopify > eBay at the same second
+    over = got.filter(pl.col("flag_type") == "oversold").row(0, named=True)
+    assert over["platform"] == "ebay" and "1 short" in over["evidence"]
+    # another hierarchy makes eBay the winner
+    ebay_first = rules.Config(hierarchy=("ebay", "shopify", "reverb"))
+    won = flags(c, li, s, config=ebay_first).filter(pl.col("flag_type") == "sold_elsewhere")
+    assert "sold first on ebay" in won["evidence"][0]
+
+
+def test_multi_quantity_item_sells_on_two_platforms_in_one_window():
+    # 3 in stock; 1 sold on shopify, 1 on ebay -> central 1; reverb must show 1, no oversell
+    c = central(("M", 1, 3, 50.0, "active", ALL))
+    li = listings(("shopify", "s1", "M", 2, 50.0, "active"),
+                  ("reverb", "r1", "M", 3, 50.0, "active"),
+                  ("ebay", "e1", "M", 1, 50.0, "active"))
+    got = flags(c, li, sales(("shopify", "o1", "s1", "M", 1, 1), ("ebay", "o2", "e1", "M", 1, 9)))
+    assert got.select("flag_type", "listing_id", "action", "central_value",
+                      "platform_value").rows() == [
+        ("sold_elsewhere", "r1", "update_quantity", "1", "3")]
+    # had there been only 1 at the last sync: the second sale oversold it
+    c1 = central(("M", 0, 1, 50.0, "sold", ALL))
+    got = flags(c1, li, sales(("shopify", "o1", "s1", "M", 1, 1),
+                              ("ebay", "o2", "e1", "M", 1, 9)))
+    over = got.filter(pl.col("flag_type") == "oversold").row(0, named=True)
+    assert over["platform"] == "ebay" and over["platform_value"] == "2"
+
+
+def test_external_missing_quantity_price_stale_duplicate_unrecorded():
+    c = central(("A", 4, 4, 100.0, "active", ["shopify", "ebay"]),
+                ("B", 2, 2, 60.0, "active", ["shopify"]),
+                ("C", 0, 0, 80.0, "ended", ["reverb"]),
+                ("D", 5, 6, 20.0, "active", ["shopify"]))
+    li = listings(("shopify", "s1", "A", 3, 100.0, "active"),          # quantity mismatch
+                  ("shopify", "s2", "B", 2, 63.0, "active"),           # price +5 %
+                  ("reverb", "r3", "C", 1, 80.0, "active"),            # stale
+                  ("ebay", "e9", "ZZ", 1, 10.0, "active"),             # external
+                  ("shopify", "s4", "D", 5, 20.0, "active", 0),
+                  ("shopify", "s5", "D", 5, 20.0, "active", 60))       # duplicate (newer)
+    s = sales(("shopify", "o7", "s4", "D", 1, 3))
+    got = flags(c, li, s, rec=s.head(0))                               # nothing recorded
+    by_type = {t: g for (t,), g in got.group_by("flag_type")}
+    assert set(by_type) == {"quantity_mismatch", "price_mismatch", "stale_listing",
+                            "external_listing", "missing_listing", "duplicate_listing",
+                            "unrecorded_sale"}
+    assert by_type["quantity_mismatch"]["listing_id"].to_list() == ["s1"]
+    assert by_type["price_mismatch"]["action"].to_list() == ["update_price"]
+    assert by_type["stale_listing"]["listing_id"].to_list() == ["r3"]
+    assert by_type["external_listing"]["listing_id"].to_list() == ["e9"]
+    assert by_type["missing_listing"].select("platform", "sku").rows() == [("ebay", "A")]
+    assert by_type["duplicate_listing"]["listing_id"].to_list() == ["s5"]
+    assert by_type["unrecorded_sale"]["key"].to_list() == ["unrecorded_sale|shopify|o7"]
+    # a looser price tolerance on shopify (10 %) clears the price flag
+    loose = rules.Config(price_tolerance={"shopify": 0.10})
+    assert "price_mismatch" not in flags(c, li, s, rec=s.head(0), config=loose)["flag_type"]
+
+
+@pytest.mark.parametrize("n_items", [3_000])
+def test_injected_discrepancies_are_found_exactly(n_items):
+    from lib.sim.reconcile import scenario
+
+    sc = scenario(n_items, seed=4, inject=40)
+    got = rules.reconcile(sc.central, sc.listings, sc.sales, sc.recorded)
+    for flag_type in rules.FLAG_TYPES:
+        want = set(sc.truth.filter(pl.col("flag_type") == flag_type)["key"])
+        have = set(got.filter(pl.col("flag_type") == flag_type)["key"])
+        assert want, flag_type
+        assert have == want, (flag_type, len(have - want), len(want - have))
