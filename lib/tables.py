@@ -461,8 +461,71 @@ ORDER_PLAN = Table(
     ),
 )
 
+INVENTORY = Table(
+    name="inventory",
+    kind="state",
+    description="The seller's central inventory, the single source of truth that "
+                "reconciliation holds every platform's listings against.",
+    primary_key=("sku",),
+    columns=(
+        Column("sku", pl.String, "The seller's SKU (the one its listings carry)."),
+        Column("title", pl.String, "Item title.", nullable=True),
+        Column("quantity", pl.Int64, "Units available now, >= 0.", checks=_non_negative),
+        Column("price", pl.Float64, "List price per unit, in `currency`.",
+               checks=_non_negative),
+        Column("currency", pl.String, "ISO 4217 currency code.", nullable=True),
+        Column("status", pl.String, "active / ended / sold.",
+               checks=(pa.Check.isin(LISTING_STATUSES),)),
+        Column("platforms", pl.String, "Comma-separated platforms the item should be listed "
+                                       "on (e.g. 'shopify,ebay').", nullable=True),
+    ),
+)
+
+INVENTORY_LEDGER = Table(
+    name="inventory_ledger",
+    kind="events",
+    description="Platform orders the central inventory has recorded (decremented), one row "
+                "per order; partitioned by the UTC day recorded.",
+    primary_key=("platform", "order_id"),
+    columns=(
+        Column("recorded_at", UTC_TS, "When the central inventory recorded it (UTC)."),
+        Column("platform", pl.String, "Platform of the order."),
+        Column("order_id", pl.String, "The platform's order id."),
+        Column("sku", pl.String, "SKU decremented."),
+        Column("quantity", pl.Int64, "Units decremented.", checks=(pa.Check.ge(1),)),
+    ),
+)
+
+FLAGS = Table(
+    name="flags",
+    kind="state",
+    description="Reconciliation flags of the latest sync of the day (lib.reconcile): every "
+                "drift between the central inventory and a platform, with its evidence, "
+                "suggested action, when it was first seen and whether it is still open.",
+    primary_key=("key",),
+    columns=(
+        Column("key", pl.String, "Identity across runs: type|platform|listing (or order/SKU)."),
+        Column("flag_type", pl.String, "sold_elsewhere, oversold, external_listing, "
+                                       "missing_listing, quantity_mismatch, price_mismatch, "
+                                       "stale_listing, duplicate_listing, unrecorded_sale."),
+        Column("severity", pl.String, "high / medium / low."),
+        Column("platform", pl.String, "Platform.", nullable=True),
+        Column("listing_id", pl.String, "Listing concerned.", nullable=True),
+        Column("sku", pl.String, "SKU concerned.", nullable=True),
+        Column("central_value", pl.String, "The central record's value.", nullable=True),
+        Column("platform_value", pl.String, "The platform's value.", nullable=True),
+        Column("action", pl.String, "end_listing / update_quantity / update_price / "
+                                    "create_listing / import_listing / review."),
+        Column("evidence", pl.String, "Why, in words."),
+        Column("first_seen", UTC_TS, "Run that first raised it (UTC)."),
+        Column("last_seen", UTC_TS, "Latest run that raised it (UTC)."),
+        Column("open", pl.Boolean, "Still raised by the latest run."),
+    ),
+)
+
 TABLES: dict[str, Table] = {t.name: t for t in (SELLERS, PRODUCTS, ORDERS, LISTINGS, STOCK,
-                                                FORECASTS, ORDER_PLAN)}
+                                                FORECASTS, ORDER_PLAN, INVENTORY,
+                                                INVENTORY_LEDGER, FLAGS)}
 
 
 def table(name: str) -> Table:

@@ -151,3 +151,48 @@ def test_injected_discrepancies_are_found_exactly(n_items):
         have = set(got.filter(pl.col("flag_type") == flag_type)["key"])
         assert want, flag_type
         assert have == want, (flag_type, len(have - want), len(want - have))
+
+
+def test_the_job_finds_the_injected_set_through_the_store(tmp_path):
+    from datetime import UTC
+
+    from jobs.reconcile import ACTION_COLUMNS, ingest_reconcile_demo, run_reconcile
+    from lib import store
+
+    ingest_reconcile_demo(tmp_path, items=600, inject=6, seed=2)
+    first = datetime(2024, 6, 30, 12, tzinfo=UTC)
+    summary = run_reconcile(tmp_path, export=tmp_path / "actions", now=first)
+    truth = pl.read_parquet(tmp_path / "sim" / "reconcile_truth.parquet")
+    day = summary.day
+    landed = store.read_snapshot(tmp_path, "flags", day)
+    assert set(landed["key"]) == set(truth["key"]) and landed["open"].all()
+    assert summary.new == landed.height and summary.closed == 0
+    ebay = pl.read_csv(tmp_path / "actions" / "actions-ebay.csv")
+    assert tuple(ebay.columns) == ACTION_COLUMNS and set(ebay["platform"]) == {"ebay"}
+    assert "review" not in set(ebay["action"])
+    # a later sync: the same flags keep their first_seen
+    later = first + timedelta(hours=12)
+    again = run_reconcile(tmp_path, now=later)
+    kept = store.read_snapshot(tmp_path, "flags", day)
+    assert again.new == 0 and (kept["first_seen"] == first).all()
+    assert (kept["last_seen"] == later).all()
+    # the seller ends one stale listing on its platform: the flag closes, once
+    stale = kept.filter(pl.col("flag_type") == "stale_listing").row(0, named=True)
+    listings = store.read_snapshot(tmp_path, "listings", day).with_columns(
+        pl.when(pl.col("listing_id") == stale["listing_id"]).then(pl.lit("ended"))
+        .otherwise(pl.col("status")).alias("status"))
+    store.write_snapshot(tmp_path, "listings", listings, day, run_id="test", sources=[])
+    third = run_reconcile(tmp_path, now=later + timedelta(hours=12))
+    assert third.closed == 1
+    after = store.read_snapshot(tmp_path, "flags", day)
+    closed = after.filter(~pl.col("open"))
+    assert closed["key"].to_list() == [stale["key"]]
+    assert run_reconcile(tmp_path, now=later + timedelta(hours=24)).closed == 0
+    assert stale["key"] not in set(store.read_snapshot(tmp_path, "flags", day)["key"])
+
+
+def test_no_inventory_is_a_clear_error(tmp_path):
+    from jobs.reconcile import run_reconcile
+    from lib.errors import StockroomError
+    with pytest.raises(StockroomError, match="no central inventory"):
+        run_reconcile(tmp_path)
