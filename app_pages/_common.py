@@ -65,7 +65,9 @@ def _categories(root: str, stamp: str, as_of: date, window_days: int | None,
 def sidebar() -> Filters | None:
     """Render the shared sidebar; None (and a hint on the page) when the store has no orders."""
     with st.sidebar:
-        root = st.text_input("Data root", value=str(config.data_root()),
+        if "data-root" not in st.session_state:
+            st.session_state["data-root"] = str(config.data_root())
+        root = st.text_input("Data root", key="data-root",
                              help="Folder holding snapshots/ (STOCKROOM_DATA_ROOT by default).")
         st.session_state["data_root"] = root
         days = store.snapshot_dates(Path(root), "orders")

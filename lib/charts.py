@@ -167,3 +167,30 @@ def bench_accuracy(bench: pl.DataFrame) -> go.Figure:
     fig.update_yaxes(title_text="WRMSSE (lower is better)", rangemode="tozero")
     fig.update_layout(title="Backtest accuracy by model", barmode="group", **_LAYOUT)
     return fig
+
+
+def flags_by_type(counts: pl.DataFrame) -> go.Figure:
+    """Stacked bars of open flags per type, one colour per platform. Input:
+    :func:`lib.reconcile.views.by_type_and_platform`."""
+    fig = go.Figure()
+    for platform in sorted(counts["platform"].unique().to_list()):
+        part = counts.filter(pl.col("platform") == platform)
+        fig.add_trace(go.Bar(x=part["flag_type"].to_list(), y=part["flags"].to_list(),
+                             name=platform))
+    fig.update_layout(title="Open flags by type and platform", barmode="stack", **_LAYOUT)
+    fig.update_yaxes(title_text="open flags")
+    return fig
+
+
+def flags_trend(trend: pl.DataFrame) -> go.Figure:
+    """Open flags per sync date, stacked by type (one bar per sync, so a single sync still
+    reads). Input: :func:`lib.reconcile.views.trend`."""
+    fig = go.Figure()
+    for flag_type in sorted(trend["flag_type"].unique().to_list()):
+        part = trend.filter(pl.col("flag_type") == flag_type).sort("date")
+        fig.add_trace(go.Bar(x=[d.isoformat() for d in part["date"]],
+                             y=part["flags"].to_list(), name=flag_type))
+    fig.update_layout(title="Open flags per sync", barmode="stack", **_LAYOUT)
+    fig.update_xaxes(type="category", title_text="sync date")
+    fig.update_yaxes(title_text="open flags", rangemode="tozero")
+    return fig

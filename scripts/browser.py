@@ -69,6 +69,7 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
 
 #: pages that need listings and mappings (a simulated data root) rather than the Olist demo
 SIM_PAGES = {"mapping": ("Mapping", 0)}
+RECONCILE_PAGES = {"reconciliation": ("Reconciliation", 2)}
 #: pages that need a forecasts snapshot (stockroom forecast)
 FORECAST_PAGES = {"forecast": ("Forecast", 1), "order_today": ("Order today", 0)}
 
@@ -114,6 +115,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshots", type=Path, default=PROJECT_ROOT / "docs" / "screenshots")
     parser.add_argument("--data-root", type=Path, default=PROJECT_ROOT / "data")
+    parser.add_argument("--reconcile-root", type=Path,
+                        default=PROJECT_ROOT / "data" / "reconcile-demo",
+                        help="A data root after `stockroom reconcile` (Reconciliation page).")
     parser.add_argument("--sim-root", type=Path, help="A data root with simulated listings "
                         "mapped by `stockroom map`, for the Mapping page.")
     args = parser.parse_args()
@@ -125,6 +129,10 @@ def main() -> None:
             pages.update(FORECAST_PAGES)
         for slug, info in visit(url, args.screenshots, pages).items():
             print(slug, info)
+    if store.resolve_as_of(args.reconcile_root, "flags", None):
+        with serve(args.reconcile_root) as url:
+            for slug, info in visit(url, args.screenshots, RECONCILE_PAGES).items():
+                print(slug, info)
     if args.sim_root:
         with serve(args.sim_root) as url:
             for slug, info in visit(url, args.screenshots, SIM_PAGES).items():

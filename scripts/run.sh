@@ -2,7 +2,8 @@
 # The main job: set up .venv, land the bundled real Olist data as snapshots, forecast every SKU,
 # simulate the seller's stock and open POs on that real demand (seeded; the public data has no
 # stock), build the morning order plan, the seller-concentration, forecast-accuracy and
-# order-today reports (data/reports/*.html) and serve the app on http://127.0.0.1:8501.
+# order-today reports (data/reports/*.html), reconcile a seeded 4-platform scenario in
+# data/reconcile-demo, and serve the app on http://127.0.0.1:8501.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -13,4 +14,10 @@ bash scripts/setup.sh
 .venv/bin/stockroom report seller_concentration
 .venv/bin/stockroom report forecast_accuracy
 .venv/bin/stockroom report order_today
+# reconciliation demo: a seeded central inventory on 4 platforms with every drift injected, in
+# its own data root (synthetic orders in USD must not mix with Olist's); the Reconciliation page
+# offers a button to open it
+.venv/bin/stockroom ingest reconcile-demo --items 4000 --inject 20 --data-root data/reconcile-demo
+.venv/bin/stockroom reconcile --export data/reconcile-demo/reports/actions --data-root data/reconcile-demo
+.venv/bin/stockroom report reconciliation --data-root data/reconcile-demo
 exec .venv/bin/stockroom serve

@@ -196,3 +196,44 @@ def test_no_inventory_is_a_clear_error(tmp_path):
     from lib.errors import StockroomError
     with pytest.raises(StockroomError, match="no central inventory"):
         run_reconcile(tmp_path)
+
+
+def test_reconciliation_page(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from jobs.reconcile import ingest_reconcile_demo, run_reconcile
+    from lib.config import PROJECT_ROOT
+    from lib.reconcile import views
+
+    ingest_reconcile_demo(tmp_path, items=400, inject=4, seed=5)
+    run_reconcile(tmp_path)
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(tmp_path))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/reconciliation.py").run()
+    assert not at.exception
+    assert at.title[0].value == "Reconciliation"
+    _, flags = views.latest(tmp_path)
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Open flags"] == f"{flags.height:,}"
+    assert shown["High severity"] == f"{(flags['severity'] == 'high').sum():,}"
+    assert len(at.get("plotly_chart")) == 2
+    # the action table of the chosen platform holds exactly its non-review flags
+    platform = at.selectbox(key="actions-platform").value
+    want = flags.filter((pl.col("platform") == platform) & (pl.col("action") != "review"))
+    assert at.dataframe[0].value.shape[0] == want.height
+    # drill-down: the evidence tables of the first SKU
+    sku = at.selectbox(key="evidence-sku").value
+    assert sku in set(flags["sku"])
+    assert len(at.dataframe) == 5
+
+
+def test_flagging_report(tmp_path):
+    from jobs.reconcile import ingest_reconcile_demo, run_reconcile
+    from jobs.report import run_report
+
+    ingest_reconcile_demo(tmp_path, items=400, inject=4, seed=5)
+    summary = run_reconcile(tmp_path)
+    files = run_report("reconciliation", tmp_path, as_of=summary.day, progress=False)
+    html = files.html.read_text()
+    assert "Reconciliation" in html and f"{sum(summary.open_by_type.values()):,}" in html
+    assert "sold_elsewhere" in html
