@@ -71,8 +71,11 @@ if not options:
     st.warning("No SKUs in this category.")
     st.stop()
 labels = dict(zip(skus["sku"], skus["category"], strict=True))
+requested = st.query_params.get("sku")
 sku = st.selectbox("SKU (type to search; largest forecast first)", options,
+                   index=options.index(requested) if requested in options else 0,
                    format_func=lambda s: f"{s} · {labels.get(s, '')}", key="forecast-sku")
+st.query_params["sku"] = sku          # the address bar links to this SKU
 row = skus.filter(pl.col("sku") == sku).row(0, named=True)
 mine = fc.filter(pl.col("sku") == sku).sort("target_date")
 

@@ -96,7 +96,7 @@ def visit(url: str, shots: Path | None = None,
                 page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=60_000)
             page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
             page.wait_for_timeout(1500)  # let plotly finish its transitions
-            name = slug or "seller_concentration"
+            name = (slug or "seller_concentration").split("?")[0]
             seen[name] = {
                 "title": title,
                 "metrics": page.locator('[data-testid="stMetricLabel"]').all_inner_texts(),
@@ -121,12 +121,23 @@ def main() -> None:
     parser.add_argument("--sim-root", type=Path, help="A data root with simulated listings "
                         "mapped by `stockroom map`, for the Mapping page.")
     args = parser.parse_args()
+    import polars as pl
+
     from lib import store
 
     with serve(args.data_root) as url:
         pages = dict(PAGES)
-        if store.resolve_as_of(args.data_root, "forecasts", None):
+        day = store.resolve_as_of(args.data_root, "forecasts", None)
+        if day:
             pages.update(FORECAST_PAGES)
+            # show a SKU on the global model, so the SHAP drivers chart is in the screenshot
+            fc = store.read_snapshot(args.data_root, "forecasts", day)
+            on_global = (fc.filter(pl.col("model") == "global_xgboost").group_by("sku")
+                         .agg(pl.col("yhat").sum().alias("units"))
+                         .sort(["units", "sku"], descending=[True, False]))
+            if on_global.height:
+                del pages["forecast"]
+                pages[f"forecast?sku={on_global['sku'][0]}"] = ("Forecast", 2)
         for slug, info in visit(url, args.screenshots, pages).items():
             print(slug, info)
     if store.resolve_as_of(args.reconcile_root, "flags", None):

@@ -89,6 +89,21 @@ def test_forecast_page(forecast_root, monkeypatch):
         assert "`global_xgboost`" in at.markdown[0].value
 
 
+def test_a_sku_in_the_address_is_preselected(forecast_root, monkeypatch):
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(forecast_root))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    _, fc = views.latest(forecast_root)
+    last = views.sku_table(fc).filter(pl.col("model") != "dormant")["sku"][-1]
+    at.query_params["sku"] = last
+    at.switch_page("app_pages/forecast.py").run()
+    assert not at.exception
+    assert at.selectbox(key="forecast-sku").value == last
+    # picking another SKU puts it in the address, so the link can be shared
+    top = views.sku_table(fc)["sku"][0]
+    at.selectbox(key="forecast-sku").select(top).run()
+    assert at.query_params["sku"] in (top, [top])
+
+
 def test_forecast_page_without_forecasts(olist_root, monkeypatch):
     monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(olist_root))
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
