@@ -146,7 +146,11 @@ def run_reconcile(root: Path, as_of: date | None = None, *, export: Path | None 
                              "(e.g. `stockroom ingest reconcile-demo`) first")
     now = now or datetime.now(UTC)
     central, listings, sales, recorded = sync_inputs(root, day)
-    flags = rules.reconcile(central, listings, sales, recorded, config)
+    from lib import workbench
+    from lib.mapping.repo import mappings
+
+    flags = rules.reconcile(central, listings, sales, recorded, config,
+                            mappings(workbench.engine(root)))
     prev_day = store.resolve_as_of(root, "flags", day)
     previous = (store.read_snapshot(root, "flags", prev_day).filter(pl.col("open"))
                 if prev_day else FLAGS.empty())

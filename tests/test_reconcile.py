@@ -135,6 +135,13 @@ def test_external_missing_quantity_price_stale_duplicate_unrecorded():
     assert by_type["missing_listing"].select("platform", "sku").rows() == [("ebay", "A")]
     assert by_type["duplicate_listing"]["listing_id"].to_list() == ["s5"]
     assert by_type["unrecorded_sale"]["key"].to_list() == ["unrecorded_sale|shopify|o7"]
+    assert "candidate" in by_type["external_listing"]["evidence"][0]
+    # the SKU mapping, when it knows the listing, names the candidate product
+    known = pl.DataFrame({"platform": ["ebay"], "external_sku": ["ZZ"], "product_sku": ["B"],
+                          "method": ["gtin"], "confidence": [1.0], "status": ["auto"],
+                          "reason": [None]}, schema_overrides={"reason": pl.String})
+    ext = rules.external_listing(c, li, known)
+    assert "candidate B (mapping: gtin, 100%)" in ext["evidence"][0]
     # a looser price tolerance on shopify (10 %) clears the price flag
     loose = rules.Config(price_tolerance={"shopify": 0.10})
     assert "price_mismatch" not in flags(c, li, s, rec=s.head(0), config=loose)["flag_type"]

@@ -116,23 +116,36 @@ def oversold(central: pl.DataFrame, sales: pl.DataFrame, config: Config) -> pl.D
         key=pl.concat_str(pl.lit("oversold"), pl.col("sku"), separator="|"))
 
 
-def external_listing(central: pl.DataFrame, listings: pl.DataFrame) -> pl.DataFrame:
-    """Active on a platform but unknown to the central inventory: suggest importing it; the
-    candidate is the central item with the most similar title (rapidfuzz token-set ratio)."""
+def external_listing(central: pl.DataFrame, listings: pl.DataFrame,
+                     mappings: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Active on a platform but unknown to the central inventory: suggest importing it. The
+    candidate product comes from the SKU mapping when it knows the listing's (platform, SKU)
+    (``mappings``: ``lib.mapping.repo.mappings``; auto or confirmed ones), else it is the
+    central item with the most similar title (rapidfuzz token-set ratio)."""
     ext = _active(listings).join(central.select("sku"), on="sku", how="anti")
     if ext.is_empty():
         return pl.DataFrame(schema=FLAG_SCHEMA)
     from rapidfuzz import fuzz, process
 
-    titles = central["title"].to_list()
+    mapped: dict[tuple[str, str], str] = {}
+    if mappings is not None and mappings.height:
+        usable = mappings.filter(pl.col("status").is_in(["auto", "confirmed"])
+                                 & pl.col("product_sku").is_not_null())
+        mapped = {(p, e): f"{prod} (mapping: {m}, {c:.0%})" for p, e, prod, m, c in usable.select(
+            "platform", "external_sku", "product_sku", "method", "confidence").iter_rows()}
+    titles = central["title"].fill_null("").to_list()
     skus = central["sku"].to_list()
     best = []
-    for title in ext["title"].fill_null("").to_list():
-        hit = process.extractOne(title, titles, scorer=fuzz.token_set_ratio) if titles else None
-        best.append(f"{skus[hit[2]]} ({hit[1]:.0f}%)" if hit else "none")
+    for platform, sku, title in ext.select("platform", "sku", "title").iter_rows():
+        if (platform, sku) in mapped:
+            best.append(mapped[(platform, sku)])
+            continue
+        hit = (process.extractOne(title or "", titles, scorer=fuzz.token_set_ratio)
+               if titles else None)
+        best.append(f"{skus[hit[2]]} (title {hit[1]:.0f}%)" if hit else "none")
     ext = ext.with_columns(pl.Series("_candidate", best))
     return _flags(ext, "external_listing", "medium", "import_listing",
-                  pl.format("not in the central inventory; closest item {}",
+                  pl.format("not in the central inventory; candidate {}",
                             pl.col("_candidate")),
                   pl.lit(None, pl.String), pl.col("quantity"))
 
@@ -226,13 +239,15 @@ def unrecorded_sale(sales: pl.DataFrame, recorded: pl.DataFrame) -> pl.DataFrame
 
 
 def reconcile(central: pl.DataFrame, listings: pl.DataFrame, sales: pl.DataFrame,
-              recorded: pl.DataFrame, config: Config | None = None) -> pl.DataFrame:
-    """Every rule over one sync; flags in :data:`FLAG_SCHEMA`, by type then key."""
+              recorded: pl.DataFrame, config: Config | None = None,
+              mappings: pl.DataFrame | None = None) -> pl.DataFrame:
+    """Every rule over one sync; flags in :data:`FLAG_SCHEMA`, by type then key.
+    ``mappings`` (optional) feeds the external-listing candidates."""
     config = config or Config()
     parts = [
         sold_elsewhere(central, listings, sales, config),
         oversold(central, sales, config),
-        external_listing(central, listings),
+        external_listing(central, listings, mappings),
         missing_listing(central, listings),
         quantity_mismatch(central, listings, sales),
         price_mismatch(central, listings, config),
