@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -38,6 +39,25 @@ def shared_olist() -> Path:
     if not path.is_dir():
         pytest.skip(f"shared data not present at {path}")
     return path
+
+
+def load_browser():
+    """``scripts/browser.py`` as a module: the headless-Chromium driver the browser tests and
+    the README screenshots share."""
+    spec = importlib.util.spec_from_file_location("browser",
+                                                  PROJECT_ROOT / "scripts" / "browser.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """The browser driver (:func:`load_browser`); skips when Chromium is not installed."""
+    module = load_browser()
+    if not module.chromium_path():
+        pytest.skip("chromium not installed (apt-get install chromium; .ci/run does)")
+    return module
 
 
 def order_lines(rows: list[tuple]) -> pl.DataFrame:

@@ -2,28 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-
 import pytest
-
-from lib.config import PROJECT_ROOT
-
-spec = importlib.util.spec_from_file_location("browser", PROJECT_ROOT / "scripts" / "browser.py")
-browser = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(browser)
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    path = browser.chromium_path()
-    if not path:
-        pytest.skip("chromium not installed (apt-get install chromium; .ci/run does)")
-    return path
-
-
-def test_pages_render_in_chromium(chromium, olist_root, tmp_path):
+def test_pages_render_in_chromium(browser, olist_root, tmp_path):
     with browser.serve(olist_root) as url:
         seen = browser.visit(url, tmp_path)
     assert set(seen) == {"seller_concentration", "supply", "data_health"}

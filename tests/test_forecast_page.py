@@ -3,7 +3,6 @@ small store with a forecasts snapshot; every number checked against lib.forecast
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from datetime import date, timedelta
 
@@ -132,15 +131,8 @@ def test_forecast_accuracy_report(forecast_root, tmp_path):
     assert f"{acc['wape'][0]:.1%}" in html                     # the latest run's WAPE, All row
 
 
-spec = importlib.util.spec_from_file_location("browser", PROJECT_ROOT / "scripts" / "browser.py")
-browser = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(browser)
-
-
 @pytest.mark.browser
-def test_forecast_page_in_chromium(forecast_root, tmp_path):
-    if not browser.chromium_path():
-        pytest.skip("chromium not installed (apt-get install chromium; .ci/run does)")
+def test_forecast_page_in_chromium(browser, forecast_root, tmp_path):
     with browser.serve(forecast_root) as url:
         seen = browser.visit(url, tmp_path, browser.FORECAST_PAGES)
     info = seen["forecast"]

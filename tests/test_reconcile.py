@@ -247,18 +247,9 @@ def test_flagging_report(tmp_path):
 
 
 @pytest.mark.browser
-def test_reconciliation_page_in_chromium(tmp_path):
-    import importlib.util
-
+def test_reconciliation_page_in_chromium(browser, tmp_path):
     from jobs.reconcile import ingest_reconcile_demo, run_reconcile
-    from lib.config import PROJECT_ROOT
 
-    spec = importlib.util.spec_from_file_location("browser",
-                                                  PROJECT_ROOT / "scripts" / "browser.py")
-    browser = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(browser)
-    if not browser.chromium_path():
-        pytest.skip("chromium not installed (apt-get install chromium; .ci/run does)")
     ingest_reconcile_demo(tmp_path, items=400, inject=4, seed=5)
     run_reconcile(tmp_path)
     with browser.serve(tmp_path) as url:
