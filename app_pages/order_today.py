@@ -35,6 +35,14 @@ def _plan(root: str, stamp: str, as_of: date, version: int):
         return None, None
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _forecast_wape(root: str, stamp: str, as_of: date) -> float | None:
+    """Backtest WAPE of the forecasts behind the plan (all SKUs), read once per snapshot."""
+    _, fc = forecast_views.latest(Path(root), as_of)
+    accuracy = forecast_views.accuracy_by_category(fc)
+    return accuracy["wape"][0] if accuracy.height else None
+
+
 f = _common.filters()
 root = Path(f.data_root)
 actor = st.session_state.get("reviewer", "buyer")
@@ -51,9 +59,7 @@ st.caption(f"plan for {day} (forecasts of that day, stock and open POs as they s
            "delivery × last price")
 
 counts = dict(plan.group_by("action").len().iter_rows())
-_, fc = forecast_views.latest(root, f.as_of)
-accuracy = forecast_views.accuracy_by_category(fc)
-wape = accuracy["wape"][0] if accuracy.height else None
+wape = _forecast_wape(f.data_root, f.stamp, f.as_of)
 tiles = st.columns(6)
 for tile, action in zip(tiles, (actions.ORDER_TODAY, actions.ALREADY_ORDERED,
                                 actions.ATTENTION), strict=False):

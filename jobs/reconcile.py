@@ -10,8 +10,9 @@ from pathlib import Path
 import polars as pl
 
 from jobs.runs import Part, tracked_run
-from lib import store
+from lib import store, workbench
 from lib.errors import StockroomError
+from lib.mapping.repo import mappings
 from lib.reconcile import rules
 from lib.tables import FLAGS, INVENTORY, INVENTORY_LEDGER, LISTINGS, NON_SALE_STATUSES, ORDERS
 
@@ -146,9 +147,6 @@ def run_reconcile(root: Path, as_of: date | None = None, *, export: Path | None 
                              "(e.g. `stockroom ingest reconcile-demo`) first")
     now = now or datetime.now(UTC)
     central, listings, sales, recorded = sync_inputs(root, day)
-    from lib import workbench
-    from lib.mapping.repo import mappings
-
     flags = rules.reconcile(central, listings, sales, recorded, config,
                             mappings(workbench.engine(root)))
     prev_day = store.resolve_as_of(root, "flags", day)
