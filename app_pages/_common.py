@@ -14,9 +14,9 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from lib import concentration, config, sales, store, supply
-from lib.db import connect
-from lib.tables import TABLES
+from stockroom import concentration, config, sales, store, supply
+from stockroom.db import connect
+from stockroom.tables import TABLES
 
 WINDOWS = {"30 days": 30, "90 days": 90, "180 days": 180, "365 days": 365, "All history": None}
 ALL_CATEGORIES = "All categories"

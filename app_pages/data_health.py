@@ -1,12 +1,12 @@
 """Data health: are the sources landing? Success rate, freshness per source, the quarantine
-(lib.health over the workbench database's job runs)."""
+(stockroom.health over the workbench database's job runs)."""
 
 from pathlib import Path
 
 import streamlit as st
 
 from app_pages import _common
-from lib import charts, health, workbench
+from stockroom import charts, health, workbench
 
 root = Path(st.session_state.get("data_root") or _common.config.data_root())
 eng = workbench.engine(root)

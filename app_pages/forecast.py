@@ -1,5 +1,5 @@
 """Forecast: per SKU the sales history, the forecast with its interval band, the model used,
-its backtest error and the top SHAP drivers; accuracy by category (lib.forecast.views)."""
+its backtest error and the top SHAP drivers; accuracy by category (stockroom.forecast.views)."""
 
 from datetime import date, timedelta
 from pathlib import Path
@@ -8,8 +8,8 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common
-from lib import charts
-from lib.forecast import views
+from stockroom import charts
+from stockroom.forecast import views
 
 HISTORY_DAYS = 120
 

@@ -1,6 +1,6 @@
 """Mapping: the review queue by revenue at stake, a candidate side by side with the listing,
 decisions (approve / reject / reassign / create product / bulk accept) and their history
-(lib.mapping)."""
+(stockroom.mapping)."""
 
 from pathlib import Path
 
@@ -8,8 +8,8 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common
-from lib import store, workbench
-from lib.mapping import repo, review
+from stockroom import store, workbench
+from stockroom.mapping import repo, review
 
 root = Path(st.session_state.get("data_root") or _common.config.data_root())
 actor = st.session_state.get("reviewer", "reviewer")

@@ -1,5 +1,5 @@
 """Order today: the buyer's morning lists from forecasts, stock and open purchase orders
-(lib.procurement): order today, already ordered, attention required -- sorted by revenue at
+(stockroom.procurement): order today, already ordered, attention required -- sorted by revenue at
 risk, with "mark as ordered", per-SKU settings and the purchase-request CSV."""
 
 from datetime import date, timedelta
@@ -10,12 +10,12 @@ import sqlalchemy as sa
 import streamlit as st
 
 from app_pages import _common
-from jobs.procure import purchase_requests
-from lib import workbench
-from lib.errors import StockroomError
-from lib.forecast import views as forecast_views
-from lib.procurement import actions, repo
-from lib.procurement.plan import build_plan
+from stockroom_jobs.procure import purchase_requests
+from stockroom import workbench
+from stockroom.errors import StockroomError
+from stockroom.forecast import views as forecast_views
+from stockroom.procurement import actions, repo
+from stockroom.procurement.plan import build_plan
 
 LABELS = {actions.ORDER_TODAY: "Order today", actions.ALREADY_ORDERED: "Already ordered",
           actions.ATTENTION: "Attention required", actions.OK: "OK"}

@@ -1,5 +1,5 @@
 """Reconciliation: open flags by type and platform, the actions per platform, drill-down to
-the evidence, and the trend of open flags across syncs (lib.reconcile)."""
+the evidence, and the trend of open flags across syncs (stockroom.reconcile)."""
 
 from datetime import UTC, datetime
 from pathlib import Path
@@ -8,9 +8,9 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common
-from jobs.reconcile import action_list
-from lib import charts, config, store
-from lib.reconcile import views
+from stockroom_jobs.reconcile import action_list
+from stockroom import charts, config, store
+from stockroom.reconcile import views
 
 DEMO_ROOT = "reconcile-demo"
 

@@ -1,9 +1,9 @@
-"""Seller concentration: how much of the revenue the largest sellers hold (lib.concentration)."""
+"""Seller concentration: how much of the revenue the largest sellers hold (stockroom.concentration)."""
 
 import streamlit as st
 
 from app_pages import _common
-from lib import charts
+from stockroom import charts
 
 f = _common.filters()
 summary = _common.compute("concentration_summary", f)

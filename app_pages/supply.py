@@ -1,10 +1,10 @@
 """Supply: how many sellers stand behind each product and category, and how fast it sells
-(lib.supply)."""
+(stockroom.supply)."""
 
 import streamlit as st
 
 from app_pages import _common
-from lib import charts
+from stockroom import charts
 
 f = _common.filters()
 summary = _common.compute("supply_summary", f)

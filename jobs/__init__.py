@@ -1,1 +1,1 @@
-"""Runnable entry points, all behind the ``stockroom`` CLI (``jobs.cli``)."""
+"""Runnable entry points, all behind the ``stockroom`` CLI (``stockroom_jobs.cli``)."""

@@ -1,7 +1,7 @@
-"""Ingestion jobs: read a source with a ``lib.ingest`` adapter, land validated snapshots.
+"""Ingestion jobs: read a source with a ``stockroom.ingest`` adapter, land validated snapshots.
 
-Every job runs inside :func:`jobs.runs.tracked_run` (recorded in the workbench database) and
-lands through :meth:`jobs.runs.Run.land` (row-level validation, quarantine, bad-share limit,
+Every job runs inside :func:`stockroom_jobs.runs.tracked_run` (recorded in the workbench database) and
+lands through :meth:`stockroom_jobs.runs.Run.land` (row-level validation, quarantine, bad-share limit,
 atomic snapshot swaps).
 """
 
@@ -13,21 +13,21 @@ from pathlib import Path
 
 import polars as pl
 
-from jobs.runs import MAX_BAD_SHARE, Part, Run, tracked_run
-from lib import store, workbench
-from lib.errors import InputError, InputProblem
-from lib.ingest import api, exports, olist, sql, storefront, tabular
-from lib.ingest.files import parse_timestamps
-from lib.ingest.http import Fetcher
-from lib.sim.marketplace import SimConfig, simulate
-from lib.tables import LISTINGS, ORDERS, PRODUCTS, SELLERS, SOURCE_FILE, SOURCE_ROW, STOCK
+from stockroom import config, store, workbench
+from stockroom.errors import InputError, InputProblem
+from stockroom.ingest import api, exports, olist, sql, storefront, tabular
+from stockroom.ingest.files import parse_timestamps
+from stockroom.ingest.http import Fetcher
+from stockroom.sim.marketplace import SimConfig, simulate
+from stockroom.tables import LISTINGS, ORDERS, PRODUCTS, SELLERS, SOURCE_FILE, SOURCE_ROW, STOCK
+from stockroom_jobs.runs import MAX_BAD_SHARE, Part, Run, tracked_run
 
 Progress = Callable[[str, int, int], None]
 
 
 def ingest_olist(source_dir: Path, root: Path, on_progress: Progress | None = None,
                  max_bad_share: float = MAX_BAD_SHARE) -> Run:
-    """Land an Olist export as snapshots (see ``lib.ingest.olist`` for the mapping).
+    """Land an Olist export as snapshots (see ``stockroom.ingest.olist`` for the mapping).
 
     Snapshot policy: ``orders`` is an events table, one partition per UTC day of order activity
     (what a daily job would land); the seller register and the catalog have no history in the
@@ -36,7 +36,7 @@ def ingest_olist(source_dir: Path, root: Path, on_progress: Progress | None = No
 
     Rows failing a check (negative price, unknown status, repeated key, ...) are quarantined;
     cells the export's own format cannot parse (a date that is no date) raise
-    :class:`lib.errors.InputError` and nothing lands. ``on_progress(table, done, total)`` is
+    :class:`stockroom.errors.InputError` and nothing lands. ``on_progress(table, done, total)`` is
     called as partitions land.
     """
     with tracked_run(root, "ingest-olist", str(source_dir)) as run:
@@ -64,7 +64,7 @@ def ingest_listings_files(paths: Sequence[Path], root: Path, *, platform: str | 
     snapshot dated ``snapshot_date`` (default: today, UTC).
 
     Several files (one per platform, say) make one snapshot together. Bad rows are quarantined;
-    see :meth:`jobs.runs.Run.land` for the bad-share limit.
+    see :meth:`stockroom_jobs.runs.Run.land` for the bad-share limit.
     """
     paths = [Path(p) for p in paths]
     day = snapshot_date or _today()
@@ -99,7 +99,7 @@ def ingest_stockx(path: Path, root: Path, *, max_bad_share: float = MAX_BAD_SHAR
 
 def ingest_simulation(root: Path, config: SimConfig, *,
                       on_progress: Progress | None = None) -> Run:
-    """Land a marketplace simulation (``lib.sim.marketplace``; synthetic on the real catalog).
+    """Land a marketplace simulation (``stockroom.sim.marketplace``; synthetic on the real catalog).
 
     ``sellers`` and ``products`` once (dated on the first day), then per day a ``listings``
     and a ``stock`` snapshot and that day's ``orders``. Days are generated and landed one at a
@@ -160,7 +160,7 @@ def ingest_card_api(base_url: str, root: Path, *, snapshot_date: date | None = N
                     max_bad_share: float = MAX_BAD_SHARE,
                     on_progress: Progress | None = None) -> Run:
     """Pull the card API's catalog into a ``products`` snapshot (token: ``cards`` source)."""
-    token = token or api.token_for("cards")
+    token = token or config.source_token("cards")
     day = snapshot_date or _today()
     headers = {"X-Api-Key": token} if token else {}
     with tracked_run(root, "ingest-card-api", base_url, secrets=[token or ""]) as run, \
@@ -178,7 +178,7 @@ def ingest_browse_api(base_url: str, root: Path, *, query: str = "",
                       max_bad_share: float = MAX_BAD_SHARE,
                       on_progress: Progress | None = None) -> Run:
     """Pull an eBay-Browse-like item search into a ``listings`` snapshot (token: ``ebay``)."""
-    token = token or api.token_for(platform)
+    token = token or config.source_token(platform)
     day = snapshot_date or _today()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with tracked_run(root, "ingest-browse-api", f"{base_url} q={query!r}",

@@ -3,7 +3,7 @@
 Runs the tiers in order and never lets a later tier overrule an earlier one:
 sellers (normal form) -> tier 1 exact ids -> tier 2 structured SKUs -> cross-listing
 propagation -> tier 3 learned title matching (trained on the SKUs mapped so far). Human decisions
-stored in the workbench database are never overwritten (``lib.mapping.repo``).
+stored in the workbench database are never overwritten (``stockroom.mapping.repo``).
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 
 import polars as pl
 
-from jobs.runs import tracked_run
-from lib import cards, store, workbench
-from lib.db import connect
-from lib.errors import StockroomError
-from lib.mapping import learned, repo, sellers, skus, views
+from stockroom import cards, store, workbench
+from stockroom.db import connect
+from stockroom.errors import StockroomError
+from stockroom.mapping import learned, repo, sellers, skus, views
+from stockroom_jobs.runs import tracked_run
 
 ACTOR = "stockroom map"
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import polars as pl
 
-from jobs.runs import Part, tracked_run
-from lib import store, workbench
-from lib.errors import StockroomError
-from lib.procurement import actions, repo
-from lib.procurement.plan import build_plan
-from lib.tables import ORDER_PLAN, STOCK
+from stockroom import store, workbench
+from stockroom.errors import StockroomError
+from stockroom.procurement import actions, repo
+from stockroom.procurement.plan import build_plan
+from stockroom.tables import ORDER_PLAN, STOCK
+from stockroom_jobs.runs import Part, tracked_run
 
 #: The purchase-request CSV a purchasing system imports (one line per SKU to order).
 EXPORT_COLUMNS = ("supplier", "sku", "quantity", "pack_size", "moq", "order_date",
@@ -35,8 +35,8 @@ class PlanSummary:
 
 def ingest_demo_stock(root: Path, seed: int = 0, actor: str = "demo-simulator") -> tuple:
     """Land a simulated ``stock`` snapshot on the latest forecasts' date and its open POs
-    (``lib.sim.stock``; POs already in the database are kept). Returns (run, POs added)."""
-    from lib.sim.stock import SUPPLIER_TERMS, demo_stock
+    (``stockroom.sim.stock``; POs already in the database are kept). Returns (run, POs added)."""
+    from stockroom.sim.stock import SUPPLIER_TERMS, demo_stock
 
     day = store.resolve_as_of(root, "forecasts", None)
     if day is None:
@@ -62,7 +62,7 @@ def ingest_demo_stock(root: Path, seed: int = 0, actor: str = "demo-simulator") 
 
 def run_plan(root: Path, as_of: date | None = None, export: Path | None = None
              ) -> PlanSummary:
-    """Build the plan (``lib.procurement.plan``), land it as the ``order_plan`` snapshot and
+    """Build the plan (``stockroom.procurement.plan``), land it as the ``order_plan`` snapshot and
     optionally write the purchase-request CSV (:func:`purchase_requests`) to ``export``."""
     day, plan = build_plan(root, as_of)
     with tracked_run(root, "procure", f"forecasts of {day}") as run:

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import polars as pl
 
-from jobs.runs import Part, tracked_run
-from lib import store, workbench
-from lib.errors import StockroomError
-from lib.mapping.repo import mappings
-from lib.reconcile import rules
-from lib.tables import FLAGS, INVENTORY, INVENTORY_LEDGER, LISTINGS, NON_SALE_STATUSES, ORDERS
+from stockroom import store, workbench
+from stockroom.errors import StockroomError
+from stockroom.mapping.repo import mappings
+from stockroom.reconcile import rules
+from stockroom.tables import FLAGS, INVENTORY, INVENTORY_LEDGER, LISTINGS, NON_SALE_STATUSES, ORDERS
+from stockroom_jobs.runs import Part, tracked_run
 
 #: Per-platform action file (a bulk-edit tool or a sync job reads it).
 ACTION_COLUMNS = ("platform", "action", "listing_id", "sku", "quantity", "price", "flag_type",
@@ -42,11 +42,11 @@ class ReconcileSummary:
 
 def ingest_reconcile_demo(root: Path, items: int = 2_000, inject: int = 10, seed: int = 0
                           ) -> str:
-    """Land a seeded reconciliation scenario (``lib.sim.reconcile``) as snapshots: the central
+    """Land a seeded reconciliation scenario (``stockroom.sim.reconcile``) as snapshots: the central
     inventory at the last sync (the day before) and now, the platforms' listings, the sync
     window's orders and the central ledger; the ground truth goes to
     ``<root>/sim/reconcile_truth.parquet``. Returns the run id."""
-    from lib.sim.reconcile import SYNC_START, scenario
+    from stockroom.sim.reconcile import SYNC_START, scenario
 
     sc = scenario(items, seed=seed, inject=inject)
     day = SYNC_START.date()
@@ -89,7 +89,7 @@ def ingest_reconcile_demo(root: Path, items: int = 2_000, inject: int = 10, seed
 
 def sync_inputs(root: Path, day: date) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame,
                                                  pl.DataFrame]:
-    """The frames :func:`lib.reconcile.rules.reconcile` takes, for the sync of ``day``:
+    """The frames :func:`stockroom.reconcile.rules.reconcile` takes, for the sync of ``day``:
     central (inventory of ``day``, quantity_at_last_sync from the previous inventory snapshot),
     active and other listings as of ``day``, the orders placed since the previous snapshot's
     day up to the end of ``day`` (sales only), and the ledger up to ``day``."""

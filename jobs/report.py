@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from lib.config import PROJECT_ROOT, reports_dir
-from lib.errors import StockroomError
-from lib.store import resolve_as_of
+from stockroom.config import PROJECT_ROOT, reports_dir
+from stockroom.errors import StockroomError
+from stockroom.store import resolve_as_of
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import polars as pl
 
-from lib import store, workbench
-from lib.errors import InputError, InputProblem
-from lib.tables import QUARANTINE_SCHEMA, Table
+from stockroom import store, workbench
+from stockroom.errors import InputError, InputProblem
+from stockroom.tables import QUARANTINE_SCHEMA, Table
 
 #: Default ceiling on the share of bad rows (0-1) before a run fails and lands nothing.
 MAX_BAD_SHARE = 0.05

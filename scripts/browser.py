@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,7 +18,9 @@ from pathlib import Path
 
 import httpx
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
+from stockroom import config
+
+PROJECT_ROOT = config.PROJECT_ROOT
 #: url slug -> (page title, plotly charts it shows)
 PAGES = {"": ("Seller concentration", 2), "supply": ("Supply", 2),
          "data_health": ("Data health", 1)}
@@ -28,8 +29,7 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 
 
 def chromium_path() -> str | None:
-    return os.environ.get("STOCKROOM_CHROMIUM") or shutil.which("chromium") or shutil.which(
-        "chromium-browser")
+    return config.chromium()
 
 
 def free_port() -> int:
@@ -42,9 +42,9 @@ def free_port() -> int:
 def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iterator[str]:
     """Run ``stockroom serve`` on 127.0.0.1 in a child process; yield its base URL."""
     port = port or free_port()
-    env = dict(os.environ, STOCKROOM_DATA_ROOT=str(data_root))
+    env = dict(os.environ, **{config.ENV_DATA_ROOT: str(data_root)})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jobs.cli", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
+        [sys.executable, "-m", "stockroom_jobs.cli", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -123,7 +123,7 @@ def main() -> None:
     args = parser.parse_args()
     import polars as pl
 
-    from lib import store
+    from stockroom import store
 
     with serve(args.data_root) as url:
         pages = dict(PAGES)

@@ -17,6 +17,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "installing locked dependencies into .venv (first run takes a minute or two)..." >&2
   .venv/bin/python -m pip install --quiet --disable-pip-version-check uv
   .venv/bin/python -m uv pip install --quiet --python .venv/bin/python -r requirements.lock
+  # bytecode of the whole environment once, at install time (see below)
+  .venv/bin/python -m compileall -q -j 0 "$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')" >/dev/null 2>&1 || true
   .venv/bin/python -m uv pip install --quiet --python .venv/bin/python --no-deps -e .
   echo "$want" > "$stamp"
 fi
+# PYTHONDONTWRITEBYTECODE=1 machines never cache bytecode at run time: compile Stockroom's own
+# sources here (cheap when nothing changed), or every process recompiles them.
+.venv/bin/python -m compileall -q -j 0 lib jobs benchmarks app_pages app.py >/dev/null

@@ -10,9 +10,9 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from jobs.ingest import ingest_olist
-from lib import store
-from lib.config import PROJECT_ROOT, bundled_olist_dir
+from stockroom_jobs.ingest import ingest_olist
+from stockroom import store
+from stockroom.config import PROJECT_ROOT, bundled_olist_dir
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 

@@ -10,11 +10,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib.config import PROJECT_ROOT, bundled_olist_dir
+from stockroom.config import PROJECT_ROOT, bundled_olist_dir
 
 
 def stockroom(*args: str, root) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "jobs.cli", *args], cwd=PROJECT_ROOT,
+    return subprocess.run([sys.executable, "-m", "stockroom_jobs.cli", *args], cwd=PROJECT_ROOT,
                           env=dict(os.environ, STOCKROOM_DATA_ROOT=str(root)),
                           capture_output=True, text=True, timeout=600)
 
@@ -51,7 +51,7 @@ def test_raw_files_to_page(tmp_path, monkeypatch):
 
 
 def test_cli_help_names_every_job():
-    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "--help"], cwd=PROJECT_ROOT,
+    proc = subprocess.run([sys.executable, "-m", "stockroom_jobs.cli", "--help"], cwd=PROJECT_ROOT,
                           capture_output=True, text=True)
     assert proc.returncode == 0
     for command in ("ingest", "report", "serve", "snapshots"):

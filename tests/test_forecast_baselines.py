@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from lib.forecast import baselines
+from stockroom.forecast import baselines
 
 
 def test_seasonal_naive_repeats_the_last_week():

@@ -11,10 +11,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from jobs.bench import run_forecast_bench
-from lib.config import PROJECT_ROOT
-from lib.errors import InputError
-from lib.forecast.data import load_sales
+from stockroom_bench import run_forecast_bench
+from stockroom.config import PROJECT_ROOT
+from stockroom.errors import InputError
+from stockroom.forecast.data import load_sales
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def test_missing_columns_are_named(sales_file):
 def test_cli_prints_a_table_and_writes_json(sales_file, tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "bench", "forecast", "--sales", str(sales_file),
+        [sys.executable, "-m", "stockroom_jobs.cli", "bench", "forecast", "--sales", str(sales_file),
          "--horizon", "7", "--windows", "1", "--id", "sku", "--date", "day", "--target", "sold",
          "--model", "seasonal_naive", "--model", "ses", "--json", str(out)],
         capture_output=True, text=True, cwd=PROJECT_ROOT)
@@ -66,7 +66,7 @@ def test_cli_prints_a_table_and_writes_json(sales_file, tmp_path):
 
 
 def test_a_missing_sales_file_fails_fast(tmp_path):
-    from lib.errors import StockroomError
+    from stockroom.errors import StockroomError
     with pytest.raises(StockroomError, match="not found: .*nope.parquet"):
         run_forecast_bench(tmp_path / "nope.parquet", models=["tsb"])
 
@@ -83,7 +83,7 @@ def test_repeat_interleaves_and_reports_the_median(sales_file):
 def test_procurement_replay_bench_on_any_file(sales_file, tmp_path):
     out = tmp_path / "replay.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "bench", "procurement", "--sales", str(sales_file),
+        [sys.executable, "-m", "stockroom_jobs.cli", "bench", "procurement", "--sales", str(sales_file),
          "--id", "sku", "--date", "day", "--target", "sold", "--price", "unit_price",
          "--lead-time", "7", "--service-level", "0.8,0.95", "--days", "35", "--json", str(out)],
         capture_output=True, text=True, cwd=PROJECT_ROOT)
@@ -98,6 +98,6 @@ def test_procurement_replay_bench_on_any_file(sales_file, tmp_path):
     assert ours[1]["fill_rate"] >= ours[0]["fill_rate"]
     assert "fill" in proc.stdout and "stockroom" in proc.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "jobs.cli", "bench", "procurement", "--sales", str(sales_file),
+        [sys.executable, "-m", "stockroom_jobs.cli", "bench", "procurement", "--sales", str(sales_file),
          "--lead-time", "7,x"], capture_output=True, text=True, cwd=PROJECT_ROOT)
     assert bad.returncode != 0 and "--lead-time" in bad.stderr

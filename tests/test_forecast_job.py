@@ -8,14 +8,14 @@ import numpy as np
 import polars as pl
 import pytest
 
-from jobs.forecast import run_forecast
-from lib import store
-from lib.forecast import rules
-from lib.forecast.model import ModelConfig
+from stockroom_jobs.forecast import run_forecast
+from stockroom import store
+from stockroom.forecast import rules
+from stockroom.forecast.forecaster import ForecasterConfig
 from tests.conftest import land_orders
 
 AS_OF = date(2024, 6, 30)
-CONFIG = ModelConfig(horizon=14, trees=60, depth=4)
+CONFIG = ForecasterConfig.shipped(14, trees=60, depth=4)
 
 
 def orders(days: range, sku: str, qty: int, start: int = 0) -> list[tuple]:
@@ -76,7 +76,7 @@ def test_rule_functions_by_hand():
 
 
 def test_a_planned_promo_in_the_calendar_lifts_its_day(tmp_path):
-    from jobs.forecast import read_promo_calendar
+    from stockroom_jobs.forecast import read_promo_calendar
 
     rng = np.random.default_rng(3)
     promo_days = {d for d in range(200) if rng.random() < 0.15}

@@ -8,7 +8,7 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lib.forecast import metrics
+from stockroom.forecast import metrics
 
 
 def frame(series: dict[str, list[float]], start: date, col: str = "units", **attrs):

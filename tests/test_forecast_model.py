@@ -9,8 +9,8 @@ import numpy as np
 import polars as pl
 import pytest
 
-from lib.forecast.data import panel
-from lib.forecast.model import GlobalModel, ModelConfig
+from stockroom.forecast.data import panel
+from stockroom.forecast.model import GlobalModel, ModelConfig
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_intervals_cover_about_what_they_claim(promo_sales):
 
 
 def test_shap_contributions_add_up_to_the_first_day_forecast(promo_sales):
-    from lib.forecast.model import FEATURES
+    from stockroom.forecast.model import FEATURES
 
     p = panel(promo_sales)
     cutoff = p.y.shape[1] - 1 - 14

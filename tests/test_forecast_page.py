@@ -1,5 +1,5 @@
 """The Forecast page (AppTest and a real Chromium) and the forecast_accuracy report, on a
-small store with a forecasts snapshot; every number checked against lib.forecast.views."""
+small store with a forecasts snapshot; every number checked against stockroom.forecast.views."""
 
 from __future__ import annotations
 
@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from jobs.forecast import run_forecast
-from lib import store
-from lib.config import PROJECT_ROOT
-from lib.forecast import views
-from lib.forecast.model import ModelConfig
+from stockroom_jobs.forecast import run_forecast
+from stockroom import store
+from stockroom.config import PROJECT_ROOT
+from stockroom.forecast import views
+from stockroom.forecast.forecaster import ForecasterConfig
 from tests.conftest import land_orders
 
 AS_OF = date(2024, 6, 30)
@@ -37,7 +37,7 @@ def forecast_root(tmp_path_factory):
     rows += [(AS_OF - timedelta(days=d), f"old-{d}", "s1", "OLD", 1, 4.0) for d in range(60, 200)]
     cats["OLD"] = "toys"
     land_orders(root, rows, cats)
-    run_forecast(root, AS_OF, horizon=14, config=ModelConfig(horizon=14, trees=60, depth=4))
+    run_forecast(root, AS_OF, horizon=14, config=ForecasterConfig.shipped(14, trees=60, depth=4))
     return root
 
 
@@ -113,7 +113,7 @@ def test_forecast_page_without_forecasts(olist_root, monkeypatch):
 
 
 def test_forecast_accuracy_report(forecast_root, tmp_path):
-    from jobs.report import run_report
+    from stockroom_jobs.report import run_report
 
     bench = [{"model": "global_xgboost", "wrmsse": 0.7, "mase": 1.2, "wape": 0.5, "bias": 0.01,
               "coverage_90": 0.9, "pinball": 0.3, "seconds": 20.0, "peak_mib": 900},

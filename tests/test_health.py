@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from lib import health
+from stockroom import health
 
 NOW = datetime(2024, 7, 1, 12, tzinfo=UTC)
 

@@ -9,13 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from jobs.ingest import ingest_listings_files, ingest_stockx
-from jobs.runs import TooManyBadRows
-from lib import store, workbench
-from lib.config import bundled_olist_dir
-from lib.db import connect
-from lib.errors import InputError
-from lib.ingest import tabular
+from stockroom_jobs.ingest import ingest_listings_files, ingest_stockx
+from stockroom_jobs.runs import TooManyBadRows
+from stockroom import store, workbench
+from stockroom.config import bundled_olist_dir
+from stockroom.db import connect
+from stockroom.errors import InputError
+from stockroom.ingest import tabular
 from tests.conftest import SHARED_DATA
 
 DAY = date(2024, 6, 27)

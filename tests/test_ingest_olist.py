@@ -11,12 +11,12 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from jobs.ingest import ingest_olist
-from lib import store, workbench
-from lib.config import bundled_olist_dir
-from lib.db import connect
-from lib.errors import InputError
-from lib.ingest import olist
+from stockroom_jobs.ingest import ingest_olist
+from stockroom import store, workbench
+from stockroom.config import bundled_olist_dir
+from stockroom.db import connect
+from stockroom.errors import InputError
+from stockroom.ingest import olist
 
 RAW = bundled_olist_dir()
 
@@ -194,7 +194,7 @@ def test_cli_reports_one_line_and_fails(landed, olist_copy):
     root, before = landed
     path = to_csv(olist_copy, "order_items_sample.parquet", "olist_order_items_dataset.csv")
     rewrite_csv(path, 3, "price", "-1")
-    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "ingest", "olist", str(olist_copy),
+    proc = subprocess.run([sys.executable, "-m", "stockroom_jobs.cli", "ingest", "olist", str(olist_copy),
                            "--data-root", str(root), "--max-bad-share", "0"],
                           capture_output=True, text=True,
                           cwd=Path(__file__).resolve().parent.parent)

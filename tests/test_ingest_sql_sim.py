@@ -16,12 +16,12 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from jobs.ingest import ingest_simulation, ingest_sql
-from lib import health, store, workbench
-from lib.config import PROJECT_ROOT
-from lib.db import connect
-from lib.ingest import sql
-from lib.sim.marketplace import SimConfig, simulate
+from stockroom_jobs.ingest import ingest_simulation, ingest_sql
+from stockroom import health, store, workbench
+from stockroom.config import PROJECT_ROOT
+from stockroom.db import connect
+from stockroom.ingest import sql
+from stockroom.sim.marketplace import SimConfig, simulate
 from tests.test_ingest_files import DAY
 
 ROWS = [(f"i{i}", "shopify", "me", f"S{i}", i, 1.5 * i, None, f"2024-06-0{1 + i % 3} 10:00:00")
@@ -171,7 +171,7 @@ def test_simulation_lands_every_table(tmp_path):
 def test_kill_9_mid_run_leaves_earlier_snapshots_intact(tmp_path):
     root = tmp_path / "root"
     small = ["--listings", "2000", "--sellers", "20"]
-    cli = [sys.executable, "-m", "jobs.cli", "ingest", "simulate", "--data-root", str(root)]
+    cli = [sys.executable, "-m", "stockroom_jobs.cli", "ingest", "simulate", "--data-root", str(root)]
     subprocess.run([*cli, *small, "--days", "2"], check=True, capture_output=True,
                    cwd=PROJECT_ROOT)
     before = {p: store.file_sha256(p) for p in (root / "snapshots").rglob("*") if p.is_file()}

@@ -8,12 +8,12 @@ import logging
 import polars as pl
 import pytest
 
-from jobs.ingest import ingest_browse_api, ingest_card_api, ingest_storefront
-from lib import cards, store, workbench
-from lib.ingest import api, storefront
-from lib.ingest.http import Disallowed, Fetcher, FetchError
-from lib.sim.marketplace import SimConfig, simulate
-from lib.sim.server import MarketServer, load_card_json
+from stockroom_jobs.ingest import ingest_browse_api, ingest_card_api, ingest_storefront
+from stockroom import cards, config, store, workbench
+from stockroom.ingest import api, storefront
+from stockroom.ingest.http import Disallowed, Fetcher, FetchError
+from stockroom.sim.marketplace import SimConfig, simulate
+from stockroom.sim.server import MarketServer, load_card_json
 from tests.test_ingest_files import DAY, fingerprint
 
 TOKEN = "tok-9f8e7d6c5b4a"
@@ -138,10 +138,10 @@ def test_token_from_secrets_toml(tmp_path, monkeypatch):
     monkeypatch.delenv("STOCKROOM_EBAY_TOKEN", raising=False)
     secrets = tmp_path / "secrets.toml"
     secrets.write_text('[sources.ebay]\ntoken = "from-secrets"\n')
-    assert api.token_for("ebay", secrets) == "from-secrets"
+    assert config.source_token("ebay", secrets) == "from-secrets"
     monkeypatch.setenv("STOCKROOM_EBAY_TOKEN", "from-env")
-    assert api.token_for("ebay", secrets) == "from-env"
-    assert api.token_for("nothing", tmp_path / "absent.toml") is None
+    assert config.source_token("ebay", secrets) == "from-env"
+    assert config.source_token("nothing", tmp_path / "absent.toml") is None
 
 
 def test_browse_api_lands_every_item_with_seller_username(server, day_listings, tmp_path):

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from lib import cards, workbench
-from lib.mapping import repo, sellers, skus
-from lib.sim.marketplace import SimConfig, simulate
+from stockroom import cards, workbench
+from stockroom.mapping import repo, sellers, skus
+from stockroom.sim.marketplace import SimConfig, simulate
 
 
 @pytest.fixture(scope="module")
@@ -145,9 +145,9 @@ def test_audit_trail_records_every_change_and_humans_win(tmp_path):
 
 # -- tier 3: learned matching and its benchmark --------------------------------------------------
 
-from jobs.bench import run_mapping_bench  # noqa: E402
-from lib.errors import InputError  # noqa: E402
-from lib.mapping import matching  # noqa: E402
+from stockroom_bench import run_mapping_bench  # noqa: E402
+from stockroom.errors import InputError  # noqa: E402
+from stockroom.mapping import matching  # noqa: E402
 from tests.conftest import SHARED_DATA  # noqa: E402
 
 EM = SHARED_DATA / "entity_matching"
@@ -253,8 +253,8 @@ def test_cross_listing_propagation_is_exact(variants, sim):
 
 
 def test_mapping_job_on_the_simulator(tmp_path):
-    from jobs.ingest import ingest_simulation
-    from jobs.mapping import run_mapping
+    from stockroom_jobs.ingest import ingest_simulation
+    from stockroom_jobs.mapping import run_mapping
 
     ingest_simulation(tmp_path, SimConfig(listings=8_000, sellers=80, days=1, seed=3))
     report = run_mapping(tmp_path)
@@ -276,11 +276,11 @@ def test_mapping_job_on_the_simulator(tmp_path):
 
 
 def test_a_corrected_mapping_corrects_history_at_query_time(tmp_path):
-    from jobs.ingest import ingest_simulation
-    from jobs.mapping import run_mapping
-    from lib import store
-    from lib.db import connect
-    from lib.mapping import views
+    from stockroom_jobs.ingest import ingest_simulation
+    from stockroom_jobs.mapping import run_mapping
+    from stockroom import store
+    from stockroom.db import connect
+    from stockroom.mapping import views
 
     ingest_simulation(tmp_path, SimConfig(listings=3_000, sellers=30, days=3, seed=4))
     run_mapping(tmp_path)
@@ -307,7 +307,7 @@ def test_a_corrected_mapping_corrects_history_at_query_time(tmp_path):
 
 
 def test_review_queue_bulk_accept_and_create_product(tmp_path):
-    from lib.mapping import review
+    from stockroom.mapping import review
 
     eng = workbench.engine(tmp_path)
     repo.add_products(eng, pl.DataFrame({"sku": ["p1", "p2"], "title": ["Pikachu", "Mew"]}),

@@ -8,9 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from lib import concentration, supply
-from lib.db import connect
-from lib.sales import make_window, sales
+from stockroom import concentration, supply
+from stockroom.db import connect
+from stockroom.sales import make_window, sales
 from tests.conftest import land_orders
 
 

@@ -7,10 +7,10 @@ from datetime import date
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lib import concentration, supply
-from lib.config import PROJECT_ROOT
-from lib.db import connect
-from lib.sales import make_window, order_days
+from stockroom import concentration, supply
+from stockroom.config import PROJECT_ROOT
+from stockroom.db import connect
+from stockroom.sales import make_window, order_days
 
 APP = str(PROJECT_ROOT / "app.py")
 
@@ -91,7 +91,7 @@ def test_empty_data_root_explains_what_to_do(tmp_path, monkeypatch):
 
 
 def test_data_health_page(app, olist_root):
-    from lib import health, workbench
+    from stockroom import health, workbench
 
     at = app.run()
     at.switch_page("app_pages/data_health.py").run()
@@ -107,9 +107,9 @@ def test_data_health_page(app, olist_root):
 
 @pytest.fixture(scope="module")
 def mapped_root(tmp_path_factory):
-    from jobs.ingest import ingest_simulation
-    from jobs.mapping import run_mapping
-    from lib.sim.marketplace import SimConfig
+    from stockroom_jobs.ingest import ingest_simulation
+    from stockroom_jobs.mapping import run_mapping
+    from stockroom.sim.marketplace import SimConfig
 
     root = tmp_path_factory.mktemp("mapped")
     ingest_simulation(root, SimConfig(listings=4_000, sellers=40, days=1, seed=5))
@@ -120,8 +120,8 @@ def mapped_root(tmp_path_factory):
 def test_mapping_page_review_and_audit(mapped_root, monkeypatch):
     import polars as pl
 
-    from lib import workbench
-    from lib.mapping import repo
+    from stockroom import workbench
+    from stockroom.mapping import repo
 
     monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(mapped_root))
     at = AppTest.from_file(APP, default_timeout=120).run()

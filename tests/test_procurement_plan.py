@@ -9,11 +9,11 @@ import numpy as np
 import polars as pl
 import pytest
 
-from jobs.forecast import run_forecast
-from lib import store, workbench
-from lib.forecast.model import ModelConfig
-from lib.procurement import actions, repo
-from lib.procurement.plan import PLAN_COLUMNS, build_plan
+from stockroom_jobs.forecast import run_forecast
+from stockroom import store, workbench
+from stockroom.forecast.forecaster import ForecasterConfig
+from stockroom.procurement import actions, repo
+from stockroom.procurement.plan import PLAN_COLUMNS, build_plan
 from tests.conftest import land_orders
 
 AS_OF = date(2024, 6, 30)
@@ -31,7 +31,7 @@ def shop(tmp_path_factory):
     rows += [(AS_OF - timedelta(days=d), f"E-{d}", "s1", "E-dormant", 1, 9.0)
              for d in range(60, 150)]
     land_orders(root, rows, {s: "cards" for s in ON_HAND})
-    run_forecast(root, AS_OF, horizon=28, config=ModelConfig(horizon=28, trees=40, depth=3))
+    run_forecast(root, AS_OF, horizon=28, config=ForecasterConfig.shipped(28, trees=40, depth=3))
     stock = pl.DataFrame({"seller_id": "s1", "location": "main", "sku": list(ON_HAND),
                           "on_hand": list(ON_HAND.values()), "reserved": 0,
                           "unit_cost": 1.0, "currency": "USD"},
@@ -120,7 +120,7 @@ def test_settings_resolve_field_by_field(shop):
 def test_bad_po_import_names_file_row_column_and_writes_nothing(shop, tmp_path):
     import shutil
 
-    from lib.errors import InputError
+    from stockroom.errors import InputError
     root = tmp_path / "import"
     shutil.copytree(shop, root)
     eng = workbench.engine(root)
@@ -148,7 +148,7 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
 
     from streamlit.testing.v1 import AppTest
 
-    from lib.config import PROJECT_ROOT
+    from stockroom.config import PROJECT_ROOT
 
     root = tmp_path / "page"
     shutil.copytree(shop, root)
@@ -178,7 +178,7 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
 def test_procure_job_lands_the_plan_and_exports_requests(shop, tmp_path):
     import shutil
 
-    from jobs.procure import EXPORT_COLUMNS, run_plan
+    from stockroom_jobs.procure import EXPORT_COLUMNS, run_plan
 
     root = tmp_path / "job"
     shutil.copytree(shop, root)
@@ -197,7 +197,7 @@ def test_procure_job_lands_the_plan_and_exports_requests(shop, tmp_path):
 
 
 def test_order_today_report(shop):
-    from jobs.report import run_report
+    from stockroom_jobs.report import run_report
 
     files = run_report("order_today", shop, progress=False)
     html = files.html.read_text()
@@ -209,8 +209,8 @@ def test_order_today_report(shop):
 def test_demo_stock_simulation_is_seeded_and_idempotent(shop, tmp_path):
     import shutil
 
-    from jobs.procure import ingest_demo_stock
-    from lib.sim.stock import SUPPLIER_TERMS, demo_stock
+    from stockroom_jobs.procure import ingest_demo_stock
+    from stockroom.sim.stock import SUPPLIER_TERMS, demo_stock
 
     fc = store.read_snapshot(shop, "forecasts", AS_OF)
     a, pos_a, sup_a = demo_stock(fc, AS_OF, seed=3)

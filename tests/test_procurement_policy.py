@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import norm
 
-from lib.procurement import actions, policy
+from stockroom.procurement import actions, policy
 
 
 def flat(rate: float, days: int = 28, spread: float = 0.0, n: int = 1):

@@ -7,8 +7,8 @@ from datetime import date, timedelta
 import numpy as np
 import pytest
 
-from lib.forecast.data import Panel
-from lib.procurement import replay
+from stockroom.forecast.data import Panel
+from stockroom.procurement import replay
 
 
 def make_panel(y: np.ndarray, price: float = 5.0) -> Panel:

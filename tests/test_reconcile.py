@@ -1,4 +1,4 @@
-"""Reconciliation rules, one hand-made example each (lib.reconcile.rules)."""
+"""Reconciliation rules, one hand-made example each (stockroom.reconcile.rules)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 
-from lib.reconcile import rules
+from stockroom.reconcile import rules
 
 T0 = datetime(2024, 6, 30, 9, 0)
 
@@ -149,7 +149,7 @@ def test_external_missing_quantity_price_stale_duplicate_unrecorded():
 
 @pytest.mark.parametrize("n_items", [3_000])
 def test_injected_discrepancies_are_found_exactly(n_items):
-    from lib.sim.reconcile import scenario
+    from stockroom.sim.reconcile import scenario
 
     sc = scenario(n_items, seed=4, inject=40)
     got = rules.reconcile(sc.central, sc.listings, sc.sales, sc.recorded)
@@ -163,8 +163,8 @@ def test_injected_discrepancies_are_found_exactly(n_items):
 def test_the_job_finds_the_injected_set_through_the_store(tmp_path):
     from datetime import UTC
 
-    from jobs.reconcile import ACTION_COLUMNS, ingest_reconcile_demo, run_reconcile
-    from lib import store
+    from stockroom_jobs.reconcile import ACTION_COLUMNS, ingest_reconcile_demo, run_reconcile
+    from stockroom import store
 
     ingest_reconcile_demo(tmp_path, items=600, inject=6, seed=2)
     first = datetime(2024, 6, 30, 12, tzinfo=UTC)
@@ -199,8 +199,8 @@ def test_the_job_finds_the_injected_set_through_the_store(tmp_path):
 
 
 def test_no_inventory_is_a_clear_error(tmp_path):
-    from jobs.reconcile import run_reconcile
-    from lib.errors import StockroomError
+    from stockroom_jobs.reconcile import run_reconcile
+    from stockroom.errors import StockroomError
     with pytest.raises(StockroomError, match="no central inventory"):
         run_reconcile(tmp_path)
 
@@ -208,9 +208,9 @@ def test_no_inventory_is_a_clear_error(tmp_path):
 def test_reconciliation_page(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from jobs.reconcile import ingest_reconcile_demo, run_reconcile
-    from lib.config import PROJECT_ROOT
-    from lib.reconcile import views
+    from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
+    from stockroom.config import PROJECT_ROOT
+    from stockroom.reconcile import views
 
     ingest_reconcile_demo(tmp_path, items=400, inject=4, seed=5)
     run_reconcile(tmp_path)
@@ -235,8 +235,8 @@ def test_reconciliation_page(tmp_path, monkeypatch):
 
 
 def test_flagging_report(tmp_path):
-    from jobs.reconcile import ingest_reconcile_demo, run_reconcile
-    from jobs.report import run_report
+    from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
+    from stockroom_jobs.report import run_report
 
     ingest_reconcile_demo(tmp_path, items=400, inject=4, seed=5)
     summary = run_reconcile(tmp_path)
@@ -248,7 +248,7 @@ def test_flagging_report(tmp_path):
 
 @pytest.mark.browser
 def test_reconciliation_page_in_chromium(browser, tmp_path):
-    from jobs.reconcile import ingest_reconcile_demo, run_reconcile
+    from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
 
     ingest_reconcile_demo(tmp_path, items=400, inject=4, seed=5)
     run_reconcile(tmp_path)

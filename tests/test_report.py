@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from jobs.report import available_reports, run_report
-from lib import concentration
-from lib.db import connect
-from lib.errors import StockroomError
-from lib.sales import make_window, order_days
+from stockroom_jobs.report import available_reports, run_report
+from stockroom import concentration
+from stockroom.db import connect
+from stockroom.errors import StockroomError
+from stockroom.sales import make_window, order_days
 
 
 def test_seller_concentration_report(olist_root):

@@ -12,10 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from lib import store
-from lib.db import connect
-from lib.errors import InputError
-from lib.tables import SELLERS
+from stockroom import store
+from stockroom.db import connect
+from stockroom.errors import InputError
+from stockroom.tables import SELLERS
 from tests.conftest import order_lines
 
 DAY = date(2024, 5, 1)
@@ -109,7 +109,7 @@ def test_process_killed_before_swap_keeps_previous_day(tmp_path):
         sys.path.insert(0, {str(Path(__file__).resolve().parent.parent)!r})
         from datetime import date
         from pathlib import Path
-        from lib import store
+        from stockroom import store
         from tests.test_store import sellers_frame
         store._swap_in = lambda *a, **k: os._exit(9)
         store.write_snapshot(Path({str(tmp_path)!r}), "sellers", sellers_frame("x", "y", "z"),
@@ -184,7 +184,7 @@ def test_empty_store_has_typed_empty_views(tmp_path):
 def test_snapshots_from_before_a_column_was_added_read_it_as_null(tmp_path):
     """Additive schema evolution: an older forecasts snapshot lacks the columns added later
     (category, backtest_*, drivers); the views still open and read those as NULL."""
-    from lib.tables import FORECASTS
+    from stockroom.tables import FORECASTS
 
     old_columns = ["sku", "target_date", "horizon", "yhat", "q05", "q25", "q50", "q75", "q95",
                    "model", "flags"]

@@ -1,0 +1,108 @@
+"""The forecasting benchmark: every model backtested side by side on one sales file, each in
+its own child process -- the shipped forecaster (``stockroom``), the global model alone, the
+baselines and, when installed, the peers (:mod:`stockroom_bench.peers`)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+
+import polars as pl
+
+from stockroom.errors import StockroomError
+
+
+def load_sales_panel(path: str, columns: dict):
+    """(sales, panel) of a sales file: Online Retail-style transactions are rolled up to daily
+    units per StockCode, anything else goes through :func:`load_sales`."""
+    from stockroom.forecast.data import from_transactions, load_sales, panel
+
+    source = Path(path)
+    head = pl.read_parquet_schema(source) if source.suffix == ".parquet" else {}
+    if {"InvoiceNo", "StockCode", "Quantity"} <= set(head):
+        sales = from_transactions(source)  # transactions -> daily units per StockCode
+    else:
+        sales = load_sales(source, **columns)
+    return sales, panel(sales)
+
+
+def _forecast_child(model: str, path: str, columns: dict, horizon: int, windows: int,
+                    queue) -> None:
+    from stockroom.forecast.backtest import MODELS, run_model
+    from stockroom_bench import peers
+
+    try:
+        sales, p = load_sales_panel(path, columns)
+        forecast = None if model in MODELS else peers.PEERS[model]
+        score = run_model(model, p, sales, horizon, windows, forecast=forecast)
+        queue.put({"model": model, "wrmsse": score.wrmsse, "mase": score.mase,
+                   "wape": score.wape, "bias": score.bias, "coverage_90": score.coverage_90,
+                   "pinball": score.pinball, "seconds": round(score.seconds, 2),
+                   "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                   "windows": score.windows, "series": len(p.ids), "days": len(p.dates)})
+    except Exception as exc:  # a peer failing must not sink the benchmark
+        queue.put({"model": model, "error": f"{type(exc).__name__}: {exc}"})
+
+
+def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
+                       models: list[str] | None = None, columns: dict | None = None,
+                       repeat: int = 1,
+                       on_step: Callable[[str], None] | None = None) -> list[dict]:
+    """Backtest every model side by side on one sales file; one dict per model with WRMSSE,
+    MASE, WAPE, bias, 90 % coverage, pinball, wall seconds and peak MiB (each model in its own
+    child process). Peers run when their optional library is installed. With ``repeat`` > 1
+    the models run that many rounds, interleaved (A B C A B C ...), and ``seconds`` is the
+    median (every round's in ``seconds_runs``); the metrics are deterministic."""
+    from stockroom.forecast import backtest
+    from stockroom_bench import peers
+
+    if not Path(path).is_file():
+        raise StockroomError(f"sales file not found: {path}")
+    names = models or [*backtest.MODELS, *peers.available()]
+    ctx = mp.get_context("spawn")
+    runs: dict[str, list[dict]] = {name: [] for name in names}
+    for round_ in range(repeat):
+        for name in names:
+            if on_step:
+                on_step(f"{name} (round {round_ + 1}/{repeat})" if repeat > 1 else name)
+            queue = ctx.Queue()
+            proc = ctx.Process(target=_forecast_child, args=(name, str(path), columns or {},
+                                                             horizon, windows, queue))
+            proc.start()
+            runs[name].append(queue.get())
+            proc.join()
+    out = []
+    for name in names:
+        first = runs[name][0]
+        if "error" not in first and repeat > 1:
+            seconds = [r["seconds"] for r in runs[name]]
+            first = {**first, "seconds": round(statistics.median(seconds), 2),
+                     "seconds_runs": seconds,
+                     "peak_mib": max(r["peak_mib"] for r in runs[name])}
+        out.append(first)
+    base = {r["model"]: r.get("wrmsse") for r in out}
+    for r in out:
+        if r.get("wrmsse") is not None:
+            for ref in ("seasonal_naive", "ses"):
+                if base.get(ref):
+                    r[f"wrmsse_vs_{ref}"] = round(r["wrmsse"] / base[ref], 3)
+    return out
+
+
+def print_forecast(results: list[dict]) -> str:
+    lines = [f"{'model':28} {'WRMSSE':>7} {'vs sNaive':>9} {'vs SES':>7} {'MASE':>6} "
+             f"{'cov90':>6} {'pinball':>7} {'s':>6} {'MiB':>5}"]
+    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+    for r in results:
+        if "error" in r:
+            lines.append(f"{r['model']:28} error: {r['error']}")
+            continue
+        lines.append(f"{r['model']:28} {r['wrmsse']:7.3f} "
+                     f"{fmt(r.get('wrmsse_vs_seasonal_naive'), '9.3f')} "
+                     f"{fmt(r.get('wrmsse_vs_ses'), '7.3f')} {r['mase']:6.3f} "
+                     f"{fmt(r['coverage_90'], '6.3f')} {fmt(r['pinball'], '7.3f')} "
+                     f"{r['seconds']:6.1f} {r['peak_mib']:5d}")
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""Operations: `stockroom runs`, `report`, `serve`, `snapshots` and `sim serve`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from stockroom import cards, config, store, workbench
+from stockroom.sim.marketplace import SimConfig, simulate
+from stockroom.sim.server import MarketServer, load_card_json
+from stockroom.tables import TABLES
+from stockroom_jobs.cli.common import (
+    AsOfOption,
+    DataRootOption,
+    console,
+    parse_date,
+)
+from stockroom_jobs.report import run_report
+
+sim_app = typer.Typer(help="The marketplace simulator's local server.", no_args_is_help=True)
+
+
+@sim_app.command("serve")
+def sim_serve(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8765,
+    listings: Annotated[int, typer.Option(min=1)] = 5_000,
+    sellers: Annotated[int, typer.Option(min=1)] = 50,
+    seed: Annotated[int, typer.Option()] = 7,
+) -> None:
+    """Serve simulated shops and APIs on 127.0.0.1 for trying the scraper and API clients.
+
+    Token for both APIs: the value of STOCKROOM_SIM_TOKEN (open when unset).
+    """
+    day = next(simulate(SimConfig(listings=listings, sellers=sellers, days=1, seed=seed)).days())
+    server = MarketServer(day.listings, load_card_json(cards.BUNDLED / "api_json" / "cards"),
+                          token=config.sim_token(), port=port)
+    with server:
+        shops = server.shops()
+        console.print(f"serving {server.base_url}: {len(shops)} shops, e.g. "
+                      f"{server.base_url}/shop/{shops[0]}; APIs at /v2/cards and "
+                      "/buy/browse/v1/item_summary/search (Ctrl-C to stop)")
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
+def runs(
+    limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
+    job: Annotated[str | None, typer.Option(help="Only this job, e.g. ingest-listings.")] = None,
+    quarantine: Annotated[str | None, typer.Option(
+        help="Show the quarantined rows of this run id instead.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """List job runs (newest first) with status, row counts and errors; or one run's quarantine.
+    """
+    root = config.data_root(data_root)
+    eng = workbench.engine(root)
+    out = Console(width=None if sys.stdout.isatty() else 200)
+    if quarantine:
+        bad = workbench.quarantined(eng, quarantine, limit=limit)
+        table = RichTable("file", "row", "column", "value", "reason", title=f"quarantine of "
+                          f"{quarantine} (first {limit})")
+        for r in bad.iter_rows(named=True):
+            table.add_row(r["source_file"], str(r["source_row"]), r["column"] or "",
+                          r["value"] or "", r["reason"])
+        out.print(table)
+        return
+    frame = workbench.runs(eng, limit=limit, job=job)
+    table = RichTable("run id", "status", "started (UTC)", "s", "read", "landed", "quarantined",
+                      "error")
+    for r in frame.iter_rows(named=True):
+        table.add_row(r["run_id"], r["status"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+                      "" if r["duration_s"] is None else f"{r['duration_s']:.1f}",
+                      f"{r['rows_read']:,}", f"{r['rows_landed']:,}",
+                      f"{r['rows_quarantined']:,}", (r["error"] or "")[:120])
+    out.print(table)
+    finished = frame.filter(pl.col("status") != "running")
+    if finished.height:
+        ok = finished.filter(pl.col("status") == "succeeded").height
+        out.print(f"success rate over these {finished.height} finished runs: "
+                  f"{ok / finished.height:.1%}")
+
+
+def report(
+    name: Annotated[str, typer.Argument(help="Report to build, e.g. seller_concentration "
+                                             "(one per notebook in notebooks/).")],
+    as_of: AsOfOption = None,
+    window_days: Annotated[int | None, typer.Option(
+        min=1, help="Window length in days ending on --as-of. Default: the whole history.")] = None,
+    category: Annotated[str | None, typer.Option(help="Only this product category.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Run a papermill report to an executed notebook and an HTML file in DATA_ROOT/reports/."""
+    root = config.data_root(data_root)
+    started = time.perf_counter()
+    files = run_report(name, root, as_of=parse_date(as_of, "--as-of"),
+                       window_days=window_days, category=category)
+    console.print(f"report written: {files.html} ({time.perf_counter() - started:.1f} s)")
+
+
+def serve(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
+    address: Annotated[str, typer.Option(help="Address to bind (loopback by default).")]
+    = "127.0.0.1",
+    data_root: DataRootOption = None,
+) -> None:
+    """Start the Streamlit app (Seller concentration, Supply) on http://ADDRESS:PORT."""
+    env = dict(os.environ, **{config.ENV_DATA_ROOT: str(config.data_root(data_root))})
+    console.print(f"serving http://{address}:{port}  (Ctrl-C to stop)")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(config.PROJECT_ROOT / "app.py"),
+           "--server.address", address, "--server.port", str(port), "--server.headless", "true"]
+    raise typer.Exit(subprocess.call(cmd, env=env, cwd=config.PROJECT_ROOT))
+
+
+def snapshots(
+    table: Annotated[str | None, typer.Argument(help="Only this table.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """List what the store holds: per table its snapshot dates, rows and last run."""
+    root = config.data_root(data_root)
+    names = [table] if table else list(TABLES)
+    out = RichTable("table", "kind", "snapshots", "first", "last", "rows (last)", "last run")
+    for name in names:
+        kind = TABLES[name].kind if name in TABLES else "?"
+        dates = store.snapshot_dates(root, name)
+        if not dates:
+            out.add_row(name, kind, "0", "-", "-", "-", "-")
+            continue
+        manifest = store.read_manifest(root, name, dates[-1])
+        out.add_row(name, kind, str(len(dates)), str(dates[0]), str(dates[-1]),
+                    f"{manifest['rows']:,}", manifest["run_id"])
+    Console().print(out)

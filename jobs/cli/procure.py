@@ -1,0 +1,110 @@
+"""`stockroom procure` (the morning plan) and `stockroom po ...` (purchase orders)."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table as RichTable
+
+from stockroom import config, workbench
+from stockroom.errors import StockroomError
+from stockroom.procurement import repo
+from stockroom_jobs.cli.common import (
+    AsOfOption,
+    DataRootOption,
+    console,
+    parse_date,
+)
+from stockroom_jobs.procure import run_plan
+
+po_app = typer.Typer(help="Open purchase orders (workbench database, audited).",
+                     no_args_is_help=True)
+
+
+def procure_command(
+    as_of: AsOfOption = None,
+    export: Annotated[Path | None, typer.Option(
+        help="Write the purchase-request CSV (what to order, by supplier) here.")] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """The morning plan: order today / already ordered / attention required per SKU from
+    forecasts, stock and open POs; lands the `order_plan` snapshot."""
+    root = config.data_root(data_root)
+    summary = run_plan(root, parse_date(as_of, "--as-of"), export)
+    for line in summary.lines():
+        console.print(f"  {line}")
+    if export:
+        console.print(f"purchase requests written: {export}")
+
+
+@po_app.command("add")
+def po_add(
+    sku: Annotated[str, typer.Option(help="SKU ordered.")],
+    quantity: Annotated[int, typer.Option(min=1, help="Units.")],
+    supplier: Annotated[str, typer.Option(help="Supplier.")],
+    expected: Annotated[str, typer.Option(help="Expected delivery, YYYY-MM-DD.")],
+    order_date: Annotated[str | None, typer.Option(help="Order date (default today).")] = None,
+    po_number: Annotated[str | None, typer.Option(help="Default: PO-YYYYMMDD-NNN.")] = None,
+    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    data_root: DataRootOption = None,
+) -> None:
+    """Record an open purchase order line."""
+    eng = workbench.engine(config.data_root(data_root))
+    ordered = parse_date(order_date, "--order-date") or date.today()
+    number = po_number or repo.next_po_number(eng, ordered)
+    try:
+        repo.add_po(eng, po_number=number, sku=sku, supplier=supplier, quantity=quantity,
+                    order_date=ordered, expected_delivery=parse_date(expected, "--expected"),
+                    actor=actor, reason="stockroom po add")
+    except ValueError as exc:
+        raise StockroomError(str(exc)) from None
+    console.print(f"{number}: {quantity} x {sku} from {supplier}, expected {expected}")
+
+
+@po_app.command("import")
+def po_import(
+    path: Annotated[Path, typer.Argument(help="CSV/Excel: po_number, sku, supplier, quantity, "
+                                              "order_date, expected_delivery[, status].")],
+    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    data_root: DataRootOption = None,
+) -> None:
+    """Import PO lines; all or nothing (a bad cell names its file, row and column)."""
+    n = repo.import_pos(workbench.engine(config.data_root(data_root)), path, actor=actor)
+    console.print(f"{n} purchase order lines imported")
+
+
+@po_app.command("list")
+def po_list(
+    status: Annotated[str, typer.Option(help="open / received / cancelled / all.")] = "open",
+    data_root: DataRootOption = None,
+) -> None:
+    """List purchase order lines."""
+    lines = repo.purchase_order_lines(workbench.engine(config.data_root(data_root)),
+                                      None if status == "all" else status)
+    out = RichTable("po_number", "sku", "supplier", "quantity", "ordered", "expected", "status")
+    for r in lines.iter_rows(named=True):
+        out.add_row(r["po_number"], r["sku"], r["supplier"], f"{r['quantity']:,}",
+                    str(r["order_date"]), str(r["expected_delivery"]), r["status"])
+    Console().print(out)
+
+
+@po_app.command("receive")
+def po_receive(
+    po_number: Annotated[str, typer.Argument(help="PO number.")],
+    sku: Annotated[str, typer.Argument(help="SKU line.")],
+    cancel: Annotated[bool, typer.Option(help="Cancel instead of receive.")] = False,
+    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    data_root: DataRootOption = None,
+) -> None:
+    """Mark a PO line received (or cancelled): it stops counting as on order."""
+    try:
+        repo.set_po_status(workbench.engine(config.data_root(data_root)), po_number, sku,
+                           "cancelled" if cancel else "received", actor=actor,
+                           reason="stockroom po receive")
+    except (KeyError, ValueError) as exc:
+        raise StockroomError(str(exc).strip("'")) from None
+    console.print(f"{po_number} / {sku}: {'cancelled' if cancel else 'received'}")

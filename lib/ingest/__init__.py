@@ -1,1 +1,0 @@
-"""Source adapters: each turns one kind of source into canonical frames (see ``lib.tables``)."""

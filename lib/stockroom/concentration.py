@@ -1,0 +1,169 @@
+"""Seller concentration: who holds the revenue, measured once and used everywhere.
+
+Input of every metric: one row per seller (within a group) with ``revenue`` >= 0; the seller's
+*share* is its revenue / the group's revenue (a share 0-1). Sellers with zero revenue in the
+window are not counted.
+
+Metrics (all defined in this module; pages, notebooks and exports call these functions):
+
+* **HHI**, Herfindahl-Hirschman Index, on the **0-10,000 scale** used in antitrust practice:
+  ``HHI = sum_i (100 * s_i)^2``. US DOJ/FTC Merger Guidelines (2023, section 2.1): above 1,800 is
+  *highly concentrated*, 1,000-1,800 *moderately concentrated*, below 1,000 *unconcentrated*.
+* **CR_n**, n-firm concentration ratio: the summed share (0-1) of the n largest sellers
+  (CR1, CR4; ``top10_share`` = CR10).
+* **Effective number of sellers** = 10,000 / HHI (the number of equal-sized sellers that would
+  give the same HHI; Adelman, 1969, "Comment on the H concentration measure as a numbers-
+  equivalent", Rev. Econ. Stat. 51(1)).
+* **Gini** coefficient of revenue across sellers, 0 (all equal) to (n-1)/n (one seller has all),
+  sorted-rank form ``G = sum_i (2i - n - 1) x_(i) / (n * sum_i x_i)`` with ``x`` ascending
+  (the standard sample formula, e.g. Damgaard & Weiner, 2000, Ecology 81(4):1139-1142, without
+  the n/(n-1) small-sample correction).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import duckdb
+import polars as pl
+
+from stockroom.sales import Window, make_window, order_days, sales
+
+#: HHI bands of the 2023 US Merger Guidelines (upper bounds, 0-10,000 scale).
+HHI_BANDS = ((1_000.0, "unconcentrated"), (1_800.0, "moderately concentrated"),
+             (float("inf"), "highly concentrated"))
+
+
+def hhi_band(hhi: float) -> str:
+    """'unconcentrated' (< 1,000), 'moderately concentrated' (1,000-1,800) or 'highly
+    concentrated' (> 1,800), per the 2023 US DOJ/FTC Merger Guidelines."""
+    for upper, label in HHI_BANDS:
+        if hhi <= upper:
+            return label
+    raise ValueError(f"HHI {hhi} out of range")
+
+
+# -- metric expressions (evaluated per group in a group_by/agg, or over a whole frame) -----------
+
+def share_expr(by: tuple[str, ...] = ()) -> pl.Expr:
+    """Revenue share of each row within its group (0-1)."""
+    total = pl.col("revenue").sum()
+    return pl.col("revenue") / (total.over(by) if by else total)
+
+
+def hhi_expr() -> pl.Expr:
+    """HHI on the 0-10,000 scale from a ``share`` column (0-1)."""
+    return ((pl.col("share") * 100) ** 2).sum()
+
+
+def cr_expr(n: int) -> pl.Expr:
+    """CR_n: summed share (0-1) of the ``n`` largest rows."""
+    return pl.col("share").top_k(n).sum()
+
+
+def gini_expr() -> pl.Expr:
+    """Gini coefficient of ``revenue`` (sorted-rank form, no small-sample correction)."""
+    x = pl.col("revenue").sort()
+    n = pl.len()
+    rank = pl.int_range(1, n + 1, dtype=pl.Int64)
+    return ((2 * rank - n - 1) * x).sum() / (n * x.sum())
+
+
+METRIC_COLUMNS = ("sellers", "revenue", "hhi", "cr1", "cr4", "top10_share",
+                  "effective_sellers", "gini")
+
+
+def concentration(seller_sales: pl.DataFrame, by: tuple[str, ...] = ()) -> pl.DataFrame:
+    """Concentration metrics per group.
+
+    ``seller_sales``: one row per (``by``..., ``seller_id``) with ``revenue`` (Float64).
+    Returns one row per group with the ``by`` columns and: ``sellers`` (UInt32, sellers with
+    revenue > 0), ``revenue`` (Float64), ``hhi`` (Float64, 0-10,000), ``cr1``, ``cr4``,
+    ``top10_share`` (Float64, shares 0-1), ``effective_sellers`` (Float64, 10,000/HHI) and
+    ``gini`` (Float64, 0-1). An empty input gives an empty frame with these columns.
+    """
+    frame = seller_sales.filter(pl.col("revenue") > 0).with_columns(share=share_expr(by))
+    metrics = [
+        pl.len().alias("sellers"),
+        pl.col("revenue").sum().alias("revenue"),
+        hhi_expr().alias("hhi"),
+        cr_expr(1).alias("cr1"),
+        cr_expr(4).alias("cr4"),
+        cr_expr(10).alias("top10_share"),
+        gini_expr().alias("gini"),
+    ]
+    out = frame.group_by(by, maintain_order=True).agg(metrics) if by else frame.select(metrics)
+    if not by and frame.is_empty():
+        out = out.clear()
+    out = out.with_columns((10_000 / pl.col("hhi")).alias("effective_sellers"))
+    return out.select(*by, *METRIC_COLUMNS)
+
+
+# -- views over the store ---------------------------------------------------------------------
+
+def seller_table(con: duckdb.DuckDBPyConnection, window: Window,
+                 category: str | None = None) -> pl.DataFrame:
+    """Sellers ranked by revenue in ``window`` (optionally one category).
+
+    Columns: ``rank`` (UInt32, 1 = largest), ``seller_id``, ``city``, ``region`` (String),
+    ``revenue`` (Float64, orders' currency), ``share`` (Float64 0-1), ``cumulative_share``
+    (Float64 0-1), ``units``, ``orders`` (Int64), ``products`` (UInt32, distinct SKUs sold).
+    """
+    by_sku = sales(con, window, ("seller_id", "sku"), category)
+    per_seller = by_sku.group_by("seller_id").agg(
+        pl.col("revenue").sum(), pl.col("units").sum(), pl.col("orders").sum(),
+        pl.col("sku").n_unique().alias("products"),
+    ).filter(pl.col("revenue") > 0).sort(["revenue", "seller_id"], descending=[True, False])
+    per_seller = per_seller.with_columns(
+        rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32),
+        share=share_expr(),
+    ).with_columns(cumulative_share=pl.col("share").cum_sum())
+    names = con.execute("SELECT seller_id, city, region FROM sellers").pl().unique("seller_id")
+    return per_seller.join(names, on="seller_id", how="left", maintain_order="left").select(
+        "rank", "seller_id", "city", "region", "revenue", "share", "cumulative_share",
+        "units", "orders", "products",
+    )
+
+
+def summary(con: duckdb.DuckDBPyConnection, window: Window,
+            category: str | None = None) -> dict:
+    """Whole-window concentration as a dict of :data:`METRIC_COLUMNS` (plus ``band``).
+
+    Values are None when the window has no sales.
+    """
+    frame = concentration(sales(con, window, ("seller_id",), category))
+    if frame.is_empty():
+        return {c: None for c in (*METRIC_COLUMNS, "band")}
+    row = frame.row(0, named=True)
+    row["band"] = hhi_band(row["hhi"])
+    return row
+
+
+def by_category(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
+    """:func:`concentration` per product category in ``window``, largest revenue first."""
+    frame = concentration(sales(con, window, ("category", "seller_id")), by=("category",))
+    return frame.sort(["revenue", "category"], descending=[True, False])
+
+
+def monthly(con: duckdb.DuckDBPyConnection, as_of: date,
+            category: str | None = None) -> pl.DataFrame:
+    """:func:`concentration` per calendar month (UTC) from the first order to ``as_of``.
+
+    Adds ``month`` (Date, first day) and ``complete`` (Boolean: False for the month containing
+    ``as_of`` unless ``as_of`` is its last day, and for the month of the first order).
+    """
+    first, _ = order_days(con)
+    if first is None:
+        return concentration(pl.DataFrame(schema={"month": pl.Date, "seller_id": pl.String,
+                                                  "revenue": pl.Float64}), by=("month",)) \
+            .with_columns(complete=pl.lit(True))
+    window = make_window(as_of, None, first)
+    frame = concentration(sales(con, window, ("month", "seller_id"), category), by=("month",))
+    return frame.sort("month").with_columns(complete=_complete_month(first, as_of))
+
+
+def _complete_month(first: date, as_of: date) -> pl.Expr:
+    month = pl.col("month")
+    last_day = month.dt.month_end()
+    return (month >= pl.lit(first)) & (last_day <= pl.lit(as_of))
+

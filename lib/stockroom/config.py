@@ -1,0 +1,123 @@
+"""The one place that knows where things are, and the one module that reads ``STOCKROOM_*``
+settings from the environment (every other module asks here).
+
+| setting | read by | meaning |
+|---|---|---|
+| ``STOCKROOM_DATA_ROOT`` | :func:`data_root` | where snapshots, reports and models live |
+| ``STOCKROOM_DB_URL`` | :func:`db_url` | the workbench database (SQLAlchemy URL) |
+| ``STOCKROOM_<SOURCE>_TOKEN`` | :func:`source_token` | an API token per source |
+| ``STOCKROOM_SIM_TOKEN`` | :func:`sim_token` | the token the local simulator demands |
+| ``STOCKROOM_DEBUG`` | :func:`debug` | the CLI prints tracebacks |
+| ``STOCKROOM_CHROMIUM`` | :func:`chromium` | the browser the UI tests drive |
+
+Settings are read on every call (not at import), so a test or a child process that sets one
+sees it.
+
+Data root resolution order (first hit wins):
+
+1. an explicit ``data_root`` argument (CLI ``--data-root``, page sidebar, notebook parameter);
+2. the ``STOCKROOM_DATA_ROOT`` environment variable;
+3. ``[tool.stockroom] data_root`` in the project's ``pyproject.toml`` (relative to that file);
+4. ``./data`` under the project root.
+
+Everything else (snapshots, reports, staging) lives under the data root, so pointing the data
+root somewhere else moves the whole workbench.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]   # lib/stockroom/config.py -> project
+ENV_DATA_ROOT = "STOCKROOM_DATA_ROOT"
+ENV_DB_URL = "STOCKROOM_DB_URL"
+ENV_SIM_TOKEN = "STOCKROOM_SIM_TOKEN"
+ENV_DEBUG = "STOCKROOM_DEBUG"
+ENV_CHROMIUM = "STOCKROOM_CHROMIUM"
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+
+def _pyproject_data_root() -> Path | None:
+    pyproject = PROJECT_ROOT / "pyproject.toml"
+    if not pyproject.is_file():
+        return None
+    with pyproject.open("rb") as fh:
+        settings = tomllib.load(fh).get("tool", {}).get("stockroom", {})
+    value = settings.get("data_root")
+    return (PROJECT_ROOT / value).resolve() if value else None
+
+
+def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Return the absolute data root (it need not exist yet)."""
+    if explicit:
+        return Path(explicit).expanduser().resolve()
+    env = os.environ.get(ENV_DATA_ROOT)
+    if env:
+        return Path(env).expanduser().resolve()
+    return _pyproject_data_root() or (PROJECT_ROOT / "data").resolve()
+
+
+def snapshots_dir(root: Path) -> Path:
+    """``<root>/snapshots``: one folder per table, hive-partitioned by ``snapshot_date``."""
+    return root / "snapshots"
+
+
+def staging_dir(root: Path) -> Path:
+    """``<root>/.staging``: where writes are built before the atomic swap (same filesystem)."""
+    return root / ".staging"
+
+
+def reports_dir(root: Path) -> Path:
+    """``<root>/reports``: executed notebooks and their HTML."""
+    return root / "reports"
+
+
+def bundled_olist_dir() -> Path:
+    """The real Olist export bundled with the project (see data/README.md for provenance)."""
+    return PROJECT_ROOT / "data" / "raw" / "olist"
+
+
+def models_dir(root: Path) -> Path:
+    """``<root>/models``: fitted model artefacts (e.g. ``forecaster/<as_of>``)."""
+    return root / "models"
+
+
+def db_url(root: Path) -> str:
+    """``STOCKROOM_DB_URL`` if set, else the SQLite file ``<root>/workbench.db``."""
+    return os.environ.get(ENV_DB_URL) or f"sqlite:///{Path(root) / 'workbench.db'}"
+
+
+def source_token(source: str, secrets_file: Path | None = None) -> str | None:
+    """The API token for ``source`` (e.g. ``cards``, ``ebay``), or None when none is set.
+
+    Looks at ``STOCKROOM_<SOURCE>_TOKEN`` first, then ``[sources.<source>] token`` in
+    ``.streamlit/secrets.toml`` (never committed; see ``.gitignore``).
+    """
+    env = os.environ.get(f"STOCKROOM_{source.upper().replace('-', '_')}_TOKEN")
+    if env:
+        return env
+    path = secrets_file or SECRETS_FILE
+    if path.is_file():
+        with path.open("rb") as fh:
+            secrets = tomllib.load(fh)
+        return secrets.get("sources", {}).get(source, {}).get("token") or None
+    return None
+
+
+def sim_token() -> str | None:
+    """The token the local marketplace simulator demands (open when unset)."""
+    return os.environ.get(ENV_SIM_TOKEN) or None
+
+
+def debug() -> bool:
+    """``STOCKROOM_DEBUG`` set to anything but empty/0: the CLI shows tracebacks."""
+    return os.environ.get(ENV_DEBUG, "") not in ("", "0")
+
+
+def chromium() -> str | None:
+    """The Chromium binary for UI tests: ``STOCKROOM_CHROMIUM``, else one on PATH."""
+    return (os.environ.get(ENV_CHROMIUM) or shutil.which("chromium")
+            or shutil.which("chromium-browser"))

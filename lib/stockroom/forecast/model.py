@@ -1,0 +1,257 @@
+"""One global XGBoost demand model over all series: a one-step model applied recursively.
+
+Each training row is (series, day t): the label is the units sold on t; the features are the
+series' own past (lags 1-7, rolling mean over 7/28/56 days, std and max over 28, share of zero
+days, days since the last sale) and the drivers *of day t itself*, all known in advance: day of
+week, month, day of month, events, SNAP/promo flags, the price, the category. (A series-age
+feature and a 7-day price-change feature made the M5 backtest worse -- 0.782 and 0.726 against
+0.718 WRMSSE -- and were dropped.) Training uses the last ``history_days`` (1,100, about three
+years): on M5 that scored as all 1,913 days did (0.718 WRMSSE) in 0.74x the time; 730 days
+scored 0.744. Forecasting walks forward one day at a time and feeds each day's
+prediction back as the next day's lag -- but the drivers are always read **for the day being
+forecast** from the (future) calendar, price list and promo plan. So a promotion planned for
+day t+10 changes the forecast of day t+10 (and, through the lags, later days), never earlier
+ones; the trap of recursive pipelines that take drivers from the origin day does not arise.
+This is the strategy of Nixtla's mlforecast; on the M5 subset it beat a direct
+(horizon-as-feature) variant, 0.718 against 0.800 WRMSSE, in about the same time.
+
+Point forecasts: Tweedie objective (variance power 1.2; suited to zero-heavy counts).
+Intervals: split conformal calibration (Vovk et al., *Algorithmic Learning in a Random World*,
+2005; normalised scores as in Lei et al., JASA 2018) -- the same model is also trained
+``horizon`` days earlier; its errors on the following ``horizon`` days, divided by
+sqrt(forecast + 1), give one set of quantiles per horizon week; each quantile of
+:data:`QUANTILES` is the point forecast plus that quantile times sqrt(forecast + 1), floored at
+0. Coverage is measured by the backtest, not assumed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import xgboost as xgb
+
+from stockroom.forecast.data import Panel
+
+QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+DATE_FEATURES = ("dow", "month", "day_of_month")
+DRIVERS = ("event", "snap", "promo", "price", "category")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """The global model's set-up.
+
+    Training: ``history_days`` of training days before the cutoff, ``trees`` of depth
+    ``depth``; ``seed`` makes the run deterministic; ``horizon`` in days; ``quantiles`` are the
+    interval levels (shares 0-1). Features (in this order, mlforecast's vocabulary): the
+    ``lags`` (days), the rolling means over ``means`` (days), std, max and zero share over
+    ``window`` days and days since the last sale (the lag transforms), the calendar
+    ``date_features`` of the day being forecast, then :data:`DRIVERS`; ``exclude`` drops
+    named features.
+    """
+
+    horizon: int = 28
+    history_days: int = 1100
+    seed: int = 0
+    trees: int = 300
+    depth: int = 8
+    learning_rate: float = 0.08
+    quantiles: tuple[float, ...] = QUANTILES
+    threads: int = 2
+    exclude: tuple[str, ...] = ()
+    lags: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
+    means: tuple[int, ...] = (7, 28, 56)
+    window: int = 28
+    date_features: tuple[str, ...] = DATE_FEATURES
+
+    @property
+    def all_features(self) -> tuple[str, ...]:
+        """Every feature :func:`features` builds, in column order (``exclude`` not applied)."""
+        w = self.window
+        return (*[f"lag_{k}" for k in self.lags], *[f"mean_{m}" for m in self.means],
+                f"std_{w}", f"max_{w}", f"zero_share_{w}", "days_since_sale",
+                *self.date_features, *DRIVERS)
+
+    @property
+    def columns(self) -> np.ndarray:
+        """Indices into :attr:`all_features` of the features the model uses."""
+        return np.array([i for i, f in enumerate(self.all_features) if f not in self.exclude])
+
+
+#: The default configuration's features (lags 1-7, means 7/28/56, 28-day window).
+FEATURES = ModelConfig().all_features
+
+
+def _calendar(p: Panel, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Day of week (Mon=0), month, day of month for day indices 0..days-1 (past the data's
+    end the calendar simply continues)."""
+    start = np.datetime64(p.dates[0], "D")
+    dates = start + np.arange(days)
+    dow = (dates.astype("int64") + 3) % 7
+    month = dates.astype("datetime64[M]").astype(int) % 12 + 1
+    dom = (dates - dates.astype("datetime64[M]")).astype(int) + 1
+    return dow, month, dom
+
+
+def _extend(a: np.ndarray, days: int) -> np.ndarray:
+    """Pad a (n x D) or (D,) driver array to ``days`` columns repeating its last column."""
+    have = a.shape[-1]
+    if have >= days:
+        return a[..., :days]
+    pad = np.repeat(a[..., -1:], days - have, axis=-1)
+    return np.concatenate([a, pad], axis=-1)
+
+
+def features(y: np.ndarray, p: Panel, days: np.ndarray, promo: np.ndarray,
+             rows: np.ndarray | None = None, config: ModelConfig | None = None) -> np.ndarray:
+    """Feature matrix (len(rows) * len(days) x ``config.all_features``, float32) for target
+    days ``days`` of series ``rows`` (all by default), from the working matrix ``y`` (history +
+    predictions so far; NaN before a series' first sale)."""
+    c = config or ModelConfig()
+    rows = np.arange(y.shape[0]) if rows is None else rows
+    y0 = np.nan_to_num(y[rows], nan=0.0)
+    n, total = y0.shape
+    cs = np.concatenate([np.zeros((n, 1)), np.cumsum(y0, axis=1)], axis=1)
+    cs2 = np.concatenate([np.zeros((n, 1)), np.cumsum(y0 ** 2, axis=1)], axis=1)
+    zeros = np.concatenate([np.zeros((n, 1)), np.cumsum(y0 == 0, axis=1)], axis=1)
+    last_sale = np.maximum.accumulate(np.where(y0 > 0, np.arange(total)[None, :], -1), axis=1)
+    dow, month, dom = _calendar(p, total)
+    price = _extend(p.price, total)[rows]
+    snap = _extend(p.snap, total)[rows]
+    event = _extend(p.event, total)
+    promo = _extend(promo, total)[rows]
+    blocks = []
+    for t in days:
+        def mean(w, t=t):
+            lo = max(t - w, 0)
+            return (cs[:, t] - cs[:, lo]) / max(t - lo, 1)
+        lo = max(t - c.window, 0)
+        mw = mean(c.window)
+        var = (cs2[:, t] - cs2[:, lo]) / max(t - lo, 1) - mw ** 2
+        calendar = {"dow": dow[t], "month": month[t], "day_of_month": dom[t]}
+        blocks.append(np.column_stack([
+            *[y0[:, t - k] if t - k >= 0 else np.zeros(n) for k in c.lags],
+            *[mean(m) for m in c.means], np.sqrt(np.maximum(var, 0)),
+            y0[:, lo:t].max(axis=1) if t > 0 else np.zeros(n),
+            (zeros[:, t] - zeros[:, lo]) / max(t - lo, 1),
+            np.where(last_sale[:, t - 1] >= 0, t - last_sale[:, t - 1], 9999) if t > 0
+            else np.full(n, 9999),
+            *[np.full(n, calendar[name]) for name in c.date_features],
+            np.full(n, event[t]), snap[:, t], promo[:, t], price[:, t],
+            p.category[rows],
+        ]))
+    return np.vstack(blocks).astype(np.float32)
+
+
+def _conformal_levels(quantiles: tuple[float, ...], n: int) -> np.ndarray:
+    """Finite-sample corrected levels: each tail pushed out by 1/(n+1) (split conformal)."""
+    q = np.asarray(quantiles)
+    return np.clip(np.where(q < 0.5, q * n / (n + 1), (q * n + 1) / (n + 1)), 0, 1)
+
+
+def conformal_scores(actual: np.ndarray, forecast: np.ndarray,
+                     quantiles: tuple[float, ...]) -> np.ndarray:
+    """Split-conformal quantiles of the normalised errors of ``forecast`` on a calibration
+    window (both n_series x horizon, NaN = not scored): score = (actual - forecast) /
+    sqrt(forecast + 1) (Lei et al. 2018, sec. 5.2: count noise grows with the level), one row
+    of quantiles per horizon week (weeks x len(quantiles); a week with under 20 scores uses
+    all of them)."""
+    ok = ~np.isnan(actual) & ~np.isnan(forecast)
+    score = (actual - forecast) / np.sqrt(np.nan_to_num(forecast) + 1)
+    horizon = forecast.shape[1]
+    week = np.broadcast_to(np.arange(horizon) // 7, forecast.shape)
+    levels = _conformal_levels(quantiles, int(ok.sum()))
+    out = np.empty((-(-horizon // 7), len(quantiles)))
+    for w in range(out.shape[0]):
+        sel = ok & (week == w)
+        out[w] = np.quantile(score[sel] if sel.sum() >= 20 else score[ok], levels)
+    return out
+
+
+def conformal_bands(yhat: np.ndarray, residual_q: np.ndarray, quantiles: tuple[float, ...]
+                    ) -> dict[str, np.ndarray]:
+    """Quantile forecasts ``q05``, ``q25``, ... (n x horizon, floored at 0, NaN where
+    ``yhat`` is): yhat + score quantile x sqrt(yhat + 1) (:func:`conformal_scores`)."""
+    week = np.arange(yhat.shape[1]) // 7
+    scale = np.sqrt(np.nan_to_num(yhat) + 1)
+    out = {}
+    for j, q in enumerate(quantiles):
+        band = np.maximum(yhat + residual_q[week, j][None, :] * scale, 0)
+        out[f"q{round(q * 100):02d}"] = np.where(np.isnan(yhat), np.nan, band)
+    return out
+
+
+@dataclass
+class GlobalModel:
+    config: ModelConfig = field(default_factory=ModelConfig)
+    point: xgb.XGBRegressor | None = None
+    residual_q: np.ndarray | None = None      # (horizon weeks x quantiles) score quantiles
+    calibration_forecast: np.ndarray | None = None  # the earlier model's last-window forecast
+
+    def _train(self, p: Panel, cutoff: int) -> xgb.XGBRegressor:
+        c = self.config
+        days = np.arange(max(cutoff + 1 - c.history_days, 8), cutoff + 1)
+        x = features(p.y[:, : cutoff + 1], p, days, p.promo, config=c)
+        label = p.y[:, days].T.ravel()      # features() stacks day blocks of all series
+        keep = ~np.isnan(label)
+        model = xgb.XGBRegressor(
+            objective="reg:tweedie", tweedie_variance_power=1.2, n_estimators=c.trees,
+            max_depth=c.depth, learning_rate=c.learning_rate, subsample=0.8, colsample_bytree=0.8,
+            max_bin=64, tree_method="hist", n_jobs=c.threads, random_state=c.seed)
+        return model.fit(x[keep][:, c.columns], label[keep])
+
+    def _recurse(self, model: xgb.XGBRegressor, p: Panel, cutoff: int,
+                 promo: np.ndarray) -> np.ndarray:
+        h = self.config.horizon
+        work = np.concatenate([p.y[:, : cutoff + 1], np.full((len(p.ids), h), np.nan)], axis=1)
+        live = ~np.isnan(p.y[:, cutoff])
+        out = np.full((len(p.ids), h), np.nan)
+        rows = np.nonzero(live)[0]
+        for k in range(h):
+            t = cutoff + 1 + k
+            x = features(work, p, np.array([t]), promo, rows, self.config)[:, self.config.columns]
+            pred = np.maximum(model.predict(x), 0)
+            work[rows, t] = pred
+            out[rows, k] = pred
+        return out
+
+    def contributions(self, p: Panel, cutoff: int) -> np.ndarray:
+        """SHAP values of the point model for each series' first forecast day (cutoff + 1):
+        (n_series x len(config.all_features) + 1, float32; the last column is the bias), from XGBoost's
+        own TreeSHAP (``pred_contribs``; Lundberg et al., *From local explanations to global
+        understanding with explainable AI for trees*, Nature MI 2020). With the Tweedie log
+        link they add up to log(forecast): exp(value) is each feature's multiplicative effect.
+        Features the config excludes get 0."""
+        c = self.config
+        work = np.concatenate([p.y[:, : cutoff + 1], np.full((len(p.ids), 1), np.nan)], axis=1)
+        x = features(work, p, np.array([cutoff + 1]), p.promo, config=c)[:, c.columns]
+        raw = self.point.get_booster().predict(xgb.DMatrix(x), pred_contribs=True)
+        out = np.zeros((x.shape[0], len(c.all_features) + 1), dtype=np.float32)
+        out[:, c.columns] = raw[:, :-1]
+        out[:, -1] = raw[:, -1]
+        return out
+
+    def fit(self, p: Panel, cutoff: int,
+            earlier: xgb.XGBRegressor | None = None) -> GlobalModel:
+        """Train on days up to index ``cutoff``; calibrate intervals on the model trained
+        ``horizon`` days earlier (its errors on the days up to ``cutoff``). A backtest passes
+        the previous window's model as ``earlier`` instead of training it again."""
+        c = self.config
+        early = cutoff - c.horizon
+        calibration = earlier if earlier is not None else self._train(p, early)
+        yhat = self._recurse(calibration, p, early, p.promo)
+        self.calibration_forecast = yhat
+        self.residual_q = conformal_scores(p.y[:, early + 1: cutoff + 1], yhat, c.quantiles)
+        self.point = self._train(p, cutoff)
+        return self
+
+    def predict(self, p: Panel, cutoff: int, future_promo: np.ndarray | None = None
+                ) -> dict[str, np.ndarray]:
+        """Forecasts for days cutoff+1 .. cutoff+horizon: ``yhat`` and one array per quantile
+        (``q05``, ``q50``, ...; n_series x horizon; NaN for series not started by the cutoff).
+        ``future_promo`` (n_series x days bool) replaces the panel's promo plan."""
+        c = self.config
+        promo = p.promo if future_promo is None else future_promo
+        yhat = self._recurse(self.point, p, cutoff, promo)
+        return {"yhat": yhat, **conformal_bands(yhat, self.residual_q, c.quantiles)}

@@ -1,0 +1,320 @@
+"""The snapshot store: immutable, hive-partitioned Parquet snapshots with manifests.
+
+Layout (the contract every reader relies on; DuckDB, polars, pyarrow, Spark and Dask read it
+as is)::
+
+    <root>/snapshots/<table>/snapshot_date=YYYY-MM-DD/part-00000.parquet
+    <root>/snapshots/<table>/snapshot_date=YYYY-MM-DD/_manifest.json
+
+A write goes: validate the whole frame against the canonical table (nothing is written if any row
+is bad) -> write Parquet and manifest into ``<root>/.staging/`` -> read the file back and check
+rows and schema -> swap the staged folder into place with one atomic rename. Replacing an
+existing day uses Linux ``renameat2(RENAME_EXCHANGE)``, so a reader sees either the old day or the
+new day, never a mix and never a gap; where the kernel lacks it (non-Linux) the old folder is
+renamed aside first (a gap of one rename, still never a half-written day).
+
+Rows are sorted by the table's primary key and written with fixed Parquet settings, so rerunning
+a day with the same inputs gives byte-identical Parquet (the manifest's ``run_id`` and
+``written_at`` change; ``files[].sha256`` does not).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import hashlib
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Literal
+
+import polars as pl
+import pyarrow.parquet as pq
+
+from stockroom.config import snapshots_dir, staging_dir
+from stockroom.errors import SnapshotError
+from stockroom.tables import Table
+from stockroom.tables import table as get_table
+
+PART_FILE = "part-00000.parquet"
+MANIFEST_FILE = "_manifest.json"
+PARTITION_PREFIX = "snapshot_date="
+
+WriteStatus = Literal["new", "replaced", "unchanged"]
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one snapshot write did: ``status`` is new / replaced / unchanged (same bytes)."""
+
+    table: str
+    snapshot_date: date
+    rows: int
+    status: WriteStatus
+    path: Path
+    manifest: dict
+
+
+def new_run_id(job: str) -> str:
+    """A job run id: ``<job>-<UTC timestamp>-<8 hex>``, sortable by start time."""
+    return f"{job}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{uuid.uuid4().hex[:8]}"
+
+
+def file_sha256(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_sources(paths: Iterable[Path]) -> list[dict]:
+    """Source files as recorded in manifests: absolute path, size in bytes and sha256."""
+    return [
+        {"path": str(Path(p).resolve()), "bytes": Path(p).stat().st_size, "sha256": file_sha256(p)}
+        for p in paths
+    ]
+
+
+def table_dir(root: Path, table: str) -> Path:
+    return snapshots_dir(root) / table
+
+
+def partition_dir(root: Path, table: str, snapshot_date: date) -> Path:
+    return table_dir(root, table) / f"{PARTITION_PREFIX}{snapshot_date.isoformat()}"
+
+
+def snapshot_dates(root: Path, table: str) -> list[date]:
+    """Dates that have a complete snapshot of ``table``, ascending (a plain directory listing)."""
+    base = table_dir(root, table)
+    if not base.is_dir():
+        return []
+    dates = []
+    for entry in base.iterdir():
+        if entry.is_dir() and entry.name.startswith(PARTITION_PREFIX):
+            try:
+                dates.append(date.fromisoformat(entry.name[len(PARTITION_PREFIX):]))
+            except ValueError:
+                continue
+    return sorted(dates)
+
+
+def resolve_as_of(root: Path, table: str, as_of: date | None) -> date | None:
+    """The latest snapshot date of ``table`` on or before ``as_of`` (latest overall if None)."""
+    dates = snapshot_dates(root, table)
+    if as_of is not None:
+        dates = [d for d in dates if d <= as_of]
+    return dates[-1] if dates else None
+
+
+def read_manifest(root: Path, table: str, snapshot_date: date) -> dict:
+    path = partition_dir(root, table, snapshot_date) / MANIFEST_FILE
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise SnapshotError(f"no snapshot of {table} for {snapshot_date}: {path} missing") from None
+
+
+def read_snapshot(root: Path, table: str, snapshot_date: date) -> pl.DataFrame:
+    """Read one day's snapshot as written (without the partition column)."""
+    return pl.read_parquet(partition_dir(root, table, snapshot_date) / PART_FILE)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Validated, canonical frames of one table keyed by snapshot date, ready to commit."""
+
+    table: Table
+    frames: dict[date, pl.DataFrame]
+
+
+def prepare(table: str | Table, frames: Mapping[date, pl.DataFrame],
+            source_columns: Mapping[str, str] | None = None) -> Batch:
+    """Validate frames for ``table`` (see :meth:`stockroom.tables.Table.conform`), writing nothing.
+
+    For an ``events`` table the days are validated together, so the primary key must be unique
+    across the whole batch; for a ``state`` table each day is its own full picture. Raises
+    :class:`stockroom.errors.InputError` naming file, row and column of bad cells (``source_columns``
+    maps canonical column names to the source's names for those messages).
+    """
+    spec = get_table(table) if isinstance(table, str) else table
+    if spec.kind == "state" or len(frames) <= 1:
+        return Batch(spec, {d: spec.conform(f, source_columns=source_columns)
+                            for d, f in sorted(frames.items())})
+    day = "_snapshot_day"
+    combined = pl.concat(
+        [f.with_columns(pl.lit(d, pl.Date).alias(day)) for d, f in frames.items()],
+        how="diagonal_relaxed",
+    )
+    conformed = spec.conform(combined, keep=(day,), source_columns=source_columns)
+    parts = conformed.partition_by(day, as_dict=True, include_key=False)
+    return Batch(spec, {key[0]: part for key, part in sorted(parts.items())})
+
+
+def prepare_split(table: str | Table, frames: Mapping[date, pl.DataFrame],
+                  source_columns: Mapping[str, str] | None = None) -> tuple[Batch, pl.DataFrame]:
+    """Like :func:`prepare`, but bad rows are set aside instead of failing the batch.
+
+    Returns the batch of good rows and the bad cells in ``stockroom.tables.QUARANTINE_SCHEMA``
+    (see :meth:`stockroom.tables.Table.split`). For an ``events`` table the days are split together,
+    so a key repeated on two days is caught. Raises :class:`InputError` only when the input as a
+    whole is unusable (a missing column).
+    """
+    spec = get_table(table) if isinstance(table, str) else table
+    if spec.kind == "state" or len(frames) <= 1:
+        good, bad = {}, []
+        for d, f in sorted(frames.items()):
+            good[d], b = spec.split(f, source_columns)
+            bad.append(b)
+        return Batch(spec, good), pl.concat(bad) if bad else _no_bad()
+    day = "_snapshot_day"
+    combined = pl.concat(
+        [f.with_columns(pl.lit(d, pl.Date).alias(day)) for d, f in frames.items()],
+        how="diagonal_relaxed",
+    )
+    good, bad = spec.split(combined, source_columns, keep=(day,))
+    days = combined[day].unique().sort().to_list()
+    parts = good.partition_by(day, as_dict=True, include_key=False)
+    frames_out = {d: parts.get((d,), spec.empty()) for d in days}
+    return Batch(spec, frames_out), bad
+
+
+def _no_bad() -> pl.DataFrame:
+    from stockroom.tables import QUARANTINE_SCHEMA
+    return pl.DataFrame(schema=QUARANTINE_SCHEMA)
+
+
+def commit(root: Path, batch: Batch, *, run_id: str, sources: list[dict],
+           on_written: Callable[[WriteResult], None] | None = None) -> list[WriteResult]:
+    """Swap each day of a prepared batch into the store, one atomic rename per day.
+
+    ``sources`` is :func:`describe_sources` of the raw inputs; ``on_written`` is called after
+    each day (for progress bars). Raises :class:`SnapshotError` (or ``OSError``) if a write
+    fails; days already committed stay committed, the failing day keeps its previous content.
+    """
+    results = []
+    for snapshot_date, frame in batch.frames.items():
+        result = _write_one(root, batch.table, frame, snapshot_date, run_id, sources)
+        results.append(result)
+        if on_written is not None:
+            on_written(result)
+    return results
+
+
+def write_snapshots(root: Path, table: str | Table, frames: Mapping[date, pl.DataFrame], *,
+                    run_id: str, sources: list[dict],
+                    on_written: Callable[[WriteResult], None] | None = None) -> list[WriteResult]:
+    """:func:`prepare` then :func:`commit`: every day is validated before the first is written."""
+    return commit(root, prepare(table, frames), run_id=run_id, sources=sources,
+                  on_written=on_written)
+
+
+def write_snapshot(root: Path, table: str | Table, frame: pl.DataFrame, snapshot_date: date, *,
+                   run_id: str, sources: list[dict]) -> WriteResult:
+    """Validate ``frame`` and atomically make it the snapshot of ``table`` for ``snapshot_date``.
+
+    ``frame`` must hold the canonical columns of ``table`` (see ``stockroom.tables``); ``sources`` is
+    :func:`describe_sources` of the raw inputs. Raises :class:`stockroom.errors.InputError` for bad
+    rows (before anything is written) and :class:`SnapshotError` if the write cannot complete;
+    in both cases the previous snapshot of that day, if any, is untouched.
+    """
+    return write_snapshots(root, table, {snapshot_date: frame}, run_id=run_id,
+                           sources=sources)[0]
+
+
+def _write_one(root: Path, spec: Table, frame: pl.DataFrame, snapshot_date: date,
+               run_id: str, sources: list[dict]) -> WriteResult:
+    target = partition_dir(root, spec.name, snapshot_date)
+    stage = staging_dir(root) / spec.name / f"{snapshot_date.isoformat()}.{run_id}"
+    if stage.exists():
+        shutil.rmtree(stage)
+    stage.mkdir(parents=True)
+    try:
+        part = stage / PART_FILE
+        frame.write_parquet(part, compression="zstd", compression_level=3, statistics=True)
+        _fsync(part)
+        written = pq.read_schema(part)
+        rows = pq.ParquetFile(part).metadata.num_rows
+        if rows != frame.height or written.names != spec.column_names:
+            raise SnapshotError(f"{spec.name} {snapshot_date}: read-back mismatch "
+                                f"({rows} rows, columns {written.names})")
+        part_sha = file_sha256(part)
+        manifest = {
+            "table": spec.name,
+            "kind": spec.kind,
+            "snapshot_date": snapshot_date.isoformat(),
+            "rows": frame.height,
+            "schema": {name: str(dtype) for name, dtype in frame.schema.items()},
+            "primary_key": list(spec.primary_key),
+            "files": [{"path": PART_FILE, "bytes": part.stat().st_size, "sha256": part_sha}],
+            "sources": sources,
+            "run_id": run_id,
+            "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        (stage / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+        _fsync(stage / MANIFEST_FILE)
+        status = _swap_in(stage, target, part_sha)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+    return WriteResult(spec.name, snapshot_date, frame.height, status, target, manifest)
+
+
+def _previous_sha(target: Path) -> str | None:
+    try:
+        return json.loads((target / MANIFEST_FILE).read_text())["files"][0]["sha256"]
+    except (FileNotFoundError, KeyError, IndexError, json.JSONDecodeError):
+        return None
+
+
+def _swap_in(stage: Path, target: Path, part_sha: str) -> WriteStatus:
+    """Make ``stage`` the content of ``target`` with one atomic rename; remove the old content."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.exists():
+        os.rename(stage, target)
+        _fsync(target.parent)
+        return "new"
+    status: WriteStatus = "unchanged" if _previous_sha(target) == part_sha else "replaced"
+    if _exchange(stage, target):  # stage now holds the old day
+        _fsync(target.parent)
+        shutil.rmtree(stage)
+        return status
+    old = stage.with_name(stage.name + ".old")
+    os.rename(target, old)
+    os.rename(stage, target)
+    _fsync(target.parent)
+    shutil.rmtree(old)
+    return status
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+try:
+    _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+except (AttributeError, OSError):  # not glibc >= 2.28: fall back to two renames
+    _renameat2 = None
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Atomically swap two directories (Linux renameat2 RENAME_EXCHANGE). False if unsupported."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), f"{a} <-> {b}")
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,335 @@
+"""The workbench database: curated state and the record of every job run (SQLAlchemy).
+
+SQLite file ``<data root>/workbench.db`` by default; any SQLAlchemy URL (PostgreSQL, MySQL, ...)
+through ``STOCKROOM_DB_URL``. The schema is owned by Alembic migrations in ``lib/migrations``;
+:func:`engine` upgrades a database to the latest revision the first time it is opened, so there is
+no separate install step. The tables below mirror those migrations for queries.
+
+Tables: ``job_runs`` (one row per job run: job, source, start, end, status, rows
+read / landed / quarantined, error), ``quarantine`` (bad cells set aside by row-level
+validation, with source file, row, column, value, reason and the whole source record) and
+``watermarks`` (how far an incremental source has been read); and the mapping state of
+``stockroom.mapping`` (sellers, seller_aliases, seller_links, catalog, sku_mappings, audit_log) and
+the procurement state of ``stockroom.procurement`` (purchase_orders, procurement_settings).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+
+import polars as pl
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+
+from stockroom import config
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+RUN_STATUSES = ("running", "succeeded", "failed")
+
+metadata = sa.MetaData()
+
+job_runs = sa.Table(
+    "job_runs", metadata,
+    sa.Column("run_id", sa.String(96), primary_key=True),
+    sa.Column("job", sa.String(64), nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("rows_read", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_landed", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("rows_quarantined", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("snapshots", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("error", sa.Text),
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+    sa.Index("ix_job_runs_job_started", "job", "started_at"),
+)
+
+quarantine = sa.Table(
+    "quarantine", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(96), sa.ForeignKey("job_runs.run_id"), nullable=False),
+    sa.Column("table_name", sa.String(64), nullable=False),
+    sa.Column("source_file", sa.Text),
+    sa.Column("source_row", sa.BigInteger),
+    sa.Column("column_name", sa.Text),
+    sa.Column("value", sa.Text),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("record", sa.Text),
+    sa.Index("ix_quarantine_run", "run_id"),
+)
+
+watermarks = sa.Table(
+    "watermarks", metadata,
+    sa.Column("source", sa.String(512), primary_key=True),
+    sa.Column("value", sa.Text, nullable=False),
+    sa.Column("run_id", sa.String(96), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+# -- mapping (migration 0002) ---------------------------------------------------------------------
+
+sellers_t = sa.Table(
+    "sellers", metadata,
+    sa.Column("seller_key", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("norm_name", sa.String(255), nullable=False, index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+seller_aliases = sa.Table(
+    "seller_aliases", metadata,
+    sa.Column("platform", sa.String(64), primary_key=True),
+    sa.Column("platform_seller_id", sa.String(255), primary_key=True),
+    sa.Column("seller_name", sa.Text),
+    sa.Column("norm_name", sa.String(255), nullable=False),
+    sa.Column("seller_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+seller_links = sa.Table(
+    "seller_links", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("seller_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
+    sa.Column("other_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("evidence", sa.Text),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("seller_key", "other_key", name="uq_seller_links_pair"),
+)
+catalog = sa.Table(
+    "catalog", metadata,
+    sa.Column("sku", sa.String(255), primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("title", sa.Text), sa.Column("product", sa.Text),
+    sa.Column("set_id", sa.String(64)), sa.Column("number", sa.String(32)),
+    sa.Column("rarity", sa.String(64)), sa.Column("treatment", sa.String(64)),
+    sa.Column("brand", sa.Text), sa.Column("model", sa.Text),
+    sa.Column("style_code", sa.String(64), index=True), sa.Column("gtin", sa.String(32),
+                                                                 index=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+sku_mappings = sa.Table(
+    "sku_mappings", metadata,
+    sa.Column("platform", sa.String(64), primary_key=True),
+    sa.Column("external_sku", sa.String(255), primary_key=True),
+    sa.Column("product_sku", sa.String(255), sa.ForeignKey("catalog.sku")),
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("confidence", sa.Float, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False, index=True),
+    sa.Column("reason", sa.Text),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("entity", sa.String(32), nullable=False),
+    sa.Column("entity_key", sa.Text, nullable=False),
+    sa.Column("old", sa.Text),
+    sa.Column("new", sa.Text),
+    sa.Column("reason", sa.Text),
+    sa.Index("ix_audit_log_entity", "entity", "entity_key"),
+)
+
+purchase_orders = sa.Table(
+    "purchase_orders", metadata,
+    sa.Column("po_number", sa.String(64), primary_key=True),
+    sa.Column("sku", sa.String(255), primary_key=True),
+    sa.Column("supplier", sa.String(255), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("order_date", sa.Date, nullable=False),
+    sa.Column("expected_delivery", sa.Date, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("quantity > 0", name="ck_purchase_orders_quantity"),
+    sa.CheckConstraint("expected_delivery >= order_date", name="ck_purchase_orders_delivery"),
+    sa.Index("ix_purchase_orders_sku_status", "sku", "status"),
+)
+procurement_settings = sa.Table(
+    "procurement_settings", metadata,
+    sa.Column("scope", sa.String(16), primary_key=True),
+    sa.Column("scope_key", sa.String(255), primary_key=True),
+    sa.Column("supplier", sa.String(255)),
+    sa.Column("lead_time_days", sa.Integer),
+    sa.Column("review_days", sa.Integer),
+    sa.Column("service_level", sa.Float),
+    sa.Column("moq", sa.Integer),
+    sa.Column("pack_size", sa.Integer),
+    sa.Column("reorder_threshold_days", sa.Float),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def db_url(root: Path) -> str:
+    """The workbench database URL (:func:`stockroom.config.db_url`)."""
+    return config.db_url(root)
+
+
+def engine(root: Path) -> sa.Engine:
+    """The (cached) engine for the data root's workbench database, migrated to the latest."""
+    return _engine(db_url(root))
+
+
+@cache
+def _engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    eng = sa.create_engine(url)
+    if eng.dialect.name == "sqlite":
+        sa.event.listen(eng, "connect", _sqlite_pragmas)
+    upgrade(eng)
+    return eng
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")  # readers (pages) never block the job writing
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.close()
+
+
+def upgrade(eng: sa.Engine, revision: str = "head") -> None:
+    """Apply Alembic migrations up to ``revision`` (idempotent)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with eng.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, revision)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+# -- job runs ---------------------------------------------------------------------------------
+
+def start_run(eng: sa.Engine, run_id: str, job: str, source: str) -> None:
+    """Record a run as ``running`` (so a crash is visible as a run that never finished)."""
+    with eng.begin() as conn:
+        conn.execute(job_runs.insert().values(
+            run_id=run_id, job=job, source=source, started_at=_now(), status="running",
+            host=socket.gethostname(), pid=os.getpid()))
+
+
+def finish_run(eng: sa.Engine, run_id: str, status: str, *, rows_read: int = 0,
+               rows_landed: int = 0, rows_quarantined: int = 0, snapshots: int = 0,
+               error: str | None = None) -> None:
+    """Close a run with its final status (``succeeded`` / ``failed``) and counts."""
+    if status not in RUN_STATUSES:
+        raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
+    with eng.begin() as conn:
+        conn.execute(job_runs.update().where(job_runs.c.run_id == run_id).values(
+            finished_at=_now(), status=status, rows_read=rows_read, rows_landed=rows_landed,
+            rows_quarantined=rows_quarantined, snapshots=snapshots, error=error))
+
+
+def add_quarantine(eng: sa.Engine, run_id: str, bad: pl.DataFrame) -> int:
+    """Store quarantined cells (``stockroom.tables.QUARANTINE_SCHEMA``) for a run; returns the count."""
+    if not bad.height:
+        return 0
+    rows = bad.rename({"table": "table_name", "column": "column_name"}).with_columns(
+        pl.lit(run_id).alias("run_id")).to_dicts()
+    with eng.begin() as conn:
+        for start in range(0, len(rows), 5_000):
+            conn.execute(quarantine.insert(), rows[start:start + 5_000])
+    return len(rows)
+
+
+def _pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def runs(eng: sa.Engine, limit: int | None = 200, job: str | None = None) -> pl.DataFrame:
+    """Job runs, newest first.
+
+    Columns: run_id, job, source (str); started_at, finished_at (datetime UTC); status (str:
+    running / succeeded / failed / crashed); rows_read, rows_landed, rows_quarantined,
+    snapshots (int); duration_s (float, seconds); error (str). A ``running`` row whose process
+    on this host is gone is reported as ``crashed`` (killed without a chance to record it).
+    """
+    query = sa.select(job_runs).order_by(job_runs.c.started_at.desc())
+    if job:
+        query = query.where(job_runs.c.job == job)
+    if limit:
+        query = query.limit(limit)
+    with eng.connect() as conn:
+        records = [dict(r._mapping) for r in conn.execute(query)]
+    host = socket.gethostname()
+    for r in records:
+        if r["status"] == "running" and r["host"] == host and not _pid_alive(r["pid"]):
+            r["status"] = "crashed"
+        for key in ("started_at", "finished_at"):
+            if r[key] is not None and r[key].tzinfo is None:
+                r[key] = r[key].replace(tzinfo=UTC)
+    schema = {
+        "run_id": pl.String, "job": pl.String, "source": pl.String,
+        "started_at": pl.Datetime("us", "UTC"), "finished_at": pl.Datetime("us", "UTC"),
+        "status": pl.String, "rows_read": pl.Int64, "rows_landed": pl.Int64,
+        "rows_quarantined": pl.Int64, "snapshots": pl.Int64, "error": pl.String,
+    }
+    frame = pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema)
+    return frame.with_columns(
+        ((pl.col("finished_at") - pl.col("started_at")).dt.total_milliseconds() / 1000)
+        .alias("duration_s"))
+
+
+def quarantined(eng: sa.Engine, run_id: str | None = None, limit: int = 1_000) -> pl.DataFrame:
+    """Quarantined cells, newest run first: run_id, job, table, source_file, source_row, column,
+    value, reason, record (the whole source row as JSON)."""
+    q = quarantine
+    query = (sa.select(q.c.run_id, job_runs.c.job, q.c.table_name.label("table"),
+                       q.c.source_file, q.c.source_row, q.c.column_name.label("column"),
+                       q.c.value, q.c.reason, q.c.record)
+             .join(job_runs, job_runs.c.run_id == q.c.run_id)
+             .order_by(job_runs.c.started_at.desc(), q.c.id).limit(limit))
+    if run_id:
+        query = query.where(q.c.run_id == run_id)
+    with eng.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+    schema = {"run_id": pl.String, "job": pl.String, "table": pl.String,
+              "source_file": pl.String, "source_row": pl.Int64, "column": pl.String,
+              "value": pl.String, "reason": pl.String, "record": pl.String}
+    return pl.DataFrame(rows, schema=schema)
+
+
+# -- watermarks ---------------------------------------------------------------------------------
+
+def get_watermark(eng: sa.Engine, source: str) -> str | None:
+    """The stored watermark of an incremental source (JSON text), or None before its first run."""
+    with eng.connect() as conn:
+        row = conn.execute(sa.select(watermarks.c.value)
+                           .where(watermarks.c.source == source)).first()
+    return None if row is None else json.loads(row[0])
+
+
+def set_watermark(eng: sa.Engine, source: str, value: str, run_id: str) -> None:
+    """Store a watermark; call only after the data up to it has landed."""
+    encoded = json.dumps(value)
+    with eng.begin() as conn:
+        updated = conn.execute(watermarks.update().where(watermarks.c.source == source).values(
+            value=encoded, run_id=run_id, updated_at=_now()))
+        if updated.rowcount == 0:
+            conn.execute(watermarks.insert().values(source=source, value=encoded,
+                                                    run_id=run_id, updated_at=_now()))
