@@ -9,16 +9,23 @@ from app_pages import _common
 
 st.set_page_config(page_title="Stockroom", page_icon=":material/inventory:", layout="wide")
 
-navigation = st.navigation([
-    st.Page("app_pages/seller_concentration.py", title="Seller concentration",
-            icon=":material/pie_chart:", default=True),
-    st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:"),
-    st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
-    st.Page("app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"),
-    st.Page("app_pages/reconciliation.py", title="Reconciliation",
-            icon=":material/sync_problem:"),
-    st.Page("app_pages/mapping.py", title="Mapping", icon=":material/link:"),
-    st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
-])
+navigation = st.navigation(
+    [
+        st.Page(
+            "app_pages/seller_concentration.py",
+            title="Seller concentration",
+            icon=":material/pie_chart:",
+            default=True,
+        ),
+        st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:"),
+        st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
+        st.Page("app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"),
+        st.Page(
+            "app_pages/reconciliation.py", title="Reconciliation", icon=":material/sync_problem:"
+        ),
+        st.Page("app_pages/mapping.py", title="Mapping", icon=":material/link:"),
+        st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
+    ]
+)
 st.session_state["filters"] = _common.sidebar()
 navigation.run()

@@ -1,7 +1,8 @@
-"""Shared page plumbing: the sidebar filters, cached calls into lib, tables with downloads.
+"""Shared page plumbing: the sidebar filters and tables with downloads.
 
-Pages stay thin: every number comes from a ``lib`` function, cached here by
-the :class:`Filters` (data root, store stamp, as-of, window, category).
+The page pattern: every page starts from :func:`filters` (data root, store stamp, as-of,
+window, category) and reads through the typed, cached functions of :mod:`app_pages._data`,
+keyed by those filters; every number comes from the library.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from stockroom import concentration, config, sales, store, supply
+from stockroom import config, sales, store
 from stockroom.db import connect
 from stockroom.tables import TABLES
 
@@ -56,8 +57,9 @@ def _stamp(root: str) -> str:
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def _categories(root: str, stamp: str, as_of: date, window_days: int | None,
-                first_day: date) -> list[str]:
+def _categories(
+    root: str, stamp: str, as_of: date, window_days: int | None, first_day: date
+) -> list[str]:
     con = connect(Path(root), as_of)
     return sales.categories(con, sales.make_window(as_of, window_days, first_day))
 
@@ -67,58 +69,57 @@ def sidebar() -> Filters | None:
     with st.sidebar:
         if "data-root" not in st.session_state:
             st.session_state["data-root"] = str(config.data_root())
-        root = st.text_input("Data root", key="data-root",
-                             help="Folder holding snapshots/ (STOCKROOM_DATA_ROOT by default).")
+        root = st.text_input(
+            "Data root",
+            key="data-root",
+            help="Folder holding snapshots/ (STOCKROOM_DATA_ROOT by default).",
+        )
         st.session_state["data_root"] = root
         days = store.snapshot_dates(Path(root), "orders")
         if not days:
             return None
-        as_of = st.date_input("As of", value=days[-1], min_value=days[0], max_value=days[-1],
-                              help="Read the snapshots as they stood on this date.")
-        label = st.selectbox("Window", list(WINDOWS), index=3,
-                             help="Days of sales ending on the as-of date.")
+        as_of = st.date_input(
+            "As of",
+            value=days[-1],
+            min_value=days[0],
+            max_value=days[-1],
+            help="Read the snapshots as they stood on this date.",
+        )
+        label = st.selectbox(
+            "Window", list(WINDOWS), index=3, help="Days of sales ending on the as-of date."
+        )
         stamp = _stamp(root)
         cats = _categories(root, stamp, as_of, WINDOWS[label], days[0])
-        category = st.selectbox("Category", [ALL_CATEGORIES, *cats],
-                                help="Product category (largest revenue first).")
+        category = st.selectbox(
+            "Category", [ALL_CATEGORIES, *cats], help="Product category (largest revenue first)."
+        )
         st.caption(f"Orders on file: {days[0]} to {days[-1]}")
-    return Filters(root, stamp, days[0], as_of, WINDOWS[label],
-                   None if category == ALL_CATEGORIES else category)
+    return Filters(
+        root,
+        stamp,
+        days[0],
+        as_of,
+        WINDOWS[label],
+        None if category == ALL_CATEGORIES else category,
+    )
 
 
-def filters() -> Filters:
-    """The sidebar's filters, or stop the page with a hint when there is no data yet."""
+def filters(need_orders: bool = True) -> Filters:
+    """The sidebar's filters. Without order snapshots, stop the page with a hint, or (with
+    ``need_orders`` False: pages about the workbench itself, such as Data health) return
+    filters for the data root as of today."""
     current = st.session_state.get("filters")
-    if current is None:
-        st.info("No order snapshots in this data root yet. Land the bundled real data with "
-                "`stockroom ingest olist`, then reload.")
+    if current is None and need_orders:
+        st.info(
+            "No order snapshots in this data root yet. Land the bundled real data with "
+            "`stockroom ingest olist`, then reload."
+        )
         st.stop()
+    if current is None:
+        root = st.session_state.get("data_root") or str(config.data_root())
+        today = date.today()
+        return Filters(root, _stamp(root), today, today, None, None)
     return current
-
-
-@st.cache_data(show_spinner="Querying snapshots…", max_entries=256)
-def compute(what: str, f: Filters) -> object:
-    """Run one ``lib`` view for the filters ``f`` (cached by every field, the stamp included)."""
-    con = connect(Path(f.data_root), f.as_of)
-    window, previous, as_of, category = f.window, f.previous_window, f.as_of, f.category
-    views = {
-        "concentration_summary": lambda: concentration.summary(con, window, category),
-        "concentration_previous": lambda: (concentration.summary(con, previous, category)
-                                           if previous else None),
-        "concentration_monthly": lambda: concentration.monthly(con, as_of, category),
-        "seller_table": lambda: concentration.seller_table(con, window, category),
-        "concentration_by_category": lambda: concentration.by_category(con, window),
-        "supply_summary": lambda: supply.supply_summary(con, window, category),
-        "supply_previous": lambda: (supply.supply_summary(con, previous, category)
-                                    if previous else None),
-        "supply_monthly": lambda: supply.monthly_supply(con, as_of, category),
-        "category_supply": lambda: supply.category_supply(con, window),
-        "product_supply": lambda: supply.product_supply(con, window, category),
-        "top_suppliers": lambda: supply.top_suppliers(con, window, category, 20),
-        "currency": lambda: "/".join(r[0] for r in con.execute(
-            "SELECT DISTINCT currency FROM orders ORDER BY 1").fetchall()) or "-",
-    }
-    return views[what]()
 
 
 def delta(current: dict, previous: dict | None, key: str, fmt: str) -> str | None:
@@ -128,17 +129,29 @@ def delta(current: dict, previous: dict | None, key: str, fmt: str) -> str | Non
     return format(current[key] - previous[key], fmt)
 
 
-def table_with_downloads(frame: pl.DataFrame, *, name: str, column_config: dict,
-                         caption: str | None = None) -> None:
+def table_with_downloads(
+    frame: pl.DataFrame, *, name: str, column_config: dict, caption: str | None = None
+) -> None:
     """Show ``frame`` and offer exactly that frame as CSV and Parquet downloads."""
     st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch")
     left, right, note = st.columns([1, 1, 4])
-    left.download_button("Download CSV", frame.write_csv().encode(), f"{name}.csv", "text/csv",
-                         key=f"{name}-csv", icon=":material/download:")
+    left.download_button(
+        "Download CSV",
+        frame.write_csv().encode(),
+        f"{name}.csv",
+        "text/csv",
+        key=f"{name}-csv",
+        icon=":material/download:",
+    )
     buffer = io.BytesIO()
     frame.write_parquet(buffer)
-    right.download_button("Download Parquet", buffer.getvalue(), f"{name}.parquet",
-                          "application/vnd.apache.parquet", key=f"{name}-parquet",
-                          icon=":material/download:")
+    right.download_button(
+        "Download Parquet",
+        buffer.getvalue(),
+        f"{name}.parquet",
+        "application/vnd.apache.parquet",
+        key=f"{name}-parquet",
+        icon=":material/download:",
+    )
     if caption:
         note.caption(caption)

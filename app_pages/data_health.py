@@ -5,52 +5,88 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_pages import _common
+from app_pages import _common, _data
 from stockroom import charts, health, workbench
 
-root = Path(st.session_state.get("data_root") or _common.config.data_root())
-eng = workbench.engine(root)
-runs = workbench.runs(eng, limit=5_000)
+f = _common.filters(need_orders=False)
+root = Path(f.data_root)
+runs = _data.job_runs(f)
 
 st.title("Data health")
-st.caption(f"Job runs recorded in {workbench.db_url(root).split('://', 1)[0]} workbench "
-           f"database · success target {health.SUCCESS_TARGET:.0%}")
+st.caption(
+    f"Job runs recorded in {workbench.db_url(root).split('://', 1)[0]} workbench "
+    f"database (wall-clock time) · snapshots as read on the as-of date {f.as_of} · success "
+    f"target {health.SUCCESS_TARGET:.0%}"
+)
 if not runs.height:
-    st.info("No job runs recorded yet. Land data with `stockroom ingest olist` (or any "
-            "`stockroom ingest ...` job), then reload.")
+    st.info(
+        "No job runs recorded yet. Land data with `stockroom ingest olist` (or any "
+        "`stockroom ingest ...` job), then reload."
+    )
     st.stop()
 
 rate = health.success_rate(runs)
-sources = health.by_source(runs)
+sources = _data.source_health(runs)
 tiles = st.columns(4)
-tiles[0].metric("Job success rate", "-" if rate is None else f"{rate:.1%}",
-                help="Succeeded / finished runs (failed and crashed runs count against).")
+tiles[0].metric(
+    "Job success rate",
+    "-" if rate is None else f"{rate:.1%}",
+    help="Succeeded / finished runs (failed and crashed runs count against).",
+)
 tiles[1].metric("Runs", f"{runs.height:,}")
 tiles[2].metric("Sources", f"{sources.height:,}")
-tiles[3].metric("Rows quarantined", f"{runs['rows_quarantined'].sum():,}",
-                help="Bad rows set aside with file, row, column, value and reason.")
+tiles[3].metric(
+    "Rows quarantined",
+    f"{runs['rows_quarantined'].sum():,}",
+    help="Bad rows set aside with file, row, column, value and reason.",
+)
 if rate is not None and rate < health.SUCCESS_TARGET:
-    st.warning(f"Success rate {rate:.1%} is below the {health.SUCCESS_TARGET:.0%} target: "
-               "see the failed runs below.")
+    st.warning(
+        f"Success rate {rate:.1%} is below the {health.SUCCESS_TARGET:.0%} target: "
+        "see the failed runs below."
+    )
 
 st.plotly_chart(charts.runs_per_day(health.daily(runs)), width="stretch")
 
+st.subheader(f"Snapshots read on {f.as_of}")
+st.caption(
+    "What every page reads at the sidebar's as-of date: per table the latest snapshot on or "
+    "before it, how many days behind that date it is, and the run that landed it."
+)
+_common.table_with_downloads(
+    _data.snapshots_as_of(f),
+    name=f"snapshots_as_of_{f.as_of}",
+    column_config={
+        "days_behind": st.column_config.NumberColumn("days behind as-of", format="%d"),
+        "rows": st.column_config.NumberColumn("rows", format="localized"),
+    },
+)
+
 st.subheader("Freshness per source")
-_common.table_with_downloads(sources, name="source_health", column_config={
-    "success_rate": st.column_config.NumberColumn("success rate", format="percent"),
-    "freshness_h": st.column_config.NumberColumn("hours since last success", format="%.1f"),
-})
+_common.table_with_downloads(
+    sources,
+    name="source_health",
+    column_config={
+        "success_rate": st.column_config.NumberColumn("success rate", format="percent"),
+        "freshness_h": st.column_config.NumberColumn("hours since last success", format="%.1f"),
+    },
+)
 
 st.subheader("Runs")
-_common.table_with_downloads(runs.drop("run_id").with_columns(runs["run_id"]), name="job_runs",
-                             column_config={"duration_s": st.column_config.NumberColumn(
-                                 "seconds", format="%.1f")})
+_common.table_with_downloads(
+    runs.drop("run_id").with_columns(runs["run_id"]),
+    name="job_runs",
+    column_config={"duration_s": st.column_config.NumberColumn("seconds", format="%.1f")},
+)
 
 st.subheader("Quarantine")
-bad = workbench.quarantined(eng, limit=2_000)
+bad = _data.quarantine(f)
 if bad.height:
-    _common.table_with_downloads(bad, name="quarantine", column_config={},
-                                 caption="Newest runs first; `record` holds the whole source "
-                                         "row as JSON.")
+    _common.table_with_downloads(
+        bad,
+        name="quarantine",
+        column_config={},
+        caption="Newest runs first; `record` holds the whole source row as JSON.",
+    )
 else:
     st.success("Nothing quarantined.")

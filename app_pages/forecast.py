@@ -1,46 +1,25 @@
 """Forecast: per SKU the sales history, the forecast with its interval band, the model used,
 its backtest error and the top SHAP drivers; accuracy by category (stockroom.forecast.views)."""
 
-from datetime import date, timedelta
-from pathlib import Path
-
 import polars as pl
 import streamlit as st
 
-from app_pages import _common
+from app_pages import _common, _data
 from stockroom import charts
 from stockroom.forecast import views
 
-HISTORY_DAYS = 120
-
-
-@st.cache_data(show_spinner="Reading forecasts…", max_entries=8)
-def _forecasts(root: str, stamp: str, as_of: date | None):
-    day, frame = views.latest(Path(root), as_of)
-    if day is None:
-        return None, None, None, None
-    return day, frame, views.sku_table(frame), views.accuracy_by_category(frame)
-
-
-@st.cache_data(show_spinner=False, max_entries=64)
-def _history(root: str, stamp: str, as_of: date, sku: str) -> pl.DataFrame:
-    sales = views.daily_sales(Path(root), as_of, sku)
-    days = pl.DataFrame({"date": pl.date_range(as_of - timedelta(days=HISTORY_DAYS - 1), as_of,
-                                               "1d", eager=True)})
-    return days.join(sales.select("date", "units"), on="date", how="left").with_columns(
-        pl.col("units").fill_null(0.0))
-
-
 f = _common.filters()
-day, fc, skus, accuracy = _forecasts(f.data_root, f.stamp, f.as_of)
+day, fc, skus, accuracy = _data.forecasts(f)
 st.title("Forecast")
 if day is None:
     st.info("No forecasts in this data root yet: run `stockroom forecast`, then reload.")
     st.stop()
 horizon = int(fc["horizon"].max())
-st.caption(f"forecasts snapshot {day} (the latest on or before {f.as_of}) · {horizon} days "
-           "ahead · backtest = the model's error on the "
-           f"{horizon} days before {day}, fitted without them")
+st.caption(
+    f"forecasts snapshot {day} (the latest on or before {f.as_of}) · {horizon} days "
+    "ahead · backtest = the model's error on the "
+    f"{horizon} days before {day}, fitted without them"
+)
 if f.category:
     skus = skus.filter(pl.col("category") == f.category)
 
@@ -48,22 +27,36 @@ by_model = dict(skus.group_by("model").len().iter_rows())
 flags = skus["flags"]
 overall = accuracy.filter(pl.col("category") == "All")
 tiles = st.columns(6)
-tiles[0].metric("SKUs forecast", f"{skus.height - by_model.get('dormant', 0):,}",
-                help="Every SKU with a sale, dormant ones (no sale in 30 days) left out.")
-tiles[1].metric("Global model", f"{by_model.get('global_xgboost', 0):,}",
-                help="Routed to the global XGBoost model; the rest went to seasonal naive or "
-                     "TSB where those did better in the backtest window.")
-tiles[2].metric("Cold start", f"{by_model.get('category_average', 0):,}",
-                help="Under 30 days of sales: the category average.")
-tiles[3].metric("Dormant", f"{by_model.get('dormant', 0):,}",
-                help="No sale in 30+ days: flagged, not forecast.")
-tiles[4].metric("Flagged", f"{flags.str.contains('low_confidence|demand_spike').sum():,}",
-                help="low_confidence (90 % interval wider than 3× the forecast) or "
-                     "demand_spike (last 7 days > 2× the previous forecast).")
-tiles[5].metric("Backtest WAPE", f"{overall['wape'][0]:.1%}" if overall.height
-                and overall["wape"][0] is not None else "–",
-                help="Sum |actual − forecast| / sum actual over the backtest window, all "
-                     "forecast SKUs.")
+tiles[0].metric(
+    "SKUs forecast",
+    f"{skus.height - by_model.get('dormant', 0):,}",
+    help="Every SKU with a sale, dormant ones (no sale in 30 days) left out.",
+)
+tiles[1].metric(
+    "Global model",
+    f"{by_model.get('global_xgboost', 0):,}",
+    help="Routed to the global XGBoost model; the rest went to seasonal naive or "
+    "TSB where those did better in the backtest window.",
+)
+tiles[2].metric(
+    "Cold start",
+    f"{by_model.get('category_average', 0):,}",
+    help="Under 30 days of sales: the category average.",
+)
+tiles[3].metric(
+    "Dormant", f"{by_model.get('dormant', 0):,}", help="No sale in 30+ days: flagged, not forecast."
+)
+tiles[4].metric(
+    "Flagged",
+    f"{flags.str.contains('low_confidence|demand_spike').sum():,}",
+    help="low_confidence (90 % interval wider than 3× the forecast) or "
+    "demand_spike (last 7 days > 2× the previous forecast).",
+)
+tiles[5].metric(
+    "Backtest WAPE",
+    f"{overall['wape'][0]:.1%}" if overall.height and overall["wape"][0] is not None else "–",
+    help="Sum |actual − forecast| / sum actual over the backtest window, all forecast SKUs.",
+)
 
 forecastable = skus.filter(pl.col("model") != "dormant")
 options = forecastable["sku"].to_list() or skus["sku"].to_list()
@@ -72,29 +65,40 @@ if not options:
     st.stop()
 labels = dict(zip(skus["sku"], skus["category"], strict=True))
 requested = st.query_params.get("sku")
-sku = st.selectbox("SKU (type to search; largest forecast first)", options,
-                   index=options.index(requested) if requested in options else 0,
-                   format_func=lambda s: f"{s} · {labels.get(s, '')}", key="forecast-sku")
-st.query_params["sku"] = sku          # the address bar links to this SKU
+sku = st.selectbox(
+    "SKU (type to search; largest forecast first)",
+    options,
+    index=options.index(requested) if requested in options else 0,
+    format_func=lambda s: f"{s} · {labels.get(s, '')}",
+    key="forecast-sku",
+)
+st.query_params["sku"] = sku  # the address bar links to this SKU
 row = skus.filter(pl.col("sku") == sku).row(0, named=True)
 mine = fc.filter(pl.col("sku") == sku).sort("target_date")
 
 chart, side = st.columns([3, 1])
 with chart:
-    history = _history(f.data_root, f.stamp, day, sku)
-    st.plotly_chart(charts.sku_forecast(history, mine, sku, backtest_days=horizon),
-                    width="stretch")
+    history = _data.sales_history(f, day, sku)
+    st.plotly_chart(charts.sku_forecast(history, mine, sku, backtest_days=horizon), width="stretch")
 with side:
     st.metric("Next 7 days", f"{row['next_7d']:,.1f} units")
-    band = (f"{row['q05_28d']:,.0f}–{row['q95_28d']:,.0f}"
-            if row["q05_28d"] is not None else "no interval")
-    st.metric(f"Next {min(horizon, 28)} days", f"{row['next_28d']:,.1f} units",
-              help=f"Sum of the daily 5-95 % quantiles: {band} (conservative).")
+    band = (
+        f"{row['q05_28d']:,.0f}–{row['q95_28d']:,.0f}"
+        if row["q05_28d"] is not None
+        else "no interval"
+    )
+    st.metric(
+        f"Next {min(horizon, 28)} days",
+        f"{row['next_28d']:,.1f} units",
+        help=f"Sum of the daily 5-95 % quantiles: {band} (conservative).",
+    )
     st.markdown(f"**Model:** `{row['model']}`  \n**Flags:** {row['flags'] or 'none'}")
     wape = row["backtest_wape"]
     mase = row["backtest_mase"]
-    st.markdown(f"**Backtest:** WAPE {f'{wape:.1%}' if wape is not None else '–'}, "
-                f"MASE {f'{mase:.2f}' if mase is not None else '–'}")
+    st.markdown(
+        f"**Backtest:** WAPE {f'{wape:.1%}' if wape is not None else '–'}, "
+        f"MASE {f'{mase:.2f}' if mase is not None else '–'}"
+    )
 
 drivers = views.drivers(row["drivers"])
 if drivers.height:
@@ -104,24 +108,33 @@ else:
 
 acc_tab, all_tab = st.tabs(["Accuracy by category", "All SKUs"])
 with acc_tab:
-    _common.table_with_downloads(accuracy, name=f"forecast_accuracy_{day}", column_config={
-        "category": "Category",
-        "skus": st.column_config.NumberColumn("SKUs", format="localized"),
-        "units": st.column_config.NumberColumn("Units (backtest)", format="localized"),
-        "wape": st.column_config.NumberColumn("WAPE", format="percent"),
-        "mase": st.column_config.NumberColumn("MASE (median)", format="%.2f"),
-        "global_share": st.column_config.ProgressColumn("On global model", format="percent",
-                                                        min_value=0, max_value=1),
-        "flagged": st.column_config.NumberColumn("Flagged"),
-    }, caption="Forecast SKUs only (dormant left out); WAPE weights SKUs by units sold.")
+    _common.table_with_downloads(
+        accuracy,
+        name=f"forecast_accuracy_{day}",
+        column_config={
+            "category": "Category",
+            "skus": st.column_config.NumberColumn("SKUs", format="localized"),
+            "units": st.column_config.NumberColumn("Units (backtest)", format="localized"),
+            "wape": st.column_config.NumberColumn("WAPE", format="percent"),
+            "mase": st.column_config.NumberColumn("MASE (median)", format="%.2f"),
+            "global_share": st.column_config.ProgressColumn(
+                "On global model", format="percent", min_value=0, max_value=1
+            ),
+            "flagged": st.column_config.NumberColumn("Flagged"),
+        },
+        caption="Forecast SKUs only (dormant left out); WAPE weights SKUs by units sold.",
+    )
 with all_tab:
-    _common.table_with_downloads(skus.drop("drivers"), name=f"forecasts_by_sku_{day}",
-                                 column_config={
-        "sku": st.column_config.TextColumn("SKU", width="medium"),
-        "next_7d": st.column_config.NumberColumn("Next 7 d", format="%.1f"),
-        "next_28d": st.column_config.NumberColumn("Next 28 d", format="%.1f"),
-        "q05_28d": st.column_config.NumberColumn("5 % (28 d)", format="%.1f"),
-        "q95_28d": st.column_config.NumberColumn("95 % (28 d)", format="%.1f"),
-        "backtest_wape": st.column_config.NumberColumn("WAPE", format="percent"),
-        "backtest_mase": st.column_config.NumberColumn("MASE", format="%.2f"),
-    })
+    _common.table_with_downloads(
+        skus.drop("drivers"),
+        name=f"forecasts_by_sku_{day}",
+        column_config={
+            "sku": st.column_config.TextColumn("SKU", width="medium"),
+            "next_7d": st.column_config.NumberColumn("Next 7 d", format="%.1f"),
+            "next_28d": st.column_config.NumberColumn("Next 28 d", format="%.1f"),
+            "q05_28d": st.column_config.NumberColumn("5 % (28 d)", format="%.1f"),
+            "q95_28d": st.column_config.NumberColumn("95 % (28 d)", format="%.1f"),
+            "backtest_wape": st.column_config.NumberColumn("WAPE", format="percent"),
+            "backtest_mase": st.column_config.NumberColumn("MASE", format="%.2f"),
+        },
+    )

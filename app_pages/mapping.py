@@ -7,86 +7,133 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app_pages import _common
-from stockroom import store, workbench
+from app_pages import _common, _data
+from stockroom import workbench
 from stockroom.mapping import repo, review
 
-root = Path(st.session_state.get("data_root") or _common.config.data_root())
+f = _common.filters()
+root = Path(f.data_root)
 actor = st.session_state.get("reviewer", "reviewer")
 st.title("Mapping")
-day = store.resolve_as_of(root, "listings", None)
-cat_day = store.resolve_as_of(root, "products", None)
-if day is None or cat_day is None:
-    st.info("No listings yet. Land some with `stockroom ingest simulate`, then run "
-            "`stockroom map`.")
+state = _data.mapping_state(f, _data.version(f))
+if state is None:
+    st.info(
+        "No listings yet. Land some with `stockroom ingest simulate`, then run `stockroom map`."
+    )
     st.stop()
 eng = workbench.engine(root)
-listings = store.read_snapshot(root, "listings", day)
-catalog = store.read_snapshot(root, "products", cat_day)
-mappings = repo.mappings(eng)
+day, listings, catalog, mappings = (state[k] for k in ("day", "listings", "catalog", "mappings"))
 if not mappings.height:
     st.info("Nothing mapped yet: run `stockroom map`.")
     st.stop()
 
 rows = listings.select("platform", pl.col("sku").alias("external_sku")).join(
-    mappings, on=["platform", "external_sku"], how="left")
+    mappings, on=["platform", "external_sku"], how="left"
+)
 share = lambda cond: rows.filter(cond).height / max(1, rows.height)  # noqa: E731
 tiles = st.columns(4)
 tiles[0].metric("Listings auto-mapped", f"{share(pl.col('status') == 'auto'):.1%}")
 tiles[1].metric("Confirmed by a person", f"{share(pl.col('status') == 'confirmed'):.1%}")
 tiles[2].metric("In review", f"{share(pl.col('status') == 'review'):.1%}")
 tiles[3].metric("Rejected", f"{share(pl.col('status') == 'rejected'):.1%}")
-st.caption(f"listings snapshot {day} · {rows.height:,} rows · decisions are signed as "
-           f"'{actor}' and written to the audit log")
+st.caption(
+    f"listings snapshot {day} (the latest on or before {f.as_of}) · {rows.height:,} rows · "
+    f"decisions are signed as '{actor}' and written to the audit log"
+)
 
-pending = review.queue(eng, listings, catalog)
+pending = state["queue"]
 st.subheader(f"Review queue ({pending.height:,}, most revenue at stake first)")
 if pending.height:
     top = pending.head(200)
-    labels = [f"{r['platform']} · {r['external_sku']} · ${r['at_stake']:,.0f} at stake"
-              for r in top.iter_rows(named=True)]
+    labels = [
+        f"{r['platform']} · {r['external_sku']} · ${r['at_stake']:,.0f} at stake"
+        for r in top.iter_rows(named=True)
+    ]
     pick = st.selectbox("Item", range(len(labels)), format_func=lambda i: labels[i])
     item = top.row(pick, named=True)
     left, right = st.columns(2)
     with left:
         st.markdown("**Listing**")
-        st.write({"platform": item["platform"], "SKU": item["external_sku"],
-                  "title": item["title"], "listings": item["listings"],
-                  "at stake": f"${item['at_stake']:,.2f}"})
+        st.write(
+            {
+                "platform": item["platform"],
+                "SKU": item["external_sku"],
+                "title": item["title"],
+                "listings": item["listings"],
+                "at stake": f"${item['at_stake']:,.2f}",
+            }
+        )
     with right:
         st.markdown("**Candidate product**")
-        st.write({"product": item["product_sku"], "title": item["candidate_title"],
-                  "method": item["method"], "confidence": round(item["confidence"], 3),
-                  "why it is here": item["reason"]})
+        st.write(
+            {
+                "product": item["product_sku"],
+                "title": item["candidate_title"],
+                "method": item["method"],
+                "confidence": round(item["confidence"], 3),
+                "why it is here": item["reason"],
+            }
+        )
     b1, b2, b3 = st.columns(3)
     if b1.button("Approve", disabled=item["product_sku"] is None, type="primary"):
-        repo.decide(eng, item["platform"], item["external_sku"], action="approve", actor=actor,
-                    reason="approved on the Mapping page")
+        repo.decide(
+            eng,
+            item["platform"],
+            item["external_sku"],
+            action="approve",
+            actor=actor,
+            reason="approved on the Mapping page",
+        )
         st.rerun()
     if b2.button("Reject"):
-        repo.decide(eng, item["platform"], item["external_sku"], action="reject", actor=actor,
-                    reason="rejected on the Mapping page")
+        repo.decide(
+            eng,
+            item["platform"],
+            item["external_sku"],
+            action="reject",
+            actor=actor,
+            reason="rejected on the Mapping page",
+        )
         st.rerun()
     with b3.popover("Reassign / create product"):
         target = st.text_input("Product SKU", key="reassign_sku")
         known = target in set(catalog["sku"].to_list())
         new_title = st.text_input("Title (to create a new product)", key="new_title")
         if st.button("Reassign", disabled=not known):
-            repo.decide(eng, item["platform"], item["external_sku"], action="reassign",
-                        product_sku=target, actor=actor, reason="reassigned on the Mapping page")
+            repo.decide(
+                eng,
+                item["platform"],
+                item["external_sku"],
+                action="reassign",
+                product_sku=target,
+                actor=actor,
+                reason="reassigned on the Mapping page",
+            )
             st.rerun()
         if st.button("Create product and map", disabled=known or not target or not new_title):
-            review.create_product(eng, item["platform"], item["external_sku"], sku=target,
-                                  title=new_title, actor=actor)
+            review.create_product(
+                eng,
+                item["platform"],
+                item["external_sku"],
+                sku=target,
+                title=new_title,
+                actor=actor,
+            )
             st.rerun()
-    st.dataframe(top, hide_index=True, width="stretch", column_config={
-        "at_stake": st.column_config.NumberColumn("at stake", format="$%.2f"),
-        "confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1)})
+    st.dataframe(
+        top,
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "at_stake": st.column_config.NumberColumn("at stake", format="$%.2f"),
+            "confidence": st.column_config.ProgressColumn("confidence", min_value=0, max_value=1),
+        },
+    )
     with st.expander("Bulk accept"):
-        level = st.slider("Confirm every candidate with confidence at least", 0.0, 1.0, 0.9,
-                          0.01)
-        n = pending.filter(pl.col("product_sku").is_not_null()
-                           & (pl.col("confidence") >= level)).height
+        level = st.slider("Confirm every candidate with confidence at least", 0.0, 1.0, 0.9, 0.01)
+        n = pending.filter(
+            pl.col("product_sku").is_not_null() & (pl.col("confidence") >= level)
+        ).height
         if st.button(f"Accept {n} candidates", disabled=n == 0):
             review.bulk_accept(eng, level, actor=actor)
             st.rerun()
@@ -94,7 +141,12 @@ else:
     st.success("Nothing to review.")
 
 st.subheader("History")
-history = repo.history(eng, "sku_mapping").sort("id", descending=True).head(500)
+history = _data.mapping_history(f, _data.version(f))
 st.dataframe(history, hide_index=True, width="stretch")
-st.download_button("Download all mappings (CSV)", mappings.write_csv().encode(),
-                   "sku_mappings.csv", "text/csv", icon=":material/download:")
+st.download_button(
+    "Download all mappings (CSV)",
+    mappings.write_csv().encode(),
+    "sku_mappings.csv",
+    "text/csv",
+    icon=":material/download:",
+)

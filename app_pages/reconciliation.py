@@ -7,51 +7,61 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from app_pages import _common
-from stockroom_jobs.reconcile import action_list
-from stockroom import charts, config, store
+from app_pages import _common, _data
+from stockroom import charts, config
 from stockroom.reconcile import views
+from stockroom.reconcile.sync import action_list
 
 DEMO_ROOT = "reconcile-demo"
 
 f = _common.filters()
 root = Path(f.data_root)
-day, flags = views.latest(root, f.as_of)
+day, flags, trend = _data.flags(f)
 st.title("Reconciliation")
 if day is None:
-    st.info("No reconciliation in this data root yet: land a central inventory (e.g. "
-            "`stockroom ingest reconcile-demo`) and run `stockroom reconcile`, then reload.")
+    st.info(
+        "No reconciliation in this data root yet: land a central inventory (e.g. "
+        "`stockroom ingest reconcile-demo`) and run `stockroom reconcile`, then reload."
+    )
     demo = config.PROJECT_ROOT / "data" / DEMO_ROOT
-    if store.resolve_as_of(demo, "flags", None) and demo != root:
-        st.button(f"Open the reconciliation demo ({DEMO_ROOT}/)", icon=":material/sync:",
-                  on_click=lambda: st.session_state.update({"data-root": str(demo)}),
-                  help="run.sh lands a seeded 4-platform scenario there (synthetic), apart "
-                       "from the real Olist data so the two never mix.")
+    if _data.has_flags(demo) and demo != root:
+        st.button(
+            f"Open the reconciliation demo ({DEMO_ROOT}/)",
+            icon=":material/sync:",
+            on_click=lambda: st.session_state.update({"data-root": str(demo)}),
+            help="run.sh lands a seeded 4-platform scenario there (synthetic), apart "
+            "from the real Olist data so the two never mix.",
+        )
     st.stop()
 now = datetime.now(UTC)
 open_ = views.open_flags(flags, now)
-st.caption(f"sync of {day} · the central inventory is the source of truth · "
-           f"{flags.height - open_.height:,} flag(s) closed since the previous run")
+st.caption(
+    f"sync of {day} · the central inventory is the source of truth · "
+    f"{flags.height - open_.height:,} flag(s) closed since the previous run"
+)
 tiles = st.columns(5)
 tiles[0].metric("Open flags", f"{open_.height:,}")
-tiles[1].metric("High severity", f"{(open_['severity'] == 'high').sum():,}",
-                help="sold elsewhere, oversold, stale listing, unrecorded sale")
+tiles[1].metric(
+    "High severity",
+    f"{(open_['severity'] == 'high').sum():,}",
+    help="sold elsewhere, oversold, stale listing, unrecorded sale",
+)
 tiles[2].metric("Platforms affected", f"{open_['platform'].drop_nulls().n_unique():,}")
 tiles[3].metric("SKUs affected", f"{open_['sku'].drop_nulls().n_unique():,}")
 oldest = open_["age_hours"].max() if open_.height else None
-tiles[4].metric("Oldest open flag", f"{oldest / 24:.1f} days" if oldest is not None else "–",
-                help="Since the run that first raised it.")
+tiles[4].metric(
+    "Oldest open flag",
+    f"{oldest / 24:.1f} days" if oldest is not None else "–",
+    help="Since the run that first raised it.",
+)
 
 left, right = st.columns(2)
 left.plotly_chart(charts.flags_by_type(views.by_type_and_platform(flags)), width="stretch")
-right.plotly_chart(charts.flags_trend(views.trend(root)), width="stretch")
+right.plotly_chart(charts.flags_trend(trend), width="stretch")
 
 actions_tab, flags_tab = st.tabs(["Actions per platform", "Flags and evidence"])
 with actions_tab:
-    inv_day = store.resolve_as_of(root, "inventory", day)
-    central = (store.read_snapshot(root, "inventory", inv_day).select("sku", "quantity", "price")
-               if inv_day else pl.DataFrame(schema={"sku": pl.String, "quantity": pl.Int64,
-                                                    "price": pl.Float64}))
+    central = _data.central_inventory(f, day)
     actions = action_list(open_.drop("age_hours"), central)
     platforms = sorted(actions["platform"].unique().to_list())
     if not platforms:
@@ -59,24 +69,41 @@ with actions_tab:
     else:
         platform = st.selectbox("Platform", platforms, key="actions-platform")
         mine = actions.filter(pl.col("platform") == platform)
-        _common.table_with_downloads(mine, name=f"actions-{platform}-{day}", column_config={
-            "evidence": st.column_config.TextColumn("Evidence", width="large")},
+        _common.table_with_downloads(
+            mine,
+            name=f"actions-{platform}-{day}",
+            column_config={"evidence": st.column_config.TextColumn("Evidence", width="large")},
             caption="The file a bulk-edit tool or a sync job reads (review flags need a "
-                    "person and are not in it).")
+            "person and are not in it).",
+        )
 with flags_tab:
     types = ["All types", *sorted(open_["flag_type"].unique().to_list())]
     kind = st.selectbox("Flag type", types, key="flag-type")
     shown = open_ if kind == "All types" else open_.filter(pl.col("flag_type") == kind)
     _common.table_with_downloads(
-        shown.select("flag_type", "severity", "platform", "listing_id", "sku", "central_value",
-                     "platform_value", "action", "evidence", "age_hours", "key"),
-        name=f"flags-{day}", column_config={
+        shown.select(
+            "flag_type",
+            "severity",
+            "platform",
+            "listing_id",
+            "sku",
+            "central_value",
+            "platform_value",
+            "action",
+            "evidence",
+            "age_hours",
+            "key",
+        ),
+        name=f"flags-{day}",
+        column_config={
             "age_hours": st.column_config.NumberColumn("Age (h)", format="%.1f"),
-            "evidence": st.column_config.TextColumn("Evidence", width="large")})
+            "evidence": st.column_config.TextColumn("Evidence", width="large"),
+        },
+    )
     skus = shown["sku"].drop_nulls().unique(maintain_order=True).to_list()
     if skus:
         sku = st.selectbox("Drill down to a SKU", skus, key="evidence-sku")
-        found = views.evidence(root, day, sku)
+        found = _data.evidence(f, day, sku)
         st.markdown(f"**Central record of {sku}**")
         st.dataframe(found["central"], hide_index=True, width="stretch")
         st.markdown("**Its listings on every platform**")

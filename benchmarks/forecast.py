@@ -29,8 +29,9 @@ def load_sales_panel(path: str, columns: dict):
     return sales, panel(sales)
 
 
-def _forecast_child(model: str, path: str, columns: dict, horizon: int, windows: int,
-                    queue) -> None:
+def _forecast_child(
+    model: str, path: str, columns: dict, horizon: int, windows: int, queue
+) -> None:
     from stockroom.forecast.backtest import MODELS, run_model
     from stockroom_bench import peers
 
@@ -38,19 +39,36 @@ def _forecast_child(model: str, path: str, columns: dict, horizon: int, windows:
         sales, p = load_sales_panel(path, columns)
         forecast = None if model in MODELS else peers.PEERS[model]
         score = run_model(model, p, sales, horizon, windows, forecast=forecast)
-        queue.put({"model": model, "wrmsse": score.wrmsse, "mase": score.mase,
-                   "wape": score.wape, "bias": score.bias, "coverage_90": score.coverage_90,
-                   "pinball": score.pinball, "seconds": round(score.seconds, 2),
-                   "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
-                   "windows": score.windows, "series": len(p.ids), "days": len(p.dates)})
+        queue.put(
+            {
+                "model": model,
+                "wrmsse": score.wrmsse,
+                "mase": score.mase,
+                "wape": score.wape,
+                "bias": score.bias,
+                "coverage_90": score.coverage_90,
+                "pinball": score.pinball,
+                "seconds": round(score.seconds, 2),
+                "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+                "windows": score.windows,
+                "series": len(p.ids),
+                "days": len(p.dates),
+            }
+        )
     except Exception as exc:  # a peer failing must not sink the benchmark
         queue.put({"model": model, "error": f"{type(exc).__name__}: {exc}"})
 
 
-def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
-                       models: list[str] | None = None, columns: dict | None = None,
-                       repeat: int = 1,
-                       on_step: Callable[[str], None] | None = None) -> list[dict]:
+def run_forecast_bench(
+    path: Path,
+    *,
+    horizon: int = 28,
+    windows: int = 3,
+    models: list[str] | None = None,
+    columns: dict | None = None,
+    repeat: int = 1,
+    on_step: Callable[[str], None] | None = None,
+) -> list[dict]:
     """Backtest every model side by side on one sales file; one dict per model with WRMSSE,
     MASE, WAPE, bias, 90 % coverage, pinball, wall seconds and peak MiB (each model in its own
     child process). Peers run when their optional library is installed. With ``repeat`` > 1
@@ -69,8 +87,10 @@ def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
             if on_step:
                 on_step(f"{name} (round {round_ + 1}/{repeat})" if repeat > 1 else name)
             queue = ctx.Queue()
-            proc = ctx.Process(target=_forecast_child, args=(name, str(path), columns or {},
-                                                             horizon, windows, queue))
+            proc = ctx.Process(
+                target=_forecast_child,
+                args=(name, str(path), columns or {}, horizon, windows, queue),
+            )
             proc.start()
             runs[name].append(queue.get())
             proc.join()
@@ -79,9 +99,12 @@ def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
         first = runs[name][0]
         if "error" not in first and repeat > 1:
             seconds = [r["seconds"] for r in runs[name]]
-            first = {**first, "seconds": round(statistics.median(seconds), 2),
-                     "seconds_runs": seconds,
-                     "peak_mib": max(r["peak_mib"] for r in runs[name])}
+            first = {
+                **first,
+                "seconds": round(statistics.median(seconds), 2),
+                "seconds_runs": seconds,
+                "peak_mib": max(r["peak_mib"] for r in runs[name]),
+            }
         out.append(first)
     base = {r["model"]: r.get("wrmsse") for r in out}
     for r in out:
@@ -93,16 +116,20 @@ def run_forecast_bench(path: Path, *, horizon: int = 28, windows: int = 3,
 
 
 def print_forecast(results: list[dict]) -> str:
-    lines = [f"{'model':28} {'WRMSSE':>7} {'vs sNaive':>9} {'vs SES':>7} {'MASE':>6} "
-             f"{'cov90':>6} {'pinball':>7} {'s':>6} {'MiB':>5}"]
+    lines = [
+        f"{'model':28} {'WRMSSE':>7} {'vs sNaive':>9} {'vs SES':>7} {'MASE':>6} "
+        f"{'cov90':>6} {'pinball':>7} {'s':>6} {'MiB':>5}"
+    ]
     fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
     for r in results:
         if "error" in r:
             lines.append(f"{r['model']:28} error: {r['error']}")
             continue
-        lines.append(f"{r['model']:28} {r['wrmsse']:7.3f} "
-                     f"{fmt(r.get('wrmsse_vs_seasonal_naive'), '9.3f')} "
-                     f"{fmt(r.get('wrmsse_vs_ses'), '7.3f')} {r['mase']:6.3f} "
-                     f"{fmt(r['coverage_90'], '6.3f')} {fmt(r['pinball'], '7.3f')} "
-                     f"{r['seconds']:6.1f} {r['peak_mib']:5d}")
+        lines.append(
+            f"{r['model']:28} {r['wrmsse']:7.3f} "
+            f"{fmt(r.get('wrmsse_vs_seasonal_naive'), '9.3f')} "
+            f"{fmt(r.get('wrmsse_vs_ses'), '7.3f')} {r['mase']:6.3f} "
+            f"{fmt(r['coverage_90'], '6.3f')} {fmt(r['pinball'], '7.3f')} "
+            f"{r['seconds']:6.1f} {r['peak_mib']:5d}"
+        )
     return "\n".join(lines)

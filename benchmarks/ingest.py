@@ -30,21 +30,30 @@ def make_listings_csv(path: Path, rows: int, seed: int = 0, bad_share: float = 0
     qty = rng.integers(0, 20, rows)
     if bad_share:
         qty[rng.random(rows) < bad_share] = -1
-    frame = pl.DataFrame({
-        "platform": platforms[rng.integers(0, 4, rows)],
-        "seller": seller, "n": np.arange(rows), "quantity": qty,
-        "price": np.round(rng.lognormal(2.5, 1.0, rows), 2),
-        "notes": np.where(rng.random(rows) < 0.1, "mint, ships in 24h", ""),
-        "card": rng.integers(0, 30_000, rows),
-        "listed": rng.integers(1_600_000_000, 1_700_000_000, rows) * 1_000_000,
-    }).select(
+    frame = pl.DataFrame(
+        {
+            "platform": platforms[rng.integers(0, 4, rows)],
+            "seller": seller,
+            "n": np.arange(rows),
+            "quantity": qty,
+            "price": np.round(rng.lognormal(2.5, 1.0, rows), 2),
+            "notes": np.where(rng.random(rows) < 0.1, "mint, ships in 24h", ""),
+            "card": rng.integers(0, 30_000, rows),
+            "listed": rng.integers(1_600_000_000, 1_700_000_000, rows) * 1_000_000,
+        }
+    ).select(
         "platform",
-        pl.concat_str(pl.lit("seller"), pl.col("seller").cast(pl.String).str.zfill(5))
-        .alias("seller_id"),
+        pl.concat_str(pl.lit("seller"), pl.col("seller").cast(pl.String).str.zfill(5)).alias(
+            "seller_id"
+        ),
         pl.concat_str(pl.lit("SKU-"), pl.col("n").cast(pl.String)).alias("sku"),
-        "quantity", "price", "notes",
+        "quantity",
+        "price",
+        "notes",
         pl.concat_str(pl.lit("Card "), pl.col("card").cast(pl.String)).alias("title"),
-        pl.col("listed").cast(pl.Datetime("us")).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        pl.col("listed")
+        .cast(pl.Datetime("us"))
+        .dt.strftime("%Y-%m-%dT%H:%M:%SZ")
         .alias("listed_at"),
         pl.lit("USD").alias("currency"),
     )
@@ -54,12 +63,14 @@ def make_listings_csv(path: Path, rows: int, seed: int = 0, bad_share: float = 0
 
 def _ours(csv: Path, out: Path) -> int:
     from stockroom_jobs.ingest import ingest_listings_files
+
     run = ingest_listings_files([csv], out, snapshot_date=BENCH_DAY)
     return run.rows_landed
 
 
 def _pandas(csv: Path, out: Path) -> int:
     import pandas as pd
+
     frame = pd.read_csv(csv)
     out.mkdir(parents=True, exist_ok=True)
     frame.to_parquet(out / "listings.parquet")
@@ -68,10 +79,12 @@ def _pandas(csv: Path, out: Path) -> int:
 
 def _duckdb(csv: Path, out: Path) -> int:
     import duckdb
+
     out.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect()
-    con.execute(f"COPY (SELECT * FROM read_csv('{csv}')) TO '{out / 'listings.parquet'}' "
-                "(FORMAT parquet)")
+    con.execute(
+        f"COPY (SELECT * FROM read_csv('{csv}')) TO '{out / 'listings.parquet'}' (FORMAT parquet)"
+    )
     return con.execute(f"SELECT count(*) FROM '{out / 'listings.parquet'}'").fetchone()[0]
 
 
@@ -102,8 +115,12 @@ def _child(name: str, csv: str, out: str, queue) -> None:
     queue.put({"rows": rows, "seconds": seconds, "peak_mib": peak_kib / 1024})
 
 
-def run_ingest_bench(rows: int = 1_000_000, repeat: int = 3, workdir: Path | None = None,
-                     on_step: Callable[[str], None] | None = None) -> dict:
+def run_ingest_bench(
+    rows: int = 1_000_000,
+    repeat: int = 3,
+    workdir: Path | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> dict:
     """Run the ingest benchmark; returns {contender: {rows, seconds (median), rows_per_s,
     peak_mib (max), runs: [...]}} plus ``ratios``."""
     ctx = mp.get_context("spawn")
@@ -116,9 +133,9 @@ def run_ingest_bench(rows: int = 1_000_000, repeat: int = 3, workdir: Path | Non
                 if on_step:
                     on_step(f"{name} (run {i + 1}/{repeat})")
                 queue = ctx.Queue()
-                proc = ctx.Process(target=_child, args=(name, str(csv),
-                                                        str(tmp / f"out-{i}-{hash(name)}"),
-                                                        queue))
+                proc = ctx.Process(
+                    target=_child, args=(name, str(csv), str(tmp / f"out-{i}-{hash(name)}"), queue)
+                )
                 proc.start()
                 got = queue.get()
                 proc.join()
@@ -126,25 +143,29 @@ def run_ingest_bench(rows: int = 1_000_000, repeat: int = 3, workdir: Path | Non
         for name in CONTENDERS:
             runs = results[name]["runs"]
             seconds = statistics.median(r["seconds"] for r in runs)
-            results[name].update(rows=runs[0]["rows"], seconds=seconds,
-                                 rows_per_s=runs[0]["rows"] / seconds,
-                                 peak_mib=max(r["peak_mib"] for r in runs))
+            results[name].update(
+                rows=runs[0]["rows"],
+                seconds=seconds,
+                rows_per_s=runs[0]["rows"] / seconds,
+                peak_mib=max(r["peak_mib"] for r in runs),
+            )
     ours, pandas, duck = (results[n]["rows_per_s"] for n in CONTENDERS)
     results["ratios"] = {"vs_pandas": ours / pandas, "vs_duckdb_copy": ours / duck}
     return results
 
 
 def print_ingest(results: dict) -> str:
-    lines = [f"input: {results['input']['rows']:,} rows, "
-             f"{results['input']['bytes'] / 2**20:.0f} MiB CSV",
-             f"{'contender':34} {'median s':>9} {'rows/s':>12} {'peak MiB':>9}"]
+    lines = [
+        f"input: {results['input']['rows']:,} rows, "
+        f"{results['input']['bytes'] / 2**20:.0f} MiB CSV",
+        f"{'contender':34} {'median s':>9} {'rows/s':>12} {'peak MiB':>9}",
+    ]
     for name in CONTENDERS:
         r = results[name]
-        lines.append(f"{name:34} {r['seconds']:9.2f} {r['rows_per_s']:12,.0f} "
-                     f"{r['peak_mib']:9.0f}")
+        lines.append(f"{name:34} {r['seconds']:9.2f} {r['rows_per_s']:12,.0f} {r['peak_mib']:9.0f}")
     ratios = results["ratios"]
-    lines.append(f"stockroom / pandas: {ratios['vs_pandas']:.2f}x   "
-                 f"stockroom / duckdb COPY: {ratios['vs_duckdb_copy']:.2f}x")
+    lines.append(
+        f"stockroom / pandas: {ratios['vs_pandas']:.2f}x   "
+        f"stockroom / duckdb COPY: {ratios['vs_duckdb_copy']:.2f}x"
+    )
     return "\n".join(lines)
-
-

@@ -17,9 +17,9 @@ def _read_pairs(path: Path) -> pl.DataFrame:
     missing = {"ltable_id", "rtable_id", "label"} - set(frame.columns)
     if missing:
         from stockroom.errors import InputError, InputProblem
+
         raise InputError([InputProblem(str(path), None, c, "missing column") for c in missing])
-    return frame.select(pl.col("ltable_id"), pl.col("rtable_id"),
-                        pl.col("label").cast(pl.Int8))
+    return frame.select(pl.col("ltable_id"), pl.col("rtable_id"), pl.col("label").cast(pl.Int8))
 
 
 def _mapping_child(folder: str, leipzig: str | None, seeds: int, k: int, queue) -> None:
@@ -47,15 +47,26 @@ def _mapping_child(folder: str, leipzig: str | None, seeds: int, k: int, queue) 
         x_test, y_test = split["test"]
         pred = model.predict_proba(x_test)[:, 1] >= threshold
         tp = float(np.sum(pred & (y_test == 1)))
-        scores.append({"seed": seed, "threshold": threshold,
-                       "precision": tp / max(1, pred.sum()), "recall": tp / max(1, y_test.sum()),
-                       "f1": matching.f1(y_test, pred)})
-    result = {"dataset": root.name, "pairs": {n: int(len(s[1])) for n, s in split.items()},
-              "seeds": seeds}
+        scores.append(
+            {
+                "seed": seed,
+                "threshold": threshold,
+                "precision": tp / max(1, pred.sum()),
+                "recall": tp / max(1, y_test.sum()),
+                "f1": matching.f1(y_test, pred),
+            }
+        )
+    result = {
+        "dataset": root.name,
+        "pairs": {n: int(len(s[1])) for n, s in split.items()},
+        "seeds": seeds,
+    }
     for metric in ("precision", "recall", "f1"):
         values = np.array([s[metric] for s in scores]) * 100
-        result[metric] = {"mean": round(float(values.mean()), 2),
-                          "std": round(float(values.std()), 2)}
+        result[metric] = {
+            "mean": round(float(values.mean()), 2),
+            "std": round(float(values.std()), 2),
+        }
     result["runs"] = scores
     result["matching_seconds"] = round(time.perf_counter() - started, 2)
     if leipzig:
@@ -71,21 +82,26 @@ def _mapping_child(folder: str, leipzig: str | None, seeds: int, k: int, queue) 
         gold = set(zip(gold_frame[d1].to_list(), gold_frame[d2].to_list(), strict=True))
         cand = matching.block(a, b, k=k)
         ids_a, ids_b = np.array(a.ids), np.array(b.ids)
-        kept = set(zip(ids_a[cand["left"].to_numpy()], ids_b[cand["right"].to_numpy()],
-                       strict=True))
+        kept = set(
+            zip(ids_a[cand["left"].to_numpy()], ids_b[cand["right"].to_numpy()], strict=True)
+        )
         result["blocking"] = {
-            "tables": [t.name for t in tables], "k": k, "candidates": len(kept),
+            "tables": [t.name for t in tables],
+            "k": k,
+            "candidates": len(kept),
             "gold_pairs": len(gold),
             "recall": round(100 * len(gold & kept) / len(gold), 2),
             "reduction_ratio": round(100 * (1 - len(kept) / (len(a.ids) * len(b.ids))), 3),
-            "seconds": round(time.perf_counter() - started_b, 2)}
+            "seconds": round(time.perf_counter() - started_b, 2),
+        }
     result["wall_seconds"] = round(time.perf_counter() - started, 2)
     result["peak_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     queue.put(result)
 
 
-def run_mapping_bench(folder: Path, leipzig: Path | None = None, seeds: int = 5,
-                      k: int = 10) -> dict:
+def run_mapping_bench(
+    folder: Path, leipzig: Path | None = None, seeds: int = 5, k: int = 10
+) -> dict:
     """Entity-matching benchmark on a DeepMatcher/Magellan folder (tableA/tableB and
     train/valid/test pairs), optionally blocking on a Leipzig folder (two tables + gt.csv).
 
@@ -97,13 +113,23 @@ def run_mapping_bench(folder: Path, leipzig: Path | None = None, seeds: int = 5,
     for name in ("tableA.csv", "tableB.csv", "train.csv", "valid.csv", "test.csv"):
         if not (Path(folder) / name).is_file():
             from stockroom.errors import InputError, InputProblem
-            raise InputError([InputProblem(str(Path(folder) / name), None, None,
-                                           "file not found (need the DeepMatcher/Magellan "
-                                           "layout)")])
+
+            raise InputError(
+                [
+                    InputProblem(
+                        str(Path(folder) / name),
+                        None,
+                        None,
+                        "file not found (need the DeepMatcher/Magellan layout)",
+                    )
+                ]
+            )
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_mapping_child, args=(str(folder), str(leipzig) if leipzig
-                                                    else None, seeds, k, queue))
+    proc = ctx.Process(
+        target=_mapping_child,
+        args=(str(folder), str(leipzig) if leipzig else None, seeds, k, queue),
+    )
     proc.start()
     result = queue.get()
     proc.join()

@@ -24,15 +24,19 @@ def _long(p: Panel, cutoff: int, days: int | None = None) -> pd.DataFrame:
     n, _ = p.y.shape
     lo = 0 if days is None else max(cutoff + 1 - days, 0)
     span = cutoff + 1 - lo
-    stamps = np.array(p.dates[lo: cutoff + 1], dtype="datetime64[ns]")
-    frame = pd.DataFrame({
-        "unique_id": np.repeat(p.ids, span), "ds": np.tile(stamps, n),
-        "y": p.y[:, lo: cutoff + 1].ravel(),
-        "price": p.price[:, lo: cutoff + 1].ravel(),
-        "event": np.tile(p.event[lo: cutoff + 1], n).astype(float),
-        "promo": p.promo[:, lo: cutoff + 1].ravel().astype(float),
-        "snap": p.snap[:, lo: cutoff + 1].ravel().astype(float),
-        "category": np.repeat(p.category, span)})
+    stamps = np.array(p.dates[lo : cutoff + 1], dtype="datetime64[ns]")
+    frame = pd.DataFrame(
+        {
+            "unique_id": np.repeat(p.ids, span),
+            "ds": np.tile(stamps, n),
+            "y": p.y[:, lo : cutoff + 1].ravel(),
+            "price": p.price[:, lo : cutoff + 1].ravel(),
+            "event": np.tile(p.event[lo : cutoff + 1], n).astype(float),
+            "promo": p.promo[:, lo : cutoff + 1].ravel().astype(float),
+            "snap": p.snap[:, lo : cutoff + 1].ravel().astype(float),
+            "category": np.repeat(p.category, span),
+        }
+    )
     return frame.dropna(subset=["y"])
 
 
@@ -56,37 +60,58 @@ def mlforecast_xgb(p: Panel, cutoff: int, horizon: int, intervals: bool = False)
     c = ModelConfig(horizon=horizon)
     train = _long(p, cutoff, c.history_days + 56)
     fcst = MLForecast(
-        models={"xgb": XGBRegressor(objective="reg:tweedie", tweedie_variance_power=1.2,
-                                    n_estimators=c.trees, max_depth=c.depth,
-                                    learning_rate=c.learning_rate,
-                                    subsample=0.8, colsample_bytree=0.8, max_bin=64,
-                                    tree_method="hist", n_jobs=c.threads,
-                                    random_state=c.seed)},
-        freq="D", lags=list(range(1, 8)),
-        lag_transforms={1: [RollingMean(7), RollingMean(28), RollingMean(56), RollingStd(28),
-                            RollingMax(28)]},
-        date_features=["dayofweek", "month", "day"])
+        models={
+            "xgb": XGBRegressor(
+                objective="reg:tweedie",
+                tweedie_variance_power=1.2,
+                n_estimators=c.trees,
+                max_depth=c.depth,
+                learning_rate=c.learning_rate,
+                subsample=0.8,
+                colsample_bytree=0.8,
+                max_bin=64,
+                tree_method="hist",
+                n_jobs=c.threads,
+                random_state=c.seed,
+            )
+        },
+        freq="D",
+        lags=list(range(1, 8)),
+        lag_transforms={
+            1: [RollingMean(7), RollingMean(28), RollingMean(56), RollingStd(28), RollingMax(28)]
+        },
+        date_features=["dayofweek", "month", "day"],
+    )
     warnings.filterwarnings("ignore", category=UserWarning, module="mlforecast")
-    fcst.fit(train, static_features=["category"],
-             prediction_intervals=PredictionIntervals(n_windows=2, h=horizon)
-             if intervals else None)
+    fcst.fit(
+        train,
+        static_features=["category"],
+        prediction_intervals=PredictionIntervals(n_windows=2, h=horizon) if intervals else None,
+    )
     n = len(p.ids)
     d = p.y.shape[1]
     days = pd.date_range(pd.Timestamp(p.dates[cutoff]) + pd.Timedelta(days=1), periods=horizon)
     idx = np.minimum(np.arange(cutoff + 1, cutoff + 1 + horizon), d - 1)
-    future = pd.DataFrame({
-        "unique_id": np.repeat(p.ids, horizon), "ds": np.tile(days, n),
-        "price": p.price[:, idx].ravel(), "event": np.tile(p.event[idx], n).astype(float),
-        "promo": p.promo[:, idx].ravel().astype(float),
-        "snap": p.snap[:, idx].ravel().astype(float)})
+    future = pd.DataFrame(
+        {
+            "unique_id": np.repeat(p.ids, horizon),
+            "ds": np.tile(days, n),
+            "price": p.price[:, idx].ravel(),
+            "event": np.tile(p.event[idx], n).astype(float),
+            "promo": p.promo[:, idx].ravel().astype(float),
+            "snap": p.snap[:, idx].ravel().astype(float),
+        }
+    )
     started = set(train["unique_id"])
     future = future[future["unique_id"].isin(started)]
     preds = fcst.predict(horizon, X_df=future, level=[90] if intervals else None)
     point = _matrix(p, preds, "xgb", horizon)
     if not intervals:
         return point
-    return point, {"q05": _matrix(p, preds, "xgb-lo-90", horizon),
-                   "q95": _matrix(p, preds, "xgb-hi-90", horizon)}
+    return point, {
+        "q05": _matrix(p, preds, "xgb-lo-90", horizon),
+        "q95": _matrix(p, preds, "xgb-hi-90", horizon),
+    }
 
 
 def mlforecast_xgb_conformal(p: Panel, cutoff: int, horizon: int):
@@ -103,26 +128,33 @@ def _statsforecast(p: Panel, cutoff: int, horizon: int, model, name: str) -> np.
 
 def autoets(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
     from statsforecast.models import AutoETS
+
     return _statsforecast(p, cutoff, horizon, AutoETS(season_length=7), "AutoETS")
 
 
 def croston_sba(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
     from statsforecast.models import CrostonSBA
+
     return _statsforecast(p, cutoff, horizon, CrostonSBA(), "CrostonSBA")
 
 
-PEERS = {"mlforecast_xgboost": mlforecast_xgb,
-         "mlforecast_xgboost_conformal": mlforecast_xgb_conformal, "statsforecast_autoets": autoets,
-         "statsforecast_croston_sba": croston_sba}
+PEERS = {
+    "mlforecast_xgboost": mlforecast_xgb,
+    "mlforecast_xgboost_conformal": mlforecast_xgb_conformal,
+    "statsforecast_autoets": autoets,
+    "statsforecast_croston_sba": croston_sba,
+}
 
 
 def available() -> list[str]:
     """Peers whose library is installed."""
     out = []
-    for name, module in (("mlforecast_xgboost", "mlforecast"),
-                         ("mlforecast_xgboost_conformal", "mlforecast"),
-                         ("statsforecast_autoets", "statsforecast"),
-                         ("statsforecast_croston_sba", "statsforecast")):
+    for name, module in (
+        ("mlforecast_xgboost", "mlforecast"),
+        ("mlforecast_xgboost_conformal", "mlforecast"),
+        ("statsforecast_autoets", "statsforecast"),
+        ("statsforecast_croston_sba", "statsforecast"),
+    ):
         try:
             __import__(module)
             out.append(name)

@@ -12,10 +12,16 @@ from stockroom.errors import StockroomError
 from stockroom_bench.forecast import load_sales_panel
 
 
-def run_procurement_bench(path: Path, *, lead_times: list[int], service_levels: list[float],
-                          review_days: int = 7, replay_days: int = 182,
-                          columns: dict | None = None,
-                          on_step: Callable[[str], None] | None = None) -> list[dict]:
+def run_procurement_bench(
+    path: Path,
+    *,
+    lead_times: list[int],
+    service_levels: list[float],
+    review_days: int = 7,
+    replay_days: int = 182,
+    columns: dict | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> list[dict]:
     """Replay our policy and the two baselines on one sales file (same column detection as
     the forecast benchmark); one dict per policy x lead time (x service level / safety days)
     with fill rate, stock-out days, average inventory value, orders, order-today precision and
@@ -28,41 +34,55 @@ def run_procurement_bench(path: Path, *, lead_times: list[int], service_levels: 
         on_step("loading sales")
     _, p = load_sales_panel(str(path), columns or {})
     started = time.perf_counter()
-    results, forecast_s = replay.run(p, lead_times=lead_times, service_levels=service_levels,
-                                     review_days=review_days, replay_days=replay_days,
-                                     on_step=on_step)
+    results, forecast_s = replay.run(
+        p,
+        lead_times=lead_times,
+        service_levels=service_levels,
+        review_days=review_days,
+        replay_days=replay_days,
+        on_step=on_step,
+    )
     out = []
     for r in results:
         row = r.as_dict()
         if r.policy == "stockroom":
-            curve = [c for c in results if c.policy == "seller_tool"
-                     and c.lead_time == r.lead_time]
+            curve = [c for c in results if c.policy == "seller_tool" and c.lead_time == r.lead_time]
             ratio = replay.inventory_at_equal_fill(r, curve)
-            row["inventory_vs_seller_tool_at_equal_fill"] = (round(ratio, 3)
-                                                            if ratio is not None else None)
+            row["inventory_vs_seller_tool_at_equal_fill"] = (
+                round(ratio, 3) if ratio is not None else None
+            )
         out.append(row)
-    meta = {"series": len(p.ids), "days": replay_days, "review_days": review_days,
-            "forecast_seconds": round(forecast_s, 1),
-            "seconds": round(time.perf_counter() - started, 1),
-            "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)}
+    meta = {
+        "series": len(p.ids),
+        "days": replay_days,
+        "review_days": review_days,
+        "forecast_seconds": round(forecast_s, 1),
+        "seconds": round(time.perf_counter() - started, 1),
+        "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+    }
     return [{**row, **meta} for row in out]
 
 
 def print_procurement(results: list[dict]) -> str:
     fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
-    lines = [f"{'policy':12} {'lead':>4} {'target':>6} {'safety':>6} {'fill':>6} "
-             f"{'stockout':>8} {'avg inventory':>13} {'orders':>6} {'inv/tool':>8} "
-             f"{'OT prec':>7} {'OT rec':>6}"]
+    lines = [
+        f"{'policy':12} {'lead':>4} {'target':>6} {'safety':>6} {'fill':>6} "
+        f"{'stockout':>8} {'avg inventory':>13} {'orders':>6} {'inv/tool':>8} "
+        f"{'OT prec':>7} {'OT rec':>6}"
+    ]
     for r in results:
         lines.append(
             f"{r['policy']:12} {r['lead_time']:4d} {fmt(r['service_level'], '6.2f')} "
             f"{fmt(r['safety_days'], '6.0f')} {r['fill_rate']:6.3f} {r['stockout_days']:8.3%} "
             f"{r['avg_inventory_value']:13,.0f} {r['orders']:6d} "
             f"{fmt(r.get('inventory_vs_seller_tool_at_equal_fill'), '8.3f')} "
-            f"{fmt(r['order_today_precision'], '7.3f')} {fmt(r['order_today_recall'], '6.3f')}")
+            f"{fmt(r['order_today_precision'], '7.3f')} {fmt(r['order_today_recall'], '6.3f')}"
+        )
     if results:
         r = results[0]
-        lines.append(f"{r['series']:,} series, last {r['days']} days replayed, review every "
-                     f"{r['review_days']} days; forecasting {r['forecast_seconds']} s of "
-                     f"{r['seconds']} s, peak {r['peak_mib']:,} MiB")
+        lines.append(
+            f"{r['series']:,} series, last {r['days']} days replayed, review every "
+            f"{r['review_days']} days; forecasting {r['forecast_seconds']} s of "
+            f"{r['seconds']} s, peak {r['peak_mib']:,} MiB"
+        )
     return "\n".join(lines)

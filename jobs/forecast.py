@@ -1,7 +1,8 @@
 """The forecast job: daily unit sales per SKU from ``orders`` -> a ``forecasts`` snapshot.
 
 SKU = the catalog product when the mapping knows it (``orders_mapped``), else the sold SKU.
-Rules first (``stockroom.forecast.rules``): dormant SKUs are flagged and not forecast, cold starts get
+Rules first (``stockroom.forecast.rules``): dormant SKUs are flagged and not forecast, cold starts
+get
 their category's average; the rest go to the global model with per-series routing
 (``stockroom.forecast.routing``). Flags for procurement: demand spike (against the previous run) and
 low confidence.
@@ -38,10 +39,11 @@ class ForecastSummary:
     run_id: str
 
     def lines(self) -> list[str]:
-        return [f"forecasts as of {self.as_of}: {self.skus:,} SKUs",
-                "by model: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_model.items())),
-                "flags: " + (", ".join(f"{k} {v:,}" for k, v in sorted(self.flags.items()))
-                             or "none")]
+        return [
+            f"forecasts as of {self.as_of}: {self.skus:,} SKUs",
+            "by model: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_model.items())),
+            "flags: " + (", ".join(f"{k} {v:,}" for k, v in sorted(self.flags.items())) or "none"),
+        ]
 
 
 def read_promo_calendar(path: Path) -> pl.DataFrame:
@@ -58,8 +60,17 @@ def read_promo_calendar(path: Path) -> pl.DataFrame:
     frame = frame.rename({c: tabular.key(c) for c in frame.columns if not c.startswith("_")})
     cols = {c for c in frame.columns if not c.startswith("_")}
     if "sku" not in cols or not ({"date"} <= cols or {"start", "end"} <= cols):
-        raise InputError([InputProblem(str(path), None, "date or start/end",
-                                       f"missing column (found: {', '.join(sorted(cols))})")])
+        raise InputError(
+            [
+                InputProblem(
+                    str(path),
+                    None,
+                    "date or start/end",
+                    f"missing column (found: {', '.join(sorted(cols))})",
+                )
+            ]
+        )
+
     def as_date(col: str) -> pl.Expr:
         c = pl.col(col)
         return c.str.to_date() if frame.schema[col] == pl.String else c.cast(pl.Date)
@@ -68,12 +79,17 @@ def read_promo_calendar(path: Path) -> pl.DataFrame:
         return frame.select(pl.col("sku").cast(pl.String), as_date("date").alias("date"))
     return frame.select(
         pl.col("sku").cast(pl.String),
-        pl.date_ranges(as_date("start"), as_date("end")).alias("date")).explode("date")
+        pl.date_ranges(as_date("start"), as_date("end")).alias("date"),
+    ).explode("date")
 
 
-def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
-                 config: ForecasterConfig | None = None,
-                 promo_calendar: pl.DataFrame | None = None) -> ForecastSummary:
+def run_forecast(
+    root: Path,
+    as_of: date | None = None,
+    horizon: int = 28,
+    config: ForecasterConfig | None = None,
+    promo_calendar: pl.DataFrame | None = None,
+) -> ForecastSummary:
     """Forecast every SKU ``horizon`` days past ``as_of`` (default: the last order day) with
     the shipped :class:`~stockroom.forecast.forecaster.Forecaster` (``config`` overrides it),
     land the ``forecasts`` snapshot dated ``as_of`` and save the fitted forecaster under
@@ -86,10 +102,20 @@ def run_forecast(root: Path, as_of: date | None = None, horizon: int = 28,
     if sales.is_empty():
         raise StockroomError(f"no sales in the orders of {root}: nothing to forecast")
     day = as_of or sales["date"].max()
-    pad = pl.DataFrame({"id": [sales["id"][0]], "date": [day], "units": [0.0],
-                        "price": [None], "category": [sales["category"][0]], "event": [False],
-                        "promo": [False], "snap": [False]}, schema=sales.schema)
-    p = panel(pl.concat([sales, pad]))   # the grid runs to the as-of date
+    pad = pl.DataFrame(
+        {
+            "id": [sales["id"][0]],
+            "date": [day],
+            "units": [0.0],
+            "price": [None],
+            "category": [sales["category"][0]],
+            "event": [False],
+            "promo": [False],
+            "snap": [False],
+        },
+        schema=sales.schema,
+    )
+    p = panel(pl.concat([sales, pad]))  # the grid runs to the as-of date
     cutoff = len(p.dates) - 1
     if promo_calendar is not None and promo_calendar.height:
         p = with_promos(p, promo_calendar, horizon)
@@ -116,10 +142,9 @@ def _spikes(root: Path, p, day: date, cutoff: int) -> np.ndarray:
     if previous is None:
         return np.zeros(len(p.ids), dtype=bool)
     old = store.read_snapshot(root, "forecasts", previous).filter(
-        (pl.col("target_date") > day - timedelta(days=7)) & (pl.col("target_date") <= day))
+        (pl.col("target_date") > day - timedelta(days=7)) & (pl.col("target_date") <= day)
+    )
     expected = dict(old.group_by("sku").agg(pl.col("yhat").sum()).iter_rows())
-    actual = np.nan_to_num(p.y[:, max(cutoff - 6, 0): cutoff + 1]).sum(axis=1)
+    actual = np.nan_to_num(p.y[:, max(cutoff - 6, 0) : cutoff + 1]).sum(axis=1)
     forecast = np.array([expected.get(s, np.nan) for s in p.ids])
     return rules.spikes(actual, forecast)
-
-

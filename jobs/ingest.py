@@ -1,7 +1,9 @@
 """Ingestion jobs: read a source with a ``stockroom.ingest`` adapter, land validated snapshots.
 
-Every job runs inside :func:`stockroom_jobs.runs.tracked_run` (recorded in the workbench database) and
-lands through :meth:`stockroom_jobs.runs.Run.land` (row-level validation, quarantine, bad-share limit,
+Every job runs inside :func:`stockroom_jobs.runs.tracked_run` (recorded in the workbench database)
+and
+lands through :meth:`stockroom_jobs.runs.Run.land` (row-level validation, quarantine, bad-share
+limit,
 atomic snapshot swaps).
 """
 
@@ -25,8 +27,12 @@ from stockroom_jobs.runs import MAX_BAD_SHARE, Part, Run, tracked_run
 Progress = Callable[[str, int, int], None]
 
 
-def ingest_olist(source_dir: Path, root: Path, on_progress: Progress | None = None,
-                 max_bad_share: float = MAX_BAD_SHARE) -> Run:
+def ingest_olist(
+    source_dir: Path,
+    root: Path,
+    on_progress: Progress | None = None,
+    max_bad_share: float = MAX_BAD_SHARE,
+) -> Run:
     """Land an Olist export as snapshots (see ``stockroom.ingest.olist`` for the mapping).
 
     Snapshot policy: ``orders`` is an events table, one partition per UTC day of order activity
@@ -43,12 +49,15 @@ def ingest_olist(source_dir: Path, root: Path, on_progress: Progress | None = No
         export = olist.read_export(source_dir)
         parts = [
             Part(SELLERS, {export.first_day: export.sellers}, olist.SOURCE_COLUMNS["sellers"]),
-            Part(PRODUCTS, {export.first_day: export.products},
-                 olist.SOURCE_COLUMNS["products"]),
+            Part(PRODUCTS, {export.first_day: export.products}, olist.SOURCE_COLUMNS["products"]),
             Part(ORDERS, olist.orders_by_day(export.orders), olist.SOURCE_COLUMNS["orders"]),
         ]
-        run.land(parts, sources=store.describe_sources(export.sources),
-                 max_bad_share=max_bad_share, on_progress=on_progress)
+        run.land(
+            parts,
+            sources=store.describe_sources(export.sources),
+            max_bad_share=max_bad_share,
+            on_progress=on_progress,
+        )
     return run
 
 
@@ -56,10 +65,16 @@ def _today() -> date:
     return datetime.now(UTC).date()
 
 
-def ingest_listings_files(paths: Sequence[Path], root: Path, *, platform: str | None = None,
-                          currency: str = "USD", snapshot_date: date | None = None,
-                          max_bad_share: float = MAX_BAD_SHARE,
-                          on_progress: Progress | None = None) -> Run:
+def ingest_listings_files(
+    paths: Sequence[Path],
+    root: Path,
+    *,
+    platform: str | None = None,
+    currency: str = "USD",
+    snapshot_date: date | None = None,
+    max_bad_share: float = MAX_BAD_SHARE,
+    on_progress: Progress | None = None,
+) -> Run:
     """Land listings exports (CSV/TSV/Excel in the agreed import format) as one ``listings``
     snapshot dated ``snapshot_date`` (default: today, UTC).
 
@@ -73,15 +88,22 @@ def ingest_listings_files(paths: Sequence[Path], root: Path, *, platform: str | 
         frame = pl.concat([m.frames[LISTINGS.name] for m in mapped], how="vertical_relaxed")
         rejected = pl.concat([m.rejected for m in mapped])
         columns = {k: v for m in mapped for k, v in m.source_columns.items()}
-        run.land([Part(LISTINGS, {day: frame}, columns, rejected,
-                       scope=("platform", "seller_id"))],
-                 sources=store.describe_sources(paths), max_bad_share=max_bad_share,
-                 on_progress=on_progress)
+        run.land(
+            [Part(LISTINGS, {day: frame}, columns, rejected, scope=("platform", "seller_id"))],
+            sources=store.describe_sources(paths),
+            max_bad_share=max_bad_share,
+            on_progress=on_progress,
+        )
     return run
 
 
-def ingest_stockx(path: Path, root: Path, *, max_bad_share: float = MAX_BAD_SHARE,
-                  on_progress: Progress | None = None) -> Run:
+def ingest_stockx(
+    path: Path,
+    root: Path,
+    *,
+    max_bad_share: float = MAX_BAD_SHARE,
+    on_progress: Progress | None = None,
+) -> Run:
     """Land the StockX sales workbook: ``orders`` per day of sale, ``products`` once (dated on
     the first day of sales)."""
     with tracked_run(root, "ingest-stockx", str(path)) as run:
@@ -89,16 +111,19 @@ def ingest_stockx(path: Path, root: Path, *, max_bad_share: float = MAX_BAD_SHAR
         orders = mapped.frames[ORDERS.name]
         days = exports.by_day(orders)
         first = min(days) if days else _today()
-        run.land([
-            Part(PRODUCTS, {first: mapped.frames[PRODUCTS.name]}, mapped.source_columns),
-            Part(ORDERS, days, mapped.source_columns, mapped.rejected),
-        ], sources=store.describe_sources([Path(path)]), max_bad_share=max_bad_share,
-            on_progress=on_progress)
+        run.land(
+            [
+                Part(PRODUCTS, {first: mapped.frames[PRODUCTS.name]}, mapped.source_columns),
+                Part(ORDERS, days, mapped.source_columns, mapped.rejected),
+            ],
+            sources=store.describe_sources([Path(path)]),
+            max_bad_share=max_bad_share,
+            on_progress=on_progress,
+        )
     return run
 
 
-def ingest_simulation(root: Path, config: SimConfig, *,
-                      on_progress: Progress | None = None) -> Run:
+def ingest_simulation(root: Path, config: SimConfig, *, on_progress: Progress | None = None) -> Run:
     """Land a marketplace simulation (``stockroom.sim.marketplace``; synthetic on the real catalog).
 
     ``sellers`` and ``products`` once (dated on the first day), then per day a ``listings``
@@ -106,17 +131,33 @@ def ingest_simulation(root: Path, config: SimConfig, *,
     time, so memory stays at one day's frames. The ground truth (which accounts are one seller,
     which product each listing is) goes to ``<root>/sim/`` as Parquet for later benchmarks.
     """
-    source = (f"simulator seed={config.seed} listings={config.listings} "
-              f"sellers={config.sellers} days={config.days} start={config.start}")
+    source = (
+        f"simulator seed={config.seed} listings={config.listings} "
+        f"sellers={config.sellers} days={config.days} start={config.start}"
+    )
     with tracked_run(root, "ingest-simulate", source) as run:
         sim = simulate(config)
-        run.land([Part(SELLERS, {config.start: sim.sellers}),
-                  Part(PRODUCTS, {config.start: sim.products})], sources=[])
+        run.land(
+            [
+                Part(SELLERS, {config.start: sim.sellers}),
+                Part(PRODUCTS, {config.start: sim.products}),
+            ],
+            sources=[],
+        )
         for i, day in enumerate(sim.days(), start=1):
-            run.land([Part(LISTINGS, {day.day: day.listings}, scope=("platform",),
-                           scope_keys=pl.DataFrame({"platform": list(config.platforms)})),
-                      Part(STOCK, {day.day: day.stock}),
-                      Part(ORDERS, {day.day: day.orders})], sources=[])
+            run.land(
+                [
+                    Part(
+                        LISTINGS,
+                        {day.day: day.listings},
+                        scope=("platform",),
+                        scope_keys=pl.DataFrame({"platform": list(config.platforms)}),
+                    ),
+                    Part(STOCK, {day.day: day.stock}),
+                    Part(ORDERS, {day.day: day.orders}),
+                ],
+                sources=[],
+            )
             if on_progress:
                 on_progress("days", i, config.days)
         truth = root / "sim"
@@ -126,10 +167,18 @@ def ingest_simulation(root: Path, config: SimConfig, *,
     return run
 
 
-def ingest_storefront(urls: Sequence[str], root: Path, *, snapshot_date: date | None = None,
-                      min_interval: float = 1.0, timeout: float = 10.0, attempts: int = 5,
-                      backoff: float = 0.5, max_bad_share: float = MAX_BAD_SHARE,
-                      on_progress: Progress | None = None) -> Run:
+def ingest_storefront(
+    urls: Sequence[str],
+    root: Path,
+    *,
+    snapshot_date: date | None = None,
+    min_interval: float = 1.0,
+    timeout: float = 10.0,
+    attempts: int = 5,
+    backoff: float = 0.5,
+    max_bad_share: float = MAX_BAD_SHARE,
+    on_progress: Progress | None = None,
+) -> Run:
     """Scrape ShootStrayt-style shops (one start URL each) into one ``listings`` snapshot.
 
     Polite by default: robots.txt obeyed, one request per ``min_interval`` seconds per host,
@@ -137,9 +186,12 @@ def ingest_storefront(urls: Sequence[str], root: Path, *, snapshot_date: date | 
     HTML under ``<root>/quarantine/html/<run id>/``.
     """
     day = snapshot_date or _today()
-    with tracked_run(root, "ingest-storefront", ", ".join(urls)) as run, \
-            Fetcher(min_interval=min_interval, timeout=timeout, attempts=attempts,
-                    backoff=backoff) as fetcher:
+    with (
+        tracked_run(root, "ingest-storefront", ", ".join(urls)) as run,
+        Fetcher(
+            min_interval=min_interval, timeout=timeout, attempts=attempts, backoff=backoff
+        ) as fetcher,
+    ):
         samples = root / "quarantine" / "html" / run.run_id
         frames, shops = [], []
         for i, url in enumerate(urls, start=1):
@@ -149,55 +201,106 @@ def ingest_storefront(urls: Sequence[str], root: Path, *, snapshot_date: date | 
             if on_progress:
                 on_progress("shops", i, len(urls))
         keys = pl.DataFrame({"platform": storefront.PLATFORM, "seller_id": shops})
-        run.land([Part(LISTINGS, {day: pl.concat(frames)}, scope=("platform", "seller_id"),
-                       scope_keys=keys)], sources=[],
-                 max_bad_share=max_bad_share, on_progress=on_progress)
+        run.land(
+            [
+                Part(
+                    LISTINGS,
+                    {day: pl.concat(frames)},
+                    scope=("platform", "seller_id"),
+                    scope_keys=keys,
+                )
+            ],
+            sources=[],
+            max_bad_share=max_bad_share,
+            on_progress=on_progress,
+        )
     return run
 
 
-def ingest_card_api(base_url: str, root: Path, *, snapshot_date: date | None = None,
-                    token: str | None = None, min_interval: float = 0.2,
-                    max_bad_share: float = MAX_BAD_SHARE,
-                    on_progress: Progress | None = None) -> Run:
+def ingest_card_api(
+    base_url: str,
+    root: Path,
+    *,
+    snapshot_date: date | None = None,
+    token: str | None = None,
+    min_interval: float = 0.2,
+    max_bad_share: float = MAX_BAD_SHARE,
+    on_progress: Progress | None = None,
+) -> Run:
     """Pull the card API's catalog into a ``products`` snapshot (token: ``cards`` source)."""
     token = token or config.source_token("cards")
     day = snapshot_date or _today()
     headers = {"X-Api-Key": token} if token else {}
-    with tracked_run(root, "ingest-card-api", base_url, secrets=[token or ""]) as run, \
-            Fetcher(min_interval=min_interval, headers=headers) as fetcher:
+    with (
+        tracked_run(root, "ingest-card-api", base_url, secrets=[token or ""]) as run,
+        Fetcher(min_interval=min_interval, headers=headers) as fetcher,
+    ):
         products, _pages = api.card_api_products(base_url, fetcher)
-        run.land([Part(PRODUCTS, {day: products}, scope=("sku",))], sources=[],
-                 max_bad_share=max_bad_share,
-                 on_progress=on_progress)
+        run.land(
+            [Part(PRODUCTS, {day: products}, scope=("sku",))],
+            sources=[],
+            max_bad_share=max_bad_share,
+            on_progress=on_progress,
+        )
     return run
 
 
-def ingest_browse_api(base_url: str, root: Path, *, query: str = "",
-                      snapshot_date: date | None = None, token: str | None = None,
-                      platform: str = "ebay", min_interval: float = 0.2,
-                      max_bad_share: float = MAX_BAD_SHARE,
-                      on_progress: Progress | None = None) -> Run:
+def ingest_browse_api(
+    base_url: str,
+    root: Path,
+    *,
+    query: str = "",
+    snapshot_date: date | None = None,
+    token: str | None = None,
+    platform: str = "ebay",
+    min_interval: float = 0.2,
+    max_bad_share: float = MAX_BAD_SHARE,
+    on_progress: Progress | None = None,
+) -> Run:
     """Pull an eBay-Browse-like item search into a ``listings`` snapshot (token: ``ebay``)."""
     token = token or config.source_token(platform)
     day = snapshot_date or _today()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    with tracked_run(root, "ingest-browse-api", f"{base_url} q={query!r}",
-                     secrets=[token or ""]) as run, \
-            Fetcher(min_interval=min_interval, headers=headers) as fetcher:
+    with (
+        tracked_run(
+            root, "ingest-browse-api", f"{base_url} q={query!r}", secrets=[token or ""]
+        ) as run,
+        Fetcher(min_interval=min_interval, headers=headers) as fetcher,
+    ):
         listings, _pages = api.browse_listings(base_url, fetcher, query, platform=platform)
-        listings, rejected = parse_timestamps(listings, "listed_at", LISTINGS.name,
-                                              "itemCreationDate")
-        run.land([Part(LISTINGS, {day: listings}, rejected=rejected, scope=("platform",),
-                       scope_keys=pl.DataFrame({"platform": [platform]}))], sources=[],
-                 max_bad_share=max_bad_share, on_progress=on_progress)
+        listings, rejected = parse_timestamps(
+            listings, "listed_at", LISTINGS.name, "itemCreationDate"
+        )
+        run.land(
+            [
+                Part(
+                    LISTINGS,
+                    {day: listings},
+                    rejected=rejected,
+                    scope=("platform",),
+                    scope_keys=pl.DataFrame({"platform": [platform]}),
+                )
+            ],
+            sources=[],
+            max_bad_share=max_bad_share,
+            on_progress=on_progress,
+        )
     return run
 
 
-def ingest_sql(url: str, root: Path, *, table: str | None = None, query: str | None = None,
-               watermark_column: str = "updated_at", platform: str | None = None,
-               currency: str = "USD", snapshot_date: date | None = None,
-               max_bad_share: float = MAX_BAD_SHARE,
-               on_progress: Progress | None = None) -> Run:
+def ingest_sql(
+    url: str,
+    root: Path,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    watermark_column: str = "updated_at",
+    platform: str | None = None,
+    currency: str = "USD",
+    snapshot_date: date | None = None,
+    max_bad_share: float = MAX_BAD_SHARE,
+    on_progress: Progress | None = None,
+) -> Run:
     """Pull new/changed listings from a SQL database incrementally and upsert them into the
     ``listings`` snapshot of ``snapshot_date`` (default today).
 
@@ -211,26 +314,39 @@ def ingest_sql(url: str, root: Path, *, table: str | None = None, query: str | N
     eng = workbench.engine(root)
     with tracked_run(root, "ingest-sql", sql.safe_url(url) + f" {table or query}") as run:
         since = workbench.get_watermark(eng, name)
-        pulled = sql.pull(url, table=table, query=query, watermark_column=watermark_column,
-                          since=since)
+        pulled = sql.pull(
+            url, table=table, query=query, watermark_column=watermark_column, since=since
+        )
         raw = pulled.frame.with_columns(
-            [pl.col(c).cast(pl.String) for c in pulled.frame.columns
-             if c not in (SOURCE_FILE, SOURCE_ROW)])
+            [
+                pl.col(c).cast(pl.String)
+                for c in pulled.frame.columns
+                if c not in (SOURCE_FILE, SOURCE_ROW)
+            ]
+        )
         columns = tabular.canonical_columns(raw.columns)
-        required = exports.LISTING_REQUIRED if platform else ("platform",
-                                                              *exports.LISTING_REQUIRED)
+        required = exports.LISTING_REQUIRED if platform else ("platform", *exports.LISTING_REQUIRED)
         missing = [c for c in required if c not in columns]
         if missing and raw.height:
-            raise InputError([InputProblem(pulled.source, None, c,
-                                           f"missing column (found: {', '.join(raw.columns)})")
-                              for c in missing])
+            raise InputError(
+                [
+                    InputProblem(
+                        pulled.source, None, c, f"missing column (found: {', '.join(raw.columns)})"
+                    )
+                    for c in missing
+                ]
+            )
         if raw.height:
-            renamed = raw.select(*[pl.col(s).alias(c) for c, s in columns.items()],
-                                 SOURCE_FILE, SOURCE_ROW)
+            renamed = raw.select(
+                *[pl.col(s).alias(c) for c, s in columns.items()], SOURCE_FILE, SOURCE_ROW
+            )
             listings, rejected = exports.listings_from_text(renamed, columns, platform, currency)
-            run.land([Part(LISTINGS, {day: listings}, columns, rejected,
-                           scope=LISTINGS.primary_key)], sources=[],
-                     max_bad_share=max_bad_share, on_progress=on_progress)
+            run.land(
+                [Part(LISTINGS, {day: listings}, columns, rejected, scope=LISTINGS.primary_key)],
+                sources=[],
+                max_bad_share=max_bad_share,
+                on_progress=on_progress,
+            )
         if pulled.watermark is not None:
             workbench.set_watermark(eng, name, pulled.watermark, run.run_id)
     return run

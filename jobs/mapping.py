@@ -17,7 +17,7 @@ import polars as pl
 from stockroom import cards, store, workbench
 from stockroom.db import connect
 from stockroom.errors import StockroomError
-from stockroom.mapping import learned, repo, sellers, skus, views
+from stockroom.mapping import repo, sellers, tiers, views
 from stockroom_jobs.runs import tracked_run
 
 ACTOR = "stockroom map"
@@ -36,28 +36,34 @@ class MappingReport:
     by_method: dict[str, int] = field(default_factory=dict)
     learned_threshold: float | None = None
     holdout_precision: float | None = None
-    auto_precision: float | None = None          # against the simulator's truth, if present
+    auto_precision: float | None = None  # against the simulator's truth, if present
     counts: dict[str, int] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        out = [f"listings {self.snapshot_date}: {self.listings:,} rows",
-               f"sellers: {self.seller_coverage:.1%} of listing rows and "
-               + ("-" if self.order_seller_coverage is None
-                  else f"{self.order_seller_coverage:.1%}") + " of order rows have a Seller",
-               f"SKUs: {self.sku_auto_share:.1%} of rows auto-mapped, "
-               f"{self.sku_review_share:.1%} in review",
-               "by method: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_method.items()))]
+        out = [
+            f"listings {self.snapshot_date}: {self.listings:,} rows",
+            f"sellers: {self.seller_coverage:.1%} of listing rows and "
+            + ("-" if self.order_seller_coverage is None else f"{self.order_seller_coverage:.1%}")
+            + " of order rows have a Seller",
+            f"SKUs: {self.sku_auto_share:.1%} of rows auto-mapped, "
+            f"{self.sku_review_share:.1%} in review",
+            "by method: " + ", ".join(f"{k} {v:,}" for k, v in sorted(self.by_method.items())),
+        ]
         if self.learned_threshold is not None:
-            out.append(f"learned tier: auto-accept from {self.learned_threshold:.2f} "
-                       f"(held-out precision {self.holdout_precision:.1%})")
+            out.append(
+                f"learned tier: auto-accept from {self.learned_threshold:.2f} "
+                f"(held-out precision {self.holdout_precision:.1%})"
+            )
         if self.auto_precision is not None:
-            out.append(f"auto-map precision against the simulator's truth: "
-                       f"{self.auto_precision:.2%}")
+            out.append(
+                f"auto-map precision against the simulator's truth: {self.auto_precision:.2%}"
+            )
         return out
 
 
-def run_mapping(root: Path, as_of: date | None = None, precision_target: float = 0.98
-                ) -> MappingReport:
+def run_mapping(
+    root: Path, as_of: date | None = None, precision_target: float = 0.98
+) -> MappingReport:
     """Map the sellers and SKUs of the ``listings`` snapshot as of ``as_of`` (default latest).
 
     Raises :class:`StockroomError` when there is no listings or products snapshot.
@@ -65,8 +71,10 @@ def run_mapping(root: Path, as_of: date | None = None, precision_target: float =
     day = store.resolve_as_of(root, "listings", as_of)
     cat_day = store.resolve_as_of(root, "products", as_of)
     if day is None or cat_day is None:
-        raise StockroomError(f"no listings/products snapshot in {root} (land some with "
-                             "`stockroom ingest simulate` or `stockroom ingest listings`)")
+        raise StockroomError(
+            f"no listings/products snapshot in {root} (land some with "
+            "`stockroom ingest simulate` or `stockroom ingest listings`)"
+        )
     eng = workbench.engine(root)
     with tracked_run(root, "map", f"listings {day}") as run:
         listings = store.read_snapshot(root, "listings", day)
@@ -75,57 +83,19 @@ def run_mapping(root: Path, as_of: date | None = None, precision_target: float =
         # -- sellers ----------------------------------------------------------------------
         accounts = _all_accounts(root)
         aliases, suggestions = sellers.resolve(accounts)
-        counts = repo.save_sellers(eng, aliases, suggestions, actor=ACTOR,
-                                   reason="seller name normal form")
+        counts = repo.save_sellers(
+            eng, aliases, suggestions, actor=ACTOR, reason="seller name normal form"
+        )
         # -- catalog ------------------------------------------------------------------------
         variants = cards.variants()
-        catalog = products.join(variants.select(
-            "sku", pl.col("name").alias("product"), "set_id", "number", "rarity", "treatment",
-            "market_price"), on="sku", how="left").with_columns(
-            pl.when(pl.col("set_id").is_not_null()).then(pl.lit("card"))
-            .otherwise(pl.lit("goods")).alias("kind"))
-        counts["products_new"] = repo.add_products(eng, catalog, actor=ACTOR,
-                                                   reason="catalog from products snapshot")
+        catalog = tiers.catalog(products, variants)
+        counts["products_new"] = repo.add_products(
+            eng, catalog, actor=ACTOR, reason="catalog from products snapshot"
+        )
         # -- SKU tiers ----------------------------------------------------------------------
-        external = listings.group_by("platform", pl.col("sku").alias("external_sku")).agg(
-            pl.col("title").first(), pl.col("price").median())
-        tier1 = skus.exact(external, catalog.with_columns(
-            pl.col("sku").str.split(":").list.first().alias("card_id")))
-        rest = external.join(tier1, on=["platform", "external_sku"], how="anti")
-        tier2 = skus.parse_structured(rest.filter(pl.col("platform") == "shootstrayt"),
-                                      variants)
-        mapped = pl.concat([tier1, tier2.filter(pl.col("status") == "auto")])
-        keyed = listings.join(aliases.select("platform", "seller_id", "seller_key"),
-                              on=["platform", "seller_id"], how="left")
-        propagated = pl.concat([
-            skus.cross_listed(keyed, mapped, variants, platform=p)
-            for p in keyed["platform"].unique().to_list()])
-        propagated = propagated.join(mapped, on=["platform", "external_sku"], how="anti")
-        mapped = pl.concat([mapped, propagated])
-        todo = external.join(mapped, on=["platform", "external_sku"], how="anti").join(
-            tier2.filter(pl.col("status") == "review"), on=["platform", "external_sku"],
-            how="anti")
-        results = [mapped, tier2.filter(pl.col("status") == "review")]
-        report_extra = {}
-        if todo.height:
-            catalog_text = catalog.select("sku", "title", pl.col("market_price").alias("price"))
-            by_title = []
-            for platform in todo["platform"].unique().sort().to_list():
-                labels = mapped.filter(pl.col("platform") == platform)
-                if labels.height < 50:  # learn from other platforms' labels if too few
-                    labels = mapped
-                records = pl.concat([  # labelled SKUs (with their titles) + those to map
-                    external.join(labels.select("platform", "external_sku"),
-                                  on=["platform", "external_sku"]),
-                    todo.filter(pl.col("platform") == platform)])
-                result = learned.map_by_title(records, catalog_text, labels,
-                                              precision_target=precision_target)
-                by_title.append(result.mappings.join(
-                    todo.select("platform", "external_sku"), on=["platform", "external_sku"]))
-                report_extra = {"learned_threshold": result.threshold,
-                                "holdout_precision": result.holdout_precision}
-            results.append(pl.concat(by_title))
-        proposed = pl.concat(results)
+        proposed, report_extra = tiers.propose(
+            listings, catalog, aliases, variants, precision_target=precision_target
+        )
         counts |= repo.save_mappings(eng, proposed, actor=ACTOR, reason="mapping tiers")
         report = _report(root, listings, day, eng, report_extra, counts)
         run.rows_landed = int(report.sku_auto_share * listings.height)
@@ -144,13 +114,17 @@ def _all_accounts(root: Path) -> pl.DataFrame:
         GROUP BY platform, seller_id ORDER BY platform, seller_id""").pl()
 
 
-def _report(root: Path, listings: pl.DataFrame, day: date, eng, extra: dict,
-            counts: dict) -> MappingReport:
+def _report(
+    root: Path, listings: pl.DataFrame, day: date, eng, extra: dict, counts: dict
+) -> MappingReport:
     current = repo.mappings(eng)
-    rows = listings.select("platform", "listing_id", "seller_id",
-                           pl.col("sku").alias("external_sku")).join(
+    rows = listings.select(
+        "platform", "listing_id", "seller_id", pl.col("sku").alias("external_sku")
+    ).join(
         current.select("platform", "external_sku", "product_sku", "method", "status"),
-        on=["platform", "external_sku"], how="left")
+        on=["platform", "external_sku"],
+        how="left",
+    )
     con = views.register(connect(root, day), eng)
     with_seller, order_rows, orders_with_seller = con.execute("""
         SELECT (SELECT count(*) FROM listings_mapped WHERE seller_key IS NOT NULL),
@@ -159,17 +133,21 @@ def _report(root: Path, listings: pl.DataFrame, day: date, eng, extra: dict,
                   ON a.platform = o.platform AND a.seller_id = o.seller_id)""").fetchone()
     auto = rows.filter(pl.col("status").is_in(["auto", "confirmed"]))
     report = MappingReport(
-        snapshot_date=day, listings=listings.height,
+        snapshot_date=day,
+        listings=listings.height,
         seller_coverage=with_seller / max(1, listings.height),
         order_seller_coverage=orders_with_seller / order_rows if order_rows else None,
         sku_auto_share=auto.height / max(1, listings.height),
-        sku_review_share=rows.filter(pl.col("status") == "review").height
-        / max(1, listings.height),
-        by_method=dict(auto["method"].value_counts().iter_rows()), counts=counts, **extra)
+        sku_review_share=rows.filter(pl.col("status") == "review").height / max(1, listings.height),
+        by_method=dict(auto["method"].value_counts().iter_rows()),
+        counts=counts,
+        **extra,
+    )
     truth_file = root / "sim" / "listing_truth.parquet"
     if truth_file.is_file() and auto.height:
-        truth = pl.read_parquet(truth_file).select("platform", "listing_id",
-                                                   pl.col("product_sku").alias("true_sku"))
+        truth = pl.read_parquet(truth_file).select(
+            "platform", "listing_id", pl.col("product_sku").alias("true_sku")
+        )
         checked = auto.join(truth, on=["platform", "listing_id"])
         if checked.height:
             report.auto_precision = float((checked["product_sku"] == checked["true_sku"]).mean())

@@ -25,9 +25,16 @@ class ReportFiles:
     html: Path
 
 
-def run_report(name: str, root: Path, *, as_of: date | None = None,
-               window_days: int | None = None, category: str | None = None,
-               progress: bool = True, extra: dict | None = None) -> ReportFiles:
+def run_report(
+    name: str,
+    root: Path,
+    *,
+    as_of: date | None = None,
+    window_days: int | None = None,
+    category: str | None = None,
+    progress: bool = True,
+    extra: dict | None = None,
+) -> ReportFiles:
     """Execute ``notebooks/<name>.ipynb`` with the standard parameters (``data_root``, ``as_of``,
     ``window_days``, ``category``) and write ``<root>/reports/<name>-<as_of>-<window>[-<category>]``
     ``.ipynb`` and ``.html`` (code hidden). ``extra``: further notebook parameters (e.g.
@@ -47,10 +54,16 @@ def run_report(name: str, root: Path, *, as_of: date | None = None,
     out_dir = reports_dir(root)
     out_dir.mkdir(parents=True, exist_ok=True)
     as_of = as_of or resolve_as_of(root, "orders", None)
-    stem = "-".join(part for part in (
-        name, as_of.isoformat() if as_of else "empty",
-        f"{window_days}d" if window_days else "all",
-        category.replace("/", "_").replace(" ", "_") if category else None) if part)
+    stem = "-".join(
+        part
+        for part in (
+            name,
+            as_of.isoformat() if as_of else "empty",
+            f"{window_days}d" if window_days else "all",
+            category.replace("/", "_").replace(" ", "_") if category else None,
+        )
+        if part
+    )
     notebook, html = out_dir / f"{stem}.ipynb", out_dir / f"{stem}.html"
     tmp_notebook = notebook.with_suffix(".tmp.ipynb")
     parameters = {
@@ -62,16 +75,21 @@ def run_report(name: str, root: Path, *, as_of: date | None = None,
     }
     try:
         papermill.execute_notebook(
-            str(source), str(tmp_notebook), parameters=parameters, kernel_name="python3",
-            progress_bar=progress, cwd=str(PROJECT_ROOT), log_output=False,
+            str(source),
+            str(tmp_notebook),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=progress,
+            cwd=str(PROJECT_ROOT),
+            log_output=False,
         )
     except papermill.PapermillExecutionError as exc:
         raise StockroomError(
             f"report {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
         ) from None
-    body, _ = HTMLExporter(exclude_input=True, exclude_input_prompt=True,
-                           exclude_output_prompt=True).from_notebook_node(
-        nbformat.read(tmp_notebook, as_version=4))
+    body, _ = HTMLExporter(
+        exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    ).from_notebook_node(nbformat.read(tmp_notebook, as_version=4))
     tmp_html = html.with_suffix(".tmp.html")
     tmp_html.write_text(body, encoding="utf-8")
     os.replace(tmp_notebook, notebook)

@@ -27,8 +27,10 @@ class TooManyBadRows(InputError):
     def __init__(self, problems: list[InputProblem], bad: int, read: int, limit: float):
         super().__init__(problems)
         self.bad, self.read, self.limit = bad, read, limit
-        self.args = (f"{bad:,} of {read:,} rows ({bad / read:.1%}) failed validation, above the "
-                     f"{limit:.0%} limit; nothing landed. First: {self.args[0]}",)
+        self.args = (
+            f"{bad:,} of {read:,} rows ({bad / read:.1%}) failed validation, above the "
+            f"{limit:.0%} limit; nothing landed. First: {self.args[0]}",
+        )
 
 
 @dataclass
@@ -70,10 +72,14 @@ class Run:
     writes: list[store.WriteResult] = field(default_factory=list)
     statuses: dict[str, Counter] = field(default_factory=dict)
 
-    def land(self, parts: Sequence[Part], *, sources: list[dict],
-             max_bad_share: float = MAX_BAD_SHARE,
-             on_progress: Callable[[str, int, int], None] | None = None
-             ) -> list[store.WriteResult]:
+    def land(
+        self,
+        parts: Sequence[Part],
+        *,
+        sources: list[dict],
+        max_bad_share: float = MAX_BAD_SHARE,
+        on_progress: Callable[[str, int, int], None] | None = None,
+    ) -> list[store.WriteResult]:
         """Validate every part, quarantine bad rows, then land the good ones.
 
         All parts are validated before the first write. A row is bad if any of its cells fails
@@ -87,8 +93,11 @@ class Run:
             new_rows.append(batch)
             if part.scope:
                 batch = _merge(self.root, batch, part)
-            rejected = part.rejected if part.rejected is not None else pl.DataFrame(
-                schema=QUARANTINE_SCHEMA)
+            rejected = (
+                part.rejected
+                if part.rejected is not None
+                else pl.DataFrame(schema=QUARANTINE_SCHEMA)
+            )
             read += sum(f.height for f in part.frames.values()) + _rows(rejected)
             batches.append(batch)
             bad_frames.extend([rejected, bad])
@@ -99,10 +108,12 @@ class Run:
         eng = workbench.engine(self.root)
         workbench.add_quarantine(eng, self.run_id, bad)
         if read and bad_rows / read > max_bad_share:
-            problems = [InputProblem(r["source_file"], r["source_row"], r["column"],
-                                     r["reason"], r["value"])
-                        for r in bad.sort("source_file", "source_row").head(20)
-                        .iter_rows(named=True)]
+            problems = [
+                InputProblem(
+                    r["source_file"], r["source_row"], r["column"], r["reason"], r["value"]
+                )
+                for r in bad.sort("source_file", "source_row").head(20).iter_rows(named=True)
+            ]
             raise TooManyBadRows(problems, bad_rows, read, max_bad_share)
         results = []
         for batch in batches:
@@ -114,8 +125,9 @@ class Run:
                 if on_progress:
                     on_progress(name, sum(counts.values()), total)
 
-            results += store.commit(self.root, batch, run_id=self.run_id, sources=sources,
-                                    on_written=tick)
+            results += store.commit(
+                self.root, batch, run_id=self.run_id, sources=sources, on_written=tick
+            )
         self.rows_landed += sum(f.height for b in new_rows for f in b.frames.values())
         self.writes += results
         return results
@@ -127,8 +139,10 @@ class Run:
             rows = sum(r.rows for r in self.writes if r.table == name)
             parts = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
             out.append(f"{name}: {rows:,} rows in {sum(counts.values())} snapshot(s) ({parts})")
-        out.append(f"read {self.rows_read:,} rows, landed {self.rows_landed:,}, "
-                   f"quarantined {self.rows_quarantined:,}")
+        out.append(
+            f"read {self.rows_read:,} rows, landed {self.rows_landed:,}, "
+            f"quarantined {self.rows_quarantined:,}"
+        )
         return out
 
 
@@ -161,8 +175,7 @@ def _rows(bad: pl.DataFrame) -> int:
 
 
 @contextmanager
-def tracked_run(root: Path, job: str, source: str,
-                secrets: Sequence[str] = ()) -> Iterator[Run]:
+def tracked_run(root: Path, job: str, source: str, secrets: Sequence[str] = ()) -> Iterator[Run]:
     """Record a job run in the workbench database around the ``with`` body.
 
     The run is stored as ``running`` first (so a process killed mid-run is visible, reported as
@@ -176,15 +189,26 @@ def tracked_run(root: Path, job: str, source: str,
         yield run
     except BaseException as exc:
         message = str(exc) or type(exc).__name__
-        workbench.finish_run(eng, run.run_id, "failed", rows_read=run.rows_read,
-                             rows_landed=run.rows_landed,
-                             rows_quarantined=run.rows_quarantined,
-                             snapshots=len(run.writes),
-                             error=redact(f"{type(exc).__name__}: {message}", secrets))
+        workbench.finish_run(
+            eng,
+            run.run_id,
+            "failed",
+            rows_read=run.rows_read,
+            rows_landed=run.rows_landed,
+            rows_quarantined=run.rows_quarantined,
+            snapshots=len(run.writes),
+            error=redact(f"{type(exc).__name__}: {message}", secrets),
+        )
         raise
-    workbench.finish_run(eng, run.run_id, "succeeded", rows_read=run.rows_read,
-                         rows_landed=run.rows_landed, rows_quarantined=run.rows_quarantined,
-                         snapshots=len(run.writes))
+    workbench.finish_run(
+        eng,
+        run.run_id,
+        "succeeded",
+        rows_read=run.rows_read,
+        rows_landed=run.rows_landed,
+        rows_quarantined=run.rows_quarantined,
+        snapshots=len(run.writes),
+    )
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:

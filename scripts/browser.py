@@ -22,10 +22,20 @@ from stockroom import config
 
 PROJECT_ROOT = config.PROJECT_ROOT
 #: url slug -> (page title, plotly charts it shows)
-PAGES = {"": ("Seller concentration", 2), "supply": ("Supply", 2),
-         "data_health": ("Data health", 1)}
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+PAGES = {
+    "": ("Seller concentration", 2),
+    "supply": ("Supply", 2),
+    "data_health": ("Data health", 1),
+}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def chromium_path() -> str | None:
@@ -44,8 +54,12 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
     port = port or free_port()
     env = dict(os.environ, **{config.ENV_DATA_ROOT: str(data_root)})
     proc = subprocess.Popen(
-        [sys.executable, "-m", "stockroom_jobs.cli", "serve", "--port", str(port)], cwd=PROJECT_ROOT,
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [sys.executable, "-m", "stockroom_jobs.cli", "serve", "--port", str(port)],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -74,8 +88,9 @@ RECONCILE_PAGES = {"reconciliation": ("Reconciliation", 2)}
 FORECAST_PAGES = {"forecast": ("Forecast", 1), "order_today": ("Order today", 0)}
 
 
-def visit(url: str, shots: Path | None = None,
-          pages: dict[str, tuple[str, int]] | None = None) -> dict[str, dict]:
+def visit(
+    url: str, shots: Path | None = None, pages: dict[str, tuple[str, int]] | None = None
+) -> dict[str, dict]:
     """Open each page, wait for its KPI tiles and charts; return what each page showed.
 
     Returns ``{page: {"title": str, "metrics": [label, ...], "charts": int, "tables": int}}``.
@@ -115,11 +130,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshots", type=Path, default=PROJECT_ROOT / "docs" / "screenshots")
     parser.add_argument("--data-root", type=Path, default=PROJECT_ROOT / "data")
-    parser.add_argument("--reconcile-root", type=Path,
-                        default=PROJECT_ROOT / "data" / "reconcile-demo",
-                        help="A data root after `stockroom reconcile` (Reconciliation page).")
-    parser.add_argument("--sim-root", type=Path, help="A data root with simulated listings "
-                        "mapped by `stockroom map`, for the Mapping page.")
+    parser.add_argument(
+        "--reconcile-root",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "reconcile-demo",
+        help="A data root after `stockroom reconcile` (Reconciliation page).",
+    )
+    parser.add_argument(
+        "--sim-root",
+        type=Path,
+        help="A data root with simulated listings mapped by `stockroom map`, for the Mapping page.",
+    )
     args = parser.parse_args()
     import polars as pl
 
@@ -132,9 +153,12 @@ def main() -> None:
             pages.update(FORECAST_PAGES)
             # show a SKU on the global model, so the SHAP drivers chart is in the screenshot
             fc = store.read_snapshot(args.data_root, "forecasts", day)
-            on_global = (fc.filter(pl.col("model") == "global_xgboost").group_by("sku")
-                         .agg(pl.col("yhat").sum().alias("units"))
-                         .sort(["units", "sku"], descending=[True, False]))
+            on_global = (
+                fc.filter(pl.col("model") == "global_xgboost")
+                .group_by("sku")
+                .agg(pl.col("yhat").sum().alias("units"))
+                .sort(["units", "sku"], descending=[True, False])
+            )
             if on_global.height:
                 del pages["forecast"]
                 pages[f"forecast?sku={on_global['sku'][0]}"] = ("Forecast", 2)

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
+import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from stockroom_jobs.ingest import ingest_olist
 from stockroom import store
 from stockroom.config import PROJECT_ROOT, bundled_olist_dir
+from stockroom_jobs.ingest import ingest_olist
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -44,8 +46,9 @@ def shared_olist() -> Path:
 def load_browser():
     """``scripts/browser.py`` as a module: the headless-Chromium driver the browser tests and
     the README screenshots share."""
-    spec = importlib.util.spec_from_file_location("browser",
-                                                  PROJECT_ROOT / "scripts" / "browser.py")
+    spec = importlib.util.spec_from_file_location(
+        "browser", PROJECT_ROOT / "scripts" / "browser.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -65,30 +68,57 @@ def order_lines(rows: list[tuple]) -> pl.DataFrame:
     records = []
     for row in rows:
         day, order_id, seller, sku, qty, price, *rest = row
-        records.append({
-            "order_ts": datetime.combine(day, datetime.min.time(), tzinfo=UTC).replace(hour=12),
-            "platform": "test", "order_id": order_id, "line": 1, "seller_id": seller,
-            "sku": sku, "quantity": qty, "unit_price": price, "freight": 0.0,
-            "currency": "USD", "status": rest[0] if rest else "delivered",
-        })
+        records.append(
+            {
+                "order_ts": datetime.combine(day, datetime.min.time(), tzinfo=UTC).replace(hour=12),
+                "platform": "test",
+                "order_id": order_id,
+                "line": 1,
+                "seller_id": seller,
+                "sku": sku,
+                "quantity": qty,
+                "unit_price": price,
+                "freight": 0.0,
+                "currency": "USD",
+                "status": rest[0] if rest else "delivered",
+            }
+        )
     return pl.DataFrame(records)
 
 
 def land_orders(root: Path, rows: list[tuple], categories: dict[str, str] | None = None) -> None:
     """Write tiny canonical orders (and products with categories) into a store."""
     orders = order_lines(rows)
-    by_day = {d: part for (d,), part in orders.with_columns(
-        pl.col("order_ts").dt.date().alias("_d")).partition_by("_d", as_dict=True).items()}
-    store.write_snapshots(root, "orders", {d: f.drop("_d") for d, f in by_day.items()},
-                          run_id="test", sources=[])
+    by_day = {
+        d: part
+        for (d,), part in orders.with_columns(pl.col("order_ts").dt.date().alias("_d"))
+        .partition_by("_d", as_dict=True)
+        .items()
+    }
+    store.write_snapshots(
+        root, "orders", {d: f.drop("_d") for d, f in by_day.items()}, run_id="test", sources=[]
+    )
     skus = sorted(set(orders["sku"]))
     cats = categories or {}
-    products = pl.DataFrame({
-        "sku": skus, "title": [None] * len(skus), "category": [cats.get(s) for s in skus],
-        "category_source": [None] * len(skus), "brand": [None] * len(skus),
-        "gtin": [None] * len(skus), "weight_g": [None] * len(skus),
-    }, schema_overrides={"title": pl.String, "category": pl.String, "category_source": pl.String,
-                         "brand": pl.String, "gtin": pl.String, "weight_g": pl.Float64})
+    products = pl.DataFrame(
+        {
+            "sku": skus,
+            "title": [None] * len(skus),
+            "category": [cats.get(s) for s in skus],
+            "category_source": [None] * len(skus),
+            "brand": [None] * len(skus),
+            "gtin": [None] * len(skus),
+            "weight_g": [None] * len(skus),
+        },
+        schema_overrides={
+            "title": pl.String,
+            "category": pl.String,
+            "category_source": pl.String,
+            "brand": pl.String,
+            "gtin": pl.String,
+            "weight_g": pl.Float64,
+        },
+    )
     store.write_snapshot(root, "products", products, date(2000, 1, 1), run_id="test", sources=[])
 
 
@@ -105,7 +135,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         try:
             with sqlite3.connect(db) as conn:
                 for status, n in conn.execute(
-                        "SELECT status, count(*) FROM job_runs GROUP BY status"):
+                    "SELECT status, count(*) FROM job_runs GROUP BY status"
+                ):
                     status = "crashed" if status == "running" else status  # pid is gone
                     counts[status] = counts.get(status, 0) + n
         except sqlite3.Error:
@@ -117,4 +148,76 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         terminalreporter.write_line(
             f"job runs recorded by this session: {total} ({parts}); success rate "
             f"{ok / total:.1%} (failed/crashed runs are the bad-input, fault and kill -9 "
-            "tests, provoked on purpose)")
+            "tests, provoked on purpose)"
+        )
+
+
+# -- a real PostgreSQL --------------------------------------------------------------------
+
+
+def _postgres_url(tmp_path: Path) -> str:
+    """A throwaway PostgreSQL cluster (initdb + pg_ctl), or skip with the reason."""
+    if os.environ.get("STOCKROOM_TEST_PG_URL"):
+        return os.environ["STOCKROOM_TEST_PG_URL"]
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
+    initdb = shutil.which("initdb") or (str(bins[-1] / "initdb") if bins else None)
+    pg_ctl = shutil.which("pg_ctl") or (str(bins[-1] / "pg_ctl") if bins else None)
+    if not initdb or not Path(initdb).exists() or not pg_ctl:
+        pytest.skip("PostgreSQL not installed (no initdb/pg_ctl); .ci/run installs it")
+    as_user: list[str] = []
+    data = tmp_path / "pg"
+    if os.geteuid() == 0:  # postgres refuses to run as root: use the package's user
+        if not shutil.which("runuser"):
+            pytest.skip("running as root without runuser: cannot start PostgreSQL")
+        as_user = ["runuser", "-u", "postgres", "--"]
+        data.mkdir()
+        shutil.chown(data, "postgres")
+        for parent in data.parents:  # pytest's tmp folders are 0700: let postgres through
+            if parent == Path("/tmp") or parent == Path("/"):
+                break
+            parent.chmod(parent.stat().st_mode | 0o711)
+    port = 54329
+    subprocess.run(
+        [*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *as_user,
+            pg_ctl,
+            "-D",
+            str(data),
+            "-w",
+            "-t",
+            "30",
+            "-l",
+            str(data / "server.log"),
+            "-o",
+            f"-p {port} -k {data} -h 127.0.0.1",
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        timeout=60,
+    )
+    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+
+
+@pytest.fixture
+def postgres(tmp_path):
+    try:
+        url = _postgres_url(tmp_path)
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"could not start PostgreSQL: {exc.stderr.decode()[-200:]}")
+    yield url
+    if not os.environ.get("STOCKROOM_TEST_PG_URL"):
+        as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        pg_ctl = shutil.which("pg_ctl") or str(
+            sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1] / "pg_ctl"
+        )
+        subprocess.run(
+            [*as_user, pg_ctl, "-D", str(tmp_path / "pg"), "-m", "immediate", "stop"],
+            capture_output=True,
+        )

@@ -14,9 +14,14 @@ from stockroom.config import PROJECT_ROOT, bundled_olist_dir
 
 
 def stockroom(*args: str, root) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stockroom_jobs.cli", *args], cwd=PROJECT_ROOT,
-                          env=dict(os.environ, STOCKROOM_DATA_ROOT=str(root)),
-                          capture_output=True, text=True, timeout=600)
+    return subprocess.run(
+        [sys.executable, "-m", "stockroom_jobs.cli", *args],
+        cwd=PROJECT_ROOT,
+        env=dict(os.environ, STOCKROOM_DATA_ROOT=str(root)),
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
 
 
 def independent_hhi_cr4() -> tuple[float, float]:
@@ -24,9 +29,12 @@ def independent_hhi_cr4() -> tuple[float, float]:
     raw = bundled_olist_dir()
     items = pl.read_parquet(raw / "order_items_sample.parquet")
     orders = pl.read_parquet(raw / "orders_sample.parquet")
-    revenue = (items.join(orders, on="order_id")
-               .filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
-               .group_by("seller_id").agg(pl.col("price").sum()))
+    revenue = (
+        items.join(orders, on="order_id")
+        .filter(~pl.col("order_status").is_in(["canceled", "unavailable"]))
+        .group_by("seller_id")
+        .agg(pl.col("price").sum())
+    )
     shares = (revenue["price"] / revenue["price"].sum()).sort(descending=True)
     return float(((shares * 100) ** 2).sum()), float(shares.head(4).sum())
 
@@ -51,17 +59,24 @@ def test_raw_files_to_page(tmp_path, monkeypatch):
 
 
 def test_cli_help_names_every_job():
-    proc = subprocess.run([sys.executable, "-m", "stockroom_jobs.cli", "--help"], cwd=PROJECT_ROOT,
-                          capture_output=True, text=True)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stockroom_jobs.cli", "--help"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0
     for command in ("ingest", "report", "serve", "snapshots"):
         assert command in proc.stdout
 
 
-@pytest.mark.parametrize("args,needle", [
-    (("report", "nope"), "unknown report 'nope'"),
-    (("ingest", "olist", "/no/such/folder"), "folder: directory not found"),
-])
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (("report", "nope"), "unknown report 'nope'"),
+        (("ingest", "olist", "/no/such/folder"), "folder: directory not found"),
+    ],
+)
 def test_cli_failures_exit_non_zero_with_one_line(tmp_path, args, needle):
     proc = stockroom(*args, root=tmp_path)
     assert proc.returncode == 1

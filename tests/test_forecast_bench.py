@@ -11,10 +11,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from stockroom_bench import run_forecast_bench
 from stockroom.config import PROJECT_ROOT
 from stockroom.errors import InputError
 from stockroom.forecast.data import load_sales
+from stockroom_bench.forecast import run_forecast_bench
 
 
 @pytest.fixture
@@ -22,29 +22,36 @@ def sales_file(tmp_path):
     rng = np.random.default_rng(2)
     n, d = 12, 160
     start = date(2024, 1, 1)
-    frame = pl.DataFrame({
-        "sku": np.repeat([f"p{i}" for i in range(n)], d),
-        "day": np.tile(np.array([start + timedelta(days=k) for k in range(d)],
-                                dtype="datetime64[D]"), n),
-        "sold": rng.poisson(np.repeat(rng.uniform(0.2, 8, n), d)).astype(float),
-        "unit_price": 4.5,
-    }).with_columns(pl.col("day").cast(pl.Date))
+    frame = pl.DataFrame(
+        {
+            "sku": np.repeat([f"p{i}" for i in range(n)], d),
+            "day": np.tile(
+                np.array([start + timedelta(days=k) for k in range(d)], dtype="datetime64[D]"), n
+            ),
+            "sold": rng.poisson(np.repeat(rng.uniform(0.2, 8, n), d)).astype(float),
+            "unit_price": 4.5,
+        }
+    ).with_columns(pl.col("day").cast(pl.Date))
     path = tmp_path / "sales.parquet"
     frame.write_parquet(path)
     return path
 
 
 def test_any_file_of_that_shape_with_named_columns(sales_file):
-    results = run_forecast_bench(sales_file, horizon=7, windows=2,
-                                 models=["global_xgboost", "seasonal_naive", "tsb"],
-                                 columns={"id_col": "sku", "date_col": "day",
-                                          "target": "sold", "price": "unit_price"})
+    results = run_forecast_bench(
+        sales_file,
+        horizon=7,
+        windows=2,
+        models=["stockroom", "global_xgboost", "seasonal_naive", "tsb"],
+        columns={"id_col": "sku", "date_col": "day", "target": "sold", "price": "unit_price"},
+    )
     by_model = {r["model"]: r for r in results}
-    assert set(by_model) == {"global_xgboost", "seasonal_naive", "tsb"}
+    assert set(by_model) == {"stockroom", "global_xgboost", "seasonal_naive", "tsb"}
     assert all("error" not in r for r in results)
     assert by_model["seasonal_naive"]["wrmsse_vs_seasonal_naive"] == 1.0
     assert 0 <= by_model["global_xgboost"]["coverage_90"] <= 1
-    assert by_model["tsb"]["coverage_90"] is None              # no intervals
+    assert 0 <= by_model["stockroom"]["coverage_90"] <= 1  # the shipped forecaster, scored
+    assert by_model["tsb"]["coverage_90"] is None  # no intervals
     assert len(by_model["global_xgboost"]["windows"]) == 2
 
 
@@ -56,10 +63,35 @@ def test_missing_columns_are_named(sales_file):
 def test_cli_prints_a_table_and_writes_json(sales_file, tmp_path):
     out = tmp_path / "bench.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "stockroom_jobs.cli", "bench", "forecast", "--sales", str(sales_file),
-         "--horizon", "7", "--windows", "1", "--id", "sku", "--date", "day", "--target", "sold",
-         "--model", "seasonal_naive", "--model", "ses", "--json", str(out)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT)
+        [
+            sys.executable,
+            "-m",
+            "stockroom_jobs.cli",
+            "bench",
+            "forecast",
+            "--sales",
+            str(sales_file),
+            "--horizon",
+            "7",
+            "--windows",
+            "1",
+            "--id",
+            "sku",
+            "--date",
+            "day",
+            "--target",
+            "sold",
+            "--model",
+            "seasonal_naive",
+            "--model",
+            "ses",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "seasonal_naive" in proc.stdout and "WRMSSE" in proc.stdout
     assert [r["model"] for r in json.loads(out.read_text())] == ["seasonal_naive", "ses"]
@@ -67,14 +99,20 @@ def test_cli_prints_a_table_and_writes_json(sales_file, tmp_path):
 
 def test_a_missing_sales_file_fails_fast(tmp_path):
     from stockroom.errors import StockroomError
+
     with pytest.raises(StockroomError, match="not found: .*nope.parquet"):
         run_forecast_bench(tmp_path / "nope.parquet", models=["tsb"])
 
 
 def test_repeat_interleaves_and_reports_the_median(sales_file):
-    results = run_forecast_bench(sales_file, horizon=7, windows=1, repeat=3,
-                                 models=["seasonal_naive", "tsb"],
-                                 columns={"id_col": "sku", "date_col": "day", "target": "sold"})
+    results = run_forecast_bench(
+        sales_file,
+        horizon=7,
+        windows=1,
+        repeat=3,
+        models=["seasonal_naive", "tsb"],
+        columns={"id_col": "sku", "date_col": "day", "target": "sold"},
+    )
     for r in results:
         assert len(r["seconds_runs"]) == 3
         assert r["seconds"] == sorted(r["seconds_runs"])[1]
@@ -83,10 +121,35 @@ def test_repeat_interleaves_and_reports_the_median(sales_file):
 def test_procurement_replay_bench_on_any_file(sales_file, tmp_path):
     out = tmp_path / "replay.json"
     proc = subprocess.run(
-        [sys.executable, "-m", "stockroom_jobs.cli", "bench", "procurement", "--sales", str(sales_file),
-         "--id", "sku", "--date", "day", "--target", "sold", "--price", "unit_price",
-         "--lead-time", "7", "--service-level", "0.8,0.95", "--days", "35", "--json", str(out)],
-        capture_output=True, text=True, cwd=PROJECT_ROOT)
+        [
+            sys.executable,
+            "-m",
+            "stockroom_jobs.cli",
+            "bench",
+            "procurement",
+            "--sales",
+            str(sales_file),
+            "--id",
+            "sku",
+            "--date",
+            "day",
+            "--target",
+            "sold",
+            "--price",
+            "unit_price",
+            "--lead-time",
+            "7",
+            "--service-level",
+            "0.8,0.95",
+            "--days",
+            "35",
+            "--json",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(out.read_text())
     ours = [r for r in rows if r["policy"] == "stockroom"]
@@ -98,6 +161,19 @@ def test_procurement_replay_bench_on_any_file(sales_file, tmp_path):
     assert ours[1]["fill_rate"] >= ours[0]["fill_rate"]
     assert "fill" in proc.stdout and "stockroom" in proc.stdout
     bad = subprocess.run(
-        [sys.executable, "-m", "stockroom_jobs.cli", "bench", "procurement", "--sales", str(sales_file),
-         "--lead-time", "7,x"], capture_output=True, text=True, cwd=PROJECT_ROOT)
+        [
+            sys.executable,
+            "-m",
+            "stockroom_jobs.cli",
+            "bench",
+            "procurement",
+            "--sales",
+            str(sales_file),
+            "--lead-time",
+            "7,x",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+    )
     assert bad.returncode != 0 and "--lead-time" in bad.stderr

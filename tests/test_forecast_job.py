@@ -8,10 +8,10 @@ import numpy as np
 import polars as pl
 import pytest
 
-from stockroom_jobs.forecast import run_forecast
 from stockroom import store
 from stockroom.forecast import rules
 from stockroom.forecast.forecaster import ForecasterConfig
+from stockroom_jobs.forecast import run_forecast
 from tests.conftest import land_orders
 
 AS_OF = date(2024, 6, 30)
@@ -24,9 +24,11 @@ def orders(days: range, sku: str, qty: int, start: int = 0) -> list[tuple]:
 
 @pytest.fixture
 def shop(tmp_path):
-    rows = (orders(range(0, 200), "steady", 3)            # sells 3/day every day
-            + orders(range(40, 200, 2), "gone", 2)        # last sale 40 days ago: dormant
-            + orders(range(0, 10), "new", 1))             # first sale 9 days ago: cold start
+    rows = (
+        orders(range(0, 200), "steady", 3)  # sells 3/day every day
+        + orders(range(40, 200, 2), "gone", 2)  # last sale 40 days ago: dormant
+        + orders(range(0, 10), "new", 1)
+    )  # first sale 9 days ago: cold start
     land_orders(tmp_path, rows, {"steady": "cards", "gone": "cards", "new": "cards"})
     return tmp_path
 
@@ -70,8 +72,9 @@ def test_rule_functions_by_hand():
     assert rules.dormant(y, 3).tolist() == [False, False]
     assert rules.cold_start(np.array([0, 2]), 3).tolist() == [True, True]
     assert rules.spikes(np.array([10.0, 3.0]), np.array([4.0, 2.0])).tolist() == [True, False]
-    wide = rules.low_confidence(np.array([[1.0, 1.0]]), np.array([[0.0, 0.0]]),
-                                np.array([[5.0, 5.0]]))
+    wide = rules.low_confidence(
+        np.array([[1.0, 1.0]]), np.array([[0.0, 0.0]]), np.array([[5.0, 5.0]])
+    )
     assert wide.tolist() == [True]
 
 
@@ -80,17 +83,19 @@ def test_a_planned_promo_in_the_calendar_lifts_its_day(tmp_path):
 
     rng = np.random.default_rng(3)
     promo_days = {d for d in range(200) if rng.random() < 0.15}
-    rows = [(AS_OF - timedelta(days=d), f"o-{d}", "s1", "steady", 9 if d in promo_days else 3,
-             10.0) for d in range(200)]
+    rows = [
+        (AS_OF - timedelta(days=d), f"o-{d}", "s1", "steady", 9 if d in promo_days else 3, 10.0)
+        for d in range(200)
+    ]
     land_orders(tmp_path, rows, {"steady": "cards"})
     calendar = tmp_path / "promos.csv"
     past = [AS_OF - timedelta(days=d) for d in sorted(promo_days)]
-    pl.DataFrame({"sku": "steady", "date": [*past, AS_OF + timedelta(days=5)]}).write_csv(
-        calendar)
-    run_forecast(tmp_path, AS_OF, horizon=14, config=CONFIG,
-                 promo_calendar=read_promo_calendar(calendar))
+    pl.DataFrame({"sku": "steady", "date": [*past, AS_OF + timedelta(days=5)]}).write_csv(calendar)
+    run_forecast(
+        tmp_path, AS_OF, horizon=14, config=CONFIG, promo_calendar=read_promo_calendar(calendar)
+    )
     fc = store.read_snapshot(tmp_path, "forecasts", AS_OF).sort("horizon")
-    assert fc["yhat"][4] > 2 * fc["yhat"][3]                   # day +5 is the planned promo
+    assert fc["yhat"][4] > 2 * fc["yhat"][3]  # day +5 is the planned promo
     with pytest.raises(Exception, match="date or start/end"):
         bad = tmp_path / "bad.csv"
         pl.DataFrame({"sku": ["a"], "when": ["x"]}).write_csv(bad)
@@ -101,8 +106,11 @@ def test_backtest_error_and_drivers_in_the_snapshot(tmp_path):
     import json
 
     rng = np.random.default_rng(5)
-    rows = [(AS_OF - timedelta(days=d), f"o{k}-{d}", "s1", f"sku{k}",
-             int(rng.poisson(2 + k)) + 1, 10.0) for k in range(6) for d in range(200)]
+    rows = [
+        (AS_OF - timedelta(days=d), f"o{k}-{d}", "s1", f"sku{k}", int(rng.poisson(2 + k)) + 1, 10.0)
+        for k in range(6)
+        for d in range(200)
+    ]
     land_orders(tmp_path, rows, {f"sku{k}": "cards" if k < 3 else "toys" for k in range(6)})
     run_forecast(tmp_path, AS_OF, horizon=14, config=CONFIG)
     fc = store.read_snapshot(tmp_path, "forecasts", AS_OF)

@@ -15,8 +15,14 @@ def frame(series: dict[str, list[float]], start: date, col: str = "units", **att
     rows = []
     for sid, values in series.items():
         for i, v in enumerate(values):
-            rows.append({"id": sid, "date": start + timedelta(days=i), col: float(v),
-                         **{k: a[sid] for k, a in attrs.items()}})
+            rows.append(
+                {
+                    "id": sid,
+                    "date": start + timedelta(days=i),
+                    col: float(v),
+                    **{k: a[sid] for k, a in attrs.items()},
+                }
+            )
     return pl.DataFrame(rows)
 
 
@@ -36,8 +42,7 @@ def test_rmsse_scale_starts_at_the_first_sale():
 def test_wrmsse_two_series_two_levels_by_hand():
     # a: history 1,2,1,2 (scale: diffs 1,-1,1 -> 1); b: 2,2,4,2 (diffs 0,2,-2 -> 8/3)
     train = frame({"a": [1, 2, 1, 2], "b": [2, 2, 4, 2]}, D0, store_id={"a": "S", "b": "S"})
-    train = train.with_columns(pl.when(pl.col("id") == "a").then(1.0).otherwise(3.0)
-                               .alias("price"))
+    train = train.with_columns(pl.when(pl.col("id") == "a").then(1.0).otherwise(3.0).alias("price"))
     start = D0 + timedelta(days=4)
     actual = frame({"a": [2, 2], "b": [3, 1]}, start)
     fc = frame({"a": [1, 2], "b": [3, 3]}, start, col="yhat")
@@ -47,15 +52,16 @@ def test_wrmsse_two_series_two_levels_by_hand():
     bottom = (6 * r_a + 30 * r_b) / 36
     # store level = a + b: history 3,4,5,4 (diffs 1,1,-1 -> 1); actual 5,3; forecast 4,5
     # mse (1 + 4)/2 = 2.5 -> rmsse sqrt(2.5)
-    store = 2.5 ** 0.5
+    store = 2.5**0.5
     score, per_level = metrics.wrmsse(train, actual, fc, levels=[("store_id",), ("id",)])
     assert dict(per_level.select("level", "wrmsse").iter_rows()) == pytest.approx(
-        {"store_id": store, "id": bottom})
+        {"store_id": store, "id": bottom}
+    )
     assert score == pytest.approx((store + bottom) / 2)
 
 
 def test_mase_wape_bias_coverage_pinball_by_hand():
-    train = frame({"a": [1, 3, 2]}, D0)                        # |diffs| 2, 1 -> scale 1.5
+    train = frame({"a": [1, 3, 2]}, D0)  # |diffs| 2, 1 -> scale 1.5
     actual = frame({"a": [2, 4]}, D0 + timedelta(days=3))
     fc = frame({"a": [3, 1]}, D0 + timedelta(days=3), col="yhat")
     assert metrics.mase(train, actual, fc) == pytest.approx(((1 + 3) / 2) / 1.5)

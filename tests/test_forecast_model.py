@@ -21,13 +21,20 @@ def promo_sales():
     promo = rng.random((n, d)) < 0.1
     base = rng.uniform(1, 6, n)[:, None]
     units = rng.poisson(base * np.where(promo, 3.0, 1.0))
-    return pl.DataFrame({
-        "id": np.repeat([f"s{i:02d}" for i in range(n)], d),
-        "date": np.tile(np.array([start + timedelta(days=k) for k in range(d)],
-                                 dtype="datetime64[D]"), n),
-        "units": units.ravel().astype(float), "price": 10.0, "category": "x",
-        "event": False, "promo": promo.ravel(), "snap": False,
-    }).with_columns(pl.col("date").cast(pl.Date))
+    return pl.DataFrame(
+        {
+            "id": np.repeat([f"s{i:02d}" for i in range(n)], d),
+            "date": np.tile(
+                np.array([start + timedelta(days=k) for k in range(d)], dtype="datetime64[D]"), n
+            ),
+            "units": units.ravel().astype(float),
+            "price": 10.0,
+            "category": "x",
+            "event": False,
+            "promo": promo.ravel(),
+            "snap": False,
+        }
+    ).with_columns(pl.col("date").cast(pl.Date))
 
 
 CONFIG = ModelConfig(horizon=14, history_days=300, trees=120, depth=6)
@@ -39,12 +46,12 @@ def test_a_future_promo_lifts_that_day_and_leaves_earlier_days(promo_sales):
     model = GlobalModel(CONFIG).fit(p, cutoff)
     none = np.zeros_like(p.promo)
     with_promo = none.copy()
-    with_promo[:, cutoff + 10] = True                         # a promo planned for day +10
+    with_promo[:, cutoff + 10] = True  # a promo planned for day +10
     base = model.predict(p, cutoff, future_promo=none)["yhat"]
     lifted = model.predict(p, cutoff, future_promo=with_promo)["yhat"]
     ratio = lifted[:, 9].mean() / base[:, 9].mean()
-    assert ratio > 2.0                                         # demand triples on promo days
-    assert np.allclose(lifted[:, :9], base[:, :9])             # the days before do not move
+    assert ratio > 2.0  # demand triples on promo days
+    assert np.allclose(lifted[:, :9], base[:, :9])  # the days before do not move
     assert abs(lifted[:, 10:].mean() / base[:, 10:].mean() - 1) < 0.2  # later: lags only
 
 
@@ -61,7 +68,7 @@ def test_intervals_cover_about_what_they_claim(promo_sales):
     p = panel(promo_sales)
     cutoff = p.y.shape[1] - 1 - 14
     fc = GlobalModel(CONFIG).fit(p, cutoff).predict(p, cutoff)
-    actual = p.y[:, cutoff + 1:cutoff + 15]
+    actual = p.y[:, cutoff + 1 : cutoff + 15]
     inside = (actual >= fc["q05"]) & (actual <= fc["q95"])
     assert 0.82 <= inside.mean() <= 0.98
     assert (fc["q05"] <= fc["q50"]).all() and (fc["q50"] <= fc["q95"]).all()

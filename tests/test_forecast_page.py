@@ -11,11 +11,11 @@ import polars as pl
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from stockroom_jobs.forecast import run_forecast
 from stockroom import store
 from stockroom.config import PROJECT_ROOT
 from stockroom.forecast import views
 from stockroom.forecast.forecaster import ForecasterConfig
+from stockroom_jobs.forecast import run_forecast
 from tests.conftest import land_orders
 
 AS_OF = date(2024, 6, 30)
@@ -51,13 +51,14 @@ def test_views_add_up(forecast_root):
     acc = views.accuracy_by_category(fc)
     assert acc["category"].to_list()[0] == "All"
     live = fc.filter(pl.col("model") != "dormant", pl.col("horizon") == 1)
-    assert acc["skus"][0] == live.height == 10                 # OLD is dormant: left out
+    assert acc["skus"][0] == live.height == 10  # OLD is dormant: left out
     want = live["backtest_abs_error"].sum() / live["backtest_units"].sum()
     assert acc["wape"][0] == pytest.approx(want)
     toys = live.filter(pl.col("category") == "toys")
     got = acc.filter(pl.col("category") == "toys")
-    assert got["wape"][0] == pytest.approx(toys["backtest_abs_error"].sum()
-                                           / toys["backtest_units"].sum())
+    assert got["wape"][0] == pytest.approx(
+        toys["backtest_abs_error"].sum() / toys["backtest_units"].sum()
+    )
     d = views.drivers(json.dumps([["mean_28", 0.5], ["promo", -0.2]]))
     assert d["label"].to_list() == ["28-day average", "promotion"]
     assert d["effect"][0] == pytest.approx(np.exp(0.5))
@@ -79,7 +80,7 @@ def test_forecast_page(forecast_root, monkeypatch):
     assert shown["Next 7 days"] == f"{top['next_7d']:,.1f} units"
     charts = len(at.get("plotly_chart"))
     assert charts == (2 if top["model"] == "global_xgboost" else 1)
-    assert at.dataframe[0].value.shape[0] == 3                 # All, toys, cards
+    assert at.dataframe[0].value.shape[0] == 3  # All, toys, cards
     # pick a SKU on the global model: its SHAP drivers chart appears
     on_global = skus.filter(pl.col("model") == "global_xgboost")["sku"]
     if on_global.len():
@@ -115,20 +116,41 @@ def test_forecast_page_without_forecasts(olist_root, monkeypatch):
 def test_forecast_accuracy_report(forecast_root, tmp_path):
     from stockroom_jobs.report import run_report
 
-    bench = [{"model": "global_xgboost", "wrmsse": 0.7, "mase": 1.2, "wape": 0.5, "bias": 0.01,
-              "coverage_90": 0.9, "pinball": 0.3, "seconds": 20.0, "peak_mib": 900},
-             {"model": "seasonal_naive", "wrmsse": 1.0, "mase": 1.5, "wape": 0.7, "bias": 0.0,
-              "coverage_90": None, "pinball": None, "seconds": 1.0, "peak_mib": 300},
-             {"model": "mlforecast_xgboost_conformal", "error": "ValueError: too short"}]
+    bench = [
+        {
+            "model": "global_xgboost",
+            "wrmsse": 0.7,
+            "mase": 1.2,
+            "wape": 0.5,
+            "bias": 0.01,
+            "coverage_90": 0.9,
+            "pinball": 0.3,
+            "seconds": 20.0,
+            "peak_mib": 900,
+        },
+        {
+            "model": "seasonal_naive",
+            "wrmsse": 1.0,
+            "mase": 1.5,
+            "wape": 0.7,
+            "bias": 0.0,
+            "coverage_90": None,
+            "pinball": None,
+            "seconds": 1.0,
+            "peak_mib": 300,
+        },
+        {"model": "mlforecast_xgboost_conformal", "error": "ValueError: too short"},
+    ]
     path = tmp_path / "forecast_demo.json"
     path.write_text(json.dumps(bench))
-    files = run_report("forecast_accuracy", forecast_root, progress=False,
-                       extra={"bench": [str(path)]})
+    files = run_report(
+        "forecast_accuracy", forecast_root, progress=False, extra={"bench": [str(path)]}
+    )
     html = files.html.read_text()
     assert "Forecast accuracy" in html and "forecast_demo" in html
-    assert "0.700" in html                                    # the WRMSSE ratio 0.7 / 1.0
+    assert "0.700" in html  # the WRMSSE ratio 0.7 / 1.0
     acc = views.accuracy_by_category(views.latest(forecast_root)[1])
-    assert f"{acc['wape'][0]:.1%}" in html                     # the latest run's WAPE, All row
+    assert f"{acc['wape'][0]:.1%}" in html  # the latest run's WAPE, All row
 
 
 @pytest.mark.browser

@@ -9,13 +9,13 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from stockroom_jobs.ingest import ingest_listings_files, ingest_stockx
-from stockroom_jobs.runs import TooManyBadRows
 from stockroom import store, workbench
 from stockroom.config import bundled_olist_dir
 from stockroom.db import connect
 from stockroom.errors import InputError
 from stockroom.ingest import tabular
+from stockroom_jobs.ingest import ingest_listings_files, ingest_stockx
+from stockroom_jobs.runs import TooManyBadRows
 from tests.conftest import SHARED_DATA
 
 DAY = date(2024, 6, 27)
@@ -23,36 +23,55 @@ LEIPZIG = SHARED_DATA / "entity_matching" / "leipzig"
 
 
 def fingerprint(root: Path) -> dict:
-    return {p.relative_to(root).as_posix(): store.file_sha256(p)
-            for p in sorted((root / "snapshots").rglob("*")) if p.is_file()}
+    return {
+        p.relative_to(root).as_posix(): store.file_sha256(p)
+        for p in sorted((root / "snapshots").rglob("*"))
+        if p.is_file()
+    }
 
 
-@pytest.mark.parametrize("name, delimiter, rows, line_ending", [
-    ("abt_buy/abt.csv", "|", 1_076, "LF"), ("abt_buy/buy.csv", "|", 1_076, "LF"),
-    ("abt_buy/gt.csv", "|", 1_076, "LF"), ("amazon_google/amazon.csv", "#", 1_354, "CRLF"),
-    ("amazon_google/gp.csv", "#", 3_039, "CRLF"), ("amazon_google/gt.csv", "#", 1_103, "LF"),
-])
+@pytest.mark.parametrize(
+    "name, delimiter, rows, line_ending",
+    [
+        ("abt_buy/abt.csv", "|", 1_076, "LF"),
+        ("abt_buy/buy.csv", "|", 1_076, "LF"),
+        ("abt_buy/gt.csv", "|", 1_076, "LF"),
+        ("amazon_google/amazon.csv", "#", 1_354, "CRLF"),
+        ("amazon_google/gp.csv", "#", 3_039, "CRLF"),
+        ("amazon_google/gt.csv", "#", 1_103, "LF"),
+    ],
+)
 def test_leipzig_files_separators_without_quoting(name, delimiter, rows, line_ending):
     path = LEIPZIG / name
     if not path.is_file():
         pytest.skip(f"shared data not present at {path}")
     dialect = tabular.sniff(path)
-    assert (dialect.delimiter, dialect.quoting, dialect.line_ending) == (delimiter, False,
-                                                                       line_ending)
+    assert (dialect.delimiter, dialect.quoting, dialect.line_ending) == (
+        delimiter,
+        False,
+        line_ending,
+    )
     frame = tabular.read_csv(path, dialect)
     assert frame.height == rows  # the README's published counts
     # no quoting: a bare quote inside a text cell stays part of the text
     text = path.read_text(encoding="utf-8")
     if '"' in text:
-        assert frame.select(pl.concat_str(pl.all().exclude("_source_row").fill_null(""))
-                            .str.contains('"', literal=True).any()).item()
+        assert frame.select(
+            pl.concat_str(pl.all().exclude("_source_row").fill_null(""))
+            .str.contains('"', literal=True)
+            .any()
+        ).item()
 
 
 def test_olist_raw_csv_bom_and_crlf():
     path = bundled_olist_dir() / "product_category_name_translation.csv"
     dialect = tabular.sniff(path)
     assert (dialect.encoding, dialect.bom, dialect.delimiter, dialect.line_ending) == (
-        "utf-8-sig", True, ",", "CRLF")
+        "utf-8-sig",
+        True,
+        ",",
+        "CRLF",
+    )
     frame = tabular.read_csv(path, dialect)
     assert frame.columns[0] == "product_category_name"  # BOM not glued to the first header
     assert frame.height == 71
@@ -63,16 +82,17 @@ def test_stockx_workbook_two_sheets_and_leading_spaces(tmp_path):
     if not path.is_file():
         pytest.skip(f"shared data not present at {path}")
     sheet = tabular.read_table(path, ("order_date", "title", "price"))
-    assert sheet.name == "Raw Data"                    # the description sheet is skipped
-    assert sheet.columns["price"] == "Sale Price"      # alias
+    assert sheet.name == "Raw Data"  # the description sheet is skipped
+    assert sheet.columns["price"] == "Sale Price"  # alias
     run = ingest_stockx(path, tmp_path)
     assert run.rows_quarantined == 0
     con = connect(tmp_path)
     assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 99_956
     brands = {r[0] for r in con.execute("SELECT DISTINCT brand FROM products").fetchall()}
-    assert brands == {"Yeezy", "Off-White"}            # " Yeezy" in the file: stripped
-    first, last = con.execute("SELECT min(order_ts)::DATE, max(order_ts)::DATE FROM orders"
-                              ).fetchone()
+    assert brands == {"Yeezy", "Off-White"}  # " Yeezy" in the file: stripped
+    first, last = con.execute(
+        "SELECT min(order_ts)::DATE, max(order_ts)::DATE FROM orders"
+    ).fetchone()
     assert (first, last) == (date(2017, 9, 1), date(2019, 2, 13))
 
 
@@ -82,9 +102,11 @@ def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
 
 
 def test_encodings_and_delimiters_are_detected(tmp_path):
-    rows = "Marketplace;Seller;Custom label (SKU);Qty;Sale Price;Notes;Title\r\n" \
-           "ebay;müller;SKU-1;2;€12,50;;Pokémon Glurak\r\n" \
-           "ebay;müller;SKU-2;1;3.00;neu;Mew\r\n"
+    rows = (
+        "Marketplace;Seller;Custom label (SKU);Qty;Sale Price;Notes;Title\r\n"
+        "ebay;müller;SKU-1;2;€12,50;;Pokémon Glurak\r\n"
+        "ebay;müller;SKU-2;1;3.00;neu;Mew\r\n"
+    )
     cp1252 = write(tmp_path / "cp1252.csv", rows.replace("€12,50", "12.50"), "cp1252")
     utf16 = write(tmp_path / "utf16.csv", "\ufeff" + rows.replace("€12,50", "12.50"), "utf-16")
     for path, encoding in ((cp1252, "cp1252"), (utf16, "utf-16")):
@@ -97,10 +119,12 @@ def test_encodings_and_delimiters_are_detected(tmp_path):
 
 
 def test_header_aliases_land_listings(tmp_path):
-    path = write(tmp_path / "ebay_export.csv",
-                 "Item number,Custom label (SKU),Seller,Qty,Sale Price,Currency,Start date,"
-                 "Notes\n1001,PIKA-58,cardshop,3,\"$1,097.00\",usd,2024-06-01 10:00,\n"
-                 "1002,MEW-8,cardshop,0,4.5,USD,2024-06-02T08:00:00Z,sold out\n")
+    path = write(
+        tmp_path / "ebay_export.csv",
+        "Item number,Custom label (SKU),Seller,Qty,Sale Price,Currency,Start date,"
+        'Notes\n1001,PIKA-58,cardshop,3,"$1,097.00",usd,2024-06-01 10:00,\n'
+        "1002,MEW-8,cardshop,0,4.5,USD,2024-06-02T08:00:00Z,sold out\n",
+    )
     run = ingest_listings_files([path], tmp_path / "root", platform="ebay", snapshot_date=DAY)
     assert run.rows_landed == 2
     got = store.read_snapshot(tmp_path / "root", "listings", DAY).sort("listing_id")
@@ -133,12 +157,12 @@ def listing_rows(n: int, bad: dict[int, str] | None = None) -> str:
 
 
 BAD_ROWS = {
-    3: "ebay,s1,SKU-3,-2,1.00,,2024-06-01,active",          # negative quantity
-    5: "ebay,s1,SKU-5,1,abc,,2024-06-01,active",            # price not a number
-    7: "ebay,s1,SKU-7,1,1.00,,2024-13-45,active",           # not a date
-    9: "ebay,s1,SKU-9,1,1.00,,2024-06-01,lost",             # unknown status
-    11: "ebay,s1,SKU-1,1,1.00,,2024-06-01,active",          # repeats row 1's listing
-    13: "ebay,,SKU-13,1,1.00,,2024-06-01,active",           # no seller
+    3: "ebay,s1,SKU-3,-2,1.00,,2024-06-01,active",  # negative quantity
+    5: "ebay,s1,SKU-5,1,abc,,2024-06-01,active",  # price not a number
+    7: "ebay,s1,SKU-7,1,1.00,,2024-13-45,active",  # not a date
+    9: "ebay,s1,SKU-9,1,1.00,,2024-06-01,lost",  # unknown status
+    11: "ebay,s1,SKU-1,1,1.00,,2024-06-01,active",  # repeats row 1's listing
+    13: "ebay,,SKU-13,1,1.00,,2024-06-01,active",  # no seller
 }
 EXPECTED = {  # row -> (column, value, reason fragment)
     3: ("quantity", "-2", "greater_than_or_equal_to"),
@@ -170,8 +194,7 @@ def test_bad_rows_are_quarantined_with_file_row_column_value_reason(tmp_path):
 
 def test_too_many_bad_rows_fail_loudly_and_land_nothing(tmp_path):
     root = tmp_path / "root"
-    ingest_listings_files([write(tmp_path / "day1.csv", listing_rows(50))], root,
-                          snapshot_date=DAY)
+    ingest_listings_files([write(tmp_path / "day1.csv", listing_rows(50))], root, snapshot_date=DAY)
     before = fingerprint(root)
     path = write(tmp_path / "day1_again.csv", listing_rows(50, BAD_ROWS))  # 12 % bad
     with pytest.raises(TooManyBadRows) as err:

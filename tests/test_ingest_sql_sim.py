@@ -4,7 +4,6 @@ record and a kill -9 in the middle of a run."""
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -16,19 +15,23 @@ import polars as pl
 import pytest
 import sqlalchemy as sa
 
-from stockroom_jobs.ingest import ingest_simulation, ingest_sql
 from stockroom import health, store, workbench
 from stockroom.config import PROJECT_ROOT
 from stockroom.db import connect
 from stockroom.ingest import sql
 from stockroom.sim.marketplace import SimConfig, simulate
+from stockroom_jobs.ingest import ingest_simulation, ingest_sql
 from tests.test_ingest_files import DAY
 
-ROWS = [(f"i{i}", "shopify", "me", f"S{i}", i, 1.5 * i, None, f"2024-06-0{1 + i % 3} 10:00:00")
-        for i in range(10)]
-DDL = ("CREATE TABLE inventory (item_id VARCHAR(20) PRIMARY KEY, platform VARCHAR(20), "
-       "seller VARCHAR(20), sku VARCHAR(20), qty INTEGER, price FLOAT, notes TEXT, "
-       "updated_at VARCHAR(19))")
+ROWS = [
+    (f"i{i}", "shopify", "me", f"S{i}", i, 1.5 * i, None, f"2024-06-0{1 + i % 3} 10:00:00")
+    for i in range(10)
+]
+DDL = (
+    "CREATE TABLE inventory (item_id VARCHAR(20) PRIMARY KEY, platform VARCHAR(20), "
+    "seller VARCHAR(20), sku VARCHAR(20), qty INTEGER, price FLOAT, notes TEXT, "
+    "updated_at VARCHAR(19))"
+)
 
 
 def seed(url: str) -> sa.Engine:
@@ -36,8 +39,10 @@ def seed(url: str) -> sa.Engine:
     with eng.begin() as conn:
         conn.execute(sa.text("DROP TABLE IF EXISTS inventory"))
         conn.execute(sa.text(DDL))
-        conn.execute(sa.text("INSERT INTO inventory VALUES (:a,:b,:c,:d,:e,:f,:g,:h)"),
-                     [dict(zip("abcdefgh", r, strict=True)) for r in ROWS])
+        conn.execute(
+            sa.text("INSERT INTO inventory VALUES (:a,:b,:c,:d,:e,:f,:g,:h)"),
+            [dict(zip("abcdefgh", r, strict=True)) for r in ROWS],
+        )
     return eng
 
 
@@ -46,19 +51,29 @@ def incremental_pulls(url: str, root: Path) -> None:
     first = ingest_sql(url, root, table="inventory", snapshot_date=DAY)
     assert (first.rows_read, first.rows_landed) == (10, 10)
     with eng.begin() as conn:
-        conn.execute(sa.text("UPDATE inventory SET qty = 99, updated_at = '2024-06-05 00:00:00' "
-                             "WHERE item_id = 'i3'"))
-        conn.execute(sa.text("INSERT INTO inventory VALUES ('i10', 'shopify', 'me', 'S10', 1, "
-                             "2.0, NULL, '2024-06-05 00:00:00')"))
+        conn.execute(
+            sa.text(
+                "UPDATE inventory SET qty = 99, updated_at = '2024-06-05 00:00:00' "
+                "WHERE item_id = 'i3'"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO inventory VALUES ('i10', 'shopify', 'me', 'S10', 1, "
+                "2.0, NULL, '2024-06-05 00:00:00')"
+            )
+        )
     second = ingest_sql(url, root, table="inventory", snapshot_date=DAY)
-    assert second.rows_read == 2                                # only what changed
+    assert second.rows_read == 2  # only what changed
     landed = store.read_snapshot(root, "listings", DAY)
     assert landed.height == 11
     assert landed.filter(pl.col("listing_id") == "i3")["quantity"].item() == 99
     third = ingest_sql(url, root, table="inventory", snapshot_date=DAY)
     assert third.rows_read == 0
-    assert workbench.get_watermark(workbench.engine(root), f"{sql.safe_url(url)}#inventory"
-                                   "#updated_at") == "2024-06-05 00:00:00"
+    assert (
+        workbench.get_watermark(workbench.engine(root), f"{sql.safe_url(url)}#inventory#updated_at")
+        == "2024-06-05 00:00:00"
+    )
 
 
 def test_sqlite_incremental_by_watermark(tmp_path):
@@ -70,63 +85,25 @@ def test_sql_query_bad_rows_and_password_masking(tmp_path):
     seed(f"sqlite:///{db}")
     with sqlite3.connect(db) as conn:
         conn.execute("UPDATE inventory SET qty = -1 WHERE item_id = 'i4'")
-    run = ingest_sql(f"sqlite:///{db}", tmp_path / "root", snapshot_date=DAY,
-                     query="SELECT item_id, platform, seller, sku, qty, price, updated_at "
-                           "FROM inventory WHERE platform = 'shopify'", max_bad_share=0.2)
+    run = ingest_sql(
+        f"sqlite:///{db}",
+        tmp_path / "root",
+        snapshot_date=DAY,
+        query="SELECT item_id, platform, seller, sku, qty, price, updated_at "
+        "FROM inventory WHERE platform = 'shopify'",
+        max_bad_share=0.2,
+    )
     assert (run.rows_landed, run.rows_quarantined) == (9, 1)
     bad = workbench.quarantined(workbench.engine(tmp_path / "root"), run.run_id)
     assert bad.select("column", "value").row(0) == ("qty", "-1")
-    assert sql.safe_url("postgresql+psycopg://app:hunter2@db/shop") == \
-        "postgresql+psycopg://app:***@db/shop"
+    assert (
+        sql.safe_url("postgresql+psycopg://app:hunter2@db/shop")
+        == "postgresql+psycopg://app:***@db/shop"
+    )
     with pytest.raises(Exception, match="no column 'changed_at'"):
-        ingest_sql(f"sqlite:///{db}", tmp_path / "root", table="inventory",
-                   watermark_column="changed_at")
-
-
-def _postgres_url(tmp_path: Path) -> str:
-    """A throwaway PostgreSQL cluster (initdb + pg_ctl), or skip with the reason."""
-    if os.environ.get("STOCKROOM_TEST_PG_URL"):
-        return os.environ["STOCKROOM_TEST_PG_URL"]
-    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin"))
-    initdb = shutil.which("initdb") or (str(bins[-1] / "initdb") if bins else None)
-    pg_ctl = shutil.which("pg_ctl") or (str(bins[-1] / "pg_ctl") if bins else None)
-    if not initdb or not Path(initdb).exists() or not pg_ctl:
-        pytest.skip("PostgreSQL not installed (no initdb/pg_ctl); .ci/run installs it")
-    as_user: list[str] = []
-    data = tmp_path / "pg"
-    if os.geteuid() == 0:  # postgres refuses to run as root: use the package's user
-        if not shutil.which("runuser"):
-            pytest.skip("running as root without runuser: cannot start PostgreSQL")
-        as_user = ["runuser", "-u", "postgres", "--"]
-        data.mkdir()
-        shutil.chown(data, "postgres")
-        for parent in data.parents:  # pytest's tmp folders are 0700: let postgres through
-            if parent == Path("/tmp") or parent == Path("/"):
-                break
-            parent.chmod(parent.stat().st_mode | 0o711)
-    port = 54329
-    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "postgres", "--auth=trust"],
-                   check=True, capture_output=True)
-    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-w", "-t", "30", "-l",
-                    str(data / "server.log"), "-o", f"-p {port} -k {data} -h 127.0.0.1",
-                    "start"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                   timeout=60)
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
-
-
-@pytest.fixture
-def postgres(tmp_path):
-    try:
-        url = _postgres_url(tmp_path)
-    except subprocess.CalledProcessError as exc:
-        pytest.skip(f"could not start PostgreSQL: {exc.stderr.decode()[-200:]}")
-    yield url
-    if not os.environ.get("STOCKROOM_TEST_PG_URL"):
-        as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        pg_ctl = shutil.which("pg_ctl") or str(
-            sorted(Path("/usr/lib/postgresql").glob("*/bin"))[-1] / "pg_ctl")
-        subprocess.run([*as_user, pg_ctl, "-D", str(tmp_path / "pg"), "-m", "immediate",
-                        "stop"], capture_output=True)
+        ingest_sql(
+            f"sqlite:///{db}", tmp_path / "root", table="inventory", watermark_column="changed_at"
+        )
 
 
 def test_postgresql_incremental_by_watermark(postgres, tmp_path):
@@ -135,17 +112,20 @@ def test_postgresql_incremental_by_watermark(postgres, tmp_path):
 
 # -- simulator ------------------------------------------------------------------------------
 
+
 def test_simulator_is_seeded_and_consistent():
     config = SimConfig(listings=5_000, sellers=60, days=3)
     a, b = simulate(config), simulate(config)
     days_a, days_b = list(a.days()), list(b.days())
     for x, y in zip(days_a, days_b, strict=True):
         assert x.listings.equals(y.listings) and x.orders.equals(y.orders)
-    assert not days_a[0].orders.equals(next(simulate(SimConfig(
-        listings=5_000, sellers=60, days=1, seed=8)).days()).orders)
+    assert not days_a[0].orders.equals(
+        next(simulate(SimConfig(listings=5_000, sellers=60, days=1, seed=8)).days()).orders
+    )
     truth = a.seller_truth
-    multi = truth.group_by("seller_key").agg(pl.col("seller_name"), pl.len()).filter(
-        pl.col("len") > 1)
+    multi = (
+        truth.group_by("seller_key").agg(pl.col("seller_name"), pl.len()).filter(pl.col("len") > 1)
+    )
     assert multi.height > 10
     assert all(len(set(names)) == len(names) for names in multi["seller_name"])  # spelt apart
     # every listing of an item shows the item's stock; sales move stock down
@@ -168,17 +148,28 @@ def test_simulation_lands_every_table(tmp_path):
 
 # -- the run record and a crash ----------------------------------------------------------------
 
+
 def test_kill_9_mid_run_leaves_earlier_snapshots_intact(tmp_path):
     root = tmp_path / "root"
     small = ["--listings", "2000", "--sellers", "20"]
-    cli = [sys.executable, "-m", "stockroom_jobs.cli", "ingest", "simulate", "--data-root", str(root)]
-    subprocess.run([*cli, *small, "--days", "2"], check=True, capture_output=True,
-                   cwd=PROJECT_ROOT)
+    cli = [
+        sys.executable,
+        "-m",
+        "stockroom_jobs.cli",
+        "ingest",
+        "simulate",
+        "--data-root",
+        str(root),
+    ]
+    subprocess.run([*cli, *small, "--days", "2"], check=True, capture_output=True, cwd=PROJECT_ROOT)
     before = {p: store.file_sha256(p) for p in (root / "snapshots").rglob("*") if p.is_file()}
     # a long run over the same days (a new seed rewrites them) and beyond: kill it mid-way
-    proc = subprocess.Popen([*cli, "--listings", "300000", "--sellers", "500", "--days", "30",
-                             "--seed", "9"], cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cli, "--listings", "300000", "--sellers", "500", "--days", "30", "--seed", "9"],
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     listings = root / "snapshots" / "listings"
     deadline = time.monotonic() + 120
     while len(list(listings.iterdir())) < 4 and time.monotonic() < deadline:
@@ -203,4 +194,5 @@ def test_kill_9_mid_run_leaves_earlier_snapshots_intact(tmp_path):
 
 def _date(part: Path):
     from datetime import date
+
     return date.fromisoformat(part.name.split("=", 1)[1])

@@ -8,12 +8,12 @@ import logging
 import polars as pl
 import pytest
 
-from stockroom_jobs.ingest import ingest_browse_api, ingest_card_api, ingest_storefront
 from stockroom import cards, config, store, workbench
 from stockroom.ingest import api, storefront
 from stockroom.ingest.http import Disallowed, Fetcher, FetchError
 from stockroom.sim.marketplace import SimConfig, simulate
 from stockroom.sim.server import MarketServer, load_card_json
+from stockroom_jobs.ingest import ingest_browse_api, ingest_card_api, ingest_storefront
 from tests.test_ingest_files import DAY, fingerprint
 
 TOKEN = "tok-9f8e7d6c5b4a"
@@ -26,8 +26,9 @@ def day_listings():
 
 @pytest.fixture
 def server(day_listings):
-    srv = MarketServer(day_listings, load_card_json(cards.BUNDLED / "api_json" / "cards"),
-                       token=TOKEN, slow_s=1.5)
+    srv = MarketServer(
+        day_listings, load_card_json(cards.BUNDLED / "api_json" / "cards"), token=TOKEN, slow_s=1.5
+    )
     with srv:
         yield srv
 
@@ -37,18 +38,22 @@ def quick(**kw) -> dict:
 
 
 def shop_truth(listings: pl.DataFrame, seller: str) -> pl.DataFrame:
-    return listings.filter((pl.col("platform") == "shootstrayt") & (pl.col("seller_id") == seller)
-                           & (pl.col("status") == "active"))
+    return listings.filter(
+        (pl.col("platform") == "shootstrayt")
+        & (pl.col("seller_id") == seller)
+        & (pl.col("status") == "active")
+    )
 
 
 def test_scrape_follows_pagination_and_matches_the_shop(server, day_listings, tmp_path):
     shop = server.shops()[0]
-    run = ingest_storefront([f"{server.base_url}/shop/{shop}"], tmp_path, snapshot_date=DAY,
-                            **quick())
+    run = ingest_storefront(
+        [f"{server.base_url}/shop/{shop}"], tmp_path, snapshot_date=DAY, **quick()
+    )
     got = store.read_snapshot(tmp_path, "listings", DAY).sort("listing_id")
     want = shop_truth(day_listings, shop).sort("listing_id")
-    assert got.height == want.height > 48                      # more than one page
-    assert got["sku"].to_list() == want["sku"].to_list()       # {PRODUCT}-{SET}-...
+    assert got.height == want.height > 48  # more than one page
+    assert got["sku"].to_list() == want["sku"].to_list()  # {PRODUCT}-{SET}-...
     assert got["price"].to_list() == pytest.approx(want["price"].to_list())
     assert got["quantity"].to_list() == want["quantity"].to_list()
     assert run.rows_quarantined == 0
@@ -59,8 +64,9 @@ def test_faults_are_retried_with_backoff(server, day_listings, tmp_path):
     shop = server.shops()[0]
     page2 = f"/shop/{shop}?page=2"
     server.inject(page2, "429", "500", "slow", "truncate", "drop")
-    run = ingest_storefront([f"{server.base_url}/shop/{shop}"], tmp_path, snapshot_date=DAY,
-                            **quick(attempts=6))
+    run = ingest_storefront(
+        [f"{server.base_url}/shop/{shop}"], tmp_path, snapshot_date=DAY, **quick(attempts=6)
+    )
     hits = [h for h in server.hits if h.path == page2]
     # 429, 500, (the slow answer arrives after the client's timeout), truncated 200, dropped
     # connection, then the good page
@@ -68,9 +74,11 @@ def test_faults_are_retried_with_backoff(server, day_listings, tmp_path):
     assert 0 in [h.status for h in hits]
     assert run.rows_quarantined == 0
     gap_after_429 = hits[1].at - hits[0].at
-    assert gap_after_429 >= 1.0                                   # Retry-After: 1 honoured
-    assert store.read_snapshot(tmp_path, "listings", DAY).height == shop_truth(
-        day_listings, shop).height
+    assert gap_after_429 >= 1.0  # Retry-After: 1 honoured
+    assert (
+        store.read_snapshot(tmp_path, "listings", DAY).height
+        == shop_truth(day_listings, shop).height
+    )
 
 
 def test_persistent_errors_give_up_and_land_nothing(server, tmp_path):
@@ -84,16 +92,16 @@ def test_persistent_errors_give_up_and_land_nothing(server, tmp_path):
 
 def test_changed_layout_stops_cleanly_and_keeps_the_html(server, tmp_path):
     shop = server.shops()[0]  # the largest: several pages
-    ingest_storefront([f"{server.base_url}/shop/{shop}"], tmp_path,
-                      snapshot_date=DAY, **quick())
+    ingest_storefront([f"{server.base_url}/shop/{shop}"], tmp_path, snapshot_date=DAY, **quick())
     before = fingerprint(tmp_path)
     server.inject(f"/shop/{shop}?page=2", "layout")
     with pytest.raises(storefront.LayoutChanged) as err:
-        ingest_storefront([f"{server.base_url}/shop/{shop}"], tmp_path, snapshot_date=DAY,
-                          **quick())
+        ingest_storefront(
+            [f"{server.base_url}/shop/{shop}"], tmp_path, snapshot_date=DAY, **quick()
+        )
     assert "no 'ul.listing-grid'" in str(err.value) and "page=2" in str(err.value)
     assert err.value.sample.is_file() and "product-tile" in err.value.sample.read_text()
-    assert fingerprint(tmp_path) == before                      # page 1 did not land either
+    assert fingerprint(tmp_path) == before  # page 1 did not land either
 
 
 def test_robots_txt_and_rate_limit(server):
@@ -107,8 +115,7 @@ def test_robots_txt_and_rate_limit(server):
     assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.18
 
 
-def test_card_api_paginates_real_json_with_token_from_env(server, tmp_path, monkeypatch,
-                                                           caplog):
+def test_card_api_paginates_real_json_with_token_from_env(server, tmp_path, monkeypatch, caplog):
     caplog.set_level(logging.DEBUG)
     monkeypatch.setenv("STOCKROOM_CARDS_TOKEN", TOKEN)
     with Fetcher(min_interval=0, headers={"X-Api-Key": TOKEN}) as fetcher:
@@ -148,7 +155,7 @@ def test_browse_api_lands_every_item_with_seller_username(server, day_listings, 
     run = ingest_browse_api(server.base_url, tmp_path, token=TOKEN, snapshot_date=DAY)
     landed = store.read_snapshot(tmp_path, "listings", DAY)
     want = day_listings.filter((pl.col("platform") == "ebay") & (pl.col("status") == "active"))
-    assert landed.height == want.height > 200                   # several pages of 200
+    assert landed.height == want.height > 200  # several pages of 200
     assert set(landed["seller_id"]) == set(want["seller_id"])
     assert landed["listed_at"].null_count() == 0
     assert run.rows_landed == want.height

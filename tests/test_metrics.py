@@ -15,8 +15,12 @@ from tests.conftest import land_orders
 
 
 def sellers(*revenues: float, group: str | None = None) -> pl.DataFrame:
-    frame = pl.DataFrame({"seller_id": [f"s{i}" for i in range(len(revenues))],
-                          "revenue": [float(r) for r in revenues]})
+    frame = pl.DataFrame(
+        {
+            "seller_id": [f"s{i}" for i in range(len(revenues))],
+            "revenue": [float(r) for r in revenues],
+        }
+    )
     return frame.with_columns(category=pl.lit(group)) if group else frame
 
 
@@ -48,8 +52,10 @@ def test_equal_sellers_and_monopoly():
 
 def test_grouped_metrics_are_per_group():
     frame = pl.concat([sellers(50, 30, 20, group="a"), sellers(10, 10, group="b")])
-    out = {r["category"]: r for r in
-           concentration.concentration(frame, by=("category",)).iter_rows(named=True)}
+    out = {
+        r["category"]: r
+        for r in concentration.concentration(frame, by=("category",)).iter_rows(named=True)
+    }
     assert out["a"]["hhi"] == pytest.approx(3_800)
     assert out["b"]["hhi"] == pytest.approx(5_000)
     assert out["b"]["gini"] == pytest.approx(0.0)
@@ -66,11 +72,17 @@ def test_empty_input_gives_empty_frame():
     assert out.is_empty() and out.columns == list(concentration.METRIC_COLUMNS)
 
 
-@pytest.mark.parametrize("hhi,band", [(999, "unconcentrated"), (1_000, "unconcentrated"),
-                                      (1_500, "moderately concentrated"),
-                                      (1_800, "moderately concentrated"),
-                                      (1_801, "highly concentrated"),
-                                      (10_000, "highly concentrated")])
+@pytest.mark.parametrize(
+    "hhi,band",
+    [
+        (999, "unconcentrated"),
+        (1_000, "unconcentrated"),
+        (1_500, "moderately concentrated"),
+        (1_800, "moderately concentrated"),
+        (1_801, "highly concentrated"),
+        (10_000, "highly concentrated"),
+    ],
+)
 def test_hhi_bands(hhi, band):
     assert concentration.hhi_band(hhi) == band
 
@@ -78,14 +90,18 @@ def test_hhi_bands(hhi, band):
 @pytest.fixture
 def tiny_store(tmp_path):
     d = date(2024, 3, 10)
-    land_orders(tmp_path, [
-        (d, "o1", "alice", "A", 2, 10.0),                       # A: alice + bob
-        (d, "o2", "bob", "A", 1, 10.0),
-        (date(2024, 3, 5), "o3", "alice", "B", 3, 20.0),         # B: alice only
-        (date(2024, 3, 5), "o4", "bob", "C", 5, 1.0, "canceled"),  # cancelled: not a sale
-        (date(2024, 3, 1), "o5", "carol", "C", 4, 5.0),          # first day of a 10-day window
-        (date(2024, 2, 29), "o6", "dave", "D", 9, 100.0),        # one day before the window
-    ], categories={"A": "cards", "B": "cards", "C": "toys", "D": "toys"})
+    land_orders(
+        tmp_path,
+        [
+            (d, "o1", "alice", "A", 2, 10.0),  # A: alice + bob
+            (d, "o2", "bob", "A", 1, 10.0),
+            (date(2024, 3, 5), "o3", "alice", "B", 3, 20.0),  # B: alice only
+            (date(2024, 3, 5), "o4", "bob", "C", 5, 1.0, "canceled"),  # cancelled: not a sale
+            (date(2024, 3, 1), "o5", "carol", "C", 4, 5.0),  # first day of a 10-day window
+            (date(2024, 2, 29), "o6", "dave", "D", 9, 100.0),  # one day before the window
+        ],
+        categories={"A": "cards", "B": "cards", "C": "toys", "D": "toys"},
+    )
     return tmp_path
 
 
@@ -95,7 +111,7 @@ def test_window_bounds_and_cancelled_lines(tiny_store):
     assert window.days == 10 and str(window.start.date()) == "2024-03-01"
     rows = sales(con, window, ("seller_id",)).iter_rows(named=True)
     by_seller = {r["seller_id"]: r for r in rows}
-    assert set(by_seller) == {"alice", "bob", "carol"}       # dave is outside, bob's C cancelled
+    assert set(by_seller) == {"alice", "bob", "carol"}  # dave is outside, bob's C cancelled
     assert by_seller["alice"]["revenue"] == pytest.approx(2 * 10 + 3 * 20)
     assert by_seller["bob"]["units"] == 1
 
@@ -125,7 +141,7 @@ def test_concentration_views_on_store(tiny_store):
     con = connect(tiny_store)
     window = make_window(date(2024, 3, 10), 10)
     table = concentration.seller_table(con, window)
-    assert table["seller_id"].to_list() == ["alice", "carol", "bob"]   # 80, 20, 10
+    assert table["seller_id"].to_list() == ["alice", "carol", "bob"]  # 80, 20, 10
     assert table["share"].sum() == pytest.approx(1.0)
     assert table["cumulative_share"][-1] == pytest.approx(1.0)
     summary = concentration.summary(con, window)
@@ -135,7 +151,7 @@ def test_concentration_views_on_store(tiny_store):
     assert cards["sellers"] == 2 and cards["cr1"] == pytest.approx(80 / 90)
     monthly = concentration.monthly(con, date(2024, 3, 10))
     assert monthly["month"].to_list() == [date(2024, 2, 1), date(2024, 3, 1)]
-    assert monthly["complete"].to_list() == [False, False]   # Feb starts on the 29th; March open
+    assert monthly["complete"].to_list() == [False, False]  # Feb starts on the 29th; March open
     assert math.isclose(monthly["hhi"][0], 10_000)
 
 

@@ -43,7 +43,7 @@ def test_seller_concentration_page(app, olist_root):
     assert shown["Sellers with sales"] == f"{want['sellers']:,}"
     assert len(at.get("plotly_chart")) == 2
     tables = at.dataframe
-    assert tables[0].value.shape[0] == 50                      # the default "sellers to show"
+    assert tables[0].value.shape[0] == 50  # the default "sellers to show"
     downloads = at.get("download_button")
     assert {d.proto.label for d in downloads} >= {"Download CSV", "Download Parquet"}
 
@@ -80,7 +80,7 @@ def test_supply_page(app, olist_root):
     assert shown["Single-seller products"] == f"{want['single_seller_share']:.1%}"
     assert shown["Velocity (units/day)"] == f"{want['units_per_day']:,.1f}"
     assert len(at.get("plotly_chart")) == 2
-    assert at.dataframe[1].value.shape[0] == 100              # top products, not all of them
+    assert at.dataframe[1].value.shape[0] == 100  # top products, not all of them
 
 
 def test_empty_data_root_explains_what_to_do(tmp_path, monkeypatch):
@@ -102,14 +102,29 @@ def test_data_health_page(app, olist_root):
     assert shown["Job success rate"] == f"{health.success_rate(runs):.1%}"
     assert shown["Runs"] == f"{runs.height:,}"
     assert len(at.get("plotly_chart")) == 1
-    assert at.dataframe[0].value.shape[0] == health.by_source(runs).height
+    as_of = health.snapshots_as_of(olist_root, date(2018, 8, 29))
+    assert at.dataframe[0].value["table"].tolist() == as_of["table"].to_list()
+    assert at.dataframe[1].value.shape[0] == health.by_source(runs).height
+
+
+def test_data_health_reads_snapshots_as_of_the_sidebar_date(app, olist_root):
+    """An earlier as-of date moves the snapshot each table resolves to (orders: the last day
+    of activity on or before it), like every other page."""
+    at = app.run()
+    at.switch_page("app_pages/data_health.py").run()
+    at.sidebar.date_input[0].set_value(date(2017, 6, 30)).run()
+    assert not at.exception
+    shown = at.dataframe[0].value.set_index("table")
+    assert str(shown.loc["orders", "snapshot"])[:10] <= "2017-06-30"
+    assert shown.loc["orders", "days_behind"] >= 0
+    assert str(shown.loc["sellers", "snapshot"])[:10] <= "2017-06-30"
 
 
 @pytest.fixture(scope="module")
 def mapped_root(tmp_path_factory):
+    from stockroom.sim.marketplace import SimConfig
     from stockroom_jobs.ingest import ingest_simulation
     from stockroom_jobs.mapping import run_mapping
-    from stockroom.sim.marketplace import SimConfig
 
     root = tmp_path_factory.mktemp("mapped")
     ingest_simulation(root, SimConfig(listings=4_000, sellers=40, days=1, seed=5))
@@ -133,12 +148,13 @@ def test_mapping_page_review_and_audit(mapped_root, monkeypatch):
     in_review = before.filter(pl.col("status") == "review")
     assert in_review.height > 0
     assert metrics(at)["In review"].endswith("%")
-    label = at.selectbox[0].options[0]            # the top of the queue: most at stake
+    label = at.selectbox[0].options[0]  # the top of the queue: most at stake
     platform, sku = label.split(" · ")[:2]
     next(b for b in at.button if b.label == "Reject").click().run()
     assert not at.exception
-    after = repo.mappings(eng).filter((pl.col("platform") == platform)
-                                      & (pl.col("external_sku") == sku))
+    after = repo.mappings(eng).filter(
+        (pl.col("platform") == platform) & (pl.col("external_sku") == sku)
+    )
     assert after["status"].to_list() == ["rejected"]
     log = repo.history(eng, "sku_mapping", f"{platform}/{sku}")
     assert log["actor"][-1] == "reviewer" and "Mapping page" in log["reason"][-1]

@@ -9,16 +9,22 @@ import numpy as np
 import polars as pl
 import pytest
 
-from stockroom_jobs.forecast import run_forecast
 from stockroom import store, workbench
 from stockroom.forecast.forecaster import ForecasterConfig
 from stockroom.procurement import actions, repo
 from stockroom.procurement.plan import PLAN_COLUMNS, build_plan
+from stockroom_jobs.forecast import run_forecast
 from tests.conftest import land_orders
 
 AS_OF = date(2024, 6, 30)
-ON_HAND = {"A-order": 10, "B-covered": 10, "C-partial": 10, "D-plenty": 900, "E-dormant": 5,
-           "F-moq": 40}
+ON_HAND = {
+    "A-order": 10,
+    "B-covered": 10,
+    "C-partial": 10,
+    "D-plenty": 900,
+    "E-dormant": 5,
+    "F-moq": 40,
+}
 
 
 @pytest.fixture(scope="module")
@@ -26,25 +32,47 @@ def shop(tmp_path_factory):
     root = tmp_path_factory.mktemp("shop")
     rows = []
     for sku in ("A-order", "B-covered", "C-partial", "D-plenty", "F-moq"):
-        rows += [(AS_OF - timedelta(days=d), f"{sku}-{d}", "s1", sku, 4, 2.5)
-                 for d in range(150)]
-    rows += [(AS_OF - timedelta(days=d), f"E-{d}", "s1", "E-dormant", 1, 9.0)
-             for d in range(60, 150)]
+        rows += [(AS_OF - timedelta(days=d), f"{sku}-{d}", "s1", sku, 4, 2.5) for d in range(150)]
+    rows += [
+        (AS_OF - timedelta(days=d), f"E-{d}", "s1", "E-dormant", 1, 9.0) for d in range(60, 150)
+    ]
     land_orders(root, rows, {s: "cards" for s in ON_HAND})
     run_forecast(root, AS_OF, horizon=28, config=ForecasterConfig.shipped(28, trees=40, depth=3))
-    stock = pl.DataFrame({"seller_id": "s1", "location": "main", "sku": list(ON_HAND),
-                          "on_hand": list(ON_HAND.values()), "reserved": 0,
-                          "unit_cost": 1.0, "currency": "USD"},
-                         schema_overrides={"on_hand": pl.Int32, "reserved": pl.Int32})
+    stock = pl.DataFrame(
+        {
+            "seller_id": "s1",
+            "location": "main",
+            "sku": list(ON_HAND),
+            "on_hand": list(ON_HAND.values()),
+            "reserved": 0,
+            "unit_cost": 1.0,
+            "currency": "USD",
+        },
+        schema_overrides={"on_hand": pl.Int32, "reserved": pl.Int32},
+    )
     store.write_snapshot(root, "stock", stock, AS_OF, run_id="test", sources=[])
     eng = workbench.engine(root)
-    repo.set_settings(eng, "default", "", actor="t", reason="test", lead_time_days=7,
-                      review_days=7, service_level=0.95)
+    repo.set_settings(
+        eng,
+        "default",
+        "",
+        actor="t",
+        reason="test",
+        lead_time_days=7,
+        review_days=7,
+        service_level=0.95,
+    )
     repo.set_settings(eng, "sku", "F-moq", actor="t", reason="test", moq=1000, pack_size=12)
     for sku, qty in (("B-covered", 300), ("C-partial", 10)):
-        repo.add_po(eng, po_number=f"PO-{sku}", sku=sku, supplier="acme", quantity=qty,
-                    order_date=AS_OF - timedelta(days=2),
-                    expected_delivery=AS_OF + timedelta(days=5), actor="t", reason="test")
+        repo.place_order(
+            eng,
+            po_number=f"PO-{sku}",
+            supplier="acme",
+            order_date=AS_OF - timedelta(days=2),
+            lines=[repo.OrderLine(sku, qty, AS_OF + timedelta(days=5))],
+            actor="t",
+            reason="test",
+        )
     return root
 
 
@@ -52,9 +80,14 @@ def test_one_action_per_sku_with_the_expected_list(shop):
     day, plan = build_plan(shop)
     assert day == AS_OF and tuple(plan.columns) == PLAN_COLUMNS
     got = dict(zip(plan["sku"], plan["action"], strict=True))
-    assert got == {"A-order": actions.ORDER_TODAY, "B-covered": actions.ALREADY_ORDERED,
-                   "C-partial": actions.ATTENTION, "D-plenty": actions.OK,
-                   "E-dormant": actions.ATTENTION, "F-moq": actions.ATTENTION}
+    assert got == {
+        "A-order": actions.ORDER_TODAY,
+        "B-covered": actions.ALREADY_ORDERED,
+        "C-partial": actions.ATTENTION,
+        "D-plenty": actions.OK,
+        "E-dormant": actions.ATTENTION,
+        "F-moq": actions.ATTENTION,
+    }
     assert plan["sku"].n_unique() == plan.height
     why = dict(zip(plan["sku"], plan["reason"], strict=True))
     assert "open POs cover" in why["C-partial"] and "dormant" in why["E-dormant"]
@@ -71,7 +104,7 @@ def test_quantities_by_hand(shop):
     assert a["order_up_to"] >= a["demand_protection"]
     assert a["order_qty"] == int(np.ceil(a["order_up_to"] - 10 - 1e-9))
     assert a["runway_days"] == pytest.approx(10 / a["burn_rate"])
-    assert a["stockout_date"] == AS_OF + timedelta(days=3)      # 4, 8, 12 > 10
+    assert a["stockout_date"] == AS_OF + timedelta(days=3)  # 4, 8, 12 > 10
     # F: needs about 14 x 4 - 40, rounded up to the MOQ 1000 in packs of 12 -> 1008
     assert row["F-moq"]["order_qty"] == 1008
     # C: a 10-unit PO arriving in 5 days covers part of S - 10
@@ -88,28 +121,41 @@ def test_quantities_by_hand(shop):
 
 def test_marking_as_ordered_moves_the_sku(shop, tmp_path):
     import shutil
+
     root = tmp_path / "copy"
     shutil.copytree(shop, root)
     _, plan = build_plan(root)
     a = plan.filter(pl.col("sku") == "A-order").row(0, named=True)
     eng = workbench.engine(root)
-    number = repo.next_po_number(eng, AS_OF)
-    repo.add_po(eng, po_number=number, sku="A-order", supplier=a["supplier"],
-                quantity=a["order_qty"], order_date=AS_OF,
-                expected_delivery=AS_OF + timedelta(days=a["lead_time_days"]), actor="buyer",
-                reason="order today")
+    (number,) = repo.place_orders_from_plan(
+        eng, plan.filter(pl.col("sku") == "A-order"), AS_OF, actor="buyer", reason="order today"
+    )
+    assert number == f"PO-{AS_OF:%Y%m%d}-001"
+    line = repo.purchase_order_lines(eng).filter(pl.col("po_number") == number).row(0, named=True)
+    assert (line["sku"], line["quantity"], line["supplier"]) == (
+        "A-order",
+        a["order_qty"],
+        a["supplier"],
+    )
+    assert line["expected_delivery"] == AS_OF + timedelta(days=a["lead_time_days"])
     _, after = build_plan(root)
     assert after.filter(pl.col("sku") == "A-order")["action"][0] == actions.ALREADY_ORDERED
-    history = workbench.engine(root).connect().exec_driver_sql(
-        "SELECT actor, entity, entity_key FROM audit_log WHERE entity = 'purchase_order'"
-    ).fetchall()
-    assert ("buyer", "purchase_order", f"{number}/A-order") in history
+    history = (
+        workbench.engine(root)
+        .connect()
+        .exec_driver_sql(
+            "SELECT actor, entity, entity_key FROM audit_log WHERE entity = 'purchase_order'"
+        )
+        .fetchall()
+    )
+    assert ("buyer", "purchase_order", number) in history  # one audit row for the whole PO
 
 
 def test_settings_resolve_field_by_field(shop):
     eng = workbench.engine(shop)
-    got = repo.resolve(eng, pl.DataFrame({"sku": ["F-moq", "A-order"],
-                                          "platform": ["ebay", "ebay"]}))
+    got = repo.resolve(
+        eng, pl.DataFrame({"sku": ["F-moq", "A-order"], "platform": ["ebay", "ebay"]})
+    )
     f, a = got.row(0, named=True), got.row(1, named=True)
     assert (f["moq"], f["pack_size"], f["lead_time_days"]) == (1000, 12, 7)
     assert (a["moq"], a["pack_size"], a["service_level"]) == (0, 1, 0.95)
@@ -121,24 +167,28 @@ def test_bad_po_import_names_file_row_column_and_writes_nothing(shop, tmp_path):
     import shutil
 
     from stockroom.errors import InputError
+
     root = tmp_path / "import"
     shutil.copytree(shop, root)
     eng = workbench.engine(root)
     before = repo.purchase_order_lines(eng, None).height
     bad = tmp_path / "pos.csv"
-    bad.write_text("po_number,sku,supplier,quantity,order_date,expected_delivery\n"
-                   "PO-9,A-order,acme,12,2024-06-30,2024-07-07\n"
-                   "PO-9,D-plenty,acme,-3,2024-06-30,2024-07-07\n"
-                   "PO-10,D-plenty,acme,5,2024-06-31,2024-07-07\n")
+    bad.write_text(
+        "po_number,sku,supplier,quantity,order_date,expected_delivery\n"
+        "PO-9,A-order,acme,12,2024-06-30,2024-07-07\n"
+        "PO-9,D-plenty,acme,-3,2024-06-30,2024-07-07\n"
+        "PO-10,D-plenty,acme,5,2024-06-31,2024-07-07\n"
+    )
     with pytest.raises(InputError) as err:
         repo.import_pos(eng, bad, actor="t")
     assert "pos.csv" in str(err.value) and "row 2" in str(err.value)
-    assert {(p.row, p.column) for p in err.value.problems} == {(2, "quantity"),
-                                                             (3, "order_date")}
+    assert {(p.row, p.column) for p in err.value.problems} == {(2, "quantity"), (3, "order_date")}
     assert repo.purchase_order_lines(eng, None).height == before
     good = tmp_path / "good.csv"
-    good.write_text("po_number,sku,supplier,quantity,order_date,expected_delivery\n"
-                    "PO-11,D-plenty,acme,5,2024-06-30,2024-07-07\n")
+    good.write_text(
+        "po_number,sku,supplier,quantity,order_date,expected_delivery\n"
+        "PO-11,D-plenty,acme,5,2024-06-30,2024-07-07\n"
+    )
     assert repo.import_pos(eng, good, actor="t") == 1
     assert repo.purchase_order_lines(eng, None).height == before + 1
 
@@ -159,7 +209,10 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
     assert at.title[0].value == "Order today"
     shown = {m.label: m.value for m in at.metric}
     assert (shown["Order today"], shown["Already ordered"], shown["Attention required"]) == (
-        "1", "1", "3")
+        "1",
+        "1",
+        "3",
+    )
     _, plan = build_plan(root)
     assert shown["Revenue at risk"] == f"{plan['revenue_at_risk'].sum():,.0f}"
     at.multiselect(key=f"pick-{actions.ORDER_TODAY}").select("A-order").run()
@@ -178,14 +231,19 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
 def test_procure_job_lands_the_plan_and_exports_requests(shop, tmp_path):
     import shutil
 
-    from stockroom_jobs.procure import EXPORT_COLUMNS, run_plan
+    from stockroom.procurement.plan import EXPORT_COLUMNS
+    from stockroom_jobs.procure import run_plan
 
     root = tmp_path / "job"
     shutil.copytree(shop, root)
-    export = tmp_path / "not" / "yet" / "requests.csv"          # folders are created
+    export = tmp_path / "not" / "yet" / "requests.csv"  # folders are created
     summary = run_plan(root, export=export)
-    assert summary.counts == {actions.ORDER_TODAY: 1, actions.ALREADY_ORDERED: 1,
-                              actions.ATTENTION: 3, actions.OK: 1}
+    assert summary.counts == {
+        actions.ORDER_TODAY: 1,
+        actions.ALREADY_ORDERED: 1,
+        actions.ATTENTION: 3,
+        actions.OK: 1,
+    }
     landed = store.read_snapshot(root, "order_plan", AS_OF)
     assert landed.height == 6 and "sales_8w" not in landed.columns
     requests = pl.read_csv(export, try_parse_dates=True)
@@ -209,8 +267,8 @@ def test_order_today_report(shop):
 def test_demo_stock_simulation_is_seeded_and_idempotent(shop, tmp_path):
     import shutil
 
-    from stockroom_jobs.procure import ingest_demo_stock
     from stockroom.sim.stock import SUPPLIER_TERMS, demo_stock
+    from stockroom_jobs.procure import ingest_demo_stock
 
     fc = store.read_snapshot(shop, "forecasts", AS_OF)
     a, pos_a, sup_a = demo_stock(fc, AS_OF, seed=3)
@@ -224,7 +282,7 @@ def test_demo_stock_simulation_is_seeded_and_idempotent(shop, tmp_path):
     before = repo.purchase_order_lines(eng, None).height
     _, added = ingest_demo_stock(root, seed=3)
     assert added == pos_a.height
-    assert ingest_demo_stock(root, seed=3)[1] == 0                # rerun: nothing new
+    assert ingest_demo_stock(root, seed=3)[1] == 0  # rerun: nothing new
     assert repo.purchase_order_lines(eng, None).height == before + added
     landed = store.read_snapshot(root, "stock", AS_OF).sort("sku")
     assert landed.select("sku", "on_hand").equals(a.sort("sku").select("sku", "on_hand"))

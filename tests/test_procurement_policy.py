@@ -24,12 +24,14 @@ def test_protection_demand_by_hand():
     assert sigma[0] == pytest.approx(10.0)
     assert s[0] == pytest.approx(hi[0, :10].sum())
     # independent days: sigma sqrt(10); halfway: sqrt(0.5 * 10 + 0.5 * 100)
-    _, ind, s_ind = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.95]),
-                                             correlation=0.0)
+    _, ind, s_ind = policy.protection_demand(
+        y, lo, hi, np.array([10]), np.array([0.95]), correlation=0.0
+    )
     assert ind[0] == pytest.approx(np.sqrt(10))
     assert s_ind[0] == pytest.approx(20 + norm.ppf(0.95) * np.sqrt(10))
-    _, mid, _ = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.95]),
-                                         correlation=0.5)
+    _, mid, _ = policy.protection_demand(
+        y, lo, hi, np.array([10]), np.array([0.95]), correlation=0.5
+    )
     assert mid[0] == pytest.approx(np.sqrt(55))
     # a higher service level asks for more; no interval -> the mean only
     _, _, s98 = policy.protection_demand(y, lo, hi, np.array([10]), np.array([0.98]))
@@ -42,7 +44,7 @@ def test_protection_demand_by_hand():
 
 
 def test_protection_past_the_horizon_repeats_the_last_week():
-    y = np.array([[1.0] * 21 + [3.0] * 7])          # 28 days, last week at 3/day
+    y = np.array([[1.0] * 21 + [3.0] * 7])  # 28 days, last week at 3/day
     mean, _, _ = policy.protection_demand(y, y, y, np.array([35]), np.array([0.5]))
     assert mean[0] == pytest.approx(21 + 7 * 3 + 7 * 3)
 
@@ -62,31 +64,46 @@ def test_runway_and_stockout_date():
 
 
 def test_rounding_to_moq_and_pack():
-    got = policy.round_order(np.array([0.0, -3.0, 0.2, 7.0, 13.0, 41.0]),
-                             moq=np.array([10, 10, 0, 10, 10, 10]),
-                             pack=np.array([6, 6, 1, 6, 6, 6]))
+    got = policy.round_order(
+        np.array([0.0, -3.0, 0.2, 7.0, 13.0, 41.0]),
+        moq=np.array([10, 10, 0, 10, 10, 10]),
+        pack=np.array([6, 6, 1, 6, 6, 6]),
+    )
     # 0 and negative: nothing; 0.2 -> 1; 7 -> MOQ 10 rounded up to packs of 6 = 12;
     # 13 -> 3 packs = 18; 41 -> 7 packs = 42
     assert got.tolist() == [0, 0, 1, 12, 18, 42]
 
 
 def test_po_coverage_and_revenue_at_risk():
-    cov = policy.po_coverage(np.array([0.0, 15.0, 40.0, 5.0]), np.array([50.0, 50.0, 50.0, 8.0]),
-                             np.array([20.0, 20.0, 20.0, 10.0]))
-    assert cov.tolist() == [0.0, 0.5, 1.0, 1.0]       # need 30, 30, 30 and none
+    cov = policy.po_coverage(
+        np.array([0.0, 15.0, 40.0, 5.0]),
+        np.array([50.0, 50.0, 50.0, 8.0]),
+        np.array([20.0, 20.0, 20.0, 10.0]),
+    )
+    assert cov.tolist() == [0.0, 0.5, 1.0, 1.0]  # need 30, 30, 30 and none
     y, _, _ = flat(5.0, n=2)
     # lead 7 days: 35 units of demand; 20 on hand + 5 arriving -> 10 lost x 3.0 = 30
-    risk = policy.revenue_at_risk(y, np.array([20.0, 40.0]), np.array([5.0, 0.0]),
-                                  np.array([7, 7]), np.array([3.0, 3.0]))
+    risk = policy.revenue_at_risk(
+        y, np.array([20.0, 40.0]), np.array([5.0, 0.0]), np.array([7, 7]), np.array([3.0, 3.0])
+    )
     assert risk.tolist() == [30.0, 0.0]
 
 
 def classify(**kw):
-    base = dict(required=20.0, runway=5.0, threshold=14.0, on_order=0.0, coverage=0.0,
-                moq=0.0, on_hand=10.0, flags="")
+    base = dict(
+        required=20.0,
+        runway=5.0,
+        threshold=14.0,
+        on_order=0.0,
+        coverage=0.0,
+        moq=0.0,
+        on_hand=10.0,
+        flags="",
+    )
     base.update(kw)
-    a, r = actions.classify(**{k: (np.array([v]) if k != "flags" else [v])
-                               for k, v in base.items()})
+    a, r = actions.classify(
+        **{k: (np.array([v]) if k != "flags" else [v]) for k, v in base.items()}
+    )
     return a[0], r[0]
 
 
@@ -119,12 +136,24 @@ def test_each_action_by_hand():
 def test_every_sku_gets_exactly_one_action_with_its_reason():
     rng = np.random.default_rng(0)
     n = 500
-    flags = [",".join(f for f in ("dormant", "cold_start", "low_confidence", "demand_spike")
-                      if rng.random() < 0.1) for _ in range(n)]
-    a, r = actions.classify(required=rng.normal(5, 10, n), runway=rng.uniform(0, 40, n),
-                            threshold=np.full(n, 14.0), on_order=rng.choice([0, 0, 5, 50], n),
-                            coverage=rng.uniform(0, 1, n), moq=rng.choice([0, 10], n),
-                            on_hand=rng.integers(0, 20, n), flags=flags)
+    flags = [
+        ",".join(
+            f
+            for f in ("dormant", "cold_start", "low_confidence", "demand_spike")
+            if rng.random() < 0.1
+        )
+        for _ in range(n)
+    ]
+    a, r = actions.classify(
+        required=rng.normal(5, 10, n),
+        runway=rng.uniform(0, 40, n),
+        threshold=np.full(n, 14.0),
+        on_order=rng.choice([0, 0, 5, 50], n),
+        coverage=rng.uniform(0, 1, n),
+        moq=rng.choice([0, 10], n),
+        on_hand=rng.integers(0, 20, n),
+        flags=flags,
+    )
     assert len(a) == n and set(a) <= set(actions.ACTIONS)
-    assert len(r) == n and len(set(a)) == 4           # every list is reached
+    assert len(r) == n and len(set(a)) == 4  # every list is reached
     assert all((x == actions.OK) == (why == "") for x, why in zip(a, r, strict=True))

@@ -13,12 +13,19 @@ from stockroom.procurement import replay
 
 def make_panel(y: np.ndarray, price: float = 5.0) -> Panel:
     n, d = y.shape
-    return Panel(ids=[f"s{i}" for i in range(n)],
-                 dates=[date(2024, 1, 1) + timedelta(days=k) for k in range(d)], y=y,
-                 price=np.full((n, d), price), event=np.zeros(d, dtype=bool),
-                 promo=np.zeros((n, d), dtype=bool), snap=np.zeros((n, d), dtype=bool),
-                 category=np.zeros(n, dtype=int), categories=["x"], first=np.zeros(n, int),
-                 attrs=None)
+    return Panel(
+        ids=[f"s{i}" for i in range(n)],
+        dates=[date(2024, 1, 1) + timedelta(days=k) for k in range(d)],
+        y=y,
+        price=np.full((n, d), price),
+        event=np.zeros(d, dtype=bool),
+        promo=np.zeros((n, d), dtype=bool),
+        snap=np.zeros((n, d), dtype=bool),
+        category=np.zeros(n, dtype=int),
+        categories=["x"],
+        first=np.zeros(n, int),
+        attrs=None,
+    )
 
 
 def test_steady_demand_by_hand():
@@ -26,29 +33,34 @@ def test_steady_demand_by_hand():
     # day starts with 14 on hand (the order placed a week earlier has just arrived), sells 2 a
     # day to 0 at the end of day 7: end-of-day stock 12, 10, ..., 0 -> mean 6 units x 5.0.
     p = make_panel(np.full((1, 200), 2.0))
-    got = replay.replay(p, policy_name="seller_tool", lead_time=7, review_days=7,
-                        safety_days=0.0, start=130)
+    got = replay.replay(
+        p, policy_name="seller_tool", lead_time=7, review_days=7, safety_days=0.0, start=130
+    )
     assert got.fill_rate == 1.0 and got.stockout_days == 0.0
     assert got.avg_inventory_value == pytest.approx(6 * 5.0, rel=0.05)
     reviews_after_warm_up = len(range(130 + 14, 200, 7))
     assert got.orders == reviews_after_warm_up
     # our policy with an exact, certain forecast holds exactly the same stock
     fc = {day: (np.full((1, 14), 2.0),) * 3 for day in range(130, 200, 7)}
-    ours = replay.replay(p, policy_name="stockroom", lead_time=7, review_days=7,
-                         service_level=0.95, start=130, forecasts=fc)
-    assert (ours.fill_rate, ours.avg_inventory_value) == (got.fill_rate,
-                                                          got.avg_inventory_value)
+    ours = replay.replay(
+        p,
+        policy_name="stockroom",
+        lead_time=7,
+        review_days=7,
+        service_level=0.95,
+        start=130,
+        forecasts=fc,
+    )
+    assert (ours.fill_rate, ours.avg_inventory_value) == (got.fill_rate, got.avg_inventory_value)
     assert ours.order_today_recall == 1.0
 
 
 def test_a_surge_loses_sales_and_safety_stock_helps():
     y = np.full((1, 200), 2.0)
-    y[0, 160:167] = 6.0                       # a week at 3x: more than 14 units short
+    y[0, 160:167] = 6.0  # a week at 3x: more than 14 units short
     p = make_panel(y)
-    lean = replay.replay(p, policy_name="seller_tool", lead_time=7, safety_days=0.0,
-                         start=130)
-    safe = replay.replay(p, policy_name="seller_tool", lead_time=7, safety_days=14.0,
-                         start=130)
+    lean = replay.replay(p, policy_name="seller_tool", lead_time=7, safety_days=0.0, start=130)
+    safe = replay.replay(p, policy_name="seller_tool", lead_time=7, safety_days=14.0, start=130)
     assert lean.fill_rate < 1.0 and lean.stockout_days > 0
     assert safe.fill_rate > lean.fill_rate
     assert safe.avg_inventory_value > lean.avg_inventory_value
@@ -62,8 +74,10 @@ def test_errors_and_equal_fill_ratio():
         replay.replay(p, policy_name="stockroom", lead_time=7, start=10)
     with pytest.raises(ValueError, match="too short"):
         replay.run(p, lead_times=[7], service_levels=[0.9])
-    curve = [replay.ReplayResult("seller_tool", 7, None, f, 0.0, v, 1)
-             for f, v in ((0.90, 100.0), (0.98, 200.0))]
+    curve = [
+        replay.ReplayResult("seller_tool", 7, None, f, 0.0, v, 1)
+        for f, v in ((0.90, 100.0), (0.98, 200.0))
+    ]
     ours = replay.ReplayResult("stockroom", 7, 0.95, 0.94, 0.0, 120.0, 1)
     assert replay.inventory_at_equal_fill(ours, curve) == pytest.approx(120 / 150)
     ours.fill_rate = 0.99

@@ -15,32 +15,82 @@ T0 = datetime(2024, 6, 30, 9, 0)
 def central(*items):
     """items: (sku, quantity, quantity_at_last_sync, price, status, platforms)."""
     return pl.DataFrame(
-        [{"sku": s, "title": f"Item {s}", "quantity": q, "quantity_at_last_sync": q0,
-          "price": p, "status": st, "platforms": pf} for s, q, q0, p, st, pf in items],
-        schema={"sku": pl.String, "title": pl.String, "quantity": pl.Int64,
-                "quantity_at_last_sync": pl.Int64, "price": pl.Float64, "status": pl.String,
-                "platforms": pl.List(pl.String)})
+        [
+            {
+                "sku": s,
+                "title": f"Item {s}",
+                "quantity": q,
+                "quantity_at_last_sync": q0,
+                "price": p,
+                "status": st,
+                "platforms": pf,
+            }
+            for s, q, q0, p, st, pf in items
+        ],
+        schema={
+            "sku": pl.String,
+            "title": pl.String,
+            "quantity": pl.Int64,
+            "quantity_at_last_sync": pl.Int64,
+            "price": pl.Float64,
+            "status": pl.String,
+            "platforms": pl.List(pl.String),
+        },
+    )
 
 
 def listings(*rows):
     """rows: (platform, listing_id, sku, quantity, price, status[, minutes after T0])."""
     return pl.DataFrame(
-        [{"platform": r[0], "listing_id": r[1], "sku": r[2], "title": f"Item {r[2]}",
-          "quantity": r[3], "price": r[4], "status": r[5],
-          "listed_at": T0 - timedelta(days=30) + timedelta(minutes=r[6] if len(r) > 6 else 0)}
-         for r in rows],
-        schema={"platform": pl.String, "listing_id": pl.String, "sku": pl.String,
-                "title": pl.String, "quantity": pl.Int64, "price": pl.Float64,
-                "status": pl.String, "listed_at": pl.Datetime("us")})
+        [
+            {
+                "platform": r[0],
+                "listing_id": r[1],
+                "sku": r[2],
+                "title": f"Item {r[2]}",
+                "quantity": r[3],
+                "price": r[4],
+                "status": r[5],
+                "listed_at": T0 - timedelta(days=30) + timedelta(minutes=r[6] if len(r) > 6 else 0),
+            }
+            for r in rows
+        ],
+        schema={
+            "platform": pl.String,
+            "listing_id": pl.String,
+            "sku": pl.String,
+            "title": pl.String,
+            "quantity": pl.Int64,
+            "price": pl.Float64,
+            "status": pl.String,
+            "listed_at": pl.Datetime("us"),
+        },
+    )
 
 
 def sales(*rows):
     """rows: (platform, order_id, listing_id, sku, quantity, minutes after T0)."""
     return pl.DataFrame(
-        [{"platform": p, "order_id": o, "listing_id": li, "sku": s, "quantity": q,
-          "order_ts": T0 + timedelta(minutes=m)} for p, o, li, s, q, m in rows],
-        schema={"platform": pl.String, "order_id": pl.String, "listing_id": pl.String,
-                "sku": pl.String, "quantity": pl.Int64, "order_ts": pl.Datetime("us")})
+        [
+            {
+                "platform": p,
+                "order_id": o,
+                "listing_id": li,
+                "sku": s,
+                "quantity": q,
+                "order_ts": T0 + timedelta(minutes=m),
+            }
+            for p, o, li, s, q, m in rows
+        ],
+        schema={
+            "platform": pl.String,
+            "order_id": pl.String,
+            "listing_id": pl.String,
+            "sku": pl.String,
+            "quantity": pl.Int64,
+            "order_ts": pl.Datetime("us"),
+        },
+    )
 
 
 def recorded(s: pl.DataFrame) -> pl.DataFrame:
@@ -56,18 +106,22 @@ def flags(c, li, s, rec=None, config=None):
 
 def test_a_clean_sync_has_no_flags():
     c = central(("A", 2, 2, 100.0, "active", ALL))
-    li = listings(("shopify", "s1", "A", 2, 100.0, "active"),
-                  ("reverb", "r1", "A", 2, 100.0, "active"),
-                  ("ebay", "e1", "A", 2, 100.0, "active"))
+    li = listings(
+        ("shopify", "s1", "A", 2, 100.0, "active"),
+        ("reverb", "r1", "A", 2, 100.0, "active"),
+        ("ebay", "e1", "A", 2, 100.0, "active"),
+    )
     assert flags(c, li, sales()).is_empty()
 
 
 def test_first_sale_wins_and_the_others_end():
     # one guitar, sold on reverb at 9:05; shopify and ebay still list it
     c = central(("G", 0, 1, 900.0, "sold", ALL))
-    li = listings(("shopify", "s1", "G", 1, 900.0, "active"),
-                  ("reverb", "r1", "G", 0, 900.0, "sold"),
-                  ("ebay", "e1", "G", 1, 900.0, "active"))
+    li = listings(
+        ("shopify", "s1", "G", 1, 900.0, "active"),
+        ("reverb", "r1", "G", 0, 900.0, "sold"),
+        ("ebay", "e1", "G", 1, 900.0, "active"),
+    )
     got = flags(c, li, sales(("reverb", "o1", "r1", "G", 1, 5)))
     assert got["flag_type"].to_list() == ["sold_elsewhere", "sold_elsewhere"]
     assert sorted(got["listing_id"]) == ["e1", "s1"]
@@ -77,14 +131,16 @@ def test_first_sale_wins_and_the_others_end():
 
 def test_exact_tie_goes_by_the_hierarchy_and_the_loser_is_oversold():
     c = central(("G", 0, 1, 900.0, "sold", ALL))
-    li = listings(("shopify", "s1", "G", 0, 900.0, "sold"),
-                  ("reverb", "r1", "G", 1, 900.0, "active"),
-                  ("ebay", "e1", "G", 0, 900.0, "sold"))
+    li = listings(
+        ("shopify", "s1", "G", 0, 900.0, "sold"),
+        ("reverb", "r1", "G", 1, 900.0, "active"),
+        ("ebay", "e1", "G", 0, 900.0, "sold"),
+    )
     s = sales(("ebay", "o2", "e1", "G", 1, 5), ("shopify", "o1", "s1", "G", 1, 5))
     got = flags(c, li, s)
     won = got.filter(pl.col("flag_type") == "sold_elsewhere")
     assert won["listing_id"].to_list() == ["r1"]
-    assert "sold first on shopify" in won["evidence"][0]     # Shopify > eBay at the same second
+    assert "sold first on shopify" in won["evidence"][0]  # Shopify > eBay at the same second
     over = got.filter(pl.col("flag_type") == "oversold").row(0, named=True)
     assert over["platform"] == "ebay" and "1 short" in over["evidence"]
     # another hierarchy makes eBay the winner
@@ -96,38 +152,49 @@ def test_exact_tie_goes_by_the_hierarchy_and_the_loser_is_oversold():
 def test_multi_quantity_item_sells_on_two_platforms_in_one_window():
     # 3 in stock; 1 sold on shopify, 1 on ebay -> central 1; reverb must show 1, no oversell
     c = central(("M", 1, 3, 50.0, "active", ALL))
-    li = listings(("shopify", "s1", "M", 2, 50.0, "active"),
-                  ("reverb", "r1", "M", 3, 50.0, "active"),
-                  ("ebay", "e1", "M", 1, 50.0, "active"))
+    li = listings(
+        ("shopify", "s1", "M", 2, 50.0, "active"),
+        ("reverb", "r1", "M", 3, 50.0, "active"),
+        ("ebay", "e1", "M", 1, 50.0, "active"),
+    )
     got = flags(c, li, sales(("shopify", "o1", "s1", "M", 1, 1), ("ebay", "o2", "e1", "M", 1, 9)))
-    assert got.select("flag_type", "listing_id", "action", "central_value",
-                      "platform_value").rows() == [
-        ("sold_elsewhere", "r1", "update_quantity", "1", "3")]
+    assert got.select(
+        "flag_type", "listing_id", "action", "central_value", "platform_value"
+    ).rows() == [("sold_elsewhere", "r1", "update_quantity", "1", "3")]
     # had there been only 1 at the last sync: the second sale oversold it
     c1 = central(("M", 0, 1, 50.0, "sold", ALL))
-    got = flags(c1, li, sales(("shopify", "o1", "s1", "M", 1, 1),
-                              ("ebay", "o2", "e1", "M", 1, 9)))
+    got = flags(c1, li, sales(("shopify", "o1", "s1", "M", 1, 1), ("ebay", "o2", "e1", "M", 1, 9)))
     over = got.filter(pl.col("flag_type") == "oversold").row(0, named=True)
     assert over["platform"] == "ebay" and over["platform_value"] == "2"
 
 
 def test_external_missing_quantity_price_stale_duplicate_unrecorded():
-    c = central(("A", 4, 4, 100.0, "active", ["shopify", "ebay"]),
-                ("B", 2, 2, 60.0, "active", ["shopify"]),
-                ("C", 0, 0, 80.0, "ended", ["reverb"]),
-                ("D", 5, 6, 20.0, "active", ["shopify"]))
-    li = listings(("shopify", "s1", "A", 3, 100.0, "active"),          # quantity mismatch
-                  ("shopify", "s2", "B", 2, 63.0, "active"),           # price +5 %
-                  ("reverb", "r3", "C", 1, 80.0, "active"),            # stale
-                  ("ebay", "e9", "ZZ", 1, 10.0, "active"),             # external
-                  ("shopify", "s4", "D", 5, 20.0, "active", 0),
-                  ("shopify", "s5", "D", 5, 20.0, "active", 60))       # duplicate (newer)
+    c = central(
+        ("A", 4, 4, 100.0, "active", ["shopify", "ebay"]),
+        ("B", 2, 2, 60.0, "active", ["shopify"]),
+        ("C", 0, 0, 80.0, "ended", ["reverb"]),
+        ("D", 5, 6, 20.0, "active", ["shopify"]),
+    )
+    li = listings(
+        ("shopify", "s1", "A", 3, 100.0, "active"),  # quantity mismatch
+        ("shopify", "s2", "B", 2, 63.0, "active"),  # price +5 %
+        ("reverb", "r3", "C", 1, 80.0, "active"),  # stale
+        ("ebay", "e9", "ZZ", 1, 10.0, "active"),  # external
+        ("shopify", "s4", "D", 5, 20.0, "active", 0),
+        ("shopify", "s5", "D", 5, 20.0, "active", 60),
+    )  # duplicate (newer)
     s = sales(("shopify", "o7", "s4", "D", 1, 3))
-    got = flags(c, li, s, rec=s.head(0))                               # nothing recorded
+    got = flags(c, li, s, rec=s.head(0))  # nothing recorded
     by_type = {t: g for (t,), g in got.group_by("flag_type")}
-    assert set(by_type) == {"quantity_mismatch", "price_mismatch", "stale_listing",
-                            "external_listing", "missing_listing", "duplicate_listing",
-                            "unrecorded_sale"}
+    assert set(by_type) == {
+        "quantity_mismatch",
+        "price_mismatch",
+        "stale_listing",
+        "external_listing",
+        "missing_listing",
+        "duplicate_listing",
+        "unrecorded_sale",
+    }
     assert by_type["quantity_mismatch"]["listing_id"].to_list() == ["s1"]
     assert by_type["price_mismatch"]["action"].to_list() == ["update_price"]
     assert by_type["stale_listing"]["listing_id"].to_list() == ["r3"]
@@ -137,9 +204,18 @@ def test_external_missing_quantity_price_stale_duplicate_unrecorded():
     assert by_type["unrecorded_sale"]["key"].to_list() == ["unrecorded_sale|shopify|o7"]
     assert "candidate" in by_type["external_listing"]["evidence"][0]
     # the SKU mapping, when it knows the listing, names the candidate product
-    known = pl.DataFrame({"platform": ["ebay"], "external_sku": ["ZZ"], "product_sku": ["B"],
-                          "method": ["gtin"], "confidence": [1.0], "status": ["auto"],
-                          "reason": [None]}, schema_overrides={"reason": pl.String})
+    known = pl.DataFrame(
+        {
+            "platform": ["ebay"],
+            "external_sku": ["ZZ"],
+            "product_sku": ["B"],
+            "method": ["gtin"],
+            "confidence": [1.0],
+            "status": ["auto"],
+            "reason": [None],
+        },
+        schema_overrides={"reason": pl.String},
+    )
     ext = rules.external_listing(c, li, known)
     assert "candidate B (mapping: gtin, 100%)" in ext["evidence"][0]
     # a looser price tolerance on shopify (10 %) clears the price flag
@@ -163,8 +239,9 @@ def test_injected_discrepancies_are_found_exactly(n_items):
 def test_the_job_finds_the_injected_set_through_the_store(tmp_path):
     from datetime import UTC
 
-    from stockroom_jobs.reconcile import ACTION_COLUMNS, ingest_reconcile_demo, run_reconcile
     from stockroom import store
+    from stockroom.reconcile.sync import ACTION_COLUMNS
+    from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
 
     ingest_reconcile_demo(tmp_path, items=600, inject=6, seed=2)
     first = datetime(2024, 6, 30, 12, tzinfo=UTC)
@@ -186,8 +263,11 @@ def test_the_job_finds_the_injected_set_through_the_store(tmp_path):
     # the seller ends one stale listing on its platform: the flag closes, once
     stale = kept.filter(pl.col("flag_type") == "stale_listing").row(0, named=True)
     listings = store.read_snapshot(tmp_path, "listings", day).with_columns(
-        pl.when(pl.col("listing_id") == stale["listing_id"]).then(pl.lit("ended"))
-        .otherwise(pl.col("status")).alias("status"))
+        pl.when(pl.col("listing_id") == stale["listing_id"])
+        .then(pl.lit("ended"))
+        .otherwise(pl.col("status"))
+        .alias("status")
+    )
     store.write_snapshot(tmp_path, "listings", listings, day, run_id="test", sources=[])
     third = run_reconcile(tmp_path, now=later + timedelta(hours=12))
     assert third.closed == 1
@@ -199,8 +279,9 @@ def test_the_job_finds_the_injected_set_through_the_store(tmp_path):
 
 
 def test_no_inventory_is_a_clear_error(tmp_path):
-    from stockroom_jobs.reconcile import run_reconcile
     from stockroom.errors import StockroomError
+    from stockroom_jobs.reconcile import run_reconcile
+
     with pytest.raises(StockroomError, match="no central inventory"):
         run_reconcile(tmp_path)
 
@@ -208,9 +289,9 @@ def test_no_inventory_is_a_clear_error(tmp_path):
 def test_reconciliation_page(tmp_path, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
-    from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
     from stockroom.config import PROJECT_ROOT
     from stockroom.reconcile import views
+    from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
 
     ingest_reconcile_demo(tmp_path, items=400, inject=4, seed=5)
     run_reconcile(tmp_path)

@@ -6,16 +6,21 @@ import json
 
 import pytest
 
-from stockroom_jobs.report import available_reports, run_report
 from stockroom import concentration
 from stockroom.db import connect
 from stockroom.errors import StockroomError
 from stockroom.sales import make_window, order_days
+from stockroom_jobs.report import available_reports, run_report
 
 
 def test_seller_concentration_report(olist_root):
-    files = run_report("seller_concentration", olist_root, window_days=365,
-                       category="health_beauty", progress=False)
+    files = run_report(
+        "seller_concentration",
+        olist_root,
+        window_days=365,
+        category="health_beauty",
+        progress=False,
+    )
     assert files.html.parent == olist_root / "reports"
     assert files.html.name == "seller_concentration-2018-08-29-365d-health_beauty.html"
     con = connect(olist_root)
@@ -24,18 +29,18 @@ def test_seller_concentration_report(olist_root):
     html = files.html.read_text()
     assert "Seller concentration — health_beauty" in html
     assert f"{want['hhi']:,.0f}" in html and f"{want['cr4']:.1%}" in html
-    assert "concentration.summary(con" not in html           # code cells are hidden
+    assert "concentration.summary(con" not in html  # code cells are hidden
     notebook = json.loads(files.notebook.read_text())
-    injected = [c for c in notebook["cells"]
-                if "injected-parameters" in c["metadata"].get("tags", [])]
+    injected = [
+        c for c in notebook["cells"] if "injected-parameters" in c["metadata"].get("tags", [])
+    ]
     assert "health_beauty" in "".join(injected[0]["source"])
     assert not list(olist_root.glob("reports/*.tmp.*"))
 
 
 def test_report_failure_names_the_cell(olist_root):
     with pytest.raises(StockroomError, match="no sales"):
-        run_report("seller_concentration", olist_root, category="no-such-category",
-                   progress=False)
+        run_report("seller_concentration", olist_root, category="no-such-category", progress=False)
 
 
 def test_unknown_report_lists_the_known_ones(olist_root):

@@ -7,17 +7,87 @@ traceback).
 
 from __future__ import annotations
 
+import importlib
 import sys
 
+import click
 import typer
+from rich.console import Console
+from typer.core import TyperGroup
 
 from stockroom import config
 from stockroom.errors import StockroomError
-from stockroom_jobs.cli import bench, forecast, ingest, mapping, ops, procure, reconcile
-from stockroom_jobs.cli.common import console
+
+#: command -> (module of its group, attribute, one-line help). A group's module (and what its
+#: jobs import: polars, XGBoost, papermill, ...) is loaded only when that command runs, so
+#: `stockroom --help` and a small command such as `stockroom po list` start fast.
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "ingest": ("ingest", "app", "Land a source as validated, immutable daily snapshots."),
+    "forecast": (
+        "forecast",
+        "forecast_command",
+        "Forecast daily units per SKU and land a `forecasts` snapshot.",
+    ),
+    "procure": (
+        "procure",
+        "procure_command",
+        "The morning plan (order today / already ordered / attention required).",
+    ),
+    "po": ("procure", "po_app", "Open purchase orders (workbench database, audited)."),
+    "reconcile": (
+        "reconcile",
+        "reconcile_command",
+        "Reconcile the central inventory against every platform's listings.",
+    ),
+    "map": ("mapping", "map_command", "Map sellers and SKUs of the latest listings."),
+    "runs": ("ops", "runs", "List job runs with status, row counts and errors."),
+    "report": ("ops", "report", "Run a papermill report to an executed notebook and HTML."),
+    "serve": ("ops", "serve", "Start the Streamlit app on http://127.0.0.1:8501."),
+    "snapshots": ("ops", "snapshots", "List what the store holds per table."),
+    "sim": ("ops", "sim_app", "The marketplace simulator's local server."),
+    "bench": ("bench", "app", "Benchmarks: figures and ratios against baselines in one run."),
+}
+
+
+def load_command(name: str) -> click.Command:
+    """The click command of ``name`` (:data:`COMMANDS`), importing its group's module."""
+    module, attr, _ = COMMANDS[name]
+    obj = getattr(importlib.import_module(f"stockroom_jobs.cli.{module}"), attr)
+    if isinstance(obj, typer.Typer):
+        command = typer.main.get_group(obj)
+    else:
+        single = typer.Typer(rich_markup_mode="markdown")
+        single.command(name)(obj)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: lists every command from :data:`COMMANDS` without importing them and
+    loads a command's module when it is resolved to run (its own --help included)."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        if ctx.resilient_parsing or getattr(ctx, "_stockroom_listing", False):
+            return click.Command(cmd_name, help=COMMANDS[cmd_name][2])
+        return load_command(cmd_name)
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        ctx._stockroom_listing = True  # the listing shows each command's line, loads nothing
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            ctx._stockroom_listing = False
+
 
 app = typer.Typer(
     name="stockroom",
+    cls=LazyGroup,
     help=(
         "Stockroom: analytics workbench for multi-marketplace sellers.\n\n"
         "Typical day: `stockroom ingest olist` lands the data as snapshots, "
@@ -29,18 +99,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-app.add_typer(ingest.app, name="ingest")
-app.add_typer(ops.sim_app, name="sim")
-app.add_typer(bench.app, name="bench")
-app.add_typer(procure.po_app, name="po")
-app.command("procure")(procure.procure_command)
-app.command("forecast")(forecast.forecast_command)
-app.command("reconcile")(reconcile.reconcile_command)
-app.command("map")(mapping.map_command)
-app.command("runs")(ops.runs)
-app.command("report")(ops.report)
-app.command("serve")(ops.serve)
-app.command("snapshots")(ops.snapshots)
+
+
+@app.callback()
+def _root() -> None:
+    """Stockroom: analytics workbench for multi-marketplace sellers."""
 
 
 def main() -> None:
@@ -51,5 +114,7 @@ def main() -> None:
         if config.debug():
             raise
         reason = str(exc) if isinstance(exc, StockroomError) else f"{type(exc).__name__}: {exc}"
-        console.print(f"stockroom: error: {reason}", markup=False, highlight=False, soft_wrap=True)
+        Console(stderr=True).print(
+            f"stockroom: error: {reason}", markup=False, highlight=False, soft_wrap=True
+        )
         sys.exit(1)

@@ -19,16 +19,18 @@ from stockroom_jobs.cli.common import (
     console,
 )
 
-app = typer.Typer(help="Benchmarks: figures and ratios against baselines in one run.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Benchmarks: figures and ratios against baselines in one run.", no_args_is_help=True
+)
 
 
 @app.command("ingest")
 def bench_ingest(
     rows: Annotated[int, typer.Option(min=1_000, help="Rows in the generated CSV.")] = 1_000_000,
     repeat: Annotated[int, typer.Option(min=1, help="Runs per contender (median).")] = 3,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
-    = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
 ) -> None:
     """CSV -> validated snapshot, side by side with pandas and DuckDB COPY (rows/s, peak MiB)."""
     with console.status("benchmarking...") as status:
@@ -39,18 +41,26 @@ def bench_ingest(
 
 @app.command("mapping")
 def bench_mapping(
-    folder: Annotated[Path, typer.Argument(
-        help="DeepMatcher/Magellan folder: tableA.csv, tableB.csv, train/valid/test.csv.")],
-    blocking: Annotated[Path | None, typer.Option(
-        help="Leipzig-format folder (two full tables + gt.csv, first table alphabetically is "
-             "the left one) to also measure blocking recall and reduction ratio.")] = None,
+    folder: Annotated[
+        Path,
+        typer.Argument(
+            help="DeepMatcher/Magellan folder: tableA.csv, tableB.csv, train/valid/test.csv."
+        ),
+    ],
+    blocking: Annotated[
+        Path | None,
+        typer.Option(
+            help="Leipzig-format folder (two full tables + gt.csv, first table alphabetically is "
+            "the left one) to also measure blocking recall and reduction ratio."
+        ),
+    ] = None,
     seeds: Annotated[int, typer.Option(min=1, help="Training seeds (mean and std).")] = 5,
     k: Annotated[int, typer.Option(min=1, help="Blocking: candidates per left record.")] = 10,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
-    = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
 ) -> None:
     """Entity matching on published data: P/R/F1 on test, blocking recall, time, memory (JSON)."""
-
 
     with console.status(f"matching {folder.name}..."):
         results = run_mapping_bench(folder, blocking, seeds, k)
@@ -61,82 +71,113 @@ def bench_mapping(
 
 @app.command("forecast")
 def bench_forecast(
-    sales: Annotated[Path, typer.Option(help="Parquet/CSV of daily sales (id, date, units"
-                                              "[, price, hierarchy]) or raw transactions "
-                                              "(InvoiceNo, StockCode, Quantity, ...).")],
+    sales: Annotated[
+        Path,
+        typer.Option(
+            help="Parquet/CSV of daily sales (id, date, units"
+            "[, price, hierarchy]) or raw transactions "
+            "(InvoiceNo, StockCode, Quantity, ...)."
+        ),
+    ],
     horizon: Annotated[int, typer.Option(min=1)] = 28,
     windows: Annotated[int, typer.Option(min=1)] = 3,
     id_col: Annotated[str | None, typer.Option("--id", help="Series id column.")] = None,
     date_col: Annotated[str | None, typer.Option("--date", help="Date column.")] = None,
     target: Annotated[str | None, typer.Option(help="Units column.")] = None,
     price: Annotated[str | None, typer.Option(help="Price column.")] = None,
-    models: Annotated[list[str] | None, typer.Option(
-        "--model", help="Only these models (repeatable).")] = None,
-    repeat: Annotated[int, typer.Option(min=1, help="Rounds, interleaved; seconds = median.")]
-    = 1,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
-    = None,
+    models: Annotated[
+        list[str] | None, typer.Option("--model", help="Only these models (repeatable).")
+    ] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="Rounds, interleaved; seconds = median.")] = 1,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
 ) -> None:
     """Rolling-origin backtest of our model, the baselines and installed peers, side by side."""
-    columns = {k: v for k, v in dict(id_col=id_col, date_col=date_col, target=target,
-                                      price=price).items() if v}
+    columns = {
+        k: v
+        for k, v in dict(id_col=id_col, date_col=date_col, target=target, price=price).items()
+        if v
+    }
     with console.status("backtesting...") as status:
-        results = run_forecast_bench(sales, horizon=horizon, windows=windows, models=models,
-                                     columns=columns, repeat=repeat,
-                                     on_step=lambda m: status.update(m))
+        results = run_forecast_bench(
+            sales,
+            horizon=horizon,
+            windows=windows,
+            models=models,
+            columns=columns,
+            repeat=repeat,
+            on_step=lambda m: status.update(m),
+        )
     print(print_forecast(results))
     dump(results, json_out)
 
 
 @app.command("procurement")
 def bench_procurement(
-    sales: Annotated[Path, typer.Option(help="Parquet/CSV of daily sales (as bench forecast) "
-                                              "or raw transactions.")],
-    lead_time: Annotated[str, typer.Option(help="Lead times in days, comma-separated.")]
-    = "7,14,28",
-    service_level: Annotated[str, typer.Option(help="Target service levels (0-1), "
-                                                    "comma-separated.")] = "0.8,0.9,0.95,0.98",
+    sales: Annotated[
+        Path,
+        typer.Option(help="Parquet/CSV of daily sales (as bench forecast) or raw transactions."),
+    ],
+    lead_time: Annotated[
+        str, typer.Option(help="Lead times in days, comma-separated.")
+    ] = "7,14,28",
+    service_level: Annotated[
+        str, typer.Option(help="Target service levels (0-1), comma-separated.")
+    ] = "0.8,0.9,0.95,0.98",
     review_days: Annotated[int, typer.Option(min=1, help="Review period, days.")] = 7,
-    days: Annotated[int, typer.Option(min=28, help="Days of history to replay (the last "
-                                                   "ones).")] = 182,
+    days: Annotated[
+        int, typer.Option(min=28, help="Days of history to replay (the last ones).")
+    ] = 182,
     id_col: Annotated[str | None, typer.Option("--id", help="Series id column.")] = None,
     date_col: Annotated[str | None, typer.Option("--date", help="Date column.")] = None,
     target: Annotated[str | None, typer.Option(help="Units column.")] = None,
     price: Annotated[str | None, typer.Option(help="Price column.")] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
-    = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
 ) -> None:
     """Replay the order policy day by day on real demand against the seller-tool and runway
     rules: fill rate, stock-out days, inventory, orders, order-today precision/recall."""
+
     def numbers(text: str, kind, option: str) -> list:
         try:
             return [kind(v) for v in text.split(",") if v.strip()]
         except ValueError:
-            raise typer.BadParameter(f"not a comma-separated list of numbers: {text!r}",
-                                     param_hint=option) from None
+            raise typer.BadParameter(
+                f"not a comma-separated list of numbers: {text!r}", param_hint=option
+            ) from None
 
-    columns = {k: v for k, v in dict(id_col=id_col, date_col=date_col, target=target,
-                                      price=price).items() if v}
+    columns = {
+        k: v
+        for k, v in dict(id_col=id_col, date_col=date_col, target=target, price=price).items()
+        if v
+    }
     with console.status("replaying...") as status:
         results = run_procurement_bench(
-            sales, lead_times=numbers(lead_time, int, "--lead-time"),
+            sales,
+            lead_times=numbers(lead_time, int, "--lead-time"),
             service_levels=numbers(service_level, float, "--service-level"),
-            review_days=review_days, replay_days=days, columns=columns,
-            on_step=lambda m: status.update(m))
+            review_days=review_days,
+            replay_days=days,
+            columns=columns,
+            on_step=lambda m: status.update(m),
+        )
     print(print_procurement(results))
     dump(results, json_out)
 
 
 @app.command("reconcile")
 def bench_reconcile(
-    items: Annotated[int, typer.Option(min=100, help="Central items (about 2.5 listings "
-                                                     "each).")] = 40_000,
+    items: Annotated[
+        int, typer.Option(min=100, help="Central items (about 2.5 listings each).")
+    ] = 40_000,
     inject: Annotated[int, typer.Option(min=1, help="Discrepancies injected per type.")] = 100,
-    repeat: Annotated[int, typer.Option(min=1, help="Timed runs; the median is reported.")]
-    = 3,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs; the median is reported.")] = 3,
     seed: Annotated[int, typer.Option(help="Scenario seed.")] = 0,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write results here.")]
-    = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
 ) -> None:
     """Reconcile a seeded 4-platform scenario with every discrepancy type injected: per-type
     precision/recall against the ground truth and the wall time."""

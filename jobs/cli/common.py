@@ -20,8 +20,12 @@ console = Console(stderr=True)
 
 DataRootOption = Annotated[
     Path | None,
-    typer.Option("--data-root", envvar=config.ENV_DATA_ROOT, show_envvar=True,
-                 help="Where snapshots and reports live. Default: ./data of the project."),
+    typer.Option(
+        "--data-root",
+        envvar=config.ENV_DATA_ROOT,
+        show_envvar=True,
+        help="Where snapshots and reports live. Default: ./data of the project.",
+    ),
 ]
 AsOfOption = Annotated[
     str | None,
@@ -35,30 +39,43 @@ def parse_date(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option) \
-            from None
+        raise typer.BadParameter(
+            f"{value!r} is not a date (YYYY-MM-DD)", param_hint=option
+        ) from None
 
 
 def progress_bar() -> Progress:
-    return Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console, transient=False)
+    return Progress(
+        TextColumn("{task.description:<10}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
 
 
 MaxBadShareOption = Annotated[
     float,
-    typer.Option("--max-bad-share", min=0.0, max=1.0,
-                 help="Fail the run and land nothing if more than this share (0-1) of rows "
-                      "is bad. Bad rows under the limit are quarantined."),
+    typer.Option(
+        "--max-bad-share",
+        min=0.0,
+        max=1.0,
+        help="Fail the run and land nothing if more than this share (0-1) of rows "
+        "is bad. Bad rows under the limit are quarantined.",
+    ),
 ]
 SnapshotDateOption = Annotated[
     str | None,
-    typer.Option("--snapshot-date", help="Date of the snapshot to land, YYYY-MM-DD. "
-                                         "Default: today (UTC)."),
+    typer.Option(
+        "--snapshot-date", help="Date of the snapshot to land, YYYY-MM-DD. Default: today (UTC)."
+    ),
 ]
 
 
-def run_job(describe: str, job: Callable[[Callable[[str, int, int], None]], Run],
-             root: Path) -> Run:
+def run_job(
+    describe: str, job: Callable[[Callable[[str, int, int], None]], Run], root: Path
+) -> Run:
     """Run an ingestion job with progress bars; print its summary and run id."""
     started = time.perf_counter()
     with progress_bar() as progress:
@@ -73,7 +90,7 @@ def run_job(describe: str, job: Callable[[Callable[[str, int, int], None]], Run]
         run = job(on_progress)
     for line in run.lines():
         console.print(f"  {line}")
-    console.print(f"run {run.run_id} landed in {root / 'snapshots'} "
-                  f"({time.perf_counter() - started:.1f} s)")
+    console.print(
+        f"run {run.run_id} landed in {root / 'snapshots'} ({time.perf_counter() - started:.1f} s)"
+    )
     return run
-

@@ -21,8 +21,10 @@ from stockroom_jobs.forecast import read_promo_calendar, run_forecast
 def forecast_command(
     as_of: AsOfOption = None,
     horizon: Annotated[int, typer.Option(min=1, max=91, help="Days to forecast.")] = 28,
-    promo_calendar: Annotated[Path | None, typer.Option(
-        help="CSV/Excel/Parquet of promotions: sku and date (or start and end).")] = None,
+    promo_calendar: Annotated[
+        Path | None,
+        typer.Option(help="CSV/Excel/Parquet of promotions: sku and date (or start and end)."),
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Forecast daily units per SKU from the orders and land a `forecasts` snapshot
@@ -31,8 +33,7 @@ def forecast_command(
     started = time.perf_counter()
     promos = read_promo_calendar(promo_calendar) if promo_calendar else None
     with console.status("forecasting..."):
-        summary = run_forecast(root, parse_date(as_of, "--as-of"), horizon,
-                               promo_calendar=promos)
+        summary = run_forecast(root, parse_date(as_of, "--as-of"), horizon, promo_calendar=promos)
     for line in summary.lines():
         console.print(f"  {line}")
     console.print(f"run {summary.run_id} ({time.perf_counter() - started:.1f} s)")

@@ -22,15 +22,20 @@ from stockroom_jobs.procure import ingest_demo_stock
 from stockroom_jobs.reconcile import ingest_reconcile_demo
 from stockroom_jobs.runs import MAX_BAD_SHARE
 
-app = typer.Typer(help="Land a source as validated, immutable daily snapshots.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Land a source as validated, immutable daily snapshots.", no_args_is_help=True
+)
 
 
 @app.command("olist")
 def ingest_olist(
-    source: Annotated[Path | None, typer.Argument(
-        help="Folder with the Olist export (Kaggle CSVs or their Parquet). "
-             "Default: the real sample bundled in data/raw/olist.")] = None,
+    source: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder with the Olist export (Kaggle CSVs or their Parquet). "
+            "Default: the real sample bundled in data/raw/olist."
+        ),
+    ] = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
 ) -> None:
@@ -41,18 +46,26 @@ def ingest_olist(
     """
     root = config.data_root(data_root)
     source = source or config.bundled_olist_dir()
-    run_job(f"reading {source}",
-             lambda progress: jobs.ingest_olist(source, root, progress, max_bad_share), root)
+    run_job(
+        f"reading {source}",
+        lambda progress: jobs.ingest_olist(source, root, progress, max_bad_share),
+        root,
+    )
 
 
 @app.command("listings")
 def ingest_listings(
-    files: Annotated[list[Path], typer.Argument(
-        help="CSV/TSV/Excel exports in the listing import format (platform, seller_id, sku, "
-             "quantity, price, notes; optional title, seller_name, listed_at, status, "
-             "currency, url). Encoding, delimiter and header spellings are detected.")],
-    platform: Annotated[str | None, typer.Option(
-        help="Platform for rows without one (e.g. ebay).")] = None,
+    files: Annotated[
+        list[Path],
+        typer.Argument(
+            help="CSV/TSV/Excel exports in the listing import format (platform, seller_id, sku, "
+            "quantity, price, notes; optional title, seller_name, listed_at, status, "
+            "currency, url). Encoding, delimiter and header spellings are detected."
+        ),
+    ],
+    platform: Annotated[
+        str | None, typer.Option(help="Platform for rows without one (e.g. ebay).")
+    ] = None,
     currency: Annotated[str, typer.Option(help="Currency for rows without one.")] = "USD",
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
@@ -61,34 +74,62 @@ def ingest_listings(
     """Land listings exports as one `listings` snapshot."""
     root = config.data_root(data_root)
     day = parse_date(snapshot_date, "--snapshot-date")
-    run_job(f"reading {len(files)} file(s)", lambda progress: jobs.ingest_listings_files(
-        files, root, platform=platform, currency=currency, snapshot_date=day,
-        max_bad_share=max_bad_share, on_progress=progress), root)
+    run_job(
+        f"reading {len(files)} file(s)",
+        lambda progress: jobs.ingest_listings_files(
+            files,
+            root,
+            platform=platform,
+            currency=currency,
+            snapshot_date=day,
+            max_bad_share=max_bad_share,
+            on_progress=progress,
+        ),
+        root,
+    )
 
 
 @app.command("stockx")
 def ingest_stockx(
-    workbook: Annotated[Path, typer.Argument(
-        help="The StockX 2019 Data Contest workbook (.xlsx) or a CSV of its data sheet.")],
+    workbook: Annotated[
+        Path,
+        typer.Argument(
+            help="The StockX 2019 Data Contest workbook (.xlsx) or a CSV of its data sheet."
+        ),
+    ],
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
 ) -> None:
     """Land StockX sales: `orders` per day of sale and the sneakers as `products`."""
     root = config.data_root(data_root)
-    run_job(f"reading {workbook}", lambda progress: jobs.ingest_stockx(
-        workbook, root, max_bad_share=max_bad_share, on_progress=progress), root)
+    run_job(
+        f"reading {workbook}",
+        lambda progress: jobs.ingest_stockx(
+            workbook, root, max_bad_share=max_bad_share, on_progress=progress
+        ),
+        root,
+    )
 
 
 @app.command("storefront")
 def ingest_storefront(
-    urls: Annotated[list[str], typer.Argument(
-        help="Start URL of each ShootStrayt-style shop, e.g. http://127.0.0.1:8765/shop/<id>.")],
-    min_interval: Annotated[float, typer.Option(
-        min=0.0, help="Seconds between requests to one host (robots.txt Crawl-delay wins "
-                      "if larger).")] = 1.0,
+    urls: Annotated[
+        list[str],
+        typer.Argument(
+            help="Start URL of each ShootStrayt-style shop, e.g. http://127.0.0.1:8765/shop/<id>."
+        ),
+    ],
+    min_interval: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            help="Seconds between requests to one host (robots.txt Crawl-delay wins if larger).",
+        ),
+    ] = 1.0,
     timeout: Annotated[float, typer.Option(min=0.1, help="Seconds per request.")] = 10.0,
-    attempts: Annotated[int, typer.Option(min=1, help="Tries per page (429/5xx/timeouts/"
-                                                      "truncated pages).")] = 5,
+    attempts: Annotated[
+        int, typer.Option(min=1, help="Tries per page (429/5xx/timeouts/truncated pages).")
+    ] = 5,
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
@@ -96,9 +137,20 @@ def ingest_storefront(
     """Scrape storefronts (robots.txt, rate limit, retries) into the `listings` snapshot."""
     root = config.data_root(data_root)
     day = parse_date(snapshot_date, "--snapshot-date")
-    run_job(f"scraping {len(urls)} shop(s)", lambda progress: jobs.ingest_storefront(
-        urls, root, snapshot_date=day, min_interval=min_interval, timeout=timeout,
-        attempts=attempts, max_bad_share=max_bad_share, on_progress=progress), root)
+    run_job(
+        f"scraping {len(urls)} shop(s)",
+        lambda progress: jobs.ingest_storefront(
+            urls,
+            root,
+            snapshot_date=day,
+            min_interval=min_interval,
+            timeout=timeout,
+            attempts=attempts,
+            max_bad_share=max_bad_share,
+            on_progress=progress,
+        ),
+        root,
+    )
 
 
 @app.command("cards-api")
@@ -114,15 +166,20 @@ def ingest_cards_api(
     """
     root = config.data_root(data_root)
     day = parse_date(snapshot_date, "--snapshot-date")
-    run_job(f"pulling {base_url}", lambda progress: jobs.ingest_card_api(
-        base_url, root, snapshot_date=day, max_bad_share=max_bad_share,
-        on_progress=progress), root)
+    run_job(
+        f"pulling {base_url}",
+        lambda progress: jobs.ingest_card_api(
+            base_url, root, snapshot_date=day, max_bad_share=max_bad_share, on_progress=progress
+        ),
+        root,
+    )
 
 
 @app.command("browse-api")
 def ingest_browse_api(
-    base_url: Annotated[str, typer.Argument(help="API root serving "
-                                                 "/buy/browse/v1/item_summary/search.")],
+    base_url: Annotated[
+        str, typer.Argument(help="API root serving /buy/browse/v1/item_summary/search.")
+    ],
     query: Annotated[str, typer.Option("--query", "-q", help="Search words.")] = "",
     platform: Annotated[str, typer.Option(help="Platform code of the listings.")] = "ebay",
     snapshot_date: SnapshotDateOption = None,
@@ -135,19 +192,34 @@ def ingest_browse_api(
     """
     root = config.data_root(data_root)
     day = parse_date(snapshot_date, "--snapshot-date")
-    run_job(f"pulling {base_url}", lambda progress: jobs.ingest_browse_api(
-        base_url, root, query=query, platform=platform, snapshot_date=day,
-        max_bad_share=max_bad_share, on_progress=progress), root)
+    run_job(
+        f"pulling {base_url}",
+        lambda progress: jobs.ingest_browse_api(
+            base_url,
+            root,
+            query=query,
+            platform=platform,
+            snapshot_date=day,
+            max_bad_share=max_bad_share,
+            on_progress=progress,
+        ),
+        root,
+    )
 
 
 @app.command("sql")
 def ingest_sql(
-    url: Annotated[str, typer.Argument(
-        help="SQLAlchemy URL, e.g. sqlite:///shop.db or postgresql+psycopg://user@host/db.")],
+    url: Annotated[
+        str,
+        typer.Argument(
+            help="SQLAlchemy URL, e.g. sqlite:///shop.db or postgresql+psycopg://user@host/db."
+        ),
+    ],
     table: Annotated[str | None, typer.Option(help="Table to pull.")] = None,
     query: Annotated[str | None, typer.Option(help="Or a SELECT to pull.")] = None,
-    watermark: Annotated[str, typer.Option(help="Column that grows when a row changes.")]
-    = "updated_at",
+    watermark: Annotated[
+        str, typer.Option(help="Column that grows when a row changes.")
+    ] = "updated_at",
     platform: Annotated[str | None, typer.Option(help="Platform for rows without one.")] = None,
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
@@ -158,9 +230,21 @@ def ingest_sql(
         raise typer.BadParameter("give exactly one of --table or --query")
     root = config.data_root(data_root)
     day = parse_date(snapshot_date, "--snapshot-date")
-    run_job("pulling from the database", lambda progress: jobs.ingest_sql(
-        url, root, table=table, query=query, watermark_column=watermark, platform=platform,
-        snapshot_date=day, max_bad_share=max_bad_share, on_progress=progress), root)
+    run_job(
+        "pulling from the database",
+        lambda progress: jobs.ingest_sql(
+            url,
+            root,
+            table=table,
+            query=query,
+            watermark_column=watermark,
+            platform=platform,
+            snapshot_date=day,
+            max_bad_share=max_bad_share,
+            on_progress=progress,
+        ),
+        root,
+    )
 
 
 @app.command("simulate")
@@ -174,10 +258,14 @@ def ingest_simulate(
 ) -> None:
     """Land a synthetic eBay/Blokpax/ShootStrayt marketplace built on the real card catalog."""
     root = config.data_root(data_root)
-    cfg = SimConfig(listings=listings, sellers=sellers, days=days,
-                    start=parse_date(start, "--start"), seed=seed)
-    run_job(f"simulating {days} day(s)", lambda progress: jobs.ingest_simulation(
-        root, cfg, on_progress=progress), root)
+    cfg = SimConfig(
+        listings=listings, sellers=sellers, days=days, start=parse_date(start, "--start"), seed=seed
+    )
+    run_job(
+        f"simulating {days} day(s)",
+        lambda progress: jobs.ingest_simulation(root, cfg, on_progress=progress),
+        root,
+    )
 
 
 @app.command("demo-stock")
@@ -194,8 +282,9 @@ def ingest_demo_stock_command(
 
 @app.command("reconcile-demo")
 def ingest_reconcile_demo_command(
-    items: Annotated[int, typer.Option(min=100, help="Central items (about 2.5 listings "
-                                                     "each).")] = 2_000,
+    items: Annotated[
+        int, typer.Option(min=100, help="Central items (about 2.5 listings each).")
+    ] = 2_000,
     inject: Annotated[int, typer.Option(min=1, help="Discrepancies injected per type.")] = 10,
     seed: Annotated[int, typer.Option(help="Scenario seed (same seed, same data).")] = 0,
     data_root: DataRootOption = None,

@@ -19,8 +19,10 @@ from stockroom_jobs.mapping import run_mapping
 
 def map_command(
     as_of: AsOfOption = None,
-    precision: Annotated[float, typer.Option(
-        min=0.5, max=1.0, help="Precision target for auto-accepting learned matches.")] = 0.98,
+    precision: Annotated[
+        float,
+        typer.Option(min=0.5, max=1.0, help="Precision target for auto-accepting learned matches."),
+    ] = 0.98,
     data_root: DataRootOption = None,
 ) -> None:
     """Map sellers and SKUs of the latest listings (tiers: exact ids, structured SKUs,

@@ -40,13 +40,19 @@ def sim_serve(
     Token for both APIs: the value of STOCKROOM_SIM_TOKEN (open when unset).
     """
     day = next(simulate(SimConfig(listings=listings, sellers=sellers, days=1, seed=seed)).days())
-    server = MarketServer(day.listings, load_card_json(cards.BUNDLED / "api_json" / "cards"),
-                          token=config.sim_token(), port=port)
+    server = MarketServer(
+        day.listings,
+        load_card_json(cards.BUNDLED / "api_json" / "cards"),
+        token=config.sim_token(),
+        port=port,
+    )
     with server:
         shops = server.shops()
-        console.print(f"serving {server.base_url}: {len(shops)} shops, e.g. "
-                      f"{server.base_url}/shop/{shops[0]}; APIs at /v2/cards and "
-                      "/buy/browse/v1/item_summary/search (Ctrl-C to stop)")
+        console.print(
+            f"serving {server.base_url}: {len(shops)} shops, e.g. "
+            f"{server.base_url}/shop/{shops[0]}; APIs at /v2/cards and "
+            "/buy/browse/v1/item_summary/search (Ctrl-C to stop)"
+        )
         try:
             while True:
                 time.sleep(3600)
@@ -57,68 +63,108 @@ def sim_serve(
 def runs(
     limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
     job: Annotated[str | None, typer.Option(help="Only this job, e.g. ingest-listings.")] = None,
-    quarantine: Annotated[str | None, typer.Option(
-        help="Show the quarantined rows of this run id instead.")] = None,
+    quarantine: Annotated[
+        str | None, typer.Option(help="Show the quarantined rows of this run id instead.")
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
-    """List job runs (newest first) with status, row counts and errors; or one run's quarantine.
-    """
+    """List job runs (newest first) with status, row counts and errors; or one run's quarantine."""
     root = config.data_root(data_root)
     eng = workbench.engine(root)
     out = Console(width=None if sys.stdout.isatty() else 200)
     if quarantine:
         bad = workbench.quarantined(eng, quarantine, limit=limit)
-        table = RichTable("file", "row", "column", "value", "reason", title=f"quarantine of "
-                          f"{quarantine} (first {limit})")
+        table = RichTable(
+            "file",
+            "row",
+            "column",
+            "value",
+            "reason",
+            title=f"quarantine of {quarantine} (first {limit})",
+        )
         for r in bad.iter_rows(named=True):
-            table.add_row(r["source_file"], str(r["source_row"]), r["column"] or "",
-                          r["value"] or "", r["reason"])
+            table.add_row(
+                r["source_file"],
+                str(r["source_row"]),
+                r["column"] or "",
+                r["value"] or "",
+                r["reason"],
+            )
         out.print(table)
         return
     frame = workbench.runs(eng, limit=limit, job=job)
-    table = RichTable("run id", "status", "started (UTC)", "s", "read", "landed", "quarantined",
-                      "error")
+    table = RichTable(
+        "run id", "status", "started (UTC)", "s", "read", "landed", "quarantined", "error"
+    )
     for r in frame.iter_rows(named=True):
-        table.add_row(r["run_id"], r["status"], f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
-                      "" if r["duration_s"] is None else f"{r['duration_s']:.1f}",
-                      f"{r['rows_read']:,}", f"{r['rows_landed']:,}",
-                      f"{r['rows_quarantined']:,}", (r["error"] or "")[:120])
+        table.add_row(
+            r["run_id"],
+            r["status"],
+            f"{r['started_at']:%Y-%m-%d %H:%M:%S}",
+            "" if r["duration_s"] is None else f"{r['duration_s']:.1f}",
+            f"{r['rows_read']:,}",
+            f"{r['rows_landed']:,}",
+            f"{r['rows_quarantined']:,}",
+            (r["error"] or "")[:120],
+        )
     out.print(table)
     finished = frame.filter(pl.col("status") != "running")
     if finished.height:
         ok = finished.filter(pl.col("status") == "succeeded").height
-        out.print(f"success rate over these {finished.height} finished runs: "
-                  f"{ok / finished.height:.1%}")
+        out.print(
+            f"success rate over these {finished.height} finished runs: {ok / finished.height:.1%}"
+        )
 
 
 def report(
-    name: Annotated[str, typer.Argument(help="Report to build, e.g. seller_concentration "
-                                             "(one per notebook in notebooks/).")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Report to build, e.g. seller_concentration (one per notebook in notebooks/)."
+        ),
+    ],
     as_of: AsOfOption = None,
-    window_days: Annotated[int | None, typer.Option(
-        min=1, help="Window length in days ending on --as-of. Default: the whole history.")] = None,
+    window_days: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Window length in days ending on --as-of. Default: the whole history."
+        ),
+    ] = None,
     category: Annotated[str | None, typer.Option(help="Only this product category.")] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Run a papermill report to an executed notebook and an HTML file in DATA_ROOT/reports/."""
     root = config.data_root(data_root)
     started = time.perf_counter()
-    files = run_report(name, root, as_of=parse_date(as_of, "--as-of"),
-                       window_days=window_days, category=category)
+    files = run_report(
+        name, root, as_of=parse_date(as_of, "--as-of"), window_days=window_days, category=category
+    )
     console.print(f"report written: {files.html} ({time.perf_counter() - started:.1f} s)")
 
 
 def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8501,
-    address: Annotated[str, typer.Option(help="Address to bind (loopback by default).")]
-    = "127.0.0.1",
+    address: Annotated[
+        str, typer.Option(help="Address to bind (loopback by default).")
+    ] = "127.0.0.1",
     data_root: DataRootOption = None,
 ) -> None:
     """Start the Streamlit app (Seller concentration, Supply) on http://ADDRESS:PORT."""
     env = dict(os.environ, **{config.ENV_DATA_ROOT: str(config.data_root(data_root))})
     console.print(f"serving http://{address}:{port}  (Ctrl-C to stop)")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(config.PROJECT_ROOT / "app.py"),
-           "--server.address", address, "--server.port", str(port), "--server.headless", "true"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(config.PROJECT_ROOT / "app.py"),
+        "--server.address",
+        address,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+    ]
     raise typer.Exit(subprocess.call(cmd, env=env, cwd=config.PROJECT_ROOT))
 
 
@@ -137,6 +183,13 @@ def snapshots(
             out.add_row(name, kind, "0", "-", "-", "-", "-")
             continue
         manifest = store.read_manifest(root, name, dates[-1])
-        out.add_row(name, kind, str(len(dates)), str(dates[0]), str(dates[-1]),
-                    f"{manifest['rows']:,}", manifest["run_id"])
+        out.add_row(
+            name,
+            kind,
+            str(len(dates)),
+            str(dates[0]),
+            str(dates[-1]),
+            f"{manifest['rows']:,}",
+            manifest["run_id"],
+        )
     Console().print(out)

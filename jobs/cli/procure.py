@@ -21,14 +21,17 @@ from stockroom_jobs.cli.common import (
 )
 from stockroom_jobs.procure import run_plan
 
-po_app = typer.Typer(help="Open purchase orders (workbench database, audited).",
-                     no_args_is_help=True)
+po_app = typer.Typer(
+    help="Open purchase orders (workbench database, audited).", no_args_is_help=True
+)
 
 
 def procure_command(
     as_of: AsOfOption = None,
-    export: Annotated[Path | None, typer.Option(
-        help="Write the purchase-request CSV (what to order, by supplier) here.")] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(help="Write the purchase-request CSV (what to order, by supplier) here."),
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """The morning plan: order today / already ordered / attention required per SKU from
@@ -52,14 +55,19 @@ def po_add(
     actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
     data_root: DataRootOption = None,
 ) -> None:
-    """Record an open purchase order line."""
+    """Record an open purchase order of one line (a new PO number)."""
     eng = workbench.engine(config.data_root(data_root))
     ordered = parse_date(order_date, "--order-date") or date.today()
-    number = po_number or repo.next_po_number(eng, ordered)
     try:
-        repo.add_po(eng, po_number=number, sku=sku, supplier=supplier, quantity=quantity,
-                    order_date=ordered, expected_delivery=parse_date(expected, "--expected"),
-                    actor=actor, reason="stockroom po add")
+        number = repo.place_order(
+            eng,
+            supplier=supplier,
+            order_date=ordered,
+            po_number=po_number,
+            actor=actor,
+            reason="stockroom po add",
+            lines=[repo.OrderLine(sku, quantity, parse_date(expected, "--expected"))],
+        )
     except ValueError as exc:
         raise StockroomError(str(exc)) from None
     console.print(f"{number}: {quantity} x {sku} from {supplier}, expected {expected}")
@@ -67,8 +75,13 @@ def po_add(
 
 @po_app.command("import")
 def po_import(
-    path: Annotated[Path, typer.Argument(help="CSV/Excel: po_number, sku, supplier, quantity, "
-                                              "order_date, expected_delivery[, status].")],
+    path: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV/Excel: po_number, sku, supplier, quantity, "
+            "order_date, expected_delivery[, status]."
+        ),
+    ],
     actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
     data_root: DataRootOption = None,
 ) -> None:
@@ -83,12 +96,20 @@ def po_list(
     data_root: DataRootOption = None,
 ) -> None:
     """List purchase order lines."""
-    lines = repo.purchase_order_lines(workbench.engine(config.data_root(data_root)),
-                                      None if status == "all" else status)
+    lines = repo.purchase_order_lines(
+        workbench.engine(config.data_root(data_root)), None if status == "all" else status
+    )
     out = RichTable("po_number", "sku", "supplier", "quantity", "ordered", "expected", "status")
     for r in lines.iter_rows(named=True):
-        out.add_row(r["po_number"], r["sku"], r["supplier"], f"{r['quantity']:,}",
-                    str(r["order_date"]), str(r["expected_delivery"]), r["status"])
+        out.add_row(
+            r["po_number"],
+            r["sku"],
+            r["supplier"],
+            f"{r['quantity']:,}",
+            str(r["order_date"]),
+            str(r["expected_delivery"]),
+            r["status"],
+        )
     Console().print(out)
 
 
@@ -102,9 +123,14 @@ def po_receive(
 ) -> None:
     """Mark a PO line received (or cancelled): it stops counting as on order."""
     try:
-        repo.set_po_status(workbench.engine(config.data_root(data_root)), po_number, sku,
-                           "cancelled" if cancel else "received", actor=actor,
-                           reason="stockroom po receive")
+        repo.set_po_status(
+            workbench.engine(config.data_root(data_root)),
+            po_number,
+            sku,
+            "cancelled" if cancel else "received",
+            actor=actor,
+            reason="stockroom po receive",
+        )
     except (KeyError, ValueError) as exc:
         raise StockroomError(str(exc).strip("'")) from None
     console.print(f"{po_number} / {sku}: {'cancelled' if cancel else 'received'}")

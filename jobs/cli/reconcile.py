@@ -19,9 +19,13 @@ from stockroom_jobs.reconcile import run_reconcile
 
 def reconcile_command(
     as_of: AsOfOption = None,
-    export: Annotated[Path | None, typer.Option(
-        help="Folder for actions-<platform>.csv (end / update quantity / update price / "
-             "create / import).")] = None,
+    export: Annotated[
+        Path | None,
+        typer.Option(
+            help="Folder for actions-<platform>.csv (end / update quantity / update price / "
+            "create / import)."
+        ),
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Reconcile the central inventory against every platform's listings and the sync's

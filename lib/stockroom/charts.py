@@ -10,8 +10,12 @@ from plotly.subplots import make_subplots
 
 from stockroom.concentration import HHI_BANDS
 
-_LAYOUT = dict(template="plotly_white", margin=dict(l=10, r=10, t=50, b=10), height=380,
-               legend=dict(orientation="h", y=-0.15))
+_LAYOUT = dict(
+    template="plotly_white",
+    margin=dict(l=10, r=10, t=50, b=10),
+    height=380,
+    legend=dict(orientation="h", y=-0.15),
+)
 
 
 def short_id(seller_id: str, city: str | None = None) -> str:
@@ -24,20 +28,37 @@ def concentration_trend(monthly: pl.DataFrame) -> go.Figure:
     drawn as open markers. Input: :func:`stockroom.concentration.monthly`."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     symbols = ["circle" if c else "circle-open" for c in monthly["complete"].to_list()]
-    fig.add_trace(go.Scatter(x=monthly["month"].to_list(), y=monthly["hhi"].to_list(),
-                             name="HHI (0-10,000)", mode="lines+markers",
-                             marker=dict(symbol=symbols, size=8)), secondary_y=False)
-    fig.add_trace(go.Scatter(x=monthly["month"].to_list(), y=monthly["cr4"].to_list(),
-                             name="CR4 (share)", mode="lines+markers", line=dict(dash="dot"),
-                             marker=dict(symbol=symbols, size=7)), secondary_y=True)
+    fig.add_trace(
+        go.Scatter(
+            x=monthly["month"].to_list(),
+            y=monthly["hhi"].to_list(),
+            name="HHI (0-10,000)",
+            mode="lines+markers",
+            marker=dict(symbol=symbols, size=8),
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=monthly["month"].to_list(),
+            y=monthly["cr4"].to_list(),
+            name="CR4 (share)",
+            mode="lines+markers",
+            line=dict(dash="dot"),
+            marker=dict(symbol=symbols, size=7),
+        ),
+        secondary_y=True,
+    )
     for upper, _label in HHI_BANDS[:-1]:
         fig.add_hline(y=upper, line=dict(color="grey", dash="dash", width=1))
     # log scale: early months with few sellers reach HHI 10,000 and would flatten the rest
     fig.update_yaxes(title_text="HHI (log scale)", type="log", secondary_y=False)
     fig.update_yaxes(title_text="CR4", tickformat=".0%", rangemode="tozero", secondary_y=True)
-    fig.update_layout(title="Seller concentration by month<br><sup>dashed: HHI 1,000 and 1,800 "
-                            "band limits · open marker: incomplete month</sup>",
-                      **_LAYOUT)
+    fig.update_layout(
+        title="Seller concentration by month<br><sup>dashed: HHI 1,000 and 1,800 "
+        "band limits · open marker: incomplete month</sup>",
+        **_LAYOUT,
+    )
     return fig
 
 
@@ -46,13 +67,23 @@ def top_sellers(sellers: pl.DataFrame, n: int = 20) -> go.Figure:
     :func:`stockroom.concentration.seller_table`."""
     head = sellers.head(n).reverse()
     labels = [short_id(s, c) for s, c in zip(head["seller_id"], head["city"], strict=True)]
-    fig = go.Figure(go.Bar(x=head["share"].to_list(), y=labels, orientation="h",
-                           text=[f"{v:.1%}" for v in head["share"]], textposition="outside",
-                           hovertext=head["seller_id"].to_list()))
-    fig.update_xaxes(tickformat=".1%", title="share of revenue",
-                     range=[0, (head["share"].max() or 0) * 1.25])
-    fig.update_layout(title=f"Top {min(n, sellers.height)} sellers by revenue share",
-                      **{**_LAYOUT, "height": max(300, 22 * head.height + 90)})
+    fig = go.Figure(
+        go.Bar(
+            x=head["share"].to_list(),
+            y=labels,
+            orientation="h",
+            text=[f"{v:.1%}" for v in head["share"]],
+            textposition="outside",
+            hovertext=head["seller_id"].to_list(),
+        )
+    )
+    fig.update_xaxes(
+        tickformat=".1%", title="share of revenue", range=[0, (head["share"].max() or 0) * 1.25]
+    )
+    fig.update_layout(
+        title=f"Top {min(n, sellers.height)} sellers by revenue share",
+        **{**_LAYOUT, "height": max(300, 22 * head.height + 90)},
+    )
     return fig
 
 
@@ -61,16 +92,35 @@ def supply_trend(monthly: pl.DataFrame) -> go.Figure:
     Input: :func:`stockroom.supply.monthly_supply`."""
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     x = monthly["month"].to_list()
-    fig.add_trace(go.Bar(x=x, y=monthly["products"].to_list(), name="products sold",
-                         opacity=0.6), secondary_y=False)
-    fig.add_trace(go.Scatter(x=x, y=monthly["sellers"].to_list(), name="active sellers",
-                             mode="lines+markers"), secondary_y=False)
-    fig.add_trace(go.Scatter(x=x, y=monthly["single_seller_share"].to_list(),
-                             name="single-seller share (supply risk)", mode="lines",
-                             line=dict(dash="dot")), secondary_y=True)
+    fig.add_trace(
+        go.Bar(x=x, y=monthly["products"].to_list(), name="products sold", opacity=0.6),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x, y=monthly["sellers"].to_list(), name="active sellers", mode="lines+markers"
+        ),
+        secondary_y=False,
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=monthly["single_seller_share"].to_list(),
+            name="single-seller share (supply risk)",
+            mode="lines",
+            line=dict(dash="dot"),
+        ),
+        secondary_y=True,
+    )
     fig.update_yaxes(title_text="count", rangemode="tozero", secondary_y=False)
-    fig.update_yaxes(title_text="share of products", tickformat=".0%", range=[0, 1.0],
-                     dtick=0.2, showgrid=False, secondary_y=True)
+    fig.update_yaxes(
+        title_text="share of products",
+        tickformat=".0%",
+        range=[0, 1.0],
+        dtick=0.2,
+        showgrid=False,
+        secondary_y=True,
+    )
     fig.update_layout(title="Supply by month", **_LAYOUT)
     return fig
 
@@ -81,19 +131,33 @@ def top_suppliers(suppliers: pl.DataFrame) -> go.Figure:
     head = suppliers.reverse()
     labels = [short_id(s) for s in head["seller_id"]]
     shared = (head["products"] - head["sole_supplier_of"]).to_list()
-    fig = go.Figure([
-        go.Bar(x=head["sole_supplier_of"].to_list(), y=labels, orientation="h",
-               name="sole supplier", hovertext=head["seller_id"].to_list()),
-        go.Bar(x=shared, y=labels, orientation="h", name="shared with other sellers"),
-    ])
-    fig.update_layout(barmode="stack", title="Top sellers by number of products supplied",
-                      xaxis_title="distinct SKUs sold",
-                      **{**_LAYOUT, "height": max(300, 22 * head.height + 90)})
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=head["sole_supplier_of"].to_list(),
+                y=labels,
+                orientation="h",
+                name="sole supplier",
+                hovertext=head["seller_id"].to_list(),
+            ),
+            go.Bar(x=shared, y=labels, orientation="h", name="shared with other sellers"),
+        ]
+    )
+    fig.update_layout(
+        barmode="stack",
+        title="Top sellers by number of products supplied",
+        xaxis_title="distinct SKUs sold",
+        **{**_LAYOUT, "height": max(300, 22 * head.height + 90)},
+    )
     return fig
 
 
-RUN_COLOURS = {"succeeded": "#2e7d32", "failed": "#c62828", "crashed": "#6a1b9a",
-               "running": "#9e9e9e"}
+RUN_COLOURS = {
+    "succeeded": "#2e7d32",
+    "failed": "#c62828",
+    "crashed": "#6a1b9a",
+    "running": "#9e9e9e",
+}
 
 
 def runs_per_day(daily: pl.DataFrame) -> go.Figure:
@@ -102,39 +166,75 @@ def runs_per_day(daily: pl.DataFrame) -> go.Figure:
     for status, colour in RUN_COLOURS.items():
         part = daily.filter(pl.col("status") == status)
         if part.height:
-            fig.add_bar(x=part["day"].to_list(), y=part["runs"].to_list(), name=status,
-                        marker_color=colour)
-    fig.update_layout(barmode="stack", height=300, margin=dict(l=10, r=10, t=40, b=10),
-                      title="Job runs per day", yaxis_title="runs", legend_orientation="h")
+            fig.add_bar(
+                x=part["day"].to_list(), y=part["runs"].to_list(), name=status, marker_color=colour
+            )
+    fig.update_layout(
+        barmode="stack",
+        height=300,
+        margin=dict(l=10, r=10, t=40, b=10),
+        title="Job runs per day",
+        yaxis_title="runs",
+        legend_orientation="h",
+    )
     fig.update_xaxes(type="date", tickformat="%Y-%m-%d", dtick=86_400_000)
     return fig
 
 
-def sku_forecast(history: pl.DataFrame, forecast: pl.DataFrame, sku: str,
-                 backtest_days: int | None = None) -> go.Figure:
+def sku_forecast(
+    history: pl.DataFrame, forecast: pl.DataFrame, sku: str, backtest_days: int | None = None
+) -> go.Figure:
     """Daily units sold (bars) and the forecast (line) with its 50 % (q25-q75) and 90 %
     (q05-q95) bands. ``history``: date, units (zero-filled days); ``forecast``: the SKU's
     rows of the ``forecasts`` snapshot (target_date, yhat, q05..q95). ``backtest_days`` shades
     the backtest window (the days before the as-of date the model was scored on)."""
     fig = go.Figure()
-    fig.add_trace(go.Bar(x=history["date"].to_list(), y=history["units"].to_list(),
-                         name="units sold", marker_color="#9aa5b1"))
+    fig.add_trace(
+        go.Bar(
+            x=history["date"].to_list(),
+            y=history["units"].to_list(),
+            name="units sold",
+            marker_color="#9aa5b1",
+        )
+    )
     x = forecast["target_date"].to_list()
-    for lo, hi, name, alpha in (("q05", "q95", "90 % interval", 0.15),
-                                ("q25", "q75", "50 % interval", 0.3)):
+    for lo, hi, name, alpha in (
+        ("q05", "q95", "90 % interval", 0.15),
+        ("q25", "q75", "50 % interval", 0.3),
+    ):
         if forecast[lo].null_count() == forecast.height:
             continue
-        fig.add_trace(go.Scatter(x=x + x[::-1], y=forecast[hi].to_list()
-                                 + forecast[lo].to_list()[::-1], fill="toself",
-                                 fillcolor=f"rgba(31,119,180,{alpha})", line=dict(width=0),
-                                 name=name, hoverinfo="skip"))
-    fig.add_trace(go.Scatter(x=x, y=forecast["yhat"].to_list(), name="forecast",
-                             mode="lines", line=dict(color="#1f77b4", width=2)))
+        fig.add_trace(
+            go.Scatter(
+                x=x + x[::-1],
+                y=forecast[hi].to_list() + forecast[lo].to_list()[::-1],
+                fill="toself",
+                fillcolor=f"rgba(31,119,180,{alpha})",
+                line=dict(width=0),
+                name=name,
+                hoverinfo="skip",
+            )
+        )
+    fig.add_trace(
+        go.Scatter(
+            x=x,
+            y=forecast["yhat"].to_list(),
+            name="forecast",
+            mode="lines",
+            line=dict(color="#1f77b4", width=2),
+        )
+    )
     if backtest_days and history.height:
         end = history["date"].max()
-        fig.add_vrect(x0=end - timedelta(days=backtest_days - 1), x1=end, fillcolor="orange",
-                      opacity=0.08, line_width=0, annotation_text="backtest window",
-                      annotation_position="top left")
+        fig.add_vrect(
+            x0=end - timedelta(days=backtest_days - 1),
+            x1=end,
+            fillcolor="orange",
+            opacity=0.08,
+            line_width=0,
+            annotation_text="backtest window",
+            annotation_position="top left",
+        )
     fig.update_yaxes(title_text="units/day", rangemode="tozero")
     fig.update_layout(title=f"{sku}: sales and forecast", bargap=0.1, **_LAYOUT)
     return fig
@@ -145,13 +245,22 @@ def forecast_drivers(drivers: pl.DataFrame) -> go.Figure:
     (x1.25 = +25 %). Input: :func:`stockroom.forecast.views.drivers`."""
     head = drivers.reverse()
     pct = [(e - 1) for e in head["effect"].to_list()]
-    fig = go.Figure(go.Bar(x=pct, y=head["label"].to_list(), orientation="h",
-                           marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in pct],
-                           text=[f"×{e:.2f}" for e in head["effect"]], textposition="auto"))
+    fig = go.Figure(
+        go.Bar(
+            x=pct,
+            y=head["label"].to_list(),
+            orientation="h",
+            marker_color=["#2ca02c" if v >= 0 else "#d62728" for v in pct],
+            text=[f"×{e:.2f}" for e in head["effect"]],
+            textposition="auto",
+        )
+    )
     fig.update_xaxes(tickformat="+.0%", title="effect on the forecast", zeroline=True)
-    fig.update_layout(title="Why: top drivers of tomorrow's forecast<br><sup>XGBoost SHAP "
-                            "values; ×1.25 = 25 % more than without it</sup>",
-                      **{**_LAYOUT, "height": 300})
+    fig.update_layout(
+        title="Why: top drivers of tomorrow's forecast<br><sup>XGBoost SHAP "
+        "values; ×1.25 = 25 % more than without it</sup>",
+        **{**_LAYOUT, "height": 300},
+    )
     return fig
 
 
@@ -161,9 +270,15 @@ def bench_accuracy(bench: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for dataset in bench["dataset"].unique(maintain_order=True).to_list():
         part = bench.filter(pl.col("dataset") == dataset, pl.col("wrmsse").is_not_null())
-        fig.add_trace(go.Bar(x=part["model"].to_list(), y=part["wrmsse"].to_list(),
-                             name=dataset, text=[f"{v:.3f}" for v in part["wrmsse"]],
-                             textposition="outside"))
+        fig.add_trace(
+            go.Bar(
+                x=part["model"].to_list(),
+                y=part["wrmsse"].to_list(),
+                name=dataset,
+                text=[f"{v:.3f}" for v in part["wrmsse"]],
+                textposition="outside",
+            )
+        )
     fig.update_yaxes(title_text="WRMSSE (lower is better)", rangemode="tozero")
     fig.update_layout(title="Backtest accuracy by model", barmode="group", **_LAYOUT)
     return fig
@@ -175,8 +290,9 @@ def flags_by_type(counts: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for platform in sorted(counts["platform"].unique().to_list()):
         part = counts.filter(pl.col("platform") == platform)
-        fig.add_trace(go.Bar(x=part["flag_type"].to_list(), y=part["flags"].to_list(),
-                             name=platform))
+        fig.add_trace(
+            go.Bar(x=part["flag_type"].to_list(), y=part["flags"].to_list(), name=platform)
+        )
     fig.update_layout(title="Open flags by type and platform", barmode="stack", **_LAYOUT)
     fig.update_yaxes(title_text="open flags")
     return fig
@@ -188,8 +304,11 @@ def flags_trend(trend: pl.DataFrame) -> go.Figure:
     fig = go.Figure()
     for flag_type in sorted(trend["flag_type"].unique().to_list()):
         part = trend.filter(pl.col("flag_type") == flag_type).sort("date")
-        fig.add_trace(go.Bar(x=[d.isoformat() for d in part["date"]],
-                             y=part["flags"].to_list(), name=flag_type))
+        fig.add_trace(
+            go.Bar(
+                x=[d.isoformat() for d in part["date"]], y=part["flags"].to_list(), name=flag_type
+            )
+        )
     fig.update_layout(title="Open flags per sync", barmode="stack", **_LAYOUT)
     fig.update_xaxes(type="category", title_text="sync date")
     fig.update_yaxes(title_text="open flags", rangemode="tozero")

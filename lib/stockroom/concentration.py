@@ -30,8 +30,11 @@ import polars as pl
 from stockroom.sales import Window, make_window, order_days, sales
 
 #: HHI bands of the 2023 US Merger Guidelines (upper bounds, 0-10,000 scale).
-HHI_BANDS = ((1_000.0, "unconcentrated"), (1_800.0, "moderately concentrated"),
-             (float("inf"), "highly concentrated"))
+HHI_BANDS = (
+    (1_000.0, "unconcentrated"),
+    (1_800.0, "moderately concentrated"),
+    (float("inf"), "highly concentrated"),
+)
 
 
 def hhi_band(hhi: float) -> str:
@@ -44,6 +47,7 @@ def hhi_band(hhi: float) -> str:
 
 
 # -- metric expressions (evaluated per group in a group_by/agg, or over a whole frame) -----------
+
 
 def share_expr(by: tuple[str, ...] = ()) -> pl.Expr:
     """Revenue share of each row within its group (0-1)."""
@@ -69,8 +73,16 @@ def gini_expr() -> pl.Expr:
     return ((2 * rank - n - 1) * x).sum() / (n * x.sum())
 
 
-METRIC_COLUMNS = ("sellers", "revenue", "hhi", "cr1", "cr4", "top10_share",
-                  "effective_sellers", "gini")
+METRIC_COLUMNS = (
+    "sellers",
+    "revenue",
+    "hhi",
+    "cr1",
+    "cr4",
+    "top10_share",
+    "effective_sellers",
+    "gini",
+)
 
 
 def concentration(seller_sales: pl.DataFrame, by: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -101,8 +113,10 @@ def concentration(seller_sales: pl.DataFrame, by: tuple[str, ...] = ()) -> pl.Da
 
 # -- views over the store ---------------------------------------------------------------------
 
-def seller_table(con: duckdb.DuckDBPyConnection, window: Window,
-                 category: str | None = None) -> pl.DataFrame:
+
+def seller_table(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
+) -> pl.DataFrame:
     """Sellers ranked by revenue in ``window`` (optionally one category).
 
     Columns: ``rank`` (UInt32, 1 = largest), ``seller_id``, ``city``, ``region`` (String),
@@ -110,23 +124,37 @@ def seller_table(con: duckdb.DuckDBPyConnection, window: Window,
     (Float64 0-1), ``units``, ``orders`` (Int64), ``products`` (UInt32, distinct SKUs sold).
     """
     by_sku = sales(con, window, ("seller_id", "sku"), category)
-    per_seller = by_sku.group_by("seller_id").agg(
-        pl.col("revenue").sum(), pl.col("units").sum(), pl.col("orders").sum(),
-        pl.col("sku").n_unique().alias("products"),
-    ).filter(pl.col("revenue") > 0).sort(["revenue", "seller_id"], descending=[True, False])
+    per_seller = (
+        by_sku.group_by("seller_id")
+        .agg(
+            pl.col("revenue").sum(),
+            pl.col("units").sum(),
+            pl.col("orders").sum(),
+            pl.col("sku").n_unique().alias("products"),
+        )
+        .filter(pl.col("revenue") > 0)
+        .sort(["revenue", "seller_id"], descending=[True, False])
+    )
     per_seller = per_seller.with_columns(
         rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32),
         share=share_expr(),
     ).with_columns(cumulative_share=pl.col("share").cum_sum())
     names = con.execute("SELECT seller_id, city, region FROM sellers").pl().unique("seller_id")
     return per_seller.join(names, on="seller_id", how="left", maintain_order="left").select(
-        "rank", "seller_id", "city", "region", "revenue", "share", "cumulative_share",
-        "units", "orders", "products",
+        "rank",
+        "seller_id",
+        "city",
+        "region",
+        "revenue",
+        "share",
+        "cumulative_share",
+        "units",
+        "orders",
+        "products",
     )
 
 
-def summary(con: duckdb.DuckDBPyConnection, window: Window,
-            category: str | None = None) -> dict:
+def summary(con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None) -> dict:
     """Whole-window concentration as a dict of :data:`METRIC_COLUMNS` (plus ``band``).
 
     Values are None when the window has no sales.
@@ -145,8 +173,9 @@ def by_category(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
     return frame.sort(["revenue", "category"], descending=[True, False])
 
 
-def monthly(con: duckdb.DuckDBPyConnection, as_of: date,
-            category: str | None = None) -> pl.DataFrame:
+def monthly(
+    con: duckdb.DuckDBPyConnection, as_of: date, category: str | None = None
+) -> pl.DataFrame:
     """:func:`concentration` per calendar month (UTC) from the first order to ``as_of``.
 
     Adds ``month`` (Date, first day) and ``complete`` (Boolean: False for the month containing
@@ -154,9 +183,10 @@ def monthly(con: duckdb.DuckDBPyConnection, as_of: date,
     """
     first, _ = order_days(con)
     if first is None:
-        return concentration(pl.DataFrame(schema={"month": pl.Date, "seller_id": pl.String,
-                                                  "revenue": pl.Float64}), by=("month",)) \
-            .with_columns(complete=pl.lit(True))
+        return concentration(
+            pl.DataFrame(schema={"month": pl.Date, "seller_id": pl.String, "revenue": pl.Float64}),
+            by=("month",),
+        ).with_columns(complete=pl.lit(True))
     window = make_window(as_of, None, first)
     frame = concentration(sales(con, window, ("month", "seller_id"), category), by=("month",))
     return frame.sort("month").with_columns(complete=_complete_month(first, as_of))
@@ -166,4 +196,3 @@ def _complete_month(first: date, as_of: date) -> pl.Expr:
     month = pl.col("month")
     last_day = month.dt.month_end()
     return (month >= pl.lit(first)) & (last_day <= pl.lit(as_of))
-

@@ -31,7 +31,7 @@ import shutil
 import tomllib
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]   # lib/stockroom/config.py -> project
+PROJECT_ROOT = Path(__file__).resolve().parents[2]  # lib/stockroom/config.py -> project
 ENV_DATA_ROOT = "STOCKROOM_DATA_ROOT"
 ENV_DB_URL = "STOCKROOM_DB_URL"
 ENV_SIM_TOKEN = "STOCKROOM_SIM_TOKEN"
@@ -119,5 +119,6 @@ def debug() -> bool:
 
 def chromium() -> str | None:
     """The Chromium binary for UI tests: ``STOCKROOM_CHROMIUM``, else one on PATH."""
-    return (os.environ.get(ENV_CHROMIUM) or shutil.which("chromium")
-            or shutil.which("chromium-browser"))
+    return (
+        os.environ.get(ENV_CHROMIUM) or shutil.which("chromium") or shutil.which("chromium-browser")
+    )

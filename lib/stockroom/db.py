@@ -32,8 +32,14 @@ def _duck_type(dtype: pl.DataType) -> str:
     """DuckDB type for a canonical column's polars dtype."""
     if isinstance(dtype, pl.Datetime):
         return "TIMESTAMPTZ" if dtype.time_zone else "TIMESTAMP"
-    return {pl.String: "VARCHAR", pl.Float64: "DOUBLE", pl.Int32: "INTEGER",
-            pl.Int64: "BIGINT", pl.Date: "DATE", pl.Boolean: "BOOLEAN"}[dtype.base_type()]
+    return {
+        pl.String: "VARCHAR",
+        pl.Float64: "DOUBLE",
+        pl.Int32: "INTEGER",
+        pl.Int64: "BIGINT",
+        pl.Date: "DATE",
+        pl.Boolean: "BOOLEAN",
+    }[dtype.base_type()]
 
 
 def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
@@ -62,17 +68,23 @@ def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: da
     have = {row[0] for row in con.execute(f"DESCRIBE _raw_{spec.name}").fetchall()}
     projection = ", ".join(
         f'"{c.name}"' if c.name in have else f'CAST(NULL AS {_duck_type(c.dtype)}) AS "{c.name}"'
-        for c in spec.columns)
-    con.execute(f"CREATE VIEW {spec.name}_history AS SELECT {projection}, snapshot_date "
-                f"FROM _raw_{spec.name}")
+        for c in spec.columns
+    )
+    con.execute(
+        f"CREATE VIEW {spec.name}_history AS SELECT {projection}, snapshot_date "
+        f"FROM _raw_{spec.name}"
+    )
     if spec.kind == "events":
         cut = "" if as_of is None else f" WHERE snapshot_date <= DATE '{as_of.isoformat()}'"
         con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history{cut}")
         return
     resolved = resolve_as_of(root, spec.name, as_of)
     if resolved is None:  # every snapshot is after as_of: nothing was known yet
-        con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history "
-                    "WHERE false")
+        con.execute(
+            f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history WHERE false"
+        )
         return
-    con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history "
-                f"WHERE snapshot_date = DATE '{resolved.isoformat()}'")
+    con.execute(
+        f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history "
+        f"WHERE snapshot_date = DATE '{resolved.isoformat()}'"
+    )

@@ -73,8 +73,9 @@ def order_days(con: duckdb.DuckDBPyConnection) -> tuple[date | None, date | None
     return first, last
 
 
-def sales(con: duckdb.DuckDBPyConnection, window: Window, by: tuple[str, ...],
-          category: str | None = None) -> pl.DataFrame:
+def sales(
+    con: duckdb.DuckDBPyConnection, window: Window, by: tuple[str, ...], category: str | None = None
+) -> pl.DataFrame:
     """Sales aggregated by ``by`` (a subset of :data:`GROUP_KEYS`) in ``window``.
 
     Returns one row per group: the ``by`` columns (``month`` is a Date, the first of the month,
@@ -91,16 +92,29 @@ def sales(con: duckdb.DuckDBPyConnection, window: Window, by: tuple[str, ...],
         f"CAST(count(*) AS BIGINT) AS lines FROM ({sql('sales_lines')}) "
         f"{'GROUP BY ' + keys if keys else ''}"
     )
-    frame = con.execute(query, {
-        "start": window.start, "end": window.end, "non_sale": list(NON_SALE_STATUSES),
-        "category": category, "uncategorised": UNCATEGORISED,
-    }).pl()
+    frame = con.execute(
+        query,
+        {
+            "start": window.start,
+            "end": window.end,
+            "non_sale": list(NON_SALE_STATUSES),
+            "category": category,
+            "uncategorised": UNCATEGORISED,
+        },
+    ).pl()
     if not keys:
         frame = frame.filter(pl.col("lines") > 0)
-    return frame.sort([pl.col("revenue"), *by], descending=[True] + [False] * len(by),
-                      nulls_last=True)
+    return frame.sort(
+        [pl.col("revenue"), *by], descending=[True] + [False] * len(by), nulls_last=True
+    )
 
 
 def categories(con: duckdb.DuckDBPyConnection, window: Window) -> list[str]:
     """Categories with sales in ``window``, largest revenue first."""
     return sales(con, window, ("category",))["category"].to_list()
+
+
+def currencies(con: duckdb.DuckDBPyConnection) -> str:
+    """The orders' currencies joined by ``/`` (e.g. ``BRL``), or ``-`` when there are none."""
+    rows = con.execute("SELECT DISTINCT currency FROM orders ORDER BY 1").fetchall()
+    return "/".join(r[0] for r in rows) or "-"

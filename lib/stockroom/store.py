@@ -98,7 +98,7 @@ def snapshot_dates(root: Path, table: str) -> list[date]:
     for entry in base.iterdir():
         if entry.is_dir() and entry.name.startswith(PARTITION_PREFIX):
             try:
-                dates.append(date.fromisoformat(entry.name[len(PARTITION_PREFIX):]))
+                dates.append(date.fromisoformat(entry.name[len(PARTITION_PREFIX) :]))
             except ValueError:
                 continue
     return sorted(dates)
@@ -133,19 +133,25 @@ class Batch:
     frames: dict[date, pl.DataFrame]
 
 
-def prepare(table: str | Table, frames: Mapping[date, pl.DataFrame],
-            source_columns: Mapping[str, str] | None = None) -> Batch:
+def prepare(
+    table: str | Table,
+    frames: Mapping[date, pl.DataFrame],
+    source_columns: Mapping[str, str] | None = None,
+) -> Batch:
     """Validate frames for ``table`` (see :meth:`stockroom.tables.Table.conform`), writing nothing.
 
     For an ``events`` table the days are validated together, so the primary key must be unique
     across the whole batch; for a ``state`` table each day is its own full picture. Raises
-    :class:`stockroom.errors.InputError` naming file, row and column of bad cells (``source_columns``
+    :class:`stockroom.errors.InputError` naming file, row and column of bad cells
+    (``source_columns``
     maps canonical column names to the source's names for those messages).
     """
     spec = get_table(table) if isinstance(table, str) else table
     if spec.kind == "state" or len(frames) <= 1:
-        return Batch(spec, {d: spec.conform(f, source_columns=source_columns)
-                            for d, f in sorted(frames.items())})
+        return Batch(
+            spec,
+            {d: spec.conform(f, source_columns=source_columns) for d, f in sorted(frames.items())},
+        )
     day = "_snapshot_day"
     combined = pl.concat(
         [f.with_columns(pl.lit(d, pl.Date).alias(day)) for d, f in frames.items()],
@@ -156,8 +162,11 @@ def prepare(table: str | Table, frames: Mapping[date, pl.DataFrame],
     return Batch(spec, {key[0]: part for key, part in sorted(parts.items())})
 
 
-def prepare_split(table: str | Table, frames: Mapping[date, pl.DataFrame],
-                  source_columns: Mapping[str, str] | None = None) -> tuple[Batch, pl.DataFrame]:
+def prepare_split(
+    table: str | Table,
+    frames: Mapping[date, pl.DataFrame],
+    source_columns: Mapping[str, str] | None = None,
+) -> tuple[Batch, pl.DataFrame]:
     """Like :func:`prepare`, but bad rows are set aside instead of failing the batch.
 
     Returns the batch of good rows and the bad cells in ``stockroom.tables.QUARANTINE_SCHEMA``
@@ -186,11 +195,18 @@ def prepare_split(table: str | Table, frames: Mapping[date, pl.DataFrame],
 
 def _no_bad() -> pl.DataFrame:
     from stockroom.tables import QUARANTINE_SCHEMA
+
     return pl.DataFrame(schema=QUARANTINE_SCHEMA)
 
 
-def commit(root: Path, batch: Batch, *, run_id: str, sources: list[dict],
-           on_written: Callable[[WriteResult], None] | None = None) -> list[WriteResult]:
+def commit(
+    root: Path,
+    batch: Batch,
+    *,
+    run_id: str,
+    sources: list[dict],
+    on_written: Callable[[WriteResult], None] | None = None,
+) -> list[WriteResult]:
     """Swap each day of a prepared batch into the store, one atomic rename per day.
 
     ``sources`` is :func:`describe_sources` of the raw inputs; ``on_written`` is called after
@@ -206,29 +222,49 @@ def commit(root: Path, batch: Batch, *, run_id: str, sources: list[dict],
     return results
 
 
-def write_snapshots(root: Path, table: str | Table, frames: Mapping[date, pl.DataFrame], *,
-                    run_id: str, sources: list[dict],
-                    on_written: Callable[[WriteResult], None] | None = None) -> list[WriteResult]:
+def write_snapshots(
+    root: Path,
+    table: str | Table,
+    frames: Mapping[date, pl.DataFrame],
+    *,
+    run_id: str,
+    sources: list[dict],
+    on_written: Callable[[WriteResult], None] | None = None,
+) -> list[WriteResult]:
     """:func:`prepare` then :func:`commit`: every day is validated before the first is written."""
-    return commit(root, prepare(table, frames), run_id=run_id, sources=sources,
-                  on_written=on_written)
+    return commit(
+        root, prepare(table, frames), run_id=run_id, sources=sources, on_written=on_written
+    )
 
 
-def write_snapshot(root: Path, table: str | Table, frame: pl.DataFrame, snapshot_date: date, *,
-                   run_id: str, sources: list[dict]) -> WriteResult:
+def write_snapshot(
+    root: Path,
+    table: str | Table,
+    frame: pl.DataFrame,
+    snapshot_date: date,
+    *,
+    run_id: str,
+    sources: list[dict],
+) -> WriteResult:
     """Validate ``frame`` and atomically make it the snapshot of ``table`` for ``snapshot_date``.
 
-    ``frame`` must hold the canonical columns of ``table`` (see ``stockroom.tables``); ``sources`` is
+    ``frame`` must hold the canonical columns of ``table`` (see ``stockroom.tables``); ``sources``
+    is
     :func:`describe_sources` of the raw inputs. Raises :class:`stockroom.errors.InputError` for bad
     rows (before anything is written) and :class:`SnapshotError` if the write cannot complete;
     in both cases the previous snapshot of that day, if any, is untouched.
     """
-    return write_snapshots(root, table, {snapshot_date: frame}, run_id=run_id,
-                           sources=sources)[0]
+    return write_snapshots(root, table, {snapshot_date: frame}, run_id=run_id, sources=sources)[0]
 
 
-def _write_one(root: Path, spec: Table, frame: pl.DataFrame, snapshot_date: date,
-               run_id: str, sources: list[dict]) -> WriteResult:
+def _write_one(
+    root: Path,
+    spec: Table,
+    frame: pl.DataFrame,
+    snapshot_date: date,
+    run_id: str,
+    sources: list[dict],
+) -> WriteResult:
     target = partition_dir(root, spec.name, snapshot_date)
     stage = staging_dir(root) / spec.name / f"{snapshot_date.isoformat()}.{run_id}"
     if stage.exists():
@@ -241,8 +277,10 @@ def _write_one(root: Path, spec: Table, frame: pl.DataFrame, snapshot_date: date
         written = pq.read_schema(part)
         rows = pq.ParquetFile(part).metadata.num_rows
         if rows != frame.height or written.names != spec.column_names:
-            raise SnapshotError(f"{spec.name} {snapshot_date}: read-back mismatch "
-                                f"({rows} rows, columns {written.names})")
+            raise SnapshotError(
+                f"{spec.name} {snapshot_date}: read-back mismatch "
+                f"({rows} rows, columns {written.names})"
+            )
         part_sha = file_sha256(part)
         manifest = {
             "table": spec.name,

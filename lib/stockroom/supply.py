@@ -24,29 +24,36 @@ import polars as pl
 from stockroom.sales import Window, make_window, order_days, sales
 
 
-def _sku_seller(con: duckdb.DuckDBPyConnection, window: Window,
-                category: str | None) -> pl.DataFrame:
+def _sku_seller(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None
+) -> pl.DataFrame:
     return sales(con, window, ("category", "sku", "seller_id"), category)
 
 
 def _per_product(sku_seller: pl.DataFrame, days: int) -> pl.DataFrame:
-    return sku_seller.group_by("sku", "category").agg(
-        pl.col("seller_id").n_unique().alias("sellers"),
-        pl.col("units").sum(),
-        pl.col("revenue").sum(),
-    ).with_columns(
-        units_per_day=pl.col("units") / days,
-        single_seller=pl.col("sellers") == 1,
+    return (
+        sku_seller.group_by("sku", "category")
+        .agg(
+            pl.col("seller_id").n_unique().alias("sellers"),
+            pl.col("units").sum(),
+            pl.col("revenue").sum(),
+        )
+        .with_columns(
+            units_per_day=pl.col("units") / days,
+            single_seller=pl.col("sellers") == 1,
+        )
     )
 
 
-def _rollup(products: pl.DataFrame, sku_seller: pl.DataFrame, days: int,
-            by: tuple[str, ...]) -> pl.DataFrame:
+def _rollup(
+    products: pl.DataFrame, sku_seller: pl.DataFrame, days: int, by: tuple[str, ...]
+) -> pl.DataFrame:
     metrics = [
         pl.len().alias("products"),
         pl.col("single_seller").mean().alias("single_seller_share"),
-        (pl.col("revenue").filter(pl.col("single_seller")).sum() / pl.col("revenue").sum())
-        .alias("single_seller_revenue_share"),
+        (pl.col("revenue").filter(pl.col("single_seller")).sum() / pl.col("revenue").sum()).alias(
+            "single_seller_revenue_share"
+        ),
         pl.col("sellers").mean().alias("sellers_per_product"),
         pl.col("units").sum(),
         pl.col("revenue").sum(),
@@ -57,21 +64,31 @@ def _rollup(products: pl.DataFrame, sku_seller: pl.DataFrame, days: int,
         out = out.join(distinct, on=list(by), how="left")
     else:
         out = products.select(metrics).with_columns(
-            sellers=pl.lit(sku_seller["seller_id"].n_unique(), pl.UInt32))
+            sellers=pl.lit(sku_seller["seller_id"].n_unique(), pl.UInt32)
+        )
     return out.with_columns(units_per_day=pl.col("units") / days).select(
-        *by, "products", "sellers", "sellers_per_product", "single_seller_share",
-        "single_seller_revenue_share", "units", "revenue", "units_per_day",
+        *by,
+        "products",
+        "sellers",
+        "sellers_per_product",
+        "single_seller_share",
+        "single_seller_revenue_share",
+        "units",
+        "revenue",
+        "units_per_day",
     )
 
 
-def product_supply(con: duckdb.DuckDBPyConnection, window: Window,
-                   category: str | None = None) -> pl.DataFrame:
+def product_supply(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
+) -> pl.DataFrame:
     """One row per SKU sold in ``window``: ``sku``, ``category`` (String), ``sellers`` (UInt32),
     ``units`` (Int64), ``revenue`` (Float64), ``units_per_day`` (Float64, units/day),
     ``single_seller`` (Boolean). Sorted by revenue, descending."""
     frame = _per_product(_sku_seller(con, window, category), window.days)
     return frame.sort(["revenue", "sku"], descending=[True, False]).select(
-        "sku", "category", "sellers", "units", "revenue", "units_per_day", "single_seller")
+        "sku", "category", "sellers", "units", "revenue", "units_per_day", "single_seller"
+    )
 
 
 def category_supply(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
@@ -84,56 +101,89 @@ def category_supply(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFr
     return frame.sort(["revenue", "category"], descending=[True, False])
 
 
-def supply_summary(con: duckdb.DuckDBPyConnection, window: Window,
-                   category: str | None = None) -> dict:
+def supply_summary(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
+) -> dict:
     """The :func:`category_supply` columns over the whole window (one category or all) as a
     dict; values are None when nothing sold."""
     sku_seller = _sku_seller(con, window, category)
     if sku_seller.is_empty():
-        return dict.fromkeys(("products", "sellers", "sellers_per_product",
-                              "single_seller_share", "single_seller_revenue_share", "units",
-                              "revenue", "units_per_day"))
+        return dict.fromkeys(
+            (
+                "products",
+                "sellers",
+                "sellers_per_product",
+                "single_seller_share",
+                "single_seller_revenue_share",
+                "units",
+                "revenue",
+                "units_per_day",
+            )
+        )
     return _rollup(_per_product(sku_seller, window.days), sku_seller, window.days, ()).row(
-        0, named=True)
+        0, named=True
+    )
 
 
-def monthly_supply(con: duckdb.DuckDBPyConnection, as_of: date,
-                   category: str | None = None) -> pl.DataFrame:
+def monthly_supply(
+    con: duckdb.DuckDBPyConnection, as_of: date, category: str | None = None
+) -> pl.DataFrame:
     """Supply per calendar month (UTC) up to ``as_of``: ``month`` (Date), ``products``,
     ``sellers`` (UInt32, active that month), ``single_seller_share`` (Float64 0-1),
     ``units_per_day`` (Float64, units / days of the month in the window)."""
     first, _ = order_days(con)
-    schema = {"month": pl.Date, "products": pl.UInt32, "sellers": pl.UInt32,
-              "single_seller_share": pl.Float64, "units_per_day": pl.Float64}
+    schema = {
+        "month": pl.Date,
+        "products": pl.UInt32,
+        "sellers": pl.UInt32,
+        "single_seller_share": pl.Float64,
+        "units_per_day": pl.Float64,
+    }
     if first is None:
         return pl.DataFrame(schema=schema)
     window = make_window(as_of, None, first)
     by_month = sales(con, window, ("month", "sku", "seller_id"), category)
     per_product = by_month.group_by("month", "sku").agg(
-        pl.col("seller_id").n_unique().alias("sellers"), pl.col("units").sum())
-    out = per_product.group_by("month").agg(
-        pl.len().alias("products"),
-        (pl.col("sellers") == 1).mean().alias("single_seller_share"),
-        pl.col("units").sum(),
-    ).join(by_month.group_by("month").agg(pl.col("seller_id").n_unique().alias("sellers")),
-           on="month")
+        pl.col("seller_id").n_unique().alias("sellers"), pl.col("units").sum()
+    )
+    out = (
+        per_product.group_by("month")
+        .agg(
+            pl.len().alias("products"),
+            (pl.col("sellers") == 1).mean().alias("single_seller_share"),
+            pl.col("units").sum(),
+        )
+        .join(
+            by_month.group_by("month").agg(pl.col("seller_id").n_unique().alias("sellers")),
+            on="month",
+        )
+    )
     # days of each month inside the window (first and last month may be partial)
     start = pl.max_horizontal(pl.col("month"), pl.lit(first))
     end = pl.min_horizontal(pl.col("month").dt.month_end(), pl.lit(as_of))
     days = (end - start).dt.total_days() + 1
-    return out.with_columns(units_per_day=pl.col("units") / days).sort("month").select(
-        list(schema))
+    return out.with_columns(units_per_day=pl.col("units") / days).sort("month").select(list(schema))
 
 
-def top_suppliers(con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None,
-                  n: int = 20) -> pl.DataFrame:
+def top_suppliers(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None, n: int = 20
+) -> pl.DataFrame:
     """The ``n`` sellers supplying the most distinct SKUs: ``seller_id``, ``products`` (UInt32),
     ``sole_supplier_of`` (UInt32, SKUs nobody else sold), ``units`` (Int64), ``revenue``."""
     sku_seller = _sku_seller(con, window, category)
     sole = _per_product(sku_seller, window.days).filter("single_seller").select("sku")
-    return sku_seller.group_by("seller_id").agg(
-        pl.col("sku").n_unique().alias("products"),
-        pl.col("sku").is_in(sole["sku"].implode()).sum().cast(pl.UInt32).alias("sole_supplier_of"),
-        pl.col("units").sum(),
-        pl.col("revenue").sum(),
-    ).sort(["products", "revenue", "seller_id"], descending=[True, True, False]).head(n)
+    return (
+        sku_seller.group_by("seller_id")
+        .agg(
+            pl.col("sku").n_unique().alias("products"),
+            pl.col("sku")
+            .is_in(sole["sku"].implode())
+            .sum()
+            .cast(pl.UInt32)
+            .alias("sole_supplier_of"),
+            pl.col("units").sum(),
+            pl.col("revenue").sum(),
+        )
+        .sort(["products", "revenue", "seller_id"], descending=[True, True, False])
+        .head(n)
+    )

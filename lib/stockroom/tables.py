@@ -30,18 +30,34 @@ SOURCE_FILE = "_source_file"
 SOURCE_ROW = "_source_row"
 
 #: Columns of quarantined cells (see :meth:`Table.split`); the workbench database keeps them.
-QUARANTINE_SCHEMA = pl.Schema({
-    "table": pl.String, "source_file": pl.String, "source_row": pl.Int64, "column": pl.String,
-    "value": pl.String, "reason": pl.String, "record": pl.String,
-})
+QUARANTINE_SCHEMA = pl.Schema(
+    {
+        "table": pl.String,
+        "source_file": pl.String,
+        "source_row": pl.Int64,
+        "column": pl.String,
+        "value": pl.String,
+        "reason": pl.String,
+        "record": pl.String,
+    }
+)
 _IDX = "_row_idx"
-_CELL_SCHEMA = pl.Schema({_IDX: pl.UInt32, "column": pl.String, "value": pl.String,
-                          "reason": pl.String})
+_CELL_SCHEMA = pl.Schema(
+    {_IDX: pl.UInt32, "column": pl.String, "value": pl.String, "reason": pl.String}
+)
 
 #: Order statuses the canonical ``orders`` table accepts (lower case).
 ORDER_STATUSES = (
-    "created", "approved", "invoiced", "processing", "shipped", "delivered",
-    "canceled", "unavailable", "returned", "refunded",
+    "created",
+    "approved",
+    "invoiced",
+    "processing",
+    "shipped",
+    "delivered",
+    "canceled",
+    "unavailable",
+    "returned",
+    "refunded",
 )
 #: Statuses whose lines are not sales: excluded from revenue, units and every metric built on them.
 NON_SALE_STATUSES = ("canceled", "unavailable", "returned", "refunded")
@@ -78,9 +94,12 @@ class Table:
         )
         object.__setattr__(self, "_schema", schema)
         row_schema = pa.DataFrameSchema(
-            {c.name: pa.Column(c.dtype, checks=list(c.checks), nullable=c.nullable)
-             for c in self.columns},
-            strict=False, name=self.name,
+            {
+                c.name: pa.Column(c.dtype, checks=list(c.checks), nullable=c.nullable)
+                for c in self.columns
+            },
+            strict=False,
+            name=self.name,
         )
         object.__setattr__(self, "_row_schema", row_schema)
 
@@ -92,8 +111,12 @@ class Table:
     def polars_schema(self) -> pl.Schema:
         return pl.Schema({c.name: c.dtype for c in self.columns})
 
-    def conform(self, frame: pl.DataFrame, keep: tuple[str, ...] = (),
-                source_columns: Mapping[str, str] | None = None) -> pl.DataFrame:
+    def conform(
+        self,
+        frame: pl.DataFrame,
+        keep: tuple[str, ...] = (),
+        source_columns: Mapping[str, str] | None = None,
+    ) -> pl.DataFrame:
         """Validate ``frame`` and return it in canonical shape, sorted by the primary key.
 
         Input: any polars frame holding (at least) this table's columns, castable to their
@@ -110,8 +133,10 @@ class Table:
         missing = [c for c in self.column_names if c not in frame.columns]
         if missing:
             raise InputError(
-                [InputProblem(self.name, None, m, f"missing column for table '{self.name}'")
-                 for m in missing]
+                [
+                    InputProblem(self.name, None, m, f"missing column for table '{self.name}'")
+                    for m in missing
+                ]
             )
         lineage = [c for c in (SOURCE_FILE, SOURCE_ROW) if c in frame.columns]
         problems: list[InputProblem] = []
@@ -124,8 +149,15 @@ class Table:
             cast = src.cast(col.dtype, strict=False)
             bad = cast.is_null() & src.is_not_null()
             for idx in bad.arg_true().head(20).to_list():
-                problems.append(self._problem(frame, idx, names.get(col.name, col.name),
-                                              f"cannot convert to {col.dtype}", src[idx]))
+                problems.append(
+                    self._problem(
+                        frame,
+                        idx,
+                        names.get(col.name, col.name),
+                        f"cannot convert to {col.dtype}",
+                        src[idx],
+                    )
+                )
             cast_cols.append(cast)
         if problems:
             raise InputError(problems)
@@ -136,8 +168,12 @@ class Table:
             raise InputError(self._problems_from(typed, exc, names)) from None
         return typed.select(*self.column_names, *keep).sort(list(self.primary_key))
 
-    def split(self, frame: pl.DataFrame, source_columns: Mapping[str, str] | None = None,
-              keep: tuple[str, ...] = ()) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def split(
+        self,
+        frame: pl.DataFrame,
+        source_columns: Mapping[str, str] | None = None,
+        keep: tuple[str, ...] = (),
+    ) -> tuple[pl.DataFrame, pl.DataFrame]:
         """Row-level validation: return ``(good, bad)`` instead of raising for bad rows.
 
         ``good`` is what :meth:`conform` would return for the rows that pass every check, in
@@ -157,9 +193,17 @@ class Table:
         missing = [c for c in self.column_names if c not in frame.columns]
         if missing:
             raise InputError(
-                [InputProblem(str(frame[SOURCE_FILE][0]) if SOURCE_FILE in frame.columns
-                              and frame.height else self.name, None, names.get(m, m),
-                              f"missing column for table '{self.name}'") for m in missing]
+                [
+                    InputProblem(
+                        str(frame[SOURCE_FILE][0])
+                        if SOURCE_FILE in frame.columns and frame.height
+                        else self.name,
+                        None,
+                        names.get(m, m),
+                        f"missing column for table '{self.name}'",
+                    )
+                    for m in missing
+                ]
             )
         frame = frame.with_row_index(_IDX)
         lineage = [c for c in (SOURCE_FILE, SOURCE_ROW) if c in frame.columns]
@@ -173,12 +217,17 @@ class Table:
             cast = src.cast(col.dtype, strict=False)
             bad = cast.is_null() & src.is_not_null()
             if bad.any():
-                cells.append(pl.DataFrame({
-                    _IDX: frame[_IDX].filter(bad),
-                    "column": col.name,
-                    "value": src.filter(bad).cast(pl.String),
-                    "reason": f"cannot convert to {col.dtype}",
-                }, schema=_CELL_SCHEMA))
+                cells.append(
+                    pl.DataFrame(
+                        {
+                            _IDX: frame[_IDX].filter(bad),
+                            "column": col.name,
+                            "value": src.filter(bad).cast(pl.String),
+                            "reason": f"cannot convert to {col.dtype}",
+                        },
+                        schema=_CELL_SCHEMA,
+                    )
+                )
             cast_cols.append(cast)
         typed = pl.DataFrame(cast_cols).with_columns(frame.select(_IDX, *lineage, *keep))
         try:
@@ -187,27 +236,40 @@ class Table:
             cases = exc.failure_cases.filter(pl.col("index").is_not_null())
             if cases.height:
                 idx = typed[_IDX].gather(cases["index"].cast(pl.UInt32))
-                cells.append(pl.DataFrame({
-                    _IDX: idx,
-                    "column": cases["column"].cast(pl.String),
-                    "value": cases["failure_case"].cast(pl.String),
-                    "reason": ("fails check " + cases["check"].cast(pl.String)),
-                }, schema=_CELL_SCHEMA))
-        bad_cells = (pl.concat(cells) if cells else pl.DataFrame(schema=_CELL_SCHEMA)
-                     ).unique([_IDX, "column"], keep="first", maintain_order=True)
-        keep_rows = (typed.filter(~pl.col(_IDX).is_in(bad_cells[_IDX].implode()))
-                     if bad_cells.height else typed)
+                cells.append(
+                    pl.DataFrame(
+                        {
+                            _IDX: idx,
+                            "column": cases["column"].cast(pl.String),
+                            "value": cases["failure_case"].cast(pl.String),
+                            "reason": ("fails check " + cases["check"].cast(pl.String)),
+                        },
+                        schema=_CELL_SCHEMA,
+                    )
+                )
+        bad_cells = (pl.concat(cells) if cells else pl.DataFrame(schema=_CELL_SCHEMA)).unique(
+            [_IDX, "column"], keep="first", maintain_order=True
+        )
+        keep_rows = (
+            typed.filter(~pl.col(_IDX).is_in(bad_cells[_IDX].implode()))
+            if bad_cells.height
+            else typed
+        )
         dup = ~pl.struct(list(self.primary_key)).is_first_distinct()
-        key_text = pl.concat_str([pl.col(k).cast(pl.String).fill_null("\x00")
-                                  for k in self.primary_key], separator="\x1f")
+        key_text = pl.concat_str(
+            [pl.col(k).cast(pl.String).fill_null("\x00") for k in self.primary_key],
+            separator="\x1f",
+        )
         unique = keep_rows.select(key_text.n_unique()).item() == keep_rows.height
         dupes = keep_rows.clear() if unique else keep_rows.filter(dup)
         if dupes.height:
             key = ", ".join(self.primary_key)
             cells_dup = dupes.select(
-                _IDX, pl.lit(key).alias("column"),
-                pl.concat_str([pl.col(k).cast(pl.String) for k in self.primary_key],
-                              separator="/").alias("value"),
+                _IDX,
+                pl.lit(key).alias("column"),
+                pl.concat_str(
+                    [pl.col(k).cast(pl.String) for k in self.primary_key], separator="/"
+                ).alias("value"),
                 pl.lit(f"duplicate primary key ({key}): an earlier row has it").alias("reason"),
             )
             bad_cells = pl.concat([bad_cells, cells_dup])
@@ -215,43 +277,60 @@ class Table:
         good = keep_rows.select(*self.column_names, *keep)
         return good, self._quarantine(frame, bad_cells, names)
 
-    def _quarantine(self, frame: pl.DataFrame, cells: pl.DataFrame,
-                    names: Mapping[str, str]) -> pl.DataFrame:
+    def _quarantine(
+        self, frame: pl.DataFrame, cells: pl.DataFrame, names: Mapping[str, str]
+    ) -> pl.DataFrame:
         if not cells.height:
             return pl.DataFrame(schema=QUARANTINE_SCHEMA)
         data_cols = [c for c in frame.columns if c not in (_IDX, SOURCE_FILE, SOURCE_ROW)]
         rows = frame.join(cells.select(_IDX).unique(), on=_IDX).select(
             _IDX,
-            (pl.col(SOURCE_FILE).cast(pl.String) if SOURCE_FILE in frame.columns
-             else pl.lit(self.name)).alias("source_file"),
-            (pl.col(SOURCE_ROW).cast(pl.Int64) if SOURCE_ROW in frame.columns
-             else pl.col(_IDX).cast(pl.Int64) + 1).alias("source_row"),
-            pl.struct([pl.col(c).cast(pl.String) for c in data_cols]).struct.json_encode()
+            (
+                pl.col(SOURCE_FILE).cast(pl.String)
+                if SOURCE_FILE in frame.columns
+                else pl.lit(self.name)
+            ).alias("source_file"),
+            (
+                pl.col(SOURCE_ROW).cast(pl.Int64)
+                if SOURCE_ROW in frame.columns
+                else pl.col(_IDX).cast(pl.Int64) + 1
+            ).alias("source_row"),
+            pl.struct([pl.col(c).cast(pl.String) for c in data_cols])
+            .struct.json_encode()
             .alias("record"),
         )
         renamed = cells.with_columns(pl.col("column").replace(dict(names)))
-        return (renamed.join(rows, on=_IDX, how="left")
-                .with_columns(pl.lit(self.name).alias("table"))
-                .sort("source_file", "source_row", "column")
-                .select(*QUARANTINE_SCHEMA.names()).cast(dict(QUARANTINE_SCHEMA)))
+        return (
+            renamed.join(rows, on=_IDX, how="left")
+            .with_columns(pl.lit(self.name).alias("table"))
+            .sort("source_file", "source_row", "column")
+            .select(*QUARANTINE_SCHEMA.names())
+            .cast(dict(QUARANTINE_SCHEMA))
+        )
 
     def empty(self) -> pl.DataFrame:
         return pl.DataFrame(schema=self.polars_schema)
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def _problem(self, frame: pl.DataFrame, idx: int | None, column: str | None,
-                 message: str, value: object = None) -> InputProblem:
+    def _problem(
+        self,
+        frame: pl.DataFrame,
+        idx: int | None,
+        column: str | None,
+        message: str,
+        value: object = None,
+    ) -> InputProblem:
         file, row = self.name, (idx + 1 if idx is not None else None)
         if idx is not None and SOURCE_FILE in frame.columns:
             file = str(frame[SOURCE_FILE][idx])
         if idx is not None and SOURCE_ROW in frame.columns:
             row = int(frame[SOURCE_ROW][idx])
-        return InputProblem(file, row, column, message,
-                            None if value is None else str(value))
+        return InputProblem(file, row, column, message, None if value is None else str(value))
 
-    def _problems_from(self, frame: pl.DataFrame, exc: Exception,
-                       names: Mapping[str, str]) -> list[InputProblem]:
+    def _problems_from(
+        self, frame: pl.DataFrame, exc: Exception, names: Mapping[str, str]
+    ) -> list[InputProblem]:
         cases = getattr(exc, "failure_cases", None)
         if cases is None:  # a SchemaError from a non-lazy path
             return [InputProblem(self.name, None, None, str(exc).splitlines()[0])]
@@ -261,14 +340,22 @@ class Table:
             column = case.get("column")
             if column == self.name or column is None:  # DataFrameSchema-level: uniqueness
                 key = ", ".join(self.primary_key)
-                value = None if idx is None else "/".join(
-                    str(frame[k][idx]) for k in self.primary_key)
-                problems.append(self._problem(frame, idx, key,
-                                              f"duplicate primary key ({key})", value))
+                value = (
+                    None if idx is None else "/".join(str(frame[k][idx]) for k in self.primary_key)
+                )
+                problems.append(
+                    self._problem(frame, idx, key, f"duplicate primary key ({key})", value)
+                )
             else:
-                problems.append(self._problem(frame, idx, names.get(column, column),
-                                              f"fails check {case.get('check')}",
-                                              case.get("failure_case")))
+                problems.append(
+                    self._problem(
+                        frame,
+                        idx,
+                        names.get(column, column),
+                        f"fails check {case.get('check')}",
+                        case.get("failure_case"),
+                    )
+                )
         return sorted(problems, key=lambda p: (p.file, p.row or 0))
 
 
@@ -282,8 +369,9 @@ SELLERS = Table(
     primary_key=("platform", "seller_id"),
     columns=(
         Column("platform", pl.String, "Marketplace code, lower case (olist, ebay, blokpax, ...)."),
-        Column("seller_id", pl.String,
-               "The platform's seller id (or username when that is the id)."),
+        Column(
+            "seller_id", pl.String, "The platform's seller id (or username when that is the id)."
+        ),
         Column("seller_name", pl.String, "Display name as the platform shows it.", nullable=True),
         Column("city", pl.String, "City of the seller's address.", nullable=True),
         Column("region", pl.String, "State/region code of the seller's address.", nullable=True),
@@ -299,13 +387,18 @@ PRODUCTS = Table(
     columns=(
         Column("sku", pl.String, "Stock keeping unit: the catalog's product identifier."),
         Column("title", pl.String, "Product title.", nullable=True),
-        Column("category", pl.String, "Category (English name where the source has one).",
-               nullable=True),
+        Column(
+            "category",
+            pl.String,
+            "Category (English name where the source has one).",
+            nullable=True,
+        ),
         Column("category_source", pl.String, "Category as the source names it.", nullable=True),
         Column("brand", pl.String, "Brand.", nullable=True),
         Column("gtin", pl.String, "GTIN/UPC/EAN barcode.", nullable=True),
-        Column("weight_g", pl.Float64, "Shipping weight, grams.", nullable=True,
-               checks=_non_negative),
+        Column(
+            "weight_g", pl.Float64, "Shipping weight, grams.", nullable=True, checks=_non_negative
+        ),
     ),
 )
 
@@ -322,14 +415,28 @@ ORDERS = Table(
         Column("seller_id", pl.String, "The platform's seller id (joins sellers)."),
         Column("sku", pl.String, "SKU sold (joins products)."),
         Column("quantity", pl.Int32, "Units on the line.", checks=(pa.Check.ge(1),)),
-        Column("unit_price", pl.Float64, "Price per unit, in `currency`, excluding freight.",
-               checks=_non_negative),
-        Column("freight", pl.Float64, "Freight charged for the line, in `currency`.",
-               nullable=True, checks=_non_negative),
-        Column("currency", pl.String, "ISO 4217 currency code.",
-               checks=(pa.Check.str_length(3, 3),)),
-        Column("status", pl.String, "Order status, one of ORDER_STATUSES.",
-               checks=(pa.Check.isin(ORDER_STATUSES),)),
+        Column(
+            "unit_price",
+            pl.Float64,
+            "Price per unit, in `currency`, excluding freight.",
+            checks=_non_negative,
+        ),
+        Column(
+            "freight",
+            pl.Float64,
+            "Freight charged for the line, in `currency`.",
+            nullable=True,
+            checks=_non_negative,
+        ),
+        Column(
+            "currency", pl.String, "ISO 4217 currency code.", checks=(pa.Check.str_length(3, 3),)
+        ),
+        Column(
+            "status",
+            pl.String,
+            "Order status, one of ORDER_STATUSES.",
+            checks=(pa.Check.isin(ORDER_STATUSES),),
+        ),
     ),
 )
 
@@ -340,23 +447,30 @@ LISTINGS = Table(
     name="listings",
     kind="state",
     description="One row per listing (an offer of one SKU by one seller on one platform) as "
-                "the platform showed it on the snapshot date.",
+    "the platform showed it on the snapshot date.",
     primary_key=("platform", "listing_id"),
     columns=(
         Column("platform", pl.String, "Marketplace code, lower case (ebay, blokpax, ...)."),
-        Column("listing_id", pl.String,
-               "The platform's listing/item id (``<seller_id>:<sku>`` when the source has none)."),
+        Column(
+            "listing_id",
+            pl.String,
+            "The platform's listing/item id (``<seller_id>:<sku>`` when the source has none).",
+        ),
         Column("seller_id", pl.String, "The platform's seller id or username."),
         Column("seller_name", pl.String, "Seller name as the platform writes it.", nullable=True),
         Column("sku", pl.String, "The seller's SKU (external until mapped to the catalog)."),
         Column("title", pl.String, "Listing title.", nullable=True),
         Column("quantity", pl.Int32, "Units available, >= 0.", checks=_non_negative),
-        Column("price", pl.Float64, "Asking price per unit, in `currency`.",
-               checks=_non_negative),
-        Column("currency", pl.String, "ISO 4217 currency code.",
-               checks=(pa.Check.str_length(3, 3),)),
-        Column("status", pl.String, "One of LISTING_STATUSES.",
-               checks=(pa.Check.isin(LISTING_STATUSES),)),
+        Column("price", pl.Float64, "Asking price per unit, in `currency`.", checks=_non_negative),
+        Column(
+            "currency", pl.String, "ISO 4217 currency code.", checks=(pa.Check.str_length(3, 3),)
+        ),
+        Column(
+            "status",
+            pl.String,
+            "One of LISTING_STATUSES.",
+            checks=(pa.Check.isin(LISTING_STATUSES),),
+        ),
         Column("listed_at", UTC_TS, "When the listing started (UTC).", nullable=True),
         Column("url", pl.String, "Listing page.", nullable=True),
         Column("notes", pl.String, "Free text from the source.", nullable=True),
@@ -373,12 +487,21 @@ STOCK = Table(
         Column("location", pl.String, "Warehouse/location code."),
         Column("sku", pl.String, "SKU (the seller's own)."),
         Column("on_hand", pl.Int32, "Units physically on hand, >= 0.", checks=_non_negative),
-        Column("reserved", pl.Int32, "Units promised to open orders, >= 0.",
-               checks=_non_negative),
-        Column("unit_cost", pl.Float64, "Cost per unit, in `currency`.", nullable=True,
-               checks=_non_negative),
-        Column("currency", pl.String, "ISO 4217 currency code.", nullable=True,
-               checks=(pa.Check.str_length(3, 3),)),
+        Column("reserved", pl.Int32, "Units promised to open orders, >= 0.", checks=_non_negative),
+        Column(
+            "unit_cost",
+            pl.Float64,
+            "Cost per unit, in `currency`.",
+            nullable=True,
+            checks=_non_negative,
+        ),
+        Column(
+            "currency",
+            pl.String,
+            "ISO 4217 currency code.",
+            nullable=True,
+            checks=(pa.Check.str_length(3, 3),),
+        ),
     ),
 )
 
@@ -386,7 +509,7 @@ FORECASTS = Table(
     name="forecasts",
     kind="state",
     description="One forecast run: per SKU and target day, the point forecast, quantiles, the "
-                "model used and flags. The snapshot date is the run's as-of date.",
+    "model used and flags. The snapshot date is the run's as-of date.",
     primary_key=("sku", "target_date"),
     columns=(
         Column("sku", pl.String, "SKU (the catalog product when mapped, else the sold SKU)."),
@@ -398,22 +521,46 @@ FORECASTS = Table(
         Column("q50", pl.Float64, "Median, units/day.", nullable=True),
         Column("q75", pl.Float64, "75 % quantile, units/day.", nullable=True),
         Column("q95", pl.Float64, "95 % quantile, units/day.", nullable=True),
-        Column("model", pl.String, "global_xgboost / seasonal_naive / tsb / category_average / "
-                                   "dormant."),
-        Column("flags", pl.String, "Comma-separated: dormant, cold_start, demand_spike, "
-                                   "low_confidence (empty when none)."),
+        Column(
+            "model",
+            pl.String,
+            "global_xgboost / seasonal_naive / tsb / category_average / dormant.",
+        ),
+        Column(
+            "flags",
+            pl.String,
+            "Comma-separated: dormant, cold_start, demand_spike, low_confidence (empty when none).",
+        ),
         Column("category", pl.String, "The SKU's product category ('uncategorised' if none)."),
-        Column("backtest_units", pl.Float64, "Units actually sold in the H days before the "
-               "as-of date (the backtest window; same value on every row of the SKU).",
-               nullable=True),
-        Column("backtest_abs_error", pl.Float64, "Sum of |actual - forecast| over the backtest "
-               "window, units, by the model used, fitted without those days; WAPE of any "
-               "group = sum(backtest_abs_error) / sum(backtest_units).", nullable=True),
-        Column("backtest_mase", pl.Float64, "MASE over the backtest window (Hyndman & "
-               "Koehler 2006; in-sample one-step naive scale).", nullable=True),
-        Column("drivers", pl.String, "Global model only: top-5 SHAP contributions to the "
-               "first day's forecast as JSON [[feature, log-effect], ...]; exp(log-effect) "
-               "is the multiplicative effect. Empty otherwise."),
+        Column(
+            "backtest_units",
+            pl.Float64,
+            "Units actually sold in the H days before the "
+            "as-of date (the backtest window; same value on every row of the SKU).",
+            nullable=True,
+        ),
+        Column(
+            "backtest_abs_error",
+            pl.Float64,
+            "Sum of |actual - forecast| over the backtest "
+            "window, units, by the model used, fitted without those days; WAPE of any "
+            "group = sum(backtest_abs_error) / sum(backtest_units).",
+            nullable=True,
+        ),
+        Column(
+            "backtest_mase",
+            pl.Float64,
+            "MASE over the backtest window (Hyndman & "
+            "Koehler 2006; in-sample one-step naive scale).",
+            nullable=True,
+        ),
+        Column(
+            "drivers",
+            pl.String,
+            "Global model only: top-5 SHAP contributions to the "
+            "first day's forecast as JSON [[feature, log-effect], ...]; exp(log-effect) "
+            "is the multiplicative effect. Empty otherwise.",
+        ),
     ),
 )
 
@@ -421,8 +568,8 @@ ORDER_PLAN = Table(
     name="order_plan",
     kind="state",
     description="The procurement plan of one morning (stockroom.procurement.plan): per SKU its "
-                "action, reason, stock, runway, demand over the protection period, open POs and "
-                "the recommended order. The snapshot date is the forecasts' as-of date.",
+    "action, reason, stock, runway, demand over the protection period, open POs and "
+    "the recommended order. The snapshot date is the forecasts' as-of date.",
     primary_key=("sku",),
     columns=(
         Column("sku", pl.String, "SKU."),
@@ -431,16 +578,21 @@ ORDER_PLAN = Table(
         Column("platform", pl.String, "Platform selling most units.", nullable=True),
         Column("action", pl.String, "order_today / already_ordered / attention_required / ok."),
         Column("reason", pl.String, "Why, in words ('' for ok)."),
-        Column("revenue_at_risk", pl.Float64, "Lost units before the next possible delivery "
-               "x unit price (orders' currency); the priority.", checks=_non_negative),
+        Column(
+            "revenue_at_risk",
+            pl.Float64,
+            "Lost units before the next possible delivery "
+            "x unit price (orders' currency); the priority.",
+            checks=_non_negative,
+        ),
         Column("on_hand", pl.Int64, "Units on hand (all locations)."),
         Column("reserved", pl.Int64, "Units reserved."),
         Column("available", pl.Int64, "on_hand - reserved, >= 0."),
         Column("burn_rate", pl.Float64, "Forecast units/day over the next 28 days."),
-        Column("runway_days", pl.Float64, "Days of stock; null = no demand forecast.",
-               nullable=True),
-        Column("stockout_date", pl.Date, "Day the stock runs out on the forecast.",
-               nullable=True),
+        Column(
+            "runway_days", pl.Float64, "Days of stock; null = no demand forecast.", nullable=True
+        ),
+        Column("stockout_date", pl.Date, "Day the stock runs out on the forecast.", nullable=True),
         Column("lead_time_days", pl.Int64, "Lead time, days."),
         Column("review_days", pl.Int64, "Review period, days."),
         Column("service_level", pl.Float64, "Target cycle service level, share 0-1."),
@@ -465,19 +617,23 @@ INVENTORY = Table(
     name="inventory",
     kind="state",
     description="The seller's central inventory, the single source of truth that "
-                "reconciliation holds every platform's listings against.",
+    "reconciliation holds every platform's listings against.",
     primary_key=("sku",),
     columns=(
         Column("sku", pl.String, "The seller's SKU (the one its listings carry)."),
         Column("title", pl.String, "Item title.", nullable=True),
         Column("quantity", pl.Int64, "Units available now, >= 0.", checks=_non_negative),
-        Column("price", pl.Float64, "List price per unit, in `currency`.",
-               checks=_non_negative),
+        Column("price", pl.Float64, "List price per unit, in `currency`.", checks=_non_negative),
         Column("currency", pl.String, "ISO 4217 currency code.", nullable=True),
-        Column("status", pl.String, "active / ended / sold.",
-               checks=(pa.Check.isin(LISTING_STATUSES),)),
-        Column("platforms", pl.String, "Comma-separated platforms the item should be listed "
-                                       "on (e.g. 'shopify,ebay').", nullable=True),
+        Column(
+            "status", pl.String, "active / ended / sold.", checks=(pa.Check.isin(LISTING_STATUSES),)
+        ),
+        Column(
+            "platforms",
+            pl.String,
+            "Comma-separated platforms the item should be listed on (e.g. 'shopify,ebay').",
+            nullable=True,
+        ),
     ),
 )
 
@@ -485,7 +641,7 @@ INVENTORY_LEDGER = Table(
     name="inventory_ledger",
     kind="events",
     description="Platform orders the central inventory has recorded (decremented), one row "
-                "per order; partitioned by the UTC day recorded.",
+    "per order; partitioned by the UTC day recorded.",
     primary_key=("platform", "order_id"),
     columns=(
         Column("recorded_at", UTC_TS, "When the central inventory recorded it (UTC)."),
@@ -500,22 +656,30 @@ FLAGS = Table(
     name="flags",
     kind="state",
     description="Reconciliation flags of the latest sync of the day (stockroom.reconcile): every "
-                "drift between the central inventory and a platform, with its evidence, "
-                "suggested action, when it was first seen and whether it is still open.",
+    "drift between the central inventory and a platform, with its evidence, "
+    "suggested action, when it was first seen and whether it is still open.",
     primary_key=("key",),
     columns=(
         Column("key", pl.String, "Identity across runs: type|platform|listing (or order/SKU)."),
-        Column("flag_type", pl.String, "sold_elsewhere, oversold, external_listing, "
-                                       "missing_listing, quantity_mismatch, price_mismatch, "
-                                       "stale_listing, duplicate_listing, unrecorded_sale."),
+        Column(
+            "flag_type",
+            pl.String,
+            "sold_elsewhere, oversold, external_listing, "
+            "missing_listing, quantity_mismatch, price_mismatch, "
+            "stale_listing, duplicate_listing, unrecorded_sale.",
+        ),
         Column("severity", pl.String, "high / medium / low."),
         Column("platform", pl.String, "Platform.", nullable=True),
         Column("listing_id", pl.String, "Listing concerned.", nullable=True),
         Column("sku", pl.String, "SKU concerned.", nullable=True),
         Column("central_value", pl.String, "The central record's value.", nullable=True),
         Column("platform_value", pl.String, "The platform's value.", nullable=True),
-        Column("action", pl.String, "end_listing / update_quantity / update_price / "
-                                    "create_listing / import_listing / review."),
+        Column(
+            "action",
+            pl.String,
+            "end_listing / update_quantity / update_price / "
+            "create_listing / import_listing / review.",
+        ),
         Column("evidence", pl.String, "Why, in words."),
         Column("first_seen", UTC_TS, "Run that first raised it (UTC)."),
         Column("last_seen", UTC_TS, "Latest run that raised it (UTC)."),
@@ -523,9 +687,21 @@ FLAGS = Table(
     ),
 )
 
-TABLES: dict[str, Table] = {t.name: t for t in (SELLERS, PRODUCTS, ORDERS, LISTINGS, STOCK,
-                                                FORECASTS, ORDER_PLAN, INVENTORY,
-                                                INVENTORY_LEDGER, FLAGS)}
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        SELLERS,
+        PRODUCTS,
+        ORDERS,
+        LISTINGS,
+        STOCK,
+        FORECASTS,
+        ORDER_PLAN,
+        INVENTORY,
+        INVENTORY_LEDGER,
+        FLAGS,
+    )
+}
 
 
 def table(name: str) -> Table:

@@ -10,7 +10,8 @@ read / landed / quarantined, error), ``quarantine`` (bad cells set aside by row-
 validation, with source file, row, column, value, reason and the whole source record) and
 ``watermarks`` (how far an incremental source has been read); and the mapping state of
 ``stockroom.mapping`` (sellers, seller_aliases, seller_links, catalog, sku_mappings, audit_log) and
-the procurement state of ``stockroom.procurement`` (purchase_orders, procurement_settings).
+the procurement state of ``stockroom.procurement`` (purchase_order_headers, purchase_orders,
+procurement_settings).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import polars as pl
 import sqlalchemy as sa
+import tenacity
 from alembic import command
 from alembic.config import Config
 
@@ -35,7 +37,8 @@ RUN_STATUSES = ("running", "succeeded", "failed")
 metadata = sa.MetaData()
 
 job_runs = sa.Table(
-    "job_runs", metadata,
+    "job_runs",
+    metadata,
     sa.Column("run_id", sa.String(96), primary_key=True),
     sa.Column("job", sa.String(64), nullable=False),
     sa.Column("source", sa.Text, nullable=False),
@@ -53,7 +56,8 @@ job_runs = sa.Table(
 )
 
 quarantine = sa.Table(
-    "quarantine", metadata,
+    "quarantine",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("run_id", sa.String(96), sa.ForeignKey("job_runs.run_id"), nullable=False),
     sa.Column("table_name", sa.String(64), nullable=False),
@@ -67,7 +71,8 @@ quarantine = sa.Table(
 )
 
 watermarks = sa.Table(
-    "watermarks", metadata,
+    "watermarks",
+    metadata,
     sa.Column("source", sa.String(512), primary_key=True),
     sa.Column("value", sa.Text, nullable=False),
     sa.Column("run_id", sa.String(96), nullable=False),
@@ -78,14 +83,16 @@ watermarks = sa.Table(
 # -- mapping (migration 0002) ---------------------------------------------------------------------
 
 sellers_t = sa.Table(
-    "sellers", metadata,
+    "sellers",
+    metadata,
     sa.Column("seller_key", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("name", sa.Text, nullable=False),
     sa.Column("norm_name", sa.String(255), nullable=False, index=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 seller_aliases = sa.Table(
-    "seller_aliases", metadata,
+    "seller_aliases",
+    metadata,
     sa.Column("platform", sa.String(64), primary_key=True),
     sa.Column("platform_seller_id", sa.String(255), primary_key=True),
     sa.Column("seller_name", sa.Text),
@@ -97,7 +104,8 @@ seller_aliases = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 seller_links = sa.Table(
-    "seller_links", metadata,
+    "seller_links",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("seller_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
     sa.Column("other_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
@@ -108,19 +116,25 @@ seller_links = sa.Table(
     sa.UniqueConstraint("seller_key", "other_key", name="uq_seller_links_pair"),
 )
 catalog = sa.Table(
-    "catalog", metadata,
+    "catalog",
+    metadata,
     sa.Column("sku", sa.String(255), primary_key=True),
     sa.Column("kind", sa.String(16), nullable=False),
-    sa.Column("title", sa.Text), sa.Column("product", sa.Text),
-    sa.Column("set_id", sa.String(64)), sa.Column("number", sa.String(32)),
-    sa.Column("rarity", sa.String(64)), sa.Column("treatment", sa.String(64)),
-    sa.Column("brand", sa.Text), sa.Column("model", sa.Text),
-    sa.Column("style_code", sa.String(64), index=True), sa.Column("gtin", sa.String(32),
-                                                                 index=True),
+    sa.Column("title", sa.Text),
+    sa.Column("product", sa.Text),
+    sa.Column("set_id", sa.String(64)),
+    sa.Column("number", sa.String(32)),
+    sa.Column("rarity", sa.String(64)),
+    sa.Column("treatment", sa.String(64)),
+    sa.Column("brand", sa.Text),
+    sa.Column("model", sa.Text),
+    sa.Column("style_code", sa.String(64), index=True),
+    sa.Column("gtin", sa.String(32), index=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 sku_mappings = sa.Table(
-    "sku_mappings", metadata,
+    "sku_mappings",
+    metadata,
     sa.Column("platform", sa.String(64), primary_key=True),
     sa.Column("external_sku", sa.String(255), primary_key=True),
     sa.Column("product_sku", sa.String(255), sa.ForeignKey("catalog.sku")),
@@ -131,7 +145,8 @@ sku_mappings = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
 )
 audit_log = sa.Table(
-    "audit_log", metadata,
+    "audit_log",
+    metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("actor", sa.String(255), nullable=False),
@@ -143,9 +158,24 @@ audit_log = sa.Table(
     sa.Index("ix_audit_log_entity", "entity", "entity_key"),
 )
 
-purchase_orders = sa.Table(
-    "purchase_orders", metadata,
+purchase_order_headers = sa.Table(
+    "purchase_order_headers",
+    metadata,
     sa.Column("po_number", sa.String(64), primary_key=True),
+    sa.Column("supplier", sa.String(255), nullable=False),
+    sa.Column("order_date", sa.Date, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+purchase_orders = sa.Table(
+    "purchase_orders",
+    metadata,
+    sa.Column(
+        "po_number",
+        sa.String(64),
+        sa.ForeignKey("purchase_order_headers.po_number", name="fk_purchase_orders_header"),
+        primary_key=True,
+    ),
     sa.Column("sku", sa.String(255), primary_key=True),
     sa.Column("supplier", sa.String(255), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
@@ -159,7 +189,8 @@ purchase_orders = sa.Table(
     sa.Index("ix_purchase_orders_sku_status", "sku", "status"),
 )
 procurement_settings = sa.Table(
-    "procurement_settings", metadata,
+    "procurement_settings",
+    metadata,
     sa.Column("scope", sa.String(16), primary_key=True),
     sa.Column("scope_key", sa.String(255), primary_key=True),
     sa.Column("supplier", sa.String(255)),
@@ -190,7 +221,15 @@ def _engine(url: str) -> sa.Engine:
     eng = sa.create_engine(url)
     if eng.dialect.name == "sqlite":
         sa.event.listen(eng, "connect", _sqlite_pragmas)
-    upgrade(eng)
+    # two processes opening a new database at once both start the migrations; the later one
+    # fails on a table the other created ("already exists") -- it retries and finds head
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type(sa.exc.DBAPIError),
+        stop=tenacity.stop_after_attempt(5),
+        wait=tenacity.wait_random(0.05, 0.3),
+        reraise=True,
+    )
+    retrying(upgrade, eng)
     return eng
 
 
@@ -217,35 +256,66 @@ def _now() -> datetime:
 
 # -- job runs ---------------------------------------------------------------------------------
 
+
 def start_run(eng: sa.Engine, run_id: str, job: str, source: str) -> None:
     """Record a run as ``running`` (so a crash is visible as a run that never finished)."""
     with eng.begin() as conn:
-        conn.execute(job_runs.insert().values(
-            run_id=run_id, job=job, source=source, started_at=_now(), status="running",
-            host=socket.gethostname(), pid=os.getpid()))
+        conn.execute(
+            job_runs.insert().values(
+                run_id=run_id,
+                job=job,
+                source=source,
+                started_at=_now(),
+                status="running",
+                host=socket.gethostname(),
+                pid=os.getpid(),
+            )
+        )
 
 
-def finish_run(eng: sa.Engine, run_id: str, status: str, *, rows_read: int = 0,
-               rows_landed: int = 0, rows_quarantined: int = 0, snapshots: int = 0,
-               error: str | None = None) -> None:
+def finish_run(
+    eng: sa.Engine,
+    run_id: str,
+    status: str,
+    *,
+    rows_read: int = 0,
+    rows_landed: int = 0,
+    rows_quarantined: int = 0,
+    snapshots: int = 0,
+    error: str | None = None,
+) -> None:
     """Close a run with its final status (``succeeded`` / ``failed``) and counts."""
     if status not in RUN_STATUSES:
         raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
     with eng.begin() as conn:
-        conn.execute(job_runs.update().where(job_runs.c.run_id == run_id).values(
-            finished_at=_now(), status=status, rows_read=rows_read, rows_landed=rows_landed,
-            rows_quarantined=rows_quarantined, snapshots=snapshots, error=error))
+        conn.execute(
+            job_runs.update()
+            .where(job_runs.c.run_id == run_id)
+            .values(
+                finished_at=_now(),
+                status=status,
+                rows_read=rows_read,
+                rows_landed=rows_landed,
+                rows_quarantined=rows_quarantined,
+                snapshots=snapshots,
+                error=error,
+            )
+        )
 
 
 def add_quarantine(eng: sa.Engine, run_id: str, bad: pl.DataFrame) -> int:
-    """Store quarantined cells (``stockroom.tables.QUARANTINE_SCHEMA``) for a run; returns the count."""
+    """Store quarantined cells (``stockroom.tables.QUARANTINE_SCHEMA``) for a run; returns the
+    count."""
     if not bad.height:
         return 0
-    rows = bad.rename({"table": "table_name", "column": "column_name"}).with_columns(
-        pl.lit(run_id).alias("run_id")).to_dicts()
+    rows = (
+        bad.rename({"table": "table_name", "column": "column_name"})
+        .with_columns(pl.lit(run_id).alias("run_id"))
+        .to_dicts()
+    )
     with eng.begin() as conn:
         for start in range(0, len(rows), 5_000):
-            conn.execute(quarantine.insert(), rows[start:start + 5_000])
+            conn.execute(quarantine.insert(), rows[start : start + 5_000])
     return len(rows)
 
 
@@ -284,43 +354,80 @@ def runs(eng: sa.Engine, limit: int | None = 200, job: str | None = None) -> pl.
             if r[key] is not None and r[key].tzinfo is None:
                 r[key] = r[key].replace(tzinfo=UTC)
     schema = {
-        "run_id": pl.String, "job": pl.String, "source": pl.String,
-        "started_at": pl.Datetime("us", "UTC"), "finished_at": pl.Datetime("us", "UTC"),
-        "status": pl.String, "rows_read": pl.Int64, "rows_landed": pl.Int64,
-        "rows_quarantined": pl.Int64, "snapshots": pl.Int64, "error": pl.String,
+        "run_id": pl.String,
+        "job": pl.String,
+        "source": pl.String,
+        "started_at": pl.Datetime("us", "UTC"),
+        "finished_at": pl.Datetime("us", "UTC"),
+        "status": pl.String,
+        "rows_read": pl.Int64,
+        "rows_landed": pl.Int64,
+        "rows_quarantined": pl.Int64,
+        "snapshots": pl.Int64,
+        "error": pl.String,
     }
     frame = pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema)
     return frame.with_columns(
-        ((pl.col("finished_at") - pl.col("started_at")).dt.total_milliseconds() / 1000)
-        .alias("duration_s"))
+        ((pl.col("finished_at") - pl.col("started_at")).dt.total_milliseconds() / 1000).alias(
+            "duration_s"
+        )
+    )
 
 
 def quarantined(eng: sa.Engine, run_id: str | None = None, limit: int = 1_000) -> pl.DataFrame:
     """Quarantined cells, newest run first: run_id, job, table, source_file, source_row, column,
     value, reason, record (the whole source row as JSON)."""
     q = quarantine
-    query = (sa.select(q.c.run_id, job_runs.c.job, q.c.table_name.label("table"),
-                       q.c.source_file, q.c.source_row, q.c.column_name.label("column"),
-                       q.c.value, q.c.reason, q.c.record)
-             .join(job_runs, job_runs.c.run_id == q.c.run_id)
-             .order_by(job_runs.c.started_at.desc(), q.c.id).limit(limit))
+    query = (
+        sa.select(
+            q.c.run_id,
+            job_runs.c.job,
+            q.c.table_name.label("table"),
+            q.c.source_file,
+            q.c.source_row,
+            q.c.column_name.label("column"),
+            q.c.value,
+            q.c.reason,
+            q.c.record,
+        )
+        .join(job_runs, job_runs.c.run_id == q.c.run_id)
+        .order_by(job_runs.c.started_at.desc(), q.c.id)
+        .limit(limit)
+    )
     if run_id:
         query = query.where(q.c.run_id == run_id)
     with eng.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
-    schema = {"run_id": pl.String, "job": pl.String, "table": pl.String,
-              "source_file": pl.String, "source_row": pl.Int64, "column": pl.String,
-              "value": pl.String, "reason": pl.String, "record": pl.String}
+    schema = {
+        "run_id": pl.String,
+        "job": pl.String,
+        "table": pl.String,
+        "source_file": pl.String,
+        "source_row": pl.Int64,
+        "column": pl.String,
+        "value": pl.String,
+        "reason": pl.String,
+        "record": pl.String,
+    }
     return pl.DataFrame(rows, schema=schema)
+
+
+def audit_version(eng: sa.Engine) -> int:
+    """The id of the newest audit-log row (0 when empty): it changes with every audited change
+    (POs, settings, mappings), so caches of state read from this database can key on it."""
+    with eng.connect() as conn:
+        return conn.execute(sa.select(sa.func.max(audit_log.c.id))).scalar() or 0
 
 
 # -- watermarks ---------------------------------------------------------------------------------
 
+
 def get_watermark(eng: sa.Engine, source: str) -> str | None:
     """The stored watermark of an incremental source (JSON text), or None before its first run."""
     with eng.connect() as conn:
-        row = conn.execute(sa.select(watermarks.c.value)
-                           .where(watermarks.c.source == source)).first()
+        row = conn.execute(
+            sa.select(watermarks.c.value).where(watermarks.c.source == source)
+        ).first()
     return None if row is None else json.loads(row[0])
 
 
@@ -328,8 +435,14 @@ def set_watermark(eng: sa.Engine, source: str, value: str, run_id: str) -> None:
     """Store a watermark; call only after the data up to it has landed."""
     encoded = json.dumps(value)
     with eng.begin() as conn:
-        updated = conn.execute(watermarks.update().where(watermarks.c.source == source).values(
-            value=encoded, run_id=run_id, updated_at=_now()))
+        updated = conn.execute(
+            watermarks.update()
+            .where(watermarks.c.source == source)
+            .values(value=encoded, run_id=run_id, updated_at=_now())
+        )
         if updated.rowcount == 0:
-            conn.execute(watermarks.insert().values(source=source, value=encoded,
-                                                    run_id=run_id, updated_at=_now()))
+            conn.execute(
+                watermarks.insert().values(
+                    source=source, value=encoded, run_id=run_id, updated_at=_now()
+                )
+            )

@@ -32,8 +32,9 @@ from stockroom.forecast.model import ModelConfig
 ForecastFn = Callable[[Panel, int, int], "np.ndarray | tuple[np.ndarray, dict]"]
 
 
-def forecaster_config(model: str, horizon: int, model_config: ModelConfig | None = None
-                      ) -> ForecasterConfig:
+def forecaster_config(
+    model: str, horizon: int, model_config: ModelConfig | None = None
+) -> ForecasterConfig:
     """The :class:`ForecasterConfig` behind a forecaster model name (``stockroom`` or
     ``global_xgboost``) for ``horizon`` days. Raises KeyError for another name."""
     m = model_config or ModelConfig(horizon=horizon)
@@ -62,26 +63,35 @@ class Score:
 
 def _long(p: Panel, values: np.ndarray, start: int, name: str) -> pl.DataFrame:
     n, h = values.shape
-    return pl.DataFrame({
-        "id": np.repeat(p.ids, h),
-        "date": np.tile(np.array(p.dates[start:start + h], dtype="datetime64[D]"), n),
-        name: values.ravel()}).with_columns(pl.col("date").cast(pl.Date)).filter(
-        pl.col(name).is_not_nan())
+    return (
+        pl.DataFrame(
+            {
+                "id": np.repeat(p.ids, h),
+                "date": np.tile(np.array(p.dates[start : start + h], dtype="datetime64[D]"), n),
+                name: values.ravel(),
+            }
+        )
+        .with_columns(pl.col("date").cast(pl.Date))
+        .filter(pl.col(name).is_not_nan())
+    )
 
 
-def window_forecasts(model: str, p: Panel, horizon: int, windows: int,
-                     config: ModelConfig | None = None, forecast: ForecastFn | None = None
-                     ) -> list[tuple[int, np.ndarray, dict[str, np.ndarray]]]:
+def window_forecasts(
+    model: str,
+    p: Panel,
+    horizon: int,
+    windows: int,
+    config: ModelConfig | None = None,
+    forecast: ForecastFn | None = None,
+) -> list[tuple[int, np.ndarray, dict[str, np.ndarray]]]:
     """(cutoff, point, quantiles) for each backtest window, oldest first. Forecaster models go
     through :meth:`Forecaster.cross_validation`; baselines and ``forecast`` are called per
     window with the history up to the cutoff. Raises KeyError for an unknown model."""
     d = p.y.shape[1]
     cutoffs = [d - 1 - w * horizon for w in range(windows, 0, -1)]
     if model in ("stockroom", GLOBAL):
-        runs = Forecaster(forecaster_config(model, horizon, config)).cross_validation(
-            p, windows)
-        return [(fc.cutoff, fc.yhat, {k: v for k, v in fc.bands.items()})
-                for fc, _ in runs]
+        runs = Forecaster(forecaster_config(model, horizon, config)).cross_validation(p, windows)
+        return [(fc.cutoff, fc.yhat, {k: v for k, v in fc.bands.items()}) for fc, _ in runs]
     out = []
     for cutoff in cutoffs:
         if model in baselines.BASELINES:
@@ -92,13 +102,20 @@ def window_forecasts(model: str, p: Panel, horizon: int, windows: int,
         else:
             raise KeyError(f"unknown model {model!r}; known: {', '.join(MODELS)}")
         for a in (yhat, *bands.values()):
-            a[np.isnan(p.y[:, cutoff])] = np.nan   # not launched by the cutoff: no forecast
+            a[np.isnan(p.y[:, cutoff])] = np.nan  # not launched by the cutoff: no forecast
         out.append((cutoff, yhat, bands))
     return out
 
 
-def run_model(model: str, p: Panel, sales: pl.DataFrame, horizon: int = 28, windows: int = 3,
-              config: ModelConfig | None = None, forecast: ForecastFn | None = None) -> Score:
+def run_model(
+    model: str,
+    p: Panel,
+    sales: pl.DataFrame,
+    horizon: int = 28,
+    windows: int = 3,
+    config: ModelConfig | None = None,
+    forecast: ForecastFn | None = None,
+) -> Score:
     """Backtest one model (a name from :data:`MODELS`, or any name with its ``forecast``
     function) on ``p`` / ``sales`` (the same data): WRMSSE over every M5 level the data has,
     MASE, WAPE and bias (shares), and with intervals the q05-q95 coverage (share 0-1) and
@@ -106,30 +123,52 @@ def run_model(model: str, p: Panel, sales: pl.DataFrame, horizon: int = 28, wind
     started = time.perf_counter()
     levels = metrics.levels_for(sales.columns)
     per_window = []
-    for cutoff, yhat, quantiles in window_forecasts(model, p, horizon, windows, config,
-                                                    forecast):
+    for cutoff, yhat, quantiles in window_forecasts(model, p, horizon, windows, config, forecast):
         first_day = cutoff + 1
-        actual = p.y[:, first_day:first_day + horizon]
+        actual = p.y[:, first_day : first_day + horizon]
         cut_date = p.dates[cutoff]
         train = sales.filter(pl.col("date") <= cut_date)
         act = _long(p, actual, first_day, "units")
         fc_long = _long(p, yhat, first_day, "yhat")
         score, _ = metrics.wrmsse(train, act, fc_long, levels=levels)
         ok = ~np.isnan(actual) & ~np.isnan(yhat)
-        row = {"cutoff": str(cut_date), "wrmsse": score,
-               "mase": metrics.mase(train, act, fc_long),
-               "wape": metrics.wape(actual[ok], yhat[ok]),
-               "bias": metrics.bias(actual[ok], yhat[ok])}
+        row = {
+            "cutoff": str(cut_date),
+            "wrmsse": score,
+            "mase": metrics.mase(train, act, fc_long),
+            "wape": metrics.wape(actual[ok], yhat[ok]),
+            "bias": metrics.bias(actual[ok], yhat[ok]),
+        }
         if quantiles and "q05" in quantiles:
             inside = ok & ~np.isnan(quantiles["q05"]) & ~np.isnan(quantiles["q95"])
-            row["coverage_90"] = metrics.coverage(actual[inside], quantiles["q05"][inside],
-                                                  quantiles["q95"][inside])
-            row["pinball"] = float(np.mean([   # the 90 % interval's ends, for every model
-                metrics.pinball(actual[inside], quantiles[k][inside], int(k[1:]) / 100)
-                for k in ("q05", "q95")]))
+            row["coverage_90"] = metrics.coverage(
+                actual[inside], quantiles["q05"][inside], quantiles["q95"][inside]
+            )
+            row["pinball"] = float(
+                np.mean(
+                    [  # the 90 % interval's ends, for every model
+                        metrics.pinball(actual[inside], quantiles[k][inside], int(k[1:]) / 100)
+                        for k in ("q05", "q95")
+                    ]
+                )
+            )
         per_window.append(row)
-    mean = lambda k: (float(np.mean([r[k] for r in per_window]))  # noqa: E731
-                      if k in per_window[0] else None)
-    return Score(model, mean("wrmsse"), mean("mase"), mean("wape"), mean("bias"),
-                 mean("coverage_90"), mean("pinball"), time.perf_counter() - started,
-                 per_window)
+
+    def mean(k):
+        return (
+            float(np.mean([r[k] for r in per_window]))  # noqa: E731
+            if k in per_window[0]
+            else None
+        )
+
+    return Score(
+        model,
+        mean("wrmsse"),
+        mean("mase"),
+        mean("wape"),
+        mean("bias"),
+        mean("coverage_90"),
+        mean("pinball"),
+        time.perf_counter() - started,
+        per_window,
+    )

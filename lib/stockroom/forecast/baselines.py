@@ -69,8 +69,7 @@ def sba(history: np.ndarray, horizon: int, alpha: float = 0.1) -> np.ndarray:
     return croston(history, horizon, alpha) * (1 - alpha / 2)
 
 
-def tsb(history: np.ndarray, horizon: int, alpha: float = 0.1, beta: float = 0.1
-        ) -> np.ndarray:
+def tsb(history: np.ndarray, horizon: int, alpha: float = 0.1, beta: float = 0.1) -> np.ndarray:
     out = np.zeros((history.shape[0], horizon))
     for i, row in enumerate(history):
         y = _observed(row)
@@ -87,5 +86,10 @@ def tsb(history: np.ndarray, horizon: int, alpha: float = 0.1, beta: float = 0.1
     return out
 
 
-BASELINES = {"seasonal_naive": seasonal_naive, "ses": ses, "croston": croston, "sba": sba,
-             "tsb": tsb}
+BASELINES = {
+    "seasonal_naive": seasonal_naive,
+    "ses": ses,
+    "croston": croston,
+    "sba": sba,
+    "tsb": tsb,
+}

@@ -10,7 +10,7 @@ promo -- ``promo``; snap -- ``snap``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -25,8 +25,14 @@ def _first(columns: list[str], *names: str) -> str | None:
     return next((lower[n.lower()] for n in names if n.lower() in lower), None)
 
 
-def load_sales(path: Path, *, id_col: str | None = None, date_col: str | None = None,
-               target: str | None = None, price: str | None = None) -> pl.DataFrame:
+def load_sales(
+    path: Path,
+    *,
+    id_col: str | None = None,
+    date_col: str | None = None,
+    target: str | None = None,
+    price: str | None = None,
+) -> pl.DataFrame:
     """Read a Parquet/CSV of daily sales into the canonical long shape.
 
     Returns: id (str), date (Date), units (float), price (float, null = not on sale),
@@ -34,8 +40,11 @@ def load_sales(path: Path, *, id_col: str | None = None, date_col: str | None = 
     source's hierarchy columns (item_id, store_id, state_id, cat_id, dept_id) when present.
     Raises :class:`InputError` naming the file and the column that could not be found.
     """
-    frame = pl.read_parquet(path) if str(path).endswith(".parquet") else pl.read_csv(
-        path, try_parse_dates=True)
+    frame = (
+        pl.read_parquet(path)
+        if str(path).endswith(".parquet")
+        else pl.read_csv(path, try_parse_dates=True)
+    )
     cols = frame.columns
     problems = []
     if id_col is None and {"item_id", "store_id"} <= set(cols):
@@ -45,8 +54,11 @@ def load_sales(path: Path, *, id_col: str | None = None, date_col: str | None = 
         ident = pl.col(id_col).cast(pl.String) if id_col else None
         if id_col is None:
             problems.append("id (--id)")
-    date_col = date_col or _first(cols, "date") or next(
-        (c for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)), None)
+    date_col = (
+        date_col
+        or _first(cols, "date")
+        or next((c for c, t in frame.schema.items() if t in (pl.Date, pl.Datetime)), None)
+    )
     target = target or _first(cols, "units", "value", "quantity", "sales")
     price = price or _first(cols, "price", "sell_price", "unit_price")
     if date_col is None:
@@ -58,18 +70,25 @@ def load_sales(path: Path, *, id_col: str | None = None, date_col: str | None = 
     category = _first(cols, "cat_id", "category", "dept_id")
     event = _first(cols, "event_name_1")
     out = frame.select(
-        ident.alias("id"), pl.col(date_col).cast(pl.Date).alias("date"),
+        ident.alias("id"),
+        pl.col(date_col).cast(pl.Date).alias("date"),
         pl.col(target).cast(pl.Float64).alias("units"),
         (pl.col(price).cast(pl.Float64) if price else pl.lit(None, pl.Float64)).alias("price"),
         (pl.col(category).cast(pl.String) if category else pl.lit("all")).alias("category"),
         ((pl.col(event).fill_null("") != "") if event else pl.lit(False)).alias("event"),
         (pl.col("promo").cast(pl.Boolean) if "promo" in cols else pl.lit(False)).alias("promo"),
         (pl.col("snap").cast(pl.Boolean) if "snap" in cols else pl.lit(False)).alias("snap"),
-        *[pl.col(c).cast(pl.String) for c in ("item_id", "store_id", "state_id", "cat_id",
-                                               "dept_id") if c in cols],
+        *[
+            pl.col(c).cast(pl.String)
+            for c in ("item_id", "store_id", "state_id", "cat_id", "dept_id")
+            if c in cols
+        ],
     )
-    return out.group_by("id", "date", maintain_order=True).agg(
-        pl.col("units").sum(), pl.exclude("units").first()).sort("id", "date")
+    return (
+        out.group_by("id", "date", maintain_order=True)
+        .agg(pl.col("units").sum(), pl.exclude("units").first())
+        .sort("id", "date")
+    )
 
 
 def from_transactions(path: Path) -> pl.DataFrame:
@@ -78,15 +97,28 @@ def from_transactions(path: Path) -> pl.DataFrame:
     (InvoiceNo starting with C) and non-positive quantities are left out; price = the day's
     median unit price (GBP)."""
     tx = pl.read_parquet(path)
-    return (tx.filter(~pl.col("InvoiceNo").cast(pl.String).str.starts_with("C")
-                      & (pl.col("Quantity") > 0) & (pl.col("UnitPrice") > 0))
-            .group_by(pl.col("StockCode").cast(pl.String).alias("id"),
-                      pl.col("InvoiceDate").dt.date().alias("date"))
-            .agg(pl.col("Quantity").sum().cast(pl.Float64).alias("units"),
-                 pl.col("UnitPrice").median().alias("price"))
-            .with_columns(pl.lit("all").alias("category"), pl.lit(False).alias("event"),
-                          pl.lit(False).alias("promo"), pl.lit(False).alias("snap"))
-            .sort("id", "date"))
+    return (
+        tx.filter(
+            ~pl.col("InvoiceNo").cast(pl.String).str.starts_with("C")
+            & (pl.col("Quantity") > 0)
+            & (pl.col("UnitPrice") > 0)
+        )
+        .group_by(
+            pl.col("StockCode").cast(pl.String).alias("id"),
+            pl.col("InvoiceDate").dt.date().alias("date"),
+        )
+        .agg(
+            pl.col("Quantity").sum().cast(pl.Float64).alias("units"),
+            pl.col("UnitPrice").median().alias("price"),
+        )
+        .with_columns(
+            pl.lit("all").alias("category"),
+            pl.lit(False).alias("event"),
+            pl.lit(False).alias("promo"),
+            pl.lit(False).alias("snap"),
+        )
+        .sort("id", "date")
+    )
 
 
 @dataclass
@@ -112,8 +144,9 @@ class Panel:
 def panel(sales: pl.DataFrame) -> Panel:
     """Lay ``sales`` (from :func:`load_sales`) out as a :class:`Panel`, zero-filling the days
     between a series' first sale and the last day of the data."""
-    sales = sales.group_by("id", "date").agg(pl.col("units").sum(),
-                                             pl.exclude("units").drop_nulls().first())
+    sales = sales.group_by("id", "date").agg(
+        pl.col("units").sum(), pl.exclude("units").drop_nulls().first()
+    )
     ids = sales["id"].unique().sort().to_list()
     start, end = sales["date"].min(), sales["date"].max()
     dates = pl.date_range(start, end, "1d", eager=True)
@@ -124,25 +157,38 @@ def panel(sales: pl.DataFrame) -> Panel:
     first = np.argmax(y > 0, axis=1)
     first[(y > 0).sum(axis=1) == 0] = d
     y[np.arange(d)[None, :] < first[:, None]] = np.nan
-    price = (full.with_columns(pl.col("price").forward_fill().backward_fill().over("id"))
-             ["price"].to_numpy().reshape(n, d))
+    price = (
+        full.with_columns(pl.col("price").forward_fill().backward_fill().over("id"))["price"]
+        .to_numpy()
+        .reshape(n, d)
+    )
     per_day = full.group_by("date").agg(pl.col("event").any()).sort("date")
-    attrs = sales.group_by("id").agg(pl.exclude("date", "units", "price", "event", "promo",
-                                                "snap").first()).sort("id")
+    attrs = (
+        sales.group_by("id")
+        .agg(pl.exclude("date", "units", "price", "event", "promo", "snap").first())
+        .sort("id")
+    )
     cats = attrs["category"].to_list()
     categories = sorted(set(cats))
-    return Panel(ids, dates.to_list(), y, price, per_day["event"].to_numpy(),
-                 full["promo"].fill_null(False).to_numpy().reshape(n, d),
-                 full["snap"].fill_null(False).to_numpy().reshape(n, d),
-                 np.array([categories.index(c) for c in cats]), categories, first, attrs)
+    return Panel(
+        ids,
+        dates.to_list(),
+        y,
+        price,
+        per_day["event"].to_numpy(),
+        full["promo"].fill_null(False).to_numpy().reshape(n, d),
+        full["snap"].fill_null(False).to_numpy().reshape(n, d),
+        np.array([categories.index(c) for c in cats]),
+        categories,
+        first,
+        attrs,
+    )
 
 
 def with_promos(p: Panel, calendar: pl.DataFrame, horizon: int) -> Panel:
     """``p`` with promo flags (n_series x days + ``horizon``, bool) from ``calendar`` (sku,
     date; one row per promo day) over the panel's days plus the horizon; rows for unknown
     SKUs or days outside that range are ignored."""
-    from dataclasses import replace
-
     n, d = p.y.shape
     flags = np.zeros((n, d + horizon), dtype=bool)
     index = {s: i for i, s in enumerate(p.ids)}

@@ -72,8 +72,9 @@ class ForecasterConfig:
             raise ValueError(f"candidates must start with {GLOBAL!r}: {self.candidates}")
         unknown = [c for c in self.candidates[1:] if c not in baselines.BASELINES]
         if unknown:
-            raise ValueError(f"unknown routing candidate(s) {unknown}; known: "
-                             + ", ".join(baselines.BASELINES))
+            raise ValueError(
+                f"unknown routing candidate(s) {unknown}; known: " + ", ".join(baselines.BASELINES)
+            )
 
     @property
     def horizon(self) -> int:
@@ -92,8 +93,12 @@ class ForecasterConfig:
     @classmethod
     def from_dict(cls, data: dict) -> ForecasterConfig:
         m = {k: tuple(v) if isinstance(v, list) else v for k, v in data["model"].items()}
-        return cls(model=ModelConfig(**m), candidates=tuple(data["candidates"]),
-                   rules=data["rules"], min_history_days=data["min_history_days"])
+        return cls(
+            model=ModelConfig(**m),
+            candidates=tuple(data["candidates"]),
+            rules=data["rules"],
+            min_history_days=data["min_history_days"],
+        )
 
 
 @dataclass
@@ -126,14 +131,17 @@ class Forecast:
         model (str), flags (str, comma-separated)."""
         n, h = self.yhat.shape
         targets = [self.as_of + timedelta(days=k) for k in range(1, h + 1)]
-        return pl.DataFrame({
-            "sku": np.repeat(self.ids, h), "target_date": targets * n,
-            "horizon": np.tile(np.arange(1, h + 1), n).astype(np.int32),
-            "yhat": np.maximum(np.nan_to_num(self.yhat.ravel()), 0.0),
-            **{k: v.ravel() for k, v in self.bands.items()},
-            "model": np.repeat(self.model, h).astype(str),
-            "flags": np.repeat([",".join(f) for f in self.flags], h),
-        }).with_columns([pl.col(k).fill_nan(None) for k in self.bands])
+        return pl.DataFrame(
+            {
+                "sku": np.repeat(self.ids, h),
+                "target_date": targets * n,
+                "horizon": np.tile(np.arange(1, h + 1), n).astype(np.int32),
+                "yhat": np.maximum(np.nan_to_num(self.yhat.ravel()), 0.0),
+                **{k: v.ravel() for k, v in self.bands.items()},
+                "model": np.repeat(self.model, h).astype(str),
+                "flags": np.repeat([",".join(f) for f in self.flags], h),
+            }
+        ).with_columns([pl.col(k).fill_nan(None) for k in self.bands])
 
 
 def fingerprint(p: Panel, cutoff: int) -> str:
@@ -142,17 +150,29 @@ def fingerprint(p: Panel, cutoff: int) -> str:
     digest = hashlib.sha256()
     digest.update("\n".join(p.ids).encode())
     digest.update(f"{p.dates[0]}/{p.dates[min(cutoff, len(p.dates) - 1)]}".encode())
-    for a in (p.y[:, : cutoff + 1], p.price[:, : cutoff + 1], p.promo[:, : cutoff + 1],
-              p.snap[:, : cutoff + 1], p.category):
+    for a in (
+        p.y[:, : cutoff + 1],
+        p.price[:, : cutoff + 1],
+        p.promo[:, : cutoff + 1],
+        p.snap[:, : cutoff + 1],
+        p.category,
+    ):
         digest.update(np.ascontiguousarray(np.nan_to_num(a, nan=-1.0)).tobytes())
     return digest.hexdigest()
 
 
 def subset(p: Panel, mask: np.ndarray) -> Panel:
     """The series of ``p`` where ``mask`` (bool per series) is True."""
-    return replace(p, ids=[i for i, m in zip(p.ids, mask, strict=True) if m], y=p.y[mask],
-                   price=p.price[mask], promo=p.promo[mask], snap=p.snap[mask],
-                   category=p.category[mask], first=p.first[mask])
+    return replace(
+        p,
+        ids=[i for i, m in zip(p.ids, mask, strict=True) if m],
+        y=p.y[mask],
+        price=p.price[mask],
+        promo=p.promo[mask],
+        snap=p.snap[mask],
+        category=p.category[mask],
+        first=p.first[mask],
+    )
 
 
 def _rule_masks(p: Panel, cutoff: int, use_rules: bool) -> tuple[np.ndarray, ...]:
@@ -174,16 +194,17 @@ class Forecaster:
         self.config = config or ForecasterConfig()
         self.model: GlobalModel | None = None
         self.routing: routing.Routing | None = None
-        self.routed_ids: dict[str, int] = {}   # series id -> row of the routing arrays
+        self.routed_ids: dict[str, int] = {}  # series id -> row of the routing arrays
         self.cutoff: int | None = None
-        self.dates: tuple[date, date] | None = None   # first day of the data, the cutoff day
+        self.dates: tuple[date, date] | None = None  # first day of the data, the cutoff day
         self.training_window: tuple[date, date] | None = None
         self.data_fingerprint: str | None = None
 
     # -- fitting -------------------------------------------------------------------------
 
-    def fit(self, p: Panel, cutoff: int | None = None,
-            earlier: xgb.XGBRegressor | None = None) -> Forecaster:
+    def fit(
+        self, p: Panel, cutoff: int | None = None, earlier: xgb.XGBRegressor | None = None
+    ) -> Forecaster:
         """Fit on the days up to index ``cutoff`` (default: the panel's last day). ``earlier``
         (the point model of a fit ``horizon`` days before) serves as the calibration model
         instead of training it again -- what :meth:`cross_validation` does between windows.
@@ -200,9 +221,11 @@ class Forecaster:
             if len(c.candidates) > 1:
                 self.routing = routing.choose(self.model, sub, cutoff, c.candidates)
             else:
-                self.routing = routing.Routing(np.zeros(len(sub.ids), dtype=int),
-                                               self.model.calibration_forecast,
-                                               self.model.residual_q)
+                self.routing = routing.Routing(
+                    np.zeros(len(sub.ids), dtype=int),
+                    self.model.calibration_forecast,
+                    self.model.residual_q,
+                )
             self.routed_ids = {s: i for i, s in enumerate(sub.ids)}
             first = max(cutoff + 1 - c.model.history_days, 8)
             self.training_window = (p.dates[first], p.dates[cutoff])
@@ -227,8 +250,10 @@ class Forecaster:
             return cutoff
         k = (self.dates[1] - p.dates[0]).days
         if not 0 <= k < len(p.dates):
-            raise ValueError(f"the panel ({p.dates[0]} .. {p.dates[-1]}) does not reach the "
-                             f"fit's cutoff day {self.dates[1]}")
+            raise ValueError(
+                f"the panel ({p.dates[0]} .. {p.dates[-1]}) does not reach the "
+                f"fit's cutoff day {self.dates[1]}"
+            )
         return k
 
     def predict(self, p: Panel, cutoff: int | None = None) -> Forecast:
@@ -242,7 +267,7 @@ class Forecaster:
         n = len(p.ids)
         dormant, cold, active = _rule_masks(p, cutoff, c.rules)
         yhat = np.zeros((n, h))
-        bands = {k: np.zeros((n, h)) for k in BANDS}   # dormant: 0 with a zero-width band
+        bands = {k: np.zeros((n, h)) for k in BANDS}  # dormant: 0 with a zero-width band
         model = np.array(["dormant"] * n, dtype=object)
         backtest = np.full((n, h), np.nan)
         at_fit = cutoff == self.cutoff
@@ -253,9 +278,13 @@ class Forecaster:
                 idx = np.array([self.routed_ids.get(s, -1) for s in sub.ids])
                 known = idx >= 0
                 choice = np.where(known, self.routing.choice[np.maximum(idx, 0)], 0)
-                fc = routing.apply(self.model, sub, cutoff,
-                                   routing.Routing(choice, None, self.routing.residual_q),
-                                   c.candidates)
+                fc = routing.apply(
+                    self.model,
+                    sub,
+                    cutoff,
+                    routing.Routing(choice, None, self.routing.residual_q),
+                    c.candidates,
+                )
                 model[rows] = np.array(c.candidates, dtype=object)[choice]
                 if at_fit:
                     backtest[rows[known]] = self.routing.backtest[idx[known]]
@@ -264,7 +293,7 @@ class Forecaster:
                 yhat[rows] = fc["yhat"]
             else:
                 yhat[rows] = baselines.tsb(sub.y[:, : cutoff + 1], h)
-                for k in BANDS:   # no calibration window: a zero-width interval
+                for k in BANDS:  # no calibration window: a zero-width interval
                     bands[k][rows] = yhat[rows]
                 model[rows] = "tsb"
                 if at_fit and cutoff >= 2 * h:
@@ -284,13 +313,12 @@ class Forecaster:
         low = active & rules.low_confidence(yhat, bands["q05"], bands["q95"])
         for i in np.nonzero(low)[0]:
             flags[i].append("low_confidence")
-        if not c.rules:   # the model alone: series not launched by the cutoff get no forecast
+        if not c.rules:  # the model alone: series not launched by the cutoff get no forecast
             yhat[not_launched] = np.nan
             for k in BANDS:
                 bands[k][not_launched] = np.nan
             model[not_launched] = "none"
-        return Forecast(list(p.ids), p.dates[cutoff], cutoff, yhat, bands, model, flags,
-                        backtest)
+        return Forecast(list(p.ids), p.dates[cutoff], cutoff, yhat, bands, model, flags, backtest)
 
     def explain(self, p: Panel, cutoff: int | None = None, top: int = 5) -> dict[str, str]:
         """Per series routed to the global model, its ``top`` SHAP drivers of the first
@@ -308,14 +336,16 @@ class Forecaster:
         for sku, row, idx in zip(sub.ids, contributions, order, strict=True):
             k = self.routed_ids.get(sku)
             if k is not None and self.routing.choice[k] == 0:
-                out[sku] = json.dumps([[names[j], round(float(row[j]), 4)]
-                                       for j in idx if row[j] != 0])
+                out[sku] = json.dumps(
+                    [[names[j], round(float(row[j]), 4)] for j in idx if row[j] != 0]
+                )
         return out
 
     # -- backtesting ---------------------------------------------------------------------
 
-    def cross_validation(self, p: Panel, windows: int = 3, step: int | None = None
-                         ) -> list[tuple[Forecast, np.ndarray]]:
+    def cross_validation(
+        self, p: Panel, windows: int = 3, step: int | None = None
+    ) -> list[tuple[Forecast, np.ndarray]]:
         """Rolling-origin backtest: ``windows`` origins ``step`` days apart (default: the
         horizon, so the windows do not overlap), the last window ending on the panel's last
         day. At each origin a fresh fit of this configuration sees only the days up to it.
@@ -335,7 +365,7 @@ class Forecaster:
             cutoff = first + w * step
             earlier = previous.point_model if previous is not None and step == h else None
             fitted = Forecaster(self.config).fit(p, cutoff, earlier)
-            out.append((fitted.predict(p, cutoff), p.y[:, cutoff + 1: cutoff + 1 + h]))
+            out.append((fitted.predict(p, cutoff), p.y[:, cutoff + 1 : cutoff + 1 + h]))
             previous = fitted
         return out
 
@@ -353,22 +383,28 @@ class Forecaster:
         stage = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
         try:
             manifest = {
-                "format": ARTEFACT_FORMAT, "config": self.config.to_dict(),
-                "cutoff": self.cutoff, "data_start": str(self.dates[0]),
+                "format": ARTEFACT_FORMAT,
+                "config": self.config.to_dict(),
+                "cutoff": self.cutoff,
+                "data_start": str(self.dates[0]),
                 "as_of": str(self.dates[1]),
                 "training_window": [str(d) for d in self.training_window],
                 "data_fingerprint": self.data_fingerprint,
-                "versions": library_versions(), "created_at": datetime.now(UTC).isoformat(),
+                "versions": library_versions(),
+                "created_at": datetime.now(UTC).isoformat(),
                 "has_model": self.model is not None,
             }
             arrays: dict[str, np.ndarray] = {}
             if self.model is not None:
                 self.model.point.save_model(stage / "point.ubj")
-                arrays = {"residual_q": self.model.residual_q,
-                          "calibration_forecast": self.model.calibration_forecast,
-                          "choice": self.routing.choice, "backtest": self.routing.backtest,
-                          "routed_residual_q": self.routing.residual_q,
-                          "routed_ids": np.array(list(self.routed_ids), dtype=str)}
+                arrays = {
+                    "residual_q": self.model.residual_q,
+                    "calibration_forecast": self.model.calibration_forecast,
+                    "choice": self.routing.choice,
+                    "backtest": self.routing.backtest,
+                    "routed_residual_q": self.routing.residual_q,
+                    "routed_ids": np.array(list(self.routed_ids), dtype=str),
+                }
             np.savez(stage / "state.npz", **arrays)
             (stage / "manifest.json").write_text(json.dumps(manifest, indent=2))
             old = None
@@ -390,23 +426,28 @@ class Forecaster:
         path = Path(path)
         manifest = json.loads((path / "manifest.json").read_text())
         if manifest.get("format") != ARTEFACT_FORMAT:
-            raise ValueError(f"{path}: artefact format {manifest.get('format')} is not "
-                             f"{ARTEFACT_FORMAT}; refit with this version")
+            raise ValueError(
+                f"{path}: artefact format {manifest.get('format')} is not "
+                f"{ARTEFACT_FORMAT}; refit with this version"
+            )
         out = cls(ForecasterConfig.from_dict(manifest["config"]))
         out.cutoff = manifest["cutoff"]
-        out.dates = (date.fromisoformat(manifest["data_start"]),
-                     date.fromisoformat(manifest["as_of"]))
-        out.training_window = tuple(date.fromisoformat(d)
-                                    for d in manifest["training_window"])
+        out.dates = (
+            date.fromisoformat(manifest["data_start"]),
+            date.fromisoformat(manifest["as_of"]),
+        )
+        out.training_window = tuple(date.fromisoformat(d) for d in manifest["training_window"])
         out.data_fingerprint = manifest["data_fingerprint"]
         if manifest["has_model"]:
             state = np.load(path / "state.npz")
             point = xgb.XGBRegressor()
             point.load_model(path / "point.ubj")
-            out.model = GlobalModel(out.config.model, point, state["residual_q"],
-                                    state["calibration_forecast"])
-            out.routing = routing.Routing(state["choice"], state["backtest"],
-                                          state["routed_residual_q"])
+            out.model = GlobalModel(
+                out.config.model, point, state["residual_q"], state["calibration_forecast"]
+            )
+            out.routing = routing.Routing(
+                state["choice"], state["backtest"], state["routed_residual_q"]
+            )
             out.routed_ids = {s: i for i, s in enumerate(state["routed_ids"].tolist())}
         return out
 

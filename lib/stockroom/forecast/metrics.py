@@ -19,6 +19,7 @@ Sources:
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -26,9 +27,18 @@ import polars as pl
 
 #: The M5 aggregation levels (grouping columns), those whose columns exist are used.
 M5_LEVELS: tuple[tuple[str, ...], ...] = (
-    (), ("state_id",), ("store_id",), ("cat_id",), ("dept_id",), ("state_id", "cat_id"),
-    ("state_id", "dept_id"), ("store_id", "cat_id"), ("store_id", "dept_id"), ("item_id",),
-    ("item_id", "state_id"), ("item_id", "store_id"),
+    (),
+    ("state_id",),
+    ("store_id",),
+    ("cat_id",),
+    ("dept_id",),
+    ("state_id", "cat_id"),
+    ("state_id", "dept_id"),
+    ("store_id", "cat_id"),
+    ("store_id", "dept_id"),
+    ("item_id",),
+    ("item_id", "state_id"),
+    ("item_id", "store_id"),
 )
 
 
@@ -41,40 +51,63 @@ def levels_for(columns: Sequence[str], id_col: str = "id") -> list[tuple[str, ..
     return list(dict.fromkeys(out))
 
 
-def _scale(train: pl.DataFrame, keys: list[str], target: str, date: str, squared: bool
-           ) -> pl.DataFrame:
+def _scale(
+    train: pl.DataFrame, keys: list[str], target: str, date: str, squared: bool
+) -> pl.DataFrame:
     """Per series: mean (squared or absolute) one-step difference from the first non-zero."""
     diff = pl.col(target).diff().over(keys)
     err = diff.pow(2) if squared else diff.abs()
-    started = (pl.col(target).cum_sum().over(keys) > 0)
+    started = pl.col(target).cum_sum().over(keys) > 0
     # the first difference counted is the one *into* the first non-zero day's successor
-    return (train.sort(*keys, date)
-            .with_columns(started.shift(1).over(keys).fill_null(False).alias("_started"),
-                          err.alias("_err"))
-            .filter(pl.col("_started"))
-            .group_by(keys).agg(pl.col("_err").mean().alias("scale")))
+    return (
+        train.sort(*keys, date)
+        .with_columns(
+            started.shift(1).over(keys).fill_null(False).alias("_started"), err.alias("_err")
+        )
+        .filter(pl.col("_started"))
+        .group_by(keys)
+        .agg(pl.col("_err").mean().alias("scale"))
+    )
 
 
-def rmsse(train: pl.DataFrame, actual: pl.DataFrame, forecast: pl.DataFrame, *,
-          keys: Sequence[str] = ("id",), target: str = "units", date: str = "date",
-          prediction: str = "yhat") -> pl.DataFrame:
+def rmsse(
+    train: pl.DataFrame,
+    actual: pl.DataFrame,
+    forecast: pl.DataFrame,
+    *,
+    keys: Sequence[str] = ("id",),
+    target: str = "units",
+    date: str = "date",
+    prediction: str = "yhat",
+) -> pl.DataFrame:
     """RMSSE per series: ``keys`` + ``rmsse`` (float). ``train``/``actual`` have keys, date,
     target; ``forecast`` has keys, date, prediction. Series whose scale is 0 (constant after
     the first sale) get null."""
     keys = list(keys)
     scale = _scale(train, keys, target, date, squared=True)
     joined = actual.join(forecast.select(*keys, date, prediction), on=[*keys, date])
-    mse = joined.group_by(keys).agg(((pl.col(target) - pl.col(prediction)) ** 2).mean()
-                                    .alias("mse"))
+    mse = joined.group_by(keys).agg(
+        ((pl.col(target) - pl.col(prediction)) ** 2).mean().alias("mse")
+    )
     return mse.join(scale, on=keys).select(
-        *keys, pl.when(pl.col("scale") > 0).then((pl.col("mse") / pl.col("scale")).sqrt())
-        .alias("rmsse"))
+        *keys,
+        pl.when(pl.col("scale") > 0).then((pl.col("mse") / pl.col("scale")).sqrt()).alias("rmsse"),
+    )
 
 
-def wrmsse(train: pl.DataFrame, actual: pl.DataFrame, forecast: pl.DataFrame, *,
-           levels: Sequence[tuple[str, ...]], id_col: str = "id", target: str = "units",
-           date: str = "date", price: str = "price", prediction: str = "yhat",
-           weight_days: int = 28) -> tuple[float, pl.DataFrame]:
+def wrmsse(
+    train: pl.DataFrame,
+    actual: pl.DataFrame,
+    forecast: pl.DataFrame,
+    *,
+    levels: Sequence[tuple[str, ...]],
+    id_col: str = "id",
+    target: str = "units",
+    date: str = "date",
+    price: str = "price",
+    prediction: str = "yhat",
+    weight_days: int = 28,
+) -> tuple[float, pl.DataFrame]:
     """WRMSSE over ``levels`` (see module doc). Returns (score, per-level frame: level (str),
     series (int), wrmsse (float)).
 
@@ -82,28 +115,37 @@ def wrmsse(train: pl.DataFrame, actual: pl.DataFrame, forecast: pl.DataFrame, *,
     unit; null = not on sale). ``actual`` and ``forecast``: bottom series over the horizon.
     Aggregates are sums of bottom series (forecasts included), as in the guide.
     """
-    attrs = train.select(id_col, *dict.fromkeys(c for lvl in levels for c in lvl
-                                                 if c != id_col)).unique(id_col)
+    attrs = train.select(
+        id_col, *dict.fromkeys(c for lvl in levels for c in lvl if c != id_col)
+    ).unique(id_col)
     last = train[date].max()
-    dollars = (train.filter(pl.col(date) > last - pl.duration(days=weight_days))
-               .group_by(id_col).agg((pl.col(target) * pl.col(price).fill_null(0.0)).sum()
-                                     .alias("dollars")))
+    dollars = (
+        train.filter(pl.col(date) > last - pl.duration(days=weight_days))
+        .group_by(id_col)
+        .agg((pl.col(target) * pl.col(price).fill_null(0.0)).sum().alias("dollars"))
+    )
     fc = forecast.join(attrs, on=id_col)
     ac = actual.join(attrs, on=id_col)
     rows = []
     for level in levels:
         keys = list(level) or ["_total"]
-        tr = _aggregate(train.select(*dict.fromkeys([*level, id_col, date, target])), keys,
-                        date, target)
-        r = rmsse(tr, _aggregate(ac, keys, date, target), _aggregate(fc, keys, date, prediction),
-                  keys=keys, target=target, date=date, prediction=prediction)
-        w = _with_total(dollars.join(attrs, on=id_col)).group_by(keys).agg(
-            pl.col("dollars").sum())
+        tr = _aggregate(
+            train.select(*dict.fromkeys([*level, id_col, date, target])), keys, date, target
+        )
+        r = rmsse(
+            tr,
+            _aggregate(ac, keys, date, target),
+            _aggregate(fc, keys, date, prediction),
+            keys=keys,
+            target=target,
+            date=date,
+            prediction=prediction,
+        )
+        w = _with_total(dollars.join(attrs, on=id_col)).group_by(keys).agg(pl.col("dollars").sum())
         scored = r.join(w, on=keys).filter(pl.col("rmsse").is_not_null())
         total = scored["dollars"].sum()
         value = float((scored["dollars"] * scored["rmsse"]).sum() / total) if total else np.nan
-        rows.append({"level": "+".join(level) or "total", "series": scored.height,
-                     "wrmsse": value})
+        rows.append({"level": "+".join(level) or "total", "series": scored.height, "wrmsse": value})
     per_level = pl.DataFrame(rows)
     return float(np.nanmean(per_level["wrmsse"].to_numpy())), per_level
 
@@ -117,16 +159,29 @@ def _aggregate(frame: pl.DataFrame, keys: list[str], date: str, col: str) -> pl.
     return _with_total(frame).group_by(*keys, date).agg(pl.col(col).sum())
 
 
-def mase(train: pl.DataFrame, actual: pl.DataFrame, forecast: pl.DataFrame, *,
-         keys: Sequence[str] = ("id",), target: str = "units", date: str = "date",
-         prediction: str = "yhat") -> float:
+def mase(
+    train: pl.DataFrame,
+    actual: pl.DataFrame,
+    forecast: pl.DataFrame,
+    *,
+    keys: Sequence[str] = ("id",),
+    target: str = "units",
+    date: str = "date",
+    prediction: str = "yhat",
+) -> float:
     """Mean over series of MAE / in-sample mean |y_t - y_{t-1}| (series with scale 0 skipped)."""
     keys = list(keys)
-    scale = (train.sort(*keys, date).with_columns(pl.col(target).diff().abs().over(keys)
-                                                  .alias("_e"))
-             .group_by(keys).agg(pl.col("_e").mean().alias("scale")))
-    mae = actual.join(forecast.select(*keys, date, prediction), on=[*keys, date]).group_by(
-        keys).agg((pl.col(target) - pl.col(prediction)).abs().mean().alias("mae"))
+    scale = (
+        train.sort(*keys, date)
+        .with_columns(pl.col(target).diff().abs().over(keys).alias("_e"))
+        .group_by(keys)
+        .agg(pl.col("_e").mean().alias("scale"))
+    )
+    mae = (
+        actual.join(forecast.select(*keys, date, prediction), on=[*keys, date])
+        .group_by(keys)
+        .agg((pl.col(target) - pl.col(prediction)).abs().mean().alias("mae"))
+    )
     both = mae.join(scale, on=keys).filter(pl.col("scale") > 0)
     return float((both["mae"] / both["scale"]).mean())
 
@@ -152,14 +207,11 @@ def pinball(y: np.ndarray, f: np.ndarray, q: float) -> float:
     return float(np.maximum(q * e, (q - 1) * e).mean())
 
 
-def mase_per_series(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray
-                    ) -> np.ndarray:
+def mase_per_series(history: np.ndarray, actual: np.ndarray, forecast: np.ndarray) -> np.ndarray:
     """MASE per series of a dense panel (Hyndman & Koehler 2006, m = 1): mean |actual -
     forecast| over the window / mean |y_t - y_{t-1}| over ``history`` (n x T, NaN before the
     first sale). ``actual``/``forecast``: n x H (NaN = not scored). Returns n floats, NaN
     where the scale is 0 or nothing is scored."""
-    import warnings
-
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         scale = np.nanmean(np.abs(np.diff(history, axis=1)), axis=1)

@@ -69,9 +69,16 @@ class ModelConfig:
     def all_features(self) -> tuple[str, ...]:
         """Every feature :func:`features` builds, in column order (``exclude`` not applied)."""
         w = self.window
-        return (*[f"lag_{k}" for k in self.lags], *[f"mean_{m}" for m in self.means],
-                f"std_{w}", f"max_{w}", f"zero_share_{w}", "days_since_sale",
-                *self.date_features, *DRIVERS)
+        return (
+            *[f"lag_{k}" for k in self.lags],
+            *[f"mean_{m}" for m in self.means],
+            f"std_{w}",
+            f"max_{w}",
+            f"zero_share_{w}",
+            "days_since_sale",
+            *self.date_features,
+            *DRIVERS,
+        )
 
     @property
     def columns(self) -> np.ndarray:
@@ -103,8 +110,14 @@ def _extend(a: np.ndarray, days: int) -> np.ndarray:
     return np.concatenate([a, pad], axis=-1)
 
 
-def features(y: np.ndarray, p: Panel, days: np.ndarray, promo: np.ndarray,
-             rows: np.ndarray | None = None, config: ModelConfig | None = None) -> np.ndarray:
+def features(
+    y: np.ndarray,
+    p: Panel,
+    days: np.ndarray,
+    promo: np.ndarray,
+    rows: np.ndarray | None = None,
+    config: ModelConfig | None = None,
+) -> np.ndarray:
     """Feature matrix (len(rows) * len(days) x ``config.all_features``, float32) for target
     days ``days`` of series ``rows`` (all by default), from the working matrix ``y`` (history +
     predictions so far; NaN before a series' first sale)."""
@@ -113,7 +126,7 @@ def features(y: np.ndarray, p: Panel, days: np.ndarray, promo: np.ndarray,
     y0 = np.nan_to_num(y[rows], nan=0.0)
     n, total = y0.shape
     cs = np.concatenate([np.zeros((n, 1)), np.cumsum(y0, axis=1)], axis=1)
-    cs2 = np.concatenate([np.zeros((n, 1)), np.cumsum(y0 ** 2, axis=1)], axis=1)
+    cs2 = np.concatenate([np.zeros((n, 1)), np.cumsum(y0**2, axis=1)], axis=1)
     zeros = np.concatenate([np.zeros((n, 1)), np.cumsum(y0 == 0, axis=1)], axis=1)
     last_sale = np.maximum.accumulate(np.where(y0 > 0, np.arange(total)[None, :], -1), axis=1)
     dow, month, dom = _calendar(p, total)
@@ -123,24 +136,35 @@ def features(y: np.ndarray, p: Panel, days: np.ndarray, promo: np.ndarray,
     promo = _extend(promo, total)[rows]
     blocks = []
     for t in days:
+
         def mean(w, t=t):
             lo = max(t - w, 0)
             return (cs[:, t] - cs[:, lo]) / max(t - lo, 1)
+
         lo = max(t - c.window, 0)
         mw = mean(c.window)
-        var = (cs2[:, t] - cs2[:, lo]) / max(t - lo, 1) - mw ** 2
+        var = (cs2[:, t] - cs2[:, lo]) / max(t - lo, 1) - mw**2
         calendar = {"dow": dow[t], "month": month[t], "day_of_month": dom[t]}
-        blocks.append(np.column_stack([
-            *[y0[:, t - k] if t - k >= 0 else np.zeros(n) for k in c.lags],
-            *[mean(m) for m in c.means], np.sqrt(np.maximum(var, 0)),
-            y0[:, lo:t].max(axis=1) if t > 0 else np.zeros(n),
-            (zeros[:, t] - zeros[:, lo]) / max(t - lo, 1),
-            np.where(last_sale[:, t - 1] >= 0, t - last_sale[:, t - 1], 9999) if t > 0
-            else np.full(n, 9999),
-            *[np.full(n, calendar[name]) for name in c.date_features],
-            np.full(n, event[t]), snap[:, t], promo[:, t], price[:, t],
-            p.category[rows],
-        ]))
+        blocks.append(
+            np.column_stack(
+                [
+                    *[y0[:, t - k] if t - k >= 0 else np.zeros(n) for k in c.lags],
+                    *[mean(m) for m in c.means],
+                    np.sqrt(np.maximum(var, 0)),
+                    y0[:, lo:t].max(axis=1) if t > 0 else np.zeros(n),
+                    (zeros[:, t] - zeros[:, lo]) / max(t - lo, 1),
+                    np.where(last_sale[:, t - 1] >= 0, t - last_sale[:, t - 1], 9999)
+                    if t > 0
+                    else np.full(n, 9999),
+                    *[np.full(n, calendar[name]) for name in c.date_features],
+                    np.full(n, event[t]),
+                    snap[:, t],
+                    promo[:, t],
+                    price[:, t],
+                    p.category[rows],
+                ]
+            )
+        )
     return np.vstack(blocks).astype(np.float32)
 
 
@@ -150,8 +174,9 @@ def _conformal_levels(quantiles: tuple[float, ...], n: int) -> np.ndarray:
     return np.clip(np.where(q < 0.5, q * n / (n + 1), (q * n + 1) / (n + 1)), 0, 1)
 
 
-def conformal_scores(actual: np.ndarray, forecast: np.ndarray,
-                     quantiles: tuple[float, ...]) -> np.ndarray:
+def conformal_scores(
+    actual: np.ndarray, forecast: np.ndarray, quantiles: tuple[float, ...]
+) -> np.ndarray:
     """Split-conformal quantiles of the normalised errors of ``forecast`` on a calibration
     window (both n_series x horizon, NaN = not scored): score = (actual - forecast) /
     sqrt(forecast + 1) (Lei et al. 2018, sec. 5.2: count noise grows with the level), one row
@@ -169,8 +194,9 @@ def conformal_scores(actual: np.ndarray, forecast: np.ndarray,
     return out
 
 
-def conformal_bands(yhat: np.ndarray, residual_q: np.ndarray, quantiles: tuple[float, ...]
-                    ) -> dict[str, np.ndarray]:
+def conformal_bands(
+    yhat: np.ndarray, residual_q: np.ndarray, quantiles: tuple[float, ...]
+) -> dict[str, np.ndarray]:
     """Quantile forecasts ``q05``, ``q25``, ... (n x horizon, floored at 0, NaN where
     ``yhat`` is): yhat + score quantile x sqrt(yhat + 1) (:func:`conformal_scores`)."""
     week = np.arange(yhat.shape[1]) // 7
@@ -186,23 +212,33 @@ def conformal_bands(yhat: np.ndarray, residual_q: np.ndarray, quantiles: tuple[f
 class GlobalModel:
     config: ModelConfig = field(default_factory=ModelConfig)
     point: xgb.XGBRegressor | None = None
-    residual_q: np.ndarray | None = None      # (horizon weeks x quantiles) score quantiles
+    residual_q: np.ndarray | None = None  # (horizon weeks x quantiles) score quantiles
     calibration_forecast: np.ndarray | None = None  # the earlier model's last-window forecast
 
     def _train(self, p: Panel, cutoff: int) -> xgb.XGBRegressor:
         c = self.config
         days = np.arange(max(cutoff + 1 - c.history_days, 8), cutoff + 1)
         x = features(p.y[:, : cutoff + 1], p, days, p.promo, config=c)
-        label = p.y[:, days].T.ravel()      # features() stacks day blocks of all series
+        label = p.y[:, days].T.ravel()  # features() stacks day blocks of all series
         keep = ~np.isnan(label)
         model = xgb.XGBRegressor(
-            objective="reg:tweedie", tweedie_variance_power=1.2, n_estimators=c.trees,
-            max_depth=c.depth, learning_rate=c.learning_rate, subsample=0.8, colsample_bytree=0.8,
-            max_bin=64, tree_method="hist", n_jobs=c.threads, random_state=c.seed)
+            objective="reg:tweedie",
+            tweedie_variance_power=1.2,
+            n_estimators=c.trees,
+            max_depth=c.depth,
+            learning_rate=c.learning_rate,
+            subsample=0.8,
+            colsample_bytree=0.8,
+            max_bin=64,
+            tree_method="hist",
+            n_jobs=c.threads,
+            random_state=c.seed,
+        )
         return model.fit(x[keep][:, c.columns], label[keep])
 
-    def _recurse(self, model: xgb.XGBRegressor, p: Panel, cutoff: int,
-                 promo: np.ndarray) -> np.ndarray:
+    def _recurse(
+        self, model: xgb.XGBRegressor, p: Panel, cutoff: int, promo: np.ndarray
+    ) -> np.ndarray:
         h = self.config.horizon
         work = np.concatenate([p.y[:, : cutoff + 1], np.full((len(p.ids), h), np.nan)], axis=1)
         live = ~np.isnan(p.y[:, cutoff])
@@ -218,7 +254,8 @@ class GlobalModel:
 
     def contributions(self, p: Panel, cutoff: int) -> np.ndarray:
         """SHAP values of the point model for each series' first forecast day (cutoff + 1):
-        (n_series x len(config.all_features) + 1, float32; the last column is the bias), from XGBoost's
+        (n_series x len(config.all_features) + 1, float32; the last column is the bias), from
+        XGBoost's
         own TreeSHAP (``pred_contribs``; Lundberg et al., *From local explanations to global
         understanding with explainable AI for trees*, Nature MI 2020). With the Tweedie log
         link they add up to log(forecast): exp(value) is each feature's multiplicative effect.
@@ -232,8 +269,7 @@ class GlobalModel:
         out[:, -1] = raw[:, -1]
         return out
 
-    def fit(self, p: Panel, cutoff: int,
-            earlier: xgb.XGBRegressor | None = None) -> GlobalModel:
+    def fit(self, p: Panel, cutoff: int, earlier: xgb.XGBRegressor | None = None) -> GlobalModel:
         """Train on days up to index ``cutoff``; calibrate intervals on the model trained
         ``horizon`` days earlier (its errors on the days up to ``cutoff``). A backtest passes
         the previous window's model as ``earlier`` instead of training it again."""
@@ -242,12 +278,13 @@ class GlobalModel:
         calibration = earlier if earlier is not None else self._train(p, early)
         yhat = self._recurse(calibration, p, early, p.promo)
         self.calibration_forecast = yhat
-        self.residual_q = conformal_scores(p.y[:, early + 1: cutoff + 1], yhat, c.quantiles)
+        self.residual_q = conformal_scores(p.y[:, early + 1 : cutoff + 1], yhat, c.quantiles)
         self.point = self._train(p, cutoff)
         return self
 
-    def predict(self, p: Panel, cutoff: int, future_promo: np.ndarray | None = None
-                ) -> dict[str, np.ndarray]:
+    def predict(
+        self, p: Panel, cutoff: int, future_promo: np.ndarray | None = None
+    ) -> dict[str, np.ndarray]:
         """Forecasts for days cutoff+1 .. cutoff+horizon: ``yhat`` and one array per quantile
         (``q05``, ``q50``, ...; n_series x horizon; NaN for series not started by the cutoff).
         ``future_promo`` (n_series x days bool) replaces the panel's promo plan."""

@@ -36,22 +36,29 @@ class Routing:
 
 def _baseline(name: str, history: np.ndarray, h: int) -> np.ndarray:
     if name not in baselines.BASELINES:
-        raise ValueError(f"unknown routing candidate {name!r}; known: global_xgboost, "
-                         + ", ".join(baselines.BASELINES))
+        raise ValueError(
+            f"unknown routing candidate {name!r}; known: global_xgboost, "
+            + ", ".join(baselines.BASELINES)
+        )
     return baselines.BASELINES[name](history, h)
 
 
-def choose(model: GlobalModel, p: Panel, cutoff: int,
-           candidates: tuple[str, ...] = CANDIDATES) -> Routing:
+def choose(
+    model: GlobalModel, p: Panel, cutoff: int, candidates: tuple[str, ...] = CANDIDATES
+) -> Routing:
     """Route each series to the candidate with the lowest mean squared error on the
     ``horizon`` days up to ``cutoff`` (``model`` must have been fitted at ``cutoff``).
     ``candidates``: ``global_xgboost`` first, then names of :data:`baselines.BASELINES`.
     Raises ValueError for an unknown candidate."""
     h = model.config.horizon
     early = cutoff - h
-    actual = p.y[:, early + 1: cutoff + 1]
-    past = {c: model.calibration_forecast if c == "global_xgboost"
-            else _baseline(c, p.y[:, : early + 1], h) for c in candidates}
+    actual = p.y[:, early + 1 : cutoff + 1]
+    past = {
+        c: model.calibration_forecast
+        if c == "global_xgboost"
+        else _baseline(c, p.y[:, : early + 1], h)
+        for c in candidates
+    }
     with warnings.catch_warnings():  # series launched inside the window: no error yet
         warnings.simplefilter("ignore", RuntimeWarning)
         errors = np.stack([np.nanmean((actual - past[c]) ** 2, axis=1) for c in candidates])
@@ -59,21 +66,26 @@ def choose(model: GlobalModel, p: Panel, cutoff: int,
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
     backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
-    return Routing(choice, backtest,
-                   conformal_scores(actual, backtest, model.config.quantiles))
+    return Routing(choice, backtest, conformal_scores(actual, backtest, model.config.quantiles))
 
 
-def apply(model: GlobalModel, p: Panel, cutoff: int, routing: Routing,
-          candidates: tuple[str, ...] = CANDIDATES) -> dict[str, np.ndarray]:
+def apply(
+    model: GlobalModel,
+    p: Panel,
+    cutoff: int,
+    routing: Routing,
+    candidates: tuple[str, ...] = CANDIDATES,
+) -> dict[str, np.ndarray]:
     """Forecasts for the days after ``cutoff`` (as :meth:`GlobalModel.predict`) with each
     series on its routed candidate and the routed conformal band. ``cutoff`` may be later
     than the one routed at (the replay reuses a routing for the following reviews)."""
     h = model.config.horizon
     fc = model.predict(p, cutoff)
-    now = {c: fc["yhat"] if c == "global_xgboost" else _baseline(c, p.y[:, : cutoff + 1], h)
-           for c in candidates}
+    now = {
+        c: fc["yhat"] if c == "global_xgboost" else _baseline(c, p.y[:, : cutoff + 1], h)
+        for c in candidates
+    }
     choice = routing.choice
     routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
-    return {"yhat": routed, **conformal_bands(routed, routing.residual_q,
-                                              model.config.quantiles)}
+    return {"yhat": routed, **conformal_bands(routed, routing.residual_q, model.config.quantiles)}

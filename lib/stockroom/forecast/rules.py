@@ -25,7 +25,7 @@ LOW_CONFIDENCE_WIDTH = 3.0
 
 def dormant(y: np.ndarray, cutoff: int) -> np.ndarray:
     """Series with no sale in the ``DORMANT_DAYS`` days up to ``cutoff`` (bool per series)."""
-    window = np.nan_to_num(y[:, max(cutoff + 1 - DORMANT_DAYS, 0): cutoff + 1])
+    window = np.nan_to_num(y[:, max(cutoff + 1 - DORMANT_DAYS, 0) : cutoff + 1])
     started = ~np.isnan(y[:, cutoff])
     return started & (window.sum(axis=1) == 0)
 
@@ -35,11 +35,12 @@ def cold_start(first: np.ndarray, cutoff: int) -> np.ndarray:
     return (cutoff - first < COLD_START_DAYS) & (first <= cutoff)
 
 
-def category_average(y: np.ndarray, category: np.ndarray, established: np.ndarray,
-                     cutoff: int) -> np.ndarray:
+def category_average(
+    y: np.ndarray, category: np.ndarray, established: np.ndarray, cutoff: int
+) -> np.ndarray:
     """Mean units/day over the last 28 days of each series' category's established SKUs
     (0 when the category has none)."""
-    recent = np.nanmean(np.nan_to_num(y[:, max(cutoff - 27, 0): cutoff + 1]), axis=1)
+    recent = np.nanmean(np.nan_to_num(y[:, max(cutoff - 27, 0) : cutoff + 1]), axis=1)
     out = np.zeros(len(category))
     for c in np.unique(category):
         members = (category == c) & established

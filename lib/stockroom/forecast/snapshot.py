@@ -21,15 +21,18 @@ def backtest_accuracy(p: Panel, cutoff: int, backtest: np.ndarray) -> dict[str, 
     if early < 1:
         nan = np.full(len(p.ids), np.nan)
         return {"backtest_units": nan, "backtest_abs_error": nan, "backtest_mase": nan}
-    actual = p.y[:, early + 1: cutoff + 1]
+    actual = p.y[:, early + 1 : cutoff + 1]
     scored = ~np.isnan(actual) & ~np.isnan(backtest)
     any_scored = scored.any(axis=1)
     units = np.where(any_scored, np.where(scored, actual, 0).sum(axis=1), np.nan)
-    error = np.where(any_scored, np.where(scored, np.abs(actual - backtest), 0).sum(axis=1),
-                     np.nan)
-    return {"backtest_units": units, "backtest_abs_error": error,
-            "backtest_mase": mase_per_series(p.y[:, : early + 1],
-                                             np.where(scored, actual, np.nan), backtest)}
+    error = np.where(any_scored, np.where(scored, np.abs(actual - backtest), 0).sum(axis=1), np.nan)
+    return {
+        "backtest_units": units,
+        "backtest_abs_error": error,
+        "backtest_mase": mase_per_series(
+            p.y[:, : early + 1], np.where(scored, actual, np.nan), backtest
+        ),
+    }
 
 
 def forecasts_frame(p: Panel, result: Forecast, drivers: dict[str, str]) -> pl.DataFrame:
@@ -43,4 +46,5 @@ def forecasts_frame(p: Panel, result: Forecast, drivers: dict[str, str]) -> pl.D
     return result.to_frame().with_columns(
         pl.Series("category", np.repeat(category, h).astype(str)),
         *[pl.Series(k, np.repeat(v, h)).fill_nan(None) for k, v in accuracy.items()],
-        pl.Series("drivers", np.repeat(text, h).astype(str)))
+        pl.Series("drivers", np.repeat(text, h).astype(str)),
+    )

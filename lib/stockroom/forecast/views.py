@@ -19,11 +19,21 @@ from stockroom.tables import NON_SALE_STATUSES
 #: Feature names as a buyer reads them.
 FEATURE_LABELS = {
     **{f"lag_{k}": f"sales {k} day{'s' if k > 1 else ''} ago" for k in range(1, 8)},
-    "mean_7": "7-day average", "mean_28": "28-day average", "mean_56": "56-day average",
-    "std_28": "28-day volatility", "max_28": "28-day peak", "zero_share_28": "share of 0-days",
-    "days_since_sale": "days since last sale", "dow": "day of week", "month": "month",
-    "day_of_month": "day of month", "event": "holiday/event", "snap": "SNAP day",
-    "promo": "promotion", "price": "price", "category": "category",
+    "mean_7": "7-day average",
+    "mean_28": "28-day average",
+    "mean_56": "56-day average",
+    "std_28": "28-day volatility",
+    "max_28": "28-day peak",
+    "zero_share_28": "share of 0-days",
+    "days_since_sale": "days since last sale",
+    "dow": "day of week",
+    "month": "month",
+    "day_of_month": "day of month",
+    "event": "holiday/event",
+    "snap": "SNAP day",
+    "promo": "promotion",
+    "price": "price",
+    "category": "category",
 }
 
 
@@ -36,14 +46,17 @@ def daily_sales(root: Path, as_of: date | None, sku: str | None = None) -> pl.Da
     con = mapping_views.register(connect(root, as_of), workbench.engine(root))
     where = "AND coalesce(o.product_sku, o.sku) = ?" if sku is not None else ""
     params: list = [list(NON_SALE_STATUSES)] + ([sku] if sku is not None else [])
-    return con.execute(f"""
+    return con.execute(
+        f"""
         SELECT coalesce(o.product_sku, o.sku) AS id, CAST(o.order_ts AS DATE) AS date,
                CAST(sum(o.quantity) AS DOUBLE) AS units, median(o.unit_price) AS price,
                coalesce(any_value(p.category), 'uncategorised') AS category,
                false AS event, false AS promo, false AS snap
         FROM orders_mapped o LEFT JOIN products p ON p.sku = coalesce(o.product_sku, o.sku)
         WHERE NOT list_contains(?, o.status) {where}
-        GROUP BY 1, 2 ORDER BY 1, 2""", params).pl()
+        GROUP BY 1, 2 ORDER BY 1, 2""",
+        params,
+    ).pl()
 
 
 def latest(root: Path, as_of: date | None = None) -> tuple[date | None, pl.DataFrame]:
@@ -62,18 +75,30 @@ def sku_table(forecasts: pl.DataFrame) -> pl.DataFrame:
     are not additive), backtest_wape (share 0-1, null without sales in the window),
     backtest_mase, drivers (JSON)."""
     first28 = pl.col("horizon") <= 28
-    return (forecasts.group_by("sku").agg(
-        pl.col("category").first(), pl.col("model").first(), pl.col("flags").first(),
-        pl.col("yhat").filter(pl.col("horizon") <= 7).sum().alias("next_7d"),
-        pl.col("yhat").filter(first28).sum().alias("next_28d"),
-        pl.col("q05").filter(first28).sum().alias("q05_28d"),
-        pl.col("q95").filter(first28).sum().alias("q95_28d"),
-        (pl.col("backtest_abs_error").first() / pl.col("backtest_units").first())
-        .alias("backtest_wape"),
-        pl.col("backtest_mase").first(), pl.col("drivers").first(),
-    ).with_columns(pl.when(pl.col("backtest_wape").is_infinite()).then(None)
-                   .otherwise(pl.col("backtest_wape")).alias("backtest_wape"))
-        .sort(["next_28d", "sku"], descending=[True, False]))
+    return (
+        forecasts.group_by("sku")
+        .agg(
+            pl.col("category").first(),
+            pl.col("model").first(),
+            pl.col("flags").first(),
+            pl.col("yhat").filter(pl.col("horizon") <= 7).sum().alias("next_7d"),
+            pl.col("yhat").filter(first28).sum().alias("next_28d"),
+            pl.col("q05").filter(first28).sum().alias("q05_28d"),
+            pl.col("q95").filter(first28).sum().alias("q95_28d"),
+            (pl.col("backtest_abs_error").first() / pl.col("backtest_units").first()).alias(
+                "backtest_wape"
+            ),
+            pl.col("backtest_mase").first(),
+            pl.col("drivers").first(),
+        )
+        .with_columns(
+            pl.when(pl.col("backtest_wape").is_infinite())
+            .then(None)
+            .otherwise(pl.col("backtest_wape"))
+            .alias("backtest_wape")
+        )
+        .sort(["next_28d", "sku"], descending=[True, False])
+    )
 
 
 def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
@@ -82,13 +107,25 @@ def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
     share 0-1), mase (median over SKUs), global_share (share of SKUs on the global model),
     flagged (SKUs with low_confidence or demand_spike). Largest category (units) first, plus
     an "All" row on top."""
-    per = (forecasts.filter(pl.col("model") != "dormant").group_by("sku").agg(
-        pl.col("category", "model", "flags", "backtest_units", "backtest_abs_error",
-               "backtest_mase").first()))
+    per = (
+        forecasts.filter(pl.col("model") != "dormant")
+        .group_by("sku")
+        .agg(
+            pl.col(
+                "category",
+                "model",
+                "flags",
+                "backtest_units",
+                "backtest_abs_error",
+                "backtest_mase",
+            ).first()
+        )
+    )
 
     def summarise(frame: pl.LazyFrame | pl.DataFrame, *by: str) -> pl.DataFrame:
         aggs = [
-            pl.len().alias("skus"), pl.col("backtest_units").sum().alias("units"),
+            pl.len().alias("skus"),
+            pl.col("backtest_units").sum().alias("units"),
             (pl.col("backtest_abs_error").sum() / pl.col("backtest_units").sum()).alias("wape"),
             pl.col("backtest_mase").median().alias("mase"),
             (pl.col("model") == "global_xgboost").mean().alias("global_share"),
@@ -97,27 +134,39 @@ def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
         return frame.group_by(*by).agg(aggs) if by else frame.select(aggs)
 
     if per.is_empty():
-        return pl.DataFrame(schema={"category": pl.String, "skus": pl.UInt32,
-                                    "units": pl.Float64, "wape": pl.Float64,
-                                    "mase": pl.Float64, "global_share": pl.Float64,
-                                    "flagged": pl.UInt32})
+        return pl.DataFrame(
+            schema={
+                "category": pl.String,
+                "skus": pl.UInt32,
+                "units": pl.Float64,
+                "wape": pl.Float64,
+                "mase": pl.Float64,
+                "global_share": pl.Float64,
+                "flagged": pl.UInt32,
+            }
+        )
     total = summarise(per).with_columns(pl.lit("All").alias("category"))
     by = summarise(per, "category").sort(["units", "category"], descending=[True, False])
     return pl.concat([total.select(by.columns), by]).with_columns(
-        pl.when(pl.col("wape").is_infinite() | pl.col("wape").is_nan()).then(None)
-        .otherwise(pl.col("wape")).alias("wape"))
+        pl.when(pl.col("wape").is_infinite() | pl.col("wape").is_nan())
+        .then(None)
+        .otherwise(pl.col("wape"))
+        .alias("wape")
+    )
 
 
 def drivers(text: str) -> pl.DataFrame:
     """A ``drivers`` cell as a frame: feature, label (words), log_effect (f64), effect
     (multiplicative, exp(log_effect)); largest |effect| first. Empty for ''."""
     pairs = json.loads(text) if text else []
-    return pl.DataFrame({"feature": [f for f, _ in pairs],
-                         "label": [FEATURE_LABELS.get(f, f) for f, _ in pairs],
-                         "log_effect": [float(v) for _, v in pairs]},
-                        schema={"feature": pl.String, "label": pl.String,
-                                "log_effect": pl.Float64}).with_columns(
-        pl.col("log_effect").exp().alias("effect"))
+    return pl.DataFrame(
+        {
+            "feature": [f for f, _ in pairs],
+            "label": [FEATURE_LABELS.get(f, f) for f, _ in pairs],
+            "log_effect": [float(v) for _, v in pairs],
+        },
+        schema={"feature": pl.String, "label": pl.String, "log_effect": pl.Float64},
+    ).with_columns(pl.col("log_effect").exp().alias("effect"))
 
 
 def load_bench(paths: list[Path]) -> pl.DataFrame:
@@ -131,13 +180,47 @@ def load_bench(paths: list[Path]) -> pl.DataFrame:
         if not path.is_file():
             raise FileNotFoundError(f"benchmark JSON not found: {path}")
         for result in json.loads(path.read_text()):
-            rows.append({"dataset": path.stem, **{k: result.get(k) for k in (
-                "model", "wrmsse", "mase", "wape", "bias", "coverage_90", "pinball",
-                "seconds", "peak_mib")}})
-    frame = pl.DataFrame(rows, schema_overrides={k: pl.Float64 for k in (
-        "wrmsse", "mase", "wape", "bias", "coverage_90", "pinball", "seconds", "peak_mib")})
+            rows.append(
+                {
+                    "dataset": path.stem,
+                    **{
+                        k: result.get(k)
+                        for k in (
+                            "model",
+                            "wrmsse",
+                            "mase",
+                            "wape",
+                            "bias",
+                            "coverage_90",
+                            "pinball",
+                            "seconds",
+                            "peak_mib",
+                        )
+                    },
+                }
+            )
+    frame = pl.DataFrame(
+        rows,
+        schema_overrides={
+            k: pl.Float64
+            for k in (
+                "wrmsse",
+                "mase",
+                "wape",
+                "bias",
+                "coverage_90",
+                "pinball",
+                "seconds",
+                "peak_mib",
+            )
+        },
+    )
     snaive = frame.filter(pl.col("model") == "seasonal_naive").select(
-        "dataset", pl.col("wrmsse").alias("_snaive"))
-    return (frame.join(snaive, on="dataset", how="left")
-            .with_columns((pl.col("wrmsse") / pl.col("_snaive")).alias("vs_snaive"))
-            .drop("_snaive").sort(["dataset", "wrmsse"]))
+        "dataset", pl.col("wrmsse").alias("_snaive")
+    )
+    return (
+        frame.join(snaive, on="dataset", how="left")
+        .with_columns((pl.col("wrmsse") / pl.col("_snaive")).alias("vs_snaive"))
+        .drop("_snaive")
+        .sort(["dataset", "wrmsse"])
+    )

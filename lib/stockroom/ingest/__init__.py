@@ -1,1 +1,2 @@
-"""Source adapters: each turns one kind of source into canonical frames (see ``stockroom.tables``)."""
+"""Source adapters: each turns one kind of source into canonical frames (see
+``stockroom.tables``)."""

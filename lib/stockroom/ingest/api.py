@@ -6,7 +6,8 @@
   link; ``itemSummaries`` with ``seller.username``; bearer token) -> ``listings``.
 
 Tokens come from :func:`stockroom.config.source_token`: the environment variable
-``STOCKROOM_<SOURCE>_TOKEN``, else ``[sources.<source>] token`` in ``.streamlit/secrets.toml``. They are sent as headers only: never
+``STOCKROOM_<SOURCE>_TOKEN``, else ``[sources.<source>] token`` in ``.streamlit/secrets.toml``.
+They are sent as headers only: never
 logged, never put in a URL, a frame, a snapshot or the database.
 """
 
@@ -15,14 +16,15 @@ from __future__ import annotations
 import httpx
 import polars as pl
 
-from stockroom import config
 from stockroom.errors import StockroomError
 from stockroom.ingest.files import money
 from stockroom.ingest.http import Fetcher
 from stockroom.tables import SOURCE_FILE, SOURCE_ROW
 
-def card_api_products(base_url: str, fetcher: Fetcher, page_size: int = 250,
-                      query: str | None = None) -> tuple[pl.DataFrame, int]:
+
+def card_api_products(
+    base_url: str, fetcher: Fetcher, page_size: int = 250, query: str | None = None
+) -> tuple[pl.DataFrame, int]:
     """Every card from the card API as text ``products`` rows (+ lineage), and the page count.
 
     ``sku`` = card id (``base1-58``), ``title`` = ``<name> <number>``, ``category`` = set name
@@ -39,33 +41,68 @@ def card_api_products(base_url: str, fetcher: Fetcher, page_size: int = 250,
             raise StockroomError(f"{url} page {page}: no 'data' list in the response")
         pages += 1
         if data:
-            frames.append(pl.DataFrame({
-                "sku": [c.get("id") for c in data],
-                "title": [f"{c.get('name', '')} {c.get('number', '')}".strip() for c in data],
-                "category": [(c.get("set") or {}).get("name")
-                             or (c.get("id") or "").rsplit("-", 1)[0] for c in data],
-                "category_source": [(c.get("set") or {}).get("id")
-                                    or (c.get("id") or "").rsplit("-", 1)[0] for c in data],
-                "rarity": [c.get("rarity") for c in data],
-            }, schema={k: pl.String for k in ("sku", "title", "category", "category_source",
-                                              "rarity")}).with_columns(
-                pl.lit(str(httpx.URL(url, params=params))).alias(SOURCE_FILE),
-                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW)))
+            frames.append(
+                pl.DataFrame(
+                    {
+                        "sku": [c.get("id") for c in data],
+                        "title": [
+                            f"{c.get('name', '')} {c.get('number', '')}".strip() for c in data
+                        ],
+                        "category": [
+                            (c.get("set") or {}).get("name")
+                            or (c.get("id") or "").rsplit("-", 1)[0]
+                            for c in data
+                        ],
+                        "category_source": [
+                            (c.get("set") or {}).get("id") or (c.get("id") or "").rsplit("-", 1)[0]
+                            for c in data
+                        ],
+                        "rarity": [c.get("rarity") for c in data],
+                    },
+                    schema={
+                        k: pl.String
+                        for k in ("sku", "title", "category", "category_source", "rarity")
+                    },
+                ).with_columns(
+                    pl.lit(str(httpx.URL(url, params=params))).alias(SOURCE_FILE),
+                    pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
+                )
+            )
         total = int(body.get("totalCount", 0))
         if not data or page * page_size >= total:
             break
         page += 1
-    raw = pl.concat(frames) if frames else pl.DataFrame(
-        schema={"sku": pl.String, "title": pl.String, "category": pl.String,
-                "category_source": pl.String, "rarity": pl.String, SOURCE_FILE: pl.String,
-                SOURCE_ROW: pl.Int64})
-    return raw.select("sku", "title", "category", "category_source",
-                      pl.lit("Pokémon TCG").alias("brand"), pl.lit(None, pl.String).alias("gtin"),
-                      pl.lit(None, pl.String).alias("weight_g"), SOURCE_FILE, SOURCE_ROW), pages
+    raw = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(
+            schema={
+                "sku": pl.String,
+                "title": pl.String,
+                "category": pl.String,
+                "category_source": pl.String,
+                "rarity": pl.String,
+                SOURCE_FILE: pl.String,
+                SOURCE_ROW: pl.Int64,
+            }
+        )
+    )
+    return raw.select(
+        "sku",
+        "title",
+        "category",
+        "category_source",
+        pl.lit("Pokémon TCG").alias("brand"),
+        pl.lit(None, pl.String).alias("gtin"),
+        pl.lit(None, pl.String).alias("weight_g"),
+        SOURCE_FILE,
+        SOURCE_ROW,
+    ), pages
 
 
-def browse_listings(base_url: str, fetcher: Fetcher, query: str = "",
-                    limit: int = 200, platform: str = "ebay") -> tuple[pl.DataFrame, int]:
+def browse_listings(
+    base_url: str, fetcher: Fetcher, query: str = "", limit: int = 200, platform: str = "ebay"
+) -> tuple[pl.DataFrame, int]:
     """All item summaries of a Browse-like search as text ``listings`` rows, and the page count.
 
     ``listing_id`` = ``legacyItemId`` (else ``itemId``), ``seller_id`` = ``seller.username``,
@@ -88,28 +125,63 @@ def browse_listings(base_url: str, fetcher: Fetcher, query: str = "",
             price = item.get("price") or {}
             avail = (item.get("estimatedAvailabilities") or [{}])[0]
             item_id = item.get("legacyItemId") or item.get("itemId")
-            rows.append({
-                "listing_id": item_id, "seller_id": seller.get("username"),
-                "seller_name": seller.get("username"),
-                "sku": item.get("sellerCustomLabel") or item_id, "title": item.get("title"),
-                "quantity": _text(avail.get("estimatedAvailableQuantity")),
-                "price": _text(price.get("value")), "currency": price.get("currency"),
-                "listed_at": item.get("itemCreationDate"), "url": item.get("itemWebUrl"),
-            })
+            rows.append(
+                {
+                    "listing_id": item_id,
+                    "seller_id": seller.get("username"),
+                    "seller_name": seller.get("username"),
+                    "sku": item.get("sellerCustomLabel") or item_id,
+                    "title": item.get("title"),
+                    "quantity": _text(avail.get("estimatedAvailableQuantity")),
+                    "price": _text(price.get("value")),
+                    "currency": price.get("currency"),
+                    "listed_at": item.get("itemCreationDate"),
+                    "url": item.get("itemWebUrl"),
+                }
+            )
         if rows:
-            frames.append(pl.DataFrame(rows, schema={k: pl.String for k in rows[0]})
-                          .with_columns(pl.lit(str(response.url)).alias(SOURCE_FILE),
-                                        pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
-                                        .alias(SOURCE_ROW)))
+            frames.append(
+                pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}).with_columns(
+                    pl.lit(str(response.url)).alias(SOURCE_FILE),
+                    pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
+                )
+            )
         url, params = body.get("next"), None
-    cols = ("listing_id", "seller_id", "seller_name", "sku", "title", "quantity", "price",
-            "currency", "listed_at", "url")
-    raw = pl.concat(frames) if frames else pl.DataFrame(
-        schema={**{k: pl.String for k in cols}, SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64})
+    cols = (
+        "listing_id",
+        "seller_id",
+        "seller_name",
+        "sku",
+        "title",
+        "quantity",
+        "price",
+        "currency",
+        "listed_at",
+        "url",
+    )
+    raw = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(
+            schema={**{k: pl.String for k in cols}, SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64}
+        )
+    )
     return raw.select(
-        pl.lit(platform).alias("platform"), "listing_id", "seller_id", "seller_name", "sku",
-        "title", "quantity", "price", "currency", pl.lit("active").alias("status"), "listed_at",
-        "url", pl.lit(None, pl.String).alias("notes"), SOURCE_FILE, SOURCE_ROW,
+        pl.lit(platform).alias("platform"),
+        "listing_id",
+        "seller_id",
+        "seller_name",
+        "sku",
+        "title",
+        "quantity",
+        "price",
+        "currency",
+        pl.lit("active").alias("status"),
+        "listed_at",
+        "url",
+        pl.lit(None, pl.String).alias("notes"),
+        SOURCE_FILE,
+        SOURCE_ROW,
     ).with_columns(money("price")), pages
 
 

@@ -2,7 +2,8 @@
 
 * :func:`listings_from_export` -- the agreed import format for listings: ``platform, seller_id,
   sku, quantity, price, notes`` plus optional ``title, seller_name, listed_at, status, currency,
-  url`` (and ``listing_id``), under any header spelling :data:`stockroom.ingest.tabular.ALIASES` knows.
+  url`` (and ``listing_id``), under any header spelling :data:`stockroom.ingest.tabular.ALIASES`
+  knows.
 * :func:`stockx_sales` -- the StockX sales workbook (one row per sale): ``orders`` and the
   ``products`` it names.
 """
@@ -32,8 +33,7 @@ class Mapped:
     sheet: Sheet
 
 
-def listings_from_export(path: Path, platform: str | None = None,
-                         currency: str = "USD") -> Mapped:
+def listings_from_export(path: Path, platform: str | None = None, currency: str = "USD") -> Mapped:
     """Read a listings export (CSV/TSV/Excel) into canonical ``listings`` rows (text cells).
 
     ``platform`` fills a missing/blank platform column; ``currency`` (ISO 4217) a missing
@@ -47,40 +47,50 @@ def listings_from_export(path: Path, platform: str | None = None,
     return Mapped({LISTINGS.name: frame}, rejected, sheet.columns, sheet)
 
 
-def listings_from_text(frame: pl.DataFrame, columns: dict[str, str],
-                       platform: str | None = None,
-                       currency: str = "USD") -> tuple[pl.DataFrame, pl.DataFrame]:
+def listings_from_text(
+    frame: pl.DataFrame, columns: dict[str, str], platform: str | None = None, currency: str = "USD"
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Canonically named text columns (any subset; lineage kept) -> ``listings`` rows and the
     rows whose ``listed_at`` does not parse (``QUARANTINE_SCHEMA``). Defaults as in
     :func:`listings_from_export`."""
-    text = lambda name: (pl.col(name) if name in frame.columns  # noqa: E731
-                         else pl.lit(None, pl.String))
-    frame = frame.select(
-        pl.coalesce(text("platform").str.to_lowercase(), pl.lit(platform)).alias("platform"),
-        pl.coalesce(text("listing_id"),
-                    pl.concat_str(text("seller_id"), pl.lit(":"), text("sku"))).alias(
-                        "listing_id"),
-        text("seller_id").alias("seller_id"),
-        text("seller_name").alias("seller_name"),
-        text("sku").alias("sku"),
-        text("title").alias("title"),
-        text("quantity").alias("quantity"),
-        text("price").alias("price"),
-        pl.coalesce(text("currency").str.to_uppercase(), pl.lit(currency)).alias("currency"),
-        pl.coalesce(text("status").str.to_lowercase(), pl.lit("active")).alias("status"),
-        text("listed_at").alias("listed_at"),
-        text("url").alias("url"),
-        text("notes").alias("notes"),
-        SOURCE_FILE, SOURCE_ROW,
-    ).pipe(clean_money, "price").pipe(_whole_numbers, "quantity")
+
+    def text(name):
+        return (
+            pl.col(name)
+            if name in frame.columns  # noqa: E731
+            else pl.lit(None, pl.String)
+        )
+
+    frame = (
+        frame.select(
+            pl.coalesce(text("platform").str.to_lowercase(), pl.lit(platform)).alias("platform"),
+            pl.coalesce(
+                text("listing_id"), pl.concat_str(text("seller_id"), pl.lit(":"), text("sku"))
+            ).alias("listing_id"),
+            text("seller_id").alias("seller_id"),
+            text("seller_name").alias("seller_name"),
+            text("sku").alias("sku"),
+            text("title").alias("title"),
+            text("quantity").alias("quantity"),
+            text("price").alias("price"),
+            pl.coalesce(text("currency").str.to_uppercase(), pl.lit(currency)).alias("currency"),
+            pl.coalesce(text("status").str.to_lowercase(), pl.lit("active")).alias("status"),
+            text("listed_at").alias("listed_at"),
+            text("url").alias("url"),
+            text("notes").alias("notes"),
+            SOURCE_FILE,
+            SOURCE_ROW,
+        )
+        .pipe(clean_money, "price")
+        .pipe(_whole_numbers, "quantity")
+    )
     return parse_timestamps(frame, "listed_at", LISTINGS.name, columns.get("listed_at"))
 
 
 def _whole_numbers(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """``3.0`` (how spreadsheets store whole numbers) -> ``3``; only when needed."""
     src = frame[column]
-    if src.dtype != pl.String or src.cast(pl.Int64, strict=False).null_count() == \
-            src.null_count():
+    if src.dtype != pl.String or src.cast(pl.Int64, strict=False).null_count() == src.null_count():
         return frame
     return frame.with_columns(pl.col(column).str.replace(r"\.0+$", ""))
 
@@ -113,27 +123,37 @@ def stockx_sales(path: Path) -> Mapped:
         pl.lit(None, pl.String).alias("freight"),
         pl.lit("USD").alias("currency"),
         pl.lit("delivered").alias("status"),
-        SOURCE_FILE, SOURCE_ROW,
+        SOURCE_FILE,
+        SOURCE_ROW,
     ).with_columns(money("unit_price"))
-    lines, rejected = parse_timestamps(lines, "order_ts", ORDERS.name,
-                                       sheet.columns["order_date"])
-    products = frame.select(
-        pl.concat_str(pl.col("title"), pl.lit("-"), size).alias("sku"),
-        pl.concat_str(pl.col("title").str.replace_all("-", " "), pl.lit(" size "), size)
-        .alias("title"),
-        pl.lit("sneakers").alias("category"),
-        pl.lit("sneakers").alias("category_source"),
-        (pl.col("brand") if "brand" in frame.columns else pl.lit(None, pl.String)).alias("brand"),
-        pl.lit(None, pl.String).alias("gtin"),
-        pl.lit(None, pl.String).alias("weight_g"),
-        SOURCE_FILE, SOURCE_ROW,
-    ).filter(pl.col("sku").is_not_null()).unique("sku", keep="first", maintain_order=True)
+    lines, rejected = parse_timestamps(lines, "order_ts", ORDERS.name, sheet.columns["order_date"])
+    products = (
+        frame.select(
+            pl.concat_str(pl.col("title"), pl.lit("-"), size).alias("sku"),
+            pl.concat_str(pl.col("title").str.replace_all("-", " "), pl.lit(" size "), size).alias(
+                "title"
+            ),
+            pl.lit("sneakers").alias("category"),
+            pl.lit("sneakers").alias("category_source"),
+            (pl.col("brand") if "brand" in frame.columns else pl.lit(None, pl.String)).alias(
+                "brand"
+            ),
+            pl.lit(None, pl.String).alias("gtin"),
+            pl.lit(None, pl.String).alias("weight_g"),
+            SOURCE_FILE,
+            SOURCE_ROW,
+        )
+        .filter(pl.col("sku").is_not_null())
+        .unique("sku", keep="first", maintain_order=True)
+    )
     return Mapped({ORDERS.name: lines, PRODUCTS.name: products}, rejected, sheet.columns, sheet)
 
 
 def by_day(frame: pl.DataFrame, column: str = "order_ts") -> dict:
     """Split an events frame into daily partitions by the UTC date of ``column``."""
     keyed = frame.with_columns(pl.col(column).dt.date().alias("_day"))
-    return {key[0]: part.drop("_day") for key, part in
-            keyed.partition_by("_day", as_dict=True, maintain_order=True).items()
-            if key[0] is not None}
+    return {
+        key[0]: part.drop("_day")
+        for key, part in keyed.partition_by("_day", as_dict=True, maintain_order=True).items()
+        if key[0] is not None
+    }

@@ -30,18 +30,26 @@ def read_source(path: Path, required: list[str]) -> pl.DataFrame:
     frame = frame.rename({c: c.strip() for c in frame.columns})
     missing = [c for c in required if c not in frame.columns]
     if missing:
-        raise InputError([
-            InputProblem(str(path), None, c, f"missing column (found: {', '.join(frame.columns)})")
-            for c in missing
-        ])
+        raise InputError(
+            [
+                InputProblem(
+                    str(path), None, c, f"missing column (found: {', '.join(frame.columns)})"
+                )
+                for c in missing
+            ]
+        )
     return frame.with_columns(
         pl.lit(path.name).alias(SOURCE_FILE),
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
     )
 
 
-def parse_column(frame: pl.DataFrame, column: str, dtype: pl.DataType,
-                 datetime_format: str | None = "%Y-%m-%d %H:%M:%S") -> pl.DataFrame:
+def parse_column(
+    frame: pl.DataFrame,
+    column: str,
+    dtype: pl.DataType,
+    datetime_format: str | None = "%Y-%m-%d %H:%M:%S",
+) -> pl.DataFrame:
     """Convert a string column to ``dtype`` (already-typed columns pass through).
 
     Blank cells become null. A non-blank cell that does not parse raises :class:`InputError`
@@ -61,11 +69,18 @@ def parse_column(frame: pl.DataFrame, column: str, dtype: pl.DataType,
         kind = f"{dtype}"
     bad = (parsed.is_null() & as_text.is_not_null()).arg_true().head(20).to_list()
     if bad:
-        raise InputError([
-            InputProblem(frame[SOURCE_FILE][i], int(frame[SOURCE_ROW][i]), column,
-                         f"cannot parse as {kind}", as_text[i])
-            for i in bad
-        ])
+        raise InputError(
+            [
+                InputProblem(
+                    frame[SOURCE_FILE][i],
+                    int(frame[SOURCE_ROW][i]),
+                    column,
+                    f"cannot parse as {kind}",
+                    as_text[i],
+                )
+                for i in bad
+            ]
+        )
     return frame.with_columns(parsed.alias(column))
 
 
@@ -79,24 +94,33 @@ def money(column: str) -> pl.Expr:
     it is, so validation quarantines it with its original value.
     """
     text = pl.col(column).cast(pl.String).str.strip_chars()
-    return (pl.when(text.str.contains(_MONEY))
-            .then(text.str.replace_all(r"[^\d.\-]", ""))
-            .otherwise(text).alias(column))
+    return (
+        pl.when(text.str.contains(_MONEY))
+        .then(text.str.replace_all(r"[^\d.\-]", ""))
+        .otherwise(text)
+        .alias(column)
+    )
 
 
 def clean_money(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     """:func:`money` on ``frame[column]``, skipped when every cell is already a plain number
     (the common case, and ten times cheaper than the regular expressions)."""
     src = frame[column]
-    if src.dtype != pl.String or src.cast(pl.Float64, strict=False).null_count() == \
-            src.null_count():
+    if (
+        src.dtype != pl.String
+        or src.cast(pl.Float64, strict=False).null_count() == src.null_count()
+    ):
         return frame
     return frame.with_columns(money(column))
 
 
-def parse_timestamps(frame: pl.DataFrame, column: str, table: str,
-                     source_column: str | None = None,
-                     assume_tz: str = "UTC") -> tuple[pl.DataFrame, pl.DataFrame]:
+def parse_timestamps(
+    frame: pl.DataFrame,
+    column: str,
+    table: str,
+    source_column: str | None = None,
+    assume_tz: str = "UTC",
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Parse a text column of ISO-8601-like timestamps (or dates) to UTC; set bad rows aside.
 
     Accepts ``2024-06-27``, ``2024-06-27 10:00[:00]``, ``2024-06-27T10:00:00Z`` and offsets
@@ -108,29 +132,37 @@ def parse_timestamps(frame: pl.DataFrame, column: str, table: str,
     if isinstance(frame.schema[column], pl.Datetime):
         col = pl.col(column)
         tz = frame.schema[column].time_zone
-        fixed = (col.dt.replace_time_zone(assume_tz) if tz is None else col)
-        return frame.with_columns(fixed.dt.convert_time_zone("UTC").dt.cast_time_unit("us")), \
-            pl.DataFrame(schema=QUARANTINE_SCHEMA)
+        fixed = col.dt.replace_time_zone(assume_tz) if tz is None else col
+        return frame.with_columns(
+            fixed.dt.convert_time_zone("UTC").dt.cast_time_unit("us")
+        ), pl.DataFrame(schema=QUARANTINE_SCHEMA)
     text = pl.col(column).cast(pl.String).str.strip_chars()
     for fast_format in ("%Y-%m-%dT%H:%M:%SZ", "%Y-%m-%d %H:%M:%S"):  # polars' fast paths
         fast = frame[column].str.to_datetime(fast_format, strict=False, time_unit="us")
         if fast.null_count() == frame[column].null_count():  # every cell in this format
             zone = "UTC" if fast_format.endswith("Z") else assume_tz
-            fast = fast.dt.replace_time_zone(zone, ambiguous="earliest",
-                                             non_existent="null").dt.convert_time_zone("UTC")
+            fast = fast.dt.replace_time_zone(
+                zone, ambiguous="earliest", non_existent="null"
+            ).dt.convert_time_zone("UTC")
             if fast.null_count() == frame[column].null_count():
-                return (frame.with_columns(fast.alias(column)),
-                        pl.DataFrame(schema=QUARANTINE_SCHEMA))
+                return (
+                    frame.with_columns(fast.alias(column)),
+                    pl.DataFrame(schema=QUARANTINE_SCHEMA),
+                )
     aware = text.str.contains(r"(Z|[+-]\d\d:?\d\d)$")
-    parsed_aware = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False,
-                                        time_unit="us", time_zone="UTC")
+    parsed_aware = text.str.to_datetime(
+        "%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us", time_zone="UTC"
+    )
     naive_text = text.str.replace("T", " ")
-    parsed_naive = pl.coalesce(
-        naive_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
-        naive_text.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us"),
-        naive_text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
-    ).dt.replace_time_zone(assume_tz, ambiguous="earliest", non_existent="null") \
+    parsed_naive = (
+        pl.coalesce(
+            naive_text.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", strict=False, time_unit="us"),
+            naive_text.str.to_datetime("%Y-%m-%d %H:%M", strict=False, time_unit="us"),
+            naive_text.str.to_datetime("%Y-%m-%d", strict=False, time_unit="us"),
+        )
+        .dt.replace_time_zone(assume_tz, ambiguous="earliest", non_existent="null")
         .dt.convert_time_zone("UTC")
+    )
     parsed = pl.when(aware).then(parsed_aware).otherwise(parsed_naive)
     out = frame.with_columns(parsed.alias("_parsed"))
     bad_mask = pl.col("_parsed").is_null() & text.is_not_null()
@@ -142,8 +174,11 @@ def parse_timestamps(frame: pl.DataFrame, column: str, table: str,
         pl.lit(source_column or column).alias("column"),
         pl.col(column).cast(pl.String).alias("value"),
         pl.lit("cannot parse as a timestamp (YYYY-MM-DD[ HH:MM[:SS]][Z|+HH:MM])").alias("reason"),
-        pl.struct([pl.col(c).cast(pl.String) for c in frame.columns
-                   if c not in (SOURCE_FILE, SOURCE_ROW)]).struct.json_encode().alias("record"),
+        pl.struct(
+            [pl.col(c).cast(pl.String) for c in frame.columns if c not in (SOURCE_FILE, SOURCE_ROW)]
+        )
+        .struct.json_encode()
+        .alias("record"),
     )
     good = out.filter(~bad_mask).with_columns(pl.col("_parsed").alias(column)).drop("_parsed")
     return good, rejected.cast(dict(QUARANTINE_SCHEMA))

@@ -82,17 +82,29 @@ class Fetcher:
     ``check(response)`` may raise :class:`Retryable` for a 200 that is not usable yet.
     """
 
-    def __init__(self, *, min_interval: float = 1.0, timeout: float = 10.0, attempts: int = 5,
-                 backoff: float = 0.5, backoff_max: float = 30.0, respect_robots: bool = True,
-                 headers: dict[str, str] | None = None, user_agent: str = USER_AGENT):
+    def __init__(
+        self,
+        *,
+        min_interval: float = 1.0,
+        timeout: float = 10.0,
+        attempts: int = 5,
+        backoff: float = 0.5,
+        backoff_max: float = 30.0,
+        respect_robots: bool = True,
+        headers: dict[str, str] | None = None,
+        user_agent: str = USER_AGENT,
+    ):
         self.min_interval = min_interval
         self.attempts = attempts
         self.backoff = backoff
         self.backoff_max = backoff_max
         self.respect_robots = respect_robots
         self.stats = FetchStats()
-        self._client = httpx.Client(timeout=timeout, follow_redirects=True,
-                                    headers={"User-Agent": user_agent, **(headers or {})})
+        self._client = httpx.Client(
+            timeout=timeout,
+            follow_redirects=True,
+            headers={"User-Agent": user_agent, **(headers or {})},
+        )
         self._user_agent = user_agent
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
         self._last: dict[str, float] = {}
@@ -139,8 +151,12 @@ class Fetcher:
 
     # -- requests ------------------------------------------------------------------------------
 
-    def get(self, url: str, params: dict | None = None,
-            check: Callable[[httpx.Response], None] | None = None) -> httpx.Response:
+    def get(
+        self,
+        url: str,
+        params: dict | None = None,
+        check: Callable[[httpx.Response], None] | None = None,
+    ) -> httpx.Response:
         """GET ``url`` politely; returns the (2xx) response or raises :class:`FetchError`."""
         if self.respect_robots:
             full = str(httpx.URL(url, params=params))
@@ -160,8 +176,13 @@ class Fetcher:
         self.stats.reasons.append(str(exc))
         log.info("retrying after %s (attempt %d)", exc, state.attempt_number)
 
-    def _request(self, url: str, params: dict | None = None, robots: bool = True,
-                 check: Callable[[httpx.Response], None] | None = None) -> httpx.Response:
+    def _request(
+        self,
+        url: str,
+        params: dict | None = None,
+        robots: bool = True,
+        check: Callable[[httpx.Response], None] | None = None,
+    ) -> httpx.Response:
         def once() -> httpx.Response:
             self._pace(url)
             self.stats.requests += 1
@@ -172,20 +193,28 @@ class Fetcher:
             except httpx.TransportError as exc:
                 raise Retryable(f"GET {url}: {type(exc).__name__}") from None
             if response.status_code in RETRY_STATUSES:
-                raise Retryable(f"GET {response.url}: HTTP {response.status_code}",
-                                _retry_after(response.headers.get("Retry-After")))
+                raise Retryable(
+                    f"GET {response.url}: HTTP {response.status_code}",
+                    _retry_after(response.headers.get("Retry-After")),
+                )
             if response.status_code in (401, 403):
-                raise FetchError(f"GET {response.url}: HTTP {response.status_code} (not "
-                                 "authorised: check the source's token)")
+                raise FetchError(
+                    f"GET {response.url}: HTTP {response.status_code} (not "
+                    "authorised: check the source's token)"
+                )
             if response.status_code >= 400:
                 raise FetchError(f"GET {response.url}: HTTP {response.status_code}")
             if check is not None:
                 check(response)
             return response
 
-        retrying = Retrying(stop=stop_after_attempt(self.attempts), wait=self._wait,
-                            retry=retry_if_exception_type(Retryable),
-                            before_sleep=self._log_retry, reraise=True)
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=self._wait,
+            retry=retry_if_exception_type(Retryable),
+            before_sleep=self._log_retry,
+            reraise=True,
+        )
         try:
             return retrying(once)
         except Retryable as exc:

@@ -34,13 +34,21 @@ LOCAL_TZ = "America/Sao_Paulo"
 #: logical file -> accepted file names (first found wins), and the columns we need from it.
 FILES: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "orders": (
-        ("olist_orders_dataset.csv", "olist_orders_dataset.parquet", "orders.parquet",
-         "orders_sample.parquet"),
+        (
+            "olist_orders_dataset.csv",
+            "olist_orders_dataset.parquet",
+            "orders.parquet",
+            "orders_sample.parquet",
+        ),
         ["order_id", "order_status", "order_purchase_timestamp"],
     ),
     "order_items": (
-        ("olist_order_items_dataset.csv", "olist_order_items_dataset.parquet",
-         "order_items.parquet", "order_items_sample.parquet"),
+        (
+            "olist_order_items_dataset.csv",
+            "olist_order_items_dataset.parquet",
+            "order_items.parquet",
+            "order_items_sample.parquet",
+        ),
         ["order_id", "order_item_id", "product_id", "seller_id", "price", "freight_value"],
     ),
     "sellers": (
@@ -54,8 +62,11 @@ FILES: dict[str, tuple[tuple[str, ...], list[str]]] = {
 }
 OPTIONAL_FILES: dict[str, tuple[tuple[str, ...], list[str]]] = {
     "category_translation": (
-        ("product_category_name_translation.csv", "product_category_name_translation.parquet",
-         "category_translation.parquet"),
+        (
+            "product_category_name_translation.csv",
+            "product_category_name_translation.parquet",
+            "category_translation.parquet",
+        ),
         ["product_category_name", "product_category_name_english"],
     ),
 }
@@ -63,11 +74,19 @@ OPTIONAL_FILES: dict[str, tuple[tuple[str, ...], list[str]]] = {
 
 #: canonical column -> Olist column, per table, so validation errors name the raw column.
 SOURCE_COLUMNS: dict[str, dict[str, str]] = {
-    "orders": {"order_ts": "order_purchase_timestamp", "line": "order_item_id",
-               "sku": "product_id", "unit_price": "price", "freight": "freight_value",
-               "status": "order_status"},
-    "products": {"sku": "product_id", "weight_g": "product_weight_g",
-                 "category": "product_category_name"},
+    "orders": {
+        "order_ts": "order_purchase_timestamp",
+        "line": "order_item_id",
+        "sku": "product_id",
+        "unit_price": "price",
+        "freight": "freight_value",
+        "status": "order_status",
+    },
+    "products": {
+        "sku": "product_id",
+        "weight_g": "product_weight_g",
+        "category": "product_category_name",
+    },
     "sellers": {"city": "seller_city", "region": "seller_state"},
 }
 
@@ -100,8 +119,14 @@ def locate(directory: Path) -> dict[str, Path]:
         if hit is not None:
             found[logical] = hit
         elif logical in FILES:
-            problems.append(InputProblem(str(directory / names[0]), None, None,
-                                         f"file not found (looked for {' or '.join(names)})"))
+            problems.append(
+                InputProblem(
+                    str(directory / names[0]),
+                    None,
+                    None,
+                    f"file not found (looked for {' or '.join(names)})",
+                )
+            )
     if problems:
         raise InputError(problems)
     return found
@@ -113,15 +138,17 @@ def _local_to_utc(column: str) -> pl.Expr:
     ts = pl.col(column)
     first = ts.dt.replace_time_zone(LOCAL_TZ, ambiguous="earliest", non_existent="null")
     skipped = (ts + pl.duration(hours=1)).dt.replace_time_zone(
-        LOCAL_TZ, ambiguous="earliest", non_existent="null")
+        LOCAL_TZ, ambiguous="earliest", non_existent="null"
+    )
     return pl.coalesce(first, skipped).dt.convert_time_zone("UTC")
 
 
 def read_export(directory: Path) -> OlistExport:
     """Read an Olist export folder into canonical frames. Raises :class:`InputError`."""
     paths = locate(directory)
-    raw = {name: read_source(path, (FILES | OPTIONAL_FILES)[name][1])
-           for name, path in paths.items()}
+    raw = {
+        name: read_source(path, (FILES | OPTIONAL_FILES)[name][1]) for name, path in paths.items()
+    }
 
     orders = parse_column(raw["orders"], "order_purchase_timestamp", pl.Datetime)
     items = raw["order_items"]
@@ -131,16 +158,25 @@ def read_export(directory: Path) -> OlistExport:
 
     lines = items.join(
         orders.select("order_id", "order_status", "order_purchase_timestamp"),
-        on="order_id", how="left",
+        on="order_id",
+        how="left",
     )
-    orphans = lines.filter(pl.col("order_status").is_null() &
-                           pl.col("order_purchase_timestamp").is_null())
+    orphans = lines.filter(
+        pl.col("order_status").is_null() & pl.col("order_purchase_timestamp").is_null()
+    )
     if orphans.height:
-        raise InputError([
-            InputProblem(r[SOURCE_FILE], r[SOURCE_ROW], "order_id",
-                         f"order not found in {paths['orders'].name}", r["order_id"])
-            for r in orphans.head(20).iter_rows(named=True)
-        ])
+        raise InputError(
+            [
+                InputProblem(
+                    r[SOURCE_FILE],
+                    r[SOURCE_ROW],
+                    "order_id",
+                    f"order not found in {paths['orders'].name}",
+                    r["order_id"],
+                )
+                for r in orphans.head(20).iter_rows(named=True)
+            ]
+        )
     canonical_orders = lines.select(
         _local_to_utc("order_purchase_timestamp").alias("order_ts"),
         pl.lit(PLATFORM).alias("platform"),
@@ -158,11 +194,18 @@ def read_export(directory: Path) -> OlistExport:
     )
     bad_ts = canonical_orders.filter(pl.col("order_ts").is_null())
     if bad_ts.height:
-        raise InputError([
-            InputProblem(paths["orders"].name, None, "order_purchase_timestamp",
-                         "order without a purchase timestamp", r["order_id"])
-            for r in bad_ts.head(20).iter_rows(named=True)
-        ])
+        raise InputError(
+            [
+                InputProblem(
+                    paths["orders"].name,
+                    None,
+                    "order_purchase_timestamp",
+                    "order without a purchase timestamp",
+                    r["order_id"],
+                )
+                for r in bad_ts.head(20).iter_rows(named=True)
+            ]
+        )
 
     sellers = raw["sellers"].select(
         pl.lit(PLATFORM).alias("platform"),
@@ -178,10 +221,14 @@ def read_export(directory: Path) -> OlistExport:
     products = parse_column(raw["products"], "product_weight_g", pl.Float64)
     category_local = pl.col("product_category_name").cast(pl.String)
     if "category_translation" in raw:
-        translation = raw["category_translation"].select(
-            pl.col("product_category_name").cast(pl.String),
-            pl.col("product_category_name_english").cast(pl.String).alias("category_en"),
-        ).unique("product_category_name", keep="first")
+        translation = (
+            raw["category_translation"]
+            .select(
+                pl.col("product_category_name").cast(pl.String),
+                pl.col("product_category_name_english").cast(pl.String).alias("category_en"),
+            )
+            .unique("product_category_name", keep="first")
+        )
         products = products.join(translation, on="product_category_name", how="left")
         category = pl.coalesce("category_en", category_local)
     else:
@@ -214,8 +261,10 @@ def read_export(directory: Path) -> OlistExport:
 def orders_by_day(orders: pl.DataFrame) -> dict[date, pl.DataFrame]:
     """Split canonical orders into daily partitions keyed by the UTC date of ``order_ts``."""
     keyed = orders.with_columns(pl.col("order_ts").dt.date().alias("_day"))
-    return {key[0]: part.drop("_day")
-            for key, part in keyed.partition_by("_day", as_dict=True, maintain_order=True).items()}
+    return {
+        key[0]: part.drop("_day")
+        for key, part in keyed.partition_by("_day", as_dict=True, maintain_order=True).items()
+    }
 
 
 __all__ = ["OlistExport", "read_export", "orders_by_day", "locate"]

@@ -24,9 +24,9 @@ from stockroom.tables import SOURCE_FILE, SOURCE_ROW
 
 @dataclass
 class Pulled:
-    frame: pl.DataFrame        # the source's columns (as returned) + lineage
-    watermark: str | None      # the largest watermark value read (ISO text), None if no rows
-    source: str                # stable name for the watermark store (no password)
+    frame: pl.DataFrame  # the source's columns (as returned) + lineage
+    watermark: str | None  # the largest watermark value read (ISO text), None if no rows
+    source: str  # stable name for the watermark store (no password)
 
 
 def safe_url(url: str | sa.URL) -> str:
@@ -34,9 +34,15 @@ def safe_url(url: str | sa.URL) -> str:
     return sa.make_url(url).render_as_string(hide_password=True)
 
 
-def pull(url: str, *, table: str | None = None, query: str | None = None,
-         watermark_column: str = "updated_at", since: str | None = None,
-         chunk_rows: int = 50_000) -> Pulled:
+def pull(
+    url: str,
+    *,
+    table: str | None = None,
+    query: str | None = None,
+    watermark_column: str = "updated_at",
+    since: str | None = None,
+    chunk_rows: int = 50_000,
+) -> Pulled:
     """Read new rows from ``table`` or ``query`` at ``url`` (any SQLAlchemy URL).
 
     ``since``: the previous watermark (rows with ``watermark_column > since`` are read; all rows
@@ -55,12 +61,14 @@ def pull(url: str, *, table: str | None = None, query: str | None = None,
                 columns = [c["name"] for c in sa.inspect(conn).get_columns(table)]
                 body = quote(table)
             else:
-                columns = list(conn.execute(sa.text(
-                    f"SELECT * FROM ({query}) AS q WHERE 1 = 0")).keys())
+                columns = list(
+                    conn.execute(sa.text(f"SELECT * FROM ({query}) AS q WHERE 1 = 0")).keys()
+                )
                 body = f"({query})"
             if watermark_column not in columns:
-                raise StockroomError(f"{name}: no column {watermark_column!r} "
-                                     f"(columns: {', '.join(columns)})")
+                raise StockroomError(
+                    f"{name}: no column {watermark_column!r} (columns: {', '.join(columns)})"
+                )
             mark = quote(watermark_column)
             where = f" WHERE {mark} > :since" if since is not None else ""
             stmt = sa.text(f"SELECT * FROM {body} AS q{where} ORDER BY {mark}")
@@ -69,17 +77,28 @@ def pull(url: str, *, table: str | None = None, query: str | None = None,
             columns = list(result.keys())
             chunks = []
             for part in result.partitions():
-                chunks.append(pl.DataFrame([tuple(r) for r in part], schema=columns,
-                                           orient="row", infer_schema_length=None))
+                chunks.append(
+                    pl.DataFrame(
+                        [tuple(r) for r in part],
+                        schema=columns,
+                        orient="row",
+                        infer_schema_length=None,
+                    )
+                )
     except sa.exc.SQLAlchemyError as exc:
         first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
         raise StockroomError(f"{name}: {first}") from None
     finally:
         engine.dispose()
-    frame = (pl.concat(chunks, how="vertical_relaxed") if chunks
-             else pl.DataFrame(schema={c: pl.String for c in columns}))
-    frame = frame.with_columns(pl.lit(name).alias(SOURCE_FILE),
-                               pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW))
+    frame = (
+        pl.concat(chunks, how="vertical_relaxed")
+        if chunks
+        else pl.DataFrame(schema={c: pl.String for c in columns})
+    )
+    frame = frame.with_columns(
+        pl.lit(name).alias(SOURCE_FILE),
+        pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
+    )
     watermark = None
     if frame.height:
         top = frame[watermark_column].max()

@@ -28,8 +28,12 @@ from stockroom.ingest.http import Fetcher, Retryable
 from stockroom.tables import SOURCE_FILE, SOURCE_ROW
 
 PLATFORM = "shootstrayt"
-FIELDS = {"title": ".listing-title", "sku": ".listing-sku", "price": ".listing-price",
-          "quantity": ".listing-qty"}
+FIELDS = {
+    "title": ".listing-title",
+    "sku": ".listing-sku",
+    "price": ".listing-price",
+    "quantity": ".listing-qty",
+}
 SAMPLE_BYTES = 64 * 1024
 MAX_PAGES = 10_000
 
@@ -44,7 +48,7 @@ class LayoutChanged(StockroomError):
 
 @dataclass
 class ShopScrape:
-    listings: pl.DataFrame   # canonical listings columns as text, with lineage
+    listings: pl.DataFrame  # canonical listings columns as text, with lineage
     pages: int
     url: str
     seller_id: str
@@ -52,8 +56,9 @@ class ShopScrape:
 
 def _complete(response: httpx.Response) -> None:
     if "site-footer" not in response.text:
-        raise Retryable(f"GET {response.url}: page truncated ({len(response.content)} bytes, "
-                        "no footer)")
+        raise Retryable(
+            f"GET {response.url}: page truncated ({len(response.content)} bytes, no footer)"
+        )
 
 
 def parse_shop_page(text: str, url: str) -> tuple[list[dict], str | None, str]:
@@ -74,8 +79,9 @@ def parse_shop_page(text: str, url: str) -> tuple[list[dict], str | None, str]:
             row[name] = node.get_text(strip=True) if node else None
         missing = [k for k, v in row.items() if v is None]
         if missing:
-            raise LayoutChanged(f"{url}: layout changed: listing {i} has no "
-                                f"{', '.join(missing)}", None)
+            raise LayoutChanged(
+                f"{url}: layout changed: listing {i} has no {', '.join(missing)}", None
+            )
         link = card.select_one(".listing-title")
         row["url"] = urljoin(url, link.get("href")) if link and link.get("href") else None
         rows.append(row)
@@ -90,15 +96,15 @@ def scrape_shop(url: str, fetcher: Fetcher, sample_dir: Path | None = None) -> S
     Returns listings as text in canonical columns (``platform`` = shootstrayt, ``seller_id``
     from the URL, ``seller_name`` from the page, ``currency`` USD, ``status`` active) with
     lineage ``_source_file`` = page URL and ``_source_row`` = position on that page. Raises
-    :class:`LayoutChanged` (HTML kept in ``sample_dir``) or :class:`stockroom.ingest.http.FetchError`.
+    :class:`LayoutChanged` (HTML kept in ``sample_dir``) or
+    :class:`stockroom.ingest.http.FetchError`.
     """
     seller_id = urlsplit(url).path.rstrip("/").split("/")[-1]
     frames, pages, seen = [], 0, set()
     next_url: str | None = url
     while next_url and pages < MAX_PAGES:
         if next_url in seen:
-            raise LayoutChanged(f"{next_url}: pagination loops back to a page already read",
-                                None)
+            raise LayoutChanged(f"{next_url}: pagination loops back to a page already read", None)
         seen.add(next_url)
         response = fetcher.get(next_url, check=_complete)
         try:
@@ -108,21 +114,44 @@ def scrape_shop(url: str, fetcher: Fetcher, sample_dir: Path | None = None) -> S
             raise LayoutChanged(str(exc), sample) from None
         pages += 1
         if rows:
-            frames.append(pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}).with_columns(
-                pl.lit(shop_name or None, pl.String).alias("seller_name"),
-                pl.lit(str(response.url)).alias(SOURCE_FILE),
-                pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW)))
+            frames.append(
+                pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}).with_columns(
+                    pl.lit(shop_name or None, pl.String).alias("seller_name"),
+                    pl.lit(str(response.url)).alias(SOURCE_FILE),
+                    pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
+                )
+            )
         next_url = following
-    raw = pl.concat(frames) if frames else pl.DataFrame(
-        schema={"listing_id": pl.String, **{k: pl.String for k in FIELDS}, "url": pl.String,
-                "seller_name": pl.String, SOURCE_FILE: pl.String, SOURCE_ROW: pl.Int64})
+    raw = (
+        pl.concat(frames)
+        if frames
+        else pl.DataFrame(
+            schema={
+                "listing_id": pl.String,
+                **{k: pl.String for k in FIELDS},
+                "url": pl.String,
+                "seller_name": pl.String,
+                SOURCE_FILE: pl.String,
+                SOURCE_ROW: pl.Int64,
+            }
+        )
+    )
     listings = raw.select(
-        pl.lit(PLATFORM).alias("platform"), "listing_id", pl.lit(seller_id).alias("seller_id"),
-        "seller_name", "sku", "title",
+        pl.lit(PLATFORM).alias("platform"),
+        "listing_id",
+        pl.lit(seller_id).alias("seller_id"),
+        "seller_name",
+        "sku",
+        "title",
         pl.col("quantity").str.extract(r"(\d+)").alias("quantity"),
-        "price", pl.lit("USD").alias("currency"), pl.lit("active").alias("status"),
-        pl.lit(None, pl.Datetime("us", "UTC")).alias("listed_at"), "url",
-        pl.lit(None, pl.String).alias("notes"), SOURCE_FILE, SOURCE_ROW,
+        "price",
+        pl.lit("USD").alias("currency"),
+        pl.lit("active").alias("status"),
+        pl.lit(None, pl.Datetime("us", "UTC")).alias("listed_at"),
+        "url",
+        pl.lit(None, pl.String).alias("notes"),
+        SOURCE_FILE,
+        SOURCE_ROW,
     ).with_columns(money("price"))
     return ShopScrape(listings, pages, url, seller_id)
 

@@ -45,13 +45,34 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "listing_id": ("listing_id", "item_id", "item_number", "listing", "offer_id"),
     "seller_id": ("seller_id", "seller", "seller_username", "username", "vendor_id", "shop_id"),
     "seller_name": ("seller_name", "store_name", "shop_name", "vendor", "vendor_name"),
-    "sku": ("sku", "seller_sku", "item_sku", "custom_label_sku", "custom_label", "style_code",
-            "product_code", "article"),
+    "sku": (
+        "sku",
+        "seller_sku",
+        "item_sku",
+        "custom_label_sku",
+        "custom_label",
+        "style_code",
+        "product_code",
+        "article",
+    ),
     "title": ("title", "item_title", "listing_title", "product_name", "name", "sneaker_name"),
-    "quantity": ("quantity", "qty", "available", "available_quantity", "stock",
-                 "quantity_available"),
-    "price": ("price", "sale_price", "current_price", "start_price", "unit_price",
-              "price_usd", "asking_price"),
+    "quantity": (
+        "quantity",
+        "qty",
+        "available",
+        "available_quantity",
+        "stock",
+        "quantity_available",
+    ),
+    "price": (
+        "price",
+        "sale_price",
+        "current_price",
+        "start_price",
+        "unit_price",
+        "price_usd",
+        "asking_price",
+    ),
     "currency": ("currency", "currency_code"),
     "status": ("status", "listing_status", "state"),
     "listed_at": ("listed_at", "start_date", "start_time", "created_at", "listing_date"),
@@ -96,9 +117,13 @@ class Sheet:
     name: str
 
 
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"),
-         (codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
 
 
 def sniff(path: Path) -> Dialect:
@@ -108,12 +133,10 @@ def sniff(path: Path) -> Dialect:
     text = raw.decode(encoding, errors="replace")
     text = text[: text.rfind("\n") + 1] or text  # whole lines only
     crlf, lf, cr = text.count("\r\n"), text.count("\n"), text.count("\r")
-    line_ending = ("CRLF" if crlf and crlf >= lf - crlf else "LF" if lf else
-                   "CR" if cr else "none")
+    line_ending = "CRLF" if crlf and crlf >= lf - crlf else "LF" if lf else "CR" if cr else "none"
     lines = [ln for ln in text.splitlines() if ln.strip()][:200]
     delimiter = _delimiter(lines, path)
-    quoting = any(
-        field.startswith('"') for ln in lines for field in ln.split(delimiter))
+    quoting = any(field.startswith('"') for ln in lines for field in ln.split(delimiter))
     return Dialect(encoding, bom, delimiter, quoting, line_ending)
 
 
@@ -169,9 +192,14 @@ def read_csv(path: Path, dialect: Dialect | None = None) -> pl.DataFrame:
             source: Path | io.BytesIO = path
         else:  # polars reads UTF-8 only: transcode once in memory
             source = io.BytesIO(path.read_bytes().decode(dialect.encoding).encode("utf-8"))
-        frame = pl.read_csv(source, separator=dialect.delimiter, infer_schema=False,
-                            quote_char='"' if dialect.quoting else None,
-                            truncate_ragged_lines=False, raise_if_empty=True)
+        frame = pl.read_csv(
+            source,
+            separator=dialect.delimiter,
+            infer_schema=False,
+            quote_char='"' if dialect.quoting else None,
+            truncate_ragged_lines=False,
+            raise_if_empty=True,
+        )
     except Exception as exc:  # polars raises several types; all mean "cannot parse"
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError([InputProblem(str(path), None, None, f"cannot read: {first}")]) from exc
@@ -191,8 +219,9 @@ def read_excel_sheets(path: Path) -> dict[str, pl.DataFrame]:
     if not path.is_file():
         raise InputError([InputProblem(str(path), None, None, "file not found")])
     try:
-        sheets = pl.read_excel(path, sheet_id=0, engine="calamine",
-                               infer_schema_length=0, raise_if_empty=False)
+        sheets = pl.read_excel(
+            path, sheet_id=0, engine="calamine", infer_schema_length=0, raise_if_empty=False
+        )
     except Exception as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError([InputProblem(str(path), None, None, f"cannot read: {first}")]) from exc
@@ -204,8 +233,9 @@ def read_excel_sheets(path: Path) -> dict[str, pl.DataFrame]:
     return out
 
 
-def canonical_columns(headers: Iterable[str],
-                      extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def canonical_columns(
+    headers: Iterable[str], extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
     """Map source headers to canonical names: ``{canonical: source header}``.
 
     ``extra`` (canonical -> source header) wins over :data:`ALIASES`. The first header that
@@ -224,8 +254,9 @@ def canonical_columns(headers: Iterable[str],
     return mapping
 
 
-def read_table(path: Path, required: Iterable[str],
-               aliases: Mapping[str, str] | None = None) -> Sheet:
+def read_table(
+    path: Path, required: Iterable[str], aliases: Mapping[str, str] | None = None
+) -> Sheet:
     """Read a CSV/TSV/Excel export and rename its headers to canonical names.
 
     Returns a :class:`Sheet` whose frame has the canonical columns found (all text; extra
@@ -252,11 +283,14 @@ def read_table(path: Path, required: Iterable[str],
     if missing:
         found = ", ".join(c for c in frame.columns if c not in (SOURCE_FILE, SOURCE_ROW))
         where = path.name if len(candidates) == 1 else f"{path.name} (sheet {name!r})"
-        raise InputError([InputProblem(where, None, c, f"missing column (found: {found})")
-                          for c in missing])
-    renamed = frame.select(*[pl.col(src).alias(canon) for canon, src in columns.items()],
-                           SOURCE_FILE, SOURCE_ROW)
+        raise InputError(
+            [InputProblem(where, None, c, f"missing column (found: {found})") for c in missing]
+        )
+    renamed = frame.select(
+        *[pl.col(src).alias(canon) for canon, src in columns.items()], SOURCE_FILE, SOURCE_ROW
+    )
     stripped = {c: pl.col(c).cast(pl.String).str.strip_chars() for c in columns}
-    text = renamed.with_columns([pl.when(s == "").then(None).otherwise(s).alias(c)
-                                 for c, s in stripped.items()])
+    text = renamed.with_columns(
+        [pl.when(s == "").then(None).otherwise(s).alias(c) for c, s in stripped.items()]
+    )
     return Sheet(text, columns, dialect, name)

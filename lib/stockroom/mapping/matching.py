@@ -35,11 +35,27 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 MODEL_TOKEN = re.compile(r"\b(?=[a-z0-9-]*\d)(?=[a-z0-9-]*[a-z])[a-z0-9-]{3,}\b")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
 FEATURES = (
-    "cos_char_name", "cos_word_name", "cos_char_text", "cos_word_text",
-    "ratio", "partial_ratio", "token_sort", "token_set", "jaro_winkler",
-    "model_jaccard", "model_shared", "left_model_in_right", "right_model_in_left",
-    "longest_shared_model", "text_model_jaccard", "number_jaccard", "price_ratio",
-    "same_first_word", "len_left", "len_right", "len_diff",
+    "cos_char_name",
+    "cos_word_name",
+    "cos_char_text",
+    "cos_word_text",
+    "ratio",
+    "partial_ratio",
+    "token_sort",
+    "token_set",
+    "jaro_winkler",
+    "model_jaccard",
+    "model_shared",
+    "left_model_in_right",
+    "right_model_in_left",
+    "longest_shared_model",
+    "text_model_jaccard",
+    "number_jaccard",
+    "price_ratio",
+    "same_first_word",
+    "len_left",
+    "len_right",
+    "len_diff",
 )
 
 
@@ -50,7 +66,7 @@ class Table:
     ids: list[str]
     names: list[str]
     texts: list[str]
-    prices: np.ndarray          # float, NaN when unknown
+    prices: np.ndarray  # float, NaN when unknown
 
     @classmethod
     def from_frame(cls, frame: pl.DataFrame) -> Table:
@@ -61,14 +77,24 @@ class Table:
         prepared = frame.select(
             pl.col("id").cast(pl.String),
             lower(name).alias("_name"),
-            pl.concat_str([lower(c) for c in text_cols], separator=" ").str.strip_chars()
+            pl.concat_str([lower(c) for c in text_cols], separator=" ")
+            .str.strip_chars()
             .alias("_text"),
-            (pl.col("price").cast(pl.String).str.replace_all(r"[^\d.]", "")
-             .cast(pl.Float64, strict=False) if "price" in cols
-             else pl.lit(None, pl.Float64)).alias("_price"),
+            (
+                pl.col("price")
+                .cast(pl.String)
+                .str.replace_all(r"[^\d.]", "")
+                .cast(pl.Float64, strict=False)
+                if "price" in cols
+                else pl.lit(None, pl.Float64)
+            ).alias("_price"),
         )
-        return cls(prepared["id"].to_list(), prepared["_name"].to_list(),
-                   prepared["_text"].to_list(), prepared["_price"].fill_null(np.nan).to_numpy())
+        return cls(
+            prepared["id"].to_list(),
+            prepared["_name"].to_list(),
+            prepared["_text"].to_list(),
+            prepared["_price"].fill_null(np.nan).to_numpy(),
+        )
 
 
 def _models(text: str) -> set[str]:
@@ -81,19 +107,25 @@ def block(left: Table, right: Table, k: int = 10, chunk: int = 2_000) -> pl.Data
     Returns ``left`` (int, row in left), ``right`` (int, row in right), ``score`` (float 0-1,
     TF-IDF cosine). Memory: one ``chunk`` x |right| block of scores at a time.
     """
-    vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True,
-                          dtype=np.float32).fit(left.names + right.names)
+    vec = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(3, 5), sublinear_tf=True, dtype=np.float32
+    ).fit(left.names + right.names)
     a, b = vec.transform(left.names), vec.transform(right.names).T.tocsc()
     k = min(k, len(right.names))
     rows, cols, scores = [], [], []
     for start in range(0, a.shape[0], chunk):
-        block_scores = (a[start:start + chunk] @ b).toarray()
+        block_scores = (a[start : start + chunk] @ b).toarray()
         top = np.argpartition(-block_scores, kth=k - 1, axis=1)[:, :k]
         rows.append(np.repeat(np.arange(start, start + block_scores.shape[0]), k))
         cols.append(top.ravel())
         scores.append(np.take_along_axis(block_scores, top, axis=1).ravel())
-    return pl.DataFrame({"left": np.concatenate(rows), "right": np.concatenate(cols),
-                         "score": np.concatenate(scores)})
+    return pl.DataFrame(
+        {
+            "left": np.concatenate(rows),
+            "right": np.concatenate(cols),
+            "score": np.concatenate(scores),
+        }
+    )
 
 
 class PairFeatures:
@@ -104,8 +136,10 @@ class PairFeatures:
         specs = {
             "char_name": ("names", dict(analyzer="char_wb", ngram_range=(2, 5))),
             "word_name": ("names", dict(analyzer="word", token_pattern=r"[a-z0-9]+")),
-            "char_text": ("texts", dict(analyzer="char_wb", ngram_range=(3, 5),
-                                        max_features=200_000)),
+            "char_text": (
+                "texts",
+                dict(analyzer="char_wb", ngram_range=(3, 5), max_features=200_000),
+            ),
             "word_text": ("texts", dict(analyzer="word", token_pattern=r"[a-z0-9]+")),
         }
         self._tfidf = {}
@@ -115,13 +149,17 @@ class PairFeatures:
             self._tfidf[key] = (vec.transform(a), vec.transform(b))
         self._models = ([_models(s) for s in left.names], [_models(s) for s in right.names])
         self._text_models = ([_models(s) for s in left.texts], [_models(s) for s in right.texts])
-        self._flat = ([s.replace("-", "") for s in left.texts],
-                      [s.replace("-", "") for s in right.texts])
+        self._flat = (
+            [s.replace("-", "") for s in left.texts],
+            [s.replace("-", "") for s in right.texts],
+        )
 
     def transform(self, li: np.ndarray, ri: np.ndarray) -> np.ndarray:
         """Feature matrix (float32, len(li) x len(FEATURES)) for pairs (li[n], ri[n])."""
-        cos = [np.asarray(sparse.csr_matrix.multiply(ma[li], mb[ri]).sum(axis=1)).ravel()
-               for ma, mb in self._tfidf.values()]
+        cos = [
+            np.asarray(sparse.csr_matrix.multiply(ma[li], mb[ri]).sum(axis=1)).ravel()
+            for ma, mb in self._tfidf.values()
+        ]
         rows = np.empty((len(li), len(FEATURES) - len(cos)), dtype=np.float32)
         for n, (i, j) in enumerate(zip(li, ri, strict=True)):
             a, b = self.left.names[i], self.right.names[j]
@@ -130,25 +168,39 @@ class PairFeatures:
             na, nb = set(NUMBER.findall(a)), set(NUMBER.findall(b))
             pa, pb = self.left.prices[i], self.right.prices[j]
             rows[n] = (
-                fuzz.ratio(a, b), fuzz.partial_ratio(a, b), fuzz.token_sort_ratio(a, b),
-                fuzz.token_set_ratio(a, b), JaroWinkler.similarity(a, b),
-                len(am & bm) / max(1, len(am | bm)), len(am & bm),
+                fuzz.ratio(a, b),
+                fuzz.partial_ratio(a, b),
+                fuzz.token_sort_ratio(a, b),
+                fuzz.token_set_ratio(a, b),
+                JaroWinkler.similarity(a, b),
+                len(am & bm) / max(1, len(am | bm)),
+                len(am & bm),
                 float(any(m in self._flat[1][j] for m in am if len(m) >= 4)),
                 float(any(m in self._flat[0][i] for m in bm if len(m) >= 4)),
                 max((len(m) for m in atm & btm), default=0),
                 len(atm & btm) / max(1, len(atm | btm)),
                 len(na & nb) / max(1, len(na | nb)),
                 min(pa, pb) / max(pa, pb) if pa > 0 and pb > 0 else -1.0,
-                float(a.split()[:1] == b.split()[:1]), len(a), len(b), abs(len(a) - len(b)),
+                float(a.split()[:1] == b.split()[:1]),
+                len(a),
+                len(b),
+                abs(len(a) - len(b)),
             )
         return np.column_stack([np.column_stack(cos).astype(np.float32), rows])
 
 
 def train(x: np.ndarray, y: np.ndarray, seed: int = 0) -> xgb.XGBClassifier:
     """Fit the pair classifier (XGBoost, 400 trees of depth 6, subsampled; 2 threads)."""
-    model = xgb.XGBClassifier(n_estimators=400, max_depth=6, learning_rate=0.05,
-                              subsample=0.8, colsample_bytree=0.8, random_state=seed,
-                              n_jobs=2, eval_metric="logloss")
+    model = xgb.XGBClassifier(
+        n_estimators=400,
+        max_depth=6,
+        learning_rate=0.05,
+        subsample=0.8,
+        colsample_bytree=0.8,
+        random_state=seed,
+        n_jobs=2,
+        eval_metric="logloss",
+    )
     return model.fit(x, y)
 
 

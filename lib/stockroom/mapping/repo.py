@@ -17,10 +17,28 @@ import polars as pl
 import sqlalchemy as sa
 
 from stockroom.mapping.skus import OUT_SCHEMA
-from stockroom.workbench import audit_log, catalog, seller_aliases, seller_links, sellers_t, sku_mappings
+from stockroom.workbench import (
+    audit_log,
+    catalog,
+    seller_aliases,
+    seller_links,
+    sellers_t,
+    sku_mappings,
+)
 
-CATALOG_FIELDS = ("kind", "title", "product", "set_id", "number", "rarity", "treatment", "brand",
-                  "model", "style_code", "gtin")
+CATALOG_FIELDS = (
+    "kind",
+    "title",
+    "product",
+    "set_id",
+    "number",
+    "rarity",
+    "treatment",
+    "brand",
+    "model",
+    "style_code",
+    "gtin",
+)
 
 HUMAN = ("confirmed", "rejected")
 STATUSES = ("auto", "confirmed", "rejected", "review")
@@ -38,8 +56,9 @@ def mappings(eng: sa.Engine) -> pl.DataFrame:
     return pl.DataFrame(rows, schema={**OUT_SCHEMA, "updated_at": pl.Datetime("us", "UTC")})
 
 
-def save_mappings(eng: sa.Engine, proposed: pl.DataFrame, *, actor: str,
-                  reason: str) -> dict[str, int]:
+def save_mappings(
+    eng: sa.Engine, proposed: pl.DataFrame, *, actor: str, reason: str
+) -> dict[str, int]:
     """Upsert automatic mapping results (OUT_SCHEMA), auditing each change.
 
     Rows equal to what is stored are skipped; rows whose stored status is a human decision are
@@ -65,16 +84,29 @@ def save_mappings(eng: sa.Engine, proposed: pl.DataFrame, *, actor: str,
         else:
             updates.append({**row, "updated_at": now})
             counts["updated"] += 1
-        audits.append(_audit(now, actor, "sku_mapping", _key(*key),
-                             None if old is None else {f: old[f] for f in FIELDS}, new, reason))
+        audits.append(
+            _audit(
+                now,
+                actor,
+                "sku_mapping",
+                _key(*key),
+                None if old is None else {f: old[f] for f in FIELDS},
+                new,
+                reason,
+            )
+        )
     with eng.begin() as conn:
         if inserts:
             conn.execute(sku_mappings.insert(), inserts)
         for row in updates:
-            conn.execute(sku_mappings.update().where(
-                (sku_mappings.c.platform == row["platform"])
-                & (sku_mappings.c.external_sku == row["external_sku"])).values(
-                **{f: row[f] for f in FIELDS}, updated_at=row["updated_at"]))
+            conn.execute(
+                sku_mappings.update()
+                .where(
+                    (sku_mappings.c.platform == row["platform"])
+                    & (sku_mappings.c.external_sku == row["external_sku"])
+                )
+                .values(**{f: row[f] for f in FIELDS}, updated_at=row["updated_at"])
+            )
         if audits:
             conn.execute(audit_log.insert(), audits)
     return counts
@@ -92,27 +124,56 @@ def add_products(eng: sa.Engine, products: pl.DataFrame, *, actor: str, reason: 
         if row["sku"] in known:
             continue
         known.add(row["sku"])
-        rows.append({"sku": row["sku"], "created_at": now,
-                     **{f: row.get(f) for f in CATALOG_FIELDS}, "kind": row.get("kind") or "goods"})
+        rows.append(
+            {
+                "sku": row["sku"],
+                "created_at": now,
+                **{f: row.get(f) for f in CATALOG_FIELDS},
+                "kind": row.get("kind") or "goods",
+            }
+        )
     with eng.begin() as conn:
         for start in range(0, len(rows), 5_000):
-            chunk = rows[start:start + 5_000]
+            chunk = rows[start : start + 5_000]
             conn.execute(catalog.insert(), chunk)
-            conn.execute(audit_log.insert(), [
-                _audit(now, actor, "product", r["sku"], None,
-                       {f: r[f] for f in CATALOG_FIELDS}, reason) for r in chunk])
+            conn.execute(
+                audit_log.insert(),
+                [
+                    _audit(
+                        now,
+                        actor,
+                        "product",
+                        r["sku"],
+                        None,
+                        {f: r[f] for f in CATALOG_FIELDS},
+                        reason,
+                    )
+                    for r in chunk
+                ],
+            )
     return len(rows)
 
 
-def decide(eng: sa.Engine, platform: str, external_sku: str, *, action: str, actor: str,
-           reason: str, product_sku: str | None = None) -> dict:
+def decide(
+    eng: sa.Engine,
+    platform: str,
+    external_sku: str,
+    *,
+    action: str,
+    actor: str,
+    reason: str,
+    product_sku: str | None = None,
+) -> dict:
     """A human decision on one mapping: ``approve`` (confirm the current product),
     ``reject``, or ``reassign`` (to ``product_sku``, confirmed). Audited; returns the new row.
     Raises ``KeyError`` for an unknown mapping and ``ValueError`` for a bad action."""
     with eng.begin() as conn:
-        row = conn.execute(sa.select(sku_mappings).where(
-            (sku_mappings.c.platform == platform)
-            & (sku_mappings.c.external_sku == external_sku))).first()
+        row = conn.execute(
+            sa.select(sku_mappings).where(
+                (sku_mappings.c.platform == platform)
+                & (sku_mappings.c.external_sku == external_sku)
+            )
+        ).first()
         if row is None:
             raise KeyError(f"no mapping for {platform}/{external_sku}")
         old = {f: row._mapping[f] for f in FIELDS}
@@ -125,22 +186,35 @@ def decide(eng: sa.Engine, platform: str, external_sku: str, *, action: str, act
         elif action == "reassign":
             if not product_sku:
                 raise ValueError("reassign needs product_sku")
-            new = {**old, "product_sku": product_sku, "status": "confirmed", "method": "manual",
-                   "confidence": 1.0, "reason": None}
+            new = {
+                **old,
+                "product_sku": product_sku,
+                "status": "confirmed",
+                "method": "manual",
+                "confidence": 1.0,
+                "reason": None,
+            }
         else:
             raise ValueError(f"action must be approve, reject or reassign, not {action!r}")
         now = datetime.now(UTC)
-        conn.execute(sku_mappings.update().where(
-            (sku_mappings.c.platform == platform)
-            & (sku_mappings.c.external_sku == external_sku)).values(**new, updated_at=now))
-        conn.execute(audit_log.insert(), [_audit(now, actor, "sku_mapping",
-                                                 _key(platform, external_sku), old, new,
-                                                 reason)])
+        conn.execute(
+            sku_mappings.update()
+            .where(
+                (sku_mappings.c.platform == platform)
+                & (sku_mappings.c.external_sku == external_sku)
+            )
+            .values(**new, updated_at=now)
+        )
+        conn.execute(
+            audit_log.insert(),
+            [_audit(now, actor, "sku_mapping", _key(platform, external_sku), old, new, reason)],
+        )
     return new
 
 
-def history(eng: sa.Engine, entity: str | None = None,
-            entity_key: str | None = None) -> pl.DataFrame:
+def history(
+    eng: sa.Engine, entity: str | None = None, entity_key: str | None = None
+) -> pl.DataFrame:
     """Audit rows, oldest first: id, at, actor, entity, entity_key, old, new (JSON), reason."""
     query = sa.select(audit_log).order_by(audit_log.c.id)
     if entity:
@@ -149,22 +223,38 @@ def history(eng: sa.Engine, entity: str | None = None,
         query = query.where(audit_log.c.entity_key == entity_key)
     with eng.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
-    return pl.DataFrame(rows, schema={"id": pl.Int64, "at": pl.Datetime("us", "UTC"),
-                                      "actor": pl.String, "entity": pl.String,
-                                      "entity_key": pl.String, "old": pl.String,
-                                      "new": pl.String, "reason": pl.String})
+    return pl.DataFrame(
+        rows,
+        schema={
+            "id": pl.Int64,
+            "at": pl.Datetime("us", "UTC"),
+            "actor": pl.String,
+            "entity": pl.String,
+            "entity_key": pl.String,
+            "old": pl.String,
+            "new": pl.String,
+            "reason": pl.String,
+        },
+    )
 
 
-def _audit(at: datetime, actor: str, entity: str, key: str, old: dict | None, new: dict | None,
-           reason: str) -> dict:
-    return {"at": at, "actor": actor, "entity": entity, "entity_key": key,
-            "old": None if old is None else json.dumps(old, sort_keys=True, default=str),
-            "new": None if new is None else json.dumps(new, sort_keys=True, default=str),
-            "reason": reason}
+def _audit(
+    at: datetime, actor: str, entity: str, key: str, old: dict | None, new: dict | None, reason: str
+) -> dict:
+    return {
+        "at": at,
+        "actor": actor,
+        "entity": entity,
+        "entity_key": key,
+        "old": None if old is None else json.dumps(old, sort_keys=True, default=str),
+        "new": None if new is None else json.dumps(new, sort_keys=True, default=str),
+        "reason": reason,
+    }
 
 
-def save_sellers(eng: sa.Engine, aliases: pl.DataFrame, suggestions: pl.DataFrame, *,
-                 actor: str, reason: str) -> dict[str, int]:
+def save_sellers(
+    eng: sa.Engine, aliases: pl.DataFrame, suggestions: pl.DataFrame, *, actor: str, reason: str
+) -> dict[str, int]:
     """Store the result of :func:`stockroom.mapping.sellers.resolve`, audited.
 
     A Seller is identified by its normal form: existing Sellers keep their key; new normal
@@ -174,57 +264,103 @@ def save_sellers(eng: sa.Engine, aliases: pl.DataFrame, suggestions: pl.DataFram
     now = datetime.now(UTC)
     counts = {"sellers_new": 0, "aliases_new": 0, "aliases_changed": 0, "links_new": 0}
     with eng.begin() as conn:
-        known = {r.norm_name: r.seller_key for r in conn.execute(
-            sa.select(sellers_t.c.norm_name, sellers_t.c.seller_key))}
-        stored = {(r.platform, r.platform_seller_id): dict(r._mapping) for r in conn.execute(
-            sa.select(seller_aliases))}
+        known = {
+            r.norm_name: r.seller_key
+            for r in conn.execute(sa.select(sellers_t.c.norm_name, sellers_t.c.seller_key))
+        }
+        stored = {
+            (r.platform, r.platform_seller_id): dict(r._mapping)
+            for r in conn.execute(sa.select(seller_aliases))
+        }
         # the Seller of each group is named after its most common display name
         groups = aliases.group_by("seller_key").agg(
-            pl.col("norm_name").first(), pl.col("seller_name").drop_nulls().mode().first())
+            pl.col("norm_name").first(), pl.col("seller_name").drop_nulls().mode().first()
+        )
         group_to_db: dict[int, int] = {}
         audits = []
         for g in groups.sort("seller_key").iter_rows(named=True):
             norm = g["norm_name"]
             if norm not in known:
-                key = conn.execute(sellers_t.insert().values(
-                    name=g["seller_name"] or norm, norm_name=norm, created_at=now)
+                key = conn.execute(
+                    sellers_t.insert().values(
+                        name=g["seller_name"] or norm, norm_name=norm, created_at=now
+                    )
                 ).inserted_primary_key[0]
                 known[norm] = key
                 counts["sellers_new"] += 1
-                audits.append(_audit(now, actor, "seller", str(key), None,
-                                     {"name": g["seller_name"] or norm, "norm_name": norm},
-                                     reason))
+                audits.append(
+                    _audit(
+                        now,
+                        actor,
+                        "seller",
+                        str(key),
+                        None,
+                        {"name": g["seller_name"] or norm, "norm_name": norm},
+                        reason,
+                    )
+                )
             group_to_db[g["seller_key"]] = known[norm]
         for row in aliases.iter_rows(named=True):
             pk = (row["platform"], row["seller_id"])
-            new = {"seller_key": group_to_db[row["seller_key"]], "seller_name": row["seller_name"],
-                   "norm_name": row["norm_name"], "method": row["method"],
-                   "confidence": row["confidence"], "status": row["status"]}
+            new = {
+                "seller_key": group_to_db[row["seller_key"]],
+                "seller_name": row["seller_name"],
+                "norm_name": row["norm_name"],
+                "method": row["method"],
+                "confidence": row["confidence"],
+                "status": row["status"],
+            }
             old = stored.get(pk)
-            if old is not None and (old["status"] in HUMAN or all(
-                    old[k] == v for k, v in new.items())):
+            if old is not None and (
+                old["status"] in HUMAN or all(old[k] == v for k, v in new.items())
+            ):
                 continue
             if old is None:
-                conn.execute(seller_aliases.insert().values(
-                    platform=pk[0], platform_seller_id=pk[1], updated_at=now, **new))
+                conn.execute(
+                    seller_aliases.insert().values(
+                        platform=pk[0], platform_seller_id=pk[1], updated_at=now, **new
+                    )
+                )
                 counts["aliases_new"] += 1
             else:
-                conn.execute(seller_aliases.update().where(
-                    (seller_aliases.c.platform == pk[0])
-                    & (seller_aliases.c.platform_seller_id == pk[1])).values(
-                    updated_at=now, **new))
+                conn.execute(
+                    seller_aliases.update()
+                    .where(
+                        (seller_aliases.c.platform == pk[0])
+                        & (seller_aliases.c.platform_seller_id == pk[1])
+                    )
+                    .values(updated_at=now, **new)
+                )
                 counts["aliases_changed"] += 1
-            audits.append(_audit(now, actor, "seller_alias", f"{pk[0]}/{pk[1]}",
-                                 None if old is None else {k: old[k] for k in new}, new, reason))
-        have = {(r.seller_key, r.other_key) for r in conn.execute(
-            sa.select(seller_links.c.seller_key, seller_links.c.other_key))}
+            audits.append(
+                _audit(
+                    now,
+                    actor,
+                    "seller_alias",
+                    f"{pk[0]}/{pk[1]}",
+                    None if old is None else {k: old[k] for k in new},
+                    new,
+                    reason,
+                )
+            )
+        have = {
+            (r.seller_key, r.other_key)
+            for r in conn.execute(sa.select(seller_links.c.seller_key, seller_links.c.other_key))
+        }
         for s in suggestions.iter_rows(named=True):
             pair = tuple(sorted((group_to_db[s["seller_key"]], group_to_db[s["other_key"]])))
             if pair in have or pair[0] == pair[1]:
                 continue
-            conn.execute(seller_links.insert().values(
-                seller_key=pair[0], other_key=pair[1], score=s["score"],
-                evidence=s["evidence"], status="review", updated_at=now))
+            conn.execute(
+                seller_links.insert().values(
+                    seller_key=pair[0],
+                    other_key=pair[1],
+                    score=s["score"],
+                    evidence=s["evidence"],
+                    status="review",
+                    updated_at=now,
+                )
+            )
             counts["links_new"] += 1
         if audits:
             conn.execute(audit_log.insert(), audits)
@@ -234,13 +370,22 @@ def save_sellers(eng: sa.Engine, aliases: pl.DataFrame, suggestions: pl.DataFram
 def seller_aliases_frame(eng: sa.Engine) -> pl.DataFrame:
     """Every alias: platform, seller_id, seller_key (int), seller (str, the Seller's name),
     status -- for query-time joins."""
-    query = sa.select(seller_aliases.c.platform,
-                      seller_aliases.c.platform_seller_id.label("seller_id"),
-                      seller_aliases.c.seller_key, sellers_t.c.name.label("seller"),
-                      seller_aliases.c.status).join(
-        sellers_t, sellers_t.c.seller_key == seller_aliases.c.seller_key)
+    query = sa.select(
+        seller_aliases.c.platform,
+        seller_aliases.c.platform_seller_id.label("seller_id"),
+        seller_aliases.c.seller_key,
+        sellers_t.c.name.label("seller"),
+        seller_aliases.c.status,
+    ).join(sellers_t, sellers_t.c.seller_key == seller_aliases.c.seller_key)
     with eng.connect() as conn:
         rows = [dict(r._mapping) for r in conn.execute(query)]
-    return pl.DataFrame(rows, schema={"platform": pl.String, "seller_id": pl.String,
-                                      "seller_key": pl.Int64, "seller": pl.String,
-                                      "status": pl.String})
+    return pl.DataFrame(
+        rows,
+        schema={
+            "platform": pl.String,
+            "seller_id": pl.String,
+            "seller_key": pl.Int64,
+            "seller": pl.String,
+            "status": pl.String,
+        },
+    )

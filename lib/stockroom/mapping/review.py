@@ -22,36 +22,76 @@ def queue(eng: sa.Engine, listings: pl.DataFrame, catalog: pl.DataFrame) -> pl.D
     confidence (0-1), method, reason.
     """
     stake = listings.group_by("platform", pl.col("sku").alias("external_sku")).agg(
-        pl.col("title").first(), pl.len().alias("listings"),
-        (pl.col("price") * pl.col("quantity")).filter(pl.col("status") == "active").sum()
-        .alias("at_stake"))
+        pl.col("title").first(),
+        pl.len().alias("listings"),
+        (pl.col("price") * pl.col("quantity"))
+        .filter(pl.col("status") == "active")
+        .sum()
+        .alias("at_stake"),
+    )
     pending = repo.mappings(eng).filter(pl.col("status") == "review")
-    return (pending.join(stake, on=["platform", "external_sku"], how="left")
-            .join(catalog.select(pl.col("sku").alias("product_sku"),
-                                 pl.col("title").alias("candidate_title")),
-                  on="product_sku", how="left")
-            .with_columns(pl.col("at_stake").fill_null(0.0), pl.col("listings").fill_null(0))
-            .sort(["at_stake", "confidence"], descending=True)
-            .select("platform", "external_sku", "title", "listings", "at_stake", "product_sku",
-                    "candidate_title", "confidence", "method", "reason"))
+    return (
+        pending.join(stake, on=["platform", "external_sku"], how="left")
+        .join(
+            catalog.select(
+                pl.col("sku").alias("product_sku"), pl.col("title").alias("candidate_title")
+            ),
+            on="product_sku",
+            how="left",
+        )
+        .with_columns(pl.col("at_stake").fill_null(0.0), pl.col("listings").fill_null(0))
+        .sort(["at_stake", "confidence"], descending=True)
+        .select(
+            "platform",
+            "external_sku",
+            "title",
+            "listings",
+            "at_stake",
+            "product_sku",
+            "candidate_title",
+            "confidence",
+            "method",
+            "reason",
+        )
+    )
 
 
 def bulk_accept(eng: sa.Engine, min_confidence: float, *, actor: str) -> int:
     """Confirm every review item that has a candidate with confidence >= ``min_confidence``
     (0-1); each decision audited. Returns how many were confirmed."""
     pending = repo.mappings(eng).filter(
-        (pl.col("status") == "review") & pl.col("product_sku").is_not_null()
-        & (pl.col("confidence") >= min_confidence))
+        (pl.col("status") == "review")
+        & pl.col("product_sku").is_not_null()
+        & (pl.col("confidence") >= min_confidence)
+    )
     for row in pending.iter_rows(named=True):
-        repo.decide(eng, row["platform"], row["external_sku"], action="approve", actor=actor,
-                    reason=f"bulk accept at confidence >= {min_confidence:.2f}")
+        repo.decide(
+            eng,
+            row["platform"],
+            row["external_sku"],
+            action="approve",
+            actor=actor,
+            reason=f"bulk accept at confidence >= {min_confidence:.2f}",
+        )
     return pending.height
 
 
-def create_product(eng: sa.Engine, platform: str, external_sku: str, *, sku: str, title: str,
-                   actor: str) -> None:
+def create_product(
+    eng: sa.Engine, platform: str, external_sku: str, *, sku: str, title: str, actor: str
+) -> None:
     """Add a catalog product and map the external SKU to it (both audited)."""
-    repo.add_products(eng, pl.DataFrame({"sku": [sku], "title": [title], "kind": ["goods"]}),
-                      actor=actor, reason=f"created while reviewing {platform}/{external_sku}")
-    repo.decide(eng, platform, external_sku, action="reassign", product_sku=sku, actor=actor,
-                reason="new product")
+    repo.add_products(
+        eng,
+        pl.DataFrame({"sku": [sku], "title": [title], "kind": ["goods"]}),
+        actor=actor,
+        reason=f"created while reviewing {platform}/{external_sku}",
+    )
+    repo.decide(
+        eng,
+        platform,
+        external_sku,
+        action="reassign",
+        product_sku=sku,
+        actor=actor,
+        reason="new product",
+    )

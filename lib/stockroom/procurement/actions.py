@@ -27,9 +27,17 @@ OK = "ok"
 ACTIONS = (ORDER_TODAY, ALREADY_ORDERED, ATTENTION, OK)
 
 
-def classify(*, required: np.ndarray, runway: np.ndarray, threshold: np.ndarray,
-             on_order: np.ndarray, coverage: np.ndarray, moq: np.ndarray,
-             on_hand: np.ndarray, flags: list[str]) -> tuple[np.ndarray, list[str]]:
+def classify(
+    *,
+    required: np.ndarray,
+    runway: np.ndarray,
+    threshold: np.ndarray,
+    on_order: np.ndarray,
+    coverage: np.ndarray,
+    moq: np.ndarray,
+    on_hand: np.ndarray,
+    flags: list[str],
+) -> tuple[np.ndarray, list[str]]:
     """Action and reasons per SKU.
 
     ``required``: units needed before rounding (S - available - on order, may be <= 0);
@@ -51,15 +59,15 @@ def classify(*, required: np.ndarray, runway: np.ndarray, threshold: np.ndarray,
         if need and 0 < moq[i] and np.ceil(required[i]) < moq[i] and (due or has_po):
             why.append(f"needs {np.ceil(required[i]):.0f}, below the MOQ of {moq[i]:.0f}")
         if "dormant" in f and (on_hand[i] > 0 or has_po):
-            why.append(f"dormant (no sale in 30+ days) with {on_hand[i]:.0f} on hand"
-                       + (" and open POs" if has_po else ""))
+            why.append(
+                f"dormant (no sale in 30+ days) with {on_hand[i]:.0f} on hand"
+                + (" and open POs" if has_po else "")
+            )
         if due or has_po:
             if "cold_start" in f:
-                why.append("new product: under 30 days of sales, forecast is the category "
-                           "average")
+                why.append("new product: under 30 days of sales, forecast is the category average")
             if "low_confidence" in f:
-                why.append("low forecast confidence: the 90 % interval is over 3x the "
-                           "forecast")
+                why.append("low forecast confidence: the 90 % interval is over 3x the forecast")
             if "demand_spike" in f:
                 why.append("demand spike: the last 7 days sold over 2x the forecast")
         if why:
@@ -69,7 +77,6 @@ def classify(*, required: np.ndarray, runway: np.ndarray, threshold: np.ndarray,
             why.append(f"runway {runway[i]:.1f} days <= threshold {threshold[i]:.0f}")
         elif has_po and not need:
             actions[i] = ALREADY_ORDERED
-            why.append(f"open POs ({on_order[i]:.0f} units) cover the need until the next "
-                       "review")
+            why.append(f"open POs ({on_order[i]:.0f} units) cover the need until the next review")
         reasons.append("; ".join(why))
     return actions.astype(str), reasons

@@ -11,6 +11,7 @@ its last 8 weeks of unit sales. Formulas: :mod:`stockroom.procurement.policy`; l
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -24,13 +25,38 @@ from stockroom.mapping import views as mapping_views
 from stockroom.procurement import actions, policy, repo
 from stockroom.tables import NON_SALE_STATUSES
 
-#: Columns of :func:`build_plan`'s frame, in order (``sales_8w`` last).
+#: Columns of :func:`plan_frame`'s frame, in order (``sales_8w`` last).
 PLAN_COLUMNS = (
-    "sku", "category", "supplier", "platform", "action", "reason", "revenue_at_risk",
-    "on_hand", "reserved", "available", "burn_rate", "runway_days", "stockout_date",
-    "lead_time_days", "review_days", "service_level", "reorder_threshold_days",
-    "demand_protection", "order_up_to", "on_order", "on_order_in_time", "po_coverage",
-    "required", "order_qty", "moq", "pack_size", "unit_price", "model", "flags", "confidence",
+    "sku",
+    "category",
+    "supplier",
+    "platform",
+    "action",
+    "reason",
+    "revenue_at_risk",
+    "on_hand",
+    "reserved",
+    "available",
+    "burn_rate",
+    "runway_days",
+    "stockout_date",
+    "lead_time_days",
+    "review_days",
+    "service_level",
+    "reorder_threshold_days",
+    "demand_protection",
+    "order_up_to",
+    "on_order",
+    "on_order_in_time",
+    "po_coverage",
+    "required",
+    "order_qty",
+    "moq",
+    "pack_size",
+    "unit_price",
+    "model",
+    "flags",
+    "confidence",
     "sales_8w",
 )
 
@@ -53,75 +79,148 @@ def sales_facts(root: Path, as_of: date) -> pl.DataFrame:
     units), sales_8w (list of 8 weekly unit totals, oldest first, ending on ``as_of``)."""
     con = mapping_views.register(connect(root, as_of), workbench.engine(root))
     start = as_of - timedelta(days=55)
-    sales = con.execute("""
+    sales = con.execute(
+        """
         SELECT coalesce(product_sku, sku) AS sku, platform, order_ts::DATE AS day,
                quantity, unit_price
         FROM orders_mapped WHERE NOT list_contains(?, status) AND order_ts::DATE <= ?
-    """, [list(NON_SALE_STATUSES), as_of]).pl()
+    """,
+        [list(NON_SALE_STATUSES), as_of],
+    ).pl()
     last = sales.filter(pl.col("day") == pl.col("day").max().over("sku"))
     price = last.group_by("sku").agg(pl.col("unit_price").median())
-    platform = (sales.group_by("sku", "platform").agg(pl.col("quantity").sum())
-                .sort(["quantity", "platform"], descending=[True, False])
-                .group_by("sku", maintain_order=True).agg(pl.col("platform").first()))
-    weekly = (sales.filter(pl.col("day") >= start)
-              .with_columns(((pl.col("day") - start).dt.total_days() // 7).alias("w"))
-              .group_by("sku", "w").agg(pl.col("quantity").sum()))
-    grid = (price.select("sku").join(pl.DataFrame({"w": list(range(8))},
-                                                  schema={"w": weekly.schema["w"]}),
-                                     how="cross")
-            .join(weekly, on=["sku", "w"], how="left").sort("sku", "w")
-            .group_by("sku", maintain_order=True)
-            .agg(pl.col("quantity").fill_null(0).cast(pl.Int32).alias("sales_8w")))
+    platform = (
+        sales.group_by("sku", "platform")
+        .agg(pl.col("quantity").sum())
+        .sort(["quantity", "platform"], descending=[True, False])
+        .group_by("sku", maintain_order=True)
+        .agg(pl.col("platform").first())
+    )
+    weekly = (
+        sales.filter(pl.col("day") >= start)
+        .with_columns(((pl.col("day") - start).dt.total_days() // 7).alias("w"))
+        .group_by("sku", "w")
+        .agg(pl.col("quantity").sum())
+    )
+    grid = (
+        price.select("sku")
+        .join(pl.DataFrame({"w": list(range(8))}, schema={"w": weekly.schema["w"]}), how="cross")
+        .join(weekly, on=["sku", "w"], how="left")
+        .sort("sku", "w")
+        .group_by("sku", maintain_order=True)
+        .agg(pl.col("quantity").fill_null(0).cast(pl.Int32).alias("sales_8w"))
+    )
     return price.join(platform, on="sku").join(grid, on="sku", how="left")
 
 
-def build_plan(root: Path, as_of: date | None = None) -> tuple[date, pl.DataFrame]:
-    """The plan for ``as_of`` (default: the latest forecasts snapshot's date). Returns the
-    forecasts' date and a frame with :data:`PLAN_COLUMNS` (units are units, days are days,
-    money in the orders' currency), sorted by action then revenue at risk (largest first).
+@dataclass
+class PlanInputs:
+    """What the plan of one day reads: ``day`` (the forecasts' date); ``forecasts`` (the
+    snapshot: sku, horizon, yhat, q05, q95, category, model, flags); ``stock`` (sku, on_hand,
+    reserved: Int64 units, summed over locations); ``facts`` (:func:`sales_facts`);
+    ``settings`` (per SKU, :func:`stockroom.procurement.repo.resolve`); ``open_pos`` (open PO
+    lines: sku, quantity, expected_delivery)."""
+
+    day: date
+    forecasts: pl.DataFrame
+    stock: pl.DataFrame
+    facts: pl.DataFrame
+    settings: pl.DataFrame
+    open_pos: pl.DataFrame
+
+
+def load_inputs(root: Path, as_of: date | None = None) -> PlanInputs:
+    """Read the plan's inputs as they stood on ``as_of`` (default: the latest forecasts
+    snapshot's date; stock as of that day; settings and open POs as they stand now).
     Raises :class:`StockroomError` when there is no forecasts snapshot."""
     day = store.resolve_as_of(root, "forecasts", as_of)
     if day is None:
         raise StockroomError(f"no forecasts in {root}: run `stockroom forecast` first")
     fc = store.read_snapshot(root, "forecasts", day)
     stock_day = store.resolve_as_of(root, "stock", day)
-    stock = (store.read_snapshot(root, "stock", stock_day).group_by("sku").agg(
-        pl.col("on_hand").sum().cast(pl.Int64), pl.col("reserved").sum().cast(pl.Int64))
-        if stock_day else pl.DataFrame(schema={"sku": pl.String, "on_hand": pl.Int64,
-                                               "reserved": pl.Int64}))
-    per_sku = fc.group_by("sku").agg(pl.col("category", "model", "flags").first())
-    skus = per_sku.join(stock, on="sku", how="full", coalesce=True).with_columns(
-        pl.col("on_hand", "reserved").fill_null(0),
-        pl.col("category").fill_null("uncategorised"), pl.col("model").fill_null("none"),
-        # in stock but never sold: nothing to forecast -- treated as dormant stock
-        pl.col("flags").fill_null("dormant")).sort("sku")
+    stock = (
+        store.read_snapshot(root, "stock", stock_day)
+        .group_by("sku")
+        .agg(pl.col("on_hand").sum().cast(pl.Int64), pl.col("reserved").sum().cast(pl.Int64))
+        if stock_day
+        else pl.DataFrame(schema={"sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64})
+    )
     facts = sales_facts(root, day)
-    skus = skus.join(facts, on="sku", how="left")
+    skus = _sku_frame(fc, stock).join(facts, on="sku", how="left")
     eng = workbench.engine(root)
-    settings = repo.resolve(eng, skus.select("sku", "platform"))
-    skus = skus.join(settings, on="sku", how="left")
-    pos = repo.purchase_order_lines(eng, "open")
+    return PlanInputs(
+        day,
+        fc,
+        stock,
+        facts,
+        repo.resolve(eng, skus.select("sku", "platform")),
+        repo.purchase_order_lines(eng, "open"),
+    )
+
+
+def build_plan(root: Path, as_of: date | None = None) -> tuple[date, pl.DataFrame]:
+    """:func:`load_inputs` then :func:`plan_frame`: the plan's day and frame."""
+    inputs = load_inputs(root, as_of)
+    return inputs.day, plan_frame(inputs)
+
+
+def _sku_frame(fc: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFrame:
+    per_sku = fc.group_by("sku").agg(pl.col("category", "model", "flags").first())
+    return (
+        per_sku.join(stock, on="sku", how="full", coalesce=True)
+        .with_columns(
+            pl.col("on_hand", "reserved").fill_null(0),
+            pl.col("category").fill_null("uncategorised"),
+            pl.col("model").fill_null("none"),
+            # in stock but never sold: nothing to forecast -- treated as dormant stock
+            pl.col("flags").fill_null("dormant"),
+        )
+        .sort("sku")
+    )
+
+
+def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
+    """The plan (pure: frames in, frame out): one row per SKU with :data:`PLAN_COLUMNS` (units
+    are units, days are days, money in the orders' currency), sorted by action then revenue at
+    risk (largest first). Formulas: :mod:`stockroom.procurement.policy`; lists:
+    :mod:`stockroom.procurement.actions`."""
+    day, fc = inputs.day, inputs.forecasts
+    skus = (
+        _sku_frame(fc, inputs.stock)
+        .join(inputs.facts, on="sku", how="left")
+        .join(inputs.settings, on="sku", how="left")
+    )
+    pos = inputs.open_pos
     ids = skus["sku"].to_list()
     m = _forecast_matrix(fc, ids)
     lead = skus["lead_time_days"].to_numpy()
     review = skus["review_days"].to_numpy()
     protection = lead + review
-    due = (pos.join(skus.select("sku", "lead_time_days", "review_days"), on="sku")
-           .with_columns((pl.col("expected_delivery") - pl.lit(day)).dt.total_days()
-                         .alias("due_in"))
-           .group_by("sku").agg(
-               pl.col("quantity").sum().alias("on_order"),
-               pl.col("quantity").filter(pl.col("due_in") <= pl.col("lead_time_days")
-                                         + pl.col("review_days")).sum().alias("in_time"),
-               pl.col("quantity").filter(pl.col("due_in") <= pl.col("lead_time_days"))
-               .sum().alias("by_lead")))
+    due = (
+        pos.join(skus.select("sku", "lead_time_days", "review_days"), on="sku")
+        .with_columns((pl.col("expected_delivery") - pl.lit(day)).dt.total_days().alias("due_in"))
+        .group_by("sku")
+        .agg(
+            pl.col("quantity").sum().alias("on_order"),
+            pl.col("quantity")
+            .filter(pl.col("due_in") <= pl.col("lead_time_days") + pl.col("review_days"))
+            .sum()
+            .alias("in_time"),
+            pl.col("quantity")
+            .filter(pl.col("due_in") <= pl.col("lead_time_days"))
+            .sum()
+            .alias("by_lead"),
+        )
+    )
     due = skus.select("sku").join(due, on="sku", how="left").fill_null(0)
     on_order, on_order_in_time, on_order_by_lead = (
-        due[c].to_numpy().astype(float) for c in ("on_order", "in_time", "by_lead"))
+        due[c].to_numpy().astype(float) for c in ("on_order", "in_time", "by_lead")
+    )
     on_hand = skus["on_hand"].to_numpy().astype(float)
     available = np.maximum(on_hand - skus["reserved"].to_numpy(), 0)
-    mean_p, sigma_p, s = policy.protection_demand(m["yhat"], m["q05"], m["q95"], protection,
-                                                  skus["service_level"].to_numpy())
+    mean_p, sigma_p, s = policy.protection_demand(
+        m["yhat"], m["q05"], m["q95"], protection, skus["service_level"].to_numpy()
+    )
     burn = policy.burn_rate(m["yhat"])
     runway = policy.runway_days(available, burn)
     out_in = policy.stockout_day(available, m["yhat"], burn)
@@ -135,30 +234,90 @@ def build_plan(root: Path, as_of: date | None = None) -> tuple[date, pl.DataFram
         derived = np.where(burn > 0, s / np.where(burn > 0, burn, 1), 0.0)
     threshold = np.where(np.isnan(set_threshold), derived, set_threshold)
     flags = skus["flags"].to_list()
-    action, reason = actions.classify(required=required, runway=runway, threshold=threshold,
-                                      on_order=on_order_in_time, coverage=coverage, moq=moq,
-                                      on_hand=available, flags=flags)
+    action, reason = actions.classify(
+        required=required,
+        runway=runway,
+        threshold=threshold,
+        on_order=on_order_in_time,
+        coverage=coverage,
+        moq=moq,
+        on_hand=available,
+        flags=flags,
+    )
     price = skus["unit_price"].fill_null(0.0).to_numpy()
     risk = policy.revenue_at_risk(m["yhat"], available, on_order_by_lead, lead, price)
-    confidence = ["low" if ("low_confidence" in f or "cold_start" in f) else
-                  "none" if "dormant" in f else "normal" for f in flags]
+    confidence = [
+        "low"
+        if ("low_confidence" in f or "cold_start" in f)
+        else "none"
+        if "dormant" in f
+        else "normal"
+        for f in flags
+    ]
     frame = skus.with_columns(
-        pl.Series("action", action), pl.Series("reason", reason),
-        pl.Series("revenue_at_risk", risk), pl.Series("available", available.astype(np.int64)),
-        pl.Series("burn_rate", burn), pl.Series("runway_days", runway),
-        pl.Series("stockout_date", [day + timedelta(days=int(d)) if np.isfinite(d) else None
-                                    for d in out_in], dtype=pl.Date),
+        pl.Series("action", action),
+        pl.Series("reason", reason),
+        pl.Series("revenue_at_risk", risk),
+        pl.Series("available", available.astype(np.int64)),
+        pl.Series("burn_rate", burn),
+        pl.Series("runway_days", runway),
+        pl.Series(
+            "stockout_date",
+            [day + timedelta(days=int(d)) if np.isfinite(d) else None for d in out_in],
+            dtype=pl.Date,
+        ),
         pl.Series("reorder_threshold_days", threshold),
-        pl.Series("demand_protection", mean_p), pl.Series("order_up_to", s),
+        pl.Series("demand_protection", mean_p),
+        pl.Series("order_up_to", s),
         pl.Series("on_order", on_order.astype(np.int64)),
         pl.Series("on_order_in_time", on_order_in_time.astype(np.int64)),
-        pl.Series("po_coverage", coverage), pl.Series("required", np.maximum(required, 0)),
+        pl.Series("po_coverage", coverage),
+        pl.Series("required", np.maximum(required, 0)),
         pl.Series("order_qty", order_qty.astype(np.int64)),
         pl.Series("confidence", confidence),
         pl.col("sales_8w").fill_null(pl.lit([0] * 8, dtype=pl.List(pl.Int32))),
     ).with_columns(pl.col("runway_days").replace(float("inf"), None))
     rank = {a: i for i, a in enumerate(actions.ACTIONS)}
-    return day, (frame.select(PLAN_COLUMNS)
-                 .with_columns(pl.col("action").replace_strict(rank).alias("_rank"))
-                 .sort(["_rank", "revenue_at_risk", "sku"], descending=[False, True, False])
-                 .drop("_rank"))
+    return (
+        frame.select(PLAN_COLUMNS)
+        .with_columns(pl.col("action").replace_strict(rank).alias("_rank"))
+        .sort(["_rank", "revenue_at_risk", "sku"], descending=[False, True, False])
+        .drop("_rank")
+    )
+
+
+#: The purchase-request CSV a purchasing system imports (one line per SKU to order).
+EXPORT_COLUMNS = (
+    "supplier",
+    "sku",
+    "quantity",
+    "pack_size",
+    "moq",
+    "order_date",
+    "expected_delivery",
+    "need_by",
+    "unit_price",
+    "action",
+    "reason",
+)
+
+
+def purchase_requests(plan: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The SKUs to order (order today, plus attention SKUs with a recommended quantity) as
+    purchase-request lines: supplier, sku, quantity, pack_size, moq, order_date,
+    expected_delivery (order date + lead time), need_by (stockout date), unit_price, action,
+    reason; by supplier, then priority."""
+    return (
+        plan.filter(
+            (pl.col("order_qty") > 0)
+            & pl.col("action").is_in([actions.ORDER_TODAY, actions.ATTENTION])
+        )
+        .with_columns(
+            pl.lit(day).alias("order_date"),
+            (pl.lit(day) + pl.duration(days=pl.col("lead_time_days"))).alias("expected_delivery"),
+            pl.col("order_qty").alias("quantity"),
+            pl.col("stockout_date").alias("need_by"),
+        )
+        .sort(["supplier", "revenue_at_risk"], descending=[False, True])
+        .select(EXPORT_COLUMNS)
+    )

@@ -31,7 +31,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import norm
 
-Z90 = float(norm.ppf(0.95))       # the 90 % interval's half-width in standard deviations
+Z90 = float(norm.ppf(0.95))  # the 90 % interval's half-width in standard deviations
 
 
 def _extend(a: np.ndarray, days: int) -> np.ndarray:
@@ -39,14 +39,18 @@ def _extend(a: np.ndarray, days: int) -> np.ndarray:
     n, h = a.shape
     if days <= h:
         return a[:, :days]
-    tail = np.nanmean(a[:, max(h - 7, 0):], axis=1, keepdims=True)
+    tail = np.nanmean(a[:, max(h - 7, 0) :], axis=1, keepdims=True)
     return np.concatenate([a, np.repeat(tail, days - h, axis=1)], axis=1)
 
 
-def protection_demand(yhat: np.ndarray, q05: np.ndarray, q95: np.ndarray,
-                      protection_days: np.ndarray, service_level: np.ndarray,
-                      correlation: float = 1.0
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def protection_demand(
+    yhat: np.ndarray,
+    q05: np.ndarray,
+    q95: np.ndarray,
+    protection_days: np.ndarray,
+    service_level: np.ndarray,
+    correlation: float = 1.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Demand over each SKU's protection period at its service level.
 
     ``yhat``, ``q05``, ``q95``: n x H daily forecasts (units/day; NaN quantiles = no interval:
@@ -63,7 +67,7 @@ def protection_demand(yhat: np.ndarray, q05: np.ndarray, q95: np.ndarray,
     sd = _extend(np.nan_to_num((q95 - q05) / (2 * Z90)).clip(min=0), days)
     inside = np.arange(days)[None, :] < p[:, None]
     mean = (y * inside).sum(axis=1)
-    independent = (sd ** 2 * inside).sum(axis=1)
+    independent = (sd**2 * inside).sum(axis=1)
     comonotonic = (sd * inside).sum(axis=1) ** 2
     sigma = np.sqrt((1 - correlation) * independent + correlation * comonotonic)
     return mean, sigma, mean + norm.ppf(service_level) * sigma
@@ -77,8 +81,7 @@ def burn_rate(yhat: np.ndarray, days: int = 28) -> np.ndarray:
 def runway_days(available: np.ndarray, burn: np.ndarray) -> np.ndarray:
     """Days of stock: available / burn rate (inf when the burn rate is 0)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(burn > 0, np.maximum(available, 0) / np.where(burn > 0, burn, 1),
-                        np.inf)
+        return np.where(burn > 0, np.maximum(available, 0) / np.where(burn > 0, burn, 1), np.inf)
 
 
 def stockout_day(available: np.ndarray, yhat: np.ndarray, burn: np.ndarray) -> np.ndarray:
@@ -108,8 +111,7 @@ def round_order(required: np.ndarray, moq: np.ndarray, pack: np.ndarray) -> np.n
     return np.where(need > 0, np.maximum(packs, floor), 0).astype(int)
 
 
-def po_coverage(on_order: np.ndarray, order_up_to: np.ndarray, available: np.ndarray
-                ) -> np.ndarray:
+def po_coverage(on_order: np.ndarray, order_up_to: np.ndarray, available: np.ndarray) -> np.ndarray:
     """Share (0-1) of the need until the next delivery after review (S - available) that open
     POs arriving in time already cover; 1 when nothing is needed."""
     need = order_up_to - np.maximum(available, 0)
@@ -117,8 +119,13 @@ def po_coverage(on_order: np.ndarray, order_up_to: np.ndarray, available: np.nda
         return np.where(need > 0, np.clip(on_order / np.where(need > 0, need, 1), 0, 1), 1.0)
 
 
-def revenue_at_risk(yhat: np.ndarray, available: np.ndarray, on_order_by_lead: np.ndarray,
-                    lead_days: np.ndarray, price: np.ndarray) -> np.ndarray:
+def revenue_at_risk(
+    yhat: np.ndarray,
+    available: np.ndarray,
+    on_order_by_lead: np.ndarray,
+    lead_days: np.ndarray,
+    price: np.ndarray,
+) -> np.ndarray:
     """Expected lost units before the next possible delivery (day L) x unit price: max(0,
     forecast over L days - available - on order arriving within L) x price (price NaN = 0)."""
     lead = np.asarray(lead_days, dtype=int)

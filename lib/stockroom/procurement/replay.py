@@ -63,12 +63,16 @@ class ReplayResult:
         return dict(self.__dict__)
 
 
-Forecasts = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]   # review day -> yhat, q05, q95
+Forecasts = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # review day -> yhat, q05, q95
 
 
-def forecasts_for(p: Panel, review_days: list[int], horizon: int,
-                  config: ForecasterConfig | None = None,
-                  on_step: Callable[[str], None] | None = None) -> Forecasts:
+def forecasts_for(
+    p: Panel,
+    review_days: list[int],
+    horizon: int,
+    config: ForecasterConfig | None = None,
+    on_step: Callable[[str], None] | None = None,
+) -> Forecasts:
     """The shipped forecaster's forecasts made on each review day (from history up to the day
     before): yhat/q05/q95 (n_series x horizon, NaN for series not launched yet). The
     forecaster is refitted every :data:`RETRAIN_DAYS` days and predicts at every review in
@@ -76,13 +80,15 @@ def forecasts_for(p: Panel, review_days: list[int], horizon: int,
     config = config or ForecasterConfig.shipped(horizon)
     out: Forecasts = {}
     forecaster: Forecaster | None = None
-    trained_at = -10**9
+    trained_at = -(10**9)
     for k, day in enumerate(review_days):
         cutoff = day - 1
         if cutoff - trained_at >= RETRAIN_DAYS:
             if on_step:
-                on_step(f"training the forecast model at day {cutoff} "
-                        f"({k + 1}/{len(review_days)} reviews)")
+                on_step(
+                    f"training the forecast model at day {cutoff} "
+                    f"({k + 1}/{len(review_days)} reviews)"
+                )
             forecaster = Forecaster(config).fit(p, cutoff)
             trained_at = cutoff
         fc = forecaster.predict(p, cutoff)
@@ -91,12 +97,20 @@ def forecasts_for(p: Panel, review_days: list[int], horizon: int,
 
 
 def _avg30(y: np.ndarray, day: int) -> np.ndarray:
-    return np.nan_to_num(y[:, max(day - 30, 0): day]).mean(axis=1)
+    return np.nan_to_num(y[:, max(day - 30, 0) : day]).mean(axis=1)
 
 
-def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
-           service_level: float = 0.95, safety_days: float = 7.0, start: int,
-           forecasts: Forecasts | None = None) -> ReplayResult:
+def replay(
+    p: Panel,
+    *,
+    policy_name: str,
+    lead_time: int,
+    review_days: int = 7,
+    service_level: float = 0.95,
+    safety_days: float = 7.0,
+    start: int,
+    forecasts: Forecasts | None = None,
+) -> ReplayResult:
     """Replay ``policy_name`` on the days ``start`` .. end of the panel. ``forecasts`` (from
     :func:`forecasts_for` with the same review days) is required for ``stockroom``.
     Raises ValueError for an unknown policy or missing forecasts."""
@@ -108,7 +122,7 @@ def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
     n, d = y.shape
     price = np.nan_to_num(p.price)
     protection = lead_time + review_days
-    pipeline = np.zeros((n, d + lead_time + 1))          # arrivals by day
+    pipeline = np.zeros((n, d + lead_time + 1))  # arrivals by day
     on_hand = np.zeros(n)
     warm_up = start + protection
     served = demanded = stockout = skudays = 0.0
@@ -120,8 +134,8 @@ def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
         if policy_name == "stockroom":
             yhat, q05, q95 = forecasts[day]
             _, _, s = policy.protection_demand(
-                np.nan_to_num(yhat), q05, q95, np.full(n, protection),
-                np.full(n, service_level))
+                np.nan_to_num(yhat), q05, q95, np.full(n, protection), np.full(n, service_level)
+            )
             return s
         avg = _avg30(y, day)
         if policy_name == "seller_tool":
@@ -135,7 +149,7 @@ def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
             target = order_up_to(day)
             if day == start:
                 on_hand = np.where(launched, np.ceil(target), 0)
-            on_order = pipeline[:, day + 1:].sum(axis=1)
+            on_order = pipeline[:, day + 1 :].sum(axis=1)
             position = on_hand + on_order
             if policy_name == "runway_rule":
                 avg = _avg30(y, day)
@@ -147,8 +161,8 @@ def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
             if policy_name == "stockroom" and day >= warm_up:
                 # order today (no open PO, position below S) vs. the stock-outs that followed
                 # before an order placed at the next review could arrive (lead time + review)
-                future = np.nansum(y[:, day: day + protection], axis=1)
-                arriving = pipeline[:, day + 1: day + protection].sum(axis=1)
+                future = np.nansum(y[:, day : day + protection], axis=1)
+                arriving = pipeline[:, day + 1 : day + protection].sum(axis=1)
                 needed = future > on_hand + arriving
                 free = launched & (on_order == 0)
                 flagged = free & (qty > 0)
@@ -169,21 +183,32 @@ def replay(p: Panel, *, policy_name: str, lead_time: int, review_days: int = 7,
         if day >= warm_up:
             inventory_value.append(float((on_hand * price[:, day]).sum()))
     return ReplayResult(
-        policy_name, lead_time, service_level if policy_name == "stockroom" else None,
+        policy_name,
+        lead_time,
+        service_level if policy_name == "stockroom" else None,
         served / demanded if demanded else float("nan"),
         stockout / skudays if skudays else float("nan"),
-        float(np.mean(inventory_value)) if inventory_value else float("nan"), orders,
+        float(np.mean(inventory_value)) if inventory_value else float("nan"),
+        orders,
         tp / (tp + fp) if policy_name == "stockroom" and tp + fp else None,
         tp / (tp + fn) if policy_name == "stockroom" and tp + fn else None,
-        safety_days if policy_name == "seller_tool" else None)
+        safety_days if policy_name == "seller_tool" else None,
+    )
 
 
 SAFETY_DAYS = (0.0, 3.0, 7.0, 14.0, 28.0, 56.0)
 
 
-def run(p: Panel, *, lead_times: list[int], service_levels: list[float], review_days: int = 7,
-        replay_days: int = 182, safety_days: tuple[float, ...] = SAFETY_DAYS,
-        on_step: Callable[[str], None] | None = None) -> tuple[list[ReplayResult], float]:
+def run(
+    p: Panel,
+    *,
+    lead_times: list[int],
+    service_levels: list[float],
+    review_days: int = 7,
+    replay_days: int = 182,
+    safety_days: tuple[float, ...] = SAFETY_DAYS,
+    on_step: Callable[[str], None] | None = None,
+) -> tuple[list[ReplayResult], float]:
     """Every policy x lead time (x service level for ours, x ``safety_days`` for the seller
     tool, tracing its fill-rate vs inventory curve) on the last ``replay_days`` days;
     forecasts are made once per review day (horizon = the longest protection period) and
@@ -191,8 +216,10 @@ def run(p: Panel, *, lead_times: list[int], service_levels: list[float], review_
     d = p.y.shape[1]
     start = d - replay_days
     if start < 120:
-        raise ValueError(f"the history is too short: {d} days, {replay_days} to replay "
-                         "and at least 120 to learn from")
+        raise ValueError(
+            f"the history is too short: {d} days, {replay_days} to replay "
+            "and at least 120 to learn from"
+        )
     days = list(range(start, d, review_days))
     horizon = max(lead_times) + review_days
     began = time.perf_counter()
@@ -201,14 +228,33 @@ def run(p: Panel, *, lead_times: list[int], service_levels: list[float], review_
     results = []
     for lead in lead_times:
         for level in service_levels:
-            results.append(replay(p, policy_name="stockroom", lead_time=lead,
-                                  review_days=review_days, service_level=level, start=start,
-                                  forecasts=fc))
+            results.append(
+                replay(
+                    p,
+                    policy_name="stockroom",
+                    lead_time=lead,
+                    review_days=review_days,
+                    service_level=level,
+                    start=start,
+                    forecasts=fc,
+                )
+            )
         for safety in safety_days:
-            results.append(replay(p, policy_name="seller_tool", lead_time=lead,
-                                  review_days=review_days, safety_days=safety, start=start))
-        results.append(replay(p, policy_name="runway_rule", lead_time=lead,
-                              review_days=review_days, start=start))
+            results.append(
+                replay(
+                    p,
+                    policy_name="seller_tool",
+                    lead_time=lead,
+                    review_days=review_days,
+                    safety_days=safety,
+                    start=start,
+                )
+            )
+        results.append(
+            replay(
+                p, policy_name="runway_rule", lead_time=lead, review_days=review_days, start=start
+            )
+        )
     return results, seconds
 
 

@@ -23,19 +23,26 @@ def latest(root: Path, as_of: date | None = None) -> tuple[date | None, pl.DataF
 def by_type_and_platform(flags: pl.DataFrame) -> pl.DataFrame:
     """Open flags per flag_type x platform ('-' for flags without a platform): flag_type,
     platform, flags (u32); most first."""
-    return (flags.filter(pl.col("open"))
-            .with_columns(pl.col("platform").fill_null("-"))
-            .group_by("flag_type", "platform").len("flags")
-            .sort(["flags", "flag_type", "platform"], descending=[True, False, False]))
+    return (
+        flags.filter(pl.col("open"))
+        .with_columns(pl.col("platform").fill_null("-"))
+        .group_by("flag_type", "platform")
+        .len("flags")
+        .sort(["flags", "flag_type", "platform"], descending=[True, False, False])
+    )
 
 
 def open_flags(flags: pl.DataFrame, now) -> pl.DataFrame:
     """Open flags by severity, then age (oldest first), with ``age_hours`` (f64)."""
-    return (flags.filter(pl.col("open"))
-            .with_columns(((pl.lit(now) - pl.col("first_seen")).dt.total_seconds() / 3600)
-                          .alias("age_hours"),
-                          pl.col("severity").replace_strict(SEVERITY_ORDER).alias("_s"))
-            .sort(["_s", "first_seen", "key"]).drop("_s"))
+    return (
+        flags.filter(pl.col("open"))
+        .with_columns(
+            ((pl.lit(now) - pl.col("first_seen")).dt.total_seconds() / 3600).alias("age_hours"),
+            pl.col("severity").replace_strict(SEVERITY_ORDER).alias("_s"),
+        )
+        .sort(["_s", "first_seen", "key"])
+        .drop("_s")
+    )
 
 
 def trend(root: Path) -> pl.DataFrame:
@@ -43,10 +50,11 @@ def trend(root: Path) -> pl.DataFrame:
     rows = []
     for day in store.snapshot_dates(root, "flags"):
         f = store.read_snapshot(root, "flags", day).filter(pl.col("open"))
-        rows += [{"date": day, "flag_type": t, "flags": n}
-                 for t, n in f.group_by("flag_type").len().iter_rows()]
-    return pl.DataFrame(rows, schema={"date": pl.Date, "flag_type": pl.String,
-                                      "flags": pl.UInt32})
+        rows += [
+            {"date": day, "flag_type": t, "flags": n}
+            for t, n in f.group_by("flag_type").len().iter_rows()
+        ]
+    return pl.DataFrame(rows, schema={"date": pl.Date, "flag_type": pl.String, "flags": pl.UInt32})
 
 
 def evidence(root: Path, day: date, sku: str) -> dict[str, pl.DataFrame]:
@@ -54,16 +62,26 @@ def evidence(root: Path, day: date, sku: str) -> dict[str, pl.DataFrame]:
     every platform and the orders of the window."""
     out = {}
     inv_day = store.resolve_as_of(root, "inventory", day)
-    out["central"] = (store.read_snapshot(root, "inventory", inv_day).filter(pl.col("sku") == sku)
-                      if inv_day else pl.DataFrame())
+    out["central"] = (
+        store.read_snapshot(root, "inventory", inv_day).filter(pl.col("sku") == sku)
+        if inv_day
+        else pl.DataFrame()
+    )
     lst_day = store.resolve_as_of(root, "listings", day)
-    out["listings"] = (store.read_snapshot(root, "listings", lst_day)
-                       .filter(pl.col("sku") == sku)
-                       .select("platform", "listing_id", "quantity", "price", "status",
-                               "listed_at") if lst_day else pl.DataFrame())
+    out["listings"] = (
+        store.read_snapshot(root, "listings", lst_day)
+        .filter(pl.col("sku") == sku)
+        .select("platform", "listing_id", "quantity", "price", "status", "listed_at")
+        if lst_day
+        else pl.DataFrame()
+    )
     ord_days = [d for d in store.snapshot_dates(root, "orders") if d <= day][-2:]
-    out["orders"] = (pl.concat([store.read_snapshot(root, "orders", d) for d in ord_days])
-                     .filter(pl.col("sku") == sku)
-                     .select("order_ts", "platform", "order_id", "quantity", "unit_price")
-                     .sort("order_ts") if ord_days else pl.DataFrame())
+    out["orders"] = (
+        pl.concat([store.read_snapshot(root, "orders", d) for d in ord_days])
+        .filter(pl.col("sku") == sku)
+        .select("order_ts", "platform", "order_id", "quantity", "unit_price")
+        .sort("order_ts")
+        if ord_days
+        else pl.DataFrame()
+    )
     return out

@@ -38,14 +38,64 @@ from stockroom import cards
 PLATFORMS = ("ebay", "blokpax", "shootstrayt")
 CURRENCY = "USD"
 
-_PLACES = ("Pallet", "Viridian", "Pewter", "Cerulean", "Vermilion", "Lavender", "Celadon",
-           "Fuchsia", "Saffron", "Cinnabar", "Indigo", "Goldenrod", "Ecruteak", "Olivine",
-           "Azalea", "Mahogany", "Blackthorn", "Littleroot", "Oldale", "Petalburg", "Rustboro",
-           "Dewford", "Slateport", "Mauville", "Lilycove", "Mossdeep", "Sootopolis", "Pacifidlog",
-           "Twinleaf", "Sandgem", "Jubilife", "Oreburgh", "Floaroma", "Eterna", "Hearthome",
-           "Solaceon", "Veilstone", "Pastoria", "Celestic", "Canalave", "Snowpoint", "Sunyshore")
-_KINDS = ("Cards", "Collectibles", "TCG", "Breaks", "Vault", "Trading Co", "Games", "Card Shop",
-          "Hobby", "Singles", "Collect", "Rares")
+_PLACES = (
+    "Pallet",
+    "Viridian",
+    "Pewter",
+    "Cerulean",
+    "Vermilion",
+    "Lavender",
+    "Celadon",
+    "Fuchsia",
+    "Saffron",
+    "Cinnabar",
+    "Indigo",
+    "Goldenrod",
+    "Ecruteak",
+    "Olivine",
+    "Azalea",
+    "Mahogany",
+    "Blackthorn",
+    "Littleroot",
+    "Oldale",
+    "Petalburg",
+    "Rustboro",
+    "Dewford",
+    "Slateport",
+    "Mauville",
+    "Lilycove",
+    "Mossdeep",
+    "Sootopolis",
+    "Pacifidlog",
+    "Twinleaf",
+    "Sandgem",
+    "Jubilife",
+    "Oreburgh",
+    "Floaroma",
+    "Eterna",
+    "Hearthome",
+    "Solaceon",
+    "Veilstone",
+    "Pastoria",
+    "Celestic",
+    "Canalave",
+    "Snowpoint",
+    "Sunyshore",
+)
+_KINDS = (
+    "Cards",
+    "Collectibles",
+    "TCG",
+    "Breaks",
+    "Vault",
+    "Trading Co",
+    "Games",
+    "Card Shop",
+    "Hobby",
+    "Singles",
+    "Collect",
+    "Rares",
+)
 _DECOR = ("", " LLC", " Official", " ✦", " Inc.", " (Store)", "™")
 
 
@@ -85,10 +135,10 @@ class Day:
 @dataclass
 class Simulation:
     config: SimConfig
-    sellers: pl.DataFrame          # canonical `sellers`: one row per platform account
-    products: pl.DataFrame         # canonical `products`: the card catalog (internal SKUs)
-    seller_truth: pl.DataFrame     # seller_key, platform, seller_id, seller_name
-    listing_truth: pl.DataFrame    # platform, listing_id, product sku, seller_key, item
+    sellers: pl.DataFrame  # canonical `sellers`: one row per platform account
+    products: pl.DataFrame  # canonical `products`: the card catalog (internal SKUs)
+    seller_truth: pl.DataFrame  # seller_key, platform, seller_id, seller_name
+    listing_truth: pl.DataFrame  # platform, listing_id, product sku, seller_key, item
     _state: dict = field(repr=False, default_factory=dict)
 
     def days(self) -> Iterator[Day]:
@@ -129,12 +179,24 @@ def simulate(config: SimConfig, catalog: pl.DataFrame | None = None) -> Simulati
                 decor = _DECOR[rng.integers(0, len(_DECOR))]
                 shown = (name.upper() if rng.random() < 0.2 else name) + decor
             accounts.append((s, platform, sid, shown))
-    truth = pl.DataFrame(accounts, schema={"seller_key": pl.Int32, "platform": pl.String,
-                                           "seller_id": pl.String, "seller_name": pl.String},
-                         orient="row")
-    sellers = truth.select("platform", "seller_id", "seller_name",
-                           pl.lit(None, pl.String).alias("city"),
-                           pl.lit(None, pl.String).alias("region"), pl.lit("US").alias("country"))
+    truth = pl.DataFrame(
+        accounts,
+        schema={
+            "seller_key": pl.Int32,
+            "platform": pl.String,
+            "seller_id": pl.String,
+            "seller_name": pl.String,
+        },
+        orient="row",
+    )
+    sellers = truth.select(
+        "platform",
+        "seller_id",
+        "seller_name",
+        pl.lit(None, pl.String).alias("city"),
+        pl.lit(None, pl.String).alias("region"),
+        pl.lit("US").alias("country"),
+    )
 
     # -- items: Pareto shop sizes, popular cards listed more ------------------------------
     avg_platforms = 1 + 0.6 * (on_platform.sum(1).mean() - 1)
@@ -148,86 +210,166 @@ def simulate(config: SimConfig, catalog: pl.DataFrame | None = None) -> Simulati
     market = catalog["market_price"].to_numpy()
     ask = np.round(market[item_product] * rng.lognormal(0.05, 0.2, n_items), 2).clip(0.25)
     on_hand = (1 + rng.geometric(0.35, n_items)).astype(np.int32)
-    rate = 0.08 * (popularity[item_product] / popularity.max()) ** 0.3 * (
-        market[item_product] / ask) ** 2
+    rate = (
+        0.08
+        * (popularity[item_product] / popularity.max()) ** 0.3
+        * (market[item_product] / ask) ** 2
+    )
 
     # -- listings: each item on one or more of its seller's platforms ---------------------
-    seller_platforms = on_platform[item_seller]            # items x platforms
+    seller_platforms = on_platform[item_seller]  # items x platforms
     listed = seller_platforms & (rng.random(seller_platforms.shape) < 0.6)
     first = np.argmax(seller_platforms, axis=1)
     listed[np.arange(n_items), first] = True
     item_idx, plat_idx = np.nonzero(listed)
-    account = truth.with_row_index("acc").select("acc", "seller_key", "platform", "seller_id",
-                                                  "seller_name")
+    account = truth.with_row_index("acc").select(
+        "acc", "seller_key", "platform", "seller_id", "seller_name"
+    )
     prod = catalog[item_product[item_idx]]
-    base = pl.DataFrame({
-        "item": item_idx.astype(np.int32),
-        "seller_key": item_seller[item_idx].astype(np.int32),
-        "platform": platforms[plat_idx],
-    }).with_columns(pl.int_range(pl.len()).alias("n"))
-    base = base.join(account.drop("acc"), on=["seller_key", "platform"], how="left",
-                     maintain_order="left")
-    seller_code = (pl.col("seller_name").str.replace_all(r"[^A-Za-z]", "")
-                   .str.slice(0, 4).str.to_uppercase())
+    base = pl.DataFrame(
+        {
+            "item": item_idx.astype(np.int32),
+            "seller_key": item_seller[item_idx].astype(np.int32),
+            "platform": platforms[plat_idx],
+        }
+    ).with_columns(pl.int_range(pl.len()).alias("n"))
+    base = base.join(
+        account.drop("acc"), on=["seller_key", "platform"], how="left", maintain_order="left"
+    )
+    seller_code = (
+        pl.col("seller_name").str.replace_all(r"[^A-Za-z]", "").str.slice(0, 4).str.to_uppercase()
+    )
     listed_days = rng.integers(1, 400, len(item_idx))
     start_ts = datetime.combine(config.start, datetime.min.time(), tzinfo=UTC)
-    static = base.with_columns(
-        sku_product=prod["sku"], name=prod["name"], set_name=prod["set_name"],
-        number=prod["number"], rarity=prod["rarity"], treatment=prod["treatment"],
-        ss_sku=prod["shootstrayt_sku"], card_id=prod["card_id"],
-        printed=prod["printedTotal"].cast(pl.String),
-    ).with_columns(
-        pl.when(pl.col("platform") == "ebay")
-        .then(pl.concat_str(pl.lit("1"), (pl.col("n") * 7919 % 10**11).cast(pl.String)
-                            .str.zfill(11)))
-        .when(pl.col("platform") == "blokpax")
-        .then(pl.concat_str(pl.lit("bpx-"), pl.col("n").cast(pl.String).str.zfill(8)))
-        .otherwise(pl.concat_str(pl.lit("ss-"), pl.col("n").cast(pl.String).str.zfill(8)))
-        .alias("listing_id"),
-        pl.when(pl.col("platform") == "ebay")
-        .then(pl.concat_str(seller_code, pl.lit("-"), pl.col("item").cast(pl.String)
-                            .str.zfill(6)))
-        .when(pl.col("platform") == "blokpax")
-        .then(pl.concat_str(pl.col("card_id"), pl.lit("-"), pl.col("treatment")))
-        .otherwise(pl.col("ss_sku")).alias("sku"),
-        pl.when(pl.col("platform") == "ebay")
-        .then(pl.concat_str(pl.lit("Pokemon "), pl.col("set_name"), pl.lit(" "), pl.col("name"),
-                            pl.lit(" "), pl.col("number"), pl.lit("/"),
-                            pl.col("printed").fill_null("?"), pl.lit(" "),
-                            pl.col("rarity").fill_null(""), pl.lit(" "),
-                            pl.col("treatment").str.replace_all("-", " ").str.to_titlecase(),
-                            pl.lit(" NM")))
-        .when(pl.col("platform") == "blokpax")
-        .then(pl.concat_str(pl.col("name"), pl.lit(" #"), pl.col("number"), pl.lit(" · "),
-                            pl.col("set_name")))
-        .otherwise(pl.concat_str(pl.col("name"), pl.lit(" - "), pl.col("set_name"), pl.lit(" "),
-                                 pl.col("number"), pl.lit(" ("),
-                                 pl.col("treatment").str.to_titlecase(), pl.lit(")")))
-        .alias("title"),
-        (pl.lit(start_ts) - pl.duration(days=pl.Series(listed_days))).alias("listed_at"),
-    ).with_columns(
-        pl.when(pl.col("platform") == "ebay")
-        .then(pl.concat_str(pl.lit("https://www.ebay.com/itm/"), pl.col("listing_id")))
-        .when(pl.col("platform") == "blokpax")
-        .then(pl.concat_str(pl.lit("https://blokpax.com/listing/"), pl.col("listing_id")))
-        .otherwise(pl.concat_str(pl.lit("https://shootstrayt.com/"), pl.col("seller_id"),
-                                 pl.lit("/"), pl.col("listing_id")))
-        .alias("url"),
+    static = (
+        base.with_columns(
+            sku_product=prod["sku"],
+            name=prod["name"],
+            set_name=prod["set_name"],
+            number=prod["number"],
+            rarity=prod["rarity"],
+            treatment=prod["treatment"],
+            ss_sku=prod["shootstrayt_sku"],
+            card_id=prod["card_id"],
+            printed=prod["printedTotal"].cast(pl.String),
+        )
+        .with_columns(
+            pl.when(pl.col("platform") == "ebay")
+            .then(
+                pl.concat_str(
+                    pl.lit("1"), (pl.col("n") * 7919 % 10**11).cast(pl.String).str.zfill(11)
+                )
+            )
+            .when(pl.col("platform") == "blokpax")
+            .then(pl.concat_str(pl.lit("bpx-"), pl.col("n").cast(pl.String).str.zfill(8)))
+            .otherwise(pl.concat_str(pl.lit("ss-"), pl.col("n").cast(pl.String).str.zfill(8)))
+            .alias("listing_id"),
+            pl.when(pl.col("platform") == "ebay")
+            .then(
+                pl.concat_str(seller_code, pl.lit("-"), pl.col("item").cast(pl.String).str.zfill(6))
+            )
+            .when(pl.col("platform") == "blokpax")
+            .then(pl.concat_str(pl.col("card_id"), pl.lit("-"), pl.col("treatment")))
+            .otherwise(pl.col("ss_sku"))
+            .alias("sku"),
+            pl.when(pl.col("platform") == "ebay")
+            .then(
+                pl.concat_str(
+                    pl.lit("Pokemon "),
+                    pl.col("set_name"),
+                    pl.lit(" "),
+                    pl.col("name"),
+                    pl.lit(" "),
+                    pl.col("number"),
+                    pl.lit("/"),
+                    pl.col("printed").fill_null("?"),
+                    pl.lit(" "),
+                    pl.col("rarity").fill_null(""),
+                    pl.lit(" "),
+                    pl.col("treatment").str.replace_all("-", " ").str.to_titlecase(),
+                    pl.lit(" NM"),
+                )
+            )
+            .when(pl.col("platform") == "blokpax")
+            .then(
+                pl.concat_str(
+                    pl.col("name"),
+                    pl.lit(" #"),
+                    pl.col("number"),
+                    pl.lit(" · "),
+                    pl.col("set_name"),
+                )
+            )
+            .otherwise(
+                pl.concat_str(
+                    pl.col("name"),
+                    pl.lit(" - "),
+                    pl.col("set_name"),
+                    pl.lit(" "),
+                    pl.col("number"),
+                    pl.lit(" ("),
+                    pl.col("treatment").str.to_titlecase(),
+                    pl.lit(")"),
+                )
+            )
+            .alias("title"),
+            (pl.lit(start_ts) - pl.duration(days=pl.Series(listed_days))).alias("listed_at"),
+        )
+        .with_columns(
+            pl.when(pl.col("platform") == "ebay")
+            .then(pl.concat_str(pl.lit("https://www.ebay.com/itm/"), pl.col("listing_id")))
+            .when(pl.col("platform") == "blokpax")
+            .then(pl.concat_str(pl.lit("https://blokpax.com/listing/"), pl.col("listing_id")))
+            .otherwise(
+                pl.concat_str(
+                    pl.lit("https://shootstrayt.com/"),
+                    pl.col("seller_id"),
+                    pl.lit("/"),
+                    pl.col("listing_id"),
+                )
+            )
+            .alias("url"),
+        )
     )
-    listing_truth = static.select("platform", "listing_id", pl.col("sku_product").alias(
-        "product_sku"), "seller_key", "item", "sku")
+    listing_truth = static.select(
+        "platform",
+        "listing_id",
+        pl.col("sku_product").alias("product_sku"),
+        "seller_key",
+        "item",
+        "sku",
+    )
     products = catalog.select(
-        "sku", pl.concat_str("name", pl.lit(" "), "number", pl.lit(" "), "set_name", pl.lit(" ("),
-                             "treatment", pl.lit(")")).alias("title"),
-        pl.col("set_name").alias("category"), pl.col("set_id").alias("category_source"),
-        pl.lit(cards.BRAND).alias("brand"), pl.lit(None, pl.String).alias("gtin"),
+        "sku",
+        pl.concat_str(
+            "name",
+            pl.lit(" "),
+            "number",
+            pl.lit(" "),
+            "set_name",
+            pl.lit(" ("),
+            "treatment",
+            pl.lit(")"),
+        ).alias("title"),
+        pl.col("set_name").alias("category"),
+        pl.col("set_id").alias("category_source"),
+        pl.lit(cards.BRAND).alias("brand"),
+        pl.lit(None, pl.String).alias("gtin"),
         pl.lit(None, pl.Float64).alias("weight_g"),
     )
     sim = Simulation(config, sellers, products, truth, listing_truth)
     sim._state = {
-        "rng": rng, "static": static, "item_idx": item_idx, "on_hand": on_hand, "ask": ask,
-        "rate": rate, "item_seller": item_seller, "item_product": item_product,
-        "ended": np.zeros(len(item_idx), dtype=bool), "names": names, "account": account,
+        "rng": rng,
+        "static": static,
+        "item_idx": item_idx,
+        "on_hand": on_hand,
+        "ask": ask,
+        "rate": rate,
+        "item_seller": item_seller,
+        "item_product": item_product,
+        "ended": np.zeros(len(item_idx), dtype=bool),
+        "names": names,
+        "account": account,
         "catalog_sku": catalog["sku"],
     }
     return sim
@@ -247,21 +389,33 @@ def _run_days(sim: Simulation) -> Iterator[Day]:
     offsets = np.concatenate([[0], np.cumsum(counts)])
     first_listing[:] = order[offsets[:-1]]
     listing_cols = static.select(
-        "platform", "listing_id", "seller_id", "seller_name", "sku", "title", "listed_at", "url")
-    home = (static.sort("n").group_by("seller_key", maintain_order=True).first()
-            .select("seller_key", pl.col("seller_id").alias("home_id")))
-    stock_base = pl.DataFrame({"item": np.arange(n_items, dtype=np.int32),
-                               "seller_key": st["item_seller"].astype(np.int32)}).join(
-        home, on="seller_key", how="left", maintain_order="left").with_columns(
-        pl.concat_str(pl.lit("ITEM-"), pl.col("item").cast(pl.String).str.zfill(7)).alias("sku"))
+        "platform", "listing_id", "seller_id", "seller_name", "sku", "title", "listed_at", "url"
+    )
+    home = (
+        static.sort("n")
+        .group_by("seller_key", maintain_order=True)
+        .first()
+        .select("seller_key", pl.col("seller_id").alias("home_id"))
+    )
+    stock_base = (
+        pl.DataFrame(
+            {
+                "item": np.arange(n_items, dtype=np.int32),
+                "seller_key": st["item_seller"].astype(np.int32),
+            }
+        )
+        .join(home, on="seller_key", how="left", maintain_order="left")
+        .with_columns(
+            pl.concat_str(pl.lit("ITEM-"), pl.col("item").cast(pl.String).str.zfill(7)).alias("sku")
+        )
+    )
     for d in range(cfg.days):
         day = cfg.start + timedelta(days=d)
         active_items = np.bincount(item_idx[~ended], minlength=n_items) > 0
         units = np.minimum(rng.poisson(st["rate"]), on_hand) * active_items
         sold_items = np.nonzero(units)[0]
         # each item's sale happens on one of its active listings
-        pick = offsets[sold_items] + (rng.random(len(sold_items)) *
-                                      counts[sold_items]).astype(int)
+        pick = offsets[sold_items] + (rng.random(len(sold_items)) * counts[sold_items]).astype(int)
         listing_of_sale = order[pick]
         live = ~ended[listing_of_sale]
         listing_of_sale = np.where(live, listing_of_sale, first_listing[sold_items])
@@ -272,13 +426,20 @@ def _run_days(sim: Simulation) -> Iterator[Day]:
         orders = sale_rows.select(
             (pl.lit(day_ts) + pl.duration(seconds=pl.Series(seconds))).alias("order_ts"),
             "platform",
-            pl.concat_str(pl.col("platform").str.slice(0, 2).str.to_uppercase(), pl.lit("-"),
-                          pl.lit(day.strftime("%Y%m%d")), pl.lit("-"),
-                          pl.int_range(pl.len()).cast(pl.String).str.zfill(7)).alias("order_id"),
-            pl.lit(1, pl.Int32).alias("line"), "seller_id", "sku",
+            pl.concat_str(
+                pl.col("platform").str.slice(0, 2).str.to_uppercase(),
+                pl.lit("-"),
+                pl.lit(day.strftime("%Y%m%d")),
+                pl.lit("-"),
+                pl.int_range(pl.len()).cast(pl.String).str.zfill(7),
+            ).alias("order_id"),
+            pl.lit(1, pl.Int32).alias("line"),
+            "seller_id",
+            "sku",
             pl.Series("quantity", units[sold_items], dtype=pl.Int32),
             pl.Series("unit_price", ask[item_idx[listing_of_sale]]),
-            pl.lit(None, pl.Float64).alias("freight"), pl.lit(CURRENCY).alias("currency"),
+            pl.lit(None, pl.Float64).alias("freight"),
+            pl.lit(CURRENCY).alias("currency"),
             pl.lit("delivered").alias("status"),
         )
         # restock 4 % of sold-out items, end 0.2 % of listings, reprice 3 % of items
@@ -296,11 +457,28 @@ def _run_days(sim: Simulation) -> Iterator[Day]:
             pl.lit(CURRENCY).alias("currency"),
             pl.Series("status", status),
             pl.lit(None, pl.String).alias("notes"),
-        ).select("platform", "listing_id", "seller_id", "seller_name", "sku", "title",
-                 "quantity", "price", "currency", "status", "listed_at", "url", "notes")
+        ).select(
+            "platform",
+            "listing_id",
+            "seller_id",
+            "seller_name",
+            "sku",
+            "title",
+            "quantity",
+            "price",
+            "currency",
+            "status",
+            "listed_at",
+            "url",
+            "notes",
+        )
         stock = stock_base.select(
-            pl.col("home_id").alias("seller_id"), pl.lit("main").alias("location"), "sku",
-            pl.Series("on_hand", on_hand, dtype=pl.Int32), pl.lit(0, pl.Int32).alias("reserved"),
-            pl.Series("unit_cost", np.round(ask * 0.6, 2)), pl.lit(CURRENCY).alias("currency"),
+            pl.col("home_id").alias("seller_id"),
+            pl.lit("main").alias("location"),
+            "sku",
+            pl.Series("on_hand", on_hand, dtype=pl.Int32),
+            pl.lit(0, pl.Int32).alias("reserved"),
+            pl.Series("unit_cost", np.round(ask * 0.6, 2)),
+            pl.lit(CURRENCY).alias("currency"),
         )
         yield Day(day, listings, orders, stock)

@@ -33,7 +33,7 @@ class Scenario:
     listings: pl.DataFrame
     sales: pl.DataFrame
     recorded: pl.DataFrame
-    truth: pl.DataFrame     # flag_type, key
+    truth: pl.DataFrame  # flag_type, key
 
 
 def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
@@ -42,25 +42,51 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
     rng = np.random.default_rng(seed)
     catalog = cards.variants()
     pick = rng.integers(0, catalog.height, n_items)
-    titles = [f"{n} {s} #{num} {t}" for n, s, num, t in zip(
-        catalog["name"].gather(pick), catalog["set_name"].gather(pick),
-        catalog["number"].gather(pick), catalog["treatment"].gather(pick), strict=True)]
-    price = np.round(np.nan_to_num(catalog["market_price"].gather(pick).to_numpy(), nan=5.0)
-                     * rng.uniform(1.05, 1.4, n_items) + 1.0, 2)
+    titles = [
+        f"{n} {s} #{num} {t}"
+        for n, s, num, t in zip(
+            catalog["name"].gather(pick),
+            catalog["set_name"].gather(pick),
+            catalog["number"].gather(pick),
+            catalog["treatment"].gather(pick),
+            strict=True,
+        )
+    ]
+    price = np.round(
+        np.nan_to_num(catalog["market_price"].gather(pick).to_numpy(), nan=5.0)
+        * rng.uniform(1.05, 1.4, n_items)
+        + 1.0,
+        2,
+    )
     qty0 = np.where(rng.random(n_items) < 0.6, 1, rng.integers(2, 6, n_items))
     mask = rng.random((n_items, len(PLATFORMS))) < 0.62
     mask[~mask.any(axis=1), rng.integers(0, len(PLATFORMS))] = True
-    items = [dict(sku=f"ITEM-{i:06d}", title=titles[i], q0=int(qty0[i]), price=float(price[i]),
-                  platforms=[p for p, m in zip(PLATFORMS, mask[i], strict=True) if m])
-             for i in range(n_items)]
+    items = [
+        dict(
+            sku=f"ITEM-{i:06d}",
+            title=titles[i],
+            q0=int(qty0[i]),
+            price=float(price[i]),
+            platforms=[p for p, m in zip(PLATFORMS, mask[i], strict=True) if m],
+        )
+        for i in range(n_items)
+    ]
     order = rng.permutation(n_items)
-    types = ("sold_elsewhere", "oversold", "missing_listing", "quantity_mismatch",
-             "price_mismatch", "stale_listing", "duplicate_listing", "unrecorded_sale")
+    types = (
+        "sold_elsewhere",
+        "oversold",
+        "missing_listing",
+        "quantity_mismatch",
+        "price_mismatch",
+        "stale_listing",
+        "duplicate_listing",
+        "unrecorded_sale",
+    )
     role = {}
     for k, t in enumerate(types):
-        for i in order[k * inject:(k + 1) * inject]:
+        for i in order[k * inject : (k + 1) * inject]:
             role[int(i)] = t
-    clean_sellers = order[len(types) * inject:]
+    clean_sellers = order[len(types) * inject :]
     clean_sold = set(int(i) for i in clean_sellers[: int(0.05 * n_items)])
 
     central, listings, sales, recorded, truth = [], [], [], [], []
@@ -70,19 +96,30 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
     def listing(item, platform, quantity, status, minutes=0, price=None):
         nonlocal lid
         lid += 1
-        row = dict(platform=platform, listing_id=f"{platform[:2].upper()}{lid:07d}",
-                   sku=item["sku"], title=item["title"], quantity=quantity,
-                   price=item["price"] if price is None else price, status=status,
-                   listed_at=SYNC_START - timedelta(days=20, minutes=-minutes))
+        row = dict(
+            platform=platform,
+            listing_id=f"{platform[:2].upper()}{lid:07d}",
+            sku=item["sku"],
+            title=item["title"],
+            quantity=quantity,
+            price=item["price"] if price is None else price,
+            status=status,
+            listed_at=SYNC_START - timedelta(days=20, minutes=-minutes),
+        )
         listings.append(row)
         return row
 
     def sale(item, platform, listing_id, quantity, minutes, record=True):
         nonlocal oid
         oid += 1
-        row = dict(platform=platform, order_id=f"O{oid:08d}", listing_id=listing_id,
-                   sku=item["sku"], quantity=quantity,
-                   order_ts=SYNC_START + timedelta(minutes=minutes))
+        row = dict(
+            platform=platform,
+            order_id=f"O{oid:08d}",
+            listing_id=listing_id,
+            sku=item["sku"],
+            quantity=quantity,
+            order_ts=SYNC_START + timedelta(minutes=minutes),
+        )
         sales.append(row)
         if record:
             recorded.append(dict(platform=platform, order_id=row["order_id"]))
@@ -108,8 +145,11 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
             rows[winner].update(quantity=0, status="sold")
             sale(item, winner, rows[winner]["listing_id"], 1, minute)
             q, status = 0, "sold"
-            truth += [dict(flag_type=t, key=key(t, p, rows[p]["listing_id"]))
-                      for p in plats if p != winner]
+            truth += [
+                dict(flag_type=t, key=key(t, p, rows[p]["listing_id"]))
+                for p in plats
+                if p != winner
+            ]
         elif t == "oversold":
             a, b = plats[0], plats[1]
             rows = {p: listing(item, p, 0, "sold" if p in (a, b) else "ended") for p in plats}
@@ -126,8 +166,7 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
             q, status = 0, "ended"
             rows = [listing(item, p, 0, "ended") for p in plats]
             rows[0].update(quantity=1, status="active")
-            truth.append(dict(flag_type=t, key=key(t, rows[0]["platform"],
-                                                   rows[0]["listing_id"])))
+            truth.append(dict(flag_type=t, key=key(t, rows[0]["platform"], rows[0]["listing_id"])))
         elif i in clean_sold:
             rows = {p: listing(item, p, q0, "active") for p in plats}
             sold = 1 if q0 == 1 or len(plats) == 1 else 2
@@ -137,8 +176,9 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
                 sale(item, p, rows[p]["listing_id"], 1, minute + k)
             status = "sold" if q == 0 else "active"
             for p, row in rows.items():
-                row.update(quantity=q, status="active" if q else ("sold" if p in plats[:sold]
-                                                                 else "ended"))
+                row.update(
+                    quantity=q, status="active" if q else ("sold" if p in plats[:sold] else "ended")
+                )
         else:
             rows = {p: listing(item, p, q0, "active") for p in plats}
             if t == "missing_listing":
@@ -156,28 +196,60 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
             elif t == "duplicate_listing":
                 row = listing(item, plats[0], q0, "active", minutes=60)
                 truth.append(dict(flag_type=t, key=key(t, row["platform"], row["listing_id"])))
-        central.append(dict(sku=item["sku"], title=item["title"], quantity=q,
-                            quantity_at_last_sync=q0, price=item["price"], status=status,
-                            platforms=plats))
-    for k in range(inject):                       # listings central has never heard of
+        central.append(
+            dict(
+                sku=item["sku"],
+                title=item["title"],
+                quantity=q,
+                quantity_at_last_sync=q0,
+                price=item["price"],
+                status=status,
+                platforms=plats,
+            )
+        )
+    for k in range(inject):  # listings central has never heard of
         p = PLATFORMS[k % len(PLATFORMS)]
         ext = dict(sku=f"EXT-{k:05d}", title=f"{catalog['name'][k]} (relisted)", price=9.99)
         row = listing(ext, p, 1, "active")
-        truth.append(dict(flag_type="external_listing",
-                          key=key("external_listing", p, row["listing_id"])))
+        truth.append(
+            dict(flag_type="external_listing", key=key("external_listing", p, row["listing_id"]))
+        )
 
-    listing_schema = {"platform": pl.String, "listing_id": pl.String, "sku": pl.String,
-                      "title": pl.String, "quantity": pl.Int64, "price": pl.Float64,
-                      "status": pl.String, "listed_at": pl.Datetime("us")}
+    listing_schema = {
+        "platform": pl.String,
+        "listing_id": pl.String,
+        "sku": pl.String,
+        "title": pl.String,
+        "quantity": pl.Int64,
+        "price": pl.Float64,
+        "status": pl.String,
+        "listed_at": pl.Datetime("us"),
+    }
     return Scenario(
-        central=pl.DataFrame(central, schema={
-            "sku": pl.String, "title": pl.String, "quantity": pl.Int64,
-            "quantity_at_last_sync": pl.Int64, "price": pl.Float64, "status": pl.String,
-            "platforms": pl.List(pl.String)}),
+        central=pl.DataFrame(
+            central,
+            schema={
+                "sku": pl.String,
+                "title": pl.String,
+                "quantity": pl.Int64,
+                "quantity_at_last_sync": pl.Int64,
+                "price": pl.Float64,
+                "status": pl.String,
+                "platforms": pl.List(pl.String),
+            },
+        ),
         listings=pl.DataFrame(listings, schema=listing_schema),
-        sales=pl.DataFrame(sales, schema={
-            "platform": pl.String, "order_id": pl.String, "listing_id": pl.String,
-            "sku": pl.String, "quantity": pl.Int64, "order_ts": pl.Datetime("us")}),
-        recorded=pl.DataFrame(recorded, schema={"platform": pl.String,
-                                                "order_id": pl.String}),
-        truth=pl.DataFrame(truth, schema={"flag_type": pl.String, "key": pl.String}))
+        sales=pl.DataFrame(
+            sales,
+            schema={
+                "platform": pl.String,
+                "order_id": pl.String,
+                "listing_id": pl.String,
+                "sku": pl.String,
+                "quantity": pl.Int64,
+                "order_ts": pl.Datetime("us"),
+            },
+        ),
+        recorded=pl.DataFrame(recorded, schema={"platform": pl.String, "order_id": pl.String}),
+        truth=pl.DataFrame(truth, schema={"flag_type": pl.String, "key": pl.String}),
+    )

@@ -52,9 +52,16 @@ class MarketServer:
     Use as a context manager; :attr:`base_url` is set once started.
     """
 
-    def __init__(self, listings: pl.DataFrame, cards: list[dict] | None = None, *,
-                 token: str | None = None, port: int = 0, robots: str = ROBOTS,
-                 slow_s: float = 2.0):
+    def __init__(
+        self,
+        listings: pl.DataFrame,
+        cards: list[dict] | None = None,
+        *,
+        token: str | None = None,
+        port: int = 0,
+        robots: str = ROBOTS,
+        slow_s: float = 2.0,
+    ):
         self.listings = listings
         self.cards = cards or []
         self.token = token
@@ -63,11 +70,17 @@ class MarketServer:
         self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.hits: list[Hit] = []
         self._lock = threading.Lock()
-        self._shops = {sid: part for (sid,), part in listings.filter(
-            (pl.col("platform") == "shootstrayt") & (pl.col("status") == "active"))
-            .partition_by("seller_id", as_dict=True).items()}
-        self._ebay = listings.filter((pl.col("platform") == "ebay") &
-                                     (pl.col("status") == "active"))
+        self._shops = {
+            sid: part
+            for (sid,), part in listings.filter(
+                (pl.col("platform") == "shootstrayt") & (pl.col("status") == "active")
+            )
+            .partition_by("seller_id", as_dict=True)
+            .items()
+        }
+        self._ebay = listings.filter(
+            (pl.col("platform") == "ebay") & (pl.col("status") == "active")
+        )
         self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -126,53 +139,82 @@ class MarketServer:
                 f'{e(r["title"])}</a><span class="listing-sku">{e(r["sku"])}</span>'
                 f'<span class="listing-price">${r["price"]:,.2f}</span>'
                 f'<span class="listing-qty">{r["quantity"]} in stock</span></li>\n'
-                for r in rows)
-            nxt = (f'<a rel="next" href="/shop/{e(seller_id)}?page={page + 1}">Next</a>'
-                   if page < pages else "")
-            return (f"<!doctype html><html><head><meta charset='utf-8'><title>{name} · "
-                    f"ShootStrayt</title></head><body><header class='shop-header'><h1 "
-                    f"class='shop-name'>{name}</h1></header><main><ul class='listing-grid'>\n"
-                    f"{cards}</ul></main><nav class='pagination'><span class='page-info'>Page "
-                    f"{page} of {pages}</span>{nxt}</nav><footer class='site-footer'>"
-                    f"© ShootStrayt</footer></body></html>")
+                for r in rows
+            )
+            nxt = (
+                f'<a rel="next" href="/shop/{e(seller_id)}?page={page + 1}">Next</a>'
+                if page < pages
+                else ""
+            )
+            return (
+                f"<!doctype html><html><head><meta charset='utf-8'><title>{name} · "
+                f"ShootStrayt</title></head><body><header class='shop-header'><h1 "
+                f"class='shop-name'>{name}</h1></header><main><ul class='listing-grid'>\n"
+                f"{cards}</ul></main><nav class='pagination'><span class='page-info'>Page "
+                f"{page} of {pages}</span>{nxt}</nav><footer class='site-footer'>"
+                f"© ShootStrayt</footer></body></html>"
+            )
         tiles = "".join(  # the redesign: new class names, price in data attributes
             f'<div class="product-tile" data-id="{e(r["listing_id"])}" '
-            f'data-price="{r["price"]}"><h3>{e(r["title"])}</h3></div>' for r in rows)
-        return (f"<!doctype html><html><body><section id='catalog'>{tiles}</section>"
-                f"<footer class='site-footer'>© ShootStrayt</footer></body></html>")
+            f'data-price="{r["price"]}"><h3>{e(r["title"])}</h3></div>'
+            for r in rows
+        )
+        return (
+            f"<!doctype html><html><body><section id='catalog'>{tiles}</section>"
+            f"<footer class='site-footer'>© ShootStrayt</footer></body></html>"
+        )
 
     def cards_page(self, page: int, page_size: int) -> dict:
         start = (page - 1) * page_size
-        data = self.cards[start:start + page_size]
-        return {"data": data, "page": page, "pageSize": page_size, "count": len(data),
-                "totalCount": len(self.cards)}
+        data = self.cards[start : start + page_size]
+        return {
+            "data": data,
+            "page": page,
+            "pageSize": page_size,
+            "count": len(data),
+            "totalCount": len(self.cards),
+        }
 
     def browse_page(self, base: str, query: str, limit: int, offset: int) -> dict:
         items = self._ebay
         if query:
-            items = items.filter(pl.col("title").str.to_lowercase().str.contains(
-                query.lower(), literal=True))
+            items = items.filter(
+                pl.col("title").str.to_lowercase().str.contains(query.lower(), literal=True)
+            )
         total = items.height
         chunk = items.sort("listing_id").slice(offset, limit)
-        summaries = [{
-            "itemId": f"v1|{r['listing_id']}|0",
-            "legacyItemId": r["listing_id"],
-            "title": r["title"],
-            "price": {"value": f"{r['price']:.2f}", "currency": r["currency"]},
-            "seller": {"username": r["seller_id"], "feedbackPercentage": "99.8",
-                       "feedbackScore": 1000},
-            "sellerCustomLabel": r["sku"],
-            "estimatedAvailabilities": [{"estimatedAvailableQuantity": r["quantity"]}],
-            "itemCreationDate": r["listed_at"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
-            if r["listed_at"] else None,
-            "itemWebUrl": r["url"],
-        } for r in chunk.iter_rows(named=True)]
+        summaries = [
+            {
+                "itemId": f"v1|{r['listing_id']}|0",
+                "legacyItemId": r["listing_id"],
+                "title": r["title"],
+                "price": {"value": f"{r['price']:.2f}", "currency": r["currency"]},
+                "seller": {
+                    "username": r["seller_id"],
+                    "feedbackPercentage": "99.8",
+                    "feedbackScore": 1000,
+                },
+                "sellerCustomLabel": r["sku"],
+                "estimatedAvailabilities": [{"estimatedAvailableQuantity": r["quantity"]}],
+                "itemCreationDate": r["listed_at"].strftime("%Y-%m-%dT%H:%M:%S.000Z")
+                if r["listed_at"]
+                else None,
+                "itemWebUrl": r["url"],
+            }
+            for r in chunk.iter_rows(named=True)
+        ]
         path = "/buy/browse/v1/item_summary/search"
-        page = {"href": f"{base}{path}?{urlencode({'q': query, 'limit': limit, 'offset': offset})}",
-                "total": total, "limit": limit, "offset": offset, "itemSummaries": summaries}
+        page = {
+            "href": f"{base}{path}?{urlencode({'q': query, 'limit': limit, 'offset': offset})}",
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+            "itemSummaries": summaries,
+        }
         if offset + limit < total:
-            page["next"] = (f"{base}{path}?"
-                            f"{urlencode({'q': query, 'limit': limit, 'offset': offset + limit})}")
+            page["next"] = (
+                f"{base}{path}?{urlencode({'q': query, 'limit': limit, 'offset': offset + limit})}"
+            )
         return page
 
 
@@ -183,8 +225,14 @@ def _handler(server: MarketServer) -> type[BaseHTTPRequestHandler]:
         def log_message(self, *args) -> None:  # quiet; hits are recorded instead
             pass
 
-        def _send(self, status: int, body: bytes, ctype: str, headers: dict | None = None,
-                  length: int | None = None) -> None:
+        def _send(
+            self,
+            status: int,
+            body: bytes,
+            ctype: str,
+            headers: dict | None = None,
+            length: int | None = None,
+        ) -> None:
             self.send_response(status)
             self.send_header("Content-Type", ctype)
             self.send_header("Content-Length", str(len(body) if length is None else length))
@@ -218,8 +266,9 @@ def _handler(server: MarketServer) -> type[BaseHTTPRequestHandler]:
                 return self._send(200, server.robots.encode(), "text/plain")
             if url.path.startswith("/shop/"):
                 seller = url.path.removeprefix("/shop/").strip("/")
-                body = server.shop_html(seller, int(query.get("page", "1")),
-                                        layout="v2" if fault == "layout" else "v1")
+                body = server.shop_html(
+                    seller, int(query.get("page", "1")), layout="v2" if fault == "layout" else "v1"
+                )
                 if body is None:
                     return self._send(404, b"no such page", "text/plain")
                 data = body.encode()
@@ -235,8 +284,12 @@ def _handler(server: MarketServer) -> type[BaseHTTPRequestHandler]:
                 if server.token and self.headers.get("Authorization") != f"Bearer {server.token}":
                     return self._json(401, {"errors": [{"message": "invalid access token"}]})
                 limit = min(int(query.get("limit", "50")), 200)
-                return self._json(200, server.browse_page(
-                    server.base_url, query.get("q", ""), limit, int(query.get("offset", "0"))))
+                return self._json(
+                    200,
+                    server.browse_page(
+                        server.base_url, query.get("q", ""), limit, int(query.get("offset", "0"))
+                    ),
+                )
             return self._send(404, b"not found", "text/plain")
 
     return Handler

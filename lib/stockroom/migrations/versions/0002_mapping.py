@@ -31,8 +31,7 @@ def upgrade() -> None:
         sa.Column("platform_seller_id", sa.String(255), primary_key=True),
         sa.Column("seller_name", sa.Text),
         sa.Column("norm_name", sa.String(255), nullable=False),
-        sa.Column("seller_key", sa.Integer, sa.ForeignKey("sellers.seller_key"),
-                  nullable=False),
+        sa.Column("seller_key", sa.Integer, sa.ForeignKey("sellers.seller_key"), nullable=False),
         sa.Column("method", sa.String(32), nullable=False),
         sa.Column("confidence", sa.Float, nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
@@ -94,13 +93,19 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "sqlite":
         for action in ("UPDATE", "DELETE"):
-            op.execute(f"CREATE TRIGGER audit_log_no_{action.lower()} BEFORE {action} ON "
-                       f"audit_log BEGIN SELECT RAISE(ABORT, '{AUDIT_GUARD}'); END")
+            op.execute(
+                f"CREATE TRIGGER audit_log_no_{action.lower()} BEFORE {action} ON "
+                f"audit_log BEGIN SELECT RAISE(ABORT, '{AUDIT_GUARD}'); END"
+            )
     elif dialect == "postgresql":
-        op.execute("CREATE FUNCTION audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS "
-                   f"$$ BEGIN RAISE EXCEPTION '{AUDIT_GUARD}'; END $$")
-        op.execute("CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
-                   "FOR EACH ROW EXECUTE FUNCTION audit_log_guard()")
+        op.execute(
+            "CREATE FUNCTION audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{AUDIT_GUARD}'; END $$"
+        )
+        op.execute(
+            "CREATE TRIGGER audit_log_append_only BEFORE UPDATE OR DELETE ON audit_log "
+            "FOR EACH ROW EXECUTE FUNCTION audit_log_guard()"
+        )
 
 
 def downgrade() -> None:
@@ -111,6 +116,12 @@ def downgrade() -> None:
     elif dialect == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_guard()")
-    for table in ("audit_log", "sku_mappings", "catalog", "seller_links", "seller_aliases",
-                  "sellers"):
+    for table in (
+        "audit_log",
+        "sku_mappings",
+        "catalog",
+        "seller_links",
+        "seller_aliases",
+        "sellers",
+    ):
         op.drop_table(table)

@@ -27,8 +27,7 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(255), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.CheckConstraint("quantity > 0", name="ck_purchase_orders_quantity"),
-        sa.CheckConstraint("expected_delivery >= order_date",
-                           name="ck_purchase_orders_delivery"),
+        sa.CheckConstraint("expected_delivery >= order_date", name="ck_purchase_orders_delivery"),
     )
     op.create_index("ix_purchase_orders_sku_status", "purchase_orders", ["sku", "status"])
     op.create_table(

@@ -1,0 +1,251 @@
+"""Every page's reads: typed data functions over the library, cached by Streamlit and keyed by
+the shared :class:`~app_pages._common.Filters` (data root, store stamp, as-of, window,
+category) -- plus the workbench database's audit version where a page shows state people
+change (POs, settings, mappings). Pages call these and render; no page reads the store or runs
+SQL itself.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from app_pages._common import Filters
+from stockroom import concentration, health, sales, store, supply, workbench
+from stockroom.db import connect
+from stockroom.errors import StockroomError
+from stockroom.forecast import views as forecast_views
+from stockroom.mapping import repo as mapping_repo
+from stockroom.mapping import review
+from stockroom.procurement.plan import build_plan
+from stockroom.reconcile import views as reconcile_views
+
+HISTORY_DAYS = 120
+
+
+def _root(f: Filters) -> Path:
+    return Path(f.data_root)
+
+
+def version(f: Filters) -> int:
+    """The workbench database's audit version (not cached: one indexed max())."""
+    return workbench.audit_version(workbench.engine(_root(f)))
+
+
+# -- seller concentration and supply (DuckDB over the order snapshots) ---------------------
+
+
+@st.cache_data(show_spinner="Querying snapshots…", max_entries=256)
+def _view(name: str, f: Filters) -> object:
+    con = connect(_root(f), f.as_of)
+    window, previous, category = f.window, f.previous_window, f.category
+    views = {
+        "concentration_summary": lambda: concentration.summary(con, window, category),
+        "concentration_previous": lambda: (
+            concentration.summary(con, previous, category) if previous else None
+        ),
+        "concentration_monthly": lambda: concentration.monthly(con, f.as_of, category),
+        "seller_table": lambda: concentration.seller_table(con, window, category),
+        "concentration_by_category": lambda: concentration.by_category(con, window),
+        "supply_summary": lambda: supply.supply_summary(con, window, category),
+        "supply_previous": lambda: (
+            supply.supply_summary(con, previous, category) if previous else None
+        ),
+        "supply_monthly": lambda: supply.monthly_supply(con, f.as_of, category),
+        "category_supply": lambda: supply.category_supply(con, window),
+        "product_supply": lambda: supply.product_supply(con, window, category),
+        "top_suppliers": lambda: supply.top_suppliers(con, window, category, 20),
+        "currency": lambda: sales.currencies(con),
+    }
+    return views[name]()
+
+
+def concentration_summary(f: Filters) -> dict:
+    """:func:`stockroom.concentration.summary` of the window."""
+    return _view("concentration_summary", f)
+
+
+def concentration_previous(f: Filters) -> dict | None:
+    """The same for the previous window of the same length (None for all history)."""
+    return _view("concentration_previous", f)
+
+
+def concentration_monthly(f: Filters) -> pl.DataFrame:
+    return _view("concentration_monthly", f)
+
+
+def seller_table(f: Filters) -> pl.DataFrame:
+    return _view("seller_table", f)
+
+
+def concentration_by_category(f: Filters) -> pl.DataFrame:
+    return _view("concentration_by_category", f)
+
+
+def supply_summary(f: Filters) -> dict:
+    return _view("supply_summary", f)
+
+
+def supply_previous(f: Filters) -> dict | None:
+    return _view("supply_previous", f)
+
+
+def supply_monthly(f: Filters) -> pl.DataFrame:
+    return _view("supply_monthly", f)
+
+
+def category_supply(f: Filters) -> pl.DataFrame:
+    return _view("category_supply", f)
+
+
+def product_supply(f: Filters) -> pl.DataFrame:
+    return _view("product_supply", f)
+
+
+def top_suppliers(f: Filters) -> pl.DataFrame:
+    return _view("top_suppliers", f)
+
+
+def currency(f: Filters) -> str:
+    """The orders' currencies, e.g. ``BRL`` (``-`` when none)."""
+    return _view("currency", f)
+
+
+# -- forecast --------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Reading forecasts…", max_entries=8)
+def forecasts(f: Filters) -> tuple:
+    """(snapshot day, forecasts frame, one row per SKU, accuracy by category) of the latest
+    forecasts on or before the as-of date; all None when there are none."""
+    day, frame = forecast_views.latest(_root(f), f.as_of)
+    if day is None:
+        return None, None, None, None
+    return (day, frame, forecast_views.sku_table(frame), forecast_views.accuracy_by_category(frame))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def sales_history(f: Filters, day: date, sku: str) -> pl.DataFrame:
+    """Daily units of ``sku`` over the :data:`HISTORY_DAYS` days up to ``day`` (the forecasts
+    snapshot's date; date, units float; 0 on days without a sale)."""
+    history = forecast_views.daily_sales(_root(f), day, sku)
+    days = pl.DataFrame(
+        {"date": pl.date_range(day - timedelta(days=HISTORY_DAYS - 1), day, "1d", eager=True)}
+    )
+    return days.join(history.select("date", "units"), on="date", how="left").with_columns(
+        pl.col("units").fill_null(0.0)
+    )
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def forecast_wape(f: Filters) -> float | None:
+    """Backtest WAPE (share 0-1) of the forecasts behind the plan, all SKUs."""
+    accuracy = forecasts(f)[3]
+    return accuracy["wape"][0] if accuracy is not None and accuracy.height else None
+
+
+# -- order today -----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Building the plan…", max_entries=16)
+def plan(f: Filters, db_version: int) -> tuple[date | None, pl.DataFrame | None]:
+    """(day, plan frame) of :func:`stockroom.procurement.plan.build_plan` as of the as-of
+    date; (None, None) without forecasts. ``db_version`` (:func:`version`) refreshes it when a
+    PO or a setting changes."""
+    try:
+        return build_plan(_root(f), f.as_of)
+    except StockroomError:
+        return None, None
+
+
+# -- reconciliation --------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Reading flags…", max_entries=16)
+def flags(f: Filters) -> tuple[date | None, pl.DataFrame | None, pl.DataFrame]:
+    """(sync day, its flags snapshot, the trend of open flags per sync) as of the as-of date."""
+    day, frame = reconcile_views.latest(_root(f), f.as_of)
+    return day, frame, reconcile_views.trend(_root(f))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def central_inventory(f: Filters, day: date) -> pl.DataFrame:
+    """The central inventory of the sync ``day``: sku, quantity, price."""
+    inv_day = store.resolve_as_of(_root(f), "inventory", day)
+    if inv_day is None:
+        return pl.DataFrame(schema={"sku": pl.String, "quantity": pl.Int64, "price": pl.Float64})
+    return store.read_snapshot(_root(f), "inventory", inv_day).select("sku", "quantity", "price")
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def evidence(f: Filters, day: date, sku: str) -> dict[str, pl.DataFrame]:
+    """:func:`stockroom.reconcile.views.evidence` of one SKU."""
+    return reconcile_views.evidence(_root(f), day, sku)
+
+
+def has_flags(root: Path) -> bool:
+    """Whether the data root ``root`` holds a flags snapshot (the demo button)."""
+    return store.resolve_as_of(root, "flags", None) is not None
+
+
+# -- mapping ---------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Reading listings and mappings…", max_entries=16)
+def mapping_state(f: Filters, db_version: int) -> dict | None:
+    """As of the as-of date: the listings snapshot's ``day``, ``listings``, ``catalog``
+    (products), every stored ``mappings`` row and the review ``queue`` (most revenue at stake
+    first); None without listings or products."""
+    root = _root(f)
+    day = store.resolve_as_of(root, "listings", f.as_of)
+    cat_day = store.resolve_as_of(root, "products", f.as_of)
+    if day is None or cat_day is None:
+        return None
+    eng = workbench.engine(root)
+    listings = store.read_snapshot(root, "listings", day)
+    catalog = store.read_snapshot(root, "products", cat_day)
+    return {
+        "day": day,
+        "listings": listings,
+        "catalog": catalog,
+        "mappings": mapping_repo.mappings(eng),
+        "queue": review.queue(eng, listings, catalog),
+    }
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def mapping_history(f: Filters, db_version: int) -> pl.DataFrame:
+    """The newest 500 audited mapping decisions."""
+    eng = workbench.engine(_root(f))
+    return mapping_repo.history(eng, "sku_mapping").sort("id", descending=True).head(500)
+
+
+# -- data health -----------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=60)
+def job_runs(f: Filters) -> pl.DataFrame:
+    """The newest 5,000 job runs (wall-clock time: the operational log, not filtered by the
+    as-of date; refreshed every minute)."""
+    return workbench.runs(workbench.engine(_root(f)), limit=5_000)
+
+
+def source_health(runs: pl.DataFrame) -> pl.DataFrame:
+    """Freshness per source (:func:`stockroom.health.by_source`)."""
+    return health.by_source(runs)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def snapshots_as_of(f: Filters) -> pl.DataFrame:
+    """Per table, the snapshot the pages read at the as-of date
+    (:func:`stockroom.health.snapshots_as_of`)."""
+    return health.snapshots_as_of(_root(f), f.as_of)
+
+
+@st.cache_data(show_spinner=False, max_entries=16, ttl=60)
+def quarantine(f: Filters) -> pl.DataFrame:
+    """The newest 2,000 quarantined cells."""
+    return workbench.quarantined(workbench.engine(_root(f)), limit=2_000)

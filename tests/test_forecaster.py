@@ -1,0 +1,154 @@
+"""The one Forecaster: the job, the benchmark and the replay share it; cross-validation never
+looks ahead; a saved forecaster reloads to the same forecasts; rules apply at each cutoff."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import numpy as np
+import polars as pl
+import pytest
+
+from stockroom.forecast import backtest
+from stockroom.forecast.data import panel
+from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
+from stockroom.procurement import replay
+
+H = 14
+
+
+@pytest.fixture(scope="module")
+def sales() -> pl.DataFrame:
+    """40 steady sellers, 4 that stop selling 40 days before the end (dormant), 3 launched 20
+    days before the end (cold starts); 400 days."""
+    rng = np.random.default_rng(3)
+    n, d = 47, 400
+    start = date(2023, 1, 1)
+    units = rng.poisson(rng.uniform(1, 6, n)[:, None], (n, d)).astype(float)
+    units[40:44, -40:] = 0
+    units[44:, : d - 20] = 0
+    units[44:, d - 20 :] = np.maximum(units[44:, d - 20 :], 1)
+    return (
+        pl.DataFrame(
+            {
+                "id": np.repeat([f"s{i:02d}" for i in range(n)], d),
+                "date": np.tile(
+                    np.array([start + timedelta(days=k) for k in range(d)], dtype="datetime64[D]"),
+                    n,
+                ),
+                "units": units.ravel(),
+                "price": 10.0,
+                "category": "x",
+                "event": False,
+                "promo": False,
+                "snap": False,
+            }
+        )
+        .with_columns(pl.col("date").cast(pl.Date))
+        .filter(pl.col("units").cum_sum().over("id") > 0)
+    )
+
+
+CONFIG = ForecasterConfig.shipped(H, history_days=300, trees=60, depth=4)
+
+
+def test_fit_predict_applies_rules_routing_and_intervals(sales):
+    p = panel(sales)
+    fc = Forecaster(CONFIG).fit(p).predict(p)
+    model = dict(zip(fc.ids, fc.model, strict=True))
+    assert {model[f"s{i}"] for i in range(40, 44)} == {"dormant"}
+    assert {model[f"s{i}"] for i in range(44, 47)} == {"category_average"}
+    assert set(model[f"s{i:02d}"] for i in range(40)) <= set(CONFIG.candidates)
+    rows = [fc.ids.index(f"s{i:02d}") for i in range(40)]
+    assert (fc.bands["q05"][rows] <= fc.yhat[rows] + 1e-9).all()
+    assert (fc.yhat[rows] <= fc.bands["q95"][rows] + 1e-9).all()
+    assert np.isnan(fc.bands["q05"][fc.ids.index("s45")]).all()  # cold start: no band
+    assert "dormant" in fc.flags[fc.ids.index("s41")]
+
+
+def test_cross_validation_never_looks_ahead(sales):
+    p = panel(sales)
+    runs = Forecaster(CONFIG).cross_validation(p, windows=2)
+    assert [fc.cutoff for fc, _ in runs] == [len(p.dates) - 1 - 2 * H, len(p.dates) - 1 - H]
+    first, actual = runs[0]
+    assert np.array_equal(actual, p.y[:, first.cutoff + 1 : first.cutoff + 1 + H], equal_nan=True)
+    # the same window from a fresh fit, and from data whose future was scrambled
+    fresh = Forecaster(CONFIG).fit(p, first.cutoff).predict(p, first.cutoff)
+    scrambled = p.y.copy()
+    scrambled[:, first.cutoff + 1 :] *= 7
+    from dataclasses import replace
+
+    blind = Forecaster(CONFIG).fit(replace(p, y=scrambled), first.cutoff)
+    assert np.allclose(first.yhat, fresh.yhat)
+    assert np.allclose(blind.predict(replace(p, y=scrambled), first.cutoff).yhat, first.yhat)
+
+
+def test_saved_forecaster_reloads_to_the_same_forecasts(sales, tmp_path):
+    p = panel(sales)
+    fitted = Forecaster(CONFIG).fit(p)
+    path = fitted.save(tmp_path / "forecaster" / str(p.dates[-1]))
+    again = Forecaster.load(path)
+    a, b = fitted.predict(p), again.predict(p)
+    assert np.array_equal(a.yhat, b.yhat) and list(a.model) == list(b.model)
+    for k in a.bands:
+        assert np.array_equal(a.bands[k], b.bands[k], equal_nan=True)
+    assert again.explain(p) == fitted.explain(p)
+    manifest = Forecaster.manifest(path)
+    assert ForecasterConfig.from_dict(manifest["config"]) == CONFIG == again.config
+    assert manifest["as_of"] == str(p.dates[-1])
+    assert manifest["data_fingerprint"] == fitted.data_fingerprint
+    assert {"xgboost-cpu", "numpy", "polars"} <= set(manifest["versions"])
+    # a refit on other data has another fingerprint; a save replaces the folder whole
+    other = Forecaster(CONFIG).fit(p, len(p.dates) - 2)
+    assert other.data_fingerprint != fitted.data_fingerprint
+    other.save(path)
+    assert Forecaster.manifest(path)["cutoff"] == len(p.dates) - 2
+    assert sorted(f.name for f in path.parent.iterdir()) == [path.name]  # nothing left over
+    bad = json.loads((path / "manifest.json").read_text()) | {"format": 99}
+    (path / "manifest.json").write_text(json.dumps(bad))
+    with pytest.raises(ValueError, match="artefact format 99"):
+        Forecaster.load(path)
+
+
+def test_rules_apply_at_each_predict_cutoff(sales):
+    p = panel(sales)
+    early = len(p.dates) - 1 - 60  # 60 days back the stopped sellers still sold
+    fitted = Forecaster(CONFIG).fit(p, early)
+    then, now = fitted.predict(p, early), fitted.predict(p, len(p.dates) - 1)
+    i = p.ids.index("s41")
+    assert then.model[i] != "dormant" and now.model[i] == "dormant"
+    assert np.isnan(then.backtest).all() == False and np.isnan(now.backtest).all()  # noqa: E712
+
+
+def test_benchmark_and_replay_score_the_shipped_forecaster():
+    assert backtest.forecaster_config("stockroom", 28) == ForecasterConfig.shipped(28)
+    plain = backtest.forecaster_config("global_xgboost", 28)
+    assert plain.candidates == ("global_xgboost",) and not plain.rules
+    import inspect
+
+    assert "ForecasterConfig.shipped(horizon)" in inspect.getsource(replay.forecasts_for)
+
+
+def test_a_config_with_an_unknown_candidate_is_refused():
+    with pytest.raises(ValueError, match="unknown routing candidate"):
+        ForecasterConfig(candidates=("global_xgboost", "prophet"))
+    with pytest.raises(ValueError, match="must start with"):
+        ForecasterConfig(candidates=("tsb",))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        Forecaster().predict(
+            panel(
+                pl.DataFrame(
+                    {
+                        "id": ["a"],
+                        "date": [date(2024, 1, 1)],
+                        "units": [1.0],
+                        "price": [1.0],
+                        "category": ["x"],
+                        "event": [False],
+                        "promo": [False],
+                        "snap": [False],
+                    }
+                )
+            )
+        )
