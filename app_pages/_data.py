@@ -127,6 +127,12 @@ def forecasts(f: Filters) -> tuple:
     return (day, frame, forecast_views.sku_table(frame), forecast_views.accuracy_by_category(frame))
 
 
+@st.cache_data(show_spinner=False, max_entries=8)
+def saved_forecaster(f: Filters, day: date) -> dict | None:
+    """The manifest of the forecaster behind the forecasts of ``day`` (None if not saved)."""
+    return forecast_views.saved_forecaster(_root(f), day)
+
+
 @st.cache_data(show_spinner=False, max_entries=64)
 def sales_history(f: Filters, day: date, sku: str) -> pl.DataFrame:
     """Daily units of ``sku`` over the :data:`HISTORY_DAYS` days up to ``day`` (the forecasts

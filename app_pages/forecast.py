@@ -20,6 +20,14 @@ st.caption(
     "ahead · backtest = the model's error on the "
     f"{horizon} days before {day}, fitted without them"
 )
+saved = _data.saved_forecaster(f, day)
+if saved:
+    window = " to ".join(saved["training_window"])
+    versions = ", ".join(f"{k} {v}" for k, v in saved["versions"].items())
+    st.caption(
+        f"forecaster trained on {window} · saved in {saved['path']} (reload it to reproduce "
+        f"these forecasts) · {versions}"
+    )
 if f.category:
     skus = skus.filter(pl.col("category") == f.category)
 

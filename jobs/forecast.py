@@ -19,12 +19,12 @@ import polars as pl
 
 from stockroom import store
 from stockroom.config import models_dir
-from stockroom.errors import InputError, InputProblem, StockroomError
+from stockroom.errors import InputError, InputProblem
 from stockroom.forecast import rules
-from stockroom.forecast.data import panel, with_promos
+from stockroom.forecast.data import with_promos
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
 from stockroom.forecast.snapshot import forecasts_frame
-from stockroom.forecast.views import daily_sales
+from stockroom.forecast.views import sales_panel
 from stockroom.ingest import tabular
 from stockroom.tables import FORECASTS
 from stockroom_jobs.runs import Part, tracked_run
@@ -98,24 +98,7 @@ def run_forecast(
     ``promo_calendar`` (sku, date; see :func:`read_promo_calendar`) marks past and planned
     promotion days -- planned ones move the forecast of their day. Raises
     :class:`StockroomError` when there are no sales."""
-    sales = daily_sales(root, as_of)
-    if sales.is_empty():
-        raise StockroomError(f"no sales in the orders of {root}: nothing to forecast")
-    day = as_of or sales["date"].max()
-    pad = pl.DataFrame(
-        {
-            "id": [sales["id"][0]],
-            "date": [day],
-            "units": [0.0],
-            "price": [None],
-            "category": [sales["category"][0]],
-            "event": [False],
-            "promo": [False],
-            "snap": [False],
-        },
-        schema=sales.schema,
-    )
-    p = panel(pl.concat([sales, pad]))  # the grid runs to the as-of date
+    day, p = sales_panel(root, as_of)
     cutoff = len(p.dates) - 1
     if promo_calendar is not None and promo_calendar.height:
         p = with_promos(p, promo_calendar, horizon)

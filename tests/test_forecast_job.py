@@ -41,11 +41,28 @@ def test_rules_models_and_flags(shop):
     assert per["gone"]["model"] == "dormant" and per["gone"]["flags"] == "dormant"
     assert per["gone"]["yhat"] == 0
     assert per["new"]["model"] == "category_average" and "cold_start" in per["new"]["flags"]
-    # category average: the established SKU's mean over the last 28 days = 3 units/day
-    assert per["new"]["yhat"] == pytest.approx(3.0)
+    # 10 days old: 10/30 of its own 1 unit/day + 20/30 of the category's 3 units/day (the
+    # established SKU's mean over the last 28 days)
+    assert per["new"]["yhat"] == pytest.approx(10 / 30 * 1 + 20 / 30 * 3)
     assert per["steady"]["model"] in ("global_xgboost", "seasonal_naive", "tsb")
     assert per["steady"]["yhat"] == pytest.approx(3.0, abs=0.5)
     assert summary.flags == {"dormant": 1, "cold_start": 1}
+
+
+def test_the_saved_forecaster_reproduces_the_snapshot(shop):
+    """The job saves its fitted forecaster; loaded again, it makes the same forecasts."""
+    from stockroom.forecast.forecaster import Forecaster
+    from stockroom.forecast.views import sales_panel, saved_forecaster
+
+    run_forecast(shop, AS_OF, horizon=14, config=CONFIG)
+    saved = saved_forecaster(shop, AS_OF)
+    assert saved["as_of"] == str(AS_OF) and saved["config"]["model"]["horizon"] == 14
+    _, p = sales_panel(shop, AS_OF)
+    again = Forecaster.load(saved["path"]).predict(p).to_frame()
+    landed = store.read_snapshot(shop, "forecasts", AS_OF)
+    assert again.select("sku", "target_date", "yhat", "q05", "q95", "model").equals(
+        landed.select("sku", "target_date", "yhat", "q05", "q95", "model")
+    )
 
 
 def test_rerun_is_byte_identical(shop):

@@ -152,3 +152,17 @@ def test_a_config_with_an_unknown_candidate_is_refused():
                 )
             )
         )
+
+
+def test_cold_start_blends_category_and_own_rate_by_age():
+    from stockroom.forecast import rules
+
+    y = np.full((3, 60), np.nan)
+    y[0] = 4.0  # established: 4 units/day
+    y[1, 59:] = 10.0  # launched today: 10 units on its first day
+    y[2, 30:] = 1.0  # 30 days old: no longer a cold start, own rate only
+    got = rules.cold_start_forecast(
+        y, np.zeros(3, int), np.array([True, False, False]), np.array([0, 59, 30]), 59
+    )
+    assert got[1] == pytest.approx(1 / 30 * 10 + 29 / 30 * 4)
+    assert got[2] == pytest.approx(1.0)

@@ -10,18 +10,20 @@ a :class:`Forecaster` with :meth:`~Forecaster.fit`, :meth:`~Forecaster.predict`,
 What a fit at day index ``cutoff`` does, in order:
 
 1. **rules** (:mod:`stockroom.forecast.rules`): dormant SKUs (no sale in 30 days) and cold
-   starts (first sale under 30 days ago) are set aside; the rest are *active*;
+   starts (first sale under 30 days ago) are told apart from the *active* ones;
 2. with at least ``min_history_days`` + horizon days of history, the **global XGBoost model**
-   (:class:`~stockroom.forecast.model.GlobalModel`) is trained on the active series, its
-   intervals calibrated by split conformal on the ``horizon`` days before the cutoff; with less,
-   every active series gets TSB (Teunter, Syntetos & Babai 2011) without intervals;
-3. **routing** (:mod:`stockroom.forecast.routing`): each active series goes to the candidate
-   with the lowest squared error on that calibration window, with conformal bands of the
-   routed errors.
+   (:class:`~stockroom.forecast.model.GlobalModel`) is trained on the active and new series and
+   on dormant ones with a selling history -- training on the active ones only scored 0.749
+   WRMSSE on the M5 subset against 0.737, the rules' outputs being the same; with less history
+   every active series gets TSB (Teunter, Syntetos & Babai 2011);
+3. **routing** (:mod:`stockroom.forecast.routing`): each series goes to the candidate with the
+   lowest squared error on the ``horizon`` days before the cutoff (the calibration window);
+   intervals are split-conformal quantiles of the routed errors of the *active* series on that
+   window (dormant series' exact zeros would make them too narrow).
 
 :meth:`~Forecaster.predict` applies the rules again at its own cutoff (the replay reuses one
 fit for four weekly reviews): dormant series get 0, cold starts their category's average
-(no interval), active ones the routed forecast.
+blended with their own rate (no interval), active ones the routed forecast.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import xgboost as xgb
 
 from stockroom.forecast import baselines, routing, rules
 from stockroom.forecast.data import Panel
-from stockroom.forecast.model import GlobalModel, ModelConfig
+from stockroom.forecast.model import GlobalModel, ModelConfig, conformal_scores
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
 ARTEFACT_FORMAT = 1
@@ -59,13 +61,15 @@ class ForecasterConfig:
     ``global_xgboost`` first, then baselines by name (one candidate = no routing);
     ``rules``: apply dormant / cold-start rules (off: every launched series is forecast by
     the model); ``min_history_days``: below this much history (plus the horizon) the model
-    is not trained and active series get TSB.
+    is not trained and active series get TSB; ``train_min_sale_days``: a dormant series joins
+    the model's training set only with at least this many days with a sale.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
     candidates: tuple[str, ...] = routing.CANDIDATES
     rules: bool = True
     min_history_days: int = 90
+    train_min_sale_days: int = 10
 
     def __post_init__(self) -> None:
         if not self.candidates or self.candidates[0] != GLOBAL:
@@ -98,6 +102,7 @@ class ForecasterConfig:
             candidates=tuple(data["candidates"]),
             rules=data["rules"],
             min_history_days=data["min_history_days"],
+            train_min_sale_days=data["train_min_sale_days"],
         )
 
 
@@ -212,20 +217,32 @@ class Forecaster:
         cutoff = len(p.dates) - 1 if cutoff is None else cutoff
         c = self.config
         h = c.horizon
-        _, _, active = _rule_masks(p, cutoff, c.rules)
+        dormant, _, active = _rule_masks(p, cutoff, c.rules)
+        sale_days = (np.nan_to_num(p.y[:, : cutoff + 1]) > 0).sum(axis=1)
+        launched = (p.first <= cutoff) & (~dormant | (sale_days >= c.train_min_sale_days))
         self.model = self.routing = None
         self.routed_ids = {}
         if active.any() and cutoff >= c.min_history_days + h:
-            sub = subset(p, active)
+            # the model learns from every launched series -- new ones, and dormant ones with a
+            # selling history (``train_min_sale_days``): the rules only decide what a series
+            # is shown. One-off SKUs gone quiet (most of a catalog like Olist's) would add
+            # millions of zero rows and nothing to learn.
+            sub = subset(p, launched)
             self.model = GlobalModel(c.model).fit(sub, cutoff, earlier)
             if len(c.candidates) > 1:
-                self.routing = routing.choose(self.model, sub, cutoff, c.candidates)
+                routed = routing.choose(self.model, sub, cutoff, c.candidates)
             else:
-                self.routing = routing.Routing(
-                    np.zeros(len(sub.ids), dtype=int),
-                    self.model.calibration_forecast,
-                    self.model.residual_q,
+                routed = routing.Routing(
+                    np.zeros(len(sub.ids), dtype=int), self.model.calibration_forecast, None
                 )
+            # intervals are calibrated on the errors of the series the model forecasts (the
+            # active ones), not on dormant series' exact zeros
+            keep = active[launched]
+            actual = sub.y[:, cutoff - h + 1 : cutoff + 1]
+            self.routing = replace(
+                routed,
+                residual_q=conformal_scores(actual[keep], routed.backtest[keep], c.model.quantiles),
+            )
             self.routed_ids = {s: i for i, s in enumerate(sub.ids)}
             first = max(cutoff + 1 - c.model.history_days, 8)
             self.training_window = (p.dates[first], p.dates[cutoff])
@@ -300,7 +317,7 @@ class Forecaster:
                     backtest[rows] = baselines.tsb(sub.y[:, : cutoff + 1 - h], h)
         not_launched = ~(dormant | cold | active)
         if cold.any():
-            average = rules.category_average(p.y, p.category, active, cutoff)
+            average = rules.cold_start_forecast(p.y, p.category, active, p.first, cutoff)
             yhat[cold] = average[cold, None]
             for k in BANDS:
                 bands[k][cold] = np.nan

@@ -3,8 +3,9 @@
 * **dormant** -- no sale in the last :data:`DORMANT_DAYS` days (30): flagged, not forecast
   (point and quantiles 0, model ``dormant``).
 * **cold start** -- fewer than :data:`COLD_START_DAYS` days (30) since the first sale: the
-  category average (mean units/day over the last 28 days of the category's established SKUs),
-  model ``category_average``, flag ``cold_start``.
+  category average (mean units/day over the last 28 days of the category's established SKUs)
+  blended with the SKU's own mean since launch by credibility -- weight age/30 on its own
+  mean (:func:`cold_start_forecast`) -- model ``category_average``, flag ``cold_start``.
 * **demand spike** -- over the last 7 days, actual units > :data:`SPIKE_RATIO` (2) x what the
   previous run forecast for those days: flag ``demand_spike``.
 * **low confidence** -- the 90 % interval is wider than :data:`LOW_CONFIDENCE_WIDTH` (3) x
@@ -46,6 +47,21 @@ def category_average(
         members = (category == c) & established
         out[category == c] = recent[members].mean() if members.any() else 0.0
     return out
+
+
+def cold_start_forecast(
+    y: np.ndarray, category: np.ndarray, established: np.ndarray, first: np.ndarray, cutoff: int
+) -> np.ndarray:
+    """Units/day per series for cold starts: ``w`` x its own mean since its first sale +
+    (1 - ``w``) x :func:`category_average`, with ``w`` = days since the first sale (counting
+    the first day) / :data:`COLD_START_DAYS`, capped at 1 -- linear credibility weighting by
+    exposure (Bühlmann, *Experience rating and credibility*, ASTIN Bulletin 1967). A SKU on
+    its first day gets almost the category average; at 15 days, half its own rate."""
+    base = category_average(y, category, established, cutoff)
+    age = np.clip(cutoff + 1 - first, 0, COLD_START_DAYS)
+    own = np.nan_to_num(y[:, : cutoff + 1]).sum(axis=1) / np.maximum(age, 1)
+    weight = age / COLD_START_DAYS
+    return weight * own + (1 - weight) * base
 
 
 def spikes(actual_7d: np.ndarray, forecast_7d: np.ndarray) -> np.ndarray:

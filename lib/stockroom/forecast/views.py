@@ -12,7 +12,11 @@ from pathlib import Path
 import polars as pl
 
 from stockroom import store, workbench
+from stockroom.config import models_dir
 from stockroom.db import connect
+from stockroom.errors import StockroomError
+from stockroom.forecast.data import Panel, panel
+from stockroom.forecast.forecaster import Forecaster
 from stockroom.mapping import views as mapping_views
 from stockroom.tables import NON_SALE_STATUSES
 
@@ -59,6 +63,31 @@ def daily_sales(root: Path, as_of: date | None, sku: str | None = None) -> pl.Da
     ).pl()
 
 
+def sales_panel(root: Path, as_of: date | None = None) -> tuple[date, Panel]:
+    """The daily-sales :class:`~stockroom.forecast.data.Panel` the forecast job fits on: every
+    SKU's units per day (:func:`daily_sales`) up to and including ``as_of`` (default: the last
+    order day), the grid running to that day. Returns (that day, the panel). Raises
+    :class:`StockroomError` when there are no sales."""
+    sales = daily_sales(root, as_of)
+    if sales.is_empty():
+        raise StockroomError(f"no sales in the orders of {root}: nothing to forecast")
+    day = as_of or sales["date"].max()
+    pad = pl.DataFrame(
+        {
+            "id": [sales["id"][0]],
+            "date": [day],
+            "units": [0.0],
+            "price": [None],
+            "category": [sales["category"][0]],
+            "event": [False],
+            "promo": [False],
+            "snap": [False],
+        },
+        schema=sales.schema,
+    )
+    return day, panel(pl.concat([sales, pad]))
+
+
 def latest(root: Path, as_of: date | None = None) -> tuple[date | None, pl.DataFrame]:
     """The ``forecasts`` snapshot in force on ``as_of`` (latest by default) and its date;
     (None, empty frame) when there is none."""
@@ -66,6 +95,17 @@ def latest(root: Path, as_of: date | None = None) -> tuple[date | None, pl.DataF
     if day is None:
         return None, pl.DataFrame()
     return day, store.read_snapshot(root, "forecasts", day)
+
+
+def saved_forecaster(root: Path, day: date) -> dict | None:
+    """The manifest of the forecaster that made the ``forecasts`` snapshot of ``day`` (saved by
+    ``stockroom forecast`` in ``<root>/models/forecaster/<day>``; see
+    :meth:`stockroom.forecast.forecaster.Forecaster.save`), with its ``path``; None when that
+    run saved none (snapshots from before the forecaster was saved)."""
+    path = models_dir(root) / "forecaster" / str(day)
+    if not (path / "manifest.json").is_file():
+        return None
+    return {**Forecaster.manifest(path), "path": str(path)}
 
 
 def sku_table(forecasts: pl.DataFrame) -> pl.DataFrame:
