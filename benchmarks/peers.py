@@ -53,7 +53,6 @@ def mlforecast_xgb(p: Panel, cutoff: int, horizon: int, intervals: bool = False)
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMax, RollingMean, RollingStd
     from mlforecast.utils import PredictionIntervals
-    from xgboost import XGBRegressor
 
     from stockroom.forecast.model import ModelConfig
 
@@ -61,19 +60,7 @@ def mlforecast_xgb(p: Panel, cutoff: int, horizon: int, intervals: bool = False)
     train = _long(p, cutoff, c.history_days + 56)
     fcst = MLForecast(
         models={
-            "xgb": XGBRegressor(
-                objective="reg:tweedie",
-                tweedie_variance_power=1.2,
-                n_estimators=c.trees,
-                max_depth=c.depth,
-                learning_rate=c.learning_rate,
-                subsample=0.8,
-                colsample_bytree=0.8,
-                max_bin=64,
-                tree_method="hist",
-                n_jobs=c.threads,
-                random_state=c.seed,
-            )
+            "xgb": c.regressor(),  # the same XGBoost settings as ours
         },
         freq="D",
         lags=list(range(1, 8)),

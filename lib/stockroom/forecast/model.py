@@ -80,6 +80,24 @@ class ModelConfig:
             *DRIVERS,
         )
 
+    def regressor(self) -> xgb.XGBRegressor:
+        """An unfitted XGBoost regressor with this configuration's settings: Tweedie objective
+        (variance power 1.2), ``trees`` of depth ``depth``, row/column subsampling 0.8,
+        histogram method with 64 bins, ``threads`` threads, ``seed``."""
+        return xgb.XGBRegressor(
+            objective="reg:tweedie",
+            tweedie_variance_power=1.2,
+            n_estimators=self.trees,
+            max_depth=self.depth,
+            learning_rate=self.learning_rate,
+            subsample=0.8,
+            colsample_bytree=0.8,
+            max_bin=64,
+            tree_method="hist",
+            n_jobs=self.threads,
+            random_state=self.seed,
+        )
+
     @property
     def columns(self) -> np.ndarray:
         """Indices into :attr:`all_features` of the features the model uses."""
@@ -221,19 +239,7 @@ class GlobalModel:
         x = features(p.y[:, : cutoff + 1], p, days, p.promo, config=c)
         label = p.y[:, days].T.ravel()  # features() stacks day blocks of all series
         keep = ~np.isnan(label)
-        model = xgb.XGBRegressor(
-            objective="reg:tweedie",
-            tweedie_variance_power=1.2,
-            n_estimators=c.trees,
-            max_depth=c.depth,
-            learning_rate=c.learning_rate,
-            subsample=0.8,
-            colsample_bytree=0.8,
-            max_bin=64,
-            tree_method="hist",
-            n_jobs=c.threads,
-            random_state=c.seed,
-        )
+        model = c.regressor()
         return model.fit(x[keep][:, c.columns], label[keep])
 
     def _recurse(
