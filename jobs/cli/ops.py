@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from typing import Annotated
@@ -149,7 +148,7 @@ def serve(
     ] = "127.0.0.1",
     data_root: DataRootOption = None,
 ) -> None:
-    """Start the Streamlit app (Seller concentration, Supply) on http://ADDRESS:PORT."""
+    """Start the Streamlit app (every page) on http://ADDRESS:PORT."""
     env = dict(os.environ, **{config.ENV_DATA_ROOT: str(config.data_root(data_root))})
     console.print(f"serving http://{address}:{port}  (Ctrl-C to stop)")
     cmd = [
@@ -165,7 +164,10 @@ def serve(
         "--server.headless",
         "true",
     ]
-    raise typer.Exit(subprocess.call(cmd, env=env, cwd=config.PROJECT_ROOT))
+    # the CLI process becomes the server: a signal to it (Ctrl-C, a supervisor's or a test's
+    # terminate) reaches Streamlit itself, so no server is left running behind a dead parent
+    os.chdir(config.PROJECT_ROOT)
+    os.execve(sys.executable, cmd, env)
 
 
 def snapshots(
