@@ -57,7 +57,9 @@ _common.table_with_downloads(
     _data.snapshots_as_of(f),
     name=f"snapshots_as_of_{f.as_of}",
     column_config={
+        "snapshot": st.column_config.DateColumn("snapshot read"),
         "days_behind": st.column_config.NumberColumn("days behind as-of", format="%d"),
+        "written_at": st.column_config.DatetimeColumn("landed at (UTC)"),
         "rows": st.column_config.NumberColumn("rows", format="localized"),
     },
 )
