@@ -91,7 +91,7 @@ def window_forecasts(
     cutoffs = [d - 1 - w * horizon for w in range(windows, 0, -1)]
     if model in ("stockroom", GLOBAL):
         runs = Forecaster(forecaster_config(model, horizon, config)).cross_validation(p, windows)
-        return [(fc.cutoff, fc.yhat, {k: v for k, v in fc.bands.items()}) for fc, _ in runs]
+        return [(fc.cutoff, fc.yhat, fc.bands) for fc, _ in runs]
     out = []
     for cutoff in cutoffs:
         if model in baselines.BASELINES:

@@ -44,7 +44,7 @@ import xgboost as xgb
 
 from stockroom.forecast import baselines, routing, rules
 from stockroom.forecast.data import Panel
-from stockroom.forecast.model import GlobalModel, ModelConfig, conformal_scores
+from stockroom.forecast.model import GlobalModel, ModelConfig
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
 ARTEFACT_FORMAT = 1
@@ -219,7 +219,7 @@ class Forecaster:
         h = c.horizon
         dormant, _, active = _rule_masks(p, cutoff, c.rules)
         sale_days = (np.nan_to_num(p.y[:, : cutoff + 1]) > 0).sum(axis=1)
-        launched = (p.first <= cutoff) & (~dormant | (sale_days >= c.train_min_sale_days))
+        train = (p.first <= cutoff) & (~dormant | (sale_days >= c.train_min_sale_days))
         self.model = self.routing = None
         self.routed_ids = {}
         if active.any() and cutoff >= c.min_history_days + h:
@@ -227,21 +227,12 @@ class Forecaster:
             # selling history (``train_min_sale_days``): the rules only decide what a series
             # is shown. One-off SKUs gone quiet (most of a catalog like Olist's) would add
             # millions of zero rows and nothing to learn.
-            sub = subset(p, launched)
+            sub = subset(p, train)
             self.model = GlobalModel(c.model).fit(sub, cutoff, earlier)
-            if len(c.candidates) > 1:
-                routed = routing.choose(self.model, sub, cutoff, c.candidates)
-            else:
-                routed = routing.Routing(
-                    np.zeros(len(sub.ids), dtype=int), self.model.calibration_forecast, None
-                )
-            # intervals are calibrated on the errors of the series the model forecasts (the
-            # active ones), not on dormant series' exact zeros
-            keep = active[launched]
-            actual = sub.y[:, cutoff - h + 1 : cutoff + 1]
-            self.routing = replace(
-                routed,
-                residual_q=conformal_scores(actual[keep], routed.backtest[keep], c.model.quantiles),
+            # intervals are calibrated on the routed errors of the series the model forecasts
+            # (the active ones), not on dormant series' exact zeros
+            self.routing = routing.choose(
+                self.model, sub, cutoff, c.candidates, calibrate=active[train]
             )
             self.routed_ids = {s: i for i, s in enumerate(sub.ids)}
             first = max(cutoff + 1 - c.model.history_days, 8)

@@ -44,11 +44,17 @@ def _baseline(name: str, history: np.ndarray, h: int) -> np.ndarray:
 
 
 def choose(
-    model: GlobalModel, p: Panel, cutoff: int, candidates: tuple[str, ...] = CANDIDATES
+    model: GlobalModel,
+    p: Panel,
+    cutoff: int,
+    candidates: tuple[str, ...] = CANDIDATES,
+    calibrate: np.ndarray | None = None,
 ) -> Routing:
     """Route each series to the candidate with the lowest mean squared error on the
     ``horizon`` days up to ``cutoff`` (``model`` must have been fitted at ``cutoff``).
-    ``candidates``: ``global_xgboost`` first, then names of :data:`baselines.BASELINES`.
+    ``candidates``: ``global_xgboost`` first, then names of :data:`baselines.BASELINES` (one
+    candidate: every series on the global model). The conformal quantiles come from the
+    routed errors of the series where ``calibrate`` (bool per series; default all) is True.
     Raises ValueError for an unknown candidate."""
     h = model.config.horizon
     early = cutoff - h
@@ -66,7 +72,10 @@ def choose(
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
     backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
-    return Routing(choice, backtest, conformal_scores(actual, backtest, model.config.quantiles))
+    rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
+    return Routing(
+        choice, backtest, conformal_scores(actual[rows], backtest[rows], model.config.quantiles)
+    )
 
 
 def apply(
