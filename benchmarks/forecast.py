@@ -13,12 +13,15 @@ from pathlib import Path
 import polars as pl
 
 from stockroom.errors import StockroomError
+from stockroom.forecast import backtest
+from stockroom.forecast.backtest import MODELS, run_model
+from stockroom.forecast.data import from_transactions, load_sales, panel
+from stockroom_bench import peers
 
 
 def load_sales_panel(path: str, columns: dict):
     """(sales, panel) of a sales file: Online Retail-style transactions are rolled up to daily
     units per StockCode, anything else goes through :func:`load_sales`."""
-    from stockroom.forecast.data import from_transactions, load_sales, panel
 
     source = Path(path)
     head = pl.read_parquet_schema(source) if source.suffix == ".parquet" else {}
@@ -32,8 +35,6 @@ def load_sales_panel(path: str, columns: dict):
 def _forecast_child(
     model: str, path: str, columns: dict, horizon: int, windows: int, queue
 ) -> None:
-    from stockroom.forecast.backtest import MODELS, run_model
-    from stockroom_bench import peers
 
     try:
         sales, p = load_sales_panel(path, columns)
@@ -74,8 +75,6 @@ def run_forecast_bench(
     child process). Peers run when their optional library is installed. With ``repeat`` > 1
     the models run that many rounds, interleaved (A B C A B C ...), and ``seconds`` is the
     median (every round's in ``seconds_runs``); the metrics are deterministic."""
-    from stockroom.forecast import backtest
-    from stockroom_bench import peers
 
     if not Path(path).is_file():
         raise StockroomError(f"sales file not found: {path}")

@@ -11,21 +11,20 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from stockroom.errors import InputError, InputProblem
+from stockroom.ingest.tabular import read_csv
+from stockroom.mapping import matching
+
 
 def _read_pairs(path: Path) -> pl.DataFrame:
     frame = pl.read_csv(path, infer_schema=False)
     missing = {"ltable_id", "rtable_id", "label"} - set(frame.columns)
     if missing:
-        from stockroom.errors import InputError, InputProblem
-
         raise InputError([InputProblem(str(path), None, c, "missing column") for c in missing])
     return frame.select(pl.col("ltable_id"), pl.col("rtable_id"), pl.col("label").cast(pl.Int8))
 
 
 def _mapping_child(folder: str, leipzig: str | None, seeds: int, k: int, queue) -> None:
-    from stockroom.ingest.tabular import read_csv
-    from stockroom.mapping import matching
-
     started = time.perf_counter()
     root = Path(folder)
     left = matching.Table.from_frame(pl.read_csv(root / "tableA.csv", infer_schema=False))
@@ -112,8 +111,6 @@ def run_mapping_bench(
     """
     for name in ("tableA.csv", "tableB.csv", "train.csv", "valid.csv", "test.csv"):
         if not (Path(folder) / name).is_file():
-            from stockroom.errors import InputError, InputProblem
-
             raise InputError(
                 [
                     InputProblem(

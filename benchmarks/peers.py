@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from stockroom.forecast.data import Panel
+from stockroom.forecast.model import ModelConfig
 
 
 def _long(p: Panel, cutoff: int, days: int | None = None) -> pd.DataFrame:
@@ -53,8 +54,6 @@ def mlforecast_xgb(p: Panel, cutoff: int, horizon: int, intervals: bool = False)
     from mlforecast import MLForecast
     from mlforecast.lag_transforms import RollingMax, RollingMean, RollingStd
     from mlforecast.utils import PredictionIntervals
-
-    from stockroom.forecast.model import ModelConfig
 
     c = ModelConfig(horizon=horizon)
     train = _long(p, cutoff, c.history_days + 56)

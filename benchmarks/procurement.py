@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from stockroom.errors import StockroomError
+from stockroom.procurement import replay
 from stockroom_bench.forecast import load_sales_panel
 
 
@@ -26,7 +27,6 @@ def run_procurement_bench(
     the forecast benchmark); one dict per policy x lead time (x service level / safety days)
     with fill rate, stock-out days, average inventory value, orders, order-today precision and
     recall, and for ours the inventory ratio to the seller-tool rule at equal fill rate."""
-    from stockroom.procurement import replay
 
     if not Path(path).is_file():
         raise StockroomError(f"sales file not found: {path}")

@@ -9,6 +9,9 @@ import time
 
 import polars as pl
 
+from stockroom.reconcile import rules
+from stockroom.sim.reconcile import scenario
+
 
 def run_reconcile_bench(
     items: int = 40_000, inject: int = 100, repeat: int = 3, seed: int = 0
@@ -17,8 +20,6 @@ def run_reconcile_bench(
     injected; per type precision and recall against the ground truth, and the wall time of
     :func:`stockroom.reconcile.rules.reconcile` (median of ``repeat`` runs, the scenario already in
     memory)."""
-    from stockroom.reconcile import rules
-    from stockroom.sim.reconcile import scenario
 
     started = time.perf_counter()
     sc = scenario(items, seed=seed, inject=inject)
