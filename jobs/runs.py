@@ -14,11 +14,9 @@ from pathlib import Path
 import polars as pl
 
 from stockroom import store, workbench
+from stockroom.config import MAX_BAD_SHARE  # re-exported: the jobs' default
 from stockroom.errors import InputError, InputProblem
 from stockroom.tables import QUARANTINE_SCHEMA, Table
-
-#: Default ceiling on the share of bad rows (0-1) before a run fails and lands nothing.
-MAX_BAD_SHARE = 0.05
 
 
 class TooManyBadRows(InputError):

@@ -9,12 +9,6 @@ from typing import Annotated
 
 import typer
 
-from stockroom_bench import dump
-from stockroom_bench.forecast import print_forecast, run_forecast_bench
-from stockroom_bench.ingest import print_ingest, run_ingest_bench
-from stockroom_bench.mapping import run_mapping_bench
-from stockroom_bench.procurement import print_procurement, run_procurement_bench
-from stockroom_bench.reconcile import print_reconcile, run_reconcile_bench
 from stockroom_jobs.cli.common import (
     console,
 )
@@ -33,6 +27,9 @@ def bench_ingest(
     ] = None,
 ) -> None:
     """CSV -> validated snapshot, side by side with pandas and DuckDB COPY (rows/s, peak MiB)."""
+    from stockroom_bench import dump
+    from stockroom_bench.ingest import print_ingest, run_ingest_bench
+
     with console.status("benchmarking...") as status:
         results = run_ingest_bench(rows, repeat, on_step=lambda s: status.update(s))
     print(print_ingest(results))
@@ -61,6 +58,8 @@ def bench_mapping(
     ] = None,
 ) -> None:
     """Entity matching on published data: P/R/F1 on test, blocking recall, time, memory (JSON)."""
+    from stockroom_bench import dump
+    from stockroom_bench.mapping import run_mapping_bench
 
     with console.status(f"matching {folder.name}..."):
         results = run_mapping_bench(folder, blocking, seeds, k)
@@ -94,6 +93,9 @@ def bench_forecast(
     ] = None,
 ) -> None:
     """Rolling-origin backtest of our model, the baselines and installed peers, side by side."""
+    from stockroom_bench import dump
+    from stockroom_bench.forecast import print_forecast, run_forecast_bench
+
     columns = {
         k: v
         for k, v in dict(id_col=id_col, date_col=date_col, target=target, price=price).items()
@@ -139,6 +141,8 @@ def bench_procurement(
 ) -> None:
     """Replay the order policy day by day on real demand against the seller-tool and runway
     rules: fill rate, stock-out days, inventory, orders, order-today precision/recall."""
+    from stockroom_bench import dump
+    from stockroom_bench.procurement import print_procurement, run_procurement_bench
 
     def numbers(text: str, kind, option: str) -> list:
         try:
@@ -181,6 +185,9 @@ def bench_reconcile(
 ) -> None:
     """Reconcile a seeded 4-platform scenario with every discrepancy type injected: per-type
     precision/recall against the ground truth and the wall time."""
+    from stockroom_bench import dump
+    from stockroom_bench.reconcile import print_reconcile, run_reconcile_bench
+
     with console.status("generating and reconciling..."):
         result = run_reconcile_bench(items, inject, repeat, seed)
     print(print_reconcile(result))

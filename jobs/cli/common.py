@@ -7,14 +7,16 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from stockroom import config
-from stockroom_jobs.runs import Run
+
+if TYPE_CHECKING:
+    from stockroom_jobs.runs import Run
 
 console = Console(stderr=True)
 

@@ -15,7 +15,6 @@ from stockroom_jobs.cli.common import (
     console,
     parse_date,
 )
-from stockroom_jobs.forecast import read_promo_calendar, run_forecast
 
 
 def forecast_command(
@@ -29,6 +28,8 @@ def forecast_command(
 ) -> None:
     """Forecast daily units per SKU from the orders and land a `forecasts` snapshot
     (rules: dormant, cold start, demand spike, low confidence)."""
+    from stockroom_jobs.forecast import read_promo_calendar, run_forecast
+
     root = config.data_root(data_root)
     started = time.perf_counter()
     promos = read_promo_calendar(promo_calendar) if promo_calendar else None

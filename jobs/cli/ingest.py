@@ -8,8 +8,7 @@ from typing import Annotated
 import typer
 
 from stockroom import config
-from stockroom.sim.marketplace import SimConfig
-from stockroom_jobs import ingest as jobs
+from stockroom.config import MAX_BAD_SHARE
 from stockroom_jobs.cli.common import (
     DataRootOption,
     MaxBadShareOption,
@@ -18,9 +17,14 @@ from stockroom_jobs.cli.common import (
     parse_date,
     run_job,
 )
-from stockroom_jobs.procure import ingest_demo_stock
-from stockroom_jobs.reconcile import ingest_reconcile_demo
-from stockroom_jobs.runs import MAX_BAD_SHARE
+
+
+def _jobs():
+    """The ingestion jobs, imported when a command runs (not for `--help`)."""
+    from stockroom_jobs import ingest
+
+    return ingest
+
 
 app = typer.Typer(
     help="Land a source as validated, immutable daily snapshots.", no_args_is_help=True
@@ -48,7 +52,7 @@ def ingest_olist(
     source = source or config.bundled_olist_dir()
     run_job(
         f"reading {source}",
-        lambda progress: jobs.ingest_olist(source, root, progress, max_bad_share),
+        lambda progress: _jobs().ingest_olist(source, root, progress, max_bad_share),
         root,
     )
 
@@ -76,7 +80,7 @@ def ingest_listings(
     day = parse_date(snapshot_date, "--snapshot-date")
     run_job(
         f"reading {len(files)} file(s)",
-        lambda progress: jobs.ingest_listings_files(
+        lambda progress: _jobs().ingest_listings_files(
             files,
             root,
             platform=platform,
@@ -104,7 +108,7 @@ def ingest_stockx(
     root = config.data_root(data_root)
     run_job(
         f"reading {workbook}",
-        lambda progress: jobs.ingest_stockx(
+        lambda progress: _jobs().ingest_stockx(
             workbook, root, max_bad_share=max_bad_share, on_progress=progress
         ),
         root,
@@ -139,7 +143,7 @@ def ingest_storefront(
     day = parse_date(snapshot_date, "--snapshot-date")
     run_job(
         f"scraping {len(urls)} shop(s)",
-        lambda progress: jobs.ingest_storefront(
+        lambda progress: _jobs().ingest_storefront(
             urls,
             root,
             snapshot_date=day,
@@ -168,7 +172,7 @@ def ingest_cards_api(
     day = parse_date(snapshot_date, "--snapshot-date")
     run_job(
         f"pulling {base_url}",
-        lambda progress: jobs.ingest_card_api(
+        lambda progress: _jobs().ingest_card_api(
             base_url, root, snapshot_date=day, max_bad_share=max_bad_share, on_progress=progress
         ),
         root,
@@ -194,7 +198,7 @@ def ingest_browse_api(
     day = parse_date(snapshot_date, "--snapshot-date")
     run_job(
         f"pulling {base_url}",
-        lambda progress: jobs.ingest_browse_api(
+        lambda progress: _jobs().ingest_browse_api(
             base_url,
             root,
             query=query,
@@ -232,7 +236,7 @@ def ingest_sql(
     day = parse_date(snapshot_date, "--snapshot-date")
     run_job(
         "pulling from the database",
-        lambda progress: jobs.ingest_sql(
+        lambda progress: _jobs().ingest_sql(
             url,
             root,
             table=table,
@@ -258,12 +262,14 @@ def ingest_simulate(
 ) -> None:
     """Land a synthetic eBay/Blokpax/ShootStrayt marketplace built on the real card catalog."""
     root = config.data_root(data_root)
+    from stockroom.sim.marketplace import SimConfig
+
     cfg = SimConfig(
         listings=listings, sellers=sellers, days=days, start=parse_date(start, "--start"), seed=seed
     )
     run_job(
         f"simulating {days} day(s)",
-        lambda progress: jobs.ingest_simulation(root, cfg, on_progress=progress),
+        lambda progress: _jobs().ingest_simulation(root, cfg, on_progress=progress),
         root,
     )
 
@@ -276,6 +282,8 @@ def ingest_demo_stock_command(
     """Simulate the seller's stock and open POs on top of the real demand (bundled demo; the
     public data has no stock). Needs a forecasts snapshot."""
     root = config.data_root(data_root)
+    from stockroom_jobs.procure import ingest_demo_stock
+
     run, added = ingest_demo_stock(root, seed)
     console.print(f"stock landed ({run.run_id}); {added} open purchase orders added")
 
@@ -292,5 +300,7 @@ def ingest_reconcile_demo_command(
     """Land a seeded central inventory listed on Shopify, Reverb, Vintage & Rare and eBay with
     every discrepancy type injected (synthetic, on the real card catalog)."""
     root = config.data_root(data_root)
+    from stockroom_jobs.reconcile import ingest_reconcile_demo
+
     run_id = ingest_reconcile_demo(root, items, inject, seed)
     console.print(f"reconciliation scenario landed ({run_id}); truth in {root / 'sim'}")

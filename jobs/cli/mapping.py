@@ -14,7 +14,6 @@ from stockroom_jobs.cli.common import (
     console,
     parse_date,
 )
-from stockroom_jobs.mapping import run_mapping
 
 
 def map_command(
@@ -27,6 +26,8 @@ def map_command(
 ) -> None:
     """Map sellers and SKUs of the latest listings (tiers: exact ids, structured SKUs,
     cross-listings, learned titles); store them audited; print coverage and precision."""
+    from stockroom_jobs.mapping import run_mapping
+
     root = config.data_root(data_root)
     started = time.perf_counter()
     with console.status("mapping..."):

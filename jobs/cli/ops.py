@@ -7,22 +7,17 @@ import sys
 import time
 from typing import Annotated
 
-import polars as pl
 import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from stockroom import cards, config, store, workbench
-from stockroom.sim.marketplace import SimConfig, simulate
-from stockroom.sim.server import MarketServer, load_card_json
-from stockroom.tables import TABLES
+from stockroom import config
 from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     console,
     parse_date,
 )
-from stockroom_jobs.report import run_report
 
 sim_app = typer.Typer(help="The marketplace simulator's local server.", no_args_is_help=True)
 
@@ -38,6 +33,10 @@ def sim_serve(
 
     Token for both APIs: the value of STOCKROOM_SIM_TOKEN (open when unset).
     """
+    from stockroom import cards
+    from stockroom.sim.marketplace import SimConfig, simulate
+    from stockroom.sim.server import MarketServer, load_card_json
+
     day = next(simulate(SimConfig(listings=listings, sellers=sellers, days=1, seed=seed)).days())
     server = MarketServer(
         day.listings,
@@ -68,6 +67,10 @@ def runs(
     data_root: DataRootOption = None,
 ) -> None:
     """List job runs (newest first) with status, row counts and errors; or one run's quarantine."""
+    import polars as pl
+
+    from stockroom import workbench
+
     root = config.data_root(data_root)
     eng = workbench.engine(root)
     out = Console(width=None if sys.stdout.isatty() else 200)
@@ -133,6 +136,8 @@ def report(
     data_root: DataRootOption = None,
 ) -> None:
     """Run a papermill report to an executed notebook and an HTML file in DATA_ROOT/reports/."""
+    from stockroom_jobs.report import run_report
+
     root = config.data_root(data_root)
     started = time.perf_counter()
     files = run_report(
@@ -175,6 +180,9 @@ def snapshots(
     data_root: DataRootOption = None,
 ) -> None:
     """List what the store holds: per table its snapshot dates, rows and last run."""
+    from stockroom import store
+    from stockroom.tables import TABLES
+
     root = config.data_root(data_root)
     names = [table] if table else list(TABLES)
     out = RichTable("table", "kind", "snapshots", "first", "last", "rows (last)", "last run")

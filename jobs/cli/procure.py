@@ -10,16 +10,28 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from stockroom import config, workbench
+from stockroom import config
 from stockroom.errors import StockroomError
-from stockroom.procurement import repo
 from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     console,
     parse_date,
 )
-from stockroom_jobs.procure import run_plan
+
+
+def _engine(data_root: Path | None):
+    """The workbench database's engine (SQLAlchemy is imported when a command runs)."""
+    from stockroom import workbench
+
+    return workbench.engine(config.data_root(data_root))
+
+
+def _repo():
+    from stockroom.procurement import repo
+
+    return repo
+
 
 po_app = typer.Typer(
     help="Open purchase orders (workbench database, audited).", no_args_is_help=True
@@ -36,6 +48,8 @@ def procure_command(
 ) -> None:
     """The morning plan: order today / already ordered / attention required per SKU from
     forecasts, stock and open POs; lands the `order_plan` snapshot."""
+    from stockroom_jobs.procure import run_plan
+
     root = config.data_root(data_root)
     summary = run_plan(root, parse_date(as_of, "--as-of"), export)
     for line in summary.lines():
@@ -56,7 +70,8 @@ def po_add(
     data_root: DataRootOption = None,
 ) -> None:
     """Record an open purchase order of one line (a new PO number)."""
-    eng = workbench.engine(config.data_root(data_root))
+    repo = _repo()
+    eng = _engine(data_root)
     ordered = parse_date(order_date, "--order-date") or date.today()
     try:
         number = repo.place_order(
@@ -86,7 +101,7 @@ def po_import(
     data_root: DataRootOption = None,
 ) -> None:
     """Import PO lines; all or nothing (a bad cell names its file, row and column)."""
-    n = repo.import_pos(workbench.engine(config.data_root(data_root)), path, actor=actor)
+    n = _repo().import_pos(_engine(data_root), path, actor=actor)
     console.print(f"{n} purchase order lines imported")
 
 
@@ -96,9 +111,7 @@ def po_list(
     data_root: DataRootOption = None,
 ) -> None:
     """List purchase order lines."""
-    lines = repo.purchase_order_lines(
-        workbench.engine(config.data_root(data_root)), None if status == "all" else status
-    )
+    lines = _repo().purchase_order_lines(_engine(data_root), None if status == "all" else status)
     out = RichTable("po_number", "sku", "supplier", "quantity", "ordered", "expected", "status")
     for r in lines.iter_rows(named=True):
         out.add_row(
@@ -123,8 +136,8 @@ def po_receive(
 ) -> None:
     """Mark a PO line received (or cancelled): it stops counting as on order."""
     try:
-        repo.set_po_status(
-            workbench.engine(config.data_root(data_root)),
+        _repo().set_po_status(
+            _engine(data_root),
             po_number,
             sku,
             "cancelled" if cancel else "received",

@@ -14,7 +14,6 @@ from stockroom_jobs.cli.common import (
     console,
     parse_date,
 )
-from stockroom_jobs.reconcile import run_reconcile
 
 
 def reconcile_command(
@@ -30,6 +29,8 @@ def reconcile_command(
 ) -> None:
     """Reconcile the central inventory against every platform's listings and the sync's
     orders; lands the `flags` snapshot (first seen / still open)."""
+    from stockroom_jobs.reconcile import run_reconcile
+
     root = config.data_root(data_root)
     summary = run_reconcile(root, parse_date(as_of, "--as-of"), export=export)
     for line in summary.lines():

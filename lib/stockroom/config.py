@@ -39,6 +39,9 @@ ENV_DEBUG = "STOCKROOM_DEBUG"
 ENV_CHROMIUM = "STOCKROOM_CHROMIUM"
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 
+#: Default ceiling on the share of bad rows (0-1) before an ingestion run fails and lands nothing.
+MAX_BAD_SHARE = 0.05
+
 
 def _pyproject_data_root() -> Path | None:
     pyproject = PROJECT_ROOT / "pyproject.toml"
