@@ -7,6 +7,7 @@ keyed by those filters; every number comes from the library.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,8 +17,7 @@ import polars as pl
 import streamlit as st
 
 from stockroom import config, sales, store
-from stockroom.db import connect
-from stockroom.tables import TABLES
+from stockroom.db import cached
 
 WINDOWS = {"30 days": 30, "90 days": 90, "180 days": 180, "365 days": 365, "All history": None}
 ALL_CATEGORIES = "All categories"
@@ -33,6 +33,13 @@ class Filters:
     category: str | None
 
     @property
+    def day(self) -> Filters:
+        """These filters without window and category: the cache key of what depends only on
+        the data root, the store and the as-of date (forecasts, the plan, flags, mappings), so
+        changing the window does not rebuild them."""
+        return dataclasses.replace(self, window_days=None, category=None)
+
+    @property
     def window(self) -> sales.Window:
         return sales.make_window(self.as_of, self.window_days, self.first_day)
 
@@ -44,23 +51,11 @@ class Filters:
         return sales.make_window(self.window.start.date() - timedelta(days=1), self.window_days)
 
 
-def _stamp(root: str) -> str:
-    """Changes whenever a snapshot is added or replaced (directory mtimes), so caches refresh."""
-    parts = []
-    for name in TABLES:
-        path = store.table_dir(Path(root), name)
-        parts.append(str(path.stat().st_mtime_ns) if path.exists() else "-")
-        dates = store.snapshot_dates(Path(root), name)
-        if dates:
-            parts.append(str(store.partition_dir(Path(root), name, dates[-1]).stat().st_mtime_ns))
-    return "/".join(parts)
-
-
 @st.cache_data(show_spinner=False, max_entries=64)
 def _categories(
     root: str, stamp: str, as_of: date, window_days: int | None, first_day: date
 ) -> list[str]:
-    con = connect(Path(root), as_of)
+    con = cached(Path(root), as_of)
     return sales.categories(con, sales.make_window(as_of, window_days, first_day))
 
 
@@ -88,7 +83,7 @@ def sidebar() -> Filters | None:
         label = st.selectbox(
             "Window", list(WINDOWS), index=3, help="Days of sales ending on the as-of date."
         )
-        stamp = _stamp(root)
+        stamp = store.stamp(Path(root))
         cats = _categories(root, stamp, as_of, WINDOWS[label], days[0])
         category = st.selectbox(
             "Category", [ALL_CATEGORIES, *cats], help="Product category (largest revenue first)."
@@ -118,7 +113,7 @@ def filters(need_orders: bool = True) -> Filters:
     if current is None:
         root = st.session_state.get("data_root") or str(config.data_root())
         today = date.today()
-        return Filters(root, _stamp(root), today, today, None, None)
+        return Filters(root, store.stamp(Path(root)), today, today, None, None)
     return current
 
 
@@ -129,25 +124,30 @@ def delta(current: dict, previous: dict | None, key: str, fmt: str) -> str | Non
     return format(current[key] - previous[key], fmt)
 
 
+def _parquet_bytes(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
 def table_with_downloads(
     frame: pl.DataFrame, *, name: str, column_config: dict, caption: str | None = None
 ) -> None:
-    """Show ``frame`` and offer exactly that frame as CSV and Parquet downloads."""
+    """Show ``frame`` and offer exactly that frame as CSV and Parquet downloads (encoded when
+    the button is clicked, not on every rerun)."""
     st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch")
     left, right, note = st.columns([1, 1, 4])
     left.download_button(
         "Download CSV",
-        frame.write_csv().encode(),
+        lambda: frame.write_csv().encode(),
         f"{name}.csv",
         "text/csv",
         key=f"{name}-csv",
         icon=":material/download:",
     )
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
     right.download_button(
         "Download Parquet",
-        buffer.getvalue(),
+        lambda: _parquet_bytes(frame),
         f"{name}.parquet",
         "application/vnd.apache.parquet",
         key=f"{name}-parquet",

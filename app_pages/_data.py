@@ -7,15 +7,18 @@ SQL itself.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
+from typing import ParamSpec, TypeVar
 
 import polars as pl
 import streamlit as st
 
 from app_pages._common import Filters
 from stockroom import concentration, health, sales, store, supply, workbench
-from stockroom.db import connect
+from stockroom.db import cached
 from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
 from stockroom.mapping import repo as mapping_repo
@@ -24,6 +27,18 @@ from stockroom.procurement.plan import build_plan
 from stockroom.reconcile import views as reconcile_views
 
 HISTORY_DAYS = 120
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _by_day(cached: Callable[P, R]) -> Callable[P, R]:
+    """Call ``cached`` with :attr:`Filters.day` (window and category dropped from the key)."""
+
+    @functools.wraps(cached)
+    def call(f: Filters, *args, **kwargs):
+        return cached(f.day, *args, **kwargs)
+
+    return call
 
 
 def _root(f: Filters) -> Path:
@@ -40,7 +55,7 @@ def version(f: Filters) -> int:
 
 @st.cache_data(show_spinner="Querying snapshots…", max_entries=256)
 def _view(name: str, f: Filters) -> object:
-    con = connect(_root(f), f.as_of)
+    con = cached(_root(f), f.as_of)
     window, previous, category = f.window, f.previous_window, f.category
     views = {
         "concentration_summary": lambda: concentration.summary(con, window, category),
@@ -117,6 +132,7 @@ def currency(f: Filters) -> str:
 # -- forecast --------------------------------------------------------------------------------
 
 
+@_by_day
 @st.cache_data(show_spinner="Reading forecasts…", max_entries=8)
 def forecasts(f: Filters) -> tuple:
     """(snapshot day, forecasts frame, one row per SKU, accuracy by category) of the latest
@@ -127,12 +143,14 @@ def forecasts(f: Filters) -> tuple:
     return (day, frame, forecast_views.sku_table(frame), forecast_views.accuracy_by_category(frame))
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=8)
 def saved_forecaster(f: Filters, day: date) -> dict | None:
     """The manifest of the forecaster behind the forecasts of ``day`` (None if not saved)."""
     return forecast_views.saved_forecaster(_root(f), day)
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=64)
 def sales_history(f: Filters, day: date, sku: str) -> pl.DataFrame:
     """Daily units of ``sku`` over the :data:`HISTORY_DAYS` days up to ``day`` (the forecasts
@@ -146,6 +164,7 @@ def sales_history(f: Filters, day: date, sku: str) -> pl.DataFrame:
     )
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=16)
 def forecast_wape(f: Filters) -> float | None:
     """Backtest WAPE (share 0-1) of the forecasts behind the plan, all SKUs."""
@@ -156,6 +175,7 @@ def forecast_wape(f: Filters) -> float | None:
 # -- order today -----------------------------------------------------------------------------
 
 
+@_by_day
 @st.cache_data(show_spinner="Building the plan…", max_entries=16)
 def plan(f: Filters, db_version: int) -> tuple[date | None, pl.DataFrame | None]:
     """(day, plan frame) of :func:`stockroom.procurement.plan.build_plan` as of the as-of
@@ -170,6 +190,7 @@ def plan(f: Filters, db_version: int) -> tuple[date | None, pl.DataFrame | None]
 # -- reconciliation --------------------------------------------------------------------------
 
 
+@_by_day
 @st.cache_data(show_spinner="Reading flags…", max_entries=16)
 def flags(f: Filters) -> tuple[date | None, pl.DataFrame | None, pl.DataFrame]:
     """(sync day, its flags snapshot, the trend of open flags per sync) as of the as-of date."""
@@ -177,6 +198,7 @@ def flags(f: Filters) -> tuple[date | None, pl.DataFrame | None, pl.DataFrame]:
     return day, frame, reconcile_views.trend(_root(f))
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=16)
 def central_inventory(f: Filters, day: date) -> pl.DataFrame:
     """The central inventory of the sync ``day``: sku, quantity, price."""
@@ -186,6 +208,7 @@ def central_inventory(f: Filters, day: date) -> pl.DataFrame:
     return store.read_snapshot(_root(f), "inventory", inv_day).select("sku", "quantity", "price")
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=64)
 def evidence(f: Filters, day: date, sku: str) -> dict[str, pl.DataFrame]:
     """:func:`stockroom.reconcile.views.evidence` of one SKU."""
@@ -200,6 +223,7 @@ def has_flags(root: Path) -> bool:
 # -- mapping ---------------------------------------------------------------------------------
 
 
+@_by_day
 @st.cache_data(show_spinner="Reading listings and mappings…", max_entries=16)
 def mapping_state(f: Filters, db_version: int) -> dict | None:
     """As of the as-of date: the listings snapshot's ``day``, ``listings``, ``catalog``
@@ -222,6 +246,7 @@ def mapping_state(f: Filters, db_version: int) -> dict | None:
     }
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=16)
 def mapping_history(f: Filters, db_version: int) -> pl.DataFrame:
     """The newest 500 audited mapping decisions."""
@@ -232,6 +257,7 @@ def mapping_history(f: Filters, db_version: int) -> pl.DataFrame:
 # -- data health -----------------------------------------------------------------------------
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=16, ttl=60)
 def job_runs(f: Filters) -> pl.DataFrame:
     """The newest 5,000 job runs (wall-clock time: the operational log, not filtered by the
@@ -244,6 +270,7 @@ def source_health(runs: pl.DataFrame) -> pl.DataFrame:
     return health.by_source(runs)
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=16)
 def snapshots_as_of(f: Filters) -> pl.DataFrame:
     """Per table, the snapshot the pages read at the as-of date
@@ -251,6 +278,7 @@ def snapshots_as_of(f: Filters) -> pl.DataFrame:
     return health.snapshots_as_of(_root(f), f.as_of)
 
 
+@_by_day
 @st.cache_data(show_spinner=False, max_entries=16, ttl=60)
 def quarantine(f: Filters) -> pl.DataFrame:
     """The newest 2,000 quarantined cells."""

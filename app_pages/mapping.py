@@ -145,7 +145,7 @@ history = _data.mapping_history(f, _data.version(f))
 st.dataframe(history, hide_index=True, width="stretch")
 st.download_button(
     "Download all mappings (CSV)",
-    mappings.write_csv().encode(),
+    lambda: mappings.write_csv().encode(),
     "sku_mappings.csv",
     "text/csv",
     icon=":material/download:",

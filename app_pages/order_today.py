@@ -142,7 +142,7 @@ for tab, action in zip(
         requests = purchase_requests(rows, day)
         st.download_button(
             "Download purchase requests (CSV)",
-            requests.write_csv().encode(),
+            lambda requests=requests: requests.write_csv().encode(),
             f"purchase_requests_{day}.csv",
             "text/csv",
             key=f"requests-{action}",

@@ -68,6 +68,12 @@ def snapshots_dir(root: Path) -> Path:
     return root / "snapshots"
 
 
+def compacted_dir(root: Path) -> Path:
+    """``<root>/compacted``: month files of the events tables, a derived read cache of the
+    daily snapshots (see :func:`stockroom.store.compact`); deleting it loses nothing."""
+    return root / "compacted"
+
+
 def staging_dir(root: Path) -> Path:
     """``<root>/.staging``: where writes are built before the atomic swap (same filesystem)."""
     return root / ".staging"

@@ -9,23 +9,46 @@ every canonical table ``t``:
 * ``t_history``  -- every snapshot, with its ``snapshot_date`` (DATE) column.
 
 A table with no snapshot (yet) is an empty view with the canonical columns, so queries work on a
-fresh data root. ``as_of=None`` means "latest".
+fresh data root. ``as_of=None`` means "latest". Events tables read their month files where they
+are valid and the daily files elsewhere (:func:`stockroom.store.read_layout`).
+
+``cached(root, as_of)`` is what the pages use: a cursor on one shared connection per
+(data root, as-of), built once and rebuilt when :func:`stockroom.store.stamp` changes, with
+DuckDB's Parquet metadata cache on, so a page reads the views and file footers once instead of
+on every call.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from datetime import date
 from pathlib import Path
 
 import duckdb
 import polars as pl
 
-from stockroom.store import PARTITION_PREFIX, resolve_as_of, snapshot_dates, table_dir
+from stockroom.store import (
+    PARTITION_PREFIX,
+    read_layout,
+    resolve_as_of,
+    snapshot_dates,
+    stamp,
+    table_dir,
+)
 from stockroom.tables import TABLES, Table
 
 
 def _quote(path: Path) -> str:
     return "'" + str(path).replace("'", "''") + "'"
+
+
+def _paths(paths: list[Path]) -> str:
+    return "[" + ", ".join(_quote(p) for p in paths) + "]"
+
+
+def _glob(root: Path, table: str) -> Path:
+    return table_dir(root, table) / f"{PARTITION_PREFIX}*" / "*.parquet"
 
 
 def _duck_type(dtype: pl.DataType) -> str:
@@ -46,6 +69,7 @@ def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
     """Open an in-memory DuckDB connection with one view per canonical table (see module doc)."""
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_object_cache = true")  # Parquet footers read once per connection
     for spec in TABLES.values():
         _register(con, root, spec, as_of)
     return con
@@ -59,11 +83,26 @@ def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: da
         con.execute(f"CREATE VIEW {spec.name}_history AS SELECT * FROM _empty_{spec.name}")
         con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM _empty_{spec.name}")
         return
-    glob = table_dir(root, spec.name) / f"{PARTITION_PREFIX}*" / "*.parquet"
-    con.execute(
-        f"CREATE VIEW _raw_{spec.name} AS SELECT * FROM read_parquet("
-        f"{_quote(glob)}, hive_partitioning = true, union_by_name = true)"
-    )
+    if spec.kind == "events":
+        layout = read_layout(root, spec.name)
+        reads = []
+        if layout.compacted:
+            reads.append(
+                f"SELECT * FROM read_parquet({_paths(layout.compacted)}, "
+                "hive_partitioning = false, union_by_name = true)"
+            )
+        if layout.daily:
+            reads.append(
+                f"SELECT * FROM read_parquet({_paths(layout.daily)}, "
+                "hive_partitioning = true, union_by_name = true)"
+            )
+        source = " UNION ALL BY NAME ".join(reads)
+    else:
+        source = (
+            f"SELECT * FROM read_parquet({_quote(_glob(root, spec.name))}, "
+            "hive_partitioning = true, union_by_name = true)"
+        )
+    con.execute(f"CREATE VIEW _raw_{spec.name} AS {source}")
     # snapshots written before a column was added read it as NULL (additive schema evolution)
     have = {row[0] for row in con.execute(f"DESCRIBE _raw_{spec.name}").fetchall()}
     projection = ", ".join(
@@ -88,3 +127,26 @@ def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: da
         f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history "
         f"WHERE snapshot_date = DATE '{resolved.isoformat()}'"
     )
+
+
+_CACHE_SIZE = 8
+_cache: OrderedDict[tuple[str, date | None], tuple[str, duckdb.DuckDBPyConnection]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def cached(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
+    """A cursor (a connection of its own, safe to use from one thread) on the shared connection
+    of ``(root, as_of)``: the views of :func:`connect`, built once and rebuilt when the store's
+    :func:`~stockroom.store.stamp` changes. The :data:`_CACHE_SIZE` most recently used
+    connections are kept. Close the cursor or let it go; the shared connection stays."""
+    key = (str(Path(root).resolve()), as_of)
+    current = stamp(Path(root))
+    with _cache_lock:
+        entry = _cache.get(key)
+        if entry is None or entry[0] != current:
+            entry = (current, connect(Path(root), as_of))
+            _cache[key] = entry
+        _cache.move_to_end(key)
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+        return entry[1].cursor()

@@ -13,6 +13,17 @@ existing day uses Linux ``renameat2(RENAME_EXCHANGE)``, so a reader sees either 
 new day, never a mix and never a gap; where the kernel lacks it (non-Linux) the old folder is
 renamed aside first (a gap of one rename, still never a half-written day).
 
+Events tables (orders, inventory movements) grow a day at a time, so after a few years a reader
+would open hundreds of tiny files. :func:`compact` keeps a derived copy per calendar month::
+
+    <root>/compacted/<table>/month=YYYY-MM/part-00000.parquet   (rows of every day, snapshot_date)
+    <root>/compacted/<table>/month=YYYY-MM/_manifest.json       (each day's part sha256)
+
+The daily partitions stay the truth: a month file is used only while every day it was built
+from still has the sha256 it recorded and no day was added or removed (:func:`read_layout`), so
+replacing one day keeps its per-day semantics (that month is read from the daily files until it
+is compacted again). :func:`commit` compacts the months it touched.
+
 Rows are sorted by the table's primary key and written with fixed Parquet settings, so rerunning
 a day with the same inputs gives byte-identical Parquet (the manifest's ``run_id`` and
 ``written_at`` change; ``files[].sha256`` does not).
@@ -36,14 +47,15 @@ from typing import Literal
 import polars as pl
 import pyarrow.parquet as pq
 
-from stockroom.config import snapshots_dir, staging_dir
+from stockroom.config import compacted_dir, snapshots_dir, staging_dir
 from stockroom.errors import SnapshotError
-from stockroom.tables import Table
+from stockroom.tables import TABLES, Table
 from stockroom.tables import table as get_table
 
 PART_FILE = "part-00000.parquet"
 MANIFEST_FILE = "_manifest.json"
 PARTITION_PREFIX = "snapshot_date="
+MONTH_PREFIX = "month="
 
 WriteStatus = Literal["new", "replaced", "unchanged"]
 
@@ -219,6 +231,8 @@ def commit(
         results.append(result)
         if on_written is not None:
             on_written(result)
+    if batch.table.kind == "events" and results:
+        compact(root, batch.table.name, {_month(r.snapshot_date) for r in results})
     return results
 
 
@@ -356,3 +370,123 @@ def _fsync(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+# -- compaction of events tables (a derived read cache; see the module doc) ------------------
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The files a reader should open for one table: ``compacted`` month files (each holds a
+    ``snapshot_date`` column) and the ``daily`` part files of the days no valid month file
+    covers (hive-partitioned by ``snapshot_date``). Together they hold every day exactly once."""
+
+    compacted: list[Path]
+    daily: list[Path]
+
+
+def _month(day: date) -> date:
+    return day.replace(day=1)
+
+
+def month_dir(root: Path, table: str, month: date) -> Path:
+    return compacted_dir(root) / table / f"{MONTH_PREFIX}{month:%Y-%m}"
+
+
+def _day_sha(root: Path, table: str, day: date) -> str | None:
+    try:
+        return read_manifest(root, table, day)["files"][0]["sha256"]
+    except (SnapshotError, KeyError, IndexError, json.JSONDecodeError):
+        return None
+
+
+def _compacted_days(path: Path) -> dict[str, str] | None:
+    try:
+        return json.loads((path / MANIFEST_FILE).read_text())["days"]
+    except (FileNotFoundError, KeyError, json.JSONDecodeError):
+        return None
+
+
+def read_layout(root: Path, table: str) -> Layout:
+    """Which files hold ``table`` now (see :class:`Layout`): a month file where it still matches
+    its days (same set of days, same sha256 per day), the daily files elsewhere."""
+    by_month: dict[date, list[date]] = {}
+    for day in snapshot_dates(root, table):
+        by_month.setdefault(_month(day), []).append(day)
+    compacted, daily = [], []
+    for month, days in by_month.items():
+        path = month_dir(root, table, month)
+        recorded = _compacted_days(path)
+        if recorded is not None and recorded == {
+            d.isoformat(): _day_sha(root, table, d) for d in days
+        }:
+            compacted.append(path / PART_FILE)
+        else:
+            daily.extend(partition_dir(root, table, d) / PART_FILE for d in days)
+    return Layout(compacted, daily)
+
+
+def compact(root: Path, table: str, months: Iterable[date] | None = None) -> list[date]:
+    """(Re)build the month files of an events ``table`` whose days changed; returns the months
+    written (first day of each). ``months`` limits the work to those months (any day in them);
+    default every month. Each file is staged and swapped in atomically like a snapshot, sorted
+    by snapshot_date then the primary key, so the same days give the same bytes. Months without
+    any day lose their file. Raises :class:`SnapshotError` for a state table."""
+    spec = get_table(table)
+    if spec.kind != "events":
+        raise SnapshotError(f"{table} is a {spec.kind} table; only events tables are compacted")
+    by_month: dict[date, list[date]] = {}
+    for day in snapshot_dates(root, table):
+        by_month.setdefault(_month(day), []).append(day)
+    wanted = set(by_month) if months is None else {_month(m) for m in months}
+    written = []
+    for month in sorted(wanted):
+        target = month_dir(root, table, month)
+        days = by_month.get(month, [])
+        if not days:
+            shutil.rmtree(target, ignore_errors=True)
+            continue
+        shas = {d.isoformat(): _day_sha(root, table, d) for d in days}
+        if _compacted_days(target) == shas:
+            continue
+        frame = pl.concat(
+            [
+                read_snapshot(root, table, d).with_columns(snapshot_date=pl.lit(d, pl.Date))
+                for d in days
+            ],
+            how="diagonal_relaxed",
+        ).sort(["snapshot_date", *spec.primary_key])
+        stage = staging_dir(root) / "compacted" / table / f"{month:%Y-%m}.{uuid.uuid4().hex[:8]}"
+        stage.mkdir(parents=True)
+        try:
+            part = stage / PART_FILE
+            frame.write_parquet(part, compression="zstd", compression_level=3, statistics=True)
+            _fsync(part)
+            manifest = {
+                "table": table,
+                "month": f"{month:%Y-%m}",
+                "rows": frame.height,
+                "days": shas,
+                "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            (stage / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+            _fsync(stage / MANIFEST_FILE)
+            _swap_in(stage, target, file_sha256(part))
+        except BaseException:
+            shutil.rmtree(stage, ignore_errors=True)
+            raise
+        written.append(month)
+    return written
+
+
+def stamp(root: Path) -> str:
+    """A token that changes whenever a snapshot or a month file is added, replaced or removed
+    (directory mtimes): the key under which readers cache what they read."""
+    parts = []
+    for name in TABLES:
+        for base in (table_dir(root, name), compacted_dir(root) / name):
+            parts.append(str(base.stat().st_mtime_ns) if base.exists() else "-")
+        dates = snapshot_dates(root, name)
+        if dates:
+            parts.append(str(partition_dir(root, name, dates[-1]).stat().st_mtime_ns))
+    return "/".join(parts)

@@ -171,16 +171,19 @@ def top_suppliers(
     """The ``n`` sellers supplying the most distinct SKUs: ``seller_id``, ``products`` (UInt32),
     ``sole_supplier_of`` (UInt32, SKUs nobody else sold), ``units`` (Int64), ``revenue``."""
     sku_seller = _sku_seller(con, window, category)
-    sole = _per_product(sku_seller, window.days).filter("single_seller").select("sku")
+    # mark each (seller, SKU) row once with a join; an is_in inside the group_by would test
+    # every seller's SKUs against the whole list (quadratic: 102 s at 1M listings)
+    sole = (
+        _per_product(sku_seller, window.days)
+        .filter("single_seller")
+        .select("sku", pl.lit(True).alias("sole"))
+    )
     return (
-        sku_seller.group_by("seller_id")
+        sku_seller.join(sole, on="sku", how="left")
+        .group_by("seller_id")
         .agg(
             pl.col("sku").n_unique().alias("products"),
-            pl.col("sku")
-            .is_in(sole["sku"].implode())
-            .sum()
-            .cast(pl.UInt32)
-            .alias("sole_supplier_of"),
+            pl.col("sole").fill_null(False).sum().cast(pl.UInt32).alias("sole_supplier_of"),
             pl.col("units").sum(),
             pl.col("revenue").sum(),
         )
