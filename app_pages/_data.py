@@ -224,34 +224,52 @@ def has_flags(root: Path) -> bool:
 
 
 @_by_day
-@st.cache_data(show_spinner="Reading listings and mappings…", max_entries=16)
-def mapping_state(f: Filters, db_version: int) -> dict | None:
-    """As of the as-of date: the listings snapshot's ``day``, ``listings``, ``catalog``
-    (products), every stored ``mappings`` row and the review ``queue`` (most revenue at stake
-    first); None without listings or products."""
+@st.cache_data(show_spinner="Reading listings…", max_entries=16)
+def listings_state(f: Filters) -> dict | None:
+    """As of the as-of date: the listings snapshot's ``day``, ``listings`` (platform,
+    external_sku, status, the revenue ``stake`` of :func:`stockroom.mapping.review.stakes`)
+    and the ``catalog`` (sku, title); None without listings or products. Not keyed by the
+    database version: a mapping decision does not re-read the snapshots."""
     root = _root(f)
     day = store.resolve_as_of(root, "listings", f.as_of)
     cat_day = store.resolve_as_of(root, "products", f.as_of)
     if day is None or cat_day is None:
         return None
-    eng = workbench.engine(root)
-    listings = store.read_snapshot(root, "listings", day)
-    catalog = store.read_snapshot(root, "products", cat_day)
+    con = cached(root, f.as_of)
     return {
         "day": day,
-        "listings": listings,
-        "catalog": catalog,
-        "mappings": mapping_repo.mappings(eng),
-        "queue": review.queue(eng, listings, catalog),
+        "listings": con.execute(
+            "SELECT platform, sku AS external_sku FROM listings ORDER BY platform, sku"
+        ).pl(),
+        "stakes": review.stakes(con),
+        "catalog": con.execute("SELECT sku, title FROM products").pl(),
+    }
+
+
+@_by_day
+@st.cache_data(show_spinner="Reading mappings…", max_entries=16)
+def mapping_state(f: Filters, db_version: int) -> dict | None:
+    """:func:`listings_state` plus the status of every stored mapping (``mappings``:
+    platform, external_sku, status) and the review ``queue``
+    (most revenue at stake first); None without listings or products. ``db_version``
+    (:func:`version`) refreshes it after a decision."""
+    listings = listings_state(f)
+    if listings is None:
+        return None
+    eng = workbench.engine(_root(f))
+    return {
+        **listings,
+        "mappings": mapping_repo.mapping_status(eng),
+        "queue": review.queue(eng, listings["stakes"], listings["catalog"]),
     }
 
 
 @_by_day
 @st.cache_data(show_spinner=False, max_entries=16)
 def mapping_history(f: Filters, db_version: int) -> pl.DataFrame:
-    """The newest 500 audited mapping decisions."""
+    """The newest 500 audited mapping decisions (LIMIT in SQL)."""
     eng = workbench.engine(_root(f))
-    return mapping_repo.history(eng, "sku_mapping").sort("id", descending=True).head(500)
+    return mapping_repo.history(eng, "sku_mapping", limit=500, newest_first=True)
 
 
 # -- data health -----------------------------------------------------------------------------

@@ -27,9 +27,7 @@ if not mappings.height:
     st.info("Nothing mapped yet: run `stockroom map`.")
     st.stop()
 
-rows = listings.select("platform", pl.col("sku").alias("external_sku")).join(
-    mappings, on=["platform", "external_sku"], how="left"
-)
+rows = listings.join(mappings, on=["platform", "external_sku"], how="left")
 share = lambda cond: rows.filter(cond).height / max(1, rows.height)  # noqa: E731
 tiles = st.columns(4)
 tiles[0].metric("Listings auto-mapped", f"{share(pl.col('status') == 'auto'):.1%}")
@@ -145,7 +143,7 @@ history = _data.mapping_history(f, _data.version(f))
 st.dataframe(history, hide_index=True, width="stretch")
 st.download_button(
     "Download all mappings (CSV)",
-    lambda: mappings.write_csv().encode(),
+    lambda: repo.mappings(eng).write_csv().encode(),  # read when clicked
     "sku_mappings.csv",
     "text/csv",
     icon=":material/download:",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import duckdb
 import numpy as np
 import polars as pl
 import pytest
@@ -454,16 +455,20 @@ def test_review_queue_bulk_accept_and_create_product(tmp_path):
     listings = pl.DataFrame(
         {
             "platform": "ebay",
-            "sku": ["cheap", "dear", "sure", "none"],
-            "title": ["a", "b", "c", "d"],
-            "price": [1.0, 500.0, 2.0, 3.0],
-            "quantity": [1, 2, 1, 1],
-            "status": "active",
+            "sku": ["cheap", "dear", "sure", "none", "cheap"],
+            "title": ["a", "b", "c", "d", "a"],
+            "price": [1.0, 500.0, 2.0, 3.0, 9_999.0],
+            "quantity": [1, 2, 1, 1, 1],
+            "status": ["active"] * 4 + ["ended"],  # an ended listing stakes nothing
         }
     )
     catalog = pl.DataFrame({"sku": ["p1", "p2"], "title": ["Pikachu", "Mew"]})
-    q = review.queue(eng, listings, catalog)
-    assert q["external_sku"].to_list()[0] == "dear" and q["at_stake"][0] == 1000.0
+    con = duckdb.connect()
+    con.register("listings", listings.to_arrow())
+    q = review.queue(eng, review.stakes(con), catalog)
+    assert q["external_sku"].to_list() == ["dear", "none", "sure", "cheap"]
+    assert q["at_stake"].to_list() == [1000.0, 3.0, 2.0, 1.0]
+    assert q.filter(pl.col("external_sku") == "cheap")["listings"].item() == 2
     assert review.bulk_accept(eng, 0.9, actor="ana") == 1  # only "sure"
     review.create_product(eng, "ebay", "none", sku="p3", title="Mewtwo promo", actor="ana")
     status = dict(repo.mappings(eng).select("external_sku", "status").iter_rows())

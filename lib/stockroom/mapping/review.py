@@ -7,29 +7,36 @@ costs most.
 
 from __future__ import annotations
 
+import duckdb
 import polars as pl
 import sqlalchemy as sa
 
 from stockroom.mapping import repo
 
 
-def queue(eng: sa.Engine, listings: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
-    """Mappings in ``review``, most revenue at stake first.
+def stakes(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """Revenue at stake per external SKU of the connection's ``listings`` view, aggregated in
+    DuckDB: platform, external_sku, title (one listing's), listings (Int64), at_stake (Float64,
+    price x quantity of its active listings, in the listing currency)."""
+    return con.execute(
+        """
+        SELECT platform, sku AS external_sku, any_value(title) AS title,
+               count(*) AS listings,
+               coalesce(sum(price * quantity) FILTER (WHERE status = 'active'), 0.0) AS at_stake
+        FROM listings GROUP BY platform, sku
+        """
+    ).pl()
 
-    ``listings``: a listings snapshot; ``catalog``: sku, title (candidate details). Columns:
-    platform, external_sku, title (a listing title), listings (int), at_stake (float, price x
-    quantity of active listings), product_sku (candidate, may be null), candidate_title,
-    confidence (0-1), method, reason.
+
+def queue(eng: sa.Engine, stake: pl.DataFrame, catalog: pl.DataFrame) -> pl.DataFrame:
+    """Mappings in ``review`` (read with a WHERE in SQL), most revenue at stake first.
+
+    ``stake``: :func:`stakes` of a listings snapshot; ``catalog``: sku, title (candidate
+    details). Columns: platform, external_sku, title (a listing title), listings (int),
+    at_stake (float, price x quantity of active listings), product_sku (candidate, may be
+    null), candidate_title, confidence (0-1), method, reason.
     """
-    stake = listings.group_by("platform", pl.col("sku").alias("external_sku")).agg(
-        pl.col("title").first(),
-        pl.len().alias("listings"),
-        (pl.col("price") * pl.col("quantity"))
-        .filter(pl.col("status") == "active")
-        .sum()
-        .alias("at_stake"),
-    )
-    pending = repo.mappings(eng).filter(pl.col("status") == "review")
+    pending = repo.mappings(eng, status="review")
     return (
         pending.join(stake, on=["platform", "external_sku"], how="left")
         .join(
