@@ -103,3 +103,9 @@ def test_cached_connection_refreshes_when_the_store_changes(root):
             )
         )
     assert sums == [before + 100] * 16
+
+
+def test_cursors_see_tables_without_snapshots(root):
+    con = cached(root)
+    assert con.execute("SELECT count(*) FROM listings").fetchone()[0] == 0
+    assert con.execute("DESCRIBE inventory").pl()["column_name"].to_list()[:2] == ["sku", "title"]

@@ -78,10 +78,15 @@ def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
 def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: date | None) -> None:
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
     if not snapshot_dates(root, spec.name):
-        empty = spec.empty().with_columns(snapshot_date=pl.lit(None, pl.Date))
-        con.register(f"_empty_{spec.name}", empty.to_arrow())
-        con.execute(f"CREATE VIEW {spec.name}_history AS SELECT * FROM _empty_{spec.name}")
-        con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM _empty_{spec.name}")
+        # typed NULLs in SQL (not a registered frame: those are invisible to cursors)
+        typed = ", ".join(
+            f'CAST(NULL AS {_duck_type(c.dtype)}) AS "{c.name}"' for c in spec.columns
+        )
+        con.execute(
+            f"CREATE VIEW {spec.name}_history AS "
+            f"SELECT {typed}, CAST(NULL AS DATE) AS snapshot_date WHERE false"
+        )
+        con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history")
         return
     if spec.kind == "events":
         layout = read_layout(root, spec.name)

@@ -13,10 +13,11 @@ import polars as pl
 
 from stockroom import store, workbench
 from stockroom.config import models_dir
-from stockroom.db import connect
+from stockroom.db import cached, connect
 from stockroom.errors import StockroomError
 from stockroom.forecast.data import Panel, panel
 from stockroom.forecast.forecaster import Forecaster
+from stockroom.mapping import repo as mapping_repo
 from stockroom.mapping import views as mapping_views
 from stockroom.tables import NON_SALE_STATUSES
 
@@ -41,25 +42,45 @@ FEATURE_LABELS = {
 }
 
 
+_DAILY_SALES = """
+    SELECT coalesce(o.product_sku, o.sku) AS id, CAST(o.order_ts AS DATE) AS date,
+           CAST(sum(o.quantity) AS DOUBLE) AS units, median(o.unit_price) AS price,
+           coalesce(any_value(p.category), 'uncategorised') AS category,
+           false AS event, false AS promo, false AS snap
+    FROM {orders} o LEFT JOIN products p ON p.sku = coalesce(o.product_sku, o.sku)
+    WHERE NOT list_contains($non_sale, o.status) {where}
+    GROUP BY 1, 2 ORDER BY 1, 2"""
+
+
 def daily_sales(root: Path, as_of: date | None, sku: str | None = None) -> pl.DataFrame:
     """Daily units per SKU from the orders snapshots up to ``as_of``, sales only (statuses in
     :data:`NON_SALE_STATUSES` left out). SKU = the catalog product when mapped, else the sold
     SKU. Columns: id (str), date (Date), units (f64), price (f64, median unit price that day,
     the orders' currency), category (str), event/promo/snap (bool, False: the job adds
-    promos from a calendar). ``sku`` limits it to one SKU."""
-    con = mapping_views.register(connect(root, as_of), workbench.engine(root))
-    where = "AND coalesce(o.product_sku, o.sku) = ?" if sku is not None else ""
-    params: list = [list(NON_SALE_STATUSES)] + ([sku] if sku is not None else [])
+    promos from a calendar).
+
+    ``sku`` limits it to one SKU, read pushed down: only the mappings that touch that SKU are
+    read from the workbench database, and only the order lines of the external SKUs they name
+    (on the shared connection of :func:`stockroom.db.cached`)."""
+    if sku is None:
+        con = mapping_views.register(connect(root, as_of), workbench.engine(root))
+        return con.execute(
+            _DAILY_SALES.format(orders="orders_mapped", where=""),
+            {"non_sale": list(NON_SALE_STATUSES)},
+        ).pl()
+    touching = mapping_repo.mappings_touching(workbench.engine(root), sku)
+    con = cached(root, as_of)
+    con.register("_sku_mappings", touching.to_arrow())
+    orders = """(
+        SELECT o.*, CASE WHEN m.status IN ('auto', 'confirmed') THEN m.product_sku END
+                        AS product_sku
+        FROM orders o LEFT JOIN _sku_mappings m
+             ON m.platform = o.platform AND m.external_sku = o.sku
+        WHERE list_contains($raw, o.sku))"""
+    raw = sorted({sku, *touching["external_sku"].to_list()})
     return con.execute(
-        f"""
-        SELECT coalesce(o.product_sku, o.sku) AS id, CAST(o.order_ts AS DATE) AS date,
-               CAST(sum(o.quantity) AS DOUBLE) AS units, median(o.unit_price) AS price,
-               coalesce(any_value(p.category), 'uncategorised') AS category,
-               false AS event, false AS promo, false AS snap
-        FROM orders_mapped o LEFT JOIN products p ON p.sku = coalesce(o.product_sku, o.sku)
-        WHERE NOT list_contains(?, o.status) {where}
-        GROUP BY 1, 2 ORDER BY 1, 2""",
-        params,
+        _DAILY_SALES.format(orders=orders, where="AND coalesce(o.product_sku, o.sku) = $sku"),
+        {"non_sale": list(NON_SALE_STATUSES), "raw": raw, "sku": sku},
     ).pl()
 
 

@@ -58,6 +58,16 @@ def mappings(eng: sa.Engine, status: str | None = None) -> pl.DataFrame:
     return _frame(eng, query, {**OUT_SCHEMA, "updated_at": pl.Datetime("us", "UTC")})
 
 
+def mappings_touching(eng: sa.Engine, sku: str) -> pl.DataFrame:
+    """The SKU mappings (columns of :func:`mappings` but updated_at) whose external SKU is
+    ``sku`` or whose product is ``sku``: all a one-SKU read needs (WHERE in SQL)."""
+    c = sku_mappings.c
+    query = sa.select(sku_mappings).where((c.external_sku == sku) | (c.product_sku == sku))
+    return _frame(eng, query, {**OUT_SCHEMA, "updated_at": pl.Datetime("us", "UTC")}).drop(
+        "updated_at"
+    )
+
+
 def mapping_status(eng: sa.Engine) -> pl.DataFrame:
     """platform, external_sku, status (String) of every SKU mapping: the three columns a
     coverage count needs, a third of the bytes of :func:`mappings`."""

@@ -8,6 +8,7 @@ from pathlib import Path
 import polars as pl
 
 from stockroom import store
+from stockroom.db import cached
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -58,30 +59,23 @@ def trend(root: Path) -> pl.DataFrame:
 
 
 def evidence(root: Path, day: date, sku: str) -> dict[str, pl.DataFrame]:
-    """Everything about one SKU in the sync of ``day``: its central record, its listings on
-    every platform and the orders of the window."""
-    out = {}
-    inv_day = store.resolve_as_of(root, "inventory", day)
-    out["central"] = (
-        store.read_snapshot(root, "inventory", inv_day).filter(pl.col("sku") == sku)
-        if inv_day
-        else pl.DataFrame()
-    )
-    lst_day = store.resolve_as_of(root, "listings", day)
-    out["listings"] = (
-        store.read_snapshot(root, "listings", lst_day)
-        .filter(pl.col("sku") == sku)
-        .select("platform", "listing_id", "quantity", "price", "status", "listed_at")
-        if lst_day
-        else pl.DataFrame()
-    )
+    """Everything about one SKU in the sync of ``day``: its ``central`` record (the inventory
+    columns), its ``listings`` on every platform (platform, listing_id, quantity, price,
+    status, listed_at) and the ``orders`` of the window (the last two order days up to
+    ``day``: order_ts, platform, order_id, quantity, unit_price). Each read is filtered by
+    SKU in DuckDB on the shared connection of :func:`stockroom.db.cached`."""
+    con = cached(root, day)
     ord_days = [d for d in store.snapshot_dates(root, "orders") if d <= day][-2:]
-    out["orders"] = (
-        pl.concat([store.read_snapshot(root, "orders", d) for d in ord_days])
-        .filter(pl.col("sku") == sku)
-        .select("order_ts", "platform", "order_id", "quantity", "unit_price")
-        .sort("order_ts")
-        if ord_days
-        else pl.DataFrame()
-    )
-    return out
+    return {
+        "central": con.execute("SELECT * FROM inventory WHERE sku = ?", [sku]).pl(),
+        "listings": con.execute(
+            "SELECT platform, listing_id, quantity, price, status, listed_at FROM listings "
+            "WHERE sku = ? ORDER BY platform, listing_id",
+            [sku],
+        ).pl(),
+        "orders": con.execute(
+            "SELECT order_ts, platform, order_id, quantity, unit_price FROM orders_history "
+            "WHERE sku = ? AND list_contains(?, snapshot_date) ORDER BY order_ts",
+            [sku, ord_days],
+        ).pl(),
+    }
