@@ -10,6 +10,7 @@ low confidence.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -89,6 +90,7 @@ def run_forecast(
     horizon: int = 28,
     config: ForecasterConfig | None = None,
     promo_calendar: pl.DataFrame | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> ForecastSummary:
     """Forecast every SKU ``horizon`` days past ``as_of`` (default: the last order day) with
     the shipped :class:`~stockroom.forecast.forecaster.Forecaster` (``config`` overrides it),
@@ -97,17 +99,27 @@ def run_forecast(
     a rerun of the same day.
     ``promo_calendar`` (sku, date; see :func:`read_promo_calendar`) marks past and planned
     promotion days -- planned ones move the forecast of their day. Raises
-    :class:`StockroomError` when there are no sales."""
+    :class:`StockroomError` when there are no sales. ``on_step`` is told each stage as it
+    starts (for progress lines)."""
+    step = on_step or (lambda _message: None)
+    step("reading the orders")
     day, p = sales_panel(root, as_of)
     cutoff = len(p.dates) - 1
     if promo_calendar is not None and promo_calendar.height:
         p = with_promos(p, promo_calendar, horizon)
     cfg = config or ForecasterConfig.shipped(horizon)
+    step(
+        f"fitting on {len(p.ids):,} SKUs x {len(p.dates):,} days "
+        f"(backtest of the last {horizon} days, then the final model)"
+    )
     forecaster = Forecaster(cfg).fit(p, cutoff)
+    step(f"forecasting {horizon} days ahead")
     result = forecaster.predict(p, cutoff)
     for i in np.nonzero(_spikes(root, p, day, cutoff))[0]:
         result.flags[i].append("demand_spike")
+    step("explaining (SHAP drivers)")
     frame = forecasts_frame(p, result, forecaster.explain(p, cutoff))
+    step(f"landing {frame.height:,} forecast rows and saving the forecaster")
     with tracked_run(root, "forecast", f"orders as of {day}") as run:
         run.land([Part(FORECASTS, {day: frame})], sources=[])
         forecaster.save(models_dir(root) / "forecaster" / str(day))

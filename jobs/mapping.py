@@ -8,6 +8,7 @@ stored in the workbench database are never overwritten (``stockroom.mapping.repo
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -62,12 +63,17 @@ class MappingReport:
 
 
 def run_mapping(
-    root: Path, as_of: date | None = None, precision_target: float = 0.98
+    root: Path,
+    as_of: date | None = None,
+    precision_target: float = 0.98,
+    on_step: Callable[[str], None] | None = None,
 ) -> MappingReport:
     """Map the sellers and SKUs of the ``listings`` snapshot as of ``as_of`` (default latest).
+    ``on_step`` is told each stage as it starts (for progress lines).
 
     Raises :class:`StockroomError` when there is no listings or products snapshot.
     """
+    step = on_step or (lambda _message: None)
     day = store.resolve_as_of(root, "listings", as_of)
     cat_day = store.resolve_as_of(root, "products", as_of)
     if day is None or cat_day is None:
@@ -80,22 +86,26 @@ def run_mapping(
         listings = store.read_snapshot(root, "listings", day)
         products = store.read_snapshot(root, "products", cat_day)
         run.rows_read = listings.height
+        step(f"sellers: one Seller per name across platforms ({listings.height:,} listings)")
         # -- sellers ----------------------------------------------------------------------
         accounts = _all_accounts(root)
         aliases, suggestions = sellers.resolve(accounts)
         counts = repo.save_sellers(
             eng, aliases, suggestions, actor=ACTOR, reason="seller name normal form"
         )
+        step("catalog")
         # -- catalog ------------------------------------------------------------------------
         variants = cards.variants()
         catalog = tiers.catalog(products, variants)
         counts["products_new"] = repo.add_products(
             eng, catalog, actor=ACTOR, reason="catalog from products snapshot"
         )
+        step("SKUs: exact ids, structured SKUs, cross-listings, learned titles")
         # -- SKU tiers ----------------------------------------------------------------------
         proposed, report_extra = tiers.propose(
             listings, catalog, aliases, variants, precision_target=precision_target
         )
+        step(f"saving {proposed.height:,} mappings (audited)")
         counts |= repo.save_mappings(eng, proposed, actor=ACTOR, reason="mapping tiers")
         report = _report(root, listings, day, eng, report_extra, counts)
         run.rows_landed = int(report.sku_auto_share * listings.height)

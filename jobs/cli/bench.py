@@ -192,3 +192,30 @@ def bench_reconcile(
         result = run_reconcile_bench(items, inject, repeat, seed)
     print(print_reconcile(result))
     dump(result, json_out)
+
+
+@app.command("pages")
+def bench_pages(
+    root: Annotated[
+        list[Path],
+        typer.Option(
+            "--root",
+            help="A data root (repeat for several sizes). Default: the project's data root.",
+        ),
+    ] = None,
+    repeat: Annotated[int, typer.Option(min=1, help="New sessions per page (first renders).")] = 3,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
+) -> None:
+    """Every page through Streamlit's AppTest: first render and interactions (p50/p95), and
+    the page's queries beside a hand-written DuckDB query for the same numbers."""
+    from stockroom import config
+    from stockroom_bench import dump
+    from stockroom_bench.pages import print_pages, run_pages_bench
+
+    roots = root or [config.data_root()]
+    with console.status("benchmarking pages...") as status:
+        results = run_pages_bench(roots, repeat, on_step=lambda s: status.update(s))
+    print(print_pages(results))
+    dump(results, json_out)

@@ -33,8 +33,13 @@ def forecast_command(
     root = config.data_root(data_root)
     started = time.perf_counter()
     promos = read_promo_calendar(promo_calendar) if promo_calendar else None
-    with console.status("forecasting..."):
-        summary = run_forecast(root, parse_date(as_of, "--as-of"), horizon, promo_calendar=promos)
+
+    def step(message: str) -> None:  # one line per stage: readable in a terminal and a log
+        console.print(f"[{time.perf_counter() - started:5.1f} s] {message}", highlight=False)
+
+    summary = run_forecast(
+        root, parse_date(as_of, "--as-of"), horizon, promo_calendar=promos, on_step=step
+    )
     for line in summary.lines():
         console.print(f"  {line}")
     console.print(f"run {summary.run_id} ({time.perf_counter() - started:.1f} s)")

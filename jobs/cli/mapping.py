@@ -30,8 +30,11 @@ def map_command(
 
     root = config.data_root(data_root)
     started = time.perf_counter()
-    with console.status("mapping..."):
-        report = run_mapping(root, parse_date(as_of, "--as-of"), precision)
+
+    def step(message: str) -> None:
+        console.print(f"[{time.perf_counter() - started:5.1f} s] {message}", highlight=False)
+
+    report = run_mapping(root, parse_date(as_of, "--as-of"), precision, on_step=step)
     for line in report.lines():
         console.print(f"  {line}")
     console.print(f"done in {time.perf_counter() - started:.1f} s")
