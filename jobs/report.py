@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -46,6 +47,7 @@ def run_report(
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
+    from traitlets.config import Config
 
     source = NOTEBOOKS_DIR / f"{name}.ipynb"
     if not source.is_file():
@@ -74,15 +76,19 @@ def run_report(
         **(extra or {}),
     }
     try:
-        papermill.execute_notebook(
-            str(source),
-            str(tmp_notebook),
-            parameters=parameters,
-            kernel_name="python3",
-            progress_bar=progress,
-            cwd=str(PROJECT_ROOT),
-            log_output=False,
-        )
+        # the kernel talks over IPC sockets in a private temporary folder, not TCP on
+        # localhost (ipykernel warns that TCP is unencrypted, and any local user could connect)
+        with tempfile.TemporaryDirectory(prefix="stockroom-kernel-") as sockets:
+            papermill.execute_notebook(
+                str(source),
+                str(tmp_notebook),
+                parameters=parameters,
+                kernel_name="python3",
+                progress_bar=progress,
+                cwd=str(PROJECT_ROOT),
+                log_output=False,
+                config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}),
+            )
     except papermill.PapermillExecutionError as exc:
         raise StockroomError(
             f"report {name} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}"
