@@ -40,6 +40,11 @@ class Filters:
         return dataclasses.replace(self, window_days=None, category=None)
 
     @property
+    def all_categories(self) -> Filters:
+        """These filters for every category (the key of frames a category filters)."""
+        return dataclasses.replace(self, category=None)
+
+    @property
     def window(self) -> sales.Window:
         return sales.make_window(self.as_of, self.window_days, self.first_day)
 

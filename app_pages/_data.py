@@ -65,14 +65,25 @@ def _view(name: str, f: Filters) -> object:
         "concentration_monthly": lambda: concentration.monthly(con, f.as_of, category),
         "seller_table": lambda: concentration.seller_table(con, window, category),
         "concentration_by_category": lambda: concentration.by_category(con, window),
-        "supply_summary": lambda: supply.supply_summary(con, window, category),
+        # every category's (sku, seller) sales of the window, queried once per window and
+        # shared by the supply figures below (a category is a filter on it)
+        "sku_sellers": lambda: supply.sku_sellers(con, window),
+        "supply_summary": lambda: supply.supply_summary(
+            con, window, category, sku_seller=_view("sku_sellers", f.all_categories)
+        ),
         "supply_previous": lambda: (
             supply.supply_summary(con, previous, category) if previous else None
         ),
         "supply_monthly": lambda: supply.monthly_supply(con, f.as_of, category),
-        "category_supply": lambda: supply.category_supply(con, window),
-        "product_supply": lambda: supply.product_supply(con, window, category),
-        "top_suppliers": lambda: supply.top_suppliers(con, window, category, 20),
+        "category_supply": lambda: supply.category_supply(
+            con, window, sku_seller=_view("sku_sellers", f.all_categories)
+        ),
+        "product_supply": lambda: supply.product_supply(
+            con, window, category, sku_seller=_view("sku_sellers", f.all_categories)
+        ),
+        "top_suppliers": lambda: supply.top_suppliers(
+            con, window, category, 20, sku_seller=_view("sku_sellers", f.all_categories)
+        ),
         "currency": lambda: sales.currencies(con),
     }
     return views[name]()

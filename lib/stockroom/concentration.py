@@ -159,7 +159,7 @@ def summary(con: duckdb.DuckDBPyConnection, window: Window, category: str | None
 
     Values are None when the window has no sales.
     """
-    frame = concentration(sales(con, window, ("seller_id",), category))
+    frame = concentration(sales(con, window, ("seller_id",), category, orders=False))
     if frame.is_empty():
         return {c: None for c in (*METRIC_COLUMNS, "band")}
     row = frame.row(0, named=True)
@@ -169,7 +169,9 @@ def summary(con: duckdb.DuckDBPyConnection, window: Window, category: str | None
 
 def by_category(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
     """:func:`concentration` per product category in ``window``, largest revenue first."""
-    frame = concentration(sales(con, window, ("category", "seller_id")), by=("category",))
+    frame = concentration(
+        sales(con, window, ("category", "seller_id"), orders=False), by=("category",)
+    )
     return frame.sort(["revenue", "category"], descending=[True, False])
 
 
@@ -188,7 +190,9 @@ def monthly(
             by=("month",),
         ).with_columns(complete=pl.lit(True))
     window = make_window(as_of, None, first)
-    frame = concentration(sales(con, window, ("month", "seller_id"), category), by=("month",))
+    frame = concentration(
+        sales(con, window, ("month", "seller_id"), category, orders=False), by=("month",)
+    )
     return frame.sort("month").with_columns(complete=_complete_month(first, as_of))
 
 

@@ -24,10 +24,24 @@ import polars as pl
 from stockroom.sales import Window, make_window, order_days, sales
 
 
-def _sku_seller(
-    con: duckdb.DuckDBPyConnection, window: Window, category: str | None
+def sku_sellers(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
 ) -> pl.DataFrame:
-    return sales(con, window, ("category", "sku", "seller_id"), category)
+    """Sales per (category, sku, seller_id) in ``window`` (:func:`stockroom.sales.sales`): the
+    one query behind every supply figure. Pass it as ``sku_seller`` to the functions below to
+    run it once for several of them."""
+    return sales(con, window, ("category", "sku", "seller_id"), category, orders=False)
+
+
+def _sku_seller(
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    category: str | None,
+    given: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    if given is not None:
+        return given if category is None else given.filter(pl.col("category") == category)
+    return sku_sellers(con, window, category)
 
 
 def _per_product(sku_seller: pl.DataFrame, days: int) -> pl.DataFrame:
@@ -80,33 +94,43 @@ def _rollup(
 
 
 def product_supply(
-    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    category: str | None = None,
+    *,
+    sku_seller: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per SKU sold in ``window``: ``sku``, ``category`` (String), ``sellers`` (UInt32),
     ``units`` (Int64), ``revenue`` (Float64), ``units_per_day`` (Float64, units/day),
     ``single_seller`` (Boolean). Sorted by revenue, descending."""
-    frame = _per_product(_sku_seller(con, window, category), window.days)
+    frame = _per_product(_sku_seller(con, window, category, sku_seller), window.days)
     return frame.sort(["revenue", "sku"], descending=[True, False]).select(
         "sku", "category", "sellers", "units", "revenue", "units_per_day", "single_seller"
     )
 
 
-def category_supply(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
+def category_supply(
+    con: duckdb.DuckDBPyConnection, window: Window, *, sku_seller: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """One row per category: ``products`` (UInt32), ``sellers`` (UInt32, distinct active sellers
     in the category), ``sellers_per_product`` (Float64), ``single_seller_share`` and
     ``single_seller_revenue_share`` (Float64, 0-1), ``units`` (Int64), ``revenue`` (Float64),
     ``units_per_day`` (Float64). Sorted by revenue, descending."""
-    sku_seller = _sku_seller(con, window, None)
+    sku_seller = _sku_seller(con, window, None, sku_seller)
     frame = _rollup(_per_product(sku_seller, window.days), sku_seller, window.days, ("category",))
     return frame.sort(["revenue", "category"], descending=[True, False])
 
 
 def supply_summary(
-    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    category: str | None = None,
+    *,
+    sku_seller: pl.DataFrame | None = None,
 ) -> dict:
     """The :func:`category_supply` columns over the whole window (one category or all) as a
     dict; values are None when nothing sold."""
-    sku_seller = _sku_seller(con, window, category)
+    sku_seller = _sku_seller(con, window, category, sku_seller)
     if sku_seller.is_empty():
         return dict.fromkeys(
             (
@@ -142,7 +166,7 @@ def monthly_supply(
     if first is None:
         return pl.DataFrame(schema=schema)
     window = make_window(as_of, None, first)
-    by_month = sales(con, window, ("month", "sku", "seller_id"), category)
+    by_month = sales(con, window, ("month", "sku", "seller_id"), category, orders=False)
     per_product = by_month.group_by("month", "sku").agg(
         pl.col("seller_id").n_unique().alias("sellers"), pl.col("units").sum()
     )
@@ -166,11 +190,16 @@ def monthly_supply(
 
 
 def top_suppliers(
-    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None, n: int = 20
+    con: duckdb.DuckDBPyConnection,
+    window: Window,
+    category: str | None = None,
+    n: int = 20,
+    *,
+    sku_seller: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The ``n`` sellers supplying the most distinct SKUs: ``seller_id``, ``products`` (UInt32),
     ``sole_supplier_of`` (UInt32, SKUs nobody else sold), ``units`` (Int64), ``revenue``."""
-    sku_seller = _sku_seller(con, window, category)
+    sku_seller = _sku_seller(con, window, category, sku_seller)
     # mark each (seller, SKU) row once with a join; an is_in inside the group_by would test
     # every seller's SKUs against the whole list (quadratic: 102 s at 1M listings)
     sole = (
