@@ -48,10 +48,15 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: base URL -> seconds from starting its `stockroom serve` to its first healthy answer
+UP_AFTER: dict[str, float] = {}
+
+
 @contextlib.contextmanager
 def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iterator[str]:
     """Run ``stockroom serve`` on 127.0.0.1 in a child process; yield its base URL."""
     port = port or free_port()
+    spawned = time.monotonic()
     env = dict(os.environ, **{config.ENV_DATA_ROOT: str(data_root)})
     proc = subprocess.Popen(
         [sys.executable, "-m", "stockroom_jobs.cli", "serve", "--port", str(port)],
@@ -66,6 +71,7 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
         while True:
             try:
                 if httpx.get(f"{url}/_stcore/health", timeout=2).text == "ok":
+                    UP_AFTER[url] = time.monotonic() - spawned
                     break
             except httpx.HTTPError:
                 pass
@@ -93,7 +99,14 @@ def visit(
 ) -> dict[str, dict]:
     """Open each page, wait for its KPI tiles and charts; return what each page showed.
 
-    Returns ``{page: {"title": str, "metrics": [label, ...], "charts": int, "tables": int}}``.
+    Returns ``{page: {"title": str, "metrics": [label, ...], "charts": int, "tables": int,
+    "errors": int, "seconds": float, "complete_seconds": float}}``; ``seconds`` is the first
+    render: from asking for the page (a full load of the frontend, as a new tab) until its
+    title and KPI tiles are on screen; ``complete_seconds`` until its plotly charts and first
+    table are drawn too (mostly the browser loading plotly.js and the table grid, slow on a
+    CPU without a GPU). The first page
+    visited also gets ``cold_start``: seconds from starting ``stockroom serve`` to its health
+    check answering, plus that first render (the browser's own start-up left out).
     With ``shots``, saves ``<shots>/<page>.png`` (1400 x 1500 px; Streamlit scrolls inside its
     own container, so the viewport is made tall instead of using a full-page capture).
     """
@@ -104,12 +117,15 @@ def visit(
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1500 if shots else 1000})
         for slug, (title, charts) in (pages or PAGES).items():
-            page.goto(f"{url}/{slug}", wait_until="networkidle")
+            asked = time.monotonic()
+            page.goto(f"{url}/{slug}", wait_until="commit")
             page.get_by_role("heading", name=title).wait_for(timeout=60_000)
             page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
+            shown = time.monotonic()
             if charts:
                 page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=60_000)
             page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+            drawn = time.monotonic()
             page.wait_for_timeout(1500)  # let plotly finish its transitions
             name = (slug or "seller_concentration").split("?")[0]
             seen[name] = {
@@ -118,7 +134,11 @@ def visit(
                 "charts": page.locator(".js-plotly-plot").count(),
                 "tables": page.locator('[data-testid="stDataFrame"]').count(),
                 "errors": page.locator('[data-testid="stException"]').count(),
+                "seconds": round(shown - asked, 2),
+                "complete_seconds": round(drawn - asked, 2),
             }
+            if len(seen) == 1 and url in UP_AFTER:
+                seen[name]["cold_start"] = round(UP_AFTER[url] + shown - asked, 2)
             if shots:
                 shots.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=shots / f"{name}.png")

@@ -1,21 +1,77 @@
-"""Every page in a real headless Chromium against a real `stockroom serve` on 127.0.0.1."""
+"""Every page in a real headless Chromium against a real `stockroom serve` on 127.0.0.1, with
+the data each page needs: the bundled Olist data forecast with the demo stock (Seller
+concentration, Supply, Forecast, Order today, Data health), a seeded reconciliation scenario
+(Reconciliation) and a mapped simulated marketplace (Mapping).
+
+Each page's first render (title and KPI tiles on screen, the frontend loaded anew) is
+measured, and the test fails loudly above :data:`GUARD_SECONDS`:
+a guard against a page turning slow, not the benchmark (`stockroom bench pages` is)."""
 
 from __future__ import annotations
+
+import json
+import shutil
 
 import pytest
 
 pytestmark = pytest.mark.browser
 
+#: a page whose first render takes longer than this (seconds) fails the test
+GUARD_SECONDS = 5.0
 
-def test_pages_render_in_chromium(browser, olist_root, tmp_path):
-    with browser.serve(olist_root) as url:
-        seen = browser.visit(url, tmp_path)
-    assert set(seen) == {"seller_concentration", "supply", "data_health"}
+
+@pytest.fixture(scope="module")
+def demo_roots(olist_root, tmp_path_factory):
+    from stockroom.forecast.forecaster import ForecasterConfig
+    from stockroom.sim.marketplace import SimConfig
+    from stockroom_jobs.forecast import run_forecast
+    from stockroom_jobs.ingest import ingest_simulation
+    from stockroom_jobs.mapping import run_mapping
+    from stockroom_jobs.procure import ingest_demo_stock
+    from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
+
+    shop = tmp_path_factory.mktemp("browser") / "shop"
+    shutil.copytree(olist_root, shop)
+    run_forecast(shop, horizon=28, config=ForecasterConfig.shipped(28, trees=40, depth=3))
+    ingest_demo_stock(shop, seed=0)
+    sync = tmp_path_factory.mktemp("browser-sync")
+    ingest_reconcile_demo(sync, items=600, inject=6, seed=2)
+    run_reconcile(sync)
+    mapped = tmp_path_factory.mktemp("browser-mapped")
+    ingest_simulation(mapped, SimConfig(listings=4_000, sellers=40, days=1, seed=5))
+    run_mapping(mapped)
+    return shop, sync, mapped
+
+
+def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
+    shop, sync, mapped = demo_roots
+    seen = {}
+    with browser.serve(shop) as url:
+        seen |= browser.visit(url, tmp_path, {**browser.PAGES, **browser.FORECAST_PAGES})
+    with browser.serve(sync) as url:
+        seen |= browser.visit(url, tmp_path, browser.RECONCILE_PAGES)
+    with browser.serve(mapped) as url:
+        seen |= browser.visit(url, tmp_path, browser.SIM_PAGES)
+    assert set(seen) == {
+        "seller_concentration",
+        "supply",
+        "data_health",
+        "forecast",
+        "order_today",
+        "reconciliation",
+        "mapping",
+    }
     for name, info in seen.items():
-        charts = 1 if name == "data_health" else 2
         assert info["errors"] == 0, name
-        assert info["charts"] == charts and info["tables"] >= 1, name
-        assert len(info["metrics"]) == (4 if name == "data_health" else 6), name
-        assert (tmp_path / f"{name}.png").stat().st_size > 20_000
+        assert info["tables"] >= 1 and len(info["metrics"]) >= 4, name
+        assert (tmp_path / f"{name}.png").stat().st_size > 20_000, name
+    assert seen["seller_concentration"]["charts"] == seen["supply"]["charts"] == 2
     assert "Job success rate" in seen["data_health"]["metrics"]
     assert "HHI (0-10,000)" in seen["seller_concentration"]["metrics"]
+    renders = {name: info["seconds"] for name, info in seen.items()}
+    complete = {name: info["complete_seconds"] for name, info in seen.items()}
+    cold = seen["seller_concentration"]["cold_start"]
+    print(f"first render (s): {json.dumps(renders)}; charts and tables: {json.dumps(complete)}")
+    print(f"cold start, `stockroom serve` to the first page's content (s): {cold}")
+    slow = {name: s for name, s in renders.items() if s > GUARD_SECONDS}
+    assert not slow, f"pages slower than {GUARD_SECONDS} s to first render: {slow} (all: {renders})"

@@ -159,7 +159,7 @@ def serve(
     cmd = [
         sys.executable,
         "-m",
-        "streamlit",
+        "stockroom_jobs.serve",  # Streamlit's CLI, importing the library while it starts
         "run",
         str(config.PROJECT_ROOT / "app.py"),
         "--server.address",

@@ -17,13 +17,16 @@ Conventions: timestamps are UTC (``Datetime('us', 'UTC')``); money is a float in
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Literal
 
-import pandera.polars as pa
 import polars as pl
 
 from stockroom.errors import InputError, InputProblem
+
+if TYPE_CHECKING:
+    import pandera.polars as pa
 
 #: Lineage columns an adapter may attach so validation errors name the source file and row.
 SOURCE_FILE = "_source_file"
@@ -64,12 +67,27 @@ NON_SALE_STATUSES = ("canceled", "unavailable", "returned", "refunded")
 
 
 @dataclass(frozen=True)
+class Check:
+    """A value check, named after pandera's ``Check`` constructor (``ge``, ``isin``,
+    ``str_length``, ...) with its arguments. Kept as plain data and built into pandera when a
+    table is first validated, so reading snapshots (the pages) never imports pandera."""
+
+    name: str
+    args: tuple = ()
+
+    def build(self) -> pa.Check:
+        import pandera.polars as pa
+
+        return getattr(pa.Check, self.name)(*self.args)
+
+
+@dataclass(frozen=True)
 class Column:
     name: str
     dtype: pl.DataType
     description: str
     nullable: bool = False
-    checks: tuple[pa.Check, ...] = ()
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -79,29 +97,31 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
-    _schema: pa.DataFrameSchema = field(init=False, repr=False, compare=False)
-    _row_schema: pa.DataFrameSchema = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        schema = pa.DataFrameSchema(
+    def _pandera(self, unique: bool) -> pa.DataFrameSchema:
+        import pandera.polars as pa
+
+        return pa.DataFrameSchema(
             {
-                c.name: pa.Column(c.dtype, checks=list(c.checks), nullable=c.nullable)
+                c.name: pa.Column(
+                    c.dtype, checks=[k.build() for k in c.checks], nullable=c.nullable
+                )
                 for c in self.columns
             },
-            unique=list(self.primary_key),
+            unique=list(self.primary_key) if unique else None,
             strict=False,
             name=self.name,
         )
-        object.__setattr__(self, "_schema", schema)
-        row_schema = pa.DataFrameSchema(
-            {
-                c.name: pa.Column(c.dtype, checks=list(c.checks), nullable=c.nullable)
-                for c in self.columns
-            },
-            strict=False,
-            name=self.name,
-        )
-        object.__setattr__(self, "_row_schema", row_schema)
+
+    @cached_property
+    def _schema(self) -> pa.DataFrameSchema:
+        """The whole-frame schema (dtypes, checks, primary key unique), built on first use."""
+        return self._pandera(unique=True)
+
+    @cached_property
+    def _row_schema(self) -> pa.DataFrameSchema:
+        """The same without the uniqueness check (row by row, for quarantining)."""
+        return self._pandera(unique=False)
 
     @property
     def column_names(self) -> list[str]:
@@ -162,9 +182,11 @@ class Table:
         if problems:
             raise InputError(problems)
         typed = pl.DataFrame(cast_cols).with_columns(frame.select(*lineage, *keep))
+        import pandera.errors
+
         try:
             self._schema.validate(typed, lazy=True)
-        except (pa.errors.SchemaErrors, pa.errors.SchemaError) as exc:
+        except (pandera.errors.SchemaErrors, pandera.errors.SchemaError) as exc:
             raise InputError(self._problems_from(typed, exc, names)) from None
         return typed.select(*self.column_names, *keep).sort(list(self.primary_key))
 
@@ -230,9 +252,11 @@ class Table:
                 )
             cast_cols.append(cast)
         typed = pl.DataFrame(cast_cols).with_columns(frame.select(_IDX, *lineage, *keep))
+        import pandera.errors
+
         try:
             self._row_schema.validate(typed, lazy=True)
-        except pa.errors.SchemaErrors as exc:
+        except pandera.errors.SchemaErrors as exc:
             cases = exc.failure_cases.filter(pl.col("index").is_not_null())
             if cases.height:
                 idx = typed[_IDX].gather(cases["index"].cast(pl.UInt32))
@@ -360,7 +384,7 @@ class Table:
 
 
 UTC_TS = pl.Datetime("us", "UTC")
-_non_negative = (pa.Check.ge(0),)
+_non_negative = (Check("ge", (0,)),)
 
 SELLERS = Table(
     name="sellers",
@@ -411,10 +435,12 @@ ORDERS = Table(
         Column("order_ts", UTC_TS, "When the order was placed (UTC)."),
         Column("platform", pl.String, "Marketplace code, lower case."),
         Column("order_id", pl.String, "The platform's order id."),
-        Column("line", pl.Int32, "Line number within the order, from 1.", checks=(pa.Check.ge(1),)),
+        Column(
+            "line", pl.Int32, "Line number within the order, from 1.", checks=(Check("ge", (1,)),)
+        ),
         Column("seller_id", pl.String, "The platform's seller id (joins sellers)."),
         Column("sku", pl.String, "SKU sold (joins products)."),
-        Column("quantity", pl.Int32, "Units on the line.", checks=(pa.Check.ge(1),)),
+        Column("quantity", pl.Int32, "Units on the line.", checks=(Check("ge", (1,)),)),
         Column(
             "unit_price",
             pl.Float64,
@@ -429,13 +455,13 @@ ORDERS = Table(
             checks=_non_negative,
         ),
         Column(
-            "currency", pl.String, "ISO 4217 currency code.", checks=(pa.Check.str_length(3, 3),)
+            "currency", pl.String, "ISO 4217 currency code.", checks=(Check("str_length", (3, 3)),)
         ),
         Column(
             "status",
             pl.String,
             "Order status, one of ORDER_STATUSES.",
-            checks=(pa.Check.isin(ORDER_STATUSES),),
+            checks=(Check("isin", (ORDER_STATUSES,)),),
         ),
     ),
 )
@@ -463,13 +489,13 @@ LISTINGS = Table(
         Column("quantity", pl.Int32, "Units available, >= 0.", checks=_non_negative),
         Column("price", pl.Float64, "Asking price per unit, in `currency`.", checks=_non_negative),
         Column(
-            "currency", pl.String, "ISO 4217 currency code.", checks=(pa.Check.str_length(3, 3),)
+            "currency", pl.String, "ISO 4217 currency code.", checks=(Check("str_length", (3, 3)),)
         ),
         Column(
             "status",
             pl.String,
             "One of LISTING_STATUSES.",
-            checks=(pa.Check.isin(LISTING_STATUSES),),
+            checks=(Check("isin", (LISTING_STATUSES,)),),
         ),
         Column("listed_at", UTC_TS, "When the listing started (UTC).", nullable=True),
         Column("url", pl.String, "Listing page.", nullable=True),
@@ -500,7 +526,7 @@ STOCK = Table(
             pl.String,
             "ISO 4217 currency code.",
             nullable=True,
-            checks=(pa.Check.str_length(3, 3),),
+            checks=(Check("str_length", (3, 3)),),
         ),
     ),
 )
@@ -514,7 +540,9 @@ FORECASTS = Table(
     columns=(
         Column("sku", pl.String, "SKU (the catalog product when mapped, else the sold SKU)."),
         Column("target_date", pl.Date, "Day forecast (UTC)."),
-        Column("horizon", pl.Int32, "Days after the as-of date, 1..H.", checks=(pa.Check.ge(1),)),
+        Column(
+            "horizon", pl.Int32, "Days after the as-of date, 1..H.", checks=(Check("ge", (1,)),)
+        ),
         Column("yhat", pl.Float64, "Point forecast, units/day.", checks=_non_negative),
         Column("q05", pl.Float64, "5 % quantile, units/day.", nullable=True),
         Column("q25", pl.Float64, "25 % quantile, units/day.", nullable=True),
@@ -626,7 +654,10 @@ INVENTORY = Table(
         Column("price", pl.Float64, "List price per unit, in `currency`.", checks=_non_negative),
         Column("currency", pl.String, "ISO 4217 currency code.", nullable=True),
         Column(
-            "status", pl.String, "active / ended / sold.", checks=(pa.Check.isin(LISTING_STATUSES),)
+            "status",
+            pl.String,
+            "active / ended / sold.",
+            checks=(Check("isin", (LISTING_STATUSES,)),),
         ),
         Column(
             "platforms",
@@ -648,7 +679,7 @@ INVENTORY_LEDGER = Table(
         Column("platform", pl.String, "Platform of the order."),
         Column("order_id", pl.String, "The platform's order id."),
         Column("sku", pl.String, "SKU decremented."),
-        Column("quantity", pl.Int64, "Units decremented.", checks=(pa.Check.ge(1),)),
+        Column("quantity", pl.Int64, "Units decremented.", checks=(Check("ge", (1,)),)),
     ),
 )
 

@@ -16,7 +16,6 @@ from stockroom.config import models_dir
 from stockroom.db import cached, connect
 from stockroom.errors import StockroomError
 from stockroom.forecast.data import Panel, panel
-from stockroom.forecast.forecaster import Forecaster
 from stockroom.mapping import repo as mapping_repo
 from stockroom.mapping import views as mapping_views
 from stockroom.tables import NON_SALE_STATUSES
@@ -126,6 +125,8 @@ def saved_forecaster(root: Path, day: date) -> dict | None:
     path = models_dir(root) / "forecaster" / str(day)
     if not (path / "manifest.json").is_file():
         return None
+    from stockroom.forecast.forecaster import Forecaster  # XGBoost: only when asked
+
     return {**Forecaster.manifest(path), "path": str(path)}
 
 
