@@ -109,3 +109,19 @@ def test_cursors_see_tables_without_snapshots(root):
     con = cached(root)
     assert con.execute("SELECT count(*) FROM listings").fetchone()[0] == 0
     assert con.execute("DESCRIBE inventory").pl()["column_name"].to_list()[:2] == ["sku", "title"]
+
+
+def test_snapshots_compact_command_rebuilds_a_store_written_before(root):
+    import subprocess
+    import sys
+
+    shutil.rmtree(root / "compacted")
+    out = subprocess.run(
+        [sys.executable, "-m", "stockroom_jobs.cli", "snapshots", "--compact"],
+        capture_output=True,
+        text=True,
+        env={**__import__("os").environ, "STOCKROOM_DATA_ROOT": str(root)},
+        check=True,
+    )
+    assert "orders: 2 month file(s) written" in out.stderr + out.stdout
+    assert len(store.read_layout(root, "orders").compacted) == 2

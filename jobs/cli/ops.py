@@ -177,6 +177,14 @@ def serve(
 
 def snapshots(
     table: Annotated[str | None, typer.Argument(help="Only this table.")] = None,
+    compact: Annotated[
+        bool,
+        typer.Option(
+            "--compact",
+            help="First (re)build the month files of the events tables whose days changed "
+            "(every ingest does this; for stores written before it did).",
+        ),
+    ] = False,
     data_root: DataRootOption = None,
 ) -> None:
     """List what the store holds: per table its snapshot dates, rows and last run."""
@@ -185,6 +193,11 @@ def snapshots(
 
     root = config.data_root(data_root)
     names = [table] if table else list(TABLES)
+    if compact:
+        for name in names:
+            if name in TABLES and TABLES[name].kind == "events":
+                months = store.compact(root, name)
+                console.print(f"{name}: {len(months)} month file(s) written")
     out = RichTable("table", "kind", "snapshots", "first", "last", "rows (last)", "last run")
     for name in names:
         kind = TABLES[name].kind if name in TABLES else "?"
