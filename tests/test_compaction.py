@@ -4,7 +4,10 @@ when the store changes."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from datetime import date, timedelta
 
 import polars as pl
@@ -112,15 +115,12 @@ def test_cursors_see_tables_without_snapshots(root):
 
 
 def test_snapshots_compact_command_rebuilds_a_store_written_before(root):
-    import subprocess
-    import sys
-
     shutil.rmtree(root / "compacted")
     out = subprocess.run(
         [sys.executable, "-m", "stockroom_jobs.cli", "snapshots", "--compact"],
         capture_output=True,
         text=True,
-        env={**__import__("os").environ, "STOCKROOM_DATA_ROOT": str(root)},
+        env={**os.environ, "STOCKROOM_DATA_ROOT": str(root)},
         check=True,
     )
     assert "orders: 2 month file(s) written" in out.stderr + out.stdout
