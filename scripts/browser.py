@@ -1,7 +1,9 @@
 """Drive the running app in headless Chromium (Debian's /usr/bin/chromium) with Playwright.
 
-Used by the browser test and by ``python scripts/browser.py --screenshots docs/screenshots``,
-which refreshes the README's screenshots of every page. Only 127.0.0.1 is contacted.
+Used by the browser test, by ``python scripts/browser.py --screenshots docs/screenshots``,
+which refreshes the README's screenshots of every page, and by ``--cold-start DATA_ROOT``,
+which times the app's start-up (run with the Python of the checkout to measure). Only
+127.0.0.1 is contacted.
 """
 
 from __future__ import annotations
@@ -146,6 +148,31 @@ def visit(
     return seen
 
 
+def cold_start(data_root: Path, runs: int = 3) -> None:
+    """Print, per run, how long a fresh ``stockroom serve`` takes to answer its health check
+    and then to show the first page's content (title and KPI tiles) and charts in a new
+    browser tab; run it with the Python of the checkout to measure."""
+    from playwright.sync_api import sync_playwright
+
+    for _ in range(runs):
+        with serve(data_root) as url, sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1500})
+            asked = time.monotonic()
+            page.goto(url, wait_until="commit")
+            page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120_000)
+            content = time.monotonic() - asked
+            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=120_000)
+            charts = time.monotonic() - asked
+            browser.close()
+        up = UP_AFTER[url]
+        print(
+            f"up {up:.2f} s; first page content {up + content:.2f} s after start "
+            f"(render {content:.2f} s); charts drawn {up + charts:.2f} s",
+            flush=True,
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--screenshots", type=Path, default=PROJECT_ROOT / "docs" / "screenshots")
@@ -161,7 +188,16 @@ def main() -> None:
         type=Path,
         help="A data root with simulated listings mapped by `stockroom map`, for the Mapping page.",
     )
+    parser.add_argument(
+        "--cold-start",
+        type=Path,
+        metavar="DATA_ROOT",
+        help="Instead of screenshots: time the app's cold start on DATA_ROOT (3 runs).",
+    )
     args = parser.parse_args()
+    if args.cold_start:
+        cold_start(args.cold_start)
+        return
     import polars as pl
 
     from stockroom import store
