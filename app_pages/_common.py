@@ -40,6 +40,11 @@ class Filters:
         return dataclasses.replace(self, window_days=None, category=None)
 
     @property
+    def any_window(self) -> Filters:
+        """These filters without the window (the key of what spans all history to as-of)."""
+        return dataclasses.replace(self, window_days=None)
+
+    @property
     def all_categories(self) -> Filters:
         """These filters for every category (the key of frames a category filters)."""
         return dataclasses.replace(self, category=None)

@@ -100,7 +100,8 @@ def concentration_previous(f: Filters) -> dict | None:
 
 
 def concentration_monthly(f: Filters) -> pl.DataFrame:
-    return _view("concentration_monthly", f)
+    """Monthly concentration up to the as-of date (any window: keyed without it)."""
+    return _view("concentration_monthly", f.any_window)
 
 
 def seller_table(f: Filters) -> pl.DataFrame:
@@ -120,7 +121,8 @@ def supply_previous(f: Filters) -> dict | None:
 
 
 def supply_monthly(f: Filters) -> pl.DataFrame:
-    return _view("supply_monthly", f)
+    """Monthly supply up to the as-of date (any window: keyed without it)."""
+    return _view("supply_monthly", f.any_window)
 
 
 def category_supply(f: Filters) -> pl.DataFrame:

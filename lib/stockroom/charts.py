@@ -1,17 +1,23 @@
-"""Plotly figures shared by the pages and the notebooks (so both draw the same thing)."""
+"""Plotly figures shared by the pages and the notebooks (so both draw the same thing).
+
+Importing this module makes ``plotly_white`` plotly's default template (``pio.templates.
+default``): a default template is attached without validation, where ``template=`` in each
+layout deep-copies and validates it for every figure (12 ms against 0.8 ms a figure, on every
+page rerun)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import polars as pl
 from plotly.subplots import make_subplots
 
 from stockroom.concentration import HHI_BANDS
 
+pio.templates.default = "plotly_white"
 _LAYOUT = dict(
-    template="plotly_white",
     margin=dict(l=10, r=10, t=50, b=10),
     height=380,
     legend=dict(orientation="h", y=-0.15),
