@@ -99,6 +99,11 @@ def _warm(name: str) -> None:
     """Import what a contender needs before its clock starts (start-up is not ingestion)."""
     if name.startswith("stockroom"):
         import stockroom_jobs.ingest  # noqa: F401
+        from stockroom.tables import LISTINGS
+
+        # the pandera schemas are built on first validation (reading never needs them);
+        # building them is start-up too
+        LISTINGS._schema, LISTINGS._row_schema  # noqa: B018
     elif name.startswith("pandas"):
         import pandas  # noqa: F401
         import pyarrow.parquet  # noqa: F401
