@@ -10,7 +10,9 @@ to a connection from :func:`stockroom.db.connect`:
 * ``orders_mapped``   -- the same for ``orders``.
 
 Correcting a mapping therefore corrects every past snapshot on the next query, without
-rewriting any Parquet.
+rewriting any Parquet. The frames and views are the connection's own (registered frames and
+TEMP views), so cursors of the shared connection (:func:`stockroom.db.cached`) each register
+their own without seeing another's.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def register(con: duckdb.DuckDBPyConnection, eng: sa.Engine) -> duckdb.DuckDBPyC
     con.register("seller_aliases", repo.seller_aliases_frame(eng).to_arrow())
     for table in ("listings", "orders"):
         con.execute(f"""
-            CREATE OR REPLACE VIEW {table}_mapped AS
+            CREATE OR REPLACE TEMP VIEW {table}_mapped AS
             SELECT t.*,
                    CASE WHEN m.status IN ('auto', 'confirmed') THEN m.product_sku END
                        AS product_sku,

@@ -19,7 +19,7 @@ import numpy as np
 import polars as pl
 
 from stockroom import store, workbench
-from stockroom.db import connect
+from stockroom.db import cached
 from stockroom.errors import StockroomError
 from stockroom.mapping import views as mapping_views
 from stockroom.procurement import actions, policy, repo
@@ -64,10 +64,13 @@ PLAN_COLUMNS = (
 def _forecast_matrix(fc: pl.DataFrame, skus: list[str]) -> dict[str, np.ndarray]:
     """yhat/q05/q95 as (len(skus) x H) matrices, zero rows for SKUs without a forecast."""
     h = int(fc["horizon"].max()) if fc.height else 28
-    index = {s: i for i, s in enumerate(skus)}
     out = {k: np.zeros((len(skus), h)) for k in ("yhat", "q05", "q95")}
     if fc.height:
-        rows = np.array([index[s] for s in fc["sku"]])
+        lookup = pl.DataFrame({"sku": skus, "row": np.arange(len(skus))})
+        rows = fc.select("sku").join(lookup, on="sku", how="left", maintain_order="left")["row"]
+        if rows.null_count():
+            raise KeyError(f"forecast SKUs missing from the SKU list: {rows.null_count()}")
+        rows = rows.to_numpy()
         cols = fc["horizon"].to_numpy() - 1
         for k in out:
             out[k][rows, cols] = fc[k].fill_null(np.nan).to_numpy()
@@ -77,7 +80,7 @@ def _forecast_matrix(fc: pl.DataFrame, skus: list[str]) -> dict[str, np.ndarray]
 def sales_facts(root: Path, as_of: date) -> pl.DataFrame:
     """Per SKU from the orders: unit_price (median on its last sale day), platform (most
     units), sales_8w (list of 8 weekly unit totals, oldest first, ending on ``as_of``)."""
-    con = mapping_views.register(connect(root, as_of), workbench.engine(root))
+    con = mapping_views.register(cached(root, as_of), workbench.engine(root))
     start = as_of - timedelta(days=55)
     sales = con.execute(
         """
