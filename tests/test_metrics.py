@@ -135,6 +135,16 @@ def test_supply_by_hand(tiny_store):
     assert total["units_per_day"] == pytest.approx((3 + 3 + 4) / 10)
     top = supply.top_suppliers(con, window).row(0, named=True)
     assert top["seller_id"] == "alice" and top["products"] == 2 and top["sole_supplier_of"] == 1
+    # the page computes them from one shared (category, sku, seller) frame: same figures
+    base = supply.sku_sellers(con, window)
+    assert supply.supply_summary(con, window, sku_seller=base) == pytest.approx(total)
+    for category in ("cards", None):
+        assert supply.supply_summary(con, window, category, sku_seller=base) == pytest.approx(
+            supply.supply_summary(con, window, category)
+        )
+    assert supply.top_suppliers(con, window, sku_seller=base).equals(
+        supply.top_suppliers(con, window)
+    )
 
 
 def test_concentration_views_on_store(tiny_store):

@@ -38,9 +38,14 @@ def _sku_seller(
     window: Window,
     category: str | None,
     given: pl.DataFrame | None = None,
+    need_category: bool = True,
 ) -> pl.DataFrame:
     if given is not None:
         return given if category is None else given.filter(pl.col("category") == category)
+    if category is None and not need_category:  # no catalog join (category left null)
+        return sales(con, window, ("sku", "seller_id"), None, orders=False).with_columns(
+            category=pl.lit(None, pl.String)
+        )
     return sku_sellers(con, window, category)
 
 
@@ -130,7 +135,7 @@ def supply_summary(
 ) -> dict:
     """The :func:`category_supply` columns over the whole window (one category or all) as a
     dict; values are None when nothing sold."""
-    sku_seller = _sku_seller(con, window, category, sku_seller)
+    sku_seller = _sku_seller(con, window, category, sku_seller, need_category=False)
     if sku_seller.is_empty():
         return dict.fromkeys(
             (
