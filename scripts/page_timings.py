@@ -35,7 +35,9 @@ def main() -> None:
         help="Also time N clicks of Reject on the Mapping page (writes decisions: use a copy).",
     )
     args = parser.parse_args()
-    os.environ["STOCKROOM_DATA_ROOT"] = str(args.root.resolve())
+    from stockroom import config
+
+    os.environ[config.ENV_DATA_ROOT] = str(args.root.resolve())
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
