@@ -43,6 +43,7 @@ import polars as pl
 import xgboost as xgb
 
 from stockroom.forecast import baselines, routing, rules
+from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
 from stockroom.forecast.data import Panel
 from stockroom.forecast.model import GlobalModel, ModelConfig
 
@@ -414,7 +415,7 @@ class Forecaster:
                     "routed_ids": np.array(list(self.routed_ids), dtype=str),
                 }
             np.savez(stage / "state.npz", **arrays)
-            (stage / "manifest.json").write_text(json.dumps(manifest, indent=2))
+            (stage / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
             old = None
             if path.exists():
                 old = path.with_name(f".{path.name}-old-{os.getpid()}")
@@ -432,7 +433,7 @@ class Forecaster:
         """Read a forecaster written by :meth:`save`. Raises FileNotFoundError without a
         manifest and ValueError for an artefact format this version cannot read."""
         path = Path(path)
-        manifest = json.loads((path / "manifest.json").read_text())
+        manifest = read_manifest(path)
         if manifest.get("format") != ARTEFACT_FORMAT:
             raise ValueError(
                 f"{path}: artefact format {manifest.get('format')} is not "
@@ -462,7 +463,7 @@ class Forecaster:
     @staticmethod
     def manifest(path: Path) -> dict:
         """The manifest of a saved forecaster (config, window, fingerprint, versions)."""
-        return json.loads((Path(path) / "manifest.json").read_text())
+        return read_manifest(path)
 
 
 def library_versions() -> dict[str, str]:

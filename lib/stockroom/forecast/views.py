@@ -15,6 +15,7 @@ from stockroom import store, workbench
 from stockroom.config import models_dir
 from stockroom.db import cached, connect
 from stockroom.errors import StockroomError
+from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
 from stockroom.forecast.data import Panel, panel
 from stockroom.mapping import repo as mapping_repo
 from stockroom.mapping import views as mapping_views
@@ -123,11 +124,9 @@ def saved_forecaster(root: Path, day: date) -> dict | None:
     :meth:`stockroom.forecast.forecaster.Forecaster.save`), with its ``path``; None when that
     run saved none (snapshots from before the forecaster was saved)."""
     path = models_dir(root) / "forecaster" / str(day)
-    if not (path / "manifest.json").is_file():
+    if not (path / MANIFEST_FILE).is_file():
         return None
-    from stockroom.forecast.forecaster import Forecaster  # XGBoost: only when asked
-
-    return {**Forecaster.manifest(path), "path": str(path)}
+    return {**read_manifest(path), "path": str(path)}
 
 
 def sku_table(forecasts: pl.DataFrame) -> pl.DataFrame:
