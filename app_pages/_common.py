@@ -141,11 +141,22 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
 
 
 def table_with_downloads(
-    frame: pl.DataFrame, *, name: str, column_config: dict, caption: str | None = None
+    frame: pl.DataFrame,
+    *,
+    name: str,
+    column_config: dict,
+    caption: str | None = None,
+    show: int | None = None,
 ) -> None:
-    """Show ``frame`` and offer exactly that frame as CSV and Parquet downloads (encoded when
-    the button is clicked, not on every rerun)."""
-    st.dataframe(frame, column_config=column_config, hide_index=True, width="stretch")
+    """Show ``frame`` and offer it as CSV and Parquet downloads (encoded when the button is
+    clicked, not on every rerun). With ``show``, only its first ``show`` rows go to the
+    browser (every rerun sends what is shown) and the downloads hold the whole frame; the
+    caption then says so."""
+    shown = frame if show is None else frame.head(show)
+    if show is not None and frame.height > shown.height:
+        first = f"First {shown.height:,} of {frame.height:,} rows shown; the downloads hold all."
+        caption = f"{first} {caption}" if caption else first
+    st.dataframe(shown, column_config=column_config, hide_index=True, width="stretch")
     left, right, note = st.columns([1, 1, 4])
     left.download_button(
         "Download CSV",

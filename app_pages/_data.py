@@ -3,6 +3,11 @@ the shared :class:`~app_pages._common.Filters` (data root, store stamp, as-of, w
 category) -- plus the workbench database's audit version where a page shows state people
 change (POs, settings, mappings). Pages call these and render; no page reads the store or runs
 SQL itself.
+
+The caches are ``st.cache_resource``: every session gets the same frame object instead of a
+copy unpickled on each rerun (the Forecast page's 346K-row frame cost 100 ms a rerun that way).
+Polars frames are immutable in use (every operation returns a new frame), and pages only read
+what these return.
 """
 
 from __future__ import annotations
@@ -53,7 +58,7 @@ def version(f: Filters) -> int:
 # -- seller concentration and supply (DuckDB over the order snapshots) ---------------------
 
 
-@st.cache_data(show_spinner="Querying snapshots…", max_entries=256)
+@st.cache_resource(show_spinner="Querying snapshots…", max_entries=256)
 def _view(name: str, f: Filters) -> object:
     con = cached(_root(f), f.as_of)
     window, previous, category = f.window, f.previous_window, f.category
@@ -146,7 +151,7 @@ def currency(f: Filters) -> str:
 
 
 @_by_day
-@st.cache_data(show_spinner="Reading forecasts…", max_entries=8)
+@st.cache_resource(show_spinner="Reading forecasts…", max_entries=8)
 def forecasts(f: Filters) -> tuple:
     """(snapshot day, forecasts frame, one row per SKU, accuracy by category) of the latest
     forecasts on or before the as-of date; all None when there are none."""
@@ -157,14 +162,14 @@ def forecasts(f: Filters) -> tuple:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=8)
+@st.cache_resource(show_spinner=False, max_entries=8)
 def saved_forecaster(f: Filters, day: date) -> dict | None:
     """The manifest of the forecaster behind the forecasts of ``day`` (None if not saved)."""
     return forecast_views.saved_forecaster(_root(f), day)
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def sales_history(f: Filters, day: date, sku: str) -> pl.DataFrame:
     """Daily units of ``sku`` over the :data:`HISTORY_DAYS` days up to ``day`` (the forecasts
     snapshot's date; date, units float; 0 on days without a sale)."""
@@ -178,7 +183,7 @@ def sales_history(f: Filters, day: date, sku: str) -> pl.DataFrame:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def forecast_wape(f: Filters) -> float | None:
     """Backtest WAPE (share 0-1) of the forecasts behind the plan, all SKUs."""
     accuracy = forecasts(f)[3]
@@ -189,7 +194,7 @@ def forecast_wape(f: Filters) -> float | None:
 
 
 @_by_day
-@st.cache_data(show_spinner="Building the plan…", max_entries=16)
+@st.cache_resource(show_spinner="Building the plan…", max_entries=16)
 def plan(f: Filters, db_version: int) -> tuple[date | None, pl.DataFrame | None]:
     """(day, plan frame) of :func:`stockroom.procurement.plan.build_plan` as of the as-of
     date; (None, None) without forecasts. ``db_version`` (:func:`version`) refreshes it when a
@@ -204,7 +209,7 @@ def plan(f: Filters, db_version: int) -> tuple[date | None, pl.DataFrame | None]
 
 
 @_by_day
-@st.cache_data(show_spinner="Reading flags…", max_entries=16)
+@st.cache_resource(show_spinner="Reading flags…", max_entries=16)
 def flags(f: Filters) -> tuple[date | None, pl.DataFrame | None, pl.DataFrame]:
     """(sync day, its flags snapshot, the trend of open flags per sync) as of the as-of date."""
     day, frame = reconcile_views.latest(_root(f), f.as_of)
@@ -212,7 +217,7 @@ def flags(f: Filters) -> tuple[date | None, pl.DataFrame | None, pl.DataFrame]:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def central_inventory(f: Filters, day: date) -> pl.DataFrame:
     """The central inventory of the sync ``day``: sku, quantity, price."""
     inv_day = store.resolve_as_of(_root(f), "inventory", day)
@@ -222,7 +227,7 @@ def central_inventory(f: Filters, day: date) -> pl.DataFrame:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=64)
+@st.cache_resource(show_spinner=False, max_entries=64)
 def evidence(f: Filters, day: date, sku: str) -> dict[str, pl.DataFrame]:
     """:func:`stockroom.reconcile.views.evidence` of one SKU."""
     return reconcile_views.evidence(_root(f), day, sku)
@@ -237,7 +242,7 @@ def has_flags(root: Path) -> bool:
 
 
 @_by_day
-@st.cache_data(show_spinner="Reading listings…", max_entries=16)
+@st.cache_resource(show_spinner="Reading listings…", max_entries=16)
 def listings_state(f: Filters) -> dict | None:
     """As of the as-of date: the listings snapshot's ``day``, ``listings`` (platform,
     external_sku, status, the revenue ``stake`` of :func:`stockroom.mapping.review.stakes`)
@@ -260,7 +265,7 @@ def listings_state(f: Filters) -> dict | None:
 
 
 @_by_day
-@st.cache_data(show_spinner="Reading mappings…", max_entries=16)
+@st.cache_resource(show_spinner="Reading mappings…", max_entries=16)
 def mapping_state(f: Filters, db_version: int) -> dict | None:
     """:func:`listings_state` plus the status of every stored mapping (``mappings``:
     platform, external_sku, status) and the review ``queue``
@@ -278,7 +283,7 @@ def mapping_state(f: Filters, db_version: int) -> dict | None:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def mapping_history(f: Filters, db_version: int) -> pl.DataFrame:
     """The newest 500 audited mapping decisions (LIMIT in SQL)."""
     eng = workbench.engine(_root(f))
@@ -289,7 +294,7 @@ def mapping_history(f: Filters, db_version: int) -> pl.DataFrame:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=16, ttl=60)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=60)
 def job_runs(f: Filters) -> pl.DataFrame:
     """The newest 5,000 job runs (wall-clock time: the operational log, not filtered by the
     as-of date; refreshed every minute)."""
@@ -302,7 +307,7 @@ def source_health(runs: pl.DataFrame) -> pl.DataFrame:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=16)
+@st.cache_resource(show_spinner=False, max_entries=16)
 def snapshots_as_of(f: Filters) -> pl.DataFrame:
     """Per table, the snapshot the pages read at the as-of date
     (:func:`stockroom.health.snapshots_as_of`)."""
@@ -310,7 +315,7 @@ def snapshots_as_of(f: Filters) -> pl.DataFrame:
 
 
 @_by_day
-@st.cache_data(show_spinner=False, max_entries=16, ttl=60)
+@st.cache_resource(show_spinner=False, max_entries=16, ttl=60)
 def quarantine(f: Filters) -> pl.DataFrame:
     """The newest 2,000 quarantined cells."""
     return workbench.quarantined(workbench.engine(_root(f)), limit=2_000)

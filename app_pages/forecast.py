@@ -135,6 +135,7 @@ with acc_tab:
 with all_tab:
     _common.table_with_downloads(
         skus.drop("drivers"),
+        show=1_000,  # largest forecast first; the SKU box above searches all of them
         name=f"forecasts_by_sku_{day}",
         column_config={
             "sku": st.column_config.TextColumn("SKU", width="medium"),
