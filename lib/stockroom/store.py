@@ -287,9 +287,7 @@ def _write_one(
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     try:
-        part = stage / PART_FILE
-        frame.write_parquet(part, compression="zstd", compression_level=3, statistics=True)
-        _fsync(part)
+        part = _write_part(stage, frame)
         written = pq.read_schema(part)
         rows = pq.ParquetFile(part).metadata.num_rows
         if rows != frame.height or written.names != spec.column_names:
@@ -310,13 +308,26 @@ def _write_one(
             "run_id": run_id,
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
-        (stage / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
-        _fsync(stage / MANIFEST_FILE)
+        _write_manifest(stage, manifest)
         status = _swap_in(stage, target, part_sha)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
     return WriteResult(spec.name, snapshot_date, frame.height, status, target, manifest)
+
+
+def _write_part(stage: Path, frame: pl.DataFrame) -> Path:
+    """Write ``frame`` as the staged part file with the store's fixed Parquet settings (the
+    same rows give the same bytes) and flush it to disk."""
+    part = stage / PART_FILE
+    frame.write_parquet(part, compression="zstd", compression_level=3, statistics=True)
+    _fsync(part)
+    return part
+
+
+def _write_manifest(stage: Path, manifest: dict) -> None:
+    (stage / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+    _fsync(stage / MANIFEST_FILE)
 
 
 def _previous_sha(target: Path) -> str | None:
@@ -391,6 +402,14 @@ def _month(day: date) -> date:
     return day.replace(day=1)
 
 
+def _days_by_month(root: Path, table: str) -> dict[date, list[date]]:
+    """The snapshot days of ``table`` by calendar month (first day of the month), ascending."""
+    by_month: dict[date, list[date]] = {}
+    for day in snapshot_dates(root, table):
+        by_month.setdefault(_month(day), []).append(day)
+    return by_month
+
+
 def month_dir(root: Path, table: str, month: date) -> Path:
     return compacted_dir(root) / table / f"{MONTH_PREFIX}{month:%Y-%m}"
 
@@ -412,9 +431,7 @@ def _compacted_days(path: Path) -> dict[str, str] | None:
 def read_layout(root: Path, table: str) -> Layout:
     """Which files hold ``table`` now (see :class:`Layout`): a month file where it still matches
     its days (same set of days, same sha256 per day), the daily files elsewhere."""
-    by_month: dict[date, list[date]] = {}
-    for day in snapshot_dates(root, table):
-        by_month.setdefault(_month(day), []).append(day)
+    by_month = _days_by_month(root, table)
     compacted, daily = [], []
     for month, days in by_month.items():
         path = month_dir(root, table, month)
@@ -437,9 +454,7 @@ def compact(root: Path, table: str, months: Iterable[date] | None = None) -> lis
     spec = get_table(table)
     if spec.kind != "events":
         raise SnapshotError(f"{table} is a {spec.kind} table; only events tables are compacted")
-    by_month: dict[date, list[date]] = {}
-    for day in snapshot_dates(root, table):
-        by_month.setdefault(_month(day), []).append(day)
+    by_month = _days_by_month(root, table)
     wanted = set(by_month) if months is None else {_month(m) for m in months}
     written = []
     for month in sorted(wanted):
@@ -461,9 +476,7 @@ def compact(root: Path, table: str, months: Iterable[date] | None = None) -> lis
         stage = staging_dir(root) / "compacted" / table / f"{month:%Y-%m}.{uuid.uuid4().hex[:8]}"
         stage.mkdir(parents=True)
         try:
-            part = stage / PART_FILE
-            frame.write_parquet(part, compression="zstd", compression_level=3, statistics=True)
-            _fsync(part)
+            part = _write_part(stage, frame)
             manifest = {
                 "table": table,
                 "month": f"{month:%Y-%m}",
@@ -471,8 +484,7 @@ def compact(root: Path, table: str, months: Iterable[date] | None = None) -> lis
                 "days": shas,
                 "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
             }
-            (stage / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
-            _fsync(stage / MANIFEST_FILE)
+            _write_manifest(stage, manifest)
             _swap_in(stage, target, file_sha256(part))
         except BaseException:
             shutil.rmtree(stage, ignore_errors=True)
