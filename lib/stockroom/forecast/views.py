@@ -71,9 +71,8 @@ def daily_sales(root: Path, as_of: date | None, sku: str | None = None) -> pl.Da
     touching = mapping_repo.mappings_touching(workbench.engine(root), sku)
     con = cached(root, as_of)
     con.register("_sku_mappings", touching.to_arrow())
-    orders = """(
-        SELECT o.*, CASE WHEN m.status IN ('auto', 'confirmed') THEN m.product_sku END
-                        AS product_sku
+    orders = f"""(
+        SELECT o.*, {mapping_views.APPLIED_PRODUCT_SKU} AS product_sku
         FROM orders o LEFT JOIN _sku_mappings m
              ON m.platform = o.platform AND m.external_sku = o.sku
         WHERE list_contains($raw, o.sku))"""

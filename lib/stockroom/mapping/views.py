@@ -22,6 +22,10 @@ import sqlalchemy as sa
 
 from stockroom.mapping import repo
 
+#: The product an external SKU counts as, from a mapping row ``m``: only ``auto`` and
+#: ``confirmed`` mappings apply (``review`` and ``rejected`` ones do not).
+APPLIED_PRODUCT_SKU = "CASE WHEN m.status IN ('auto', 'confirmed') THEN m.product_sku END"
+
 
 def register(con: duckdb.DuckDBPyConnection, eng: sa.Engine) -> duckdb.DuckDBPyConnection:
     """Register the mapping views on ``con`` (see module doc) and return it."""
@@ -31,8 +35,7 @@ def register(con: duckdb.DuckDBPyConnection, eng: sa.Engine) -> duckdb.DuckDBPyC
         con.execute(f"""
             CREATE OR REPLACE TEMP VIEW {table}_mapped AS
             SELECT t.*,
-                   CASE WHEN m.status IN ('auto', 'confirmed') THEN m.product_sku END
-                       AS product_sku,
+                   {APPLIED_PRODUCT_SKU} AS product_sku,
                    m.status AS mapping_status,
                    a.seller_key, a.seller
             FROM {table} t
