@@ -244,10 +244,11 @@ def has_flags(root: Path) -> bool:
 @_by_day
 @st.cache_resource(show_spinner="Reading listings…", max_entries=16)
 def listings_state(f: Filters) -> dict | None:
-    """As of the as-of date: the listings snapshot's ``day``, ``listings`` (platform,
-    external_sku, status, the revenue ``stake`` of :func:`stockroom.mapping.review.stakes`)
-    and the ``catalog`` (sku, title); None without listings or products. Not keyed by the
-    database version: a mapping decision does not re-read the snapshots."""
+    """As of the as-of date: the listings snapshot's ``day``, its ``stakes`` (one row per
+    external SKU with its listing count and revenue at stake,
+    :func:`stockroom.mapping.review.stakes`) and the ``catalog`` (sku, title); None without
+    listings or products. Not keyed by the database version: a mapping decision does not
+    re-read the snapshots."""
     root = _root(f)
     day = store.resolve_as_of(root, "listings", f.as_of)
     cat_day = store.resolve_as_of(root, "products", f.as_of)
@@ -256,9 +257,6 @@ def listings_state(f: Filters) -> dict | None:
     con = cached(root, f.as_of)
     return {
         "day": day,
-        "listings": con.execute(
-            "SELECT platform, sku AS external_sku FROM listings ORDER BY platform, sku"
-        ).pl(),
         "stakes": review.stakes(con),
         "catalog": con.execute("SELECT sku, title FROM products").pl(),
     }

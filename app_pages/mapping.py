@@ -22,20 +22,24 @@ if state is None:
     )
     st.stop()
 eng = workbench.engine(root)
-day, listings, catalog, mappings = (state[k] for k in ("day", "listings", "catalog", "mappings"))
+day, stakes, catalog, mappings = (state[k] for k in ("day", "stakes", "catalog", "mappings"))
 if not mappings.height:
     st.info("Nothing mapped yet: run `stockroom map`.")
     st.stop()
 
-rows = listings.join(mappings, on=["platform", "external_sku"], how="left")
-share = lambda cond: rows.filter(cond).height / max(1, rows.height)  # noqa: E731
+# shares of listing rows: each external SKU weighs its number of listings
+rows = stakes.select("platform", "external_sku", "listings").join(
+    mappings, on=["platform", "external_sku"], how="left"
+)
+listing_rows = int(rows["listings"].sum())
+share = lambda cond: rows.filter(cond)["listings"].sum() / max(1, listing_rows)  # noqa: E731
 tiles = st.columns(4)
 tiles[0].metric("Listings auto-mapped", f"{share(pl.col('status') == 'auto'):.1%}")
 tiles[1].metric("Confirmed by a person", f"{share(pl.col('status') == 'confirmed'):.1%}")
 tiles[2].metric("In review", f"{share(pl.col('status') == 'review'):.1%}")
 tiles[3].metric("Rejected", f"{share(pl.col('status') == 'rejected'):.1%}")
 st.caption(
-    f"listings snapshot {day} (the latest on or before {f.as_of}) · {rows.height:,} rows · "
+    f"listings snapshot {day} (the latest on or before {f.as_of}) · {listing_rows:,} rows · "
     f"decisions are signed as '{actor}' and written to the audit log"
 )
 
