@@ -10,11 +10,13 @@ changes what a page shows. ``stockroom serve`` execs this module.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import socket
 import sys
 import threading
-import time
+
+import tenacity
 
 #: modules every page imports, heaviest first
 WARM_MODULES = (
@@ -36,16 +38,16 @@ WARM_MODULES = (
 )
 
 
-def _listening(port: int, timeout: float = 60) -> None:
-    """Wait until the server accepts connections on ``port`` (so the imports below do not hold
-    the GIL while Streamlit is still starting)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.05)
+@tenacity.retry(
+    retry=tenacity.retry_if_exception_type(OSError),
+    stop=tenacity.stop_after_delay(60),
+    wait=tenacity.wait_fixed(0.05),
+    reraise=True,
+)
+def _listening(port: int) -> None:
+    """Return once the server accepts connections on ``port`` (so the imports below do not
+    hold the GIL while Streamlit is still starting); raises ``OSError`` after 60 s."""
+    socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
 
 
 def warm(port: int | None = None) -> None:
@@ -55,7 +57,8 @@ def warm(port: int | None = None) -> None:
     failure)."""
     try:
         if port:
-            _listening(port)
+            with contextlib.suppress(OSError):  # not listening after 60 s: warm up anyway
+                _listening(port)
         for name in WARM_MODULES:
             importlib.import_module(name)
         from stockroom import config, db, store, workbench

@@ -49,13 +49,17 @@ def _key(platform: str, external_sku: str) -> str:
     return f"{platform}/{external_sku}"
 
 
+#: A stored SKU mapping: the mapping tiers' columns plus when it last changed.
+MAPPING_SCHEMA = {**OUT_SCHEMA, "updated_at": pl.Datetime("us", "UTC")}
+
+
 def mappings(eng: sa.Engine, status: str | None = None) -> pl.DataFrame:
     """Every SKU mapping (OUT_SCHEMA + updated_at), for query-time joins; only those of
     ``status`` (e.g. ``review``) when given, filtered in SQL."""
     query = sa.select(sku_mappings)
     if status is not None:
         query = query.where(sku_mappings.c.status == status)
-    return _frame(eng, query, {**OUT_SCHEMA, "updated_at": pl.Datetime("us", "UTC")})
+    return _frame(eng, query, MAPPING_SCHEMA)
 
 
 def mappings_touching(eng: sa.Engine, sku: str) -> pl.DataFrame:
@@ -63,9 +67,7 @@ def mappings_touching(eng: sa.Engine, sku: str) -> pl.DataFrame:
     ``sku`` or whose product is ``sku``: all a one-SKU read needs (WHERE in SQL)."""
     c = sku_mappings.c
     query = sa.select(sku_mappings).where((c.external_sku == sku) | (c.product_sku == sku))
-    return _frame(eng, query, {**OUT_SCHEMA, "updated_at": pl.Datetime("us", "UTC")}).drop(
-        "updated_at"
-    )
+    return _frame(eng, query, MAPPING_SCHEMA).drop("updated_at")
 
 
 def mapping_status(eng: sa.Engine) -> pl.DataFrame:
