@@ -102,25 +102,26 @@ def run_forecast(
     :class:`StockroomError` when there are no sales. ``on_step`` is told each stage as it
     starts (for progress lines)."""
     step = on_step or (lambda _message: None)
-    step("reading the orders")
-    day, p = sales_panel(root, as_of)
-    cutoff = len(p.dates) - 1
-    if promo_calendar is not None and promo_calendar.height:
-        p = with_promos(p, promo_calendar, horizon)
-    cfg = config or ForecasterConfig.shipped(horizon)
-    step(
-        f"fitting on {len(p.ids):,} SKUs x {len(p.dates):,} days "
-        f"(backtest of the last {horizon} days, then the final model)"
-    )
-    forecaster = Forecaster(cfg).fit(p, cutoff)
-    step(f"forecasting {horizon} days ahead")
-    result = forecaster.predict(p, cutoff)
-    for i in np.nonzero(_spikes(root, p, day, cutoff))[0]:
-        result.flags[i].append("demand_spike")
-    step("explaining (SHAP drivers)")
-    frame = forecasts_frame(p, result, forecaster.explain(p, cutoff))
-    step(f"landing {frame.height:,} forecast rows and saving the forecaster")
-    with tracked_run(root, "forecast", f"orders as of {day}") as run:
+    # recorded before it starts, so Data health shows the whole run (and a kill while fitting)
+    with tracked_run(root, "forecast", f"orders as of {as_of or 'the last order day'}") as run:
+        step("reading the orders")
+        day, p = sales_panel(root, as_of)
+        cutoff = len(p.dates) - 1
+        if promo_calendar is not None and promo_calendar.height:
+            p = with_promos(p, promo_calendar, horizon)
+        cfg = config or ForecasterConfig.shipped(horizon)
+        step(
+            f"fitting on {len(p.ids):,} SKUs x {len(p.dates):,} days "
+            f"(backtest of the last {horizon} days, then the final model)"
+        )
+        forecaster = Forecaster(cfg).fit(p, cutoff)
+        step(f"forecasting {horizon} days ahead")
+        result = forecaster.predict(p, cutoff)
+        for i in np.nonzero(_spikes(root, p, day, cutoff))[0]:
+            result.flags[i].append("demand_spike")
+        step("explaining (SHAP drivers)")
+        frame = forecasts_frame(p, result, forecaster.explain(p, cutoff))
+        step(f"landing {frame.height:,} forecast rows and saving the forecaster")
         run.land([Part(FORECASTS, {day: frame})], sources=[])
         forecaster.save(models_dir(root) / "forecaster" / str(day))
     by_model = dict(frame.group_by("model").agg(pl.col("sku").n_unique()).iter_rows())

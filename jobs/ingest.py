@@ -32,6 +32,8 @@ def ingest_olist(
     root: Path,
     on_progress: Progress | None = None,
     max_bad_share: float = MAX_BAD_SHARE,
+    *,
+    allow_empty: bool = False,
 ) -> Run:
     """Land an Olist export as snapshots (see ``stockroom.ingest.olist`` for the mapping).
 
@@ -57,6 +59,7 @@ def ingest_olist(
             sources=store.describe_sources(export.sources),
             max_bad_share=max_bad_share,
             on_progress=on_progress,
+            allow_empty=allow_empty,
         )
     return run
 
@@ -73,6 +76,7 @@ def ingest_listings_files(
     currency: str = "USD",
     snapshot_date: date | None = None,
     max_bad_share: float = MAX_BAD_SHARE,
+    allow_empty: bool = False,
     on_progress: Progress | None = None,
 ) -> Run:
     """Land listings exports (CSV/TSV/Excel in the agreed import format) as one ``listings``
@@ -85,6 +89,9 @@ def ingest_listings_files(
     day = snapshot_date or _today()
     with tracked_run(root, "ingest-listings", ", ".join(str(p) for p in paths)) as run:
         mapped = [exports.listings_from_export(p, platform, currency) for p in paths]
+        for m, p in zip(mapped, paths, strict=True):
+            for warning in m.sheet.warnings(p.name):
+                run.warn(warning)
         frame = pl.concat([m.frames[LISTINGS.name] for m in mapped], how="vertical_relaxed")
         rejected = pl.concat([m.rejected for m in mapped])
         columns = {k: v for m in mapped for k, v in m.source_columns.items()}
@@ -93,6 +100,7 @@ def ingest_listings_files(
             sources=store.describe_sources(paths),
             max_bad_share=max_bad_share,
             on_progress=on_progress,
+            allow_empty=allow_empty,
         )
     return run
 
@@ -102,12 +110,15 @@ def ingest_stockx(
     root: Path,
     *,
     max_bad_share: float = MAX_BAD_SHARE,
+    allow_empty: bool = False,
     on_progress: Progress | None = None,
 ) -> Run:
     """Land the StockX sales workbook: ``orders`` per day of sale, ``products`` once (dated on
     the first day of sales)."""
     with tracked_run(root, "ingest-stockx", str(path)) as run:
         mapped = exports.stockx_sales(Path(path))
+        for warning in mapped.sheet.warnings(Path(path).name):
+            run.warn(warning)
         orders = mapped.frames[ORDERS.name]
         days = exports.by_day(orders)
         first = min(days) if days else _today()
@@ -119,6 +130,7 @@ def ingest_stockx(
             sources=store.describe_sources([Path(path)]),
             max_bad_share=max_bad_share,
             on_progress=on_progress,
+            allow_empty=allow_empty,
         )
     return run
 
@@ -137,16 +149,20 @@ def ingest_simulation(root: Path, config: SimConfig, *, on_progress: Progress | 
     )
     with tracked_run(root, "ingest-simulate", source) as run:
         sim = simulate(config)
-        run.land(
-            [
-                Part(SELLERS, {config.start: sim.sellers}),
-                Part(PRODUCTS, {config.start: sim.products}),
-            ],
-            sources=[],
-        )
         for i, day in enumerate(sim.days(), start=1):
+            # each day's tables commit together (the first day with the sellers and the
+            # catalog, dated on it): a killed run leaves whole days, never a mix of runs
+            first = (
+                [
+                    Part(SELLERS, {config.start: sim.sellers}),
+                    Part(PRODUCTS, {config.start: sim.products}),
+                ]
+                if i == 1
+                else []
+            )
             run.land(
                 [
+                    *first,
                     Part(
                         LISTINGS,
                         {day.day: day.listings},
@@ -177,6 +193,7 @@ def ingest_storefront(
     attempts: int = 5,
     backoff: float = 0.5,
     max_bad_share: float = MAX_BAD_SHARE,
+    allow_empty: bool = False,
     on_progress: Progress | None = None,
 ) -> Run:
     """Scrape ShootStrayt-style shops (one start URL each) into one ``listings`` snapshot.
@@ -195,11 +212,16 @@ def ingest_storefront(
         samples = root / "quarantine" / "html" / run.run_id
         frames, shops = [], []
         for i, url in enumerate(urls, start=1):
-            scrape = storefront.scrape_shop(url, fetcher, samples)
+            try:
+                scrape = storefront.scrape_shop(url, fetcher, samples)
+            except BaseException:
+                run.note_retries(fetcher.stats.reasons)
+                raise
             frames.append(scrape.listings)
             shops.append(scrape.seller_id)
             if on_progress:
                 on_progress("shops", i, len(urls))
+        run.note_retries(fetcher.stats.reasons)
         keys = pl.DataFrame({"platform": storefront.PLATFORM, "seller_id": shops})
         run.land(
             [
@@ -213,6 +235,7 @@ def ingest_storefront(
             sources=[],
             max_bad_share=max_bad_share,
             on_progress=on_progress,
+            allow_empty=allow_empty,
         )
     return run
 
@@ -225,6 +248,7 @@ def ingest_card_api(
     token: str | None = None,
     min_interval: float = 0.2,
     max_bad_share: float = MAX_BAD_SHARE,
+    allow_empty: bool = False,
     on_progress: Progress | None = None,
 ) -> Run:
     """Pull the card API's catalog into a ``products`` snapshot (token: ``cards`` source)."""
@@ -235,12 +259,16 @@ def ingest_card_api(
         tracked_run(root, "ingest-card-api", base_url, secrets=[token or ""]) as run,
         Fetcher(min_interval=min_interval, headers=headers) as fetcher,
     ):
-        products, _pages = api.card_api_products(base_url, fetcher)
+        try:
+            products, _pages = api.card_api_products(base_url, fetcher)
+        finally:
+            run.note_retries(fetcher.stats.reasons)
         run.land(
             [Part(PRODUCTS, {day: products}, scope=("sku",))],
             sources=[],
             max_bad_share=max_bad_share,
             on_progress=on_progress,
+            allow_empty=allow_empty,
         )
     return run
 
@@ -255,6 +283,7 @@ def ingest_browse_api(
     platform: str = "ebay",
     min_interval: float = 0.2,
     max_bad_share: float = MAX_BAD_SHARE,
+    allow_empty: bool = False,
     on_progress: Progress | None = None,
 ) -> Run:
     """Pull an eBay-Browse-like item search into a ``listings`` snapshot (token: ``ebay``)."""
@@ -267,7 +296,10 @@ def ingest_browse_api(
         ) as run,
         Fetcher(min_interval=min_interval, headers=headers) as fetcher,
     ):
-        listings, _pages = api.browse_listings(base_url, fetcher, query, platform=platform)
+        try:
+            listings, _pages = api.browse_listings(base_url, fetcher, query, platform=platform)
+        finally:
+            run.note_retries(fetcher.stats.reasons)
         listings, rejected = parse_timestamps(
             listings, "listed_at", LISTINGS.name, "itemCreationDate"
         )
@@ -284,6 +316,7 @@ def ingest_browse_api(
             sources=[],
             max_bad_share=max_bad_share,
             on_progress=on_progress,
+            allow_empty=allow_empty,
         )
     return run
 
@@ -312,7 +345,10 @@ def ingest_sql(
     day = snapshot_date or _today()
     name = f"{sql.safe_url(url)}#{table or query}#{watermark_column}"
     eng = workbench.engine(root)
-    with tracked_run(root, "ingest-sql", sql.safe_url(url) + f" {table or query}") as run:
+    password = sql.password(url)
+    with tracked_run(
+        root, "ingest-sql", sql.safe_url(url) + f" {table or query}", secrets=[password]
+    ) as run:
         since = workbench.get_watermark(eng, name)
         pulled = sql.pull(
             url, table=table, query=query, watermark_column=watermark_column, since=since

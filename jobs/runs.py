@@ -15,8 +15,12 @@ import polars as pl
 
 from stockroom import store, workbench
 from stockroom.config import MAX_BAD_SHARE  # re-exported: the jobs' default
-from stockroom.errors import InputError, InputProblem
+from stockroom.errors import InputError, InputProblem, redact
 from stockroom.tables import QUARANTINE_SCHEMA, Table
+
+
+class EmptySource(InputError):
+    """A source gave no rows: the run fails (landing nothing) unless empty is allowed."""
 
 
 class TooManyBadRows(InputError):
@@ -69,6 +73,26 @@ class Run:
     rows_quarantined: int = 0
     writes: list[store.WriteResult] = field(default_factory=list)
     statuses: dict[str, Counter] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    retries: Counter = field(default_factory=Counter)
+
+    def warn(self, message: str) -> None:
+        """Keep a warning in the run record (shown by `stockroom runs` and Data health)."""
+        if message not in self.warnings:
+            self.warnings.append(message)
+
+    def note_retries(self, reasons: Sequence[str]) -> None:
+        """Count retried requests by cause (e.g. ``HTTP 429``) for the run record."""
+        self.retries.update(_retry_cause(r) for r in reasons)
+
+    def counts(self) -> dict:
+        """The run's counts as stored in ``job_runs``."""
+        return {
+            "rows_read": self.rows_read,
+            "rows_landed": self.rows_landed,
+            "rows_quarantined": self.rows_quarantined,
+            "snapshots": len(self.writes),
+        }
 
     def land(
         self,
@@ -77,28 +101,48 @@ class Run:
         sources: list[dict],
         max_bad_share: float = MAX_BAD_SHARE,
         on_progress: Callable[[str, int, int], None] | None = None,
+        allow_empty: bool = True,
+        source: str | None = None,
     ) -> list[store.WriteResult]:
-        """Validate every part, quarantine bad rows, then land the good ones.
+        """Validate every part, quarantine bad rows, then land the good ones as one commit.
 
         All parts are validated before the first write. A row is bad if any of its cells fails
         (one quarantine entry per failing cell). If bad rows / rows read > ``max_bad_share``
         (0-1) the quarantine is recorded and :class:`TooManyBadRows` is raised before anything
-        is written. ``on_progress(table, done, total)`` is called as snapshots land.
+        is written. With ``allow_empty=False`` a call whose parts hold no row at all raises
+        :class:`EmptySource` naming ``source`` (a header-only export must not carry yesterday
+        forward as today). ``on_progress(table, done, total)`` is called as snapshots land.
+
+        Scoped parts are merged with the latest picture and every day of every part is
+        committed while holding the store's writer lock (:func:`stockroom.store.writing`), so a
+        concurrent writer of the same table and day never loses rows; the days land together or
+        not at all (:func:`stockroom.store.commit_all`), and the run's counts in ``job_runs`` are
+        updated in the same step (also when a killed run's commit is completed later).
         """
-        batches, bad_frames, read, new_rows = [], [], 0, []
+        validated, bad_frames, read = [], [], 0
         for part in parts:
             batch, bad = store.prepare_split(part.table, part.frames, part.source_columns)
-            new_rows.append(batch)
-            if part.scope:
-                batch = _merge(self.root, batch, part)
             rejected = (
                 part.rejected
                 if part.rejected is not None
                 else pl.DataFrame(schema=QUARANTINE_SCHEMA)
             )
             read += sum(f.height for f in part.frames.values()) + _rows(rejected)
-            batches.append(batch)
+            validated.append((part, batch))
             bad_frames.extend([rejected, bad])
+        if not allow_empty and read == 0:
+            tables = ", ".join(sorted({p.table.name for p in parts}))
+            raise EmptySource(
+                [
+                    InputProblem(
+                        source or self.source,
+                        None,
+                        None,
+                        f"no rows for {tables} (a header-only export or an empty catalog?); "
+                        "nothing landed. Pass --allow-empty if the source is empty on purpose",
+                    )
+                ]
+            )
         bad = pl.concat(bad_frames) if bad_frames else pl.DataFrame(schema=QUARANTINE_SCHEMA)
         bad_rows = _rows(bad)
         self.rows_read += read
@@ -113,20 +157,33 @@ class Run:
                 for r in bad.sort("source_file", "source_row").head(20).iter_rows(named=True)
             ]
             raise TooManyBadRows(problems, bad_rows, read, max_bad_share)
-        results = []
-        for batch in batches:
-            name, total = batch.table.name, len(batch.frames)
-            counts = self.statuses.setdefault(name, Counter())
+        landed = sum(f.height for _, b in validated for f in b.frames.values())
 
-            def tick(result: store.WriteResult, name=name, counts=counts, total=total) -> None:
-                counts[result.status] += 1
-                if on_progress:
-                    on_progress(name, sum(counts.values()), total)
+        def tick(result: store.WriteResult) -> None:
+            counts = self.statuses.setdefault(result.table, Counter())
+            counts[result.status] += 1
+            if on_progress:
+                total = sum(len(b.frames) for _, b in validated if b.table.name == result.table)
+                on_progress(result.table, sum(counts.values()), total)
 
-            results += store.commit(
-                self.root, batch, run_id=self.run_id, sources=sources, on_written=tick
+        with store.writing(self.root):
+            apply_recovered(self.root)
+            batches = [_merge(self.root, b, p) if p.scope else b for p, b in validated]
+            after = {
+                **self.counts(),
+                "rows_landed": self.rows_landed + landed,
+                "snapshots": len(self.writes) + sum(len(b.frames) for b in batches),
+            }
+            results = store.commit_all(
+                self.root,
+                batches,
+                run_id=self.run_id,
+                sources=sources,
+                on_written=tick,
+                record={"run_id": self.run_id, "counts": after},
+                on_committed=lambda _results: workbench.record_progress(eng, self.run_id, after),
             )
-        self.rows_landed += sum(f.height for b in new_rows for f in b.frames.values())
+        self.rows_landed += landed
         self.writes += results
         return results
 
@@ -182,6 +239,8 @@ def tracked_run(root: Path, job: str, source: str, secrets: Sequence[str] = ()) 
     """
     run = Run(root=root, run_id=store.new_run_id(job), job=job, source=redact(source, secrets))
     eng = workbench.engine(root)
+    store.recover(root)  # a killed writer's half-done commit or staging folders
+    apply_recovered(root)
     workbench.start_run(eng, run.run_id, job, run.source)
     try:
         yield run
@@ -191,10 +250,9 @@ def tracked_run(root: Path, job: str, source: str, secrets: Sequence[str] = ()) 
             eng,
             run.run_id,
             "failed",
-            rows_read=run.rows_read,
-            rows_landed=run.rows_landed,
-            rows_quarantined=run.rows_quarantined,
-            snapshots=len(run.writes),
+            **run.counts(),
+            retries=dict(run.retries),
+            warnings=[redact(w, secrets) for w in run.warnings],
             error=redact(f"{type(exc).__name__}: {message}", secrets),
         )
         raise
@@ -202,15 +260,29 @@ def tracked_run(root: Path, job: str, source: str, secrets: Sequence[str] = ()) 
         eng,
         run.run_id,
         "succeeded",
-        rows_read=run.rows_read,
-        rows_landed=run.rows_landed,
-        rows_quarantined=run.rows_quarantined,
-        snapshots=len(run.writes),
+        **run.counts(),
+        retries=dict(run.retries),
+        warnings=[redact(w, secrets) for w in run.warnings],
     )
 
 
-def redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
-    return text
+def apply_recovered(root: Path) -> int:
+    """Write the counts of commits that :func:`stockroom.store.recover` completed for killed
+    runs into their ``job_runs`` rows (so the run log agrees with the store); returns how many.
+    """
+    pending = store.recovered(root)
+    if not pending:
+        return 0
+    eng = workbench.engine(root)
+    with store.writing(root):
+        for path, journal in store.recovered(root):
+            record = journal.get("record") or {}
+            if record.get("run_id"):
+                workbench.record_progress(eng, record["run_id"], record["counts"])
+            path.unlink(missing_ok=True)
+    return len(pending)
+
+
+def _retry_cause(reason: str) -> str:
+    """``GET https://x/y?page=3: HTTP 429`` -> ``HTTP 429`` (the cause, not the URL)."""
+    return reason.rsplit(": ", 1)[-1].split(" (")[0] if ": " in reason else reason

@@ -16,7 +16,7 @@ from rich.console import Console
 from typer.core import TyperGroup
 
 from stockroom import config
-from stockroom.errors import StockroomError
+from stockroom.errors import StockroomError, redact
 
 #: command -> (module of its group, attribute, one-line help). A group's module (and what its
 #: jobs import: polars, XGBoost, papermill, ...) is loaded only when that command runs, so
@@ -114,6 +114,7 @@ def main() -> None:
         if config.debug():
             raise
         reason = str(exc) if isinstance(exc, StockroomError) else f"{type(exc).__name__}: {exc}"
+        reason = redact(reason)  # a password inside a URL never reaches the terminal
         Console(stderr=True).print(
             f"stockroom: error: {reason}", markup=False, highlight=False, soft_wrap=True
         )

@@ -9,6 +9,12 @@ settings from the environment (every other module asks here).
 | ``STOCKROOM_SIM_TOKEN`` | :func:`sim_token` | the token the local simulator demands |
 | ``STOCKROOM_DEBUG`` | :func:`debug` | the CLI prints tracebacks |
 | ``STOCKROOM_CHROMIUM`` | :func:`chromium` | the browser the UI tests drive |
+| ``STOCKROOM_LOCK_TIMEOUT`` | :func:`lock_timeout` | wait for the writer lock, s (600) |
+| ``STOCKROOM_MAX_CELL_CHARS`` | :func:`max_cell_chars` | longest cell imported (10,000) |
+| ``STOCKROOM_MAX_FILE_MB`` | :func:`max_file_mb` | largest file imported, MB (1,024) |
+| ``STOCKROOM_MAX_UNPACKED_MB`` | :func:`max_unpacked_mb` | workbook unpacked, MB (512) |
+| ``STOCKROOM_MAX_RETRY_AFTER`` | :func:`max_retry_after` | longest Retry-After, s (300) |
+| ``STOCKROOM_USER`` | :func:`actor` | who signs CLI decisions in the audit log (the OS user) |
 
 Settings are read on every call (not at import), so a test or a child process that sets one
 sees it.
@@ -79,6 +85,11 @@ def staging_dir(root: Path) -> Path:
     return root / ".staging"
 
 
+def locks_dir(root: Path) -> Path:
+    """``<root>/.locks``: the lock files writers take (see :func:`stockroom.store.writing`)."""
+    return root / ".locks"
+
+
 def reports_dir(root: Path) -> Path:
     """``<root>/reports``: executed notebooks and their HTML."""
     return root / "reports"
@@ -131,3 +142,60 @@ def chromium() -> str | None:
     return (
         os.environ.get(ENV_CHROMIUM) or shutil.which("chromium") or shutil.which("chromium-browser")
     )
+
+
+def _number(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise ValueError(f"{name}={value!r} is not a number") from None
+    if number <= 0:
+        raise ValueError(f"{name}={value!r} must be above 0")
+    return number
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for another writer of the same data root (``STOCKROOM_LOCK_TIMEOUT``,
+    default 600) before failing with a message naming the lock."""
+    return _number("STOCKROOM_LOCK_TIMEOUT", 600.0)
+
+
+def max_cell_chars() -> int:
+    """The longest text cell (characters) an import lands (``STOCKROOM_MAX_CELL_CHARS``, default
+    10,000); longer cells are quarantined."""
+    return int(_number("STOCKROOM_MAX_CELL_CHARS", 10_000))
+
+
+def max_file_mb() -> float:
+    """The largest source file (MB, 10^6 bytes) an import opens (``STOCKROOM_MAX_FILE_MB``,
+    default 1,024)."""
+    return _number("STOCKROOM_MAX_FILE_MB", 1_024.0)
+
+
+def max_unpacked_mb() -> float:
+    """The most a workbook (a zip of XML) may unpack to, in MB (``STOCKROOM_MAX_UNPACKED_MB``,
+    default 512): the guard against zip bombs, checked before a cell is read."""
+    return _number("STOCKROOM_MAX_UNPACKED_MB", 512.0)
+
+
+def max_retry_after() -> float:
+    """The longest wait (seconds) a source's ``Retry-After`` may ask before the run fails saying
+    so (``STOCKROOM_MAX_RETRY_AFTER``, default 300)."""
+    return _number("STOCKROOM_MAX_RETRY_AFTER", 300.0)
+
+
+def actor() -> str:
+    """Who signs decisions made from the CLI in the audit log: ``STOCKROOM_USER``, else the
+    operating-system user (``getpass.getuser``)."""
+    import getpass
+
+    explicit = os.environ.get("STOCKROOM_USER", "").strip()
+    if explicit:
+        return explicit
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry (some containers)
+        return f"uid-{os.getuid()}"

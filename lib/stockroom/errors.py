@@ -2,8 +2,22 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+_URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)@")
+
+
+def redact(text: str, secrets: Sequence[str] = ()) -> str:
+    """``text`` as logs, messages and the run log may keep it: every one of ``secrets`` (tokens)
+    replaced by ``***``, and the password of any URL in it (``scheme://user:password@host``)
+    masked the way SQLAlchemy renders a URL with ``hide_password``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return _URL_PASSWORD.sub(lambda m: m["head"] + "***@", text)
 
 
 class StockroomError(Exception):
@@ -25,7 +39,8 @@ class InputProblem:
     value: str | None = None
 
     def __str__(self) -> str:
-        where = [Path(self.file).name]
+        # a whole-file problem names the path as given (a missing folder says which one)
+        where = [str(self.file) if self.row is None else Path(self.file).name]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:

@@ -24,6 +24,15 @@ from still has the sha256 it recorded and no day was added or removed (:func:`re
 replacing one day keeps its per-day semantics (that month is read from the daily files until it
 is compacted again). :func:`commit` compacts the months it touched.
 
+Writers of one data root take turns: :func:`writing` holds a file lock (``filelock``) on
+``<root>/.locks/store.lock`` around reading the picture a write merges with and swapping the new
+one in, so two writers of the same table and day never lose each other's rows. One call of
+:func:`commit_all` stages every day of every table first, then records a commit journal
+(``<root>/.staging/_journal/``: which staged folder goes where) and only then swaps them in. A
+process killed during the swaps leaves the journal; the next writer (or reader, through
+:func:`recover`) rolls it forward, so the days of one commit land together or not at all, and
+staging folders a killed writer left behind are removed.
+
 Rows are sorted by the table's primary key and written with fixed Parquet settings, so rerunning
 a day with the same inputs gives byte-identical Parquet (the manifest's ``run_id`` and
 ``written_at`` change; ``files[].sha256`` does not).
@@ -38,15 +47,18 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Literal
 
+import filelock
 import polars as pl
 import pyarrow.parquet as pq
 
+from stockroom import config
 from stockroom.config import compacted_dir, snapshots_dir, staging_dir
 from stockroom.errors import SnapshotError
 from stockroom.tables import TABLES, Table
@@ -221,21 +233,75 @@ def commit(
     sources: list[dict],
     on_written: Callable[[WriteResult], None] | None = None,
 ) -> list[WriteResult]:
-    """Swap each day of a prepared batch into the store, one atomic rename per day.
+    """Swap every day of a prepared batch into the store, all together (:func:`commit_all`)."""
+    return commit_all(root, [batch], run_id=run_id, sources=sources, on_written=on_written)
 
-    ``sources`` is :func:`describe_sources` of the raw inputs; ``on_written`` is called after
-    each day (for progress bars). Raises :class:`SnapshotError` (or ``OSError``) if a write
-    fails; days already committed stay committed, the failing day keeps its previous content.
+
+JOURNAL_DIR = "_journal"
+
+
+def commit_all(
+    root: Path,
+    batches: Sequence[Batch],
+    *,
+    run_id: str,
+    sources: list[dict],
+    on_written: Callable[[WriteResult], None] | None = None,
+    record: dict | None = None,
+    on_committed: Callable[[list[WriteResult]], None] | None = None,
+) -> list[WriteResult]:
+    """Land every day of every batch as one commit: all of them or none.
+
+    Under :func:`writing`: each day is staged and read back, then a journal listing the staged
+    folders is written, then each is swapped in with one atomic rename (``on_written`` is called
+    after each, for progress bars), the touched months of events tables are compacted, and
+    ``on_committed(results)`` runs before the journal is removed. ``record`` (JSON-able; e.g. the
+    run's counts once this commit lands) is kept in the journal for :func:`recovered`.
+
+    Raises :class:`SnapshotError` (or ``OSError``) if staging fails: nothing is swapped and every
+    day keeps its previous content. A process killed after the journal was written is completed
+    by the next :func:`recover`.
     """
-    results = []
-    for snapshot_date, frame in batch.frames.items():
-        result = _write_one(root, batch.table, frame, snapshot_date, run_id, sources)
-        results.append(result)
-        if on_written is not None:
-            on_written(result)
-    if batch.table.kind == "events" and results:
-        compact(root, batch.table.name, {_month(r.snapshot_date) for r in results})
+    with writing(root):
+        commit_id = uuid.uuid4().hex
+        staged: list[_Staged] = []
+        try:
+            for batch in batches:
+                for snapshot_date, frame in batch.frames.items():
+                    staged.append(
+                        _stage_one(
+                            root, batch.table, frame, snapshot_date, run_id, commit_id, sources
+                        )
+                    )
+            journal = _write_journal(root, commit_id, run_id, staged, record)
+        except BaseException:
+            for item in staged:
+                shutil.rmtree(item.stage, ignore_errors=True)
+            raise
+        results = []
+        for item in staged:
+            status = _swap_in(item.stage, item.target, item.part_sha)
+            result = WriteResult(
+                item.table.name, item.day, item.rows, status, item.target, item.manifest
+            )
+            results.append(result)
+            if on_written is not None:
+                on_written(result)
+        _compact_touched(root, [(item.table, item.day) for item in staged])
+        if on_committed is not None:
+            on_committed(results)
+        journal.unlink()
+        _fsync(journal.parent)
     return results
+
+
+def _compact_touched(root: Path, days: Iterable[tuple[Table, date]]) -> None:
+    months: dict[str, set[date]] = {}
+    for spec, day in days:
+        if spec.kind == "events":
+            months.setdefault(spec.name, set()).add(_month(day))
+    for name, touched in sorted(months.items()):
+        compact(root, name, touched)
 
 
 def write_snapshots(
@@ -273,16 +339,29 @@ def write_snapshot(
     return write_snapshots(root, table, {snapshot_date: frame}, run_id=run_id, sources=sources)[0]
 
 
-def _write_one(
+@dataclass(frozen=True)
+class _Staged:
+    table: Table
+    day: date
+    rows: int
+    stage: Path
+    target: Path
+    part_sha: str
+    manifest: dict
+
+
+def _stage_one(
     root: Path,
     spec: Table,
     frame: pl.DataFrame,
     snapshot_date: date,
     run_id: str,
+    commit_id: str,
     sources: list[dict],
-) -> WriteResult:
+) -> _Staged:
+    """Write one day into its own staging folder and check it by reading it back."""
     target = partition_dir(root, spec.name, snapshot_date)
-    stage = staging_dir(root) / spec.name / f"{snapshot_date.isoformat()}.{run_id}"
+    stage = staging_dir(root) / spec.name / f"{snapshot_date.isoformat()}.{commit_id[:12]}"
     if stage.exists():
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
@@ -306,14 +385,160 @@ def _write_one(
             "files": [{"path": PART_FILE, "bytes": part.stat().st_size, "sha256": part_sha}],
             "sources": sources,
             "run_id": run_id,
+            "commit_id": commit_id,
             "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
         _write_manifest(stage, manifest)
-        status = _swap_in(stage, target, part_sha)
     except BaseException:
         shutil.rmtree(stage, ignore_errors=True)
         raise
-    return WriteResult(spec.name, snapshot_date, frame.height, status, target, manifest)
+    return _Staged(spec, snapshot_date, frame.height, stage, target, part_sha, manifest)
+
+
+# -- the writer lock, the commit journal and recovery -----------------------------------------
+
+_LOCKS: dict[Path, filelock.FileLock] = {}
+
+
+def _lock(root: Path) -> filelock.FileLock:
+    path = (config.locks_dir(root) / "store.lock").resolve()
+    if path not in _LOCKS:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _LOCKS[path] = filelock.FileLock(path)
+    return _LOCKS[path]
+
+
+@contextmanager
+def writing(root: Path) -> Iterator[None]:
+    """Hold the data root's writer lock (re-entrant in one thread) for the ``with`` body.
+
+    Every commit takes it; a job takes it around reading the picture it merges with and
+    committing the result. The first holder in a process completes what a killed writer left
+    (:func:`recover`). Waits up to :func:`stockroom.config.lock_timeout` seconds, then raises
+    :class:`SnapshotError` naming the lock file.
+    """
+    lock = _lock(root)
+    timeout = config.lock_timeout()
+    try:
+        lock.acquire(timeout=timeout)
+    except filelock.Timeout:
+        raise SnapshotError(
+            f"another writer has held {lock.lock_file} for over {timeout:.0f} s; "
+            "try again when it finishes (STOCKROOM_LOCK_TIMEOUT)"
+        ) from None
+    try:
+        if lock.lock_counter == 1:
+            _recover_locked(root)
+        yield
+    finally:
+        lock.release()
+
+
+def _journal_dir(root: Path) -> Path:
+    return staging_dir(root) / JOURNAL_DIR
+
+
+def _write_journal(
+    root: Path, commit_id: str, run_id: str, staged: list[_Staged], record: dict | None
+) -> Path:
+    folder = _journal_dir(root)
+    folder.mkdir(parents=True, exist_ok=True)
+    journal = {
+        "commit_id": commit_id,
+        "run_id": run_id,
+        "record": record,
+        "done": False,
+        "entries": [
+            {"table": i.table.name, "day": i.day.isoformat(), "stage": i.stage.name} for i in staged
+        ],
+    }
+    path = folder / f"{commit_id}.json"
+    _write_json_atomic(path, journal)
+    return path
+
+
+def _write_json_atomic(path: Path, payload: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(payload, indent=1))
+    _fsync(tmp)
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def recover(root: Path) -> None:
+    """Complete commits a killed writer left half done and remove abandoned staging folders.
+
+    Cheap when there is nothing to do (one directory listing), so readers may call it before
+    they open the store. Takes the writer lock only when a journal or a staging folder exists.
+    """
+    stage_root = staging_dir(root)
+    try:
+        if not any(os.scandir(stage_root)):
+            return
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    with writing(root):  # recovers on entry
+        pass
+
+
+def _recover_locked(root: Path) -> None:
+    """Under the lock: roll every pending journal forward, then delete every staging folder no
+    journal names (under the lock nobody else is staging)."""
+    journals = _journal_dir(root)
+    if journals.is_dir():
+        for path in sorted(journals.glob("*.json")):
+            try:
+                journal = json.loads(path.read_text())
+            except json.JSONDecodeError:  # cut while being written: its commit never started
+                path.unlink()
+                continue
+            if journal.get("done"):
+                continue
+            touched = []
+            for entry in journal["entries"]:
+                spec, day = get_table(entry["table"]), date.fromisoformat(entry["day"])
+                stage = staging_dir(root) / spec.name / entry["stage"]
+                target = partition_dir(root, spec.name, day)
+                if stage.is_dir():
+                    current = _read_json(target / MANIFEST_FILE)
+                    if current.get("commit_id") == journal["commit_id"]:
+                        shutil.rmtree(stage)  # swapped already: the stage holds the old day
+                    elif (stage / MANIFEST_FILE).is_file():
+                        _swap_in(
+                            stage, target, _read_json(stage / MANIFEST_FILE)["files"][0]["sha256"]
+                        )
+                touched.append((spec, day))
+            _compact_touched(root, touched)
+            journal["done"] = True
+            _write_json_atomic(path, journal)
+    stage_root = staging_dir(root)
+    if stage_root.is_dir():
+        for child in stage_root.iterdir():
+            if child.name == JOURNAL_DIR:
+                continue
+            shutil.rmtree(child) if child.is_dir() else child.unlink()
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def recovered(root: Path) -> list[tuple[Path, dict]]:
+    """Commits :func:`recover` completed whose ``record`` nobody has applied yet, oldest first:
+    (journal path, journal). The caller applies each record (e.g. to the run log) and then
+    deletes the path. Call under :func:`writing`."""
+    journals = _journal_dir(root)
+    if not journals.is_dir():
+        return []
+    out = []
+    for path in sorted(journals.glob("*.json"), key=lambda p: p.stat().st_mtime_ns):
+        journal = _read_json(path)
+        if journal.get("done"):
+            out.append((path, journal))
+    return out
 
 
 def _write_part(stage: Path, frame: pl.DataFrame) -> Path:
@@ -454,6 +679,11 @@ def compact(root: Path, table: str, months: Iterable[date] | None = None) -> lis
     spec = get_table(table)
     if spec.kind != "events":
         raise SnapshotError(f"{table} is a {spec.kind} table; only events tables are compacted")
+    with writing(root):
+        return _compact(root, table, spec, months)
+
+
+def _compact(root: Path, table: str, spec: Table, months: Iterable[date] | None) -> list[date]:
     by_month = _days_by_month(root, table)
     wanted = set(by_month) if months is None else {_month(m) for m in months}
     written = []

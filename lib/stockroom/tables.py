@@ -66,6 +66,10 @@ ORDER_STATUSES = (
 NON_SALE_STATUSES = ("canceled", "unavailable", "returned", "refunded")
 
 
+#: control characters no cell may hold (tab, line feed and carriage return are text)
+_CONTROL = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+
+
 @dataclass(frozen=True)
 class Check:
     """A value check, named after pandera's ``Check`` constructor (``ge``, ``isin``,
@@ -182,6 +186,15 @@ class Table:
         if problems:
             raise InputError(problems)
         typed = pl.DataFrame(cast_cols).with_columns(frame.select(*lineage, *keep))
+        for cell in self._cell_rules(typed.with_row_index(_IDX)):
+            for r in cell.head(20).iter_rows(named=True):
+                problems.append(
+                    self._problem(
+                        frame, r[_IDX], names.get(r["column"], r["column"]), r["reason"], r["value"]
+                    )
+                )
+        if problems:
+            raise InputError(problems)
         import pandera.errors
 
         try:
@@ -252,6 +265,7 @@ class Table:
                 )
             cast_cols.append(cast)
         typed = pl.DataFrame(cast_cols).with_columns(frame.select(_IDX, *lineage, *keep))
+        cells.extend(self._cell_rules(typed))
         import pandera.errors
 
         try:
@@ -300,6 +314,62 @@ class Table:
             keep_rows = keep_rows.filter(~dup)
         good = keep_rows.select(*self.column_names, *keep)
         return good, self._quarantine(frame, bad_cells, names)
+
+    def _cell_rules(self, typed: pl.DataFrame) -> list[pl.DataFrame]:
+        """The rules every table shares, beyond each column's checks (``_IDX``, column, value,
+        reason per failing cell): numbers are finite (``inf``, ``1e400`` and ``NaN`` are not
+        prices); text holds no control characters (a NUL byte, an escape) and is at most
+        :func:`stockroom.config.max_cell_chars` characters long."""
+        from stockroom import config
+
+        limit = config.max_cell_chars()
+        rules: list[tuple[str, pl.Expr, str]] = []
+        for col in self.columns:
+            c = pl.col(col.name)
+            if col.dtype in (pl.Float32, pl.Float64):
+                rules.append((col.name, c.is_infinite() | c.is_nan(), "not a finite number"))
+            elif col.dtype == pl.String:
+                rules.append(
+                    (
+                        col.name,
+                        c.str.contains(_CONTROL),
+                        "contains control characters (NUL, escape, ...)",
+                    )
+                )
+                rules.append(
+                    (
+                        col.name,
+                        c.str.len_bytes() > limit,  # cheap first; characters checked below
+                        f"longer than {limit:,} characters (STOCKROOM_MAX_CELL_CHARS)",
+                    )
+                )
+        if not rules:
+            return []
+        flags = typed.select(
+            [expr.fill_null(False).alias(f"_r{i}") for i, (_, expr, _) in enumerate(rules)]
+        )
+        out = []
+        for i, (name, _, reason) in enumerate(rules):
+            mask = flags[f"_r{i}"]
+            if not mask.any():
+                continue
+            hit = typed.filter(mask)
+            if reason.startswith("longer"):
+                hit = hit.filter(pl.col(name).str.len_chars() > limit)
+                if not hit.height:
+                    continue
+            value = pl.col(name).cast(pl.String)
+            out.append(
+                hit.select(
+                    _IDX,
+                    pl.lit(name).alias("column"),
+                    (value.str.slice(0, 200) if reason.startswith("longer") else value)
+                    .str.replace_all(_CONTROL, "\ufffd")
+                    .alias("value"),
+                    pl.lit(reason).alias("reason"),
+                ).cast(_CELL_SCHEMA)
+            )
+        return out
 
     def _quarantine(
         self, frame: pl.DataFrame, cells: pl.DataFrame, names: Mapping[str, str]

@@ -19,10 +19,13 @@ from __future__ import annotations
 import json
 import os
 import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 
+import filelock
 import polars as pl
 import sqlalchemy as sa
 import tenacity
@@ -52,6 +55,8 @@ job_runs = sa.Table(
     sa.Column("error", sa.Text),
     sa.Column("host", sa.String(255)),
     sa.Column("pid", sa.Integer),
+    sa.Column("retries", sa.Text),  # JSON {cause: count} (migration 0005)
+    sa.Column("warnings", sa.Text),  # JSON [message, ...] (migration 0005)
     sa.Index("ix_job_runs_job_started", "job", "started_at"),
 )
 
@@ -155,7 +160,17 @@ audit_log = sa.Table(
     sa.Column("old", sa.Text),
     sa.Column("new", sa.Text),
     sa.Column("reason", sa.Text),
+    sa.Column("prev_hash", sa.String(64)),  # hash chain (migration 0005; stockroom.audit)
+    sa.Column("hash", sa.String(64)),
     sa.Index("ix_audit_log_entity", "entity", "entity_key"),
+)
+audit_head = sa.Table(
+    "audit_head",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("last_id", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.DateTime(timezone=True)),
+    sa.Column("hash", sa.String(64), nullable=False),
 )
 
 purchase_order_headers = sa.Table(
@@ -229,8 +244,36 @@ def _engine(url: str) -> sa.Engine:
         wait=tenacity.wait_random(0.05, 0.3),
         reraise=True,
     )
-    retrying(upgrade, eng)
+    with _migration_lock(url):
+        retrying(upgrade, eng)
     return eng
+
+
+@contextmanager
+def _migration_lock(url: str) -> Iterator[None]:
+    """Serialise the first opening of a database across processes: a file lock beside a SQLite
+    file; PostgreSQL's own advisory lock (held on a separate connection) elsewhere. Two jobs
+    started together on a new data root then migrate one after the other."""
+    parsed = sa.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        lock = filelock.FileLock(f"{parsed.database}.migrate.lock")
+        with lock.acquire(timeout=config.lock_timeout()):
+            yield
+        return
+    if parsed.get_backend_name() == "postgresql":
+        locker = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        with locker.connect() as conn:
+            conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+            try:
+                yield
+            finally:
+                conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK_KEY})
+        locker.dispose()
+        return
+    yield
+
+
+_MIGRATION_LOCK_KEY = 0x5700C400  # any constant: "the stockroom migration"
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:
@@ -283,8 +326,11 @@ def finish_run(
     rows_quarantined: int = 0,
     snapshots: int = 0,
     error: str | None = None,
+    retries: dict[str, int] | None = None,
+    warnings: list[str] | None = None,
 ) -> None:
-    """Close a run with its final status (``succeeded`` / ``failed``) and counts."""
+    """Close a run with its final status (``succeeded`` / ``failed``), counts, retried requests
+    by cause (``{"HTTP 429": 3}``) and warnings (unrecognised headers, ...)."""
     if status not in RUN_STATUSES:
         raise ValueError(f"status must be one of {RUN_STATUSES}, not {status!r}")
     with eng.begin() as conn:
@@ -299,8 +345,25 @@ def finish_run(
                 rows_quarantined=rows_quarantined,
                 snapshots=snapshots,
                 error=error,
+                retries=json.dumps(retries) if retries else None,
+                warnings=json.dumps(warnings) if warnings else None,
             )
         )
+
+
+def record_progress(eng: sa.Engine, run_id: str, counts: dict) -> None:
+    """Store a run's counts so far (rows_read, rows_landed, rows_quarantined, snapshots) while it
+    runs, right as its snapshots land: a run killed later still tells what it landed. Counts
+    only grow (a replayed record changes nothing)."""
+    with eng.begin() as conn:
+        conn.execute(
+            job_runs.update()
+            .where((job_runs.c.run_id == run_id) & (job_runs.c.snapshots <= counts["snapshots"]))
+            .values(**{k: int(counts[k]) for k in RUN_COUNTS})
+        )
+
+
+RUN_COUNTS = ("rows_read", "rows_landed", "rows_quarantined", "snapshots")
 
 
 def add_quarantine(eng: sa.Engine, run_id: str, bad: pl.DataFrame) -> int:
@@ -336,8 +399,10 @@ def runs(eng: sa.Engine, limit: int | None = 200, job: str | None = None) -> pl.
 
     Columns: run_id, job, source (str); started_at, finished_at (datetime UTC); status (str:
     running / succeeded / failed / crashed); rows_read, rows_landed, rows_quarantined,
-    snapshots (int); duration_s (float, seconds); error (str). A ``running`` row whose process
-    on this host is gone is reported as ``crashed`` (killed without a chance to record it).
+    snapshots (int); duration_s (float, seconds); error (str); retries (int, retried requests)
+    and retry_causes (str, e.g. ``HTTP 429 x3``); warnings (str, one per line). A ``running``
+    row whose process on this host is gone is reported as ``crashed`` (killed without a chance
+    to record it; its counts are what it landed before it died).
     """
     query = sa.select(job_runs).order_by(job_runs.c.started_at.desc())
     if job:
@@ -365,7 +430,15 @@ def runs(eng: sa.Engine, limit: int | None = 200, job: str | None = None) -> pl.
         "rows_quarantined": pl.Int64,
         "snapshots": pl.Int64,
         "error": pl.String,
+        "retries": pl.Int64,
+        "retry_causes": pl.String,
+        "warnings": pl.String,
     }
+    for r in records:
+        causes = json.loads(r["retries"]) if r["retries"] else {}
+        r["retries"] = sum(causes.values())
+        r["retry_causes"] = ", ".join(f"{k} x{v}" for k, v in sorted(causes.items())) or None
+        r["warnings"] = "\n".join(json.loads(r["warnings"])) if r["warnings"] else None
     frame = pl.DataFrame([{k: r[k] for k in schema} for r in records], schema=schema)
     return frame.with_columns(
         ((pl.col("finished_at") - pl.col("started_at")).dt.total_milliseconds() / 1000).alias(

@@ -35,8 +35,8 @@ def card_api_products(
     frames, page, pages = [], 1, 0
     while True:
         params = {"page": page, "pageSize": page_size, **({"q": query} if query else {})}
-        body = fetcher.get(url, params=params).json()
-        data = body.get("data")
+        body = fetcher.get_json(url, params=params)
+        data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise StockroomError(f"{url} page {page}: no 'data' list in the response")
         pages += 1
@@ -113,11 +113,11 @@ def browse_listings(
     params: dict | None = {"q": query, "limit": limit, "offset": 0}
     frames, pages = [], 0
     while url:
-        response = fetcher.get(url, params=params)
-        body = response.json()
-        items = body.get("itemSummaries", [])
+        page_url = str(httpx.URL(url, params=params))
+        body = fetcher.get_json(url, params=params)
+        items = body.get("itemSummaries", []) if isinstance(body, dict) else None
         if not isinstance(items, list):
-            raise StockroomError(f"{response.url}: 'itemSummaries' is not a list")
+            raise StockroomError(f"{url}: 'itemSummaries' is not a list")
         pages += 1
         rows = []
         for item in items:
@@ -142,7 +142,7 @@ def browse_listings(
         if rows:
             frames.append(
                 pl.DataFrame(rows, schema={k: pl.String for k in rows[0]}).with_columns(
-                    pl.lit(str(response.url)).alias(SOURCE_FILE),
+                    pl.lit(page_url).alias(SOURCE_FILE),
                     pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
                 )
             )

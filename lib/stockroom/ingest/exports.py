@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockroom.ingest.files import clean_money, money, parse_timestamps
+from stockroom.ingest.files import money, numbers, parse_timestamps
 from stockroom.ingest.tabular import Sheet, read_table
 from stockroom.tables import LISTINGS, ORDERS, PRODUCTS, SOURCE_FILE, SOURCE_ROW
 
@@ -43,16 +43,26 @@ def listings_from_export(path: Path, platform: str | None = None, currency: str 
     """
     required = LISTING_REQUIRED if platform else ("platform", *LISTING_REQUIRED)
     sheet = read_table(path, required)
-    frame, rejected = listings_from_text(sheet.frame, sheet.columns, platform, currency)
+    delimiter = sheet.dialect.delimiter if sheet.dialect else None
+    frame, rejected = listings_from_text(
+        sheet.frame, sheet.columns, platform, currency, delimiter=delimiter
+    )
     return Mapped({LISTINGS.name: frame}, rejected, sheet.columns, sheet)
 
 
 def listings_from_text(
-    frame: pl.DataFrame, columns: dict[str, str], platform: str | None = None, currency: str = "USD"
+    frame: pl.DataFrame,
+    columns: dict[str, str],
+    platform: str | None = None,
+    currency: str = "USD",
+    *,
+    delimiter: str | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Canonically named text columns (any subset; lineage kept) -> ``listings`` rows and the
     rows whose ``listed_at`` does not parse (``QUARANTINE_SCHEMA``). Defaults as in
-    :func:`listings_from_export`."""
+    :func:`listings_from_export`. Price and quantity are read with their column's decimal mark
+    (:func:`stockroom.ingest.files.numbers`; ``delimiter`` is the file's, a hint for columns
+    that do not show their mark)."""
 
     def text(name):
         return (
@@ -81,7 +91,7 @@ def listings_from_text(
             SOURCE_FILE,
             SOURCE_ROW,
         )
-        .pipe(clean_money, "price")
+        .pipe(numbers, ["price", "quantity"], delimiter)
         .pipe(_whole_numbers, "quantity")
     )
     return parse_timestamps(frame, "listed_at", LISTINGS.name, columns.get("listed_at"))

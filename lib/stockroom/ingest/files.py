@@ -102,16 +102,89 @@ def money(column: str) -> pl.Expr:
     )
 
 
-def clean_money(frame: pl.DataFrame, column: str) -> pl.DataFrame:
-    """:func:`money` on ``frame[column]``, skipped when every cell is already a plain number
-    (the common case, and ten times cheaper than the regular expressions)."""
-    src = frame[column]
-    if (
-        src.dtype != pl.String
-        or src.cast(pl.Float64, strict=False).null_count() == src.null_count()
-    ):
-        return frame
-    return frame.with_columns(money(column))
+# -- numbers as the user meant them: decimal comma or decimal point, per column ------------------
+
+_SYMBOLS = r"[\$€£¥₽]|\b(?:USD|EUR|GBP|JPY|RUB|CAD|AUD|PLN|CHF)\b"
+_SPACES = r"[\s\u00a0\u202f']"  # spaces, no-break spaces and apostrophes group thousands
+#: cells only a decimal comma explains: 1,5 / 12,50 / 1.234,5 / 0,12345
+_COMMA_DECIMAL = r"^-?(?:\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(?:\.\d{3})+,\d+)$"
+#: cells only a decimal point explains: 1.5 / 12.50 / 1,234.5 / 0.12345
+_POINT_DECIMAL = r"^-?(?:\d+\.\d{1,2}|\d+\.\d{4,}|\d{1,3}(?:,\d{3})+\.\d+)$"
+#: cells either could explain: 1,500 or 1.500 (thousands, or three decimals)
+_AMBIGUOUS = r"^-?\d{1,3}(?:[.,]\d{3})+$"
+
+
+def _number_text(column: str) -> pl.Expr:
+    """The cell without currency symbols, codes and digit-grouping spaces."""
+    text = pl.col(column).cast(pl.String).str.strip_chars()
+    return text.str.replace_all(_SYMBOLS, "").str.replace_all(_SPACES, "")
+
+
+def decimal_marks(
+    frame: pl.DataFrame, columns: list[str], delimiter: str | None = None
+) -> dict[str, str]:
+    """The decimal mark (``","`` or ``"."``) of each number column of a text export.
+
+    Each column decides from its own cells: one written ``1,50`` or ``1.234,5`` (only a decimal
+    comma explains it) against one written ``1.50`` or ``1,234.5``. A column with no such cell
+    (whole numbers, or only ``1,500``-like cells) takes the mark the other columns agree on,
+    else the file's convention: ``;``-delimited files are written where the comma is the
+    decimal mark (the reason they use ``;``), everything else uses the point. A column with
+    cells of both kinds keeps ``"mixed"``: :func:`numbers` then reads each unambiguous cell by
+    its own kind and leaves ``1,500``-like cells unparsed, so validation quarantines them.
+    """
+    decided: dict[str, str] = {}
+    for column in columns:
+        if column not in frame.columns or frame.schema[column] != pl.String:
+            continue
+        text = frame.select(_number_text(column).alias("t"))["t"]
+        comma = text.str.contains(_COMMA_DECIMAL).any()
+        point = text.str.contains(_POINT_DECIMAL).any()
+        if comma and point:
+            decided[column] = "mixed"
+        elif comma or point:
+            decided[column] = "," if comma else "."
+    agreed = {m for m in decided.values() if m != "mixed"}
+    fallback = agreed.pop() if len(agreed) == 1 else ("," if delimiter == ";" else ".")
+    return {c: decided.get(c, fallback) for c in columns}
+
+
+def numbers(frame: pl.DataFrame, columns: list[str], delimiter: str | None = None) -> pl.DataFrame:
+    """Number text as written by people -> plain ``1234.5`` text for casting, per column.
+
+    Currency symbols and codes and digit-grouping spaces go; thousands separators go and the
+    decimal mark becomes a point, by :func:`decimal_marks` (so ``1,50`` in a ``;`` export is
+    1.5, never 150; ``1.234,50`` is 1234.5; ``$1,097.00`` is 1097). A cell that does not look like
+    a number, and an ambiguous ``1,500`` in a column mixing both marks, are left as they are, so
+    validation quarantines them with their original value. Columns that are already typed, or
+    whose cells all read as plain numbers with a point, are returned untouched (the common case,
+    ten times cheaper than the expressions).
+    """
+    marks = decimal_marks(frame, columns, delimiter)
+    exprs = []
+    for column, mark in marks.items():
+        src = frame[column]
+        if src.dtype != pl.String:
+            continue
+        plain = src.cast(pl.Float64, strict=False).null_count() == src.null_count()
+        if plain and mark == "." and not src.str.contains(",", literal=True).any():
+            continue
+        text = _number_text(column)
+        comma_read = text.str.replace_all(r"\.", "").str.replace(",", ".", literal=True)
+        point_read = text.str.replace_all(",", "", literal=True)
+        if mark == ",":
+            value = pl.when(text.str.contains(r"^-?[\d.]*,?\d+$")).then(comma_read)
+        elif mark == ".":
+            value = pl.when(text.str.contains(r"^-?[\d,]*\.?\d+$")).then(point_read)
+        else:
+            value = (
+                pl.when(text.str.contains(_COMMA_DECIMAL))
+                .then(comma_read)
+                .when(text.str.contains(_POINT_DECIMAL) | text.str.contains(r"^-?\d+$"))
+                .then(point_read)
+            )
+        exprs.append(value.otherwise(pl.col(column)).alias(column))
+    return frame.with_columns(exprs) if exprs else frame
 
 
 def parse_timestamps(

@@ -9,6 +9,13 @@
 * **retries** -- 429, 5xx, timeouts, dropped connections and responses the caller's ``check``
   rejects (a truncated page) are retried up to ``attempts`` times with exponential backoff and
   full jitter (tenacity ``wait_random_exponential``); a ``Retry-After`` header sets the floor;
+* **redirects** -- followed here, hop by hop (at most 10): ``headers`` (tokens) go only to the
+  origin the caller asked for, never to another host or port a redirect points to (httpx itself
+  drops only ``Authorization`` across origins, not ``X-Api-Key``);
+* **Retry-After** -- obeyed up to :func:`stockroom.config.max_retry_after` seconds; a server
+  asking longer fails the run with that figure instead of being ignored or cut short;
+* **JSON** -- :meth:`Fetcher.get_json` retries a body that does not parse (a truncated
+  response) and names the URL when it gives up;
 * **secrets** -- headers are never logged; error messages carry method, URL and status only.
 """
 
@@ -75,6 +82,13 @@ def _retry_after(value: str | None) -> float | None:
             return None
 
 
+MAX_REDIRECTS = 10
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return (url.scheme, url.host, url.port)
+
+
 class Fetcher:
     """GET with robots.txt, per-host pacing and retries. Use as a context manager.
 
@@ -100,10 +114,9 @@ class Fetcher:
         self.backoff_max = backoff_max
         self.respect_robots = respect_robots
         self.stats = FetchStats()
+        self._credentials = dict(headers or {})
         self._client = httpx.Client(
-            timeout=timeout,
-            follow_redirects=True,
-            headers={"User-Agent": user_agent, **(headers or {})},
+            timeout=timeout, follow_redirects=False, headers={"User-Agent": user_agent}
         )
         self._user_agent = user_agent
         self._robots: dict[str, urllib.robotparser.RobotFileParser] = {}
@@ -164,11 +177,33 @@ class Fetcher:
                 raise Disallowed(f"robots.txt disallows {full}")
         return self._request(url, params=params, check=check)
 
+    def get_json(self, url: str, params: dict | None = None) -> object:
+        """GET ``url`` and parse its JSON body; a body that does not parse (cut short) is
+        retried like a 503. Raises :class:`FetchError` naming the URL when it never parses."""
+
+        def parses(response: httpx.Response) -> None:
+            try:
+                response.json()
+            except ValueError as exc:
+                raise Retryable(
+                    f"GET {response.url}: the body is not complete JSON ({exc})"
+                ) from None
+
+        return self.get(url, params=params, check=parses).json()
+
     def _wait(self, state: RetryCallState) -> float:
+        from stockroom import config
+
         backoff = wait_random_exponential(multiplier=self.backoff, max=self.backoff_max)(state)
         exc = state.outcome.exception() if state.outcome else None
         floor = getattr(exc, "retry_after", None) or 0.0
-        return max(backoff, min(floor, self.backoff_max))
+        if floor > config.max_retry_after():
+            raise FetchError(
+                f"{exc}: the server asks to wait {floor:,.0f} s before retrying, above the "
+                f"{config.max_retry_after():,.0f} s limit (STOCKROOM_MAX_RETRY_AFTER); "
+                "run again later"
+            )
+        return max(backoff, floor)
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None
@@ -187,7 +222,7 @@ class Fetcher:
             self._pace(url)
             self.stats.requests += 1
             try:
-                response = self._client.get(url, params=params)
+                response = self._follow(url, params)
             except httpx.TimeoutException as exc:
                 raise Retryable(f"GET {url}: timed out ({type(exc).__name__})") from None
             except httpx.TransportError as exc:
@@ -210,6 +245,7 @@ class Fetcher:
 
         retrying = Retrying(
             stop=stop_after_attempt(self.attempts),
+            # a FetchError raised while waiting (Retry-After above the limit) ends the retries
             wait=self._wait,
             retry=retry_if_exception_type(Retryable),
             before_sleep=self._log_retry,
@@ -219,3 +255,18 @@ class Fetcher:
             return retrying(once)
         except Retryable as exc:
             raise FetchError(f"{exc} (gave up after {self.attempts} attempts)") from None
+
+    def _follow(self, url: str, params: dict | None) -> httpx.Response:
+        """One GET with its redirects; credentials only ever go to the first URL's origin."""
+        request = self._client.build_request("GET", url, params=params)
+        origin = _origin(request.url)
+        for _hop in range(MAX_REDIRECTS + 1):
+            if _origin(request.url) == origin:
+                request.headers.update(self._credentials)
+            response = self._client.send(request)
+            if not response.is_redirect:
+                return response
+            location = response.headers.get("Location", "")
+            response.close()
+            request = self._client.build_request("GET", request.url.join(location))
+        raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")

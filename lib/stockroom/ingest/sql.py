@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import polars as pl
 import sqlalchemy as sa
 
-from stockroom.errors import StockroomError
+from stockroom.errors import StockroomError, redact
 from stockroom.tables import SOURCE_FILE, SOURCE_ROW
 
 
@@ -30,8 +30,20 @@ class Pulled:
 
 
 def safe_url(url: str | sa.URL) -> str:
-    """The URL with its password masked (what logs, runs and watermarks record)."""
-    return sa.make_url(url).render_as_string(hide_password=True)
+    """The URL with its password masked (what logs, runs and watermarks record); a URL that
+    does not parse is masked by pattern (its parse error would quote it whole)."""
+    try:
+        return sa.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return redact(str(url))
+
+
+def password(url: str | sa.URL) -> str | None:
+    """The password inside a database URL (to be redacted wherever text is kept), or None."""
+    try:
+        return sa.make_url(url).password or None
+    except sa.exc.ArgumentError:
+        return None
 
 
 def pull(
@@ -52,8 +64,11 @@ def pull(
     """
     if (table is None) == (query is None):
         raise ValueError("give exactly one of table or query")
-    engine = sa.create_engine(url)
     name = f"{safe_url(url)}#{table or 'query'}"
+    try:
+        engine = sa.create_engine(url)
+    except (sa.exc.ArgumentError, ImportError) as exc:
+        raise StockroomError(f"{safe_url(url)}: not a database URL ({redact(str(exc))})") from None
     try:
         with engine.connect() as conn:
             quote = conn.dialect.identifier_preparer.quote
@@ -87,7 +102,7 @@ def pull(
                 )
     except sa.exc.SQLAlchemyError as exc:
         first = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
-        raise StockroomError(f"{name}: {first}") from None
+        raise StockroomError(f"{name}: {redact(first, [password(url) or ''])}") from None
     finally:
         engine.dispose()
     frame = (

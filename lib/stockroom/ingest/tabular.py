@@ -24,6 +24,7 @@ import codecs
 import csv
 import io
 import re
+import zipfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -115,6 +116,16 @@ class Sheet:
     columns: dict[str, str]
     dialect: Dialect | None
     name: str
+    ignored: tuple[str, ...] = ()  # source headers no canonical column takes (not landed)
+
+    def warnings(self, source: str) -> list[str]:
+        """What a run record should say about this sheet (unrecognised headers)."""
+        if not self.ignored:
+            return []
+        return [
+            f"{source}: {len(self.ignored)} column(s) not recognised, not landed: "
+            + ", ".join(self.ignored)
+        ]
 
 
 _BOMS = (
@@ -141,10 +152,48 @@ def sniff(path: Path) -> Dialect:
 
 
 def _read_head(path: Path) -> bytes:
-    if not path.is_file():
-        raise InputError([InputProblem(str(path), None, None, "file not found")])
+    check_size(path)
     with open(path, "rb") as fh:
         return fh.read(SAMPLE_BYTES)
+
+
+def check_size(path: Path) -> None:
+    """Raise :class:`InputError` naming the file when it is missing, larger than
+    :func:`stockroom.config.max_file_mb`, or a workbook that would unpack to more than
+    :func:`stockroom.config.max_unpacked_mb` (a zip bomb: its XML is measured from the zip's
+    directory before anything is decompressed)."""
+    from stockroom import config
+
+    if not path.is_file():
+        raise InputError([InputProblem(str(path), None, None, "file not found")])
+    size_mb = path.stat().st_size / 1e6
+    if size_mb > config.max_file_mb():
+        raise InputError(
+            [
+                InputProblem(
+                    str(path),
+                    None,
+                    None,
+                    f"{size_mb:,.0f} MB is above the {config.max_file_mb():,.0f} MB limit "
+                    "(STOCKROOM_MAX_FILE_MB)",
+                )
+            ]
+        )
+    if path.suffix.lower() in (".xlsx", ".xlsm", ".xlsb", ".ods") and zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            unpacked_mb = sum(i.file_size for i in archive.infolist()) / 1e6
+        if unpacked_mb > config.max_unpacked_mb():
+            raise InputError(
+                [
+                    InputProblem(
+                        str(path),
+                        None,
+                        None,
+                        f"the workbook unpacks to {unpacked_mb:,.0f} MB, above the "
+                        f"{config.max_unpacked_mb():,.0f} MB limit (STOCKROOM_MAX_UNPACKED_MB)",
+                    )
+                ]
+            )
 
 
 def _encoding(raw: bytes) -> tuple[str, bool]:
@@ -201,10 +250,38 @@ def read_csv(path: Path, dialect: Dialect | None = None) -> pl.DataFrame:
             raise_if_empty=True,
         )
     except Exception as exc:  # polars raises several types; all mean "cannot parse"
+        ragged = _ragged_row(path, dialect)
+        if ragged is not None:
+            raise InputError([ragged]) from exc
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise InputError([InputProblem(str(path), None, None, f"cannot read: {first}")]) from exc
     frame = frame.rename({c: c.replace("\ufeff", "").strip() for c in frame.columns})
     return _with_lineage(frame, path.name)
+
+
+def _ragged_row(path: Path, dialect: Dialect) -> InputProblem | None:
+    """The first data row whose field count differs from the header's (what polars refuses
+    without saying where), read again with the standard csv module."""
+    with open(path, encoding=dialect.encoding, errors="replace", newline="") as fh:
+        reader = csv.reader(
+            fh,
+            delimiter=dialect.delimiter,
+            quoting=csv.QUOTE_MINIMAL if dialect.quoting else csv.QUOTE_NONE,
+        )
+        try:
+            header = next(reader)
+        except (StopIteration, csv.Error):
+            return None
+        for row_number, fields in enumerate(reader, start=1):
+            if fields and len(fields) != len(header):
+                return InputProblem(
+                    path.name,
+                    row_number,
+                    None,
+                    f"has {len(fields)} fields where the header has {len(header)} "
+                    f"(delimiter {dialect.delimiter!r}); fix the row or quote the cell",
+                )
+    return None
 
 
 def _with_lineage(frame: pl.DataFrame, name: str) -> pl.DataFrame:
@@ -215,9 +292,10 @@ def _with_lineage(frame: pl.DataFrame, name: str) -> pl.DataFrame:
 
 
 def read_excel_sheets(path: Path) -> dict[str, pl.DataFrame]:
-    """Every sheet of a workbook as all-text columns (headers and cells trimmed), with lineage."""
-    if not path.is_file():
-        raise InputError([InputProblem(str(path), None, None, "file not found")])
+    """Every sheet of a workbook as all-text columns (headers and cells trimmed), with lineage.
+    Raises :class:`InputError` for a missing, oversized or unreadable file (:func:`check_size`).
+    """
+    check_size(path)
     try:
         sheets = pl.read_excel(
             path, sheet_id=0, engine="calamine", infer_schema_length=0, raise_if_empty=False
@@ -293,4 +371,6 @@ def read_table(
     text = renamed.with_columns(
         [pl.when(s == "").then(None).otherwise(s).alias(c) for c, s in stripped.items()]
     )
-    return Sheet(text, columns, dialect, name)
+    taken = set(columns.values()) | {SOURCE_FILE, SOURCE_ROW}
+    ignored = tuple(c for c in frame.columns if c not in taken)
+    return Sheet(text, columns, dialect, name, ignored)

@@ -10,12 +10,12 @@ Human decisions win: an automatic re-run never overwrites a mapping whose status
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import polars as pl
 import sqlalchemy as sa
 
+from stockroom import audit
 from stockroom.mapping.skus import OUT_SCHEMA
 from stockroom.workbench import (
     audit_log,
@@ -141,7 +141,7 @@ def save_mappings(
                 .values(**{f: row[f] for f in FIELDS}, updated_at=row["updated_at"])
             )
         if audits:
-            conn.execute(audit_log.insert(), audits)
+            audit.append(conn, audits)
     return counts
 
 
@@ -169,8 +169,8 @@ def add_products(eng: sa.Engine, products: pl.DataFrame, *, actor: str, reason: 
         for start in range(0, len(rows), 5_000):
             chunk = rows[start : start + 5_000]
             conn.execute(catalog.insert(), chunk)
-            conn.execute(
-                audit_log.insert(),
+            audit.append(
+                conn,
                 [
                     _audit(
                         now,
@@ -238,8 +238,8 @@ def decide(
             )
             .values(**new, updated_at=now)
         )
-        conn.execute(
-            audit_log.insert(),
+        audit.append(
+            conn,
             [_audit(now, actor, "sku_mapping", _key(platform, external_sku), old, new, reason)],
         )
     return new
@@ -283,15 +283,8 @@ def history(
 def _audit(
     at: datetime, actor: str, entity: str, key: str, old: dict | None, new: dict | None, reason: str
 ) -> dict:
-    return {
-        "at": at,
-        "actor": actor,
-        "entity": entity,
-        "entity_key": key,
-        "old": None if old is None else json.dumps(old, sort_keys=True, default=str),
-        "new": None if new is None else json.dumps(new, sort_keys=True, default=str),
-        "reason": reason,
-    }
+    """An audit row (:func:`stockroom.audit.entry`); ``at`` is set when it is appended."""
+    return audit.entry(actor, entity, key, old, new, reason)
 
 
 def save_sellers(
@@ -405,7 +398,7 @@ def save_sellers(
             )
             counts["links_new"] += 1
         if audits:
-            conn.execute(audit_log.insert(), audits)
+            audit.append(conn, audits)
     return counts
 
 

@@ -16,11 +16,11 @@ import polars as pl
 import sqlalchemy as sa
 import tenacity
 
+from stockroom import audit
 from stockroom.errors import InputError, InputProblem
 from stockroom.ingest import tabular
 from stockroom.mapping.repo import _audit
 from stockroom.workbench import (
-    audit_log,
     procurement_settings,
     purchase_order_headers,
     purchase_orders,
@@ -162,8 +162,8 @@ def place_order(
                 for line in lines
             ]
             conn.execute(purchase_orders.insert(), rows)
-            conn.execute(
-                audit_log.insert(),
+            audit.append(
+                conn,
                 [
                     _audit(
                         now,
@@ -243,8 +243,8 @@ def set_po_status(
             raise KeyError(f"no PO line {po_number} / {sku}")
         old = {c: row._mapping[c] for c in PO_COLUMNS}
         conn.execute(purchase_orders.update().where(where).values(status=status, updated_at=now))
-        conn.execute(
-            audit_log.insert(),
+        audit.append(
+            conn,
             [
                 _audit(
                     now,
@@ -355,8 +355,8 @@ def import_pos(eng: sa.Engine, path: Path, *, actor: str) -> int:
                 purchase_orders.insert(),
                 [{**r, "created_by": actor, "updated_at": now} for r in rows],
             )
-            conn.execute(
-                audit_log.insert(),
+            audit.append(
+                conn,
                 [
                     _audit(
                         now,
@@ -445,8 +445,8 @@ def set_settings(
                     scope=scope, scope_key=key, **new, updated_at=now
                 )
             )
-        conn.execute(
-            audit_log.insert(),
+        audit.append(
+            conn,
             [_audit(now, actor, "procurement_setting", f"{scope}/{key}", old, new, reason)],
         )
     return new
@@ -478,8 +478,8 @@ def assign_suppliers(eng: sa.Engine, suppliers: dict[str, str], *, actor: str, r
         ]
         if rows:
             conn.execute(procurement_settings.insert(), rows)
-            conn.execute(
-                audit_log.insert(),
+            audit.append(
+                conn,
                 [
                     _audit(
                         now,
