@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from stockroom import config, sales, store
+from stockroom import config, export, sales, store
 from stockroom.db import cached
 
 WINDOWS = {"30 days": 30, "90 days": 90, "180 days": 180, "365 days": 365, "All history": None}
@@ -109,6 +109,23 @@ def sidebar() -> Filters | None:
     )
 
 
+def signer(action: str) -> str | None:
+    """Who signs this session's decisions in the audit log: asked once, in the sidebar, and
+    kept for the session on every page. Until a name is given the page says so and its
+    decision buttons stay disabled (``None`` is returned); sign-in replaces this later."""
+    name = st.sidebar.text_input(
+        "Your name (signs your decisions)",
+        value=st.session_state.get("signer_name", ""),
+        key="signer_input",
+        placeholder="e.g. Ana Costa",
+        max_chars=120,
+    ).strip()
+    st.session_state["signer_name"] = name
+    if not name:
+        st.warning(f"Enter your name in the sidebar to {action}: every decision is signed.")
+    return name or None
+
+
 def filters(need_orders: bool = True) -> Filters:
     """The sidebar's filters. Without order snapshots, stop the page with a hint, or (with
     ``need_orders`` False: pages about the workbench itself, such as Data health) return
@@ -157,17 +174,27 @@ def table_with_downloads(
         first = f"First {shown.height:,} of {frame.height:,} rows shown; the downloads hold all."
         caption = f"{first} {caption}" if caption else first
     st.dataframe(shown, column_config=column_config, hide_index=True, width="stretch")
-    left, right, note = st.columns([1, 1, 4])
+    left, middle, right, note = st.columns([1, 1, 1, 3])
     left.download_button(
-        "Download CSV",
-        lambda: frame.write_csv().encode(),
+        "CSV",
+        lambda: export.write_csv(frame),
         f"{name}.csv",
         "text/csv",
         key=f"{name}-csv",
         icon=":material/download:",
+        help="Download every row as CSV (formula-like cells are written as text)",
+    )
+    middle.download_button(
+        "Excel",
+        lambda: export.write_excel(frame),
+        f"{name}.xlsx",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{name}-xlsx",
+        icon=":material/download:",
+        help="Download every row as an Excel workbook",
     )
     right.download_button(
-        "Download Parquet",
+        "Parquet",
         lambda: _parquet_bytes(frame),
         f"{name}.parquet",
         "application/vnd.apache.parquet",

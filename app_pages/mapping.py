@@ -8,13 +8,13 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
-from stockroom import workbench
+from stockroom import export, workbench
 from stockroom.mapping import repo, review
 
 f = _common.filters()
 root = Path(f.data_root)
-actor = st.session_state.get("reviewer", "reviewer")
 st.title("Mapping")
+actor = _common.signer("approve, reject or reassign mappings")
 state = _data.mapping_state(f, _data.version(f))
 if state is None:
     st.info(
@@ -40,7 +40,8 @@ tiles[2].metric("In review", f"{share(pl.col('status') == 'review'):.1%}")
 tiles[3].metric("Rejected", f"{share(pl.col('status') == 'rejected'):.1%}")
 st.caption(
     f"listings snapshot {day} (the latest on or before {f.as_of}) · {listing_rows:,} rows · "
-    f"decisions are signed as '{actor}' and written to the audit log"
+    + (f"decisions are signed as '{actor}' and " if actor else "decisions are ")
+    + "written to the audit log"
 )
 
 pending = state["queue"]
@@ -77,7 +78,7 @@ if pending.height:
             }
         )
     b1, b2, b3 = st.columns(3)
-    if b1.button("Approve", disabled=item["product_sku"] is None, type="primary"):
+    if b1.button("Approve", disabled=item["product_sku"] is None or not actor, type="primary"):
         repo.decide(
             eng,
             item["platform"],
@@ -87,7 +88,7 @@ if pending.height:
             reason="approved on the Mapping page",
         )
         st.rerun()
-    if b2.button("Reject"):
+    if b2.button("Reject", disabled=not actor):
         repo.decide(
             eng,
             item["platform"],
@@ -101,7 +102,7 @@ if pending.height:
         target = st.text_input("Product SKU", key="reassign_sku")
         known = target in set(catalog["sku"].to_list())
         new_title = st.text_input("Title (to create a new product)", key="new_title")
-        if st.button("Reassign", disabled=not known):
+        if st.button("Reassign", disabled=not known or not actor):
             repo.decide(
                 eng,
                 item["platform"],
@@ -112,7 +113,9 @@ if pending.height:
                 reason="reassigned on the Mapping page",
             )
             st.rerun()
-        if st.button("Create product and map", disabled=known or not target or not new_title):
+        if st.button(
+            "Create product and map", disabled=known or not target or not new_title or not actor
+        ):
             review.create_product(
                 eng,
                 item["platform"],
@@ -136,7 +139,7 @@ if pending.height:
         n = pending.filter(
             pl.col("product_sku").is_not_null() & (pl.col("confidence") >= level)
         ).height
-        if st.button(f"Accept {n} candidates", disabled=n == 0):
+        if st.button(f"Accept {n} candidates", disabled=n == 0 or not actor):
             review.bulk_accept(eng, level, actor=actor)
             st.rerun()
 else:
@@ -147,7 +150,7 @@ history = _data.mapping_history(f, _data.version(f))
 st.dataframe(history, hide_index=True, width="stretch")
 st.download_button(
     "Download all mappings (CSV)",
-    lambda: repo.mappings(eng).write_csv().encode(),  # read when clicked
+    lambda: export.write_csv(repo.mappings(eng)),  # read when clicked
     "sku_mappings.csv",
     "text/csv",
     icon=":material/download:",

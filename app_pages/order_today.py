@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
-from stockroom import workbench
+from stockroom import export, workbench
 from stockroom.procurement import actions, repo
 from stockroom.procurement.plan import purchase_requests
 
@@ -22,9 +22,9 @@ LABELS = {
 
 f = _common.filters()
 root = Path(f.data_root)
-actor = st.session_state.get("reviewer", "buyer")
 day, plan = _data.plan(f, _data.version(f))
 st.title("Order today")
+actor = _common.signer("place orders")
 if day is None:
     st.info(
         "No forecasts yet: run `stockroom forecast` (and land stock, e.g. "
@@ -124,7 +124,7 @@ for tab, action in zip(
         orderable = rows.filter(pl.col("sku").is_in(picked))
         if st.button(
             f"Mark {orderable.height} selected as ordered",
-            disabled=orderable.is_empty(),
+            disabled=orderable.is_empty() or not actor,
             key=f"order-{action}",
             icon=":material/shopping_cart:",
             help="Creates one purchase order per supplier (audited) with the "
@@ -142,7 +142,7 @@ for tab, action in zip(
         requests = purchase_requests(rows, day)
         st.download_button(
             "Download purchase requests (CSV)",
-            lambda requests=requests: requests.write_csv().encode(),
+            lambda requests=requests: export.write_csv(requests),
             f"purchase_requests_{day}.csv",
             "text/csv",
             key=f"requests-{action}",
@@ -169,7 +169,7 @@ with tabs[4]:
         level = cols[0].slider("Service level", 0.50, 0.995, float(current["service_level"]), 0.005)
         moq = cols[1].number_input("MOQ (units)", 0, 1_000_000, int(current["moq"]))
         pack = cols[2].number_input("Pack size (units)", 1, 100_000, int(current["pack_size"]))
-        if st.form_submit_button("Save settings for this SKU"):
+        if st.form_submit_button("Save settings for this SKU", disabled=not actor):
             repo.set_settings(
                 workbench.engine(root),
                 "sku",

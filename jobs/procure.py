@@ -10,6 +10,7 @@ import polars as pl
 
 from stockroom import store, workbench
 from stockroom.errors import StockroomError
+from stockroom.export import write_csv
 from stockroom.procurement import actions, repo
 from stockroom.procurement.plan import build_plan, purchase_requests
 from stockroom.sim.stock import SUPPLIER_TERMS, demo_stock
@@ -83,12 +84,12 @@ def ingest_demo_stock(root: Path, seed: int = 0, actor: str = "demo-simulator") 
 def run_plan(root: Path, as_of: date | None = None, export: Path | None = None) -> PlanSummary:
     """Build the plan (``stockroom.procurement.plan``), land it as the ``order_plan`` snapshot and
     optionally write the purchase-request CSV (:func:`purchase_requests`) to ``export``."""
+    if export is not None and not Path(export).parent.is_dir():
+        raise StockroomError(f"--export: the folder {Path(export).parent} does not exist")
     day, plan = build_plan(root, as_of)
     with tracked_run(root, "procure", f"forecasts of {day}") as run:
         run.land([Part(ORDER_PLAN, {day: plan.drop("sales_8w")})], sources=[])
     if export is not None:
-        export = Path(export)
-        export.parent.mkdir(parents=True, exist_ok=True)
-        purchase_requests(plan, day).write_csv(export)
+        write_csv(purchase_requests(plan, day), export)
     counts = dict(plan.group_by("action").len().iter_rows())
     return PlanSummary(day, counts, float(plan["revenue_at_risk"].sum()), run.run_id)

@@ -11,6 +11,7 @@ import polars as pl
 
 from stockroom import store, workbench
 from stockroom.errors import StockroomError
+from stockroom.export import write_csv
 from stockroom.mapping.repo import mappings
 from stockroom.reconcile import rules
 from stockroom.reconcile.sync import action_list, flag_history, sync_inputs
@@ -160,9 +161,9 @@ def run_reconcile(
     actions = action_list(flags, central)
     if export is not None:
         export = Path(export)
-        export.mkdir(parents=True, exist_ok=True)
+        export.mkdir(exist_ok=True)  # its parent must exist: a typo fails, not creates
         for (platform,), part in actions.group_by("platform"):
-            part.write_csv(export / f"actions-{platform}.csv")
+            write_csv(part, export / f"actions-{platform}.csv")
     return ReconcileSummary(
         day,
         dict(flags.group_by("flag_type").len().iter_rows()),

@@ -49,13 +49,19 @@ def run_report(
     from nbconvert import HTMLExporter
     from traitlets.config import Config
 
-    source = NOTEBOOKS_DIR / f"{name}.ipynb"
-    if not source.is_file():
+    if name not in available_reports():  # a name, never a path ("../../x")
         known = ", ".join(available_reports())
         raise StockroomError(f"unknown report {name!r}; available: {known}")
+    source = NOTEBOOKS_DIR / f"{name}.ipynb"
+    latest = resolve_as_of(root, "orders", None)
+    if as_of is not None and latest is not None and as_of > latest:
+        raise StockroomError(
+            f"--as-of {as_of} is after the newest orders snapshot ({latest}); "
+            "give a date on or before it"
+        )
     out_dir = reports_dir(root)
     out_dir.mkdir(parents=True, exist_ok=True)
-    as_of = as_of or resolve_as_of(root, "orders", None)
+    as_of = as_of or latest
     stem = "-".join(
         part
         for part in (

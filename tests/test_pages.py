@@ -45,7 +45,7 @@ def test_seller_concentration_page(app, olist_root):
     tables = at.dataframe
     assert tables[0].value.shape[0] == 50  # the default "sellers to show"
     downloads = at.get("download_button")
-    assert {d.proto.label for d in downloads} >= {"Download CSV", "Download Parquet"}
+    assert {d.proto.label for d in downloads} >= {"CSV", "Excel", "Parquet"}
 
 
 def test_category_filter_changes_the_numbers(app, olist_root):
@@ -150,6 +150,9 @@ def test_mapping_page_review_and_audit(mapped_root, monkeypatch):
     assert metrics(at)["In review"].endswith("%")
     label = at.selectbox[0].options[0]  # the top of the queue: most at stake
     platform, sku = label.split(" · ")[:2]
+    reject = next(b for b in at.button if b.label == "Reject")
+    assert reject.disabled  # nobody to sign the decision yet
+    at.sidebar.text_input(key="signer_input").input("Ana Costa").run()
     next(b for b in at.button if b.label == "Reject").click().run()
     assert not at.exception
     after = repo.mappings(eng).filter(
@@ -157,4 +160,4 @@ def test_mapping_page_review_and_audit(mapped_root, monkeypatch):
     )
     assert after["status"].to_list() == ["rejected"]
     log = repo.history(eng, "sku_mapping", f"{platform}/{sku}")
-    assert log["actor"][-1] == "reviewer" and "Mapping page" in log["reason"][-1]
+    assert log["actor"][-1] == "Ana Costa" and "Mapping page" in log["reason"][-1]

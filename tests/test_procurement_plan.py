@@ -216,6 +216,8 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
     _, plan = build_plan(root)
     assert shown["Revenue at risk"] == f"{plan['revenue_at_risk'].sum():,.0f}"
     at.multiselect(key=f"pick-{actions.ORDER_TODAY}").select("A-order").run()
+    assert at.button(key=f"order-{actions.ORDER_TODAY}").disabled  # no name to sign with yet
+    at.sidebar.text_input(key="signer_input").input("Bruno Lima").run()
     at.button(key=f"order-{actions.ORDER_TODAY}").click().run()
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
@@ -225,7 +227,7 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
     want = plan.filter(pl.col("sku") == "A-order").row(0, named=True)
     assert line["quantity"] == want["order_qty"]
     assert line["expected_delivery"] == AS_OF + timedelta(days=7)
-    assert line["created_by"] == "buyer"
+    assert line["created_by"] == "Bruno Lima"
 
 
 def test_procure_job_lands_the_plan_and_exports_requests(shop, tmp_path):

@@ -44,6 +44,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "report": ("ops", "report", "Run a papermill report to an executed notebook and HTML."),
     "serve": ("ops", "serve", "Start the Streamlit app on http://127.0.0.1:8501."),
     "snapshots": ("ops", "snapshots", "List what the store holds per table."),
+    "audit": ("ops", "audit_app", "The audit log: verify its hash chain."),
     "sim": ("ops", "sim_app", "The marketplace simulator's local server."),
     "bench": ("bench", "app", "Benchmarks: figures and ratios against baselines in one run."),
 }

@@ -46,6 +46,20 @@ def parse_date(value: str | None, option: str) -> date | None:
         ) from None
 
 
+def existing_root(data_root: Path | None) -> Path:
+    """The data root of a command that reads: it must already hold a store (a ``snapshots``
+    folder or a workbench database), so a mistyped ``--data-root`` fails with a usage error
+    instead of leaving a new, empty ``workbench.db`` behind."""
+    root = config.data_root(data_root)
+    if not (root / "snapshots").is_dir() and not (root / "workbench.db").is_file():
+        raise typer.BadParameter(
+            f"{root} holds no Stockroom data (no snapshots/ folder); land data first with "
+            "`stockroom ingest ...`, or check the path",
+            param_hint="--data-root",
+        )
+    return root
+
+
 def progress_bar() -> Progress:
     return Progress(
         TextColumn("{task.description:<10}"),
@@ -57,6 +71,14 @@ def progress_bar() -> Progress:
     )
 
 
+AllowEmptyOption = Annotated[
+    bool,
+    typer.Option(
+        "--allow-empty",
+        help="Accept a source with no rows (a header-only export, an empty catalog). "
+        "Without it such a run fails and lands nothing.",
+    ),
+]
 MaxBadShareOption = Annotated[
     float,
     typer.Option(

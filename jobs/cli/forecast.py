@@ -8,11 +8,11 @@ from typing import Annotated
 
 import typer
 
-from stockroom import config
 from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     console,
+    existing_root,
     parse_date,
 )
 
@@ -30,7 +30,7 @@ def forecast_command(
     (rules: dormant, cold start, demand spike, low confidence)."""
     from stockroom_jobs.forecast import read_promo_calendar, run_forecast
 
-    root = config.data_root(data_root)
+    root = existing_root(data_root)
     started = time.perf_counter()
     promos = read_promo_calendar(promo_calendar) if promo_calendar else None
 

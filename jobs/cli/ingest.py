@@ -10,6 +10,7 @@ import typer
 from stockroom import config
 from stockroom.config import MAX_BAD_SHARE
 from stockroom_jobs.cli.common import (
+    AllowEmptyOption,
     DataRootOption,
     MaxBadShareOption,
     SnapshotDateOption,
@@ -42,6 +43,7 @@ def ingest_olist(
     ] = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Land the Olist marketplace export: sellers, products (catalog) and orders.
 
@@ -52,7 +54,9 @@ def ingest_olist(
     source = source or config.bundled_olist_dir()
     run_job(
         f"reading {source}",
-        lambda progress: _jobs().ingest_olist(source, root, progress, max_bad_share),
+        lambda progress: _jobs().ingest_olist(
+            source, root, progress, max_bad_share, allow_empty=allow_empty
+        ),
         root,
     )
 
@@ -74,6 +78,7 @@ def ingest_listings(
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Land listings exports as one `listings` snapshot."""
     root = config.data_root(data_root)
@@ -87,6 +92,7 @@ def ingest_listings(
             currency=currency,
             snapshot_date=day,
             max_bad_share=max_bad_share,
+            allow_empty=allow_empty,
             on_progress=progress,
         ),
         root,
@@ -103,13 +109,18 @@ def ingest_stockx(
     ],
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Land StockX sales: `orders` per day of sale and the sneakers as `products`."""
     root = config.data_root(data_root)
     run_job(
         f"reading {workbook}",
         lambda progress: _jobs().ingest_stockx(
-            workbook, root, max_bad_share=max_bad_share, on_progress=progress
+            workbook,
+            root,
+            max_bad_share=max_bad_share,
+            allow_empty=allow_empty,
+            on_progress=progress,
         ),
         root,
     )
@@ -137,6 +148,7 @@ def ingest_storefront(
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Scrape storefronts (robots.txt, rate limit, retries) into the `listings` snapshot."""
     root = config.data_root(data_root)
@@ -151,6 +163,7 @@ def ingest_storefront(
             timeout=timeout,
             attempts=attempts,
             max_bad_share=max_bad_share,
+            allow_empty=allow_empty,
             on_progress=progress,
         ),
         root,
@@ -163,6 +176,7 @@ def ingest_cards_api(
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Pull the trading-card API's catalog into `products`.
 
@@ -173,7 +187,12 @@ def ingest_cards_api(
     run_job(
         f"pulling {base_url}",
         lambda progress: _jobs().ingest_card_api(
-            base_url, root, snapshot_date=day, max_bad_share=max_bad_share, on_progress=progress
+            base_url,
+            root,
+            snapshot_date=day,
+            max_bad_share=max_bad_share,
+            allow_empty=allow_empty,
+            on_progress=progress,
         ),
         root,
     )
@@ -189,6 +208,7 @@ def ingest_browse_api(
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
+    allow_empty: AllowEmptyOption = False,
 ) -> None:
     """Pull an eBay-Browse-like item search into `listings` (replaces that platform's rows).
 
@@ -205,6 +225,7 @@ def ingest_browse_api(
             platform=platform,
             snapshot_date=day,
             max_bad_share=max_bad_share,
+            allow_empty=allow_empty,
             on_progress=progress,
         ),
         root,

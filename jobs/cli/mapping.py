@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from stockroom import config
 from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     console,
+    existing_root,
     parse_date,
 )
 
@@ -28,7 +28,7 @@ def map_command(
     cross-listings, learned titles); store them audited; print coverage and precision."""
     from stockroom_jobs.mapping import run_mapping
 
-    root = config.data_root(data_root)
+    root = existing_root(data_root)
     started = time.perf_counter()
 
     def step(message: str) -> None:

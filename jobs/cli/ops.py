@@ -16,6 +16,7 @@ from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     console,
+    existing_root,
     parse_date,
 )
 
@@ -69,10 +70,13 @@ def runs(
     """List job runs (newest first) with status, row counts and errors; or one run's quarantine."""
     import polars as pl
 
-    from stockroom import workbench
+    from stockroom import store, workbench
+    from stockroom_jobs.runs import apply_recovered
 
-    root = config.data_root(data_root)
+    root = existing_root(data_root)
     eng = workbench.engine(root)
+    store.recover(root)  # a killed run's half-done commit is completed and counted first
+    apply_recovered(root)
     out = Console(width=None if sys.stdout.isatty() else 200)
     if quarantine:
         bad = workbench.quarantined(eng, quarantine, limit=limit)
@@ -96,9 +100,19 @@ def runs(
         return
     frame = workbench.runs(eng, limit=limit, job=job)
     table = RichTable(
-        "run id", "status", "started (UTC)", "s", "read", "landed", "quarantined", "error"
+        "run id",
+        "status",
+        "started (UTC)",
+        "s",
+        "read",
+        "landed",
+        "quarantined",
+        "snapshots",
+        "retries",
+        "error / warnings",
     )
     for r in frame.iter_rows(named=True):
+        notes = [r["error"] or "", r["warnings"] or ""]
         table.add_row(
             r["run_id"],
             r["status"],
@@ -107,7 +121,9 @@ def runs(
             f"{r['rows_read']:,}",
             f"{r['rows_landed']:,}",
             f"{r['rows_quarantined']:,}",
-            (r["error"] or "")[:120],
+            f"{r['snapshots']:,}",
+            r["retry_causes"] or "",
+            "\n".join(n for n in notes if n)[:300],
         )
     out.print(table)
     finished = frame.filter(pl.col("status") != "running")
@@ -116,6 +132,32 @@ def runs(
         out.print(
             f"success rate over these {finished.height} finished runs: {ok / finished.height:.1%}"
         )
+
+
+audit_app = typer.Typer(help="The audit log (hash-chained).", no_args_is_help=True)
+
+
+@audit_app.command("verify")
+def audit_verify(data_root: DataRootOption = None) -> None:
+    """Recompute the audit log's hash chain; name the first row that does not match.
+
+    Exit 0 when every row extends the chain and the database's guards are in place, 1 with
+    the first broken row otherwise."""
+    from stockroom import audit, workbench
+
+    root = existing_root(data_root)
+    verdict = audit.verify(workbench.engine(root))
+    last_id, last_hash = audit.head(workbench.engine(root))
+    if verdict.first_broken is not None:
+        console.print(
+            f"audit log BROKEN at row {verdict.first_broken}: {verdict.problem} "
+            f"({verdict.rows:,} rows before it verified)"
+        )
+    if verdict.missing_guards:
+        console.print("database guards missing: " + ", ".join(verdict.missing_guards))
+    if not verdict.ok:
+        raise typer.Exit(1)
+    console.print(f"audit log intact: {verdict.rows:,} rows; head row {last_id} {last_hash}")
 
 
 def report(
@@ -138,7 +180,7 @@ def report(
     """Run a papermill report to an executed notebook and an HTML file in DATA_ROOT/reports/."""
     from stockroom_jobs.report import run_report
 
-    root = config.data_root(data_root)
+    root = existing_root(data_root)
     started = time.perf_counter()
     files = run_report(
         name, root, as_of=parse_date(as_of, "--as-of"), window_days=window_days, category=category
@@ -191,7 +233,11 @@ def snapshots(
     from stockroom import store
     from stockroom.tables import TABLES
 
-    root = config.data_root(data_root)
+    root = existing_root(data_root)
+    if table is not None and table not in TABLES:
+        raise typer.BadParameter(
+            f"no table {table!r}; tables: {', '.join(TABLES)}", param_hint="TABLE"
+        )
     names = [table] if table else list(TABLES)
     if compact:
         for name in names:

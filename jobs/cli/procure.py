@@ -16,6 +16,7 @@ from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     console,
+    existing_root,
     parse_date,
 )
 
@@ -50,7 +51,7 @@ def procure_command(
     forecasts, stock and open POs; lands the `order_plan` snapshot."""
     from stockroom_jobs.procure import run_plan
 
-    root = config.data_root(data_root)
+    root = existing_root(data_root)
     summary = run_plan(root, parse_date(as_of, "--as-of"), export)
     for line in summary.lines():
         console.print(f"  {line}")
@@ -66,7 +67,12 @@ def po_add(
     expected: Annotated[str, typer.Option(help="Expected delivery, YYYY-MM-DD.")],
     order_date: Annotated[str | None, typer.Option(help="Order date (default today).")] = None,
     po_number: Annotated[str | None, typer.Option(help="Default: PO-YYYYMMDD-NNN.")] = None,
-    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            help="Who signs it in the audit log (default: STOCKROOM_USER, else the OS user)."
+        ),
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Record an open purchase order of one line (a new PO number)."""
@@ -79,7 +85,7 @@ def po_add(
             supplier=supplier,
             order_date=ordered,
             po_number=po_number,
-            actor=actor,
+            actor=actor or config.actor(),
             reason="stockroom po add",
             lines=[repo.OrderLine(sku, quantity, parse_date(expected, "--expected"))],
         )
@@ -97,11 +103,16 @@ def po_import(
             "order_date, expected_delivery[, status]."
         ),
     ],
-    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            help="Who signs it in the audit log (default: STOCKROOM_USER, else the OS user)."
+        ),
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Import PO lines; all or nothing (a bad cell names its file, row and column)."""
-    n = _repo().import_pos(_engine(data_root), path, actor=actor)
+    n = _repo().import_pos(_engine(data_root), path, actor=actor or config.actor())
     console.print(f"{n} purchase order lines imported")
 
 
@@ -131,7 +142,12 @@ def po_receive(
     po_number: Annotated[str, typer.Argument(help="PO number.")],
     sku: Annotated[str, typer.Argument(help="SKU line.")],
     cancel: Annotated[bool, typer.Option(help="Cancel instead of receive.")] = False,
-    actor: Annotated[str, typer.Option(help="Who (for the audit log).")] = "cli",
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            help="Who signs it in the audit log (default: STOCKROOM_USER, else the OS user)."
+        ),
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """Mark a PO line received (or cancelled): it stops counting as on order."""
@@ -141,7 +157,7 @@ def po_receive(
             po_number,
             sku,
             "cancelled" if cancel else "received",
-            actor=actor,
+            actor=actor or config.actor(),
             reason="stockroom po receive",
         )
     except (KeyError, ValueError) as exc:

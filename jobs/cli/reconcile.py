@@ -7,11 +7,11 @@ from typing import Annotated
 
 import typer
 
-from stockroom import config
 from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     console,
+    existing_root,
     parse_date,
 )
 
@@ -31,7 +31,7 @@ def reconcile_command(
     orders; lands the `flags` snapshot (first seen / still open)."""
     from stockroom_jobs.reconcile import run_reconcile
 
-    root = config.data_root(data_root)
+    root = existing_root(data_root)
     summary = run_reconcile(root, parse_date(as_of, "--as-of"), export=export)
     for line in summary.lines():
         console.print(f"  {line}")
