@@ -247,6 +247,8 @@ def ingest_card_api(
     snapshot_date: date | None = None,
     token: str | None = None,
     min_interval: float = 0.2,
+    attempts: int = 5,
+    backoff: float = 0.5,
     max_bad_share: float = MAX_BAD_SHARE,
     allow_empty: bool = False,
     on_progress: Progress | None = None,
@@ -257,7 +259,9 @@ def ingest_card_api(
     headers = {"X-Api-Key": token} if token else {}
     with (
         tracked_run(root, "ingest-card-api", base_url, secrets=[token or ""]) as run,
-        Fetcher(min_interval=min_interval, headers=headers) as fetcher,
+        Fetcher(
+            min_interval=min_interval, headers=headers, attempts=attempts, backoff=backoff
+        ) as fetcher,
     ):
         try:
             products, _pages = api.card_api_products(base_url, fetcher)

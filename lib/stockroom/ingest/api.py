@@ -13,6 +13,8 @@ logged, never put in a URL, a frame, a snapshot or the database.
 
 from __future__ import annotations
 
+import json
+
 import httpx
 import polars as pl
 
@@ -41,34 +43,18 @@ def card_api_products(
             raise StockroomError(f"{url} page {page}: no 'data' list in the response")
         pages += 1
         if data:
+            bad = next((i for i, c in enumerate(data, 1) if not isinstance(c, dict)), None)
+            if bad is not None:
+                raise StockroomError(f"{url} page {page}: item {bad} of 'data' is not an object")
+            rows = [_card_row(c) for c in data]
             frames.append(
-                pl.DataFrame(
-                    {
-                        "sku": [c.get("id") for c in data],
-                        "title": [
-                            f"{c.get('name', '')} {c.get('number', '')}".strip() for c in data
-                        ],
-                        "category": [
-                            (c.get("set") or {}).get("name")
-                            or (c.get("id") or "").rsplit("-", 1)[0]
-                            for c in data
-                        ],
-                        "category_source": [
-                            (c.get("set") or {}).get("id") or (c.get("id") or "").rsplit("-", 1)[0]
-                            for c in data
-                        ],
-                        "rarity": [c.get("rarity") for c in data],
-                    },
-                    schema={
-                        k: pl.String
-                        for k in ("sku", "title", "category", "category_source", "rarity")
-                    },
-                ).with_columns(
+                pl.DataFrame(rows, schema=dict.fromkeys(CARD_FIELDS, pl.String)).with_columns(
                     pl.lit(str(httpx.URL(url, params=params))).alias(SOURCE_FILE),
                     pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
                 )
             )
-        total = int(body.get("totalCount", 0))
+        total = body.get("totalCount", 0)
+        total = total if isinstance(total, int) and not isinstance(total, bool) else 0
         if not data or page * page_size >= total:
             break
         page += 1
@@ -186,4 +172,26 @@ def browse_listings(
 
 
 def _text(value: object) -> str | None:
-    return None if value is None else str(value)
+    """A JSON scalar as text (numbers and booleans as JSON writes them); a list or an object as
+    its JSON text, so validation sees and quarantines it with its value."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
+
+
+CARD_FIELDS = ("sku", "title", "category", "category_source", "rarity")
+
+
+def _card_row(card: dict) -> dict:
+    """One card object -> text cells (any JSON shape: a field of the wrong type becomes text)."""
+    sku = _text(card.get("id"))
+    prefix = sku.rsplit("-", 1)[0] if sku else None
+    card_set = card.get("set") if isinstance(card.get("set"), dict) else {}
+    title = " ".join(t for t in (_text(card.get("name")), _text(card.get("number"))) if t)
+    return {
+        "sku": sku,
+        "title": title or None,
+        "category": _text(card_set.get("name")) or prefix,
+        "category_source": _text(card_set.get("id")) or prefix,
+        "rarity": _text(card.get("rarity")),
+    }
