@@ -3,6 +3,7 @@
 
 from pathlib import Path
 
+import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
@@ -27,7 +28,7 @@ if not runs.height:
 
 rate = health.success_rate(runs)
 sources = _data.source_health(runs)
-tiles = st.columns(4)
+tiles = st.columns(5)
 tiles[0].metric(
     "Job success rate",
     "-" if rate is None else f"{rate:.1%}",
@@ -40,6 +41,28 @@ tiles[3].metric(
     f"{runs['rows_quarantined'].sum():,}",
     help="Bad rows set aside with file, row, column, value and reason.",
 )
+causes = (
+    runs.filter(pl.col("retries") > 0)
+    .select(pl.col("retry_causes").str.split(", "))
+    .explode("retry_causes")
+    .group_by("retry_causes")
+    .len()
+    .sort("len", descending=True)
+)
+tiles[4].metric(
+    "Requests retried",
+    f"{int(runs['retries'].sum()):,}",
+    help="Requests to sources that were retried (rate limits, server errors, timeouts, "
+    "truncated bodies), by cause: "
+    + (", ".join(causes["retry_causes"].to_list()) if causes.height else "none"),
+)
+warned = runs.filter(pl.col("warnings").is_not_null())
+if warned.height:
+    st.info(
+        f"{warned.height:,} run(s) left warnings, the newest: "
+        f"{warned['job'][0]} at {warned['started_at'][0]:%Y-%m-%d %H:%M} UTC: "
+        f"{warned['warnings'][0].splitlines()[0]}"
+    )
 if rate is not None and rate < health.SUCCESS_TARGET:
     st.warning(
         f"Success rate {rate:.1%} is below the {health.SUCCESS_TARGET:.0%} target: "
@@ -76,9 +99,30 @@ _common.table_with_downloads(
 
 st.subheader("Runs")
 _common.table_with_downloads(
-    runs.drop("run_id").with_columns(runs["run_id"]),
+    runs.select(
+        "job",
+        "status",
+        "started_at",
+        "duration_s",
+        "rows_landed",
+        "rows_quarantined",
+        "snapshots",
+        "retry_causes",
+        "warnings",
+        "error",
+        "rows_read",
+        "source",
+        "finished_at",
+        "run_id",
+    ),
     name="job_runs",
-    column_config={"duration_s": st.column_config.NumberColumn("seconds", format="%.1f")},
+    column_config={
+        "duration_s": st.column_config.NumberColumn("seconds", format="%.1f"),
+        "started_at": st.column_config.DatetimeColumn("started (UTC)"),
+        "rows_landed": st.column_config.NumberColumn("landed", format="localized"),
+        "rows_quarantined": st.column_config.NumberColumn("quarantined", format="localized"),
+        "retry_causes": st.column_config.TextColumn("retried requests"),
+    },
 )
 
 st.subheader("Quarantine")
