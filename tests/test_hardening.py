@@ -237,11 +237,16 @@ def test_the_api_key_does_not_follow_a_redirect_to_another_origin(tmp_path):
         other.shutdown()
 
 
-def test_a_database_password_is_nowhere(tmp_path, capfd):
-    """A failing SQL pull with a password in its URL: not in the CLI's output, the run log,
-    any file under the data root."""
+@pytest.mark.parametrize("form", ["userinfo", "query"])
+def test_a_database_password_is_nowhere(tmp_path, capfd, form):
+    """A failing SQL pull with a password in its URL (user:password@ or ?password=): not in
+    the CLI's output, the run log, any file under the data root."""
     secret = "S3cret-pw-9Q"
-    url = f"postgresql+psycopg://shop:{secret}@127.0.0.1:1/shop"
+    url = (
+        f"postgresql+psycopg://shop:{secret}@127.0.0.1:1/shop"
+        if form == "userinfo"
+        else f"postgresql+psycopg://shop@127.0.0.1:1/shop?password={secret}"
+    )
     root = tmp_path / "r"
     with pytest.raises(Exception):  # noqa: B017 (any failure; what matters is what it says)
         ingest_sql(url, root, table="listings")
@@ -252,7 +257,7 @@ def test_a_database_password_is_nowhere(tmp_path, capfd):
         text=True,
         timeout=120,
     )
-    assert done.returncode == 1 and "shop:***@127.0.0.1" in done.stderr
+    assert done.returncode == 1 and "***" in done.stderr
     assert secret not in done.stdout + done.stderr
     runs = workbench.runs(workbench.engine(root), limit=None)
     assert runs.height == 2 and "***" in runs["source"][0]

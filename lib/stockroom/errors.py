@@ -8,16 +8,20 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _URL_PASSWORD = re.compile(r"(?P<head>[a-zA-Z][a-zA-Z0-9+.-]*://[^:/@\s]*:)(?P<pw>[^@\s]+)@")
+_QUERY_PASSWORD = re.compile(
+    r"(?P<head>[?&;](?:password|passwd|pwd|secret|token|api_key)=)[^&\s'\"]+", re.I
+)
 
 
 def redact(text: str, secrets: Sequence[str] = ()) -> str:
     """``text`` as logs, messages and the run log may keep it: every one of ``secrets`` (tokens)
-    replaced by ``***``, and the password of any URL in it (``scheme://user:password@host``)
-    masked the way SQLAlchemy renders a URL with ``hide_password``."""
+    replaced by ``***``, and the password of any URL in it (``scheme://user:password@host``, or
+    a ``password=`` / ``token=`` query parameter) masked."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")
-    return _URL_PASSWORD.sub(lambda m: m["head"] + "***@", text)
+    text = _URL_PASSWORD.sub(lambda m: m["head"] + "***@", text)
+    return _QUERY_PASSWORD.sub(lambda m: m["head"] + "***", text)
 
 
 class StockroomError(Exception):

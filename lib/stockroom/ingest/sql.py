@@ -33,7 +33,7 @@ def safe_url(url: str | sa.URL) -> str:
     """The URL with its password masked (what logs, runs and watermarks record); a URL that
     does not parse is masked by pattern (its parse error would quote it whole)."""
     try:
-        return sa.make_url(url).render_as_string(hide_password=True)
+        return redact(sa.make_url(url).render_as_string(hide_password=True))
     except sa.exc.ArgumentError:
         return redact(str(url))
 
@@ -41,9 +41,11 @@ def safe_url(url: str | sa.URL) -> str:
 def password(url: str | sa.URL) -> str | None:
     """The password inside a database URL (to be redacted wherever text is kept), or None."""
     try:
-        return sa.make_url(url).password or None
+        parsed = sa.make_url(url)
     except sa.exc.ArgumentError:
         return None
+    query = parsed.query.get("password")
+    return parsed.password or (query if isinstance(query, str) else None) or None
 
 
 def pull(
