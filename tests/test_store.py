@@ -56,7 +56,7 @@ def test_write_lands_parquet_and_manifest(tmp_path):
     assert manifest["files"][0]["sha256"] == store.file_sha256(part / "part-00000.parquet")
     # rows come back sorted by the primary key
     assert store.read_snapshot(tmp_path, "sellers", DAY)["seller_id"].to_list() == ["alice", "bob"]
-    assert not list((tmp_path / ".staging" / "sellers").iterdir())
+    assert not list((tmp_path / ".staging").rglob("*"))  # nothing staged is left
 
 
 def test_rerun_same_input_is_byte_identical(tmp_path):
@@ -88,7 +88,7 @@ def test_replace_without_renameat2_falls_back(tmp_path, monkeypatch):
     monkeypatch.setattr(store, "_renameat2", None)
     store.write_snapshot(tmp_path, "sellers", sellers_frame("b"), DAY, run_id="r2", sources=[])
     assert store.read_snapshot(tmp_path, "sellers", DAY)["seller_id"].to_list() == ["b"]
-    assert not list((tmp_path / ".staging" / "sellers").iterdir())
+    assert not list((tmp_path / ".staging").rglob("*"))  # nothing staged is left
 
 
 def _day_fingerprint(root: Path) -> tuple:
@@ -116,8 +116,17 @@ def test_crash_while_writing_parquet_keeps_previous_day(tmp_path, monkeypatch):
     assert connect(tmp_path).execute("SELECT count(*) FROM sellers").fetchone()[0] == 2
 
 
-def test_process_killed_before_swap_keeps_previous_day(tmp_path):
-    """A real crash: the writer process dies (os._exit) after staging, before the rename."""
+@pytest.mark.parametrize(
+    "dies_at, after",
+    [
+        ("_write_journal", ["a", "b"]),  # while staging: the commit never happened
+        ("_swap_in", ["x", "y", "z"]),  # journal written: the next open completes it
+    ],
+)
+def test_process_killed_mid_write_leaves_one_whole_day(tmp_path, dies_at, after):
+    """A real crash: the writer process dies (os._exit) before its commit journal is written or
+    after it, before the rename. Either way readers then see one whole day (the old one, or
+    the new one rolled forward by the next open) and nothing staged is left."""
     store.write_snapshot(tmp_path, "sellers", sellers_frame("a", "b"), DAY, run_id="r1", sources=[])
     before = _day_fingerprint(tmp_path)
     script = textwrap.dedent(f"""
@@ -127,19 +136,17 @@ def test_process_killed_before_swap_keeps_previous_day(tmp_path):
         from pathlib import Path
         from stockroom import store
         from tests.test_store import sellers_frame
-        store._swap_in = lambda *a, **k: os._exit(9)
+        store.{dies_at} = lambda *a, **k: os._exit(9)
         store.write_snapshot(Path({str(tmp_path)!r}), "sellers", sellers_frame("x", "y", "z"),
                              date(2024, 5, 1), run_id="r2", sources=[])
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert proc.returncode == 9, proc.stderr
     assert list((tmp_path / ".staging" / "sellers").iterdir())  # the dead writer's leftovers
-    assert _day_fingerprint(tmp_path) == before
-    con = connect(tmp_path)
-    assert sorted(r[0] for r in con.execute("SELECT seller_id FROM sellers").fetchall()) == [
-        "a",
-        "b",
-    ]
+    assert _day_fingerprint(tmp_path) == before  # nothing swapped yet
+    con = connect(tmp_path)  # a reader opens the store
+    assert sorted(r[0] for r in con.execute("SELECT seller_id FROM sellers").fetchall()) == after
+    assert not [p for p in (tmp_path / ".staging").rglob("*") if p.is_file()]
 
 
 def test_invalid_rows_write_nothing(tmp_path):

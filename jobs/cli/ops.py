@@ -232,8 +232,11 @@ def snapshots(
     """List what the store holds: per table its snapshot dates, rows and last run."""
     from stockroom import store
     from stockroom.tables import TABLES
+    from stockroom_jobs.runs import apply_recovered
 
     root = existing_root(data_root)
+    store.recover(root)  # what a killed run left half done is completed before it is listed
+    apply_recovered(root)
     if table is not None and table not in TABLES:
         raise typer.BadParameter(
             f"no table {table!r}; tables: {', '.join(TABLES)}", param_hint="TABLE"

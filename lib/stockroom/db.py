@@ -31,6 +31,7 @@ import polars as pl
 from stockroom.store import (
     PARTITION_PREFIX,
     read_layout,
+    recover,
     resolve_as_of,
     snapshot_dates,
     stamp,
@@ -66,7 +67,10 @@ def _duck_type(dtype: pl.DataType) -> str:
 
 
 def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
-    """Open an in-memory DuckDB connection with one view per canonical table (see module doc)."""
+    """Open an in-memory DuckDB connection with one view per canonical table (see module doc).
+    A commit a killed writer left half done is completed first (:func:`stockroom.store.recover`,
+    without waiting for a writer at work)."""
+    recover(root, wait=False)
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_object_cache = true")  # Parquet footers read once per connection

@@ -292,7 +292,17 @@ def commit_all(
             on_committed(results)
         journal.unlink()
         _fsync(journal.parent)
+        _tidy_staging(root)
     return results
+
+
+def _tidy_staging(root: Path) -> None:
+    """Remove the empty folders a commit leaves in staging (under the lock), so that an empty
+    staging folder means "nothing to recover" to :func:`recover`."""
+    stage_root = staging_dir(root)
+    for folder in sorted(stage_root.rglob("*"), key=lambda p: len(p.parts), reverse=True):
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
 
 
 def _compact_touched(root: Path, days: Iterable[tuple[Table, date]]) -> None:
@@ -465,11 +475,13 @@ def _write_json_atomic(path: Path, payload: dict) -> None:
     _fsync(path.parent)
 
 
-def recover(root: Path) -> None:
+def recover(root: Path, wait: bool = True) -> None:
     """Complete commits a killed writer left half done and remove abandoned staging folders.
 
-    Cheap when there is nothing to do (one directory listing), so readers may call it before
-    they open the store. Takes the writer lock only when a journal or a staging folder exists.
+    Cheap when there is nothing to do (one directory listing: a finished commit leaves the
+    staging folder empty), so readers call it before they open the store. Takes the writer lock
+    only when something is left; with ``wait=False`` (readers) it gives up at once when a writer
+    holds the lock, since that writer recovers first anyway.
     """
     stage_root = staging_dir(root)
     try:
@@ -477,8 +489,19 @@ def recover(root: Path) -> None:
             return
     except (FileNotFoundError, NotADirectoryError):
         return
-    with writing(root):  # recovers on entry
-        pass
+    if wait:
+        with writing(root):  # recovers on entry
+            return
+    lock = _lock(root)
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        return
+    try:
+        if lock.lock_counter == 1:
+            _recover_locked(root)
+    finally:
+        lock.release()
 
 
 def _recover_locked(root: Path) -> None:
@@ -509,14 +532,18 @@ def _recover_locked(root: Path) -> None:
                         )
                 touched.append((spec, day))
             _compact_touched(root, touched)
-            journal["done"] = True
-            _write_json_atomic(path, journal)
+            if journal.get("record") is None:
+                path.unlink()  # nothing for anybody to apply
+            else:
+                journal["done"] = True
+                _write_json_atomic(path, journal)
     stage_root = staging_dir(root)
     if stage_root.is_dir():
         for child in stage_root.iterdir():
             if child.name == JOURNAL_DIR:
                 continue
             shutil.rmtree(child) if child.is_dir() else child.unlink()
+        _tidy_staging(root)
 
 
 def _read_json(path: Path) -> dict:
