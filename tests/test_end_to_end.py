@@ -78,6 +78,7 @@ def test_cli_help_names_every_job():
     ],
 )
 def test_cli_failures_exit_non_zero_with_one_line(tmp_path, args, needle):
+    (tmp_path / "snapshots").mkdir()  # a data root (reading commands refuse a folder without)
     proc = stockroom(*args, root=tmp_path)
     assert proc.returncode == 1
     assert proc.stderr.strip().splitlines()[-1].startswith("stockroom: error:")

@@ -10,6 +10,7 @@ import polars as pl
 import pytest
 
 from stockroom import store, workbench
+from stockroom.errors import StockroomError
 from stockroom.forecast.forecaster import ForecasterConfig
 from stockroom.procurement import actions, repo
 from stockroom.procurement.plan import PLAN_COLUMNS, build_plan
@@ -238,7 +239,11 @@ def test_procure_job_lands_the_plan_and_exports_requests(shop, tmp_path):
 
     root = tmp_path / "job"
     shutil.copytree(shop, root)
-    export = tmp_path / "not" / "yet" / "requests.csv"  # folders are created
+    missing = tmp_path / "not" / "yet" / "requests.csv"  # a typo is not a folder to create
+    with pytest.raises(StockroomError, match="does not exist"):
+        run_plan(root, export=missing)
+    assert not (tmp_path / "not").exists() and not store.snapshot_dates(root, "order_plan")
+    export = tmp_path / "requests.csv"
     summary = run_plan(root, export=export)
     assert summary.counts == {
         actions.ORDER_TODAY: 1,
