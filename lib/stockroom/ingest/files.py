@@ -137,9 +137,19 @@ def decimal_marks(
     for column in columns:
         if column not in frame.columns or frame.schema[column] != pl.String:
             continue
-        text = frame.select(_number_text(column).alias("t"))["t"]
-        comma = text.str.contains(_COMMA_DECIMAL).any()
-        point = text.str.contains(_POINT_DECIMAL).any()
+        if delimiter != ";" and not frame[column].str.contains(",", literal=True).any():
+            continue  # no comma anywhere: nothing here can be a decimal comma
+        # each distinct cell once (prices repeat: a million rows hold a few thousand values)
+        text = (
+            frame.select(pl.col(column).unique())
+            .select(_number_text(column).alias("t"))["t"]
+            .drop_nulls()
+        )
+        with_comma = text.filter(text.str.contains(",", literal=True))
+        comma = with_comma.str.contains(_COMMA_DECIMAL).any()
+        point = (comma or delimiter == ";" or with_comma.len() > 0) and (
+            text.str.contains(_POINT_DECIMAL).any()
+        )
         if comma and point:
             decided[column] = "mixed"
         elif comma or point:
