@@ -157,6 +157,9 @@ def _parquet_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+_XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def table_with_downloads(
     frame: pl.DataFrame,
     *,
@@ -165,7 +168,7 @@ def table_with_downloads(
     caption: str | None = None,
     show: int | None = None,
 ) -> None:
-    """Show ``frame`` and offer it as CSV and Parquet downloads (encoded when the button is
+    """Show ``frame`` and offer it as CSV, Excel and Parquet downloads (encoded when the button is
     clicked, not on every rerun). With ``show``, only its first ``show`` rows go to the
     browser (every rerun sends what is shown) and the downloads hold the whole frame; the
     caption then says so."""
@@ -174,32 +177,21 @@ def table_with_downloads(
         first = f"First {shown.height:,} of {frame.height:,} rows shown; the downloads hold all."
         caption = f"{first} {caption}" if caption else first
     st.dataframe(shown, column_config=column_config, hide_index=True, width="stretch")
-    left, middle, right, note = st.columns([1, 1, 1, 3])
-    left.download_button(
-        "CSV",
-        lambda: export.write_csv(frame),
-        f"{name}.csv",
-        "text/csv",
-        key=f"{name}-csv",
-        icon=":material/download:",
-        help="Download every row as CSV (formula-like cells are written as text)",
+    *buttons, note = st.columns([1, 1, 1, 3])
+    formats = (  # label, encoder (run when clicked), extension, MIME type, help
+        ("CSV", export.write_csv, "csv", "text/csv", "formula-like cells are written as text"),
+        ("Excel", export.write_excel, "xlsx", _XLSX, "an Excel workbook, values only"),
+        ("Parquet", _parquet_bytes, "parquet", "application/vnd.apache.parquet", "typed columns"),
     )
-    middle.download_button(
-        "Excel",
-        lambda: export.write_excel(frame),
-        f"{name}.xlsx",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key=f"{name}-xlsx",
-        icon=":material/download:",
-        help="Download every row as an Excel workbook",
-    )
-    right.download_button(
-        "Parquet",
-        lambda: _parquet_bytes(frame),
-        f"{name}.parquet",
-        "application/vnd.apache.parquet",
-        key=f"{name}-parquet",
-        icon=":material/download:",
-    )
+    for column, (label, encode, ext, mime, note_text) in zip(buttons, formats, strict=True):
+        column.download_button(
+            label,
+            lambda encode=encode: encode(frame),
+            f"{name}.{ext}",
+            mime,
+            key=f"{name}-{ext}",
+            icon=":material/download:",
+            help=f"Download every row as {label} ({note_text})",
+        )
     if caption:
         note.caption(caption)
