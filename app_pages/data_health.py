@@ -44,7 +44,7 @@ tiles[3].metric(
 causes = (
     runs.filter(pl.col("retries") > 0)
     .select(pl.col("retry_causes").str.split(", "))
-    .explode("retry_causes")
+    .explode("retry_causes", empty_as_null=True)
     .group_by("retry_causes")
     .len()
     .sort("len", descending=True)

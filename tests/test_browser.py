@@ -17,11 +17,14 @@ import pytest
 
 pytestmark = pytest.mark.browser
 
-#: a page whose first render takes longer than this (seconds) fails the test
-GUARD_SECONDS = 5.0
+#: a page whose first render takes longer than this (seconds) fails the test. It was 5 s; on
+#: 2026-12-02 the 2-core machine ran about twice as slow as the day before (pandas' CSV-to-Parquet
+#: 4.8 s against 2.2 s) and the previous release itself failed 5 s (Order today 5.3 s), so the
+#: guard catches a page turning several times slower, not noise; figures are the benchmark's
+GUARD_SECONDS = 10.0
 #: a server whose start (to the first page's content) takes longer than this fails the test; the
-#: previous release took 10.7 s on a quiet machine, this one 4.6 s (README)
-COLD_START_GUARD_SECONDS = 15.0
+#: previous release took 10.7 s on a quiet machine, 11.5-19.9 s inside this test on a slow one
+COLD_START_GUARD_SECONDS = 30.0
 
 
 @pytest.fixture(scope="module")
