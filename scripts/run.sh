@@ -10,6 +10,7 @@ bash scripts/setup.sh
 .venv/bin/stockroom ingest olist
 .venv/bin/stockroom forecast
 .venv/bin/stockroom ingest demo-stock
+mkdir -p data/reports data/reconcile-demo/reports  # export folders (a CLI never creates them)
 .venv/bin/stockroom procure --export data/reports/purchase_requests.csv
 .venv/bin/stockroom report seller_concentration
 .venv/bin/stockroom report forecast_accuracy
