@@ -509,6 +509,8 @@ def _recover_locked(root: Path) -> None:
     journal names (under the lock nobody else is staging)."""
     journals = _journal_dir(root)
     if journals.is_dir():
+        for cut in journals.glob("*.tmp"):  # a journal cut while being written: never committed
+            cut.unlink()
         for path in sorted(journals.glob("*.json")):
             try:
                 journal = json.loads(path.read_text())
