@@ -16,6 +16,7 @@ import polars as pl
 from stockroom import store, workbench
 from stockroom.config import MAX_BAD_SHARE  # re-exported: the jobs' default
 from stockroom.errors import InputError, InputProblem, redact
+from stockroom.ingest.http import Fetcher
 from stockroom.tables import QUARANTINE_SCHEMA, Table
 
 
@@ -84,6 +85,17 @@ class Run:
     def note_retries(self, reasons: Sequence[str]) -> None:
         """Count retried requests by cause (e.g. ``HTTP 429``) for the run record."""
         self.retries.update(_retry_cause(r) for r in reasons)
+
+    @contextmanager
+    def fetching(self, **options) -> Iterator[Fetcher]:
+        """A :class:`~stockroom.ingest.http.Fetcher` (``options`` are its own) whose retried
+        requests go into this run's record when it closes, whether the fetching succeeded or
+        not."""
+        with Fetcher(**options) as fetcher:
+            try:
+                yield fetcher
+            finally:
+                self.note_retries(fetcher.stats.reasons)
 
     def counts(self) -> dict:
         """The run's counts as stored in ``job_runs``."""
@@ -239,8 +251,7 @@ def tracked_run(root: Path, job: str, source: str, secrets: Sequence[str] = ()) 
     """
     run = Run(root=root, run_id=store.new_run_id(job), job=job, source=redact(source, secrets))
     eng = workbench.engine(root)
-    store.recover(root)  # a killed writer's half-done commit or staging folders
-    apply_recovered(root)
+    recover(root)
     workbench.start_run(eng, run.run_id, job, run.source)
     try:
         yield run
@@ -264,6 +275,14 @@ def tracked_run(root: Path, job: str, source: str, secrets: Sequence[str] = ()) 
         retries=dict(run.retries),
         warnings=[redact(w, secrets) for w in run.warnings],
     )
+
+
+def recover(root: Path) -> None:
+    """Complete what a killed writer left (its half-done commit, its staging folders;
+    :func:`stockroom.store.recover`) and write the counts of what it landed into its run row
+    (:func:`apply_recovered`): what a job, `stockroom runs` and `stockroom snapshots` do first."""
+    store.recover(root)
+    apply_recovered(root)
 
 
 def apply_recovered(root: Path) -> int:

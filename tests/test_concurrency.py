@@ -18,7 +18,7 @@ import polars as pl
 
 from stockroom import config, store, workbench
 from stockroom_jobs.ingest import ingest_listings_files
-from stockroom_jobs.runs import apply_recovered
+from stockroom_jobs.runs import recover
 
 DAY = date(2024, 6, 27)
 ROWS = 200
@@ -140,8 +140,7 @@ def test_kill_9_at_random_points_leaves_whole_days_and_a_truthful_run_log(tmp_pa
             proc.send_signal(signal.SIGKILL)
             kills += 1
         proc.wait(timeout=60)
-        store.recover(root)  # what the next reader or job does first
-        apply_recovered(root)
+        recover(root)  # what the next job (or `stockroom runs`) does first
         _check(root)
     assert kills >= 3, "the runs ended before they could be killed: make them longer"
     done = subprocess.run(cmd + ["--seed", "9"], env=env, capture_output=True, timeout=300)

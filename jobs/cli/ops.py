@@ -70,13 +70,12 @@ def runs(
     """List job runs (newest first) with status, row counts and errors; or one run's quarantine."""
     import polars as pl
 
-    from stockroom import store, workbench
-    from stockroom_jobs.runs import apply_recovered
+    from stockroom import workbench
+    from stockroom_jobs import runs as job_runs
 
     root = existing_root(data_root)
     eng = workbench.engine(root)
-    store.recover(root)  # a killed run's half-done commit is completed and counted first
-    apply_recovered(root)
+    job_runs.recover(root)  # a killed run's half-done commit is completed and counted first
     out = Console(width=None if sys.stdout.isatty() else 200)
     if quarantine:
         bad = workbench.quarantined(eng, quarantine, limit=limit)
@@ -232,11 +231,10 @@ def snapshots(
     """List what the store holds: per table its snapshot dates, rows and last run."""
     from stockroom import store
     from stockroom.tables import TABLES
-    from stockroom_jobs.runs import apply_recovered
+    from stockroom_jobs import runs as job_runs
 
     root = existing_root(data_root)
-    store.recover(root)  # what a killed run left half done is completed before it is listed
-    apply_recovered(root)
+    job_runs.recover(root)  # what a killed run left half done is completed before it is listed
     if table is not None and table not in TABLES:
         raise typer.BadParameter(
             f"no table {table!r}; tables: {', '.join(TABLES)}", param_hint="TABLE"

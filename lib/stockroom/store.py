@@ -427,19 +427,30 @@ def writing(root: Path) -> Iterator[None]:
     (:func:`recover`). Waits up to :func:`stockroom.config.lock_timeout` seconds, then raises
     :class:`SnapshotError` naming the lock file.
     """
-    lock = _lock(root)
     timeout = config.lock_timeout()
+    with _holding(root, timeout) as held:
+        if not held:
+            raise SnapshotError(
+                f"another writer has held {_lock(root).lock_file} for over {timeout:.0f} s; "
+                "try again when it finishes (STOCKROOM_LOCK_TIMEOUT)"
+            )
+        yield
+
+
+@contextmanager
+def _holding(root: Path, timeout: float) -> Iterator[bool]:
+    """Try to take the writer lock for up to ``timeout`` seconds; yield whether it is held. The
+    first holder in a process completes what a killed writer left (:func:`_recover_locked`)."""
+    lock = _lock(root)
     try:
         lock.acquire(timeout=timeout)
     except filelock.Timeout:
-        raise SnapshotError(
-            f"another writer has held {lock.lock_file} for over {timeout:.0f} s; "
-            "try again when it finishes (STOCKROOM_LOCK_TIMEOUT)"
-        ) from None
+        yield False
+        return
     try:
         if lock.lock_counter == 1:
             _recover_locked(root)
-        yield
+        yield True
     finally:
         lock.release()
 
@@ -492,16 +503,8 @@ def recover(root: Path, wait: bool = True) -> None:
     if wait:
         with writing(root):  # recovers on entry
             return
-    lock = _lock(root)
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
+    with _holding(root, timeout=0):  # recovers on entry, if no writer is at work
         return
-    try:
-        if lock.lock_counter == 1:
-            _recover_locked(root)
-    finally:
-        lock.release()
 
 
 def _recover_locked(root: Path) -> None:
@@ -512,9 +515,8 @@ def _recover_locked(root: Path) -> None:
         for cut in journals.glob("*.tmp"):  # a journal cut while being written: never committed
             cut.unlink()
         for path in sorted(journals.glob("*.json")):
-            try:
-                journal = json.loads(path.read_text())
-            except json.JSONDecodeError:  # cut while being written: its commit never started
+            journal = _read_json(path)
+            if not journal:  # unreadable (journals are renamed into place whole): never started
                 path.unlink()
                 continue
             if journal.get("done"):
