@@ -19,7 +19,6 @@ from stockroom import config, store, workbench
 from stockroom.errors import InputError, InputProblem
 from stockroom.ingest import api, exports, olist, sql, storefront, tabular
 from stockroom.ingest.files import parse_timestamps
-from stockroom.ingest.http import Fetcher
 from stockroom.sim.marketplace import SimConfig, simulate
 from stockroom.tables import LISTINGS, ORDERS, PRODUCTS, SELLERS, SOURCE_FILE, SOURCE_ROW, STOCK
 from stockroom_jobs.runs import MAX_BAD_SHARE, Part, Run, tracked_run
@@ -205,23 +204,18 @@ def ingest_storefront(
     day = snapshot_date or _today()
     with (
         tracked_run(root, "ingest-storefront", ", ".join(urls)) as run,
-        Fetcher(
+        run.fetching(
             min_interval=min_interval, timeout=timeout, attempts=attempts, backoff=backoff
         ) as fetcher,
     ):
         samples = root / "quarantine" / "html" / run.run_id
         frames, shops = [], []
         for i, url in enumerate(urls, start=1):
-            try:
-                scrape = storefront.scrape_shop(url, fetcher, samples)
-            except BaseException:
-                run.note_retries(fetcher.stats.reasons)
-                raise
+            scrape = storefront.scrape_shop(url, fetcher, samples)
             frames.append(scrape.listings)
             shops.append(scrape.seller_id)
             if on_progress:
                 on_progress("shops", i, len(urls))
-        run.note_retries(fetcher.stats.reasons)
         keys = pl.DataFrame({"platform": storefront.PLATFORM, "seller_id": shops})
         run.land(
             [
@@ -259,14 +253,11 @@ def ingest_card_api(
     headers = {"X-Api-Key": token} if token else {}
     with (
         tracked_run(root, "ingest-card-api", base_url, secrets=[token or ""]) as run,
-        Fetcher(
+        run.fetching(
             min_interval=min_interval, headers=headers, attempts=attempts, backoff=backoff
         ) as fetcher,
     ):
-        try:
-            products, _pages = api.card_api_products(base_url, fetcher)
-        finally:
-            run.note_retries(fetcher.stats.reasons)
+        products, _pages = api.card_api_products(base_url, fetcher)
         run.land(
             [Part(PRODUCTS, {day: products}, scope=("sku",))],
             sources=[],
@@ -298,12 +289,9 @@ def ingest_browse_api(
         tracked_run(
             root, "ingest-browse-api", f"{base_url} q={query!r}", secrets=[token or ""]
         ) as run,
-        Fetcher(min_interval=min_interval, headers=headers) as fetcher,
+        run.fetching(min_interval=min_interval, headers=headers) as fetcher,
     ):
-        try:
-            listings, _pages = api.browse_listings(base_url, fetcher, query, platform=platform)
-        finally:
-            run.note_retries(fetcher.stats.reasons)
+        listings, _pages = api.browse_listings(base_url, fetcher, query, platform=platform)
         listings, rejected = parse_timestamps(
             listings, "listed_at", LISTINGS.name, "itemCreationDate"
         )

@@ -110,8 +110,6 @@ _SPACES = r"[\s\u00a0\u202f']"  # spaces, no-break spaces and apostrophes group 
 _COMMA_DECIMAL = r"^-?(?:\d+,\d{1,2}|\d+,\d{4,}|\d{1,3}(?:\.\d{3})+,\d+)$"
 #: cells only a decimal point explains: 1.5 / 12.50 / 1,234.5 / 0.12345
 _POINT_DECIMAL = r"^-?(?:\d+\.\d{1,2}|\d+\.\d{4,}|\d{1,3}(?:,\d{3})+\.\d+)$"
-#: cells either could explain: 1,500 or 1.500 (thousands, or three decimals)
-_AMBIGUOUS = r"^-?\d{1,3}(?:[.,]\d{3})+$"
 
 
 def _number_text(column: str) -> pl.Expr:
@@ -145,11 +143,8 @@ def decimal_marks(
             .select(_number_text(column).alias("t"))["t"]
             .drop_nulls()
         )
-        with_comma = text.filter(text.str.contains(",", literal=True))
-        comma = with_comma.str.contains(_COMMA_DECIMAL).any()
-        point = (comma or delimiter == ";" or with_comma.len() > 0) and (
-            text.str.contains(_POINT_DECIMAL).any()
-        )
+        comma = text.str.contains(_COMMA_DECIMAL).any()
+        point = text.str.contains(_POINT_DECIMAL).any()
         if comma and point:
             decided[column] = "mixed"
         elif comma or point:

@@ -181,15 +181,18 @@ class Fetcher:
         """GET ``url`` and parse its JSON body; a body that does not parse (cut short) is
         retried like a 503. Raises :class:`FetchError` naming the URL when it never parses."""
 
+        parsed: list[object] = []
+
         def parses(response: httpx.Response) -> None:
             try:
-                response.json()
+                parsed.append(response.json())  # parsed once, kept for the caller
             except ValueError as exc:
                 raise Retryable(
                     f"GET {response.url}: the body is not complete JSON ({exc})"
                 ) from None
 
-        return self.get(url, params=params, check=parses).json()
+        self.get(url, params=params, check=parses)
+        return parsed[-1]
 
     def _wait(self, state: RetryCallState) -> float:
         from stockroom import config
