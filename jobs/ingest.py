@@ -325,9 +325,13 @@ def ingest_sql(
     snapshot_date: date | None = None,
     max_bad_share: float = MAX_BAD_SHARE,
     on_progress: Progress | None = None,
+    into: str = "listings",
 ) -> Run:
-    """Pull new/changed listings from a SQL database incrementally and upsert them into the
-    ``listings`` snapshot of ``snapshot_date`` (default today).
+    """Pull new/changed rows from a SQL database incrementally and upsert them into the
+    ``into`` table: ``listings`` (the snapshot of ``snapshot_date``, default today), or the
+    seller's own ``orders`` (each line into the day it was ordered), ``stock`` or
+    ``inventory`` (the snapshot of ``snapshot_date``), read as
+    :mod:`stockroom.ingest.business` reads those exports.
 
     The source's columns are matched to canonical names like file headers (``ALIASES``). Only
     rows with ``watermark_column`` above the stored watermark are read; the latest picture is
@@ -352,6 +356,17 @@ def ingest_sql(
                 if c not in (SOURCE_FILE, SOURCE_ROW)
             ]
         )
+        if into != "listings":
+            if raw.height:
+                run.land(
+                    _own_parts(raw, pulled.source, into, day, platform, currency),
+                    sources=[],
+                    max_bad_share=max_bad_share,
+                    on_progress=on_progress,
+                )
+            if pulled.watermark is not None:
+                workbench.set_watermark(eng, name, pulled.watermark, run.run_id)
+            return run
         columns = tabular.canonical_columns(raw.columns)
         required = exports.LISTING_REQUIRED if platform else ("platform", *exports.LISTING_REQUIRED)
         missing = [c for c in required if c not in columns]
@@ -378,3 +393,34 @@ def ingest_sql(
         if pulled.watermark is not None:
             workbench.set_watermark(eng, name, pulled.watermark, run.run_id)
     return run
+
+
+def _own_parts(
+    raw: pl.DataFrame, source: str, into: str, day: date, platform: str | None, currency: str
+) -> list[Part]:
+    """Rows pulled from a database as the seller's own orders, stock or inventory (upserts)."""
+    from stockroom.ingest import business
+    from stockroom.tables import INVENTORY
+
+    sheet = tabular.Sheet(raw, {}, None, source)
+    if into == "orders":
+        mapped = business.orders(sheet, platform=platform, currency=currency)
+        lines = mapped.frames[ORDERS.name]
+        return [
+            Part(
+                ORDERS,
+                exports.by_day(lines),
+                mapped.source_columns,
+                mapped.rejected,
+                scope=ORDERS.primary_key,
+            )
+        ]
+    if into == "stock":
+        mapped = business.stock(sheet)
+        rows = mapped.frames[STOCK.name].drop("as_of")
+        return [Part(STOCK, {day: rows}, mapped.source_columns, scope=STOCK.primary_key)]
+    if into == "inventory":
+        mapped = business.inventory(sheet)
+        rows = mapped.frames[INVENTORY.name]
+        return [Part(INVENTORY, {day: rows}, mapped.source_columns, scope=INVENTORY.primary_key)]
+    raise ValueError(f"--into must be listings, orders, stock or inventory, not {into!r}")

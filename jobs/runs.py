@@ -214,15 +214,20 @@ class Run:
 
 
 def _merge(root: Path, batch: store.Batch, part: Part) -> store.Batch:
-    """Carry the earlier picture forward outside ``part.scope`` (see :class:`Part`)."""
-    if batch.table.kind != "state":
-        raise ValueError(f"scope merge is for state tables, not {batch.table.name}")
+    """Carry the earlier picture forward outside ``part.scope`` (see :class:`Part`); for an
+    events table, the same day's partition (an upsert by primary key: a re-imported export
+    replaces its lines, never doubles them)."""
     scope = list(part.scope)
     merged = {}
+    events = batch.table.kind == "events"
+    existing = set(store.snapshot_dates(root, batch.table.name)) if events else set()
     for day, good in batch.frames.items():
-        base_day = store.resolve_as_of(root, batch.table.name, day)
+        if events:
+            base_day = day if day in existing else None
+        else:
+            base_day = store.resolve_as_of(root, batch.table.name, day)
         if base_day is None:
-            merged[day] = good
+            merged[day] = good.sort(list(batch.table.primary_key)) if events else good
             continue
         base = store.read_snapshot(root, batch.table.name, base_day)
         keys = part.scope_keys if part.scope_keys is not None else good.select(scope)
@@ -232,7 +237,9 @@ def _merge(root: Path, batch: store.Batch, part: Part) -> store.Batch:
         # same input on the same base gives the same bytes
         pk = list(batch.table.primary_key)
         kept = kept.join(good.select(pk), on=pk, how="anti")  # a key never appears twice
-        merged[day] = pl.concat([kept, good])
+        merged[day] = pl.concat([kept, good], how="diagonal_relaxed").select(good.columns)
+        if events:  # an upsert's result does not depend on the order the lines came in
+            merged[day] = merged[day].sort(list(batch.table.primary_key))
     return store.Batch(batch.table, merged)
 
 
@@ -304,4 +311,6 @@ def apply_recovered(root: Path) -> int:
 
 def _retry_cause(reason: str) -> str:
     """``GET https://x/y?page=3: HTTP 429`` -> ``HTTP 429`` (the cause, not the URL)."""
+    if "not complete JSON" in reason:
+        return "truncated JSON"
     return reason.rsplit(": ", 1)[-1].split(" (")[0] if ": " in reason else reason

@@ -33,6 +33,20 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "procure_command",
         "The morning plan (order today / already ordered / attention required).",
     ),
+    "import": (
+        "own",
+        "import_command",
+        "Import your own orders, stock, inventory, purchase orders and suppliers.",
+    ),
+    "locations": ("own", "locations_app", "Stock locations (warehouses)."),
+    "daily": (
+        "daily",
+        "daily_command",
+        "The morning: sync sources, forecast, plan, reconcile, reports, alerts.",
+    ),
+    "schedule": ("daily", "schedule_command", "Run the daily steps at their configured times."),
+    "sources": ("daily", "sources_app", "Configured sources and their state (paused, resumed)."),
+    "alerts": ("daily", "alerts_command", "Open alerts (stockout, order today, failures)."),
     "po": ("procure", "po_app", "Open purchase orders (workbench database, audited)."),
     "reconcile": (
         "reconcile",

@@ -246,11 +246,17 @@ def ingest_sql(
         str, typer.Option(help="Column that grows when a row changes.")
     ] = "updated_at",
     platform: Annotated[str | None, typer.Option(help="Platform for rows without one.")] = None,
+    into: Annotated[
+        str, typer.Option(help="Table to upsert into: listings, orders, stock or inventory.")
+    ] = "listings",
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
 ) -> None:
-    """Pull changed rows from a SQL database (by watermark) and upsert them into `listings`."""
+    """Pull changed rows from a SQL database (by watermark) and upsert them into `listings`
+    (or the seller's own `orders`, `stock`, `inventory` with --into)."""
+    if into not in ("listings", "orders", "stock", "inventory"):
+        raise typer.BadParameter("listings, orders, stock or inventory", param_hint="--into")
     if (table is None) == (query is None):
         raise typer.BadParameter("give exactly one of --table or --query")
     root = config.data_root(data_root)
@@ -267,6 +273,7 @@ def ingest_sql(
             snapshot_date=day,
             max_bad_share=max_bad_share,
             on_progress=progress,
+            into=into,
         ),
         root,
     )

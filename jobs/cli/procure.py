@@ -123,13 +123,16 @@ def po_list(
 ) -> None:
     """List purchase order lines."""
     lines = _repo().purchase_order_lines(_engine(data_root), None if status == "all" else status)
-    out = RichTable("po_number", "sku", "supplier", "quantity", "ordered", "expected", "status")
+    out = RichTable(
+        "po_number", "sku", "supplier", "quantity", "received", "ordered", "expected", "status"
+    )
     for r in lines.iter_rows(named=True):
         out.add_row(
             r["po_number"],
             r["sku"],
             r["supplier"],
             f"{r['quantity']:,}",
+            f"{r['received_quantity'] or 0:,}",
             str(r["order_date"]),
             str(r["expected_delivery"]),
             r["status"],
@@ -141,6 +144,13 @@ def po_list(
 def po_receive(
     po_number: Annotated[str, typer.Argument(help="PO number.")],
     sku: Annotated[str, typer.Argument(help="SKU line.")],
+    quantity: Annotated[
+        int | None,
+        typer.Option(min=1, help="Units received (default: all still open; partial allowed)."),
+    ] = None,
+    received_at: Annotated[
+        str | None, typer.Option("--date", help="Day received, YYYY-MM-DD (default today).")
+    ] = None,
     cancel: Annotated[bool, typer.Option(help="Cancel instead of receive.")] = False,
     actor: Annotated[
         str | None,
@@ -150,16 +160,30 @@ def po_receive(
     ] = None,
     data_root: DataRootOption = None,
 ) -> None:
-    """Mark a PO line received (or cancelled): it stops counting as on order."""
+    """Record a receipt of a PO line (the date and quantity; partial receipts add up), or
+    cancel it: what is received stops counting as on order."""
+    repo = _repo()
+    eng = _engine(data_root)
+    who = actor or config.actor()
     try:
-        _repo().set_po_status(
-            _engine(data_root),
+        if cancel:
+            repo.set_po_status(
+                eng, po_number, sku, "cancelled", actor=who, reason="stockroom po receive --cancel"
+            )
+            console.print(f"{po_number} / {sku}: cancelled")
+            return
+        after = repo.receive(
+            eng,
             po_number,
             sku,
-            "cancelled" if cancel else "received",
-            actor=actor or config.actor(),
+            quantity,
+            received_at=parse_date(received_at, "--date"),
+            actor=who,
             reason="stockroom po receive",
         )
     except (KeyError, ValueError) as exc:
         raise StockroomError(str(exc).strip("'")) from None
-    console.print(f"{po_number} / {sku}: {'cancelled' if cancel else 'received'}")
+    console.print(
+        f"{po_number} / {sku}: {after['received_quantity']} received by {after['received_at']}"
+        f" ({after['status']})"
+    )

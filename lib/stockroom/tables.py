@@ -736,6 +736,16 @@ INVENTORY = Table(
             "Comma-separated platforms the item should be listed on (e.g. 'shopify,ebay').",
             nullable=True,
         ),
+        Column("brand", pl.String, "Brand.", nullable=True),
+        Column("category", pl.String, "Category.", nullable=True),
+        Column(
+            "cost",
+            pl.Float64,
+            "Cost per unit, in `currency`.",
+            nullable=True,
+            checks=_non_negative,
+        ),
+        Column("location", pl.String, "Where the item is kept (warehouse/bin).", nullable=True),
     ),
 )
 

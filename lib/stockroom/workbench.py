@@ -199,10 +199,62 @@ purchase_orders = sa.Table(
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("created_by", sa.String(255), nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # receipts (migration 0006): units received so far (partial receipts add up) and when
+    sa.Column("received_quantity", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("received_at", sa.Date),
     sa.CheckConstraint("quantity > 0", name="ck_purchase_orders_quantity"),
     sa.CheckConstraint("expected_delivery >= order_date", name="ck_purchase_orders_delivery"),
     sa.Index("ix_purchase_orders_sku_status", "sku", "status"),
 )
+# -- the seller's own business (migration 0006) ---------------------------------------------------
+
+#: Stock locations (warehouses) the seller has; a stock import naming another one quarantines it.
+locations = sa.Table(
+    "locations",
+    metadata,
+    sa.Column("code", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+#: Per configured source: ``active`` or ``paused`` (a refused token) with the reason.
+source_state = sa.Table(
+    "source_state",
+    metadata,
+    sa.Column("source", sa.String(255), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("run_id", sa.String(96)),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+#: One row per (day, step) of `stockroom daily`: the primary key is the claim that keeps two
+#: schedulers from running the same step of the same day twice.
+daily_steps = sa.Table(
+    "daily_steps",
+    metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("step", sa.String(32), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("detail", sa.Text),
+    sa.Column("host", sa.String(255)),
+    sa.Column("pid", sa.Integer),
+)
+#: One row per alert condition (rule, key): open until the condition clears, then re-armed.
+alerts = sa.Table(
+    "alerts",
+    metadata,
+    sa.Column("rule", sa.String(64), primary_key=True),
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("opened_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("cleared_at", sa.DateTime(timezone=True)),
+    sa.Column("notified_at", sa.DateTime(timezone=True)),
+    sa.Column("channels", sa.Text),
+)
+
 procurement_settings = sa.Table(
     "procurement_settings",
     metadata,

@@ -50,6 +50,14 @@ class FetchError(StockroomError):
     """A request failed for good (after retries, or with a status that is not retried)."""
 
 
+class Refused(FetchError):
+    """The server refused the credentials (HTTP 401/403): retrying cannot help."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
 class Disallowed(FetchError):
     """robots.txt of the host disallows this URL for our user agent."""
 
@@ -180,19 +188,28 @@ class Fetcher:
     def get_json(self, url: str, params: dict | None = None) -> object:
         """GET ``url`` and parse its JSON body; a body that does not parse (cut short) is
         retried like a 503. Raises :class:`FetchError` naming the URL when it never parses."""
-
         parsed: list[object] = []
+        self.get(url, params=params, check=self._parses(parsed, "GET"))
+        return parsed[-1]
 
+    def post_json(self, url: str, body: dict) -> object:
+        """POST ``body`` as JSON to ``url`` (an API's query, not a change: retried like a GET)
+        and parse the JSON answer, with the retries of :meth:`get_json`."""
+        parsed: list[object] = []
+        self._request(url, check=self._parses(parsed, "POST"), method="POST", body=body)
+        return parsed[-1]
+
+    @staticmethod
+    def _parses(parsed: list, method: str) -> Callable[[httpx.Response], None]:
         def parses(response: httpx.Response) -> None:
             try:
                 parsed.append(response.json())  # parsed once, kept for the caller
             except ValueError as exc:
                 raise Retryable(
-                    f"GET {response.url}: the body is not complete JSON ({exc})"
+                    f"{method} {response.url}: the body is not complete JSON ({exc})"
                 ) from None
 
-        self.get(url, params=params, check=parses)
-        return parsed[-1]
+        return parses
 
     def _wait(self, state: RetryCallState) -> float:
         from stockroom import config
@@ -220,28 +237,31 @@ class Fetcher:
         params: dict | None = None,
         robots: bool = True,
         check: Callable[[httpx.Response], None] | None = None,
+        method: str = "GET",
+        body: dict | None = None,
     ) -> httpx.Response:
         def once() -> httpx.Response:
             self._pace(url)
             self.stats.requests += 1
             try:
-                response = self._follow(url, params)
+                response = self._follow(url, params, method, body)
             except httpx.TimeoutException as exc:
-                raise Retryable(f"GET {url}: timed out ({type(exc).__name__})") from None
+                raise Retryable(f"{method} {url}: timed out ({type(exc).__name__})") from None
             except httpx.TransportError as exc:
-                raise Retryable(f"GET {url}: {type(exc).__name__}") from None
+                raise Retryable(f"{method} {url}: {type(exc).__name__}") from None
             if response.status_code in RETRY_STATUSES:
                 raise Retryable(
-                    f"GET {response.url}: HTTP {response.status_code}",
+                    f"{method} {response.url}: HTTP {response.status_code}",
                     _retry_after(response.headers.get("Retry-After")),
                 )
             if response.status_code in (401, 403):
-                raise FetchError(
-                    f"GET {response.url}: HTTP {response.status_code} (not "
-                    "authorised: check the source's token)"
+                raise Refused(
+                    f"{method} {response.url}: HTTP {response.status_code} (not "
+                    "authorised: check the source's token)",
+                    response.status_code,
                 )
             if response.status_code >= 400:
-                raise FetchError(f"GET {response.url}: HTTP {response.status_code}")
+                raise FetchError(f"{method} {response.url}: HTTP {response.status_code}")
             if check is not None:
                 check(response)
             return response
@@ -259,9 +279,12 @@ class Fetcher:
         except Retryable as exc:
             raise FetchError(f"{exc} (gave up after {self.attempts} attempts)") from None
 
-    def _follow(self, url: str, params: dict | None) -> httpx.Response:
-        """One GET with its redirects; credentials only ever go to the first URL's origin."""
-        request = self._client.build_request("GET", url, params=params)
+    def _follow(
+        self, url: str, params: dict | None, method: str = "GET", body: dict | None = None
+    ) -> httpx.Response:
+        """One request with its redirects; credentials only ever go to the first URL's
+        origin (a POST is re-sent as a POST only on 307/308, as HTTP says)."""
+        request = self._client.build_request(method, url, params=params, json=body)
         origin = _origin(request.url)
         for _hop in range(MAX_REDIRECTS + 1):
             if _origin(request.url) == origin:
@@ -271,5 +294,10 @@ class Fetcher:
                 return response
             location = response.headers.get("Location", "")
             response.close()
-            request = self._client.build_request("GET", request.url.join(location))
+            keep = response.status_code in (307, 308) and method != "GET"
+            request = self._client.build_request(
+                method if keep else "GET",
+                request.url.join(location),
+                json=body if keep else None,
+            )
         raise FetchError(f"GET {url}: more than {MAX_REDIRECTS} redirects")

@@ -85,6 +85,24 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "size": ("size", "shoe_size"),
     "region": ("buyer_region", "region", "ship_to_state"),
     "release_date": ("release_date",),
+    # the seller's own business (stockroom.ingest.business)
+    "order_id": ("order_id", "order_number", "order_no", "invoice", "invoice_no", "invoice_number"),
+    "line": ("line", "line_no", "line_number", "line_item_number"),
+    "order_ts": ("ordered_at", "order_time", "order_datetime", "invoice_date", "placed_at"),
+    "freight": ("freight", "shipping", "shipping_cost", "postage"),
+    "location": ("location", "warehouse", "warehouse_code", "location_code"),
+    "on_hand": ("on_hand", "qty_on_hand", "on_hand_quantity", "stock_on_hand"),
+    "reserved": ("reserved", "committed", "allocated", "reserved_quantity"),
+    "unit_cost": ("unit_cost", "cost", "cost_price", "cost_per_item", "purchase_price"),
+    "category": ("category", "product_type", "product_category"),
+    "platforms": ("platforms", "channels", "list_on"),
+    "as_of": ("as_of", "as_of_date", "stock_date", "count_date"),
+    "supplier": ("supplier", "supplier_name", "vendor_supplier"),
+    "lead_time_days": ("lead_time_days", "lead_time"),
+    "review_days": ("review_days", "review_period", "review_period_days"),
+    "moq": ("moq", "minimum_order_quantity", "min_order_qty"),
+    "pack_size": ("pack_size", "case_pack", "pack"),
+    "service_level": ("service_level", "target_service_level"),
 }
 
 
@@ -316,12 +334,15 @@ def canonical_columns(
 ) -> dict[str, str]:
     """Map source headers to canonical names: ``{canonical: source header}``.
 
-    ``extra`` (canonical -> source header) wins over :data:`ALIASES`. The first header that
-    matches a canonical name takes it.
+    ``extra`` (canonical -> a layout's header, compared by :func:`key`; absent ones are
+    skipped) wins over :data:`ALIASES`. The first header that matches a canonical name takes it.
     """
+    headers = list(headers)
+    by_key = {key(h): h for h in reversed(headers)}
     mapping: dict[str, str] = {}
     for canon, header in (extra or {}).items():
-        mapping[canon] = header
+        if key(header) in by_key:
+            mapping[canon] = by_key[key(header)]
     taken = set(mapping.values())
     for header in headers:
         if header in (SOURCE_FILE, SOURCE_ROW) or header in taken:
@@ -358,9 +379,25 @@ def read_table(
         if not missing:
             break
     name, frame, columns, missing, dialect = best
+    where = path.name if len(candidates) == 1 else f"{path.name} (sheet {name!r})"
+    return as_sheet(frame, required, aliases, where, dialect, name)
+
+
+def as_sheet(
+    frame: pl.DataFrame,
+    required: Iterable[str],
+    aliases: Mapping[str, str] | None,
+    where: str,
+    dialect: Dialect | None = None,
+    name: str | None = None,
+) -> Sheet:
+    """A frame of text cells with lineage (a file read, or rows pulled from a database) as a
+    :class:`Sheet` with canonical column names; raises :class:`InputError` naming ``where``
+    and each missing ``required`` column (with the headers found)."""
+    columns = canonical_columns(frame.columns, aliases)
+    missing = [c for c in required if c not in columns]
     if missing:
         found = ", ".join(c for c in frame.columns if c not in (SOURCE_FILE, SOURCE_ROW))
-        where = path.name if len(candidates) == 1 else f"{path.name} (sheet {name!r})"
         raise InputError(
             [InputProblem(where, None, c, f"missing column (found: {found})") for c in missing]
         )
@@ -373,4 +410,4 @@ def read_table(
     )
     taken = set(columns.values()) | {SOURCE_FILE, SOURCE_ROW}
     ignored = tuple(c for c in frame.columns if c not in taken)
-    return Sheet(text, columns, dialect, name, ignored)
+    return Sheet(text, columns, dialect, name or where, ignored)

@@ -204,12 +204,12 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
         .with_columns((pl.col("expected_delivery") - pl.lit(day)).dt.total_days().alias("due_in"))
         .group_by("sku")
         .agg(
-            pl.col("quantity").sum().alias("on_order"),
-            pl.col("quantity")
+            pl.col("outstanding").sum().alias("on_order"),
+            pl.col("outstanding")
             .filter(pl.col("due_in") <= pl.col("lead_time_days") + pl.col("review_days"))
             .sum()
             .alias("in_time"),
-            pl.col("quantity")
+            pl.col("outstanding")
             .filter(pl.col("due_in") <= pl.col("lead_time_days"))
             .sum()
             .alias("by_lead"),

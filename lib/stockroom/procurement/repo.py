@@ -260,41 +260,103 @@ def set_po_status(
     return {**old, "status": status}
 
 
-def import_pos(eng: sa.Engine, path: Path, *, actor: str) -> int:
-    """Import PO lines from CSV/Excel with columns po_number, sku, supplier, quantity,
-    order_date, expected_delivery[, status] (dates YYYY-MM-DD). All or nothing: any bad cell
-    raises :class:`InputError` naming the file, row and column, and nothing is written."""
+#: header spellings of a PO file beyond the canonical names (compared by tabular.key)
+_PO_ALIASES = {
+    "po": "po_number",
+    "po_no": "po_number",
+    "purchase_order": "po_number",
+    "ordered_at": "order_date",
+    "ordered": "order_date",
+    "expected_at": "expected_delivery",
+    "expected": "expected_delivery",
+    "eta": "expected_delivery",
+    "received": "received_quantity",
+    "received_qty": "received_quantity",
+    "qty": "quantity",
+}
+
+
+_SETTING_HEADERS = ("sku", "supplier", *FIELDS)
+
+
+def _read_rows(path: Path) -> pl.DataFrame:
+    """A PO or settings file (CSV/TSV/Excel) with headers as :func:`tabular.key`s."""
     path = Path(path)
     frame = (
         next(iter(tabular.read_excel_sheets(path).values()))
         if path.suffix.lower() in tabular.EXCEL_SUFFIXES
         else tabular.read_csv(path)
     )
-    frame = frame.rename({c: tabular.key(c) for c in frame.columns if not c.startswith("_")})
+    renamed = {}
+    for c in frame.columns:
+        if c.startswith("_"):
+            continue
+        k = tabular.key(c)
+        canon = tabular._ALIAS_INDEX.get(k)
+        renamed[c] = _PO_ALIASES.get(k) or (canon if canon in _SETTING_HEADERS else k)
+    return frame.rename(renamed)
+
+
+def _cell_date(r: dict, col: str, path: Path, i: int, problems: list) -> date | None:
+    text = str(r.get(col) or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        problems.append(InputProblem(str(path), i, col, "not a date YYYY-MM-DD", text))
+        return None
+
+
+def _cell_int(r: dict, col: str, path: Path, i: int, problems: list) -> int | None:
+    text = str(r.get(col) or "").strip()
+    if not text:
+        return None
+    try:
+        return int(float(text)) if float(text).is_integer() else int(text)
+    except ValueError:
+        problems.append(InputProblem(str(path), i, col, "not a whole number", text))
+        return None
+
+
+def import_pos(eng: sa.Engine, path: Path, *, actor: str) -> int:
+    """Import PO lines from CSV/TSV/Excel: po_number, sku, supplier, quantity, order_date,
+    expected_delivery, optional status, received_at and received_quantity (partial receipts;
+    headers such as ``PO number``, ``Ordered at``, ``Expected at`` are understood). Dates
+    YYYY-MM-DD.
+
+    Idempotent: a line already on file with the same values is skipped; one whose receipt
+    changed gets the new receipt (a line is ``received`` once its received quantity reaches
+    its quantity). All or nothing: any bad cell -- a receipt larger than the line, a delivery
+    before the order -- raises :class:`InputError` naming the file, row and column, and
+    nothing is written. Returns the number of lines added or changed. Audited."""
+    path = Path(path)
+    frame = _read_rows(path)
     missing = [c for c in PO_COLUMNS[:-1] if c not in frame.columns]
     if missing:
-        raise InputError([InputProblem(str(path), None, c, "missing column") for c in missing])
+        found = ", ".join(c for c in frame.columns if not c.startswith("_"))
+        raise InputError(
+            [InputProblem(str(path), None, c, f"missing column (found: {found})") for c in missing]
+        )
     problems, rows = [], []
     for i, r in enumerate(frame.iter_rows(named=True), start=1):
-        try:
-            qty = int(str(r["quantity"]).strip())
-        except ValueError:
-            problems.append(
-                InputProblem(str(path), i, "quantity", "not a whole number", str(r["quantity"]))
-            )
-            continue
-        dates = {}
-        for col in ("order_date", "expected_delivery"):
-            try:
-                dates[col] = date.fromisoformat(str(r[col]).strip())
-            except ValueError:
-                problems.append(
-                    InputProblem(str(path), i, col, "not a date YYYY-MM-DD", str(r[col]))
-                )
-        if len(dates) < 2:
+        before = len(problems)
+        qty = _cell_int(r, "quantity", path, i, problems)
+        ordered = _cell_date(r, "order_date", path, i, problems)
+        expected = _cell_date(r, "expected_delivery", path, i, problems)
+        received_at = _cell_date(r, "received_at", path, i, problems)
+        received = _cell_int(r, "received_quantity", path, i, problems) or 0
+        for col, value in (
+            ("quantity", qty),
+            ("order_date", ordered),
+            ("expected_delivery", expected),
+        ):
+            if value is None and len(problems) == before:
+                problems.append(InputProblem(str(path), i, col, "empty"))
+        if len(problems) > before:
             continue
         status = (r.get("status") or "open").strip().lower()
-        problem = _check_po(qty, dates["order_date"], dates["expected_delivery"], status)
+        problem = _check_po(qty, ordered, expected, status)
         if problem:
             column = (
                 "quantity"
@@ -305,41 +367,69 @@ def import_pos(eng: sa.Engine, path: Path, *, actor: str) -> int:
             )
             problems.append(InputProblem(str(path), i, column, problem))
             continue
+        if received < 0 or received > qty:
+            problems.append(
+                InputProblem(
+                    str(path),
+                    i,
+                    "received_quantity",
+                    f"a receipt of {received} is larger than the line's {qty} units"
+                    if received > qty
+                    else "negative",
+                    str(received),
+                )
+            )
+            continue
         for col in ("po_number", "sku", "supplier"):
             if not str(r[col] or "").strip():
                 problems.append(InputProblem(str(path), i, col, "empty"))
+        if received and received_at is None:
+            received_at = expected
+        if received >= qty and status == "open":
+            status = "received"
         rows.append(
             {
                 "po_number": str(r["po_number"]).strip(),
                 "sku": str(r["sku"]).strip(),
                 "supplier": str(r["supplier"]).strip(),
                 "quantity": qty,
-                **dates,
+                "order_date": ordered,
+                "expected_delivery": expected,
                 "status": status,
+                "received_quantity": received,
+                "received_at": received_at,
+                "_row": i,
             }
         )
     if problems:
         raise InputError(problems)
     now = datetime.now(UTC)
+    written = 0
     with eng.begin() as conn:
-        have = {
-            (a, b)
-            for a, b in conn.execute(sa.select(purchase_orders.c.po_number, purchase_orders.c.sku))
-        }
-        dupes = [i for i, r in enumerate(rows, 1) if (r["po_number"], r["sku"]) in have]
-        if dupes:
-            raise InputError(
-                [
-                    InputProblem(str(path), i, "po_number", "this PO line already exists")
-                    for i in dupes
-                ]
+        have = {(r.po_number, r.sku): r._mapping for r in conn.execute(sa.select(purchase_orders))}
+        clashes = [
+            InputProblem(
+                str(path),
+                r["_row"],
+                "quantity",
+                "differs from the line on file",
+                str(r["quantity"]),
             )
-        if rows:
-            headers = {h for (h,) in conn.execute(sa.select(purchase_order_headers.c.po_number))}
-            new = {}
-            for r in rows:  # new PO numbers get their header (supplier/date of the first line)
+            for r in rows
+            if (r["po_number"], r["sku"]) in have
+            and have[(r["po_number"], r["sku"])]["quantity"] != r["quantity"]
+        ]
+        if clashes:
+            raise InputError(clashes)
+        headers = {h for (h,) in conn.execute(sa.select(purchase_order_headers.c.po_number))}
+        new_headers, inserts, entries = {}, [], []
+        for r in rows:
+            row = {k: v for k, v in r.items() if k != "_row"}
+            old = have.get((r["po_number"], r["sku"]))
+            key = f"{r['po_number']}/{r['sku']}"
+            if old is None:
                 if r["po_number"] not in headers:
-                    new.setdefault(
+                    new_headers.setdefault(
                         r["po_number"],
                         {
                             "po_number": r["po_number"],
@@ -349,33 +439,160 @@ def import_pos(eng: sa.Engine, path: Path, *, actor: str) -> int:
                             "created_at": now,
                         },
                     )
-            if new:
-                conn.execute(purchase_order_headers.insert(), list(new.values()))
-            conn.execute(
-                purchase_orders.insert(),
-                [{**r, "created_by": actor, "updated_at": now} for r in rows],
-            )
-            audit.append(
-                conn,
-                [
+                inserts.append({**row, "created_by": actor, "updated_at": now})
+                entries.append(
                     _audit(
-                        now,
-                        actor,
-                        "purchase_order",
-                        f"{r['po_number']}/{r['sku']}",
-                        None,
-                        r,
-                        f"imported from {path.name}",
+                        now, actor, "purchase_order", key, None, row, f"imported from {path.name}"
                     )
-                    for r in rows
-                ],
+                )
+                continue
+            before = {c: old[c] for c in ("received_quantity", "received_at", "status")}
+            after = {c: row[c] for c in before}
+            if after["received_quantity"] == before["received_quantity"] or (
+                after["received_quantity"] < before["received_quantity"]
+            ):
+                continue  # same receipt (or an older file): nothing to change
+            where = (purchase_orders.c.po_number == r["po_number"]) & (
+                purchase_orders.c.sku == r["sku"]
             )
-    return len(rows)
+            conn.execute(purchase_orders.update().where(where).values(**after, updated_at=now))
+            entries.append(
+                _audit(
+                    now,
+                    actor,
+                    "purchase_order",
+                    key,
+                    before,
+                    after,
+                    f"receipt imported from {path.name}",
+                )
+            )
+        if new_headers:
+            conn.execute(purchase_order_headers.insert(), list(new_headers.values()))
+        if inserts:
+            conn.execute(purchase_orders.insert(), inserts)
+        if entries:
+            audit.append(conn, entries)
+        written = len(entries)
+    return written
+
+
+def receive(
+    eng: sa.Engine,
+    po_number: str,
+    sku: str,
+    quantity: int | None = None,
+    *,
+    received_at: date | None = None,
+    actor: str,
+    reason: str = "received",
+) -> dict:
+    """Record a receipt of ``quantity`` units (default: all still open) of a PO line on
+    ``received_at`` (default today). Partial receipts add up; the line becomes ``received``
+    when they reach its quantity. Audited. Raises KeyError for an unknown line and ValueError
+    for a line that is not open or a receipt larger than the units still open."""
+    where = (purchase_orders.c.po_number == po_number) & (purchase_orders.c.sku == sku)
+    now = datetime.now(UTC)
+    with eng.begin() as conn:
+        row = conn.execute(sa.select(purchase_orders).where(where).with_for_update()).first()
+        if row is None:
+            raise KeyError(f"no PO line {po_number} / {sku}")
+        line = row._mapping
+        if line["status"] != "open":
+            raise ValueError(f"{po_number} / {sku} is {line['status']}, not open")
+        still = line["quantity"] - (line["received_quantity"] or 0)
+        qty = still if quantity is None else quantity
+        if qty <= 0:
+            raise ValueError("a receipt must be at least 1 unit")
+        if qty > still:
+            raise ValueError(
+                f"a receipt of {qty} is larger than the {still} units still open on "
+                f"{po_number} / {sku} (ordered {line['quantity']}, received "
+                f"{line['received_quantity'] or 0})"
+            )
+        before = {c: line[c] for c in ("received_quantity", "received_at", "status")}
+        after = {
+            "received_quantity": (line["received_quantity"] or 0) + qty,
+            "received_at": received_at or now.date(),
+            "status": "received" if qty == still else "open",
+        }
+        # the receipt applies to the line as read: a concurrent receipt makes this one fail
+        # (and roll back) instead of both adding to the same starting figure
+        same = where & (purchase_orders.c.received_quantity == (line["received_quantity"] or 0))
+        done = conn.execute(purchase_orders.update().where(same).values(**after, updated_at=now))
+        if done.rowcount != 1:
+            raise ValueError(f"{po_number} / {sku} was changed meanwhile; try again")
+        audit.append(
+            conn,
+            [_audit(now, actor, "purchase_order", f"{po_number}/{sku}", before, after, reason)],
+        )
+    return after
+
+
+def import_settings(eng: sa.Engine, path: Path, *, actor: str) -> int:
+    """Import suppliers and per-SKU settings from CSV/TSV/Excel: columns sku, supplier and
+    any of lead_time_days, review_days, moq, pack_size, service_level (``Lead time``, ``MOQ``,
+    ``Service level`` ... understood). A row with a SKU sets that SKU (its supplier and
+    overrides); a row without one sets the supplier's terms. Blank cells inherit. All or
+    nothing: a bad cell raises :class:`InputError` naming file, row and column. Returns rows
+    written (each audited through :func:`set_settings`)."""
+    path = Path(path)
+    frame = _read_rows(path)
+    if "sku" not in frame.columns and "supplier" not in frame.columns:
+        found = ", ".join(c for c in frame.columns if not c.startswith("_"))
+        raise InputError(
+            [
+                InputProblem(
+                    str(path), None, "sku", f"missing column sku or supplier (found: {found})"
+                )
+            ]
+        )
+    problems, todo = [], []
+    for i, r in enumerate(frame.iter_rows(named=True), start=1):
+        sku = str(r.get("sku") or "").strip()
+        supplier = str(r.get("supplier") or "").strip() or None
+        if not sku and not supplier:
+            problems.append(InputProblem(str(path), i, "sku", "neither a SKU nor a supplier"))
+            continue
+        fields = {}
+        for f in ("lead_time_days", "review_days", "moq", "pack_size", "service_level"):
+            text = str(r.get(f) or "").strip()
+            if not text:
+                continue
+            try:
+                value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
+                fields[f] = value if f == "service_level" else int(value)
+            except ValueError:
+                problems.append(InputProblem(str(path), i, f, "not a number", text))
+        todo.append((i, sku, supplier, fields))
+    if problems:
+        raise InputError(problems)
+    for i, _sku, _supplier, fields in todo:  # validate every row before the first write
+        try:
+            _check_fields(fields)
+        except ValueError as exc:
+            problems.append(InputProblem(str(path), i, str(exc).split(" ")[0], str(exc)))
+    if problems:
+        raise InputError(problems)
+    for _i, sku, supplier, fields in todo:
+        scope, key = ("sku", sku) if sku else ("supplier", supplier)
+        set_settings(
+            eng,
+            scope,
+            key,
+            actor=actor,
+            reason=f"imported from {path.name}",
+            supplier=supplier if sku else None,
+            **fields,
+        )
+    return len(todo)
 
 
 def purchase_order_lines(eng: sa.Engine, status: str | None = "open") -> pl.DataFrame:
     """PO lines (all statuses when ``status`` is None): po_number, sku, supplier, quantity
-    (int), order_date, expected_delivery (Date), status, created_by."""
+    (int), order_date, expected_delivery (Date), status, created_by, updated_at,
+    received_quantity (units received so far), received_at (Date of the last receipt) and
+    outstanding (quantity - received_quantity: what is still on order)."""
     query = sa.select(purchase_orders).order_by(
         purchase_orders.c.expected_delivery, purchase_orders.c.po_number
     )
@@ -395,8 +612,28 @@ def purchase_order_lines(eng: sa.Engine, status: str | None = "open") -> pl.Data
             "status": pl.String,
             "created_by": pl.String,
             "updated_at": pl.Datetime("us", "UTC"),
+            "received_quantity": pl.Int64,
+            "received_at": pl.Date,
         },
+    ).with_columns(
+        (pl.col("quantity") - pl.col("received_quantity").fill_null(0)).alias("outstanding")
     )
+
+
+_FIELD_CHECKS = {
+    "lead_time_days": lambda v: v >= 0,
+    "review_days": lambda v: v >= 1,
+    "service_level": lambda v: 0 < v < 1,
+    "moq": lambda v: v >= 0,
+    "pack_size": lambda v: v >= 1,
+    "reorder_threshold_days": lambda v: v >= 0,
+}
+
+
+def _check_fields(fields: dict) -> None:
+    for f, v in fields.items():
+        if v is not None and not _FIELD_CHECKS[f](v):
+            raise ValueError(f"{f} = {v} is out of range")
 
 
 def set_settings(
@@ -417,17 +654,7 @@ def set_settings(
     unknown = set(fields) - set(FIELDS)
     if unknown:
         raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
-    checks = {
-        "lead_time_days": lambda v: v >= 0,
-        "review_days": lambda v: v >= 1,
-        "service_level": lambda v: 0 < v < 1,
-        "moq": lambda v: v >= 0,
-        "pack_size": lambda v: v >= 1,
-        "reorder_threshold_days": lambda v: v >= 0,
-    }
-    for f, v in fields.items():
-        if v is not None and not checks[f](v):
-            raise ValueError(f"{f} = {v} is out of range")
+    _check_fields(fields)
     key = "*" if scope == "default" else key
     where = (procurement_settings.c.scope == scope) & (procurement_settings.c.scope_key == key)
     now = datetime.now(UTC)

@@ -365,8 +365,17 @@ def duplicate_listing(listings: pl.DataFrame) -> pl.DataFrame:
 
 
 def unrecorded_sale(sales: pl.DataFrame, recorded: pl.DataFrame) -> pl.DataFrame:
-    """A platform reports a sale the central inventory never decremented."""
-    miss = sales.join(recorded, on=["platform", "order_id"], how="anti")
+    """A platform reports a sale the central inventory never decremented: one flag per order
+    (an order of several SKUs names them all, comma-separated, with its total units)."""
+    miss = (
+        sales.join(recorded, on=["platform", "order_id"], how="anti")
+        .group_by("platform", "order_id", maintain_order=True)
+        .agg(
+            pl.col("listing_id").first() if "listing_id" in sales.columns else pl.lit(None),
+            pl.col("sku").cast(pl.String).unique(maintain_order=True).str.join(","),
+            pl.col("quantity").sum(),
+        )
+    )
     return _flags(
         miss,
         "unrecorded_sale",

@@ -1,0 +1,184 @@
+"""The seller's configuration of its morning: sources, schedule and alerts (``stockroom.toml``).
+
+The file lives in the data root (``<root>/stockroom.toml``) and is validated with pydantic, so
+a mistake names the key. Secrets never go in it: tokens come from ``STOCKROOM_<SOURCE>_TOKEN``
+or ``[sources.<name>] token`` in ``.streamlit/secrets.toml``
+(:func:`stockroom.config.source_token`), SMTP credentials from ``STOCKROOM_SMTP_USER`` /
+``STOCKROOM_SMTP_PASSWORD`` or ``[smtp] user/password`` there.
+
+Example::
+
+    [[sources]]
+    name = "shop-orders"            # files: the newest exports in a folder, imported as orders
+    kind = "files"
+    paths = ["raw/own/shopify_orders.csv", "raw/own/ebay_orders.csv"]
+    import = "orders"
+
+    [[sources]]
+    name = "wb"                     # a marketplace API, delta-synced by its watermark
+    kind = "wildberries"
+    url = "https://statistics-api.wildberries.ru"
+    since = "2024-01-01T00:00:00"
+
+    [schedule]                      # local times of each step (one run per day)
+    sync = "06:00"
+    forecast = "06:30"
+    plan = "07:00"
+    reconcile = "07:00"
+    reports = "07:15"
+    timezone = "Europe/London"
+
+    [alerts]
+    email = ["buyer@example.com"]
+    webhook = ["https://hooks.example.com/stockroom"]
+    rules = ["stockout", "order_today", "source_failed", "job_failed"]
+    digest = false
+    [alerts.stockout_days]          # per-SKU threshold (default: the SKU's lead time)
+    "22423" = 10
+
+State that changes (a source paused after its token was refused) is kept in the workbench
+database (``source_state``), not in the file.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Literal
+
+import sqlalchemy as sa
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from stockroom.errors import StockroomError
+
+CONFIG_FILE = "stockroom.toml"
+STEPS = ("sync", "forecast", "plan", "reconcile", "reports")
+#: what each step needs to have succeeded the same day before it runs
+DEPENDS = {
+    "sync": (),
+    "forecast": ("sync",),
+    "plan": ("forecast",),
+    "reconcile": ("sync",),
+    "reports": ("plan", "reconcile"),
+}
+RULES = ("stockout", "order_today", "source_failed", "job_failed")
+
+
+class Source(BaseModel):
+    """One configured source of the seller's data."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    kind: Literal["files", "sql", "wildberries", "ozon"]
+    paths: list[str] = []
+    import_kind: Literal["orders", "stock", "inventory", "pos", "settings"] | None = Field(
+        None, alias="import"
+    )
+    layout: str | None = None
+    platform: str | None = None
+    currency: str = "USD"
+    url: str | None = None
+    table: str | None = None
+    query: str | None = None
+    watermark: str = "updated_at"
+    into: Literal["listings", "orders", "stock", "inventory"] = "orders"
+    since: str = "2000-01-01T00:00:00"
+    min_interval: float = Field(1.0, ge=0)
+    #: the day a stock/inventory file describes (default: the day it is imported); set it
+    #: only to replay a historical export (the bundled demo)
+    snapshot_date: date | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not v.startswith(("http://", "https://", "sqlite", "postgresql")):
+            raise ValueError("must be an http(s) or SQLAlchemy URL")
+        return v
+
+
+class Schedule(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sync: time = time(6, 0)
+    forecast: time = time(6, 30)
+    plan: time = time(7, 0)
+    reconcile: time = time(7, 0)
+    reports: time = time(7, 15)
+    timezone: str = "UTC"
+    catch_up_days: int = Field(3, ge=0, le=31)
+
+
+class Alerts(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    email: list[str] = []
+    webhook: list[str] = []
+    rules: list[Literal["stockout", "order_today", "source_failed", "job_failed"]] = list(RULES)
+    digest: bool = False
+    stockout_days: dict[str, float] = {}
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    sender: str = "stockroom@localhost"
+
+
+class Settings(BaseModel):
+    """The whole ``stockroom.toml``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sources: list[Source] = []
+    schedule: Schedule = Schedule()
+    alerts: Alerts = Alerts()
+    reports: list[str] = ["seller_concentration"]
+
+
+def load(root: Path) -> Settings:
+    """``<root>/stockroom.toml`` (defaults when absent). Raises :class:`StockroomError` naming
+    the file and the key of the first mistake."""
+    path = Path(root) / CONFIG_FILE
+    if not path.is_file():
+        return Settings()
+    try:
+        with path.open("rb") as fh:
+            raw = tomllib.load(fh)
+        return Settings.model_validate(raw)
+    except tomllib.TOMLDecodeError as exc:
+        raise StockroomError(f"{path}: not valid TOML ({exc})") from None
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise StockroomError(f"{path}: {where}: {first['msg']}") from None
+
+
+# -- source state (paused after a refused token) -----------------------------------------------
+
+
+def state(eng: sa.Engine) -> dict[str, dict]:
+    """``{source: {status, reason, run_id, updated_at}}`` for every source with a state."""
+    from stockroom.workbench import source_state
+
+    with eng.connect() as conn:
+        return {r.source: dict(r._mapping) for r in conn.execute(sa.select(source_state))}
+
+
+def set_state(
+    eng: sa.Engine, source: str, status: str, reason: str | None, run_id: str | None
+) -> None:
+    """Mark a source ``active`` or ``paused`` (with why, and the run that found it)."""
+    from stockroom.workbench import source_state
+
+    now = datetime.now(UTC)
+    with eng.begin() as conn:
+        done = conn.execute(
+            source_state.update()
+            .where(source_state.c.source == source)
+            .values(status=status, reason=reason, run_id=run_id, updated_at=now)
+        )
+        if done.rowcount == 0:
+            conn.execute(
+                source_state.insert().values(
+                    source=source, status=status, reason=reason, run_id=run_id, updated_at=now
+                )
+            )
