@@ -79,14 +79,20 @@ def test_shopify_and_ebay_orders_land_the_real_rows(tmp_path):
     # one real line checked against the file: eBay "Dec-01-10", "£0.42"
     first = pl.read_csv(ebay, infer_schema=False).row(0, named=True)
     line = orders.filter(
-        pl.col("platform") == "ebay", pl.col("order_id") == first["Order Number"], pl.col("line") == 1
+        pl.col("platform") == "ebay",
+        pl.col("order_id") == first["Order Number"],
+        pl.col("line") == 1,
     ).row(0, named=True)
     assert line["sku"] == first["Custom Label"]
     assert line["unit_price"] == pytest.approx(float(first["Sold For"].lstrip("£")))
     assert line["order_ts"].date() == date(2010, 12, 1)
     # the SKUs sold became catalog products with their titles
-    products = store.read_snapshot(tmp_path, "products", store.resolve_as_of(tmp_path, "products", None))
-    assert products.filter(pl.col("sku") == first["Custom Label"])["title"][0] == first["Item Title"]
+    products = store.read_snapshot(
+        tmp_path, "products", store.resolve_as_of(tmp_path, "products", None)
+    )
+    assert (
+        products.filter(pl.col("sku") == first["Custom Label"])["title"][0] == first["Item Title"]
+    )
 
 
 def test_reimporting_an_orders_export_is_idempotent(tmp_path):
@@ -129,7 +135,9 @@ def test_stock_keeps_locations_and_refuses_unknown_ones(tmp_path):
     shopify = pl.read_csv(OWN / "shopify_inventory.csv", infer_schema=False)
     assert stock.height == shopify.height == result.run.rows_landed
     row = shopify.row(0, named=True)
-    got = stock.filter(pl.col("sku") == row["SKU"], pl.col("location") == row["Location"]).row(0, named=True)
+    got = stock.filter(pl.col("sku") == row["SKU"], pl.col("location") == row["Location"]).row(
+        0, named=True
+    )
     assert (got["on_hand"], got["reserved"]) == (int(row["On hand"]), int(row["Committed"]))
     assert own.locations(workbench.engine(tmp_path)) == ["Leeds 3PL", "London warehouse"]
     # a later file for one location with a typo in another row: the typo is quarantined, the
@@ -140,7 +148,9 @@ def test_stock_keeps_locations_and_refuses_unknown_ones(tmp_path):
         lambda i, r: r[7] == "London warehouse",
         lambda h, body: body[0].__setitem__(7, "Londn warehouse"),
     )
-    run = own.import_files([edited], tmp_path, snapshot_date=date(2011, 12, 10), max_bad_share=0.5).run
+    run = own.import_files(
+        [edited], tmp_path, snapshot_date=date(2011, 12, 10), max_bad_share=0.5
+    ).run
     assert run.rows_quarantined == 1
     bad = workbench.quarantined(workbench.engine(tmp_path), run.run_id)
     assert bad["reason"][0].startswith("unknown location") and bad["value"][0] == "Londn warehouse"
@@ -167,7 +177,12 @@ def test_missing_column_and_wrong_kind(tmp_path):
     with pytest.raises(InputError, match="quantity"):
         own.import_files([path], tmp_path / "root", kind="orders", platform="shop")
     with pytest.raises(ValueError, match="holds stock, not orders"):
-        own.import_files([OWN / "shopify_inventory.csv"], tmp_path / "r2", kind="orders", layout="shopify-inventory")
+        own.import_files(
+            [OWN / "shopify_inventory.csv"],
+            tmp_path / "r2",
+            kind="orders",
+            layout="shopify-inventory",
+        )
 
 
 def test_orders_of_skus_not_in_the_central_inventory_are_kept_and_named(tmp_path):
@@ -203,7 +218,10 @@ def test_purchase_orders_with_partial_receipts(tmp_path):
         OWN / "purchase_orders.csv",
         tmp_path / "po.csv",
         lambda i, r: True,
-        lambda h, body: (body[3].__setitem__(7, "9999"), body.append([*body[0][:1], "X1", "S", "5", "2011-12-01", "2011-11-01", "", ""])),
+        lambda h, body: (
+            body[3].__setitem__(7, "9999"),
+            body.append([*body[0][:1], "X1", "S", "5", "2011-12-01", "2011-11-01", "", ""]),
+        ),
     )
     with pytest.raises(InputError) as err:
         repo.import_pos(workbench.engine(tmp_path / "fresh"), bad, actor="t")
@@ -215,11 +233,20 @@ def test_purchase_orders_with_partial_receipts(tmp_path):
 def test_suppliers_and_per_sku_settings(tmp_path):
     eng = workbench.engine(tmp_path)
     assert repo.import_settings(eng, OWN / "suppliers.csv", actor="t") == 82
-    resolved = repo.resolve(eng, pl.DataFrame({"sku": ["17003", "20665"], "platform": [None, None]}, schema={"sku": pl.String, "platform": pl.String}))
-    hartley = resolved.filter(pl.col("sku") == "17003").row(0, named=True)
-    assert (hartley["supplier"], hartley["lead_time_days"], hartley["moq"], hartley["pack_size"]) == (
-        "Hartley Gifts Ltd", 21, 24, 12
+    resolved = repo.resolve(
+        eng,
+        pl.DataFrame(
+            {"sku": ["17003", "20665"], "platform": [None, None]},
+            schema={"sku": pl.String, "platform": pl.String},
+        ),
     )
+    hartley = resolved.filter(pl.col("sku") == "17003").row(0, named=True)
+    assert (
+        hartley["supplier"],
+        hartley["lead_time_days"],
+        hartley["moq"],
+        hartley["pack_size"],
+    ) == ("Hartley Gifts Ltd", 21, 24, 12)
     bad = tmp_path / "s.csv"
     bad.write_text("sku,supplier,lead time,service level\nA,S,abc,0.9\nB,S,5,1.5\n")
     with pytest.raises(InputError) as err:
@@ -242,7 +269,9 @@ def test_sql_source_into_orders_by_watermark(tmp_path):
     url = f"sqlite:///{db}"
     first = ingest_sql(url, root, table="sales", platform="shop", into="orders")
     assert first.rows_landed == 9 and _orders(root).height == 9
-    con.execute("INSERT INTO sales VALUES ('o99',1,'S1',4,3.0,'2024-06-04 09:00','EUR','2024-06-04 09:00')")
+    con.execute(
+        "INSERT INTO sales VALUES ('o99',1,'S1',4,3.0,'2024-06-04 09:00','EUR','2024-06-04 09:00')"
+    )
     con.execute("UPDATE sales SET qty = 7, updated_at = '2024-06-04 10:00' WHERE order_id = 'o0'")
     con.commit()
     second = ingest_sql(url, root, table="sales", platform="shop", into="orders")

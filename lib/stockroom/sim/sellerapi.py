@@ -6,7 +6,8 @@ canonical ``orders`` frame (real order lines, e.g. the UCI Online Retail sample 
 rows are one unit each (as WB reports them), its cancellations carry ``isCancel`` and a sale
 row (``S...``) follows every delivered unit a day later; Ozon gets postings with products and
 statuses. Warehouse stock is seeded per SKU. Only rows changed up to :attr:`clock` are served,
-so a test moves the clock to make "new" data appear.
+so a test moves the clock to make "new" data appear. As WB documents, ``dateFrom`` is
+inclusive: a page repeats the rows of its cursor's second, which the client recognises.
 
 Faults are queued per route (``/api/v1/supplier/orders``, ``/v3/posting/fbs/list``, ...) and
 each is used by one request: ``429`` (Retry-After 1), ``500``, ``503``, ``truncate`` (half the
@@ -143,7 +144,7 @@ class SellerApiServer:
         fresh = [
             r
             for r in rows
-            if _parse_msk(r["lastChangeDate"]) > since
+            if _parse_msk(r["lastChangeDate"]) >= since
             and _parse_msk(r["lastChangeDate"]) <= _parse_msk(self.clock)
         ]
         return fresh[: self.page_size]
