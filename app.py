@@ -24,6 +24,7 @@ navigation = st.navigation(
             "app_pages/reconciliation.py", title="Reconciliation", icon=":material/sync_problem:"
         ),
         st.Page("app_pages/mapping.py", title="Mapping", icon=":material/link:"),
+        st.Page("app_pages/imports.py", title="Import", icon=":material/upload_file:"),
         st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
     ]
 )

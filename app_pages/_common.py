@@ -195,3 +195,26 @@ def table_with_downloads(
         )
     if caption:
         note.caption(caption)
+
+
+def provenance(snapshots: pl.DataFrame, table: str, daily: dict, step: str) -> None:
+    """When and by which run the page's ``table`` snapshot was computed (from its manifest,
+    ``snapshots`` = :func:`stockroom.health.snapshots_as_of`), and a warning when the latest
+    `stockroom daily` did not complete ``step`` (or what it depends on): the page then shows
+    the last results that succeeded, marked stale."""
+    row = snapshots.filter(pl.col("table") == table)
+    if row.height and row["snapshot"][0] is not None:
+        r = row.row(0, named=True)
+        written = f"{r['written_at']:%Y-%m-%d %H:%M} UTC" if r["written_at"] else "unknown time"
+        st.caption(f"{table} snapshot of {r['snapshot']}: computed {written} by run {r['run_id']}")
+    steps = {s["step"]: s for s in daily.get("steps", [])}
+    mine = steps.get(step)
+    if daily.get("day") and mine and mine["status"] in ("failed", "skipped"):
+        broken = [s for s in steps.values() if s["status"] == "failed"]
+        why = "; ".join(f"{s['step']} failed: {(s['detail'] or '')[:160]}" for s in broken)
+        st.warning(
+            f"Stale: the daily run of {daily['day']} did not update this page ({step} "
+            f"{mine['status']}{': ' + why if why else ''}). Shown: the last results that "
+            "succeeded.",
+            icon=":material/history:",
+        )

@@ -317,3 +317,23 @@ def snapshots_as_of(f: Filters) -> pl.DataFrame:
 def quarantine(f: Filters) -> pl.DataFrame:
     """The newest 2,000 quarantined cells."""
     return workbench.quarantined(workbench.engine(_root(f)), limit=2_000)
+
+
+# -- imports and the daily run (not cached: they change as the user acts) ---------------------
+
+
+def run_for_source(f: Filters, source: str) -> dict | None:
+    """The newest job run whose source names ``source`` (an uploaded file), or None."""
+    runs = workbench.runs(workbench.engine(_root(f)), limit=50)
+    hit = runs.filter(pl.col("source").str.contains(source, literal=True))
+    return hit.row(0, named=True) if hit.height else None
+
+
+def quarantined_rows(f: Filters, run_id: str) -> pl.DataFrame:
+    """The quarantined cells of one run (file, row, column, value, reason, record)."""
+    return workbench.quarantined(workbench.engine(_root(f)), run_id)
+
+
+def daily_status(f: Filters) -> dict:
+    """The latest `stockroom daily` run's steps (:func:`stockroom.health.freshness`)."""
+    return health.freshness(_root(f))

@@ -20,6 +20,7 @@ st.caption(
     "ahead · backtest = the model's error on the "
     f"{horizon} days before {day}, fitted without them"
 )
+_common.provenance(_data.snapshots_as_of(f), "forecasts", _data.daily_status(f), "forecast")
 saved = _data.saved_forecaster(f, day)
 if saved:
     window = " to ".join(saved["training_window"])

@@ -38,6 +38,7 @@ st.caption(
     "priority = revenue at risk = expected lost units before the next possible "
     "delivery × last price"
 )
+_common.provenance(_data.snapshots_as_of(f), "order_plan", _data.daily_status(f), "plan")
 
 counts = dict(plan.group_by("action").len().iter_rows())
 wape = _data.forecast_wape(f)

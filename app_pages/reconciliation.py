@@ -39,6 +39,7 @@ st.caption(
     f"sync of {day} · the central inventory is the source of truth · "
     f"{flags.height - open_.height:,} flag(s) closed since the previous run"
 )
+_common.provenance(_data.snapshots_as_of(f), "flags", _data.daily_status(f), "reconcile")
 tiles = st.columns(5)
 tiles[0].metric("Open flags", f"{open_.height:,}")
 tiles[1].metric(

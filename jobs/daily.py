@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from stockroom import sources, workbench
+from stockroom.health import steps_of
 from stockroom.sources import DEPENDS, STEPS, Settings
 
 
@@ -96,18 +97,6 @@ def _finish(eng: sa.Engine, day: date, step: str, status: str, detail: str) -> N
             .where((table.c.day == day) & (table.c.step == step))
             .values(status=status, detail=detail[:2000], finished_at=datetime.now(UTC))
         )
-
-
-def steps_of(eng: sa.Engine, day: date | None = None) -> list[dict]:
-    """The recorded steps of ``day`` (default: the latest day with any), in step order."""
-    table = workbench.daily_steps
-    with eng.connect() as conn:
-        if day is None:
-            day = conn.execute(sa.select(sa.func.max(table.c.day))).scalar()
-            if day is None:
-                return []
-        rows = [dict(r._mapping) for r in conn.execute(sa.select(table).where(table.c.day == day))]
-    return sorted(rows, key=lambda r: STEPS.index(r["step"]) if r["step"] in STEPS else 99)
 
 
 def run_day(
@@ -307,14 +296,3 @@ def scheduler(
             max_instances=1,
         )
     return sched
-
-
-def freshness(root: Path) -> dict:
-    """For the pages: the latest daily day, each step's status and finish time, and whether
-    the results shown are stale (a step failed or was skipped on the latest day)."""
-    eng = workbench.engine(root)
-    rows = steps_of(eng)
-    if not rows:
-        return {"day": None, "steps": [], "stale": False}
-    stale = any(r["status"] in ("failed", "skipped") for r in rows)
-    return {"day": rows[0]["day"], "steps": rows, "stale": stale}

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from stockroom import alerts, sources, store, workbench
+from stockroom import alerts, health, sources, store, workbench
 from stockroom.config import PROJECT_ROOT
 from stockroom_jobs import daily
 
@@ -124,7 +124,7 @@ def test_daily_runs_every_step_once_and_alerts_once(tmp_path, smtp, webhook):
     again = daily.run_day(tmp_path, TODAY)
     assert [r.step for r in again] == ["alerts"]
     assert len(inbox) == opened.height and len(posted) == opened.height
-    assert daily.freshness(tmp_path)["stale"] is False
+    assert health.freshness(tmp_path)["stale"] is False
 
 
 def test_a_failed_step_stops_its_dependents_and_keeps_yesterday(tmp_path, smtp):
@@ -139,7 +139,7 @@ def test_a_failed_step_stops_its_dependents_and_keeps_yesterday(tmp_path, smtp):
     for step in ("forecast", "plan", "reconcile", "reports"):
         assert results[step].status == "skipped", step
     assert store.snapshot_dates(tmp_path, "order_plan") == plan_before  # yesterday's stays
-    fresh = daily.freshness(tmp_path)
+    fresh = health.freshness(tmp_path)
     assert fresh["stale"] and fresh["day"] == TODAY
     rules = {
         (r["rule"], r["key"])

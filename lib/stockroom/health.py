@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import polars as pl
+import sqlalchemy as sa
 
 from stockroom import store
 from stockroom.tables import TABLES
@@ -135,3 +136,34 @@ def snapshots_as_of(root: Path, as_of: date) -> pl.DataFrame:
             "written_at": pl.Datetime("us", "UTC"),
         },
     )
+
+
+# -- the daily run's steps (stockroom daily) ------------------------------------------------------
+
+
+def steps_of(eng: sa.Engine, day: date | None = None) -> list[dict]:
+    """The recorded steps of ``day`` (default: the latest day with any), in step order."""
+    from stockroom import workbench
+    from stockroom.sources import STEPS
+
+    table = workbench.daily_steps
+    with eng.connect() as conn:
+        if day is None:
+            day = conn.execute(sa.select(sa.func.max(table.c.day))).scalar()
+            if day is None:
+                return []
+        rows = [dict(r._mapping) for r in conn.execute(sa.select(table).where(table.c.day == day))]
+    return sorted(rows, key=lambda r: STEPS.index(r["step"]) if r["step"] in STEPS else 99)
+
+
+def freshness(root: Path) -> dict:
+    """For the pages: the latest daily day, each step's status and finish time, and whether
+    the results shown are stale (a step failed or was skipped on the latest day)."""
+    from stockroom import workbench
+
+    eng = workbench.engine(root)
+    rows = steps_of(eng)
+    if not rows:
+        return {"day": None, "steps": [], "stale": False}
+    stale = any(r["status"] in ("failed", "skipped") for r in rows)
+    return {"day": rows[0]["day"], "steps": rows, "stale": stale}
