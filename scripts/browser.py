@@ -148,6 +148,43 @@ def visit(
     return seen
 
 
+def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict:
+    """On the Import page: upload ``file`` through the browser's file input, wait for the
+    preview, sign with ``signer`` and click Import; returns what the page showed
+    (``layout`` caption, ``success``/``error`` text, ``errors`` = exceptions shown)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1500})
+        page.goto(f"{url}/imports", wait_until="commit")
+        page.get_by_role("heading", name="Import your data").wait_for(timeout=60_000)
+        page.locator('input[type="file"]').set_input_files(str(file))
+        page.get_by_role("heading", name="Preview").wait_for(timeout=60_000)
+        layout = page.get_by_text(f"{file.name}: layout").first.inner_text()
+        name = page.get_by_label("Your name (signs your decisions)")
+        name.fill(signer)
+        name.press("Enter")
+        button = page.get_by_role("button", name="Import", exact=True)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some("
+            "b => b.innerText.trim() === 'Import' && !b.disabled)",
+            timeout=60_000,
+        )
+        button.click()
+        page.get_by_text("Imported. The run is recorded").wait_for(timeout=180_000)
+        seen = {
+            "layout": layout,
+            "success": page.get_by_text("Imported. The run is recorded").inner_text(),
+            "errors": page.locator('[data-testid="stException"]').count(),
+        }
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=shots / "import.png")
+        browser.close()
+    return seen
+
+
 def cold_start(data_root: Path, runs: int = 3) -> None:
     """Print, per run, how long a fresh ``stockroom serve`` takes to answer its health check
     and then to show the first page's content (title and KPI tiles) and charts in a new

@@ -97,3 +97,26 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
     assert not slow, f"pages slower than {GUARD_SECONDS} s to first render: {slow} (all: {renders})"
     cold = {server: s for server, s in colds.items() if s > COLD_START_GUARD_SECONDS}
     assert not cold, f"app start slower than {COLD_START_GUARD_SECONDS} s: {cold}"
+
+
+def test_import_page_uploads_in_chromium(browser, tmp_path):
+    """A seller's eBay orders report uploaded through the real file input, imported and
+    recorded: the orders land in the store of the served data root."""
+    import polars as pl
+
+    from stockroom import store, workbench
+    from stockroom.config import PROJECT_ROOT
+
+    root = tmp_path / "root"
+    root.mkdir()
+    export = PROJECT_ROOT / "data" / "raw" / "own" / "ebay_orders.csv"
+    with browser.serve(root) as url:
+        seen = browser.upload(url, export, "Ana Costa", tmp_path)
+    assert seen["errors"] == 0
+    assert "ebay-orders" in seen["layout"]
+    days = store.snapshot_dates(root, "orders")
+    landed = pl.concat([store.read_snapshot(root, "orders", d) for d in days])
+    assert landed.height == sum(1 for _ in export.open()) - 1
+    run = workbench.runs(workbench.engine(root)).row(0, named=True)
+    assert run["job"] == "import-orders" and run["status"] == "succeeded"
+    assert (tmp_path / "import.png").stat().st_size > 20_000
