@@ -77,6 +77,7 @@ def ingest_listings_files(
     max_bad_share: float = MAX_BAD_SHARE,
     allow_empty: bool = False,
     on_progress: Progress | None = None,
+    seller_id: str | None = None,
 ) -> Run:
     """Land listings exports (CSV/TSV/Excel in the agreed import format) as one ``listings``
     snapshot dated ``snapshot_date`` (default: today, UTC).
@@ -87,7 +88,7 @@ def ingest_listings_files(
     paths = [Path(p) for p in paths]
     day = snapshot_date or _today()
     with tracked_run(root, "ingest-listings", ", ".join(str(p) for p in paths)) as run:
-        mapped = [exports.listings_from_export(p, platform, currency) for p in paths]
+        mapped = [exports.listings_from_export(p, platform, currency, seller_id) for p in paths]
         for m, p in zip(mapped, paths, strict=True):
             for warning in m.sheet.warnings(p.name):
                 run.warn(warning)

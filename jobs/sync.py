@@ -73,6 +73,18 @@ def _files(root: Path, source: sources.Source) -> str:
         fn = repo.import_pos if source.import_kind == "pos" else repo.import_settings
         n = sum(fn(eng, p, actor=f"source:{source.name}") for p in paths)
         return f"{source.name}: {n} row(s) added or changed"
+    if source.import_kind == "listings":
+        from stockroom_jobs.ingest import ingest_listings_files
+
+        run = ingest_listings_files(
+            paths,
+            root,
+            platform=source.platform,
+            currency=source.currency,
+            seller_id="own",
+            snapshot_date=source.snapshot_date,
+        )
+        return f"{source.name}: {run.rows_landed:,} listings landed"
     imported = own.import_files(
         paths,
         root,

@@ -7,8 +7,10 @@ others as an eBay Seller Hub orders report -- so one business sells on two platf
 Cancellations stay as the data has them ("C" invoices, negative quantities).
 
 The rest is seeded, not real (the data set has no stock, costs or suppliers): a Shopify
-inventory export with the stock on two warehouses on the last day, the central inventory, the
-suppliers' terms and a few purchase orders with partial receipts. Run:
+inventory export with the stock on two warehouses on the last day, the central inventory (what
+those warehouses can sell), the seller's own listings on Shopify (product export) and eBay
+(active listings report) drifted from it as listings drift, the suppliers' terms and a few
+purchase orders with partial receipts. Run:
 
     .venv/bin/python scripts/make_own_data.py [../shared/data/online_retail] [data/raw/own]
 """
@@ -63,8 +65,9 @@ def main(source: Path, out: Path) -> None:
         (pl.col("Quantity").filter(pl.col("Quantity") > 0).sum() / 373).alias("per_day"),
     )
     titles = titles.sort("StockCode")
-    _stock(titles, rng, out / "shopify_inventory.csv")
-    _central(titles, rng, out / "inventory.csv")
+    available = _stock(titles, rng, out / "shopify_inventory.csv")
+    _central(titles, available, out / "inventory.csv")
+    _listings(titles, available, rng, out)
     _suppliers(titles, out / "suppliers.csv")
     _purchase_orders(titles, rng, lines["InvoiceDate"].max().date(), out / "purchase_orders.csv")
     sums = [
@@ -145,8 +148,8 @@ def _ebay_orders(lines: pl.DataFrame, path: Path) -> None:
     _write(path, EBAY_COLUMNS, rows)
 
 
-def _stock(titles: pl.DataFrame, rng, path: Path) -> None:
-    rows = []
+def _stock(titles: pl.DataFrame, rng, path: Path) -> dict[str, int]:
+    rows, available = [], {}
     for r in titles.iter_rows(named=True):
         days = rng.uniform(0, 60)  # runway between none and two months
         total = int(round(r["per_day"] * days))
@@ -160,23 +163,56 @@ def _stock(titles: pl.DataFrame, rng, path: Path) -> None:
                     location, 0, 0, committed, on_hand - committed, on_hand,
                 ]
             )  # fmt: skip
+            available[r["StockCode"]] = available.get(r["StockCode"], 0) + on_hand - committed
     _write(path, SHOPIFY_INVENTORY_COLUMNS, rows)
+    return available
 
 
-def _central(titles: pl.DataFrame, rng, path: Path) -> None:
+def _central(titles: pl.DataFrame, available: dict[str, int], path: Path) -> None:
+    """The central inventory: what can be sold now (on hand - committed, both warehouses)."""
     rows = []
     for r in titles.iter_rows(named=True):
         price = round(float(r["price"]), 2)
         rows.append(
             [
                 r["StockCode"], r["title"], "Online Retail", "gifts & homeware",
-                int(round(r["per_day"] * rng.uniform(0, 60))), f"{price:.2f}",
-                f"{price * 0.45:.2f}", "GBP", LOCATIONS[0], "shopify,ebay",
+                available[r["StockCode"]], f"{price:.2f}", f"{price * 0.45:.2f}", "GBP",
+                LOCATIONS[0], "shopify,ebay",
             ]
         )  # fmt: skip
     header = ["SKU", "Title", "Brand", "Category", "Quantity", "Price", "Cost", "Currency",
               "Location", "Platforms"]  # fmt: skip
     _write(path, header, rows)
+
+
+def _listings(titles: pl.DataFrame, available: dict[str, int], rng, out: Path) -> None:
+    """The seller's own listings on both platforms, drifted from the central inventory as
+    real listings drift (seeded): a few quantities and prices out of date, three SKUs never
+    listed on eBay, one eBay listing of a SKU the central inventory does not hold."""
+    shopify, ebay = [], []
+    for i, r in enumerate(titles.iter_rows(named=True)):
+        sku, price, qty = r["StockCode"], round(float(r["price"]), 2), available[r["StockCode"]]
+        handle = (r["title"] or sku).lower().replace(" ", "-")
+        shop_qty = qty + int(rng.integers(1, 6)) if i % 13 == 0 else qty
+        shopify.append([handle, r["title"], sku, shop_qty, f"{price:.2f}", "active"])
+        if i % 27 == 5:
+            continue  # never listed on eBay
+        ebay_price = round(price * 1.15, 2) if i % 17 == 3 else price
+        ebay.append(
+            [
+                f"1{zlib.crc32(sku.encode()):011d}", r["title"], sku,
+                qty - 1 if i % 11 == 0 and qty else qty, f"£{ebay_price:,.2f}", "GBP",
+                "2010-11-20 09:00:00", "FIXED_PRICE",
+            ]
+        )  # fmt: skip
+    ebay.append(["199999999999", "VINTAGE TIN SIGN (old stock)", "OLD-TIN-01", 2, "£4.50", "GBP",
+                 "2011-06-01 09:00:00", "FIXED_PRICE"])  # fmt: skip
+    _write(out / "shopify_products.csv",
+           ["Handle", "Title", "Variant SKU", "Variant Inventory Qty", "Variant Price", "Status"],
+           shopify)  # fmt: skip
+    _write(out / "ebay_active_listings.csv",
+           ["Item number", "Title", "Custom label (SKU)", "Available quantity", "Current price",
+            "Currency", "Start date", "Format"], ebay)  # fmt: skip
 
 
 def _suppliers(titles: pl.DataFrame, path: Path) -> None:

@@ -75,6 +75,10 @@ def ingest_listings(
         str | None, typer.Option(help="Platform for rows without one (e.g. ebay).")
     ] = None,
     currency: Annotated[str, typer.Option(help="Currency for rows without one.")] = "USD",
+    seller: Annotated[
+        str | None,
+        typer.Option(help="Seller id for files without a seller column (your own listings)."),
+    ] = None,
     snapshot_date: SnapshotDateOption = None,
     data_root: DataRootOption = None,
     max_bad_share: MaxBadShareOption = MAX_BAD_SHARE,
@@ -90,6 +94,7 @@ def ingest_listings(
             root,
             platform=platform,
             currency=currency,
+            seller_id=seller,
             snapshot_date=day,
             max_bad_share=max_bad_share,
             allow_empty=allow_empty,

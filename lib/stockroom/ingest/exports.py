@@ -33,20 +33,31 @@ class Mapped:
     sheet: Sheet
 
 
-def listings_from_export(path: Path, platform: str | None = None, currency: str = "USD") -> Mapped:
+def listings_from_export(
+    path: Path, platform: str | None = None, currency: str = "USD", seller_id: str | None = None
+) -> Mapped:
     """Read a listings export (CSV/TSV/Excel) into canonical ``listings`` rows (text cells).
 
-    ``platform`` fills a missing/blank platform column; ``currency`` (ISO 4217) a missing
+    ``platform`` fills a missing/blank platform column, ``seller_id`` a missing seller column
+    (a seller's export of its own listings names no seller); ``currency`` (ISO 4217) a missing
     currency. ``listing_id`` defaults to ``<seller_id>:<sku>``, ``status`` to ``active``.
     Timestamps without a zone are taken as UTC. Raises :class:`stockroom.errors.InputError` for a
     file that cannot be read or lacks a required column (naming the headers found).
     """
     required = LISTING_REQUIRED if platform else ("platform", *LISTING_REQUIRED)
+    if seller_id:
+        required = tuple(c for c in required if c != "seller_id")
     sheet = read_table(path, required)
     delimiter = sheet.dialect.delimiter if sheet.dialect else None
-    frame, rejected = listings_from_text(
-        sheet.frame, sheet.columns, platform, currency, delimiter=delimiter
-    )
+    frame = sheet.frame
+    if seller_id:
+        frame = frame.with_columns(
+            pl.coalesce(
+                pl.col("seller_id") if "seller_id" in frame.columns else pl.lit(None, pl.String),
+                pl.lit(seller_id),
+            ).alias("seller_id")
+        )
+    frame, rejected = listings_from_text(frame, sheet.columns, platform, currency, delimiter=delimiter)
     return Mapped({LISTINGS.name: frame}, rejected, sheet.columns, sheet)
 
 

@@ -55,6 +55,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "style_code",
         "product_code",
         "article",
+        "variant_sku",
     ),
     "title": ("title", "item_title", "listing_title", "product_name", "name", "sneaker_name"),
     "quantity": (
@@ -64,6 +65,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "available_quantity",
         "stock",
         "quantity_available",
+        "variant_inventory_qty",
     ),
     "price": (
         "price",
@@ -73,6 +75,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "unit_price",
         "price_usd",
         "asking_price",
+        "variant_price",
     ),
     "currency": ("currency", "currency_code"),
     "status": ("status", "listing_status", "state"),
