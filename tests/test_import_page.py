@@ -80,7 +80,9 @@ def test_pages_mark_results_stale_when_the_daily_run_failed(tmp_path, monkeypatc
     from stockroom_jobs import daily, own
 
     own.import_files([OWN / "shopify_orders.csv"], tmp_path)
-    own.import_files([OWN / "shopify_inventory.csv"], tmp_path, snapshot_date=datetime(2011, 12, 9).date())
+    own.import_files(
+        [OWN / "shopify_inventory.csv"], tmp_path, snapshot_date=datetime(2011, 12, 9).date()
+    )
     (tmp_path / "stockroom.toml").write_text(
         '[[sources]]\nname = "feed"\nkind = "files"\npaths = ["nowhere/*.csv"]\n'
         "[alerts]\nrules = []\n"

@@ -23,9 +23,7 @@ the server needs them, from ``STOCKROOM_SMTP_USER``/``STOCKROOM_SMTP_PASSWORD`` 
 from __future__ import annotations
 
 import json
-import os
 import smtplib
-import tomllib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -200,20 +198,6 @@ def open_alerts(eng: sa.Engine) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=schema)
 
 
-def smtp_credentials(secrets_file: Path | None = None) -> tuple[str | None, str | None]:
-    """SMTP user and password from the environment, else ``[smtp]`` in the secrets file."""
-    user, password = (
-        os.environ.get("STOCKROOM_SMTP_USER"),
-        os.environ.get("STOCKROOM_SMTP_PASSWORD"),
-    )
-    path = secrets_file or config.SECRETS_FILE
-    if (not user or not password) and path.is_file():
-        with path.open("rb") as fh:
-            smtp = tomllib.load(fh).get("smtp", {})
-        user, password = user or smtp.get("user"), password or smtp.get("password")
-    return user, password
-
-
 def send(
     eng: sa.Engine, alerts_cfg: Alerts, new: list[Condition], now: datetime | None = None
 ) -> dict[str, int]:
@@ -268,7 +252,7 @@ def _email(cfg: Alerts, batch: list[Condition]) -> None:
     msg["From"] = cfg.sender
     msg["To"] = ", ".join(cfg.email)
     msg.set_content("\n".join(f"- {c.message}" for c in batch) + "\n")
-    user, password = smtp_credentials()
+    user, password = config.smtp_credentials()
     with smtplib.SMTP(cfg.smtp_host, cfg.smtp_port, timeout=10) as smtp:
         if user and password:
             smtp.starttls()

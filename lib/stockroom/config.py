@@ -127,6 +127,20 @@ def source_token(source: str, secrets_file: Path | None = None) -> str | None:
     return None
 
 
+def smtp_credentials(secrets_file: Path | None = None) -> tuple[str | None, str | None]:
+    """SMTP user and password for alert emails: ``STOCKROOM_SMTP_USER`` /
+    ``STOCKROOM_SMTP_PASSWORD``, else ``[smtp] user/password`` in ``.streamlit/secrets.toml``
+    (None when the server needs none)."""
+    user = os.environ.get("STOCKROOM_SMTP_USER")
+    password = os.environ.get("STOCKROOM_SMTP_PASSWORD")
+    path = secrets_file or SECRETS_FILE
+    if (not user or not password) and path.is_file():
+        with path.open("rb") as fh:
+            smtp = tomllib.load(fh).get("smtp", {})
+        user, password = user or smtp.get("user"), password or smtp.get("password")
+    return user or None, password or None
+
+
 def sim_token() -> str | None:
     """The token the local marketplace simulator demands (open when unset)."""
     return os.environ.get(ENV_SIM_TOKEN) or None

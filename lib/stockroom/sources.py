@@ -73,8 +73,8 @@ class Source(BaseModel):
     name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
     kind: Literal["files", "sql", "wildberries", "ozon"]
     paths: list[str] = []
-    import_kind: Literal["orders", "stock", "inventory", "listings", "pos", "settings"] | None = Field(
-        None, alias="import"
+    import_kind: Literal["orders", "stock", "inventory", "listings", "pos", "settings"] | None = (
+        Field(None, alias="import")
     )
     layout: str | None = None
     platform: str | None = None

@@ -57,7 +57,9 @@ def listings_from_export(
                 pl.lit(seller_id),
             ).alias("seller_id")
         )
-    frame, rejected = listings_from_text(frame, sheet.columns, platform, currency, delimiter=delimiter)
+    frame, rejected = listings_from_text(
+        frame, sheet.columns, platform, currency, delimiter=delimiter
+    )
     return Mapped({LISTINGS.name: frame}, rejected, sheet.columns, sheet)
 
 
