@@ -106,9 +106,11 @@ def run_day(
     steps: tuple[str, ...] = STEPS,
     now: datetime | None = None,
     on_step: Callable[[StepResult], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """Run the steps of ``day`` (default: today, UTC) that are not taken yet, in order, then
-    the alerts. Returns what each step did. Never raises for a failing step: it is recorded,
+    the alerts. Returns what each step did; ``on_progress`` gets the stage lines of long steps
+    (the forecast's reading, fitting, ...). Never raises for a failing step: it is recorded,
     its dependents are skipped and the alerts say so."""
     import time
 
@@ -133,7 +135,7 @@ def run_day(
         else:
             started = time.perf_counter()
             try:
-                detail, failed = _STEP_FUNCS[step](root, settings, now)
+                detail, failed = _STEP_FUNCS[step](root, settings, now, on_progress)
                 status_now = "failed" if failed else "succeeded"
             except Exception as exc:  # a step's failure is recorded, never raised
                 from stockroom.errors import redact
@@ -163,7 +165,9 @@ def run_day(
     return results
 
 
-def _sync(root: Path, settings: Settings, now: datetime | None) -> tuple[str, dict]:
+def _sync(
+    root: Path, settings: Settings, now: datetime | None, progress: Callable | None = None
+) -> tuple[str, dict]:
     from stockroom_jobs.sync import sync_source
 
     if not settings.sources:
@@ -180,21 +184,27 @@ def _sync(root: Path, settings: Settings, now: datetime | None) -> tuple[str, di
     return "; ".join(lines), failed
 
 
-def _forecast(root: Path, settings: Settings, now: datetime | None) -> tuple[str, dict]:
+def _forecast(
+    root: Path, settings: Settings, now: datetime | None, progress: Callable | None = None
+) -> tuple[str, dict]:
     from stockroom_jobs.forecast import run_forecast
 
-    summary = run_forecast(root)
+    summary = run_forecast(root, on_step=progress)
     return f"forecasts as of {summary.as_of} (run {summary.run_id})", {}
 
 
-def _plan(root: Path, settings: Settings, now: datetime | None) -> tuple[str, dict]:
+def _plan(
+    root: Path, settings: Settings, now: datetime | None, progress: Callable | None = None
+) -> tuple[str, dict]:
     from stockroom_jobs.procure import run_plan
 
     summary = run_plan(root)
     return " / ".join(summary.lines()) + f" (run {summary.run_id})", {}
 
 
-def _reconcile(root: Path, settings: Settings, now: datetime | None) -> tuple[str, dict]:
+def _reconcile(
+    root: Path, settings: Settings, now: datetime | None, progress: Callable | None = None
+) -> tuple[str, dict]:
     from stockroom import store
     from stockroom_jobs.reconcile import run_reconcile
 
@@ -204,7 +214,9 @@ def _reconcile(root: Path, settings: Settings, now: datetime | None) -> tuple[st
     return " / ".join(summary.lines()), {}
 
 
-def _reports(root: Path, settings: Settings, now: datetime | None) -> tuple[str, dict]:
+def _reports(
+    root: Path, settings: Settings, now: datetime | None, progress: Callable | None = None
+) -> tuple[str, dict]:
     from stockroom_jobs.report import run_report
 
     made = [run_report(name, root, progress=False).html.name for name in settings.reports]
@@ -242,21 +254,25 @@ def due(settings: Settings, now: datetime, taken: set[tuple[date, str]]) -> list
 
 
 def taken_steps(eng: sa.Engine) -> set[tuple[date, str]]:
-    """(day, step) pairs succeeded or running (failed ones may run again)."""
+    """(day, step) pairs succeeded or running: failed ones run again at the next trigger, and
+    skipped ones once what they wait for has succeeded."""
     table = workbench.daily_steps
     with eng.connect() as conn:
         return {
             (r.day, r.step)
             for r in conn.execute(
                 sa.select(table.c.day, table.c.step).where(
-                    table.c.status.in_(("succeeded", "running", "skipped"))
+                    table.c.status.in_(("succeeded", "running"))
                 )
             )
         }
 
 
 def tick(
-    root: Path, now: datetime | None = None, on_step: Callable[[StepResult], None] | None = None
+    root: Path,
+    now: datetime | None = None,
+    on_step: Callable[[StepResult], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
 ) -> list[StepResult]:
     """What the scheduler runs at each trigger (and once on start): every due (day, step)."""
     now = now or datetime.now(UTC)
@@ -266,12 +282,17 @@ def tick(
     pending = due(settings, now, taken_steps(eng))
     for day in sorted({d for d, _ in pending}):
         steps = tuple(s for d, s in pending if d == day)
-        results += run_day(root, day, steps=steps, now=now, on_step=on_step)
+        results += run_day(
+            root, day, steps=steps, now=now, on_step=on_step, on_progress=on_progress
+        )
     return results
 
 
 def scheduler(
-    root: Path, on_step: Callable[[StepResult], None] | None = None, blocking: bool = True
+    root: Path,
+    on_step: Callable[[StepResult], None] | None = None,
+    blocking: bool = True,
+    on_progress: Callable[[str], None] | None = None,
 ):
     """An APScheduler scheduler with one cron trigger per step at its local time (misfires run
     late, coalesced into one), which calls :func:`tick`. Not started."""
@@ -288,7 +309,7 @@ def scheduler(
             tick,
             CronTrigger(hour=at.hour, minute=at.minute, timezone=zone),
             args=[root],
-            kwargs={"on_step": on_step},
+            kwargs={"on_step": on_step, "on_progress": on_progress},
             id=f"stockroom-{step}",
             name=f"{step} at {at:%H:%M} {settings.schedule.timezone}",
             misfire_grace_time=None,

@@ -67,7 +67,14 @@ def webhook():
     server.shutdown()
 
 
-def _config(root: Path, extra: str = "", *, smtp_port: int = 1, hook: str | None = None) -> None:
+def _config(
+    root: Path,
+    extra: str = "",
+    *,
+    smtp_port: int = 1,
+    hook: str | None = None,
+    rules: str = '["stockout", "order_today", "source_failed", "job_failed"]',
+) -> None:
     shutil.copytree(OWN, root / "own", dirs_exist_ok=True)
     hooks = f'webhook = ["{hook}"]' if hook else ""
     (root / "stockroom.toml").write_text(f"""
@@ -101,7 +108,7 @@ import = "settings"
 email = ["buyer@example.com"]
 {hooks}
 smtp_port = {smtp_port}
-rules = ["stockout", "order_today", "source_failed", "job_failed"]
+rules = {rules}
 """)
 
 
@@ -204,13 +211,7 @@ def _tick(root: str, now: str) -> None:
 
 
 def test_two_schedulers_never_run_the_same_day_twice(tmp_path):
-    _config(tmp_path)
-    (tmp_path / "stockroom.toml").write_text(
-        (tmp_path / "stockroom.toml")
-        .read_text()
-        .replace("[alerts]", "[alerts]\nrules = []\n#", 1)
-        .replace('rules = ["stockout"', "#")  # fmt: skip
-    )
+    _config(tmp_path, rules="[]")
     workbench.engine(tmp_path)  # migrated before the race
     now = "2026-12-02T09:00:00+00:00"
     ctx = multiprocessing.get_context("spawn")

@@ -278,3 +278,33 @@ def test_sql_source_into_orders_by_watermark(tmp_path):
     assert second.rows_read == 2  # only what changed since the watermark
     orders = _orders(root)
     assert orders.height == 10 and orders.filter(pl.col("order_id") == "o0")["quantity"][0] == 7
+
+
+def test_the_cli_imports_receives_and_says_what_it_did(tmp_path):
+    import subprocess
+    import sys
+
+    def stockroom(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "stockroom_jobs.cli", *args, "--data-root", str(tmp_path)],
+            capture_output=True,
+            text=True,
+            env={**__import__("os").environ, "STOCKROOM_USER": "Ana Costa"},
+        )
+
+    done = stockroom("import", str(OWN / "ebay_orders.csv"))
+    assert done.returncode == 0, done.stderr
+    assert "layout: ebay-orders" in done.stderr and "not recognised" in done.stderr
+    assert stockroom("import", str(OWN / "purchase_orders.csv"), "--kind", "pos").returncode == 0
+    line = repo.purchase_order_lines(workbench.engine(tmp_path), None).row(0, named=True)
+    done = stockroom("po", "receive", line["po_number"], line["sku"], "--quantity", "5",
+                     "--date", "2011-12-10")  # fmt: skip
+    assert done.returncode == 0 and "received" in done.stderr
+    again = repo.purchase_order_lines(workbench.engine(tmp_path), None)
+    got = again.filter(pl.col("po_number") == line["po_number"]).row(0, named=True)
+    assert got["received_quantity"] == line["received_quantity"] + 5
+    assert got["received_at"] == date(2011, 12, 10)
+    done = stockroom("po", "receive", line["po_number"], line["sku"], "--quantity", "99999")
+    assert done.returncode == 1 and "larger than the" in done.stderr
+    done = stockroom("import", str(OWN / "shopify_inventory.csv"), "--kind", "orders")
+    assert done.returncode == 1 and "holds stock, not orders" in done.stderr

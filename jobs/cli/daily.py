@@ -21,6 +21,10 @@ def _print_step(result) -> None:
     )
 
 
+def _print_stage(line: str) -> None:
+    console.print(f"            {line}", markup=False)
+
+
 def daily_command(
     day: Annotated[str | None, typer.Option(help="Day to run, YYYY-MM-DD (default today).")] = None,
     step: Annotated[
@@ -65,10 +69,10 @@ def schedule_command(
 
     root = config.data_root(data_root)
     console.print("catching up what is due now")
-    daily.tick(root, on_step=_print_step)
+    daily.tick(root, on_step=_print_step, on_progress=_print_stage)
     if once:
         return
-    sched = daily.scheduler(root, on_step=_print_step)
+    sched = daily.scheduler(root, on_step=_print_step, on_progress=_print_stage)
     for job in sched.get_jobs():
         console.print(f"  scheduled: {job.name}")
     try:
