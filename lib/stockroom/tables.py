@@ -155,6 +155,7 @@ class Table:
         maps canonical names to the source's own column names for those messages.
         """
         names = dict(source_columns or {})
+        frame = self._with_optional(frame)
         missing = [c for c in self.column_names if c not in frame.columns]
         if missing:
             raise InputError(
@@ -226,6 +227,7 @@ class Table:
         for problems of the whole input (a missing column), never for a bad row.
         """
         names = dict(source_columns or {})
+        frame = self._with_optional(frame)
         missing = [c for c in self.column_names if c not in frame.columns]
         if missing:
             raise InputError(
@@ -315,6 +317,14 @@ class Table:
             keep_rows = keep_rows.filter(~dup)
         good = keep_rows.select(*self.column_names, *keep)
         return good, self._quarantine(frame, bad_cells, names)
+
+    def _with_optional(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """Nullable columns the frame lacks are null (a column added to a table later need not
+        be supplied by every adapter); a missing required column stays an error."""
+        absent = [c for c in self.columns if c.nullable and c.name not in frame.columns]
+        if not absent:
+            return frame
+        return frame.with_columns([pl.lit(None, c.dtype).alias(c.name) for c in absent])
 
     def _cell_rules(self, typed: pl.DataFrame) -> list[pl.DataFrame]:
         """The rules every table shares, beyond each column's checks (``_IDX``, column, value,

@@ -146,12 +146,17 @@ LAYOUTS: dict[str, Layout] = {
 
 def detect_layout(headers: list[str], kind: str | None = None) -> Layout:
     """The platform layout whose signature headers are all present (first match), else the
-    generic layout of ``kind``. Raises :class:`ValueError` when neither decides."""
+    generic layout of ``kind``. Raises :class:`ValueError` when neither decides, or when the
+    headers are a platform layout of another kind (a Shopify inventory export as orders)."""
     keys = {key(h) for h in headers}
     for layout in LAYOUTS.values():
         if layout.signature and set(layout.signature) <= keys:
             if kind is None or layout.kind == kind:
                 return layout
+            raise ValueError(
+                f"the headers are those of a {layout.name} export, which holds {layout.kind}, "
+                f"not {kind} (import it as {layout.kind})"
+            )
     if kind is None:
         raise ValueError(
             "cannot tell what this file holds from its headers; name the kind "
