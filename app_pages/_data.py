@@ -195,12 +195,14 @@ def forecast_wape(f: Filters) -> float | None:
 
 @_by_day
 @st.cache_resource(show_spinner="Building the plan…", max_entries=16)
-def plan(f: Filters, db_version: int) -> tuple[date | None, pl.DataFrame | None]:
+def plan(
+    f: Filters, db_version: int, location: str | None = None
+) -> tuple[date | None, pl.DataFrame | None]:
     """(day, plan frame) of :func:`stockroom.procurement.plan.build_plan` as of the as-of
-    date; (None, None) without forecasts. ``db_version`` (:func:`version`) refreshes it when a
-    PO or a setting changes."""
+    date, of one ``location``'s stock or all; (None, None) without forecasts. ``db_version``
+    (:func:`version`) refreshes it when a PO or a setting changes."""
     try:
-        return build_plan(_root(f), f.as_of)
+        return build_plan(_root(f), f.as_of, location)
     except StockroomError:
         return None, None
 
@@ -332,6 +334,15 @@ def run_for_source(f: Filters, source: str) -> dict | None:
 def quarantined_rows(f: Filters, run_id: str) -> pl.DataFrame:
     """The quarantined cells of one run (file, row, column, value, reason, record)."""
     return workbench.quarantined(workbench.engine(_root(f)), run_id)
+
+
+@_by_day
+@st.cache_resource(show_spinner=False, max_entries=16)
+def stock_locations(f: Filters) -> list[str]:
+    """The stock snapshot's locations at the as-of date (sorted)."""
+    from stockroom.procurement.plan import stock_locations as locations
+
+    return locations(_root(f), f.as_of)
 
 
 def daily_status(f: Filters) -> dict:

@@ -22,8 +22,17 @@ LABELS = {
 
 f = _common.filters()
 root = Path(f.data_root)
-day, plan = _data.plan(f, _data.version(f))
+locations = _data.stock_locations(f)
 st.title("Order today")
+location = None
+if len(locations) > 1:
+    choice = st.selectbox(
+        "Stock location",
+        ["All locations", *locations],
+        help="One location: what its stock covers of the whole demand; all: summed.",
+    )
+    location = None if choice == "All locations" else choice
+day, plan = _data.plan(f, _data.version(f), location)
 actor = _common.signer("place orders")
 if day is None:
     st.info(

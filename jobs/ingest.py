@@ -357,43 +357,35 @@ def ingest_sql(
                 if c not in (SOURCE_FILE, SOURCE_ROW)
             ]
         )
-        if into != "listings":
-            if raw.height:
-                run.land(
-                    _own_parts(raw, pulled.source, into, day, platform, currency),
-                    sources=[],
-                    max_bad_share=max_bad_share,
-                    on_progress=on_progress,
-                )
-            if pulled.watermark is not None:
-                workbench.set_watermark(eng, name, pulled.watermark, run.run_id)
-            return run
-        columns = tabular.canonical_columns(raw.columns)
-        required = exports.LISTING_REQUIRED if platform else ("platform", *exports.LISTING_REQUIRED)
-        missing = [c for c in required if c not in columns]
-        if missing and raw.height:
-            raise InputError(
-                [
-                    InputProblem(
-                        pulled.source, None, c, f"missing column (found: {', '.join(raw.columns)})"
-                    )
-                    for c in missing
-                ]
-            )
         if raw.height:
-            renamed = raw.select(
-                *[pl.col(s).alias(c) for c, s in columns.items()], SOURCE_FILE, SOURCE_ROW
+            parts = (
+                _own_parts(raw, pulled.source, into, day, platform, currency)
+                if into != "listings"
+                else _listing_parts(raw, pulled.source, day, platform, currency)
             )
-            listings, rejected = exports.listings_from_text(renamed, columns, platform, currency)
-            run.land(
-                [Part(LISTINGS, {day: listings}, columns, rejected, scope=LISTINGS.primary_key)],
-                sources=[],
-                max_bad_share=max_bad_share,
-                on_progress=on_progress,
-            )
+            run.land(parts, sources=[], max_bad_share=max_bad_share, on_progress=on_progress)
         if pulled.watermark is not None:
             workbench.set_watermark(eng, name, pulled.watermark, run.run_id)
     return run
+
+
+def _listing_parts(
+    raw: pl.DataFrame, source: str, day: date, platform: str | None, currency: str
+) -> list[Part]:
+    """Rows pulled from a database as listings (an upsert onto the latest picture)."""
+    columns = tabular.canonical_columns(raw.columns)
+    required = exports.LISTING_REQUIRED if platform else ("platform", *exports.LISTING_REQUIRED)
+    missing = [c for c in required if c not in columns]
+    if missing:
+        raise InputError(
+            [
+                InputProblem(source, None, c, f"missing column (found: {', '.join(raw.columns)})")
+                for c in missing
+            ]
+        )
+    renamed = raw.select(*[pl.col(s).alias(c) for c, s in columns.items()], SOURCE_FILE, SOURCE_ROW)
+    listings, rejected = exports.listings_from_text(renamed, columns, platform, currency)
+    return [Part(LISTINGS, {day: listings}, columns, rejected, scope=LISTINGS.primary_key)]
 
 
 def _own_parts(

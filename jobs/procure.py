@@ -81,14 +81,20 @@ def ingest_demo_stock(root: Path, seed: int = 0, actor: str = "demo-simulator") 
     return run, added
 
 
-def run_plan(root: Path, as_of: date | None = None, export: Path | None = None) -> PlanSummary:
+def run_plan(
+    root: Path, as_of: date | None = None, export: Path | None = None, location: str | None = None
+) -> PlanSummary:
     """Build the plan (``stockroom.procurement.plan``), land it as the ``order_plan`` snapshot and
-    optionally write the purchase-request CSV (:func:`purchase_requests`) to ``export``."""
+    optionally write the purchase-request CSV (:func:`purchase_requests`) to ``export``. With
+    ``location`` the plan is of that location's stock only: reported and exported, not landed
+    (the ``order_plan`` snapshot is always of every location)."""
     if export is not None and not Path(export).parent.is_dir():
         raise StockroomError(f"--export: the folder {Path(export).parent} does not exist")
-    day, plan = build_plan(root, as_of)
-    with tracked_run(root, "procure", f"forecasts of {day}") as run:
-        run.land([Part(ORDER_PLAN, {day: plan.drop("sales_8w")})], sources=[])
+    day, plan = build_plan(root, as_of, location)
+    source = f"forecasts of {day}" + (f", stock of {location}" if location else "")
+    with tracked_run(root, "procure", source) as run:
+        if location is None:
+            run.land([Part(ORDER_PLAN, {day: plan.drop("sales_8w")})], sources=[])
     if export is not None:
         write_csv(purchase_requests(plan, day), export)
     counts = dict(plan.group_by("action").len().iter_rows())

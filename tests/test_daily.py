@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import polars as pl
 import pytest
 import sqlalchemy as sa
 
@@ -132,6 +133,20 @@ def test_daily_runs_every_step_once_and_alerts_once(tmp_path, smtp, webhook):
     assert [r.step for r in again] == ["alerts"]
     assert len(inbox) == opened.height and len(posted) == opened.height
     assert health.freshness(tmp_path)["stale"] is False
+    # locations are kept: the plan of one warehouse's stock, or of all
+    from stockroom.errors import StockroomError
+    from stockroom.procurement.plan import build_plan, stock_locations
+
+    assert stock_locations(tmp_path) == ["Leeds 3PL", "London warehouse"]
+    stock = store.read_snapshot(tmp_path, "stock", date(2011, 12, 9))
+    _, leeds = build_plan(tmp_path, location="Leeds 3PL")
+    _, every = build_plan(tmp_path)
+    assert (
+        leeds["on_hand"].sum() == stock.filter(pl.col("location") == "Leeds 3PL")["on_hand"].sum()
+    )
+    assert every["on_hand"].sum() == stock["on_hand"].sum()
+    with pytest.raises(StockroomError, match="Leeds 3PL, London warehouse"):
+        build_plan(tmp_path, location="Leeds")
 
 
 def test_a_failed_step_stops_its_dependents_and_keeps_yesterday(tmp_path, smtp):

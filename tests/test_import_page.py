@@ -100,3 +100,8 @@ def test_pages_mark_results_stale_when_the_daily_run_failed(tmp_path, monkeypatc
     warning = " ".join(w.value for w in at.warning)
     assert "Stale" in warning and "sync failed" in warning and "nowhere" in warning
     assert any("order_plan snapshot of 2011-12-09: computed" in c.value for c in at.caption)
+    # one location's stock or all: the buyer picks, the plan follows
+    where = next(s for s in at.selectbox if s.label == "Stock location")
+    assert where.options == ["All locations", "Leeds 3PL", "London warehouse"]
+    where.set_value("Leeds 3PL").run()
+    assert not at.exception and where.value == "Leeds 3PL"

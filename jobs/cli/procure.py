@@ -45,6 +45,12 @@ def procure_command(
         Path | None,
         typer.Option(help="Write the purchase-request CSV (what to order, by supplier) here."),
     ] = None,
+    location: Annotated[
+        str | None,
+        typer.Option(
+            help="Plan on one stock location's stock only (printed and exported, not landed)."
+        ),
+    ] = None,
     data_root: DataRootOption = None,
 ) -> None:
     """The morning plan: order today / already ordered / attention required per SKU from
@@ -52,7 +58,7 @@ def procure_command(
     from stockroom_jobs.procure import run_plan
 
     root = existing_root(data_root)
-    summary = run_plan(root, parse_date(as_of, "--as-of"), export)
+    summary = run_plan(root, parse_date(as_of, "--as-of"), export, location)
     for line in summary.lines():
         console.print(f"  {line}")
     if export:

@@ -94,6 +94,26 @@ def _field(name: str) -> pl.Expr:
     return pl.col(name).cast(pl.String)
 
 
+def _stock_columns(
+    platform: str, warehouse: str, sku: str, *, on_hand: tuple[str, ...], reserved: str | None
+) -> dict[str, pl.Expr]:
+    """Canonical ``stock`` text columns of a marketplace's warehouse rows: location
+    ``<platform>:<warehouse>``, on hand = the first ``on_hand`` field plus the others (missing
+    ones count 0; a missing first one stays missing and is quarantined), in RUB."""
+    total = pl.sum_horizontal(
+        [pl.col(f).cast(pl.Int64, strict=False).fill_null(0) for f in on_hand]
+    )
+    return {
+        "seller_id": pl.lit("own"),
+        "location": pl.concat_str(pl.lit(f"{platform}:"), _field(warehouse)),
+        "sku": _field(sku),
+        "on_hand": total.cast(pl.String),
+        "reserved": _field(reserved) if reserved else pl.lit("0"),
+        "unit_cost": pl.lit(None, pl.String),
+        "currency": pl.lit("RUB"),
+    }
+
+
 def _require(rows: list[dict], fields: tuple[str, ...], url: str) -> None:
     for i, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
@@ -204,22 +224,14 @@ def wildberries(fetcher: Fetcher, base_url: str, since: str) -> Pulled:
         order_rows = _rows_frame(order_frame.to_dicts(), base + "orders", cols)
     else:
         order_rows = _rows_frame([], base + "orders", _ORDER_COLUMNS)
-    stock_cols = {
-        "seller_id": pl.lit("own"),
-        "location": pl.concat_str(pl.lit("wildberries:"), _field("warehouseName")),
-        "sku": _field("supplierArticle"),
-        "on_hand": (
-            pl.col("quantity").cast(pl.Int64, strict=False)
-            + pl.col("inWayToClient").cast(pl.Int64, strict=False).fill_null(0)
-        ).cast(pl.String)
-        if stocks and "inWayToClient" in stocks[0]
-        else _field("quantity"),
-        "reserved": _field("inWayToClient")
-        if stocks and "inWayToClient" in stocks[0]
-        else pl.lit("0"),
-        "unit_cost": pl.lit(None, pl.String),
-        "currency": pl.lit("RUB"),
-    }
+    in_way = bool(stocks) and "inWayToClient" in stocks[0]
+    stock_cols = _stock_columns(
+        "wildberries",
+        "warehouseName",
+        "supplierArticle",
+        on_hand=("quantity", "inWayToClient") if in_way else ("quantity",),
+        reserved="inWayToClient" if in_way else None,
+    )
     # the newest row per (warehouse, SKU): a pull may see one item change twice
     latest = {}
     for r in sorted(stocks, key=lambda r: str(r["lastChangeDate"])):
@@ -319,16 +331,11 @@ def ozon(fetcher: Fetcher, base_url: str, since: str, to: str, page_size: int = 
         offset += len(page)
         if len(page) < page_size:
             break
-    stock_cols = {
-        "seller_id": pl.lit("own"),
-        "location": pl.concat_str(pl.lit("ozon:"), _field("warehouse_name")),
-        "sku": _field("item_code"),
-        "on_hand": (
-            pl.col("free_to_sell_amount").cast(pl.Int64, strict=False)
-            + pl.col("reserved_amount").cast(pl.Int64, strict=False)
-        ).cast(pl.String),
-        "reserved": _field("reserved_amount"),
-        "unit_cost": pl.lit(None, pl.String),
-        "currency": pl.lit("RUB"),
-    }
+    stock_cols = _stock_columns(
+        "ozon",
+        "warehouse_name",
+        "item_code",
+        on_hand=("free_to_sell_amount", "reserved_amount"),
+        reserved="reserved_amount",
+    )
     return Pulled(order_rows, _rows_frame(rows, stock_url, stock_cols), newest, pages)

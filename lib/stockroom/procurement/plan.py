@@ -132,20 +132,39 @@ class PlanInputs:
     open_pos: pl.DataFrame
 
 
-def load_inputs(root: Path, as_of: date | None = None) -> PlanInputs:
+def stock_locations(root: Path, as_of: date | None = None) -> list[str]:
+    """The locations of the stock snapshot on or before ``as_of`` (sorted; [] without one)."""
+    day = store.resolve_as_of(root, "stock", as_of)
+    if day is None:
+        return []
+    return sorted(store.read_snapshot(root, "stock", day)["location"].unique().to_list())
+
+
+def load_inputs(root: Path, as_of: date | None = None, location: str | None = None) -> PlanInputs:
     """Read the plan's inputs as they stood on ``as_of`` (default: the latest forecasts
     snapshot's date; stock as of that day; settings and open POs as they stand now).
-    Raises :class:`StockroomError` when there is no forecasts snapshot."""
+    ``location``: only that location's stock (what it covers of the whole demand); default
+    every location, summed. Raises :class:`StockroomError` when there is no forecasts snapshot
+    or the location is not in the stock snapshot (naming the ones that are)."""
     day = store.resolve_as_of(root, "forecasts", as_of)
     if day is None:
         raise StockroomError(f"no forecasts in {root}: run `stockroom forecast` first")
     fc = store.read_snapshot(root, "forecasts", day)
     stock_day = store.resolve_as_of(root, "stock", day)
+    raw = store.read_snapshot(root, "stock", stock_day) if stock_day else None
+    if location is not None:
+        known = sorted(raw["location"].unique().to_list()) if raw is not None else []
+        if location not in known:
+            raise StockroomError(
+                f"no stock at location {location!r} on {day}; locations: "
+                + (", ".join(known) or "none")
+            )
+        raw = raw.filter(pl.col("location") == location)
     stock = (
-        store.read_snapshot(root, "stock", stock_day)
-        .group_by("sku")
-        .agg(pl.col("on_hand").sum().cast(pl.Int64), pl.col("reserved").sum().cast(pl.Int64))
-        if stock_day
+        raw.group_by("sku").agg(
+            pl.col("on_hand").sum().cast(pl.Int64), pl.col("reserved").sum().cast(pl.Int64)
+        )
+        if raw is not None
         else pl.DataFrame(schema={"sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64})
     )
     facts = sales_facts(root, day)
@@ -161,9 +180,12 @@ def load_inputs(root: Path, as_of: date | None = None) -> PlanInputs:
     )
 
 
-def build_plan(root: Path, as_of: date | None = None) -> tuple[date, pl.DataFrame]:
-    """:func:`load_inputs` then :func:`plan_frame`: the plan's day and frame."""
-    inputs = load_inputs(root, as_of)
+def build_plan(
+    root: Path, as_of: date | None = None, location: str | None = None
+) -> tuple[date, pl.DataFrame]:
+    """:func:`load_inputs` then :func:`plan_frame`: the plan's day and frame (of one
+    ``location``'s stock, or all)."""
+    inputs = load_inputs(root, as_of, location)
     return inputs.day, plan_frame(inputs)
 
 

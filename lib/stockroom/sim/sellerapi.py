@@ -18,24 +18,24 @@ recorded in :attr:`hits` (time, route, status, the credential header names it ca
 from __future__ import annotations
 
 import json
-import threading
 import time
 import zlib
-from collections import defaultdict, deque
 from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import polars as pl
 
+from stockroom.sim.server import LocalServer
+
 WB_WAREHOUSES = ("Коледино", "Электросталь")
 OZON_WAREHOUSES = ("Хоругвино", "Тверь")
 MOSCOW = ZoneInfo("Europe/Moscow")
 
 
-class SellerApiServer:
+class SellerApiServer(LocalServer):
     """Serve WB statistics and Ozon seller routes on ``http://127.0.0.1:<port>``.
 
     ``orders``: canonical order lines (order_ts UTC, order_id, sku, quantity, unit_price,
@@ -56,10 +56,8 @@ class SellerApiServer:
     ):
         self.wb_token, self.ozon_client, self.ozon_key = wb_token, ozon_client, ozon_key
         self.page_size = page_size
-        self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.hits: list[tuple[float, str, int, tuple[str, ...]]] = []
         self.revoked = False
-        self._lock = threading.Lock()
         lines = orders.sort("order_ts", "order_id")
         to_wb = pl.col("order_id").map_elements(
             lambda o: zlib.crc32(o.encode()) % 2 == 0, return_dtype=pl.Boolean
@@ -97,44 +95,15 @@ class SellerApiServer:
         ]
         #: rows changed after this instant are not served yet (Moscow time text, as WB writes)
         self.clock = _msk(last + timedelta(days=2))
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._listen(_handler(self), port)
 
     def set_clock(self, moment: datetime) -> None:
         """Serve only what changed up to ``moment`` (UTC or aware)."""
         self.clock = _msk(moment)
 
-    def inject(self, route: str, *faults: str) -> None:
-        with self._lock:
-            self.faults[route].extend(faults)
-
     def revoke(self) -> None:
         """The token is revoked: every later request answers 401."""
         self.revoked = True
-
-    def start(self) -> SellerApiServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> SellerApiServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def _fault(self, route: str) -> str | None:
-        with self._lock:
-            queue = self.faults.get(route)
-            return queue.popleft() if queue else None
 
     # -- answers ---------------------------------------------------------------------------
 
@@ -266,7 +235,7 @@ def _handler(server: SellerApiServer) -> type[BaseHTTPRequestHandler]:
 
         def _gate(self, route: str, authorised: bool) -> str | None:
             """Answer a fault or a refusal; returns the fault to apply to a 200, if any."""
-            fault = server._fault(route)
+            fault = server._next_fault(route)
             if server.revoked or fault == "401" or not authorised:
                 self._send(401, {"title": "unauthorized", "detail": "token invalid"}, route)
                 return "done"

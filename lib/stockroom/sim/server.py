@@ -44,7 +44,50 @@ class Hit:
     status: int
 
 
-class MarketServer:
+class LocalServer:
+    """A threaded HTTP server on 127.0.0.1 with a queue of faults per path: what the
+    simulators share. A subclass builds its state, then calls :meth:`_listen` with its handler
+    class. Use as a context manager; :attr:`base_url` is set once started."""
+
+    def _listen(self, handler: type[BaseHTTPRequestHandler], port: int) -> None:
+        self.faults: dict[str, deque[str]] = defaultdict(deque)
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def inject(self, path: str, *faults: str) -> None:
+        """Queue faults for ``path`` (e.g. ``/shop/x?page=2``); each request consumes one."""
+        with self._lock:
+            self.faults[path].extend(faults)
+
+    def _next_fault(self, path: str) -> str | None:
+        with self._lock:
+            queue = self.faults.get(path)
+            return queue.popleft() if queue else None
+
+    def start(self):
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+class MarketServer(LocalServer):
     """Serve listings and card JSON on ``http://127.0.0.1:<port>`` (port 0 = any free port).
 
     ``listings``: canonical listings (one simulated day); ``cards``: card objects as the public
@@ -67,9 +110,7 @@ class MarketServer:
         self.token = token
         self.robots = robots
         self.slow_s = slow_s
-        self.faults: dict[str, deque[str]] = defaultdict(deque)
         self.hits: list[Hit] = []
-        self._lock = threading.Lock()
         self._shops = {
             sid: part
             for (sid,), part in listings.filter(
@@ -81,45 +122,13 @@ class MarketServer:
         self._ebay = listings.filter(
             (pl.col("platform") == "ebay") & (pl.col("status") == "active")
         )
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        self._listen(_handler(self), port)
 
     def shops(self) -> list[str]:
         """ShootStrayt seller ids that have a storefront, largest first."""
         return sorted(self._shops, key=lambda s: (-self._shops[s].height, s))
 
-    def inject(self, path: str, *faults: str) -> None:
-        """Queue faults for ``path`` (e.g. ``/shop/x?page=2``); each request consumes one."""
-        with self._lock:
-            self.faults[path].extend(faults)
-
-    def start(self) -> MarketServer:
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> MarketServer:
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
     # -- content -------------------------------------------------------------------------------
-
-    def _next_fault(self, path: str) -> str | None:
-        with self._lock:
-            queue = self.faults.get(path)
-            return queue.popleft() if queue else None
 
     def shop_html(self, seller_id: str, page: int, layout: str = "v1") -> str | None:
         shop = self._shops.get(seller_id)
