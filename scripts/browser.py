@@ -226,6 +226,13 @@ def main() -> None:
         help="A data root with simulated listings mapped by `stockroom map`, for the Mapping page.",
     )
     parser.add_argument(
+        "--own-root",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "own-demo",
+        help="A data root after `stockroom daily` on the bundled own data: Order today and "
+        "Reconciliation into <screenshots>/own/.",
+    )
+    parser.add_argument(
         "--cold-start",
         type=Path,
         metavar="DATA_ROOT",
@@ -264,6 +271,11 @@ def main() -> None:
     if args.sim_root:
         with serve(args.sim_root) as url:
             for slug, info in visit(url, args.screenshots, SIM_PAGES).items():
+                print(slug, info)
+    if store.resolve_as_of(args.own_root, "order_plan", None):
+        own = {**RECONCILE_PAGES, "order_today": FORECAST_PAGES["order_today"]}
+        with serve(args.own_root) as url:
+            for slug, info in visit(url, args.screenshots / "own", own).items():
                 print(slug, info)
 
 

@@ -63,15 +63,15 @@ def test_shopify_and_ebay_orders_land_the_real_rows(tmp_path):
     assert result.run.rows_landed == source_rows + 80  # + the 80 SKUs as catalog products
     assert set(orders["platform"]) == {"shopify", "ebay"}
     assert set(orders["currency"]) == {"GBP"}  # Shopify's Currency column; eBay's "£" prices
-    # cancellations as the exports write them: Shopify "Cancelled at", eBay "C" invoices with
-    # negative quantities -- kept, quantity positive, status canceled
+    # cancellations as the exports write them: Shopify's "Cancelled at" -- kept, status canceled
     shopify = pl.read_csv(shop, infer_schema=False)
     cancelled = shopify.filter(pl.col("Cancelled at").is_not_null())["Name"].str.strip_prefix("#")
     got = orders.filter(pl.col("platform") == "shopify", pl.col("status") == "canceled")
     assert set(got["order_id"].str.strip_prefix("#")) == set(cancelled)
     assert got.height > 0 and (orders["quantity"] >= 1).all()
+    # eBay's report writes a return as a negative quantity: a returned line
     ebay_c = orders.filter(pl.col("platform") == "ebay", pl.col("order_id").str.starts_with("C"))
-    assert ebay_c.height > 0 and set(ebay_c["status"]) == {"canceled"}
+    assert ebay_c.height > 0 and set(ebay_c["status"]) == {"returned"}
     # the order's cells on its first line only (Shopify) are carried to its other lines
     multi = orders.filter(pl.col("platform") == "shopify").group_by("order_id").len()
     assert multi["len"].max() > 1

@@ -23,9 +23,10 @@ inventory-csv), eBay Seller Hub's Orders report (the "Download report" CSV of Se
 Orders), and the UCI Online Retail data set's invoice lines (Chen, Sain & Guo 2012).
 
 Returns, cancellations: an order line with a negative quantity is a return (``returned``, the
-quantity made positive); a "C"-prefixed invoice (Online Retail) or a Shopify order with
-``Cancelled at`` is ``canceled``; Shopify's ``refunded`` financial status is ``refunded``. Such
-lines stay in ``orders`` and are excluded from sales by :data:`stockroom.tables.NON_SALE_STATUSES`.
+quantity made positive); a "C"-prefixed invoice (the Online Retail layout only: elsewhere an
+order id may start with C) or a Shopify order with ``Cancelled at`` is ``canceled``; Shopify's
+``refunded`` financial status is ``refunded``. Such lines stay in ``orders`` and are excluded
+from sales by :data:`stockroom.tables.NON_SALE_STATUSES`.
 """
 
 from __future__ import annotations
@@ -305,7 +306,7 @@ def orders(
             symbol_currency,
             pl.lit(layout.currency or currency),
         ).alias("currency"),
-        _status(frame, qty_text).alias("status"),
+        _status(frame, qty_text, layout.name == "online-retail").alias("status"),
         SOURCE_FILE,
         SOURCE_ROW,
     )
@@ -330,12 +331,14 @@ def orders(
     return Mapped({ORDERS.name: lines, PRODUCTS.name: products}, rejected, sheet.columns, sheet)
 
 
-def _status(frame: pl.DataFrame, qty_text: pl.Expr) -> pl.Expr:
+def _status(frame: pl.DataFrame, qty_text: pl.Expr, c_invoices: bool) -> pl.Expr:
     given = _text(frame, "status").str.to_lowercase().str.replace("cancelled", "canceled")
     financial = _text(frame, "financial_status").str.to_lowercase()
+    c_prefixed = _text(frame, "order_id").str.strip_chars().str.starts_with("C")
     return (
-        pl.when(_text(frame, "order_id").str.strip_chars().str.starts_with("C"))
-        .then(pl.lit("canceled"))  # Online Retail: "C"-prefixed invoices cancel
+        # Online Retail: "C"-prefixed invoices cancel (elsewhere an id may start with C)
+        pl.when(c_prefixed & pl.lit(c_invoices))
+        .then(pl.lit("canceled"))
         .when(_text(frame, "cancelled_at").is_not_null())
         .then(pl.lit("canceled"))
         .when(financial.is_in(["refunded", "voided"]))
