@@ -12,12 +12,11 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
 from stockroom.errors import StockroomError
-from stockroom.ingest import business
+from stockroom.ingest import business, tabular
 
 KINDS = {
     "Orders (Shopify, eBay, Online Retail or any export)": "orders",
@@ -95,9 +94,17 @@ if kind in ("orders", "stock", "inventory"):
         st.error(f"This file cannot be imported as {kind}: {exc}")
         st.stop()
 else:
-    raw = pl.read_csv(path, infer_schema=False, n_rows=20) if path.suffix != ".xlsx" else None
-    if raw is not None:
-        st.dataframe(raw, hide_index=True, width="stretch")
+    try:
+        sheet = (
+            next(iter(tabular.read_excel_sheets(path).values()))
+            if path.suffix.lower() in tabular.EXCEL_SUFFIXES
+            else tabular.read_csv(path)
+        )
+    except StockroomError as exc:
+        st.error(f"This file cannot be read: {exc}")
+        st.stop()
+    st.caption(f"{upload.name}: {sheet.height:,} rows; the first 20 as read")
+    st.dataframe(sheet.drop("_source_file", "_source_row").head(20), hide_index=True)
 
 if st.button("Import", type="primary", disabled=actor is None, key="import-button"):
     command = [sys.executable, "-m", "stockroom_jobs.cli", "import", str(path), "--kind", kind]

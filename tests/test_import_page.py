@@ -105,3 +105,18 @@ def test_pages_mark_results_stale_when_the_daily_run_failed(tmp_path, monkeypatc
     assert where.options == ["All locations", "Leeds 3PL", "London warehouse"]
     where.set_value("Leeds 3PL").run()
     assert not at.exception and where.value == "Leeds 3PL"
+
+
+def test_purchase_orders_upload_previews_and_imports(page, tmp_path):
+    from stockroom.procurement import repo
+
+    at = page
+    at.selectbox[0].set_value("Purchase orders with receipts").run()
+    _upload(at, "purchase_orders.csv", (OWN / "purchase_orders.csv").read_bytes())
+    assert any("12 rows" in c.value for c in at.caption)
+    at.sidebar.text_input(key="signer_input").input("Ana Costa").run()
+    at.button(key="import-button").click().run()
+    assert not at.exception and any("Imported" in s.value for s in at.success)
+    lines = repo.purchase_order_lines(workbench.engine(tmp_path), None)
+    assert lines.height == 12 and lines["received_quantity"].sum() > 0
+    assert set(lines["created_by"]) == {"Ana Costa"}  # signed by the page's name

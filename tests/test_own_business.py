@@ -308,3 +308,30 @@ def test_the_cli_imports_receives_and_says_what_it_did(tmp_path):
     assert done.returncode == 1 and "larger than the" in done.stderr
     done = stockroom("import", str(OWN / "shopify_inventory.csv"), "--kind", "orders")
     assert done.returncode == 1 and "holds stock, not orders" in done.stderr.replace("\n", " ")
+
+
+def test_a_western_encoded_semicolon_orders_file_with_decimal_commas(tmp_path):
+    path = tmp_path / "bestellungen.csv"
+    rows = [
+        "Order number;SKU;Title;Qty;Unit price;Ordered at;Currency",
+        "1001;A-1;Café crème;2;3,50;2024-06-01 10:00;EUR",
+        "1002;B-2;Thé vert;1;1.234,50;2024-06-02 11:00;EUR",
+        *[f"10{i:02d};C-{i};Tasse;1;2,00;2024-06-03 09:00;EUR" for i in range(10, 40)],
+        "1099;D-4;Tasse;1;2,00;03/06/2024 9h;EUR",
+    ]
+    path.write_bytes("\r\n".join(rows).encode("cp1252"))
+    run = own.import_files([path], tmp_path / "root", kind="orders", platform="shop").run
+    orders = _orders(tmp_path / "root")
+    prices = dict(orders.select("order_id", "unit_price").iter_rows())
+    assert prices["1001"] == 3.5 and prices["1002"] == 1234.5  # never 350 or 1.2345
+    assert run.rows_quarantined == 1
+    bad = workbench.quarantined(workbench.engine(tmp_path / "root"), run.run_id).row(0, named=True)
+    assert (bad["source_file"], bad["source_row"], bad["column"]) == (
+        "bestellungen.csv",
+        33,
+        "Ordered at",
+    )
+    catalog = store.read_snapshot(
+        tmp_path / "root", "products", store.resolve_as_of(tmp_path / "root", "products", None)
+    )
+    assert "Café crème" in catalog["title"].to_list()  # read as cp1252, not mangled

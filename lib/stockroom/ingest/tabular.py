@@ -229,9 +229,15 @@ def _encoding(raw: bytes) -> tuple[str, bool]:
             return "utf-8", False
     # Seller exports are mostly from Western spreadsheets: prefer a single-byte Western code
     # page when it reads cleanly (short samples otherwise fool detection into e.g. gb18030).
-    western = charset_normalizer.from_bytes(raw, cp_isolation=list(WESTERN)).best()
-    if western is not None and western.chaos < 0.05:
-        return western.encoding, False
+    # among the Western code pages that read it cleanly, the most common one wins (cp1252 over
+    # cp1250: "crème" is far likelier than "crčme" in a seller's export)
+    clean = [
+        m for m in charset_normalizer.from_bytes(raw, cp_isolation=list(WESTERN)) if m.chaos < 0.05
+    ]
+    if clean:
+        least = min(m.chaos for m in clean)
+        near = [m.encoding for m in clean if m.chaos <= least + 0.01]
+        return min(near, key=lambda e: WESTERN.index(e) if e in WESTERN else len(WESTERN)), False
     best = charset_normalizer.from_bytes(raw).best()
     return (best.encoding if best else "latin-1"), False
 
