@@ -27,6 +27,22 @@ def olist_root(tmp_path_factory) -> Path:
     return root
 
 
+@pytest.fixture(scope="session")
+def olist_demo(olist_root, tmp_path_factory) -> Path:
+    """The main job's demo on the bundled Olist sample: forecasts (a small model) and the
+    simulated stock and open POs of ``stockroom ingest demo-stock``. Read-only: copy it to
+    change it."""
+    from stockroom.forecast.forecaster import ForecasterConfig
+    from stockroom_jobs.forecast import run_forecast
+    from stockroom_jobs.procure import ingest_demo_stock
+
+    root = tmp_path_factory.mktemp("olist_demo") / "shop"
+    shutil.copytree(olist_root, root)
+    run_forecast(root, horizon=28, config=ForecasterConfig.shipped(28, trees=40, depth=3))
+    ingest_demo_stock(root, seed=0)
+    return root
+
+
 @pytest.fixture
 def olist_copy(tmp_path) -> Path:
     """A writable copy of the bundled raw export (tests corrupt it)."""

@@ -28,19 +28,14 @@ COLD_START_GUARD_SECONDS = 30.0
 
 
 @pytest.fixture(scope="module")
-def demo_roots(olist_root, tmp_path_factory):
-    from stockroom.forecast.forecaster import ForecasterConfig
+def demo_roots(olist_demo, tmp_path_factory):
     from stockroom.sim.marketplace import SimConfig
-    from stockroom_jobs.forecast import run_forecast
     from stockroom_jobs.ingest import ingest_simulation
     from stockroom_jobs.mapping import run_mapping
-    from stockroom_jobs.procure import ingest_demo_stock
     from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
 
     shop = tmp_path_factory.mktemp("browser") / "shop"
-    shutil.copytree(olist_root, shop)
-    run_forecast(shop, horizon=28, config=ForecasterConfig.shipped(28, trees=40, depth=3))
-    ingest_demo_stock(shop, seed=0)
+    shutil.copytree(olist_demo, shop)
     sync = tmp_path_factory.mktemp("browser-sync")
     ingest_reconcile_demo(sync, items=600, inject=6, seed=2)
     run_reconcile(sync)

@@ -56,8 +56,9 @@ def test_runway_and_stockout_date():
     assert burn.tolist() == [4.0, 4.0, 4.0]
     assert policy.runway_days(available, burn).tolist() == [2.5, 0.0, 50.0]
     # 10 units at 4/day: day 1 -> 4, day 2 -> 8, day 3 -> 12 > 10: out on day 3
+    # nothing available: out of stock already (today, not tomorrow)
     # 200 units: the horizon sells 112, 88 more at 4/day last 22 days -> out on day 28 + 22 + 1
-    assert policy.stockout_day(available, y, burn).tolist() == [3.0, 1.0, 51.0]
+    assert policy.stockout_day(available, y, burn).tolist() == [3.0, 0.0, 51.0]
     zero = np.zeros((1, 28))
     assert np.isnan(policy.stockout_day(np.array([5.0]), zero, np.array([0.0])))[0]
     assert policy.runway_days(np.array([5.0]), np.array([0.0]))[0] == np.inf
@@ -101,10 +102,8 @@ def classify(**kw):
         flags="",
     )
     base.update(kw)
-    a, r = actions.classify(
-        **{k: (np.array([v]) if k != "flags" else [v]) for k, v in base.items()}
-    )
-    return a[0], r[0]
+    got = actions.classify(**{k: (np.array([v]) if k != "flags" else [v]) for k, v in base.items()})
+    return got.action[0], got.reason[0]
 
 
 def test_each_action_by_hand():
@@ -125,12 +124,53 @@ def test_each_action_by_hand():
     assert "demand spike" in classify(flags="demand_spike")[1]
     assert "new product" in classify(flags="cold_start")[1]
     assert classify(flags="low_confidence", runway=40.0)[0] == actions.OK
-    # dormant with stock on hand: a person should look; without stock: nothing to do
-    assert "dormant" in classify(flags="dormant", required=0.0, on_hand=7.0)[1]
-    assert classify(flags="dormant", required=0.0, on_hand=0.0)[0] == actions.OK
+    # dormant stock is an exception (nothing to order), not an Attention reason
+    assert classify(flags="dormant", required=0.0, on_hand=7.0)[0] == actions.OK
     # several reasons at once, one list
     got = classify(on_order=5.0, coverage=0.2, flags="demand_spike,low_confidence")
     assert got[0] == actions.ATTENTION and got[1].count(";") == 2
+
+
+def test_attention_names_its_main_reason_and_the_step_it_asks_for():
+    def decide(**kw):
+        base = dict(required=20.0, runway=5.0, threshold=14.0, on_order=0.0, coverage=0.0)
+        base |= dict(moq=0.0, on_hand=10.0, flags="")
+        base.update(kw)
+        d = actions.classify(**{k: np.array([v]) if k != "flags" else [v] for k, v in base.items()})
+        return d.action[0], d.attention[0], d.next_step[0]
+
+    # each reason alone, and the precedence when several apply
+    assert decide(on_order=10.0, coverage=0.4)[1] == "partial_po"
+    assert decide(required=3.2, moq=10.0)[1] == "below_moq"
+    assert decide(flags="cold_start")[1] == "new_product"
+    assert decide(flags="demand_spike")[1] == "check_forecast"
+    assert decide(flags="cold_start", required=3.2, moq=10.0)[1] == "below_moq"
+    assert decide(flags="low_confidence", on_order=1.0, coverage=0.1)[1] == "partial_po"
+    for label, step in actions.ATTENTION_REASONS.values():
+        assert label and step
+    action, code, step = decide(on_order=10.0, coverage=0.4)
+    assert action == actions.ATTENTION and step == actions.ATTENTION_REASONS["partial_po"][1]
+    # the other lists have a step too, and no attention code
+    assert decide()[1:] == ("", "Order the recommended quantity today")
+    assert decide(required=-1.0, on_order=9.0, coverage=1.0)[1] == ""
+    assert decide(runway=40.0) == (actions.OK, "", "")
+
+
+def test_exceptions_by_hand_ranked_by_money():
+    # burn 2/day: the ceiling is max(S, 90 x 2 = 180)
+    code, excess, money = actions.exceptions(
+        available=np.array([7.0, 300.0, 100.0, 100.0, 0.0, 50.0]),
+        on_order=np.array([0.0, 0.0, 200.0, 50.0, 40.0, 0.0]),
+        order_up_to=np.array([0.0, 60.0, 60.0, 60.0, 0.0, 400.0]),
+        burn=np.array([0.0, 2.0, 2.0, 2.0, 0.0, 2.0]),
+        unit_value=np.array([3.0, 1.5, 2.0, 2.0, 5.0, np.nan]),
+        flags=["dormant", "", "", "", "dormant", ""],
+    )
+    assert code == ["dormant_stock", "overstock", "too_much_on_order", "", "too_much_on_order", ""]
+    # dormant: all 7 units; overstock: 300 - 180; too much on order: 100 + 200 - 180; a
+    # dormant SKU with nothing on hand but 40 on order: all 40; S = 400 raises the ceiling
+    assert excess.tolist() == [7.0, 120.0, 120.0, 0.0, 40.0, 0.0]
+    assert money.tolist() == [21.0, 180.0, 240.0, 0.0, 200.0, 0.0]
 
 
 def test_every_sku_gets_exactly_one_action_with_its_reason():
@@ -144,7 +184,7 @@ def test_every_sku_gets_exactly_one_action_with_its_reason():
         )
         for _ in range(n)
     ]
-    a, r = actions.classify(
+    d = actions.classify(
         required=rng.normal(5, 10, n),
         runway=rng.uniform(0, 40, n),
         threshold=np.full(n, 14.0),
@@ -154,6 +194,10 @@ def test_every_sku_gets_exactly_one_action_with_its_reason():
         on_hand=rng.integers(0, 20, n),
         flags=flags,
     )
+    a, r = d.action, d.reason
     assert len(a) == n and set(a) <= set(actions.ACTIONS)
     assert len(r) == n and len(set(a)) == 4  # every list is reached
     assert all((x == actions.OK) == (why == "") for x, why in zip(a, r, strict=True))
+    # an attention code exactly on Attention required, a next step on every list but OK
+    assert all((x == actions.ATTENTION) == bool(c) for x, c in zip(a, d.attention, strict=True))
+    assert all((x == actions.OK) == (s == "") for x, s in zip(a, d.next_step, strict=True))

@@ -682,18 +682,31 @@ ORDER_PLAN = Table(
     primary_key=("sku",),
     columns=(
         Column("sku", pl.String, "SKU."),
+        Column(
+            "product",
+            pl.String,
+            "What people read: the title, else the category in words and a short SKU.",
+        ),
         Column("category", pl.String, "Product category."),
         Column("supplier", pl.String, "Supplier from the settings ('unassigned' if none)."),
         Column("platform", pl.String, "Platform selling most units.", nullable=True),
         Column("action", pl.String, "order_today / already_ordered / attention_required / ok."),
         Column("reason", pl.String, "Why, in words ('' for ok)."),
         Column(
+            "attention",
+            pl.String,
+            "Attention required's main reason: partial_po / below_moq / new_product / "
+            "check_forecast ('' otherwise).",
+        ),
+        Column("next_step", pl.String, "What the buyer does, in words ('' for ok)."),
+        Column(
             "revenue_at_risk",
             pl.Float64,
             "Lost units before the next possible delivery "
-            "x unit price (orders' currency); the priority.",
+            "x unit price (in `currency`); the priority.",
             checks=_non_negative,
         ),
+        Column("currency", pl.String, "ISO 4217 code of the SKU's orders.", nullable=True),
         Column("on_hand", pl.Int64, "Units on hand (all locations)."),
         Column("reserved", pl.Int64, "Units reserved."),
         Column("available", pl.Int64, "on_hand - reserved, >= 0."),
@@ -716,6 +729,19 @@ ORDER_PLAN = Table(
         Column("moq", pl.Int64, "Minimum order quantity, units."),
         Column("pack_size", pl.Int64, "Pack size, units."),
         Column("unit_price", pl.Float64, "Last selling price per unit.", nullable=True),
+        Column("unit_cost", pl.Float64, "Unit cost of the stock on hand.", nullable=True),
+        Column(
+            "exception",
+            pl.String,
+            "dormant_stock / overstock / too_much_on_order ('' for none).",
+        ),
+        Column("excess_units", pl.Float64, "Units beyond the overstock ceiling, >= 0."),
+        Column(
+            "money_tied_up",
+            pl.Float64,
+            "Excess units x unit cost (else last price), in `currency`.",
+            checks=_non_negative,
+        ),
         Column("model", pl.String, "Forecast model used."),
         Column("flags", pl.String, "Forecast flags."),
         Column("confidence", pl.String, "normal / low / none."),

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
-from stockroom import store, workbench
+from stockroom import products, store, workbench
 from stockroom.db import cached
 from stockroom.errors import StockroomError
 from stockroom.mapping import views as mapping_views
@@ -28,12 +28,16 @@ from stockroom.tables import NON_SALE_STATUSES
 #: Columns of :func:`plan_frame`'s frame, in order (``sales_8w`` last).
 PLAN_COLUMNS = (
     "sku",
+    "product",
     "category",
     "supplier",
     "platform",
     "action",
     "reason",
+    "attention",
+    "next_step",
     "revenue_at_risk",
+    "currency",
     "on_hand",
     "reserved",
     "available",
@@ -54,6 +58,10 @@ PLAN_COLUMNS = (
     "moq",
     "pack_size",
     "unit_price",
+    "unit_cost",
+    "exception",
+    "excess_units",
+    "money_tied_up",
     "model",
     "flags",
     "confidence",
@@ -78,20 +86,23 @@ def _forecast_matrix(fc: pl.DataFrame, skus: list[str]) -> dict[str, np.ndarray]
 
 
 def sales_facts(root: Path, as_of: date) -> pl.DataFrame:
-    """Per SKU from the orders: unit_price (median on its last sale day), platform (most
-    units), sales_8w (list of 8 weekly unit totals, oldest first, ending on ``as_of``)."""
+    """Per SKU from the orders: unit_price (median on its last sale day), currency (its
+    orders' most common ISO code, null if none), platform (most units), sales_8w (list of 8
+    weekly unit totals, oldest first, ending on ``as_of``)."""
     con = mapping_views.register(cached(root, as_of), workbench.engine(root))
     start = as_of - timedelta(days=55)
     sales = con.execute(
         """
         SELECT coalesce(product_sku, sku) AS sku, platform, order_ts::DATE AS day,
-               quantity, unit_price
+               quantity, unit_price, currency
         FROM orders_mapped WHERE NOT list_contains(?, status) AND order_ts::DATE <= ?
     """,
         [list(NON_SALE_STATUSES), as_of],
     ).pl()
     last = sales.filter(pl.col("day") == pl.col("day").max().over("sku"))
-    price = last.group_by("sku").agg(pl.col("unit_price").median())
+    price = last.group_by("sku").agg(
+        pl.col("unit_price").median(), pl.col("currency").drop_nulls().mode().first()
+    )
     platform = (
         sales.group_by("sku", "platform")
         .agg(pl.col("quantity").sum())
@@ -122,7 +133,8 @@ class PlanInputs:
     snapshot: sku, horizon, yhat, q05, q95, category, model, flags); ``stock`` (sku, on_hand,
     reserved: Int64 units, summed over locations); ``facts`` (:func:`sales_facts`);
     ``settings`` (per SKU, :func:`stockroom.procurement.repo.resolve`); ``open_pos`` (open PO
-    lines: sku, quantity, expected_delivery)."""
+    lines: sku, quantity, expected_delivery); ``names`` (sku, product: the label people read,
+    :func:`stockroom.products.labels`; the SKU itself where missing)."""
 
     day: date
     forecasts: pl.DataFrame
@@ -130,6 +142,7 @@ class PlanInputs:
     facts: pl.DataFrame
     settings: pl.DataFrame
     open_pos: pl.DataFrame
+    names: pl.DataFrame | None = None
 
 
 def stock_locations(root: Path, as_of: date | None = None) -> list[str]:
@@ -162,10 +175,26 @@ def load_inputs(root: Path, as_of: date | None = None, location: str | None = No
         raw = raw.filter(pl.col("location") == location)
     stock = (
         raw.group_by("sku").agg(
-            pl.col("on_hand").sum().cast(pl.Int64), pl.col("reserved").sum().cast(pl.Int64)
+            pl.col("on_hand").sum().cast(pl.Int64),
+            pl.col("reserved").sum().cast(pl.Int64),
+            # the unit cost of the units on hand: weighted by location, null if none known
+            pl.when(pl.col("on_hand").filter(pl.col("unit_cost").is_not_null()).sum() > 0)
+            .then(
+                (pl.col("unit_cost") * pl.col("on_hand")).sum()
+                / pl.col("on_hand").filter(pl.col("unit_cost").is_not_null()).sum()
+            )
+            .otherwise(pl.col("unit_cost").mean())
+            .alias("unit_cost"),
         )
         if raw is not None
-        else pl.DataFrame(schema={"sku": pl.String, "on_hand": pl.Int64, "reserved": pl.Int64})
+        else pl.DataFrame(
+            schema={
+                "sku": pl.String,
+                "on_hand": pl.Int64,
+                "reserved": pl.Int64,
+                "unit_cost": pl.Float64,
+            }
+        )
     )
     facts = sales_facts(root, day)
     skus = _sku_frame(fc, stock).join(facts, on="sku", how="left")
@@ -177,6 +206,7 @@ def load_inputs(root: Path, as_of: date | None = None, location: str | None = No
         facts,
         repo.resolve(eng, skus.select("sku", "platform")),
         repo.purchase_order_lines(eng, "open"),
+        products.labels(skus.select("sku", "category"), root, day).select("sku", "product"),
     )
 
 
@@ -191,6 +221,8 @@ def build_plan(
 
 def _sku_frame(fc: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFrame:
     per_sku = fc.group_by("sku").agg(pl.col("category", "model", "flags").first())
+    if "unit_cost" not in stock.columns:
+        stock = stock.with_columns(pl.lit(None, pl.Float64).alias("unit_cost"))
     return (
         per_sku.join(stock, on="sku", how="full", coalesce=True)
         .with_columns(
@@ -210,10 +242,15 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     risk (largest first). Formulas: :mod:`stockroom.procurement.policy`; lists:
     :mod:`stockroom.procurement.actions`."""
     day, fc = inputs.day, inputs.forecasts
+    names = inputs.names
+    if names is None:
+        names = pl.DataFrame(schema={"sku": pl.String, "product": pl.String})
     skus = (
         _sku_frame(fc, inputs.stock)
         .join(inputs.facts, on="sku", how="left")
         .join(inputs.settings, on="sku", how="left")
+        .join(names, on="sku", how="left")
+        .with_columns(pl.coalesce("product", "sku").alias("product"))
     )
     pos = inputs.open_pos
     ids = skus["sku"].to_list()
@@ -259,7 +296,7 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
         derived = np.where(burn > 0, s / np.where(burn > 0, burn, 1), 0.0)
     threshold = np.where(np.isnan(set_threshold), derived, set_threshold)
     flags = skus["flags"].to_list()
-    action, reason = actions.classify(
+    decision = actions.classify(
         required=required,
         runway=runway,
         threshold=threshold,
@@ -271,6 +308,16 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     )
     price = skus["unit_price"].fill_null(0.0).to_numpy()
     risk = policy.revenue_at_risk(m["yhat"], available, on_order_by_lead, lead, price)
+    # money tied up at cost where the stock records one, else at the last selling price
+    value = skus["unit_cost"].fill_null(skus["unit_price"]).fill_null(0.0).to_numpy()
+    exception, excess, tied_up = actions.exceptions(
+        available=available,
+        on_order=on_order,
+        order_up_to=s,
+        burn=burn,
+        unit_value=value,
+        flags=flags,
+    )
     confidence = [
         "low"
         if ("low_confidence" in f or "cold_start" in f)
@@ -280,9 +327,14 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
         for f in flags
     ]
     frame = skus.with_columns(
-        pl.Series("action", action),
-        pl.Series("reason", reason),
+        pl.Series("action", decision.action),
+        pl.Series("reason", decision.reason, dtype=pl.String),
+        pl.Series("attention", decision.attention, dtype=pl.String),
+        pl.Series("next_step", decision.next_step, dtype=pl.String),
         pl.Series("revenue_at_risk", risk),
+        pl.Series("exception", exception, dtype=pl.String),
+        pl.Series("excess_units", excess),
+        pl.Series("money_tied_up", tied_up),
         pl.Series("available", available.astype(np.int64)),
         pl.Series("burn_rate", burn),
         pl.Series("runway_days", runway),

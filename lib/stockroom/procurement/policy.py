@@ -18,7 +18,8 @@ P = L + R (lead time + review period) at the chosen cycle service level.
 * **Burn rate** = mean forecast units/day over the next 28 days (or the horizon).
 * **Runway** (days of stock) = available / burn rate (infinite when nothing is forecast).
 * **Stockout date** = the first day whose cumulative forecast exceeds what is available, past the
-  horizon extrapolated at the burn rate; none when nothing is forecast.
+  horizon extrapolated at the burn rate; the as-of day itself when nothing is available (out of
+  stock now); none when nothing is forecast.
 * **Required quantity** = S - available - on order arriving within P, when positive, rounded
   up to the pack size and to at least the MOQ (itself rounded up to whole packs).
 * **PO coverage** = on order within P / (S - available), capped at 1 (1 when nothing is needed).
@@ -85,9 +86,10 @@ def runway_days(available: np.ndarray, burn: np.ndarray) -> np.ndarray:
 
 
 def stockout_day(available: np.ndarray, yhat: np.ndarray, burn: np.ndarray) -> np.ndarray:
-    """Days after the as-of date until the stock runs out (1 = tomorrow; float, NaN = never
-    on this forecast): the first day the cumulative forecast exceeds ``available``; past the
-    horizon, extrapolated at the burn rate."""
+    """Days after the as-of date until the stock runs out (float; 0 = out of stock already:
+    nothing available and demand forecast; 1 = tomorrow; NaN = never on this forecast): the
+    first day the cumulative forecast exceeds ``available``; past the horizon, extrapolated
+    at the burn rate."""
     y = np.nan_to_num(yhat)
     cum = np.cumsum(y, axis=1)
     over = cum > np.maximum(available, 0)[:, None]
@@ -97,6 +99,7 @@ def stockout_day(available: np.ndarray, yhat: np.ndarray, burn: np.ndarray) -> n
     with np.errstate(divide="ignore", invalid="ignore"):
         beyond = h + np.floor((np.maximum(available, 0) - cum[:, -1]) / burn) + 1
     out = np.where(hit, first, np.where(burn > 0, beyond, np.nan))
+    out = np.where((available <= 0) & (burn > 0), 0.0, out)
     return out.astype(float)
 
 

@@ -4,10 +4,17 @@ demand, for the bundled demo (the public data sets have sales but no stock).
 For every SKU of a ``forecasts`` snapshot that is forecast (not dormant): on hand = burn rate
 (its forecast units/day over 28 days) x a runway drawn from a mix -- 15 % out of stock, 35 %
 0-14 days, 30 % 14-45 days, 20 % 45-120 days -- rounded, with 0-10 % of it reserved. 5 % of
-dormant SKUs still hold 1-20 units (dead stock). 12 % of forecast SKUs get an open purchase
-order of 7-30 days of burn arriving in 2-20 days. Every stocked SKU is bought from one of
-five suppliers (:data:`SUPPLIER_TERMS`: each with its lead time, MOQ and pack size). Same seed,
-same stock. Synthetic: the demand is real, the stock is not.
+dormant SKUs still hold 1-20 units (dead stock). Every stocked SKU is bought from one of
+five suppliers (:data:`SUPPLIER_TERMS`: each with its lead time, MOQ and pack size).
+
+Open purchase orders are what a buyer following Stockroom would have placed: a third of the
+SKUs the plan says need stock (below the order-up-to level S over lead time + a weekly review
+at a 95 % service level, :func:`stockroom.procurement.policy.protection_demand`, the built-in
+settings) were ordered 1 to L-1 days ago and arrive after the supplier's lead time -- two in
+three for the whole need (rounded to packs and the MOQ: they land in *Already ordered*), the
+rest for 30-80 % of it (partial cover: *Attention required*) -- and 2 % of the SKUs that need
+nothing carry an over-sized PO of 60-120 days of demand (*too much on order*). Same seed, same
+stock. Synthetic: the demand is real, the stock is not.
 """
 
 from __future__ import annotations
@@ -16,6 +23,8 @@ from datetime import date, timedelta
 
 import numpy as np
 import polars as pl
+
+from stockroom.procurement import policy
 
 #: supplier -> (lead time days, MOQ units, pack size units)
 SUPPLIER_TERMS = {
@@ -26,6 +35,20 @@ SUPPLIER_TERMS = {
     "Summit Trading": (21, 0, 2),
 }
 SUPPLIERS = tuple(SUPPLIER_TERMS)
+#: The built-in settings the simulated buyer followed: review period (days), service level.
+REVIEW_DAYS = 7
+SERVICE_LEVEL = 0.95
+
+
+def _matrix(forecasts: pl.DataFrame, skus: list[str], column: str) -> np.ndarray:
+    """``column`` of the forecasts as len(skus) x horizon (NaN where missing)."""
+    h = int(forecasts["horizon"].max())
+    out = np.full((len(skus), h), np.nan)
+    row = {s: i for i, s in enumerate(skus)}
+    fc = forecasts.filter(pl.col("sku").is_in(skus))
+    rows = np.array([row[s] for s in fc["sku"].to_list()], dtype=int)
+    out[rows, fc["horizon"].to_numpy() - 1] = fc[column].fill_null(np.nan).to_numpy()
+    return out
 
 
 def demo_stock(
@@ -72,11 +95,32 @@ def demo_stock(
             strict=True,
         )
     )
-    with_po = rng.random(n) < 0.12
-    idx = np.nonzero(with_po)[0]
-    qty = np.maximum(np.round(live["burn"].to_numpy()[idx] * rng.uniform(7, 30, idx.size)), 1)
-    arrive = rng.integers(2, 21, idx.size)
-    placed = rng.integers(1, 15, idx.size)
+    # the POs a buyer following the plan placed: S over lead + review at the service level
+    live_skus = live["sku"].to_list()
+    terms = np.array([SUPPLIER_TERMS[supplier_of[k]] for k in live_skus], dtype=int).reshape(-1, 3)
+    lead, moq, pack = terms[:, 0], terms[:, 1], terms[:, 2]
+    _, _, order_up_to = policy.protection_demand(
+        _matrix(forecasts, live_skus, "yhat"),
+        _matrix(forecasts, live_skus, "q05"),
+        _matrix(forecasts, live_skus, "q95"),
+        lead + REVIEW_DAYS,
+        np.full(n, SERVICE_LEVEL),
+    )
+    need = order_up_to - (on_hand - reserved)
+    draw = rng.random(n)
+    followed = (need > 0) & (draw < 1 / 3)
+    oversized = (need <= 0) & (draw < 0.02) & (live["burn"].to_numpy() > 0)
+    idx = np.nonzero(followed | oversized)[0]
+    whole = rng.random(idx.size) < 2 / 3
+    share = np.where(whole, 1.0, rng.uniform(0.3, 0.8, idx.size))
+    qty = np.where(
+        followed[idx],
+        policy.round_order(need[idx] * share, np.where(whole, moq[idx], 0), pack[idx]),
+        np.round(live["burn"].to_numpy()[idx] * rng.uniform(60, 120, idx.size)),
+    )
+    qty = np.maximum(qty, 1)
+    placed = np.array([rng.integers(1, max(lead[i], 2)) for i in idx], dtype=int)
+    arrive = lead[idx] - placed
     pos = pl.DataFrame(
         {
             "po_number": [f"DEMO-{k + 1:04d}" for k in range(idx.size)],
