@@ -218,3 +218,31 @@ def provenance(snapshots: pl.DataFrame, table: str, daily: dict, step: str) -> N
             "succeeded.",
             icon=":material/history:",
         )
+
+
+def accuracy_metric(container, overall: dict | None) -> None:
+    """The forecast accuracy tile: the forecasts' error against the seasonal naive forecast
+    on the same SKUs and backtest days (relative MAE, below 1x beats it), with both WAPEs.
+    ``overall``: the "All" row of the accuracy table (None: a dash)."""
+    rel = overall.get("relative_mae") if overall else None
+    wape = overall.get("wape") if overall else None
+    naive = overall.get("baseline_wape") if overall else None
+    if rel is not None:
+        value = f"{rel:.2f}×"
+    elif wape is not None:
+        value = f"WAPE {wape:.0%}"
+    else:
+        value = "–"
+    both = (
+        f" WAPE {wape:.1%} against the naive's {naive:.1%}."
+        if wape is not None and naive is not None
+        else ""
+    )
+    container.metric(
+        "Error ÷ naive",
+        value,
+        help="Backtest: sum |actual − forecast| of the shipped forecasts ÷ that of the "
+        "seasonal naive forecast (last week repeated) on the same SKUs and the same days, "
+        "made without them (relative MAE: below 1× beats the spreadsheet; unlike percentage "
+        "errors it holds for intermittent demand, Davydenko & Fildes 2013)." + both,
+    )

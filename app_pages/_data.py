@@ -22,7 +22,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages._common import Filters
-from stockroom import concentration, health, sales, store, supply, workbench
+from stockroom import concentration, health, products, sales, store, supply, workbench
 from stockroom.db import cached
 from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
@@ -153,12 +153,16 @@ def currency(f: Filters) -> str:
 @_by_day
 @st.cache_resource(show_spinner="Reading forecasts…", max_entries=8)
 def forecasts(f: Filters) -> tuple:
-    """(snapshot day, forecasts frame, one row per SKU, accuracy by category) of the latest
-    forecasts on or before the as-of date; all None when there are none."""
+    """(snapshot day, forecasts frame, one row per SKU with its product label, accuracy by
+    category) of the latest forecasts on or before the as-of date; all None when there are
+    none."""
     day, frame = forecast_views.latest(_root(f), f.as_of)
     if day is None:
         return None, None, None, None
-    return (day, frame, forecast_views.sku_table(frame), forecast_views.accuracy_by_category(frame))
+    skus = forecast_views.sku_table(frame)
+    names = products.labels(skus.select("sku", "category"), _root(f), day)
+    skus = skus.join(names.select("sku", "product"), on="sku", how="left", maintain_order="left")
+    return (day, frame, skus, forecast_views.accuracy_by_category(frame))
 
 
 @_by_day
@@ -184,10 +188,12 @@ def sales_history(f: Filters, day: date, sku: str) -> pl.DataFrame:
 
 @_by_day
 @st.cache_resource(show_spinner=False, max_entries=16)
-def forecast_wape(f: Filters) -> float | None:
-    """Backtest WAPE (share 0-1) of the forecasts behind the plan, all SKUs."""
+def forecast_accuracy(f: Filters) -> dict | None:
+    """The "All" row of :func:`stockroom.forecast.views.accuracy_by_category` for the
+    forecasts behind the plan (wape, baseline_wape, relative_mae, mase, ...; None without
+    forecasts)."""
     accuracy = forecasts(f)[3]
-    return accuracy["wape"][0] if accuracy is not None and accuracy.height else None
+    return accuracy.row(0, named=True) if accuracy is not None and accuracy.height else None
 
 
 # -- order today -----------------------------------------------------------------------------

@@ -61,24 +61,20 @@ tiles[4].metric(
     help="low_confidence (90 % interval wider than 3× the forecast) or "
     "demand_spike (last 7 days > 2× the previous forecast).",
 )
-tiles[5].metric(
-    "Backtest WAPE",
-    f"{overall['wape'][0]:.1%}" if overall.height and overall["wape"][0] is not None else "–",
-    help="Sum |actual − forecast| / sum actual over the backtest window, all forecast SKUs.",
-)
+_common.accuracy_metric(tiles[5], overall.row(0, named=True) if overall.height else None)
 
 forecastable = skus.filter(pl.col("model") != "dormant")
 options = forecastable["sku"].to_list() or skus["sku"].to_list()
 if not options:
     st.warning("No SKUs in this category.")
     st.stop()
-labels = dict(zip(skus["sku"], skus["category"], strict=True))
+labels = dict(zip(skus["sku"], skus["product"], strict=True))
 requested = st.query_params.get("sku")
 sku = st.selectbox(
-    "SKU (type to search; largest forecast first)",
+    "Product (type to search; largest forecast first)",
     options,
     index=options.index(requested) if requested in options else 0,
-    format_func=lambda s: f"{s} · {labels.get(s, '')}",
+    format_func=lambda s: f"{labels.get(s) or s} ({s})",
     key="forecast-sku",
 )
 st.query_params["sku"] = sku  # the address bar links to this SKU
@@ -126,12 +122,19 @@ with acc_tab:
             "units": st.column_config.NumberColumn("Units (backtest)", format="localized"),
             "wape": st.column_config.NumberColumn("WAPE", format="percent"),
             "mase": st.column_config.NumberColumn("MASE (median)", format="%.2f"),
+            "baseline_wape": st.column_config.NumberColumn("Naive WAPE", format="percent"),
+            "relative_mae": st.column_config.NumberColumn(
+                "Error ÷ naive",
+                format="%.2f×",
+                help="Sum |error| ÷ the seasonal naive's on the same SKUs and days; < 1 beats it.",
+            ),
             "global_share": st.column_config.ProgressColumn(
                 "On global model", format="percent", min_value=0, max_value=1
             ),
             "flagged": st.column_config.NumberColumn("Flagged"),
         },
-        caption="Forecast SKUs only (dormant left out); WAPE weights SKUs by units sold.",
+        caption="Forecast SKUs only (dormant left out); WAPE weights SKUs by units sold; "
+        "the naive forecast repeats the last week before the backtest window.",
     )
 with all_tab:
     _common.table_with_downloads(

@@ -185,6 +185,58 @@ def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict
     return seen
 
 
+def tick_and_order(url: str, signer: str, shots: Path | None = None) -> dict:
+    """On Order today: sign with ``signer``, tick the first row of the Order today table (its
+    checkbox in the grid, as a buyer clicks it) and click "Mark 1 ticked as ordered"; returns
+    ``before``/``after`` (the Already ordered tile), ``button`` (the button's text once
+    ticked), ``toast`` (the confirmation) and ``errors`` (exceptions shown)."""
+    from playwright.sync_api import sync_playwright
+
+    def tile(page) -> str:
+        metric = page.locator('[data-testid="stMetric"]').filter(has_text="Already ordered")
+        return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1500})
+        page.goto(f"{url}/order_today", wait_until="commit")
+        page.get_by_role("heading", name="Order today").wait_for(timeout=60_000)
+        name = page.get_by_label("Your name (signs your decisions)")
+        name.fill(signer)
+        name.press("Enter")
+        page.get_by_text("Tick rows in the table").first.wait_for(timeout=60_000)
+        before = tile(page)
+        grid = page.locator('[data-testid="stDataFrame"]').first
+        grid.wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)  # the grid draws its canvas after the frame appears
+        box = grid.bounding_box()
+        # the row-selection checkbox column is the grid's first; rows are 35 px under a
+        # 35 px header
+        page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
+        button = page.get_by_role("button", name="Mark 1 ticked as ordered")
+        button.wait_for(timeout=60_000)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some("
+            "b => b.innerText.includes('Mark 1 ticked') && !b.disabled)",
+            timeout=60_000,
+        )
+        label = button.inner_text().strip()
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=shots / "order_today_ticked.png")
+        button.click()
+        toast = page.locator('[data-testid="stToast"]').first
+        toast.wait_for(timeout=60_000)
+        seen = {"before": before, "button": label, "toast": toast.inner_text()}
+        deadline = time.monotonic() + 60
+        while tile(page) == before and time.monotonic() < deadline:
+            page.wait_for_timeout(250)  # the page reruns with the new PO
+        seen["after"] = tile(page)
+        seen["errors"] = page.locator('[data-testid="stException"]').count()
+        browser.close()
+    return seen
+
+
 def cold_start(data_root: Path, runs: int = 3) -> None:
     """Print, per run, how long a fresh ``stockroom serve`` takes to answer its health check
     and then to show the first page's content (title and KPI tiles) and charts in a new

@@ -115,3 +115,30 @@ def test_import_page_uploads_in_chromium(browser, tmp_path):
     run = workbench.runs(workbench.engine(root)).row(0, named=True)
     assert run["job"] == "import-orders" and run["status"] == "succeeded"
     assert (tmp_path / "import.png").stat().st_size > 20_000
+
+
+def test_order_today_ticks_a_row_and_marks_it_ordered_in_chromium(browser, olist_demo, tmp_path):
+    """The buyer's click: the first Order today row's checkbox in the real grid, then the
+    button; the purchase order lands signed by the buyer and the SKU moves to Already
+    ordered."""
+    import polars as pl
+
+    from stockroom import workbench
+    from stockroom.procurement import actions, repo
+    from stockroom.procurement.plan import build_plan
+
+    root = tmp_path / "shop"
+    shutil.copytree(olist_demo, root)
+    _, plan = build_plan(root)
+    first = plan.filter(pl.col("action") == actions.ORDER_TODAY).row(0, named=True)
+    with browser.serve(root) as url:
+        seen = browser.tick_and_order(url, "Ana Costa")
+    assert seen["errors"] == 0
+    assert seen["button"].endswith("Mark 1 ticked as ordered")
+    assert "1 SKU(s) ordered" in seen["toast"]
+    assert int(seen["after"].replace(",", "")) == int(seen["before"].replace(",", "")) + 1
+    line = repo.purchase_order_lines(workbench.engine(root), "open").filter(
+        pl.col("created_by") == "Ana Costa"
+    )
+    assert line["sku"].to_list() == [first["sku"]]
+    assert line["quantity"].to_list() == [first["order_qty"]]

@@ -159,6 +159,6 @@ def test_forecast_page_in_chromium(browser, forecast_root, tmp_path):
         seen = browser.visit(url, tmp_path, browser.FORECAST_PAGES)
     info = seen["forecast"]
     assert info["errors"] == 0 and info["charts"] >= 1 and info["tables"] >= 1
-    assert "Backtest WAPE" in info["metrics"]
+    assert "Error ÷ naive" in info["metrics"]
     plan = seen["order_today"]
-    assert plan["errors"] == 0 and plan["tables"] >= 1 and "Revenue at risk" in plan["metrics"]
+    assert plan["errors"] == 0 and plan["tables"] >= 1 and "Revenue at risk, USD" in plan["metrics"]

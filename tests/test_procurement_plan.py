@@ -11,6 +11,7 @@ import pytest
 
 from stockroom import store, workbench
 from stockroom.errors import StockroomError
+from stockroom.forecast import views as forecast_views
 from stockroom.forecast.forecaster import ForecasterConfig
 from stockroom.procurement import actions, repo
 from stockroom.procurement.plan import PLAN_COLUMNS, build_plan
@@ -232,9 +233,23 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
         "2",
     )
     _, plan = build_plan(root)
-    assert shown["Revenue at risk"] == f"{plan['revenue_at_risk'].sum():,.0f}"
-    at.multiselect(key=f"pick-{actions.ORDER_TODAY}").select("A-order").run()
-    assert at.button(key=f"order-{actions.ORDER_TODAY}").disabled  # no name to sign with yet
+    assert shown["Revenue at risk, USD"] == f"{plan['revenue_at_risk'].sum():,.0f}"
+    # nothing ticked: the button says how to use it and is off
+    button = at.button(key=f"order-{actions.ORDER_TODAY}")
+    assert button.disabled and "Tick rows" in button.label
+    # the buyer reads names, quantities, money and why first (the columns left to right)
+    table = next(d for d in at.dataframe if d.key == f"table-{actions.ORDER_TODAY}")
+    assert list(table.value.columns[:4]) == ["product", "order_qty", "revenue_at_risk", "reason"]
+    assert table.value["product"].tolist() == ["Cards · A-order"]
+    assert table.value["forecast_link"].tolist() == ["/forecast?sku=A-order"]
+    # tick the row (the table's selection state), as a click on its checkbox does
+    at.session_state[f"table-{actions.ORDER_TODAY}"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
+    at.run()
+    button = at.button(key=f"order-{actions.ORDER_TODAY}")
+    assert button.label == "Mark 1 ticked as ordered"
+    assert button.disabled  # no name to sign with yet
     at.sidebar.text_input(key="signer_input").input("Bruno Lima").run()
     at.button(key=f"order-{actions.ORDER_TODAY}").click().run()
     assert not at.exception
@@ -351,3 +366,56 @@ def test_the_demo_fills_every_list_and_names_every_product(olist_demo):
 
 def plan_day(plan, root):
     return store.resolve_as_of(root, "forecasts", None)
+
+
+def test_order_today_page_on_the_demo_splits_attention_and_ranks_exceptions(
+    olist_demo, monkeypatch
+):
+    from streamlit.testing.v1 import AppTest
+
+    from stockroom.config import PROJECT_ROOT
+
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(olist_demo))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/order_today.py").run()
+    assert not at.exception
+    _, plan = build_plan(olist_demo)
+    shown = {m.label: m.value for m in at.metric}
+    ordered = plan.filter(pl.col("action") == actions.ALREADY_ORDERED).height
+    assert shown["Already ordered"] == f"{ordered:,}" and ordered > 0
+    assert "Revenue at risk, BRL" in shown and "Money tied up, BRL" in shown
+    tied = plan["money_tied_up"].sum()
+    value = shown["Money tied up, BRL"]  # compact: 848.7K
+    scale = {"K": 1e3, "M": 1e6}.get(value[-1], 1)
+    assert float(value.rstrip("KM").replace(",", "")) * scale == pytest.approx(tied, rel=1e-3)
+    acc = forecast_views.accuracy_by_category(forecast_views.latest(olist_demo)[1])
+    assert shown["Error ÷ naive"] == f"{acc['relative_mae'][0]:.2f}×"
+    tables = {d.key: d.value for d in at.dataframe if d.key}
+    # no bare hash in any list: names people read, the SKU further right
+    for key in (f"table-{actions.ORDER_TODAY}",):
+        assert not tables[key]["product"].str.fullmatch(r"[0-9a-f]{32}").any()
+    # Attention required: one row per reason with its step; the first reason's rows below
+    attention = plan.filter(pl.col("action") == actions.ATTENTION)
+    summary = next(
+        d.value for d in at.dataframe if "attention_label" in d.value.columns and not d.key
+    )
+    want = attention.group_by("attention").len()
+    assert summary["skus"].sum() == attention.height
+    assert len(summary) == want.height
+    assert summary["next_step"].tolist() == [
+        actions.ATTENTION_REASONS[k][1]
+        for k in actions.ATTENTION_REASONS
+        if k in set(want["attention"])
+    ]
+    # the first reason is shown; picking another shows exactly its rows
+    first = next(k for k in actions.ATTENTION_REASONS if k in set(want["attention"]))
+    other = next(k for k in reversed(actions.ATTENTION_REASONS) if k in set(want["attention"]))
+    assert first != other and f"table-attention-{first}" in tables
+    at.segmented_control(key="attention-reason").set_value(other).run()
+    rows = {d.key: d.value for d in at.dataframe if d.key}[f"table-attention-{other}"]
+    assert len(rows) == attention.filter(pl.col("attention") == other).height
+    assert set(rows["attention_label"]) == {actions.ATTENTION_REASONS[other][0]}
+    # exceptions: ranked by money tied up, largest first
+    exceptions = next(d.value for d in at.dataframe if "exception_label" in d.value.columns)
+    money = exceptions["money_tied_up"].tolist()
+    assert money == sorted(money, reverse=True) and money[0] > 0

@@ -107,7 +107,12 @@ def classify(**kw):
 
 
 def test_each_action_by_hand():
-    assert classify() == (actions.ORDER_TODAY, "runway 5.0 days <= threshold 14")
+    assert classify() == (
+        actions.ORDER_TODAY,
+        "runs out in 5.0 days, within its 14-day reorder point",
+    )
+    out = classify(on_hand=0.0, runway=0.0)[1]
+    assert out == "out of stock now; reorder point 14 days of demand"
     # runway above the threshold: not yet
     assert classify(runway=20.0)[0] == actions.OK
     # POs cover everything until the next review: required <= 0

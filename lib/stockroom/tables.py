@@ -664,6 +664,14 @@ FORECASTS = Table(
             nullable=True,
         ),
         Column(
+            "baseline_abs_error",
+            pl.Float64,
+            "Sum of |actual - forecast| over the same backtest window for the seasonal "
+            "naive forecast (last week repeated) made at the same origin, units; the "
+            "baseline the model is judged against.",
+            nullable=True,
+        ),
+        Column(
             "drivers",
             pl.String,
             "Global model only: top-5 SHAP contributions to the "

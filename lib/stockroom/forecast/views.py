@@ -164,9 +164,15 @@ def sku_table(forecasts: pl.DataFrame) -> pl.DataFrame:
 def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
     """Backtest accuracy per category, forecast SKUs only (dormant left out): category,
     skus (int), units (actual units in the backtest window), wape (sum |error| / sum units,
-    share 0-1), mase (median over SKUs), global_share (share of SKUs on the global model),
-    flagged (SKUs with low_confidence or demand_spike). Largest category (units) first, plus
-    an "All" row on top."""
+    share 0-1), mase (median over SKUs), baseline_wape (the seasonal naive forecast's WAPE on
+    the same SKUs and days), relative_mae (sum |error| / the seasonal naive's sum |error|:
+    below 1 beats the baseline; a relative MAE suits intermittent demand, where a median
+    MASE and percentage errors break down -- Davydenko & Fildes, *Measuring forecasting
+    accuracy*, IJF 2013), global_share (share of SKUs on the global model), flagged (SKUs
+    with low_confidence or demand_spike). Largest category (units) first, plus an "All" row
+    on top. Snapshots written before the baseline column read null baseline figures."""
+    if "baseline_abs_error" not in forecasts.columns:
+        forecasts = forecasts.with_columns(pl.lit(None, pl.Float64).alias("baseline_abs_error"))
     per = (
         forecasts.filter(pl.col("model") != "dormant")
         .group_by("sku")
@@ -178,6 +184,7 @@ def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
                 "backtest_units",
                 "backtest_abs_error",
                 "backtest_mase",
+                "baseline_abs_error",
             ).first()
         )
     )
@@ -188,6 +195,15 @@ def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
             pl.col("backtest_units").sum().alias("units"),
             (pl.col("backtest_abs_error").sum() / pl.col("backtest_units").sum()).alias("wape"),
             pl.col("backtest_mase").median().alias("mase"),
+            (pl.col("baseline_abs_error").sum() / pl.col("backtest_units").sum()).alias(
+                "baseline_wape"
+            ),
+            (
+                pl.col("backtest_abs_error")
+                .filter(pl.col("baseline_abs_error").is_not_null())
+                .sum()
+                / pl.col("baseline_abs_error").sum()
+            ).alias("relative_mae"),
             (pl.col("model") == "global_xgboost").mean().alias("global_share"),
             pl.col("flags").str.contains("low_confidence|demand_spike").sum().alias("flagged"),
         ]
@@ -201,6 +217,8 @@ def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
                 "units": pl.Float64,
                 "wape": pl.Float64,
                 "mase": pl.Float64,
+                "baseline_wape": pl.Float64,
+                "relative_mae": pl.Float64,
                 "global_share": pl.Float64,
                 "flagged": pl.UInt32,
             }
@@ -208,10 +226,11 @@ def accuracy_by_category(forecasts: pl.DataFrame) -> pl.DataFrame:
     total = summarise(per).with_columns(pl.lit("All").alias("category"))
     by = summarise(per, "category").sort(["units", "category"], descending=[True, False])
     return pl.concat([total.select(by.columns), by]).with_columns(
-        pl.when(pl.col("wape").is_infinite() | pl.col("wape").is_nan())
+        pl.when(pl.col(c).is_infinite() | pl.col(c).is_nan())
         .then(None)
-        .otherwise(pl.col("wape"))
-        .alias("wape")
+        .otherwise(pl.col(c))
+        .alias(c)
+        for c in ("wape", "baseline_wape", "relative_mae")
     )
 
 

@@ -152,7 +152,12 @@ def classify(
             step = ATTENTION_REASONS[code][1]
         elif due and not has_po:
             action[i] = ORDER_TODAY
-            why.append(f"runway {runway[i]:.1f} days <= threshold {threshold[i]:.0f}")
+            why.append(
+                f"out of stock now; reorder point {threshold[i]:.0f} days of demand"
+                if on_hand[i] <= 0
+                else f"runs out in {runway[i]:.1f} days, within its {threshold[i]:.0f}-day "
+                "reorder point"
+            )
             step = "Order the recommended quantity today"
         elif has_po and not need:
             action[i] = ALREADY_ORDERED
