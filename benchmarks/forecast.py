@@ -48,6 +48,8 @@ def _forecast_child(
                 "wape": score.wape,
                 "bias": score.bias,
                 "coverage_90": score.coverage_90,
+                "coverage_by_bucket": score.coverage_by_bucket,
+                "lead_coverage": score.lead_coverage,
                 "pinball": score.pinball,
                 "seconds": round(score.seconds, 2),
                 "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -131,4 +133,25 @@ def print_forecast(results: list[dict]) -> str:
             f"{fmt(r['coverage_90'], '6.3f')} {fmt(r['pinball'], '7.3f')} "
             f"{r['seconds']:6.1f} {r['peak_mib']:5d}"
         )
+    cov = [r for r in results if r.get("coverage_by_bucket")]
+    if cov:
+        buckets = list(cov[0]["coverage_by_bucket"])
+        leads = list((cov[0].get("lead_coverage") or {}).keys())
+        lines += [
+            "",
+            "90 % interval coverage (nominal 0.90): daily, per horizon bucket (days); "
+            "lead-time sums (L days)",
+            f"{'model':28} "
+            + " ".join(f"{'d ' + b:>8}" for b in buckets)
+            + " "
+            + " ".join(f"{'L=' + str(k):>6}" for k in leads),
+        ]
+        for r in cov:
+            lead = r.get("lead_coverage") or {}
+            lines.append(
+                f"{r['model']:28} "
+                + " ".join(f"{r['coverage_by_bucket'][b]:8.3f}" for b in buckets)
+                + " "
+                + " ".join(fmt(lead.get(k), "6.3f") for k in leads)
+            )
     return "\n".join(lines)

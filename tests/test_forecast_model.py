@@ -90,3 +90,44 @@ def test_shap_contributions_add_up_to_the_first_day_forecast(promo_sales):
     promo_effect = shap[:, FEATURES.index("promo")]
     assert promo_rows.any() and (~promo_rows).any()
     assert promo_effect[promo_rows].min() > 0 > promo_effect[~promo_rows].max()
+
+
+def test_intervals_never_narrow_further_ahead(promo_sales):
+    # the issue: q95 at day 28 below half of q95 at day 1 for every SKU -- the band must not
+    # shrink as the forecast runs on (uncertainty grows with the horizon)
+    p = panel(promo_sales)
+    cutoff = p.y.shape[1] - 1 - 14
+    model = GlobalModel(CONFIG).fit(p, cutoff)
+    q = np.asarray(CONFIG.quantiles)
+    upper, lower = model.residual_q[:, q > 0.5], model.residual_q[:, q < 0.5]
+    assert model.residual_q.shape[0] == 2  # days 1-7 and 8-14 of a 14-day horizon
+    assert (np.diff(upper, axis=0) >= 0).all() and (np.diff(lower, axis=0) <= 0).all()
+    fc = model.predict(p, cutoff)
+    half_width = fc["q95"] - fc["yhat"]
+    assert (half_width[:, -1] >= half_width[:, 0] - 1e-9).all()
+
+
+def _poisson_sample(rng, rate, days):
+    return rng.poisson(rate[:, None], (len(rate), days)).astype(float)
+
+
+def test_lead_time_sums_are_calibrated_on_sums_not_summed_days():
+    from stockroom.forecast.model import QUANTILES, conformal_bands, conformal_scores, lead_scores
+
+    rng = np.random.default_rng(7)
+    rate = rng.uniform(0.2, 8.0, 3000)
+    h = 28
+    forecast = np.repeat(rate[:, None], h, axis=1)  # the true mean: only noise is left
+    calibration = _poisson_sample(rng, rate, h)
+    daily, lead = (f(calibration, forecast, QUANTILES) for f in (conformal_scores, lead_scores))
+    bands = conformal_bands(forecast, daily, QUANTILES, lead)
+    fresh = _poisson_sample(rng, rate, h)
+    for days in (7, 14, 28):
+        total = fresh[:, :days].sum(axis=1)
+        lo, hi = bands["lead_q05"][:, days - 1], bands["lead_q95"][:, days - 1]
+        assert 0.87 <= ((total >= lo) & (total <= hi)).mean() <= 0.93, days
+        # summing the daily 95 % quantiles protects against 28 bad days in a row
+        assert (hi < bands["q95"][:, :days].sum(axis=1)).mean() > 0.95
+    assert (np.diff(bands["lead_q95"], axis=1) >= 0).all()  # a longer period needs more
+    inside = (fresh >= bands["q05"]) & (fresh <= bands["q95"])
+    assert inside.mean() >= 0.88  # daily (counts: at least nominal)

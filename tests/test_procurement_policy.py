@@ -43,6 +43,43 @@ def test_protection_demand_by_hand():
         policy.protection_demand(y, lo, hi, np.array([10]), np.array([1.0]))
 
 
+def normal_lead(mu: float, sigma: float, days: int = 28, n: int = 1) -> dict:
+    """Lead-time quantiles of a sum of ``days`` independent N(mu, sigma^2) days."""
+    L = np.arange(1, days + 1)
+    return {
+        lv: np.tile(mu * L + norm.ppf(lv) * sigma * np.sqrt(L), (n, 1)) for lv in policy.LEAD_LEVELS
+    }
+
+
+def test_order_up_to_from_lead_time_quantiles_by_hand():
+    # demand over P days ~ N(2P, 3^2 P): every level's quantile is linear in z, so reading S
+    # off the calibrated quantiles (and beyond them) must give the exact normal quantile
+    y, lo, hi = flat(2.0, spread=5.0)
+    lead = normal_lead(2.0, 3.0)
+    for level in (0.5, 0.8, 0.95, 0.98):
+        mean, sigma, s = policy.protection_demand(
+            y, lo, hi, np.array([14]), np.array([level]), lead=lead
+        )
+        assert s[0] == pytest.approx(28 + norm.ppf(level) * 3 * np.sqrt(14)), level
+        assert mean[0] == pytest.approx(28.0) and sigma[0] == pytest.approx(3 * np.sqrt(14))
+    # past the 28-day horizon: the tail rate adds to the sum, the spread grows as sqrt(P)
+    _, _, s35 = policy.protection_demand(y, lo, hi, np.array([35]), np.array([0.95]), lead=lead)
+    assert s35[0] == pytest.approx(70 + norm.ppf(0.95) * 3 * np.sqrt(35))
+    # far below the sum of the daily 95 % quantiles (which assumes 14 bad days in a row)
+    _, _, daily = policy.protection_demand(y, lo, hi, np.array([14]), np.array([0.95]))
+    assert daily[0] == pytest.approx(hi[0, :14].sum())
+    # a SKU without lead-time quantiles (NaN: a cold start) keeps the daily method
+    y2, lo2, hi2 = flat(2.0, spread=5.0, n=2)
+    lead2 = normal_lead(2.0, 3.0, n=2)
+    for v in lead2.values():
+        v[1] = np.nan
+    _, _, both = policy.protection_demand(
+        y2, lo2, hi2, np.array([14, 14]), np.array([0.95, 0.95]), lead=lead2
+    )
+    assert both[0] == pytest.approx(28 + norm.ppf(0.95) * 3 * np.sqrt(14))
+    assert both[1] == pytest.approx(daily[0])
+
+
 def test_protection_past_the_horizon_repeats_the_last_week():
     y = np.array([[1.0] * 21 + [3.0] * 7])  # 28 days, last week at 3/day
     mean, _, _ = policy.protection_demand(y, y, y, np.array([35]), np.array([0.5]))

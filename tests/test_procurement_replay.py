@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from stockroom.forecast.data import Panel
-from stockroom.procurement import replay
+from stockroom.procurement import policy, replay
 
 
 def make_panel(y: np.ndarray, price: float = 5.0) -> Panel:
@@ -41,7 +41,9 @@ def test_steady_demand_by_hand():
     reviews_after_warm_up = len(range(130 + 14, 200, 7))
     assert got.orders == reviews_after_warm_up
     # our policy with an exact, certain forecast holds exactly the same stock
-    fc = {day: (np.full((1, 14), 2.0),) * 3 for day in range(130, 200, 7)}
+    certain = np.full((1, 14), 2.0)
+    lead = {level: np.cumsum(certain, axis=1) for level in policy.LEAD_LEVELS}
+    fc = {day: (certain, certain, certain, lead) for day in range(130, 200, 7)}
     ours = replay.replay(
         p,
         policy_name="stockroom",

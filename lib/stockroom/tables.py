@@ -612,6 +612,9 @@ STOCK = Table(
     ),
 )
 
+# quantiles of the demand summed over days 1..horizon (the forecasts' lead-time columns)
+LEAD_BANDS = ("lead_q05", "lead_q25", "lead_q50", "lead_q75", "lead_q95")
+
 FORECASTS = Table(
     name="forecasts",
     kind="state",
@@ -630,6 +633,16 @@ FORECASTS = Table(
         Column("q50", pl.Float64, "Median, units/day.", nullable=True),
         Column("q75", pl.Float64, "75 % quantile, units/day.", nullable=True),
         Column("q95", pl.Float64, "95 % quantile, units/day.", nullable=True),
+        *(
+            Column(
+                k,
+                pl.Float64,
+                f"{int(k[-2:])} % quantile of the demand summed over days 1..horizon, units "
+                "(calibrated on such sums, not a sum of daily quantiles).",
+                nullable=True,
+            )
+            for k in LEAD_BANDS
+        ),
         Column(
             "model",
             pl.String,

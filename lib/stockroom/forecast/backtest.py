@@ -8,9 +8,11 @@ every series); the baselines of :mod:`stockroom.forecast.baselines`; and any oth
 function a caller passes (the benchmark's peers).
 
 Scores per model (``stockroom.forecast.metrics``): WRMSSE over every M5 level the data has, MASE,
-WAPE, bias, and for models with intervals the 90 % interval coverage (q05-q95) and the mean
-pinball loss of q05 and q95 (the ends every interval model has) -- averaged over the
-windows.
+WAPE, bias, and for models with intervals the 90 % interval coverage (q05-q95) overall and
+per horizon bucket (days 1-7, 8-14, 15-28), the mean pinball loss of q05 and q95 (the ends
+every interval model has), and for models with lead-time quantiles the 90 % coverage of the
+demand summed over the first 7, 14 and 28 days (what an order protects against) -- averaged
+over the windows.
 """
 
 from __future__ import annotations
@@ -25,7 +27,17 @@ import polars as pl
 from stockroom.forecast import baselines, metrics
 from stockroom.forecast.data import Panel
 from stockroom.forecast.forecaster import GLOBAL, Forecaster, ForecasterConfig
-from stockroom.forecast.model import ModelConfig
+from stockroom.forecast.model import BUCKETS, ModelConfig, horizon_bucket
+
+LEAD_DAYS = (7, 14, 28)  # lead-time sums whose coverage the backtest reports
+
+
+def bucket_names(horizon: int) -> list[str]:
+    """``1-7``, ``8-14``, ``15-28`` (for a 28-day horizon): the horizon buckets' labels."""
+    ends = [e for e in BUCKETS if e < horizon] + [horizon]
+    starts = [1, *(e + 1 for e in ends[:-1])]
+    return [f"{a}-{b}" for a, b in zip(starts, ends, strict=True)]
+
 
 #: A forecast function: (panel, cutoff, horizon) -> point forecasts (n_series x horizon), or
 #: (point, {"q05": ..., "q95": ...}) with intervals.
@@ -59,6 +71,8 @@ class Score:
     pinball: float | None = None
     seconds: float = 0.0
     windows: list[dict] = field(default_factory=list)
+    coverage_by_bucket: dict[str, float] | None = None  # "1-7" -> share 0-1
+    lead_coverage: dict[int, float] | None = None  # L days -> share 0-1 of L-day sums
 
 
 def _long(p: Panel, values: np.ndarray, start: int, name: str) -> pl.DataFrame:
@@ -152,7 +166,23 @@ def run_model(
                     ]
                 )
             )
+            bucket = np.broadcast_to(horizon_bucket(horizon), actual.shape)
+            row["coverage_by_bucket"] = {
+                name: metrics.coverage(
+                    actual[inside & (bucket == b)],
+                    quantiles["q05"][inside & (bucket == b)],
+                    quantiles["q95"][inside & (bucket == b)],
+                )
+                for b, name in enumerate(bucket_names(horizon))
+            }
+        if quantiles and "lead_q05" in quantiles:
+            row["lead_coverage"] = lead_coverage(actual, quantiles)
         per_window.append(row)
+
+    def mean_of(k):
+        if k not in per_window[0]:
+            return None
+        return {key: float(np.mean([r[k][key] for r in per_window])) for key in per_window[0][k]}
 
     def mean(k):
         return (
@@ -171,4 +201,19 @@ def run_model(
         mean("pinball"),
         time.perf_counter() - started,
         per_window,
+        coverage_by_bucket=mean_of("coverage_by_bucket"),
+        lead_coverage=mean_of("lead_coverage"),
     )
+
+
+def lead_coverage(actual: np.ndarray, quantiles: dict[str, np.ndarray]) -> dict[int, float]:
+    """Share (0-1) of series whose demand summed over the first L days (L in
+    :data:`LEAD_DAYS` within the horizon; series observed on all L days with a band) falls
+    inside [lead_q05, lead_q95] at column L - 1."""
+    out = {}
+    for days in (d for d in LEAD_DAYS if d <= actual.shape[1]):
+        total = actual[:, :days].sum(axis=1)  # NaN when a day is unobserved
+        lo, hi = quantiles["lead_q05"][:, days - 1], quantiles["lead_q95"][:, days - 1]
+        ok = ~np.isnan(total) & ~np.isnan(lo) & ~np.isnan(hi)
+        out[days] = metrics.coverage(total[ok], lo[ok], hi[ok])
+    return out

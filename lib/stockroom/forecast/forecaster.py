@@ -42,14 +42,16 @@ import numpy as np
 import polars as pl
 import xgboost as xgb
 
+from stockroom import tables
 from stockroom.forecast import baselines, routing, rules
 from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
 from stockroom.forecast.data import Panel
 from stockroom.forecast.model import GlobalModel, ModelConfig
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
-ARTEFACT_FORMAT = 1
+ARTEFACT_FORMAT = 2  # 2: interval scores per horizon bucket and for lead-time sums
 BANDS = ("q05", "q25", "q50", "q75", "q95")
+LEAD_BANDS = tables.LEAD_BANDS  # demand summed over days 1..L, units
 GLOBAL = "global_xgboost"
 
 
@@ -111,9 +113,10 @@ class ForecasterConfig:
 class Forecast:
     """One forecast made at day index ``cutoff`` (the as-of day, ``as_of``).
 
-    Arrays are n_series x horizon, float64, units/day, aligned to ``ids``: ``yhat`` and
-    ``bands`` q05..q95. Dormant series (and, with rules, series not launched by the cutoff)
-    get 0 and a zero-width band; cold starts have no band (NaN); under the TSB fallback, which
+    Arrays are n_series x horizon, float64, aligned to ``ids``: ``yhat`` and ``bands`` q05..q95
+    (units/day) and lead_q05..lead_q95 (units summed over days 1..L, L = column + 1).
+    Dormant series (and, with rules, series not launched by the cutoff) get 0 and a
+    zero-width band; cold starts have no band (NaN); under the TSB fallback, which
     has no calibration window, the band equals ``yhat``; without rules, series not launched
     by the cutoff are NaN throughout. ``model``: per series the model that made it
     (``global_xgboost`` / a baseline / ``tsb`` / ``category_average`` / ``dormant``);
@@ -134,6 +137,7 @@ class Forecast:
     def to_frame(self) -> pl.DataFrame:
         """Long frame, one row per series and target day: sku (str), target_date (Date),
         horizon (int32, days), yhat (float, >= 0), q05..q95 (float, null = no interval),
+        lead_q05..lead_q95 (float, units over days 1..horizon, null = no interval),
         model (str), flags (str, comma-separated)."""
         n, h = self.yhat.shape
         targets = [self.as_of + timedelta(days=k) for k in range(1, h + 1)]
@@ -276,7 +280,8 @@ class Forecaster:
         n = len(p.ids)
         dormant, cold, active = _rule_masks(p, cutoff, c.rules)
         yhat = np.zeros((n, h))
-        bands = {k: np.zeros((n, h)) for k in BANDS}  # dormant: 0 with a zero-width band
+        # dormant: 0 with a zero-width band
+        bands = {k: np.zeros((n, h)) for k in BANDS + LEAD_BANDS}
         model = np.array(["dormant"] * n, dtype=object)
         backtest = np.full((n, h), np.nan)
         at_fit = cutoff == self.cutoff
@@ -291,19 +296,21 @@ class Forecaster:
                     self.model,
                     sub,
                     cutoff,
-                    routing.Routing(choice, None, self.routing.residual_q),
+                    routing.Routing(choice, None, self.routing.residual_q, self.routing.lead_q),
                     c.candidates,
                 )
                 model[rows] = np.array(c.candidates, dtype=object)[choice]
                 if at_fit:
                     backtest[rows[known]] = self.routing.backtest[idx[known]]
-                for k in BANDS:
+                for k in BANDS + LEAD_BANDS:
                     bands[k][rows] = fc[k]
                 yhat[rows] = fc["yhat"]
             else:
                 yhat[rows] = baselines.tsb(sub.y[:, : cutoff + 1], h)
                 for k in BANDS:  # no calibration window: a zero-width interval
                     bands[k][rows] = yhat[rows]
+                for k in LEAD_BANDS:
+                    bands[k][rows] = np.cumsum(yhat[rows], axis=1)
                 model[rows] = "tsb"
                 if at_fit and cutoff >= 2 * h:
                     backtest[rows] = baselines.tsb(sub.y[:, : cutoff + 1 - h], h)
@@ -311,7 +318,7 @@ class Forecaster:
         if cold.any():
             average = rules.cold_start_forecast(p.y, p.category, active, p.first, cutoff)
             yhat[cold] = average[cold, None]
-            for k in BANDS:
+            for k in BANDS + LEAD_BANDS:
                 bands[k][cold] = np.nan
             model[cold] = "category_average"
         flags: list[list[str]] = [[] for _ in range(n)]
@@ -324,7 +331,7 @@ class Forecaster:
             flags[i].append("low_confidence")
         if not c.rules:  # the model alone: series not launched by the cutoff get no forecast
             yhat[not_launched] = np.nan
-            for k in BANDS:
+            for k in BANDS + LEAD_BANDS:
                 bands[k][not_launched] = np.nan
             model[not_launched] = "none"
         return Forecast(list(p.ids), p.dates[cutoff], cutoff, yhat, bands, model, flags, backtest)
@@ -408,10 +415,12 @@ class Forecaster:
                 self.model.point.save_model(stage / "point.ubj")
                 arrays = {
                     "residual_q": self.model.residual_q,
+                    "lead_q": self.model.lead_q,
                     "calibration_forecast": self.model.calibration_forecast,
                     "choice": self.routing.choice,
                     "backtest": self.routing.backtest,
                     "routed_residual_q": self.routing.residual_q,
+                    "routed_lead_q": self.routing.lead_q,
                     "routed_ids": np.array(list(self.routed_ids), dtype=str),
                 }
             np.savez(stage / "state.npz", **arrays)
@@ -452,10 +461,17 @@ class Forecaster:
             point = xgb.XGBRegressor()
             point.load_model(path / "point.ubj")
             out.model = GlobalModel(
-                out.config.model, point, state["residual_q"], state["calibration_forecast"]
+                out.config.model,
+                point,
+                state["residual_q"],
+                state["lead_q"],
+                state["calibration_forecast"],
             )
             out.routing = routing.Routing(
-                state["choice"], state["backtest"], state["routed_residual_q"]
+                state["choice"],
+                state["backtest"],
+                state["routed_residual_q"],
+                state["routed_lead_q"],
             )
             out.routed_ids = {s: i for i, s in enumerate(state["routed_ids"].tolist())}
         return out

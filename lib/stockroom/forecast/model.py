@@ -19,13 +19,17 @@ Point forecasts: Tweedie objective (variance power 1.2; suited to zero-heavy cou
 Intervals: split conformal calibration (Vovk et al., *Algorithmic Learning in a Random World*,
 2005; normalised scores as in Lei et al., JASA 2018) -- the same model is also trained
 ``horizon`` days earlier; its errors on the following ``horizon`` days, divided by
-sqrt(forecast + 1), give one set of quantiles per horizon week; each quantile of
-:data:`QUANTILES` is the point forecast plus that quantile times sqrt(forecast + 1), floored at
-0. Coverage is measured by the backtest, not assumed.
+sqrt(level + 1) (the series' mean forecast over the horizon), give one set of quantiles per
+horizon bucket (days 1-7, 8-14, 15-28), never narrower further ahead; each quantile of
+:data:`QUANTILES` is the point forecast plus that quantile times sqrt(level + 1), floored at
+0. The demand over the next L days (what an order protects against) gets its own quantiles,
+calibrated on the same window's L-day sums (:func:`lead_scores`), not a sum of daily
+quantiles. Coverage is measured by the backtest, per bucket and for L-day sums, not assumed.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -186,43 +190,111 @@ def features(
     return np.vstack(blocks).astype(np.float32)
 
 
+BUCKETS = (7, 14)  # horizon buckets: days 1-7, 8-14, 15 and after
+
+
+def horizon_bucket(horizon: int) -> np.ndarray:
+    """Bucket index of each forecast day 0 .. horizon-1: 0 for days 1-7, 1 for 8-14, 2 after."""
+    return np.searchsorted(np.asarray(BUCKETS), np.arange(horizon), side="right")
+
+
 def _conformal_levels(quantiles: tuple[float, ...], n: int) -> np.ndarray:
     """Finite-sample corrected levels: each tail pushed out by 1/(n+1) (split conformal)."""
     q = np.asarray(quantiles)
     return np.clip(np.where(q < 0.5, q * n / (n + 1), (q * n + 1) / (n + 1)), 0, 1)
 
 
-def conformal_scores(
-    actual: np.ndarray, forecast: np.ndarray, quantiles: tuple[float, ...]
-) -> np.ndarray:
-    """Split-conformal quantiles of the normalised errors of ``forecast`` on a calibration
-    window (both n_series x horizon, NaN = not scored): score = (actual - forecast) /
-    sqrt(forecast + 1) (Lei et al. 2018, sec. 5.2: count noise grows with the level), one row
-    of quantiles per horizon week (weeks x len(quantiles); a week with under 20 scores uses
-    all of them)."""
-    ok = ~np.isnan(actual) & ~np.isnan(forecast)
-    score = (actual - forecast) / np.sqrt(np.nan_to_num(forecast) + 1)
-    horizon = forecast.shape[1]
-    week = np.broadcast_to(np.arange(horizon) // 7, forecast.shape)
-    levels = _conformal_levels(quantiles, int(ok.sum()))
-    out = np.empty((-(-horizon // 7), len(quantiles)))
-    for w in range(out.shape[0]):
-        sel = ok & (week == w)
-        out[w] = np.quantile(score[sel] if sel.sum() >= 20 else score[ok], levels)
+def _widening(scores: np.ndarray, quantiles: tuple[float, ...]) -> np.ndarray:
+    """Score quantiles (rows = horizon buckets or lead times, columns = quantiles) made never
+    narrower further ahead: upper quantiles a running maximum down the rows, lower ones a
+    running minimum (uncertainty does not shrink with the horizon)."""
+    q = np.asarray(quantiles)
+    out = scores.copy()
+    out[:, q > 0.5] = np.maximum.accumulate(out[:, q > 0.5], axis=0)
+    out[:, q < 0.5] = np.minimum.accumulate(out[:, q < 0.5], axis=0)
     return out
 
 
+def level(forecast: np.ndarray) -> np.ndarray:
+    """Each series' level: its mean forecast over the horizon (n x 1, units/day; 0 where
+    there is none). The interval scale sqrt(level + 1) is the same on every day ahead, so a
+    recursive forecast that decays does not narrow its own interval."""
+    with warnings.catch_warnings():  # a series with no forecast at all: level 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        mean = np.nanmean(forecast, axis=1, keepdims=True)
+    return np.nan_to_num(mean)
+
+
+def conformal_scores(
+    actual: np.ndarray, forecast: np.ndarray, quantiles: tuple[float, ...]
+) -> np.ndarray:
+    """Split-conformal quantiles of the normalised daily errors of ``forecast`` on a
+    calibration window (both n_series x horizon, NaN = not scored): score = (actual -
+    forecast) / sqrt(level + 1) with the series' :func:`level` (Lei et al. 2018, sec. 5.2:
+    count noise grows with the level), one row of quantiles per horizon bucket (days 1-7,
+    8-14, 15-28: buckets x len(quantiles); a bucket with under 20 scores uses all of them),
+    never narrower in a later bucket (:func:`_widening`)."""
+    ok = ~np.isnan(actual) & ~np.isnan(forecast)
+    score = (actual - forecast) / np.sqrt(level(forecast) + 1)
+    bucket = np.broadcast_to(horizon_bucket(forecast.shape[1]), forecast.shape)
+    levels = _conformal_levels(quantiles, int(ok.sum()))
+    out = np.empty((int(bucket.max()) + 1, len(quantiles)))
+    for b in range(out.shape[0]):
+        sel = ok & (bucket == b)
+        out[b] = np.quantile(score[sel] if sel.sum() >= 20 else score[ok], levels)
+    return _widening(out, quantiles)
+
+
+def lead_scores(
+    actual: np.ndarray, forecast: np.ndarray, quantiles: tuple[float, ...]
+) -> np.ndarray:
+    """Split-conformal quantiles for **demand summed over the next L days**, L = 1 .. horizon
+    (horizon x len(quantiles)): score = (actual sum - forecast sum) / sqrt(forecast sum + 1)
+    over the series with all L days observed. Summing daily quantiles assumes every day errs
+    the same way at once; calibrating the sums themselves measures how errors add up
+    (conformal prediction for the cumulative target, as in Stankeviciute et al., *Conformal
+    time-series forecasting*, NeurIPS 2021, per horizon). Never narrower for a longer L."""
+    h = forecast.shape[1]
+    seen = np.cumsum(np.isnan(actual) | np.isnan(forecast), axis=1) == 0
+    a = np.cumsum(np.nan_to_num(actual), axis=1)
+    f = np.cumsum(np.nan_to_num(forecast), axis=1)
+    score = (a - f) / np.sqrt(f + 1)
+    out = np.empty((h, len(quantiles)))
+    for k in range(h):
+        sel = seen[:, k]
+        sel = sel if sel.sum() >= 20 else np.ones_like(sel)
+        out[k] = np.quantile(score[sel, k], _conformal_levels(quantiles, int(sel.sum())))
+    return _widening(out, quantiles)
+
+
+def band_key(q: float, prefix: str = "q") -> str:
+    """``q05``, ``q95``, ... (``lead_q05`` with ``prefix="lead_q"``)."""
+    return f"{prefix}{round(q * 100):02d}"
+
+
 def conformal_bands(
-    yhat: np.ndarray, residual_q: np.ndarray, quantiles: tuple[float, ...]
+    yhat: np.ndarray,
+    residual_q: np.ndarray,
+    quantiles: tuple[float, ...],
+    lead_q: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
-    """Quantile forecasts ``q05``, ``q25``, ... (n x horizon, floored at 0, NaN where
-    ``yhat`` is): yhat + score quantile x sqrt(yhat + 1) (:func:`conformal_scores`)."""
-    week = np.arange(yhat.shape[1]) // 7
-    scale = np.sqrt(np.nan_to_num(yhat) + 1)
+    """Quantile forecasts ``q05``, ``q25``, ... (n x horizon, units/day, floored at 0, NaN
+    where ``yhat`` is): yhat + the bucket's score quantile x sqrt(level + 1)
+    (:func:`conformal_scores`). With ``lead_q`` (:func:`lead_scores`) also ``lead_q05``, ...:
+    quantiles of the demand summed over days 1..L (n x horizon, units, non-decreasing in L)."""
+    bucket = horizon_bucket(yhat.shape[1])
+    bucket = np.minimum(bucket, residual_q.shape[0] - 1)
+    scale = np.sqrt(level(yhat) + 1)
     out = {}
     for j, q in enumerate(quantiles):
-        band = np.maximum(yhat + residual_q[week, j][None, :] * scale, 0)
-        out[f"q{round(q * 100):02d}"] = np.where(np.isnan(yhat), np.nan, band)
+        band = np.maximum(yhat + residual_q[bucket, j][None, :] * scale, 0)
+        out[band_key(q)] = np.where(np.isnan(yhat), np.nan, band)
+    if lead_q is not None:
+        total = np.cumsum(np.nan_to_num(yhat), axis=1)
+        for j, q in enumerate(quantiles):
+            band = total + lead_q[: yhat.shape[1], j][None, :] * np.sqrt(total + 1)
+            band = np.maximum.accumulate(np.maximum(band, 0), axis=1)
+            out[band_key(q, "lead_q")] = np.where(np.isnan(yhat), np.nan, band)
     return out
 
 
@@ -230,7 +302,8 @@ def conformal_bands(
 class GlobalModel:
     config: ModelConfig = field(default_factory=ModelConfig)
     point: xgb.XGBRegressor | None = None
-    residual_q: np.ndarray | None = None  # (horizon weeks x quantiles) score quantiles
+    residual_q: np.ndarray | None = None  # (horizon buckets x quantiles) score quantiles
+    lead_q: np.ndarray | None = None  # (horizon x quantiles) lead-time-sum score quantiles
     calibration_forecast: np.ndarray | None = None  # the earlier model's last-window forecast
 
     def _train(self, p: Panel, cutoff: int) -> xgb.XGBRegressor:
@@ -284,7 +357,9 @@ class GlobalModel:
         calibration = earlier if earlier is not None else self._train(p, early)
         yhat = self._recurse(calibration, p, early, p.promo)
         self.calibration_forecast = yhat
-        self.residual_q = conformal_scores(p.y[:, early + 1 : cutoff + 1], yhat, c.quantiles)
+        actual = p.y[:, early + 1 : cutoff + 1]
+        self.residual_q = conformal_scores(actual, yhat, c.quantiles)
+        self.lead_q = lead_scores(actual, yhat, c.quantiles)
         self.point = self._train(p, cutoff)
         return self
 
@@ -297,4 +372,4 @@ class GlobalModel:
         c = self.config
         promo = p.promo if future_promo is None else future_promo
         yhat = self._recurse(self.point, p, cutoff, promo)
-        return {"yhat": yhat, **conformal_bands(yhat, self.residual_q, c.quantiles)}
+        return {"yhat": yhat, **conformal_bands(yhat, self.residual_q, c.quantiles, self.lead_q)}

@@ -6,8 +6,10 @@ the global model.
 Candidates: the global model (its calibration forecast is computed while fitting) and the
 cheap baselines seasonal naive and TSB, each refit on the days before the calibration window.
 Intervals: split conformal (as the global model's) on the routed forecasts' own errors in the
-calibration window. The routing chose each series' model on that same window, so the errors
-are slightly optimistic; the backtest measures the resulting coverage.
+calibration window, daily per horizon bucket and for L-day sums. The routing chose each
+series' model on that same window, so the errors are slightly optimistic (more so for L-day
+sums, where a level that happened to fit the window is rewarded); the backtest measures the
+resulting coverage.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import numpy as np
 
 from stockroom.forecast import baselines
 from stockroom.forecast.data import Panel
-from stockroom.forecast.model import GlobalModel, conformal_bands, conformal_scores
+from stockroom.forecast.model import GlobalModel, conformal_bands, conformal_scores, lead_scores
 
 CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
 
@@ -27,11 +29,13 @@ CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
 @dataclass
 class Routing:
     """Per-series choice (index into CANDIDATES), the chosen models' calibration-window
-    forecast (n_series x horizon) and the conformal score quantiles of its errors."""
+    forecast (n_series x horizon), the conformal score quantiles of its daily errors (per
+    horizon bucket) and of its errors on L-day sums (per L)."""
 
     choice: np.ndarray
     backtest: np.ndarray
     residual_q: np.ndarray
+    lead_q: np.ndarray | None = None
 
 
 def _baseline(name: str, history: np.ndarray, h: int) -> np.ndarray:
@@ -73,8 +77,12 @@ def choose(
     choice = np.argmin(errors, axis=0)
     backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
     rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
+    q = model.config.quantiles
     return Routing(
-        choice, backtest, conformal_scores(actual[rows], backtest[rows], model.config.quantiles)
+        choice,
+        backtest,
+        conformal_scores(actual[rows], backtest[rows], q),
+        lead_scores(actual[rows], backtest[rows], q),
     )
 
 
@@ -97,4 +105,5 @@ def apply(
     choice = routing.choice
     routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
-    return {"yhat": routed, **conformal_bands(routed, routing.residual_q, model.config.quantiles)}
+    bands = conformal_bands(routed, routing.residual_q, model.config.quantiles, routing.lead_q)
+    return {"yhat": routed, **bands}

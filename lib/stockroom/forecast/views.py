@@ -130,11 +130,17 @@ def saved_forecaster(root: Path, day: date) -> dict | None:
 
 def sku_table(forecasts: pl.DataFrame) -> pl.DataFrame:
     """One row per SKU, largest forecast first: sku, category, model, flags, next_7d and
-    next_28d (forecast units over the first 7 / 28 days, f64), q05_28d / q95_28d (sum of
-    the daily 5 % / 95 % quantiles over 28 days -- a conservative band, the days' quantiles
-    are not additive), backtest_wape (share 0-1, null without sales in the window),
+    next_28d (forecast units over the first 7 / 28 days, f64), q05_28d / q95_28d (the 5 % /
+    95 % quantiles of the demand summed over the first 28 days (or the horizon, if shorter),
+    calibrated on such sums; a snapshot from before those columns sums the daily quantiles,
+    a conservative band), backtest_wape (share 0-1, null without sales in the window),
     backtest_mase, drivers (JSON)."""
     first28 = pl.col("horizon") <= 28
+    if "lead_q05" in forecasts.columns:
+        last = pl.col("horizon") == pl.col("horizon").filter(first28).max()
+        band = [pl.col(f"lead_q{q}").filter(last).first().alias(f"q{q}_28d") for q in ("05", "95")]
+    else:
+        band = [pl.col(f"q{q}").filter(first28).sum().alias(f"q{q}_28d") for q in ("05", "95")]
     return (
         forecasts.group_by("sku")
         .agg(
@@ -143,8 +149,7 @@ def sku_table(forecasts: pl.DataFrame) -> pl.DataFrame:
             pl.col("flags").first(),
             pl.col("yhat").filter(pl.col("horizon") <= 7).sum().alias("next_7d"),
             pl.col("yhat").filter(first28).sum().alias("next_28d"),
-            pl.col("q05").filter(first28).sum().alias("q05_28d"),
-            pl.col("q95").filter(first28).sum().alias("q95_28d"),
+            *band,
             (pl.col("backtest_abs_error").first() / pl.col("backtest_units").first()).alias(
                 "backtest_wape"
             ),

@@ -23,7 +23,7 @@ from stockroom.db import cached
 from stockroom.errors import StockroomError
 from stockroom.mapping import views as mapping_views
 from stockroom.procurement import actions, policy, repo
-from stockroom.tables import NON_SALE_STATUSES
+from stockroom.tables import LEAD_BANDS, NON_SALE_STATUSES
 
 #: Columns of :func:`plan_frame`'s frame, in order (``sales_8w`` last).
 PLAN_COLUMNS = (
@@ -69,10 +69,20 @@ PLAN_COLUMNS = (
 )
 
 
+def lead_quantiles(m: dict[str, np.ndarray]) -> dict[float, np.ndarray] | None:
+    """The lead-time-sum quantiles of a forecast matrix by level (0.05 -> lead_q05, ...),
+    None when the forecasts have none (a snapshot from before them)."""
+    if not all(k in m for k in LEAD_BANDS):
+        return None
+    return {int(k[-2:]) / 100: m[k] for k in LEAD_BANDS}
+
+
 def _forecast_matrix(fc: pl.DataFrame, skus: list[str]) -> dict[str, np.ndarray]:
-    """yhat/q05/q95 as (len(skus) x H) matrices, zero rows for SKUs without a forecast."""
+    """yhat/q05/q95 (and lead_q05..lead_q95 when the snapshot has them) as (len(skus) x H)
+    matrices, zero rows for SKUs without a forecast."""
     h = int(fc["horizon"].max()) if fc.height else 28
-    out = {k: np.zeros((len(skus), h)) for k in ("yhat", "q05", "q95")}
+    keys = ("yhat", "q05", "q95", *(k for k in LEAD_BANDS if k in fc.columns))
+    out = {k: np.zeros((len(skus), h)) for k in keys}
     if fc.height:
         lookup = pl.DataFrame({"sku": skus, "row": np.arange(len(skus))})
         rows = fc.select("sku").join(lookup, on="sku", how="left", maintain_order="left")["row"]
@@ -281,7 +291,12 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     on_hand = skus["on_hand"].to_numpy().astype(float)
     available = np.maximum(on_hand - skus["reserved"].to_numpy(), 0)
     mean_p, sigma_p, s = policy.protection_demand(
-        m["yhat"], m["q05"], m["q95"], protection, skus["service_level"].to_numpy()
+        m["yhat"],
+        m["q05"],
+        m["q95"],
+        protection,
+        skus["service_level"].to_numpy(),
+        lead=lead_quantiles(m),
     )
     burn = policy.burn_rate(m["yhat"])
     runway = policy.runway_days(available, burn)

@@ -5,16 +5,19 @@ Production Management in Supply Chains*, 4th ed. 2017, the (R, S) system): every
 inventory position is raised to S, where S covers the demand over the *protection period*
 P = L + R (lead time + review period) at the chosen cycle service level.
 
-* **Demand over P** comes from the forecast's own quantiles, not a fixed multiplier: the mean is
-  the sum of the daily point forecasts; each day's spread is read off its 90 % interval,
-  sigma_d = (q95 - q05) / (2 z_0.95); S = mean_P + z_alpha sigma_P (the normal approximation
-  Silver et al. use for the (R, S) system). Daily forecast errors are strongly correlated (a
-  level error persists), so by default the days are taken as comonotonic: sigma_P = sum
-  sigma_d, i.e. S is the sum of each day's alpha-quantile. Replayed on M5 (lead time 7 days,
-  95 % target) that gave a 98.9 % fill rate; taking the days as independent (sigma_P =
-  sqrt(sum sigma_d^2)) gave 94.5 %, short of the target. ``correlation`` blends the two
-  (sigma_P^2 = (1 - c) sum sigma_d^2 + c (sum sigma_d)^2). Past the forecast horizon each
-  further day repeats the mean of the last 7 forecast days.
+* **Demand over P** is read off the forecast's own distribution of the demand summed over the
+  next P days (``lead_q05`` .. ``lead_q95``: conformal quantiles calibrated on such sums, see
+  :func:`stockroom.forecast.model.lead_scores`): S is its quantile at the service level,
+  interpolated between the calibrated quantiles on the normal-score scale (and extrapolated
+  from the outer pair beyond 5 % / 95 %). Past the forecast horizon the sum grows by the mean
+  of the last 7 forecast days per day and its spread by sqrt(P / H). Before those quantiles
+  existed S summed the *daily* quantiles (days taken as comonotonic), which over-protects
+  lumpy demand: one bad day in four weeks is not four bad weeks. That method remains for
+  forecasts without lead-time quantiles (older snapshots): the mean is the sum of the daily
+  point forecasts; each day's spread is read off its 90 % interval, sigma_d = (q95 - q05) /
+  (2 z_0.95); S = mean_P + z_alpha sigma_P (the normal approximation Silver et al. use for
+  the (R, S) system), sigma_P = sum sigma_d by default; ``correlation`` blends comonotonic and
+  independent days (sigma_P^2 = (1 - c) sum sigma_d^2 + c (sum sigma_d)^2).
 * **Burn rate** = mean forecast units/day over the next 28 days (or the horizon).
 * **Runway** (days of stock) = available / burn rate (infinite when nothing is forecast).
 * **Stockout date** = the first day whose cumulative forecast exceeds what is available, past the
@@ -51,12 +54,15 @@ def protection_demand(
     protection_days: np.ndarray,
     service_level: np.ndarray,
     correlation: float = 1.0,
+    lead: dict[float, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Demand over each SKU's protection period at its service level.
 
     ``yhat``, ``q05``, ``q95``: n x H daily forecasts (units/day; NaN quantiles = no interval:
     sigma 0). ``protection_days``: n ints (L + R); ``service_level``: n shares in (0, 1);
-    ``correlation``: 1 = comonotonic days (default), 0 = independent days.
+    ``correlation``: 1 = comonotonic days (default), 0 = independent days. ``lead``: the
+    forecast's quantiles of the demand summed over days 1..L (level -> n x H, units); where a
+    SKU has them, they decide (:func:`lead_time_quantile`), else the daily quantiles do.
     Returns (mean, sigma, order-up-to level S), each n floats in units.
     Raises ValueError for a service level outside (0, 1)."""
     service_level = np.asarray(service_level, dtype=float)
@@ -71,7 +77,64 @@ def protection_demand(
     independent = (sd**2 * inside).sum(axis=1)
     comonotonic = (sd * inside).sum(axis=1) ** 2
     sigma = np.sqrt((1 - correlation) * independent + correlation * comonotonic)
-    return mean, sigma, mean + ndtri(service_level) * sigma
+    s = mean + ndtri(service_level) * sigma
+    if lead:
+        l_mean, l_sigma, l_s = lead_time_quantile(yhat, lead, p, service_level)
+        has = ~np.isnan(l_s) & ~np.isnan(l_sigma)
+        mean = np.where(has, l_mean, mean)
+        sigma = np.where(has, l_sigma, sigma)
+        s = np.where(has, l_s, s)
+    return mean, sigma, s
+
+
+LEAD_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _at_day(cum: np.ndarray, days: np.ndarray, tail: np.ndarray, mean_h: np.ndarray) -> np.ndarray:
+    """Cumulative quantile (n x H) at day P per row; past H: shifted by the tail rate and
+    its spread around the mean widened by sqrt(P / H)."""
+    n, h = cum.shape
+    inside = np.minimum(days, h) - 1
+    value = cum[np.arange(n), np.maximum(inside, 0)]
+    value = np.where(days <= 0, 0.0, value)
+    extra = np.maximum(days - h, 0)
+    widen = np.sqrt(np.maximum(days, h) / h)
+    return np.where(extra > 0, mean_h + extra * tail + (value - mean_h) * widen, value)
+
+
+def lead_time_quantile(
+    yhat: np.ndarray,
+    lead: dict[float, np.ndarray],
+    protection_days: np.ndarray,
+    service_level: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Demand over each SKU's protection period from the quantiles of the demand summed over
+    days 1..L (``lead``: level -> n x H cumulative units, e.g. ``{0.05: lead_q05, ...}``).
+
+    Returns (mean = sum of the point forecasts over P, sigma = (q95 - q05) / (2 z_0.95) of
+    the P-day sum, S = the P-day sum's quantile at the service level), each n floats in units;
+    NaN where a SKU has no lead-time quantiles. The quantile is interpolated linearly in the
+    normal score z = Phi^-1(level) between the calibrated levels and extrapolated from the
+    outer pair (a normal tail), floored at 0."""
+    p = np.asarray(protection_days, dtype=int)
+    alpha = np.asarray(service_level, dtype=float)
+    y = np.nan_to_num(yhat)
+    n, h = y.shape
+    cum_mean = np.cumsum(y, axis=1)
+    tail = y[:, max(h - 7, 0) :].mean(axis=1)
+    mean_h = cum_mean[:, -1]
+    mean = _at_day(cum_mean, p, tail, mean_h)
+    levels = sorted(lead)
+    z = ndtri(np.array(levels))
+    qs = np.stack([_at_day(lead[k], p, tail, mean_h) for k in levels])  # levels x n
+    qs = np.maximum.accumulate(qs, axis=0)  # quantiles never cross
+    za = ndtri(alpha) * np.ones(n)
+    j = np.clip(np.searchsorted(z, za) - 1, 0, len(levels) - 2)  # segment per SKU
+    cols = np.arange(n)
+    lo, hi = qs[j, cols], qs[j + 1, cols]
+    s = lo + (hi - lo) * (za - z[j]) / (z[j + 1] - z[j])
+    sigma = (qs[-1] - qs[0]) / (z[-1] - z[0])
+    return mean, sigma, np.maximum(s, 0)
 
 
 def burn_rate(yhat: np.ndarray, days: int = 28) -> np.ndarray:

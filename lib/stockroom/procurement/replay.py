@@ -41,6 +41,7 @@ import numpy as np
 from stockroom.forecast.data import Panel
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
 from stockroom.procurement import policy
+from stockroom.tables import LEAD_BANDS
 
 POLICIES = ("stockroom", "seller_tool", "runway_rule")
 RETRAIN_DAYS = 28
@@ -63,7 +64,8 @@ class ReplayResult:
         return dict(self.__dict__)
 
 
-Forecasts = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]]  # review day -> yhat, q05, q95
+# review day -> (yhat, q05, q95, lead-time-sum quantiles by level)
+Forecasts = dict[int, tuple[np.ndarray, np.ndarray, np.ndarray, dict[float, np.ndarray]]]
 
 
 def forecasts_for(
@@ -74,7 +76,8 @@ def forecasts_for(
     on_step: Callable[[str], None] | None = None,
 ) -> Forecasts:
     """The shipped forecaster's forecasts made on each review day (from history up to the day
-    before): yhat/q05/q95 (n_series x horizon, NaN for series not launched yet). The
+    before): yhat/q05/q95 (n_series x horizon, NaN for series not launched yet) and the
+    quantiles of the demand summed over days 1..L (level -> n_series x horizon). The
     forecaster is refitted every :data:`RETRAIN_DAYS` days and predicts at every review in
     between (rules re-applied at each review)."""
     config = config or ForecasterConfig.shipped(horizon)
@@ -92,7 +95,8 @@ def forecasts_for(
             forecaster = Forecaster(config).fit(p, cutoff)
             trained_at = cutoff
         fc = forecaster.predict(p, cutoff)
-        out[day] = (fc.yhat, fc.bands["q05"], fc.bands["q95"])
+        lead = {int(k[-2:]) / 100: fc.bands[k] for k in LEAD_BANDS}
+        out[day] = (fc.yhat, fc.bands["q05"], fc.bands["q95"], lead)
     return out
 
 
@@ -132,9 +136,14 @@ def replay(
 
     def order_up_to(day: int) -> np.ndarray:
         if policy_name == "stockroom":
-            yhat, q05, q95 = forecasts[day]
+            yhat, q05, q95, lead = forecasts[day]
             _, _, s = policy.protection_demand(
-                np.nan_to_num(yhat), q05, q95, np.full(n, protection), np.full(n, service_level)
+                np.nan_to_num(yhat),
+                q05,
+                q95,
+                np.full(n, protection),
+                np.full(n, service_level),
+                lead=lead,
             )
             return s
         avg = _avg30(y, day)

@@ -25,6 +25,7 @@ import numpy as np
 import polars as pl
 
 from stockroom.procurement import policy
+from stockroom.tables import LEAD_BANDS
 
 #: supplier -> (lead time days, MOQ units, pack size units)
 SUPPLIER_TERMS = {
@@ -99,12 +100,18 @@ def demo_stock(
     live_skus = live["sku"].to_list()
     terms = np.array([SUPPLIER_TERMS[supplier_of[k]] for k in live_skus], dtype=int).reshape(-1, 3)
     lead, moq, pack = terms[:, 0], terms[:, 1], terms[:, 2]
+    lead_q = (
+        {int(k[-2:]) / 100: _matrix(forecasts, live_skus, k) for k in LEAD_BANDS}
+        if set(LEAD_BANDS) <= set(forecasts.columns)
+        else None
+    )
     _, _, order_up_to = policy.protection_demand(
         _matrix(forecasts, live_skus, "yhat"),
         _matrix(forecasts, live_skus, "q05"),
         _matrix(forecasts, live_skus, "q95"),
         lead + REVIEW_DAYS,
         np.full(n, SERVICE_LEVEL),
+        lead=lead_q,
     )
     need = order_up_to - (on_hand - reserved)
     draw = rng.random(n)
