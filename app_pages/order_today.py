@@ -341,7 +341,7 @@ with tabs[4]:
 with tabs[5]:
     st.caption(
         "Settings resolve per SKU: its own > its supplier's > its platform's > the "
-        "default (built-in: lead time 14 d, weekly review, 95 % service level). "
+        "default (built-in: lead time 14 d, weekly review, 95 % target fill rate). "
         "Every change is audited."
     )
     names = dict(zip(plan["sku"], plan["product"], strict=True))
@@ -357,7 +357,9 @@ with tabs[5]:
         supplier = cols[0].text_input("Supplier", current["supplier"])
         lead = cols[1].number_input("Lead time (days)", 0, 365, int(current["lead_time_days"]))
         review = cols[2].number_input("Review period (days)", 1, 90, int(current["review_days"]))
-        level = cols[0].slider("Service level", 0.50, 0.995, float(current["service_level"]), 0.005)
+        level = cols[0].slider(
+            "Target fill rate", 0.50, 0.995, float(current["service_level"]), 0.005
+        )
         moq = cols[1].number_input("MOQ (units)", 0, 1_000_000, int(current["moq"]))
         pack = cols[2].number_input("Pack size (units)", 1, 100_000, int(current["pack_size"]))
         if st.form_submit_button("Save settings for this SKU", disabled=not actor):

@@ -243,3 +243,40 @@ def test_every_sku_gets_exactly_one_action_with_its_reason():
     # an attention code exactly on Attention required, a next step on every list but OK
     assert all((x == actions.ATTENTION) == bool(c) for x, c in zip(a, d.attention, strict=True))
     assert all((x == actions.OK) == (s == "") for x, s in zip(a, d.next_step, strict=True))
+
+
+def test_exchange_curve_protects_cheap_units_more_and_meets_the_fill_target():
+    # two SKUs with the same demand over P = 14 days, N(28, 6^2); one unit costs 1, the other
+    # 10. For the same money the cheap one is protected more, and the pair's expected
+    # shortage per 7-day review is (1 - 0.95) of its demand per review.
+    rng = np.random.default_rng(3)
+    y = np.full((2, 28), 2.0)
+    lead = {
+        lv: np.tile(
+            2.0 * np.arange(1, 29) + norm.ppf(lv) * 6 * np.sqrt(np.arange(1, 29) / 14), (2, 1)
+        )
+        for lv in policy.LEAD_LEVELS
+    }
+    value = np.array([1.0, 10.0])
+    mean, _, s = policy.order_up_to(
+        y, y, y, lead, np.array([14, 14]), np.array([7, 7]), np.array([0.95, 0.95]), value
+    )
+    assert mean == pytest.approx([28.0, 28.0])
+    assert s[0] > s[1] >= 28.0 - 1e-9  # cheap: more stock; never below the median
+    draws = rng.normal(28.0, 6.0, (200_000, 1))
+    short = np.maximum(draws - s[None, :], 0).mean(axis=0).sum()
+    assert short == pytest.approx(0.05 * 2 * 14.0, rel=0.05)  # 5 % of 2 x 14 units
+    # every unit worth the same: the same S for both, and a higher target asks for more
+    _, _, same = policy.order_up_to(
+        y, y, y, lead, np.array([14, 14]), np.array([7, 7]), np.array([0.95, 0.95])
+    )
+    assert same[0] == pytest.approx(same[1])
+    _, _, more = policy.order_up_to(
+        y, y, y, lead, np.array([14, 14]), np.array([7, 7]), np.array([0.98, 0.98])
+    )
+    assert (more > same).all()
+    # no lead-time quantiles (an older snapshot): the daily method at the target
+    _, _, old = policy.order_up_to(
+        y, y - 1, y + 1, None, np.array([14, 14]), np.array([7, 7]), np.array([0.95, 0.95])
+    )
+    assert old[0] == pytest.approx(28 + 14 * norm.ppf(0.95) / policy.Z90)

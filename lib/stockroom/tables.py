@@ -738,10 +738,16 @@ ORDER_PLAN = Table(
         Column("stockout_date", pl.Date, "Day the stock runs out on the forecast.", nullable=True),
         Column("lead_time_days", pl.Int64, "Lead time, days."),
         Column("review_days", pl.Int64, "Review period, days."),
-        Column("service_level", pl.Float64, "Target cycle service level, share 0-1."),
+        Column(
+            "service_level", pl.Float64, "Target fill rate (units served from stock), share 0-1."
+        ),
         Column("reorder_threshold_days", pl.Float64, "Runway at or below which to order."),
         Column("demand_protection", pl.Float64, "Forecast units over lead time + review."),
-        Column("order_up_to", pl.Float64, "That demand at the service level (S), units."),
+        Column(
+            "order_up_to",
+            pl.Float64,
+            "Order-up-to level S meeting the target fill rate at least cost, units.",
+        ),
         Column("on_order", pl.Int64, "Units on open POs."),
         Column("on_order_in_time", pl.Int64, "Of those, arriving within lead time + review."),
         Column("po_coverage", pl.Float64, "Share 0-1 of the need covered by open POs."),

@@ -290,13 +290,15 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     )
     on_hand = skus["on_hand"].to_numpy().astype(float)
     available = np.maximum(on_hand - skus["reserved"].to_numpy(), 0)
-    mean_p, sigma_p, s = policy.protection_demand(
+    mean_p, sigma_p, s = policy.order_up_to(
         m["yhat"],
         m["q05"],
         m["q95"],
+        lead_quantiles(m),
         protection,
+        review,
         skus["service_level"].to_numpy(),
-        lead=lead_quantiles(m),
+        unit_value=skus["unit_cost"].fill_null(skus["unit_price"]).to_numpy(),
     )
     burn = policy.burn_rate(m["yhat"])
     runway = policy.runway_days(available, burn)

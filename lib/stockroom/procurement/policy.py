@@ -7,17 +7,25 @@ P = L + R (lead time + review period) at the chosen cycle service level.
 
 * **Demand over P** is read off the forecast's own distribution of the demand summed over the
   next P days (``lead_q05`` .. ``lead_q95``: conformal quantiles calibrated on such sums, see
-  :func:`stockroom.forecast.model.lead_scores`): S is its quantile at the service level,
-  interpolated between the calibrated quantiles on the normal-score scale (and extrapolated
-  from the outer pair beyond 5 % / 95 %). Past the forecast horizon the sum grows by the mean
-  of the last 7 forecast days per day and its spread by sqrt(P / H). Before those quantiles
-  existed S summed the *daily* quantiles (days taken as comonotonic), which over-protects
-  lumpy demand: one bad day in four weeks is not four bad weeks. That method remains for
-  forecasts without lead-time quantiles (older snapshots): the mean is the sum of the daily
-  point forecasts; each day's spread is read off its 90 % interval, sigma_d = (q95 - q05) /
-  (2 z_0.95); S = mean_P + z_alpha sigma_P (the normal approximation Silver et al. use for
-  the (R, S) system), sigma_P = sum sigma_d by default; ``correlation`` blends comonotonic and
-  independent days (sigma_P^2 = (1 - c) sum sigma_d^2 + c (sum sigma_d)^2).
+  :func:`stockroom.forecast.model.lead_scores`), interpolated between the calibrated levels
+  on the normal-score scale and extrapolated from the outer pair. Past the forecast horizon
+  the sum grows by the mean of the last 7 forecast days per day and its spread by sqrt(P / H).
+* **The order-up-to level S** (:func:`order_up_to`) meets a **target fill rate** (the SKU's
+  ``service_level`` setting: the share of units served from stock) for each group of SKUs
+  with the same target, with the least money in stock: the exchange curve
+  (:func:`exchange_curve`; Brown 1967, Silver et al. 2017 sec. 7.6) gives every SKU a
+  stock-out risk per review proportional to its unit value (cost, else price), so cheap
+  units are protected more; the expected shortage per review, E[(D_P - S)+], is read off the
+  demand distribution. Replayed on the M5 subset at a 95 % target this gave 94.9 / 96.1 /
+  96.9 % fill at lead times 7 / 14 / 28 days (README). Before it, S was the P-day quantile
+  at the service level for each SKU alone, and before that the *sum of the daily* quantiles
+  (days taken as comonotonic), which over-protects lumpy demand: one bad day in four weeks
+  is not four bad weeks (98.8 % fill at a 95 % target). That daily method remains for
+  forecasts without lead-time quantiles (older snapshots, cold starts,
+  :func:`protection_demand`): mean_P = the sum of the daily point forecasts; each day's
+  spread sigma_d = (q95 - q05) / (2 z_0.95); S = mean_P + z_alpha sigma_P (the normal
+  approximation Silver et al. use for the (R, S) system), sigma_P = sum sigma_d by default;
+  ``correlation`` blends comonotonic and independent days.
 * **Burn rate** = mean forecast units/day over the next 28 days (or the horizon).
 * **Runway** (days of stock) = available / burn rate (infinite when nothing is forecast).
 * **Stockout date** = the first day whose cumulative forecast exceeds what is available, past the
@@ -135,6 +143,107 @@ def lead_time_quantile(
     s = lo + (hi - lo) * (za - z[j]) / (z[j + 1] - z[j])
     sigma = (qs[-1] - qs[0]) / (z[-1] - z[0])
     return mean, sigma, np.maximum(s, 0)
+
+
+GRID_POINTS = 200  # levels on which a SKU's protection-period demand is tabulated
+
+
+def demand_grid(
+    yhat: np.ndarray,
+    lead: dict[float, np.ndarray],
+    protection_days: np.ndarray,
+    points: int = GRID_POINTS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each SKU's protection-period demand as ``points`` quantiles on the even levels
+    (k + 0.5) / points, read off its lead-time quantiles as :func:`lead_time_quantile` reads
+    one (linear in the normal score, floored at 0): (points x n sorted units, NaN columns for
+    SKUs without lead-time quantiles; mean P-day demand, n units)."""
+    p = np.asarray(protection_days, dtype=int)
+    levels = (np.arange(points) + 0.5) / points
+    grid = np.stack([lead_time_quantile(yhat, lead, p, np.full(p.size, u))[2] for u in levels])
+    mean = lead_time_quantile(yhat, lead, p, np.full(p.size, 0.5))[0]
+    return np.sort(grid, axis=0), mean
+
+
+def exchange_curve(
+    grid: np.ndarray,
+    mean_p: np.ndarray,
+    protection_days: np.ndarray,
+    review_days: np.ndarray,
+    fill_rate: np.ndarray,
+    unit_value: np.ndarray,
+) -> np.ndarray:
+    """Order-up-to levels S (n units) that reach each group's **target fill rate** (units
+    served from stock / units demanded; SKUs grouped by their target) with the least money
+    in stock: the exchange curve of Brown (*Decision Rules for Inventory Management*, 1967)
+    and Silver, Pyke & Thomas (2017, sec. 7.6). Minimising sum v_i S_i subject to
+    sum E[(D_i - S_i)+] <= (1 - beta) sum E[demand per review] gives, by a Lagrange
+    multiplier lambda, a stock-out probability per review of v_i / lambda for each SKU:
+    cheap units are protected more, dear ones less, and lambda is found by bisection so
+    the group's expected shortage meets its target. The stock-out probability is kept in
+    [0.001, 0.5] (never below the median demand). ``grid``/``mean_p`` from
+    :func:`demand_grid`; ``unit_value`` per unit (cost, else price; missing or <= 0 values
+    take the group's median). Columns of ``grid`` that are NaN get NaN."""
+    n = grid.shape[1]
+    points = grid.shape[0]
+    ok = ~np.isnan(grid).any(axis=0) & ~np.isnan(mean_p)
+    g = np.where(ok, grid, 0.0)
+    per_review = np.where(ok, mean_p, 0.0) * np.asarray(review_days) / np.asarray(protection_days)
+    value = np.asarray(unit_value, dtype=float)
+    target = np.asarray(fill_rate, dtype=float) * np.ones(n)
+    out = np.full(n, np.nan)
+    cols = np.arange(n)
+
+    def levels_at(lam: float, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, float]:
+        risk = np.clip(v / lam, 0.001, 0.5)
+        k = np.clip(np.ceil((1 - risk) * points).astype(int) - 1, 0, points - 1)
+        s = g[k, cols[rows]]
+        short = np.maximum(g[:, rows] - s[None, :], 0).mean(axis=0)
+        return s, float(short.sum())
+
+    for beta in np.unique(target[ok]):
+        rows = np.nonzero(ok & (target == beta))[0]
+        v = value[rows]
+        good = np.isfinite(v) & (v > 0)
+        v = np.where(good, v, np.median(v[good]) if good.any() else 1.0)
+        allowed = (1 - beta) * per_review[rows].sum()
+        lo, hi = v.min() * 1e-3, v.max() * 2e3  # risk 0.5 for all .. 0.001 for all
+        for _ in range(60):
+            mid = np.sqrt(lo * hi)
+            if levels_at(mid, rows, v)[1] > allowed:
+                lo = mid
+            else:
+                hi = mid
+        out[rows] = levels_at(hi, rows, v)[0]
+    return out
+
+
+def order_up_to(
+    yhat: np.ndarray,
+    q05: np.ndarray,
+    q95: np.ndarray,
+    lead: dict[float, np.ndarray] | None,
+    protection_days: np.ndarray,
+    review_days: np.ndarray,
+    fill_rate: np.ndarray,
+    unit_value: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The order-up-to level S of every SKU, the one way the plan, the demo and the replay
+    set it: where the forecast has lead-time quantiles, the :func:`exchange_curve` over them
+    at each SKU's target fill rate (``unit_value`` None = every unit worth the same); else
+    (older snapshots, cold starts) :func:`protection_demand` with the target as the cycle
+    service level. Returns (mean, sigma, S) over the protection period, n floats in units.
+    Raises ValueError for a target outside (0, 1)."""
+    n = yhat.shape[0]
+    p = np.asarray(protection_days, dtype=int) * np.ones(n, dtype=int)
+    target = np.asarray(fill_rate, dtype=float) * np.ones(n)
+    mean, sigma, s = protection_demand(yhat, q05, q95, p, target, lead=lead)
+    if not lead or not n:
+        return mean, sigma, s
+    grid, mean_p = demand_grid(yhat, lead, p)
+    value = np.ones(n) if unit_value is None else np.asarray(unit_value, dtype=float)
+    best = exchange_curve(grid, mean_p, p, np.asarray(review_days) * np.ones(n), target, value)
+    return mean, sigma, np.where(np.isnan(best), s, best)
 
 
 def burn_rate(yhat: np.ndarray, days: int = 28) -> np.ndarray:

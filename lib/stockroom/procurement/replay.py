@@ -137,13 +137,15 @@ def replay(
     def order_up_to(day: int) -> np.ndarray:
         if policy_name == "stockroom":
             yhat, q05, q95, lead = forecasts[day]
-            _, _, s = policy.protection_demand(
+            _, _, s = policy.order_up_to(
                 np.nan_to_num(yhat),
                 q05,
                 q95,
+                lead,
                 np.full(n, protection),
+                np.full(n, review_days),
                 np.full(n, service_level),
-                lead=lead,
+                unit_value=price[:, day],
             )
             return s
         avg = _avg30(y, day)

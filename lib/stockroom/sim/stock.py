@@ -105,13 +105,14 @@ def demo_stock(
         if set(LEAD_BANDS) <= set(forecasts.columns)
         else None
     )
-    _, _, order_up_to = policy.protection_demand(
+    _, _, order_up_to = policy.order_up_to(
         _matrix(forecasts, live_skus, "yhat"),
         _matrix(forecasts, live_skus, "q05"),
         _matrix(forecasts, live_skus, "q95"),
+        lead_q,
         lead + REVIEW_DAYS,
+        np.full(n, REVIEW_DAYS),
         np.full(n, SERVICE_LEVEL),
-        lead=lead_q,
     )
     need = order_up_to - (on_hand - reserved)
     draw = rng.random(n)
