@@ -53,11 +53,15 @@ def _matrix(forecasts: pl.DataFrame, skus: list[str], column: str) -> np.ndarray
 
 
 def demo_stock(
-    forecasts: pl.DataFrame, as_of: date, seed: int = 0
+    forecasts: pl.DataFrame,
+    as_of: date,
+    seed: int = 0,
+    unit_value: dict[str, float] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str]]:
     """Returns (stock in the ``stock`` table's shape, open POs: po_number, sku, supplier,
     quantity, order_date, expected_delivery, each SKU's supplier). ``forecasts``: one
-    forecasts snapshot."""
+    forecasts snapshot; ``unit_value``: SKU -> price (what the plan weighs stock by, so the
+    simulated buyer's POs follow the same order-up-to levels; missing = all equal)."""
     rng = np.random.default_rng(seed)
     per = (
         forecasts.filter(pl.col("horizon") <= 28)
@@ -113,6 +117,9 @@ def demo_stock(
         lead + REVIEW_DAYS,
         np.full(n, REVIEW_DAYS),
         np.full(n, SERVICE_LEVEL),
+        unit_value=None
+        if unit_value is None
+        else np.array([unit_value.get(k, np.nan) for k in live_skus], dtype=float),
     )
     need = order_up_to - (on_hand - reserved)
     draw = rng.random(n)
