@@ -159,10 +159,20 @@ def demand_grid(
     one (linear in the normal score, floored at 0): (points x n sorted units, NaN columns for
     SKUs without lead-time quantiles; mean P-day demand, n units)."""
     p = np.asarray(protection_days, dtype=int)
-    levels = (np.arange(points) + 0.5) / points
-    grid = np.stack([lead_time_quantile(yhat, lead, p, np.full(p.size, u))[2] for u in levels])
-    mean = lead_time_quantile(yhat, lead, p, np.full(p.size, 0.5))[0]
-    return np.sort(grid, axis=0), mean
+    y = np.nan_to_num(yhat)
+    h = y.shape[1]
+    cum_mean = np.cumsum(y, axis=1)
+    tail = y[:, max(h - 7, 0) :].mean(axis=1)
+    mean_h = cum_mean[:, -1]
+    known = sorted(lead)
+    z = ndtri(np.array(known))
+    qs = np.stack([_at_day(lead[k], p, tail, mean_h) for k in known])  # levels x n
+    qs = np.maximum.accumulate(qs, axis=0)
+    zu = ndtri((np.arange(points) + 0.5) / points)
+    j = np.clip(np.searchsorted(z, zu) - 1, 0, len(known) - 2)
+    w = ((zu - z[j]) / (z[j + 1] - z[j]))[:, None]
+    grid = np.maximum(qs[j] + (qs[j + 1] - qs[j]) * w, 0)
+    return np.sort(grid, axis=0), _at_day(cum_mean, p, tail, mean_h)
 
 
 def exchange_curve(
