@@ -129,6 +129,8 @@ columns = {
         "Forecast", display_text="forecast & drivers", help="Its forecast and SHAP drivers."
     ),
 }
+#: the detail every list ends with, after what a buyer acts on
+DETAIL = ["sales_8w", "supplier", "category", "sku", "forecast_link"]
 #: per list, the columns in order: what a buyer acts on first (the product, the quantity,
 #: the money and the why), the detail after
 SHOWN = {
@@ -140,11 +142,7 @@ SHOWN = {
         "stockout_date",
         "available",
         "runway_days",
-        "sales_8w",
-        "supplier",
-        "category",
-        "sku",
-        "forecast_link",
+        *DETAIL,
     ],
     actions.ALREADY_ORDERED: [
         "product",
@@ -153,11 +151,7 @@ SHOWN = {
         "stockout_date",
         "available",
         "runway_days",
-        "sales_8w",
-        "supplier",
-        "category",
-        "sku",
-        "forecast_link",
+        *DETAIL,
     ],
     actions.ATTENTION: [
         "product",
@@ -170,11 +164,7 @@ SHOWN = {
         "available",
         "on_order",
         "po_coverage",
-        "sales_8w",
-        "supplier",
-        "category",
-        "sku",
-        "forecast_link",
+        *DETAIL,
     ],
 }
 

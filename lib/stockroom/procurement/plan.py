@@ -69,14 +69,6 @@ PLAN_COLUMNS = (
 )
 
 
-def lead_quantiles(m: dict[str, np.ndarray]) -> dict[float, np.ndarray] | None:
-    """The lead-time-sum quantiles of a forecast matrix by level (0.05 -> lead_q05, ...),
-    None when the forecasts have none (a snapshot from before them)."""
-    if not all(k in m for k in LEAD_BANDS):
-        return None
-    return {int(k[-2:]) / 100: m[k] for k in LEAD_BANDS}
-
-
 def _forecast_matrix(fc: pl.DataFrame, skus: list[str]) -> dict[str, np.ndarray]:
     """yhat/q05/q95 (and lead_q05..lead_q95 when the snapshot has them) as (len(skus) x H)
     matrices, zero rows for SKUs without a forecast."""
@@ -294,7 +286,7 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
         m["yhat"],
         m["q05"],
         m["q95"],
-        lead_quantiles(m),
+        policy.lead_levels(m),
         protection,
         review,
         skus["service_level"].to_numpy(),

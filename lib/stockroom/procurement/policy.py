@@ -40,8 +40,12 @@ P = L + R (lead time + review period) at the chosen cycle service level.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 from scipy.special import ndtri  # the standard normal quantile (scipy.stats.norm.ppf)
+
+from stockroom.tables import LEAD_BANDS
 
 Z90 = float(ndtri(0.95))  # the 90 % interval's half-width in standard deviations
 
@@ -110,6 +114,31 @@ def _at_day(cum: np.ndarray, days: np.ndarray, tail: np.ndarray, mean_h: np.ndar
     return np.where(extra > 0, mean_h + extra * tail + (value - mean_h) * widen, value)
 
 
+def _period_quantiles(
+    yhat: np.ndarray, lead: dict[float, np.ndarray], protection_days: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(normal scores z of the calibrated levels, sorted; the P-day quantiles at those levels,
+    levels x n units, never crossing; the mean P-day demand, n units)."""
+    y = np.nan_to_num(yhat)
+    h = y.shape[1]
+    cum_mean = np.cumsum(y, axis=1)
+    tail = y[:, max(h - 7, 0) :].mean(axis=1)
+    mean_h = cum_mean[:, -1]
+    levels = sorted(lead)
+    qs = np.stack([_at_day(lead[k], protection_days, tail, mean_h) for k in levels])
+    mean = _at_day(cum_mean, protection_days, tail, mean_h)
+    return ndtri(np.array(levels)), np.maximum.accumulate(qs, axis=0), mean
+
+
+def _read_off(z: np.ndarray, qs: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Quantiles at the normal scores ``at`` (m x n, one column per SKU) from the calibrated
+    ones (``z``, ``qs``: levels x n): linear in z between neighbours, extrapolated from the
+    outer pair, floored at 0 (m x n units)."""
+    j = np.clip(np.searchsorted(z, at) - 1, 0, len(z) - 2)  # segment of each point
+    lo, hi = np.take_along_axis(qs, j, axis=0), np.take_along_axis(qs, j + 1, axis=0)
+    return np.maximum(lo + (hi - lo) * (at - z[j]) / (z[j + 1] - z[j]), 0)
+
+
 def lead_time_quantile(
     yhat: np.ndarray,
     lead: dict[float, np.ndarray],
@@ -125,24 +154,10 @@ def lead_time_quantile(
     normal score z = Phi^-1(level) between the calibrated levels and extrapolated from the
     outer pair (a normal tail), floored at 0."""
     p = np.asarray(protection_days, dtype=int)
-    alpha = np.asarray(service_level, dtype=float)
-    y = np.nan_to_num(yhat)
-    n, h = y.shape
-    cum_mean = np.cumsum(y, axis=1)
-    tail = y[:, max(h - 7, 0) :].mean(axis=1)
-    mean_h = cum_mean[:, -1]
-    mean = _at_day(cum_mean, p, tail, mean_h)
-    levels = sorted(lead)
-    z = ndtri(np.array(levels))
-    qs = np.stack([_at_day(lead[k], p, tail, mean_h) for k in levels])  # levels x n
-    qs = np.maximum.accumulate(qs, axis=0)  # quantiles never cross
-    za = ndtri(alpha) * np.ones(n)
-    j = np.clip(np.searchsorted(z, za) - 1, 0, len(levels) - 2)  # segment per SKU
-    cols = np.arange(n)
-    lo, hi = qs[j, cols], qs[j + 1, cols]
-    s = lo + (hi - lo) * (za - z[j]) / (z[j + 1] - z[j])
+    z, qs, mean = _period_quantiles(yhat, lead, p)
+    at = ndtri(np.asarray(service_level, dtype=float)) * np.ones((1, qs.shape[1]))
     sigma = (qs[-1] - qs[0]) / (z[-1] - z[0])
-    return mean, sigma, np.maximum(s, 0)
+    return mean, sigma, _read_off(z, qs, at)[0]
 
 
 GRID_POINTS = 200  # levels on which a SKU's protection-period demand is tabulated
@@ -158,21 +173,18 @@ def demand_grid(
     (k + 0.5) / points, read off its lead-time quantiles as :func:`lead_time_quantile` reads
     one (linear in the normal score, floored at 0): (points x n sorted units, NaN columns for
     SKUs without lead-time quantiles; mean P-day demand, n units)."""
-    p = np.asarray(protection_days, dtype=int)
-    y = np.nan_to_num(yhat)
-    h = y.shape[1]
-    cum_mean = np.cumsum(y, axis=1)
-    tail = y[:, max(h - 7, 0) :].mean(axis=1)
-    mean_h = cum_mean[:, -1]
-    known = sorted(lead)
-    z = ndtri(np.array(known))
-    qs = np.stack([_at_day(lead[k], p, tail, mean_h) for k in known])  # levels x n
-    qs = np.maximum.accumulate(qs, axis=0)
-    zu = ndtri((np.arange(points) + 0.5) / points)
-    j = np.clip(np.searchsorted(z, zu) - 1, 0, len(known) - 2)
-    w = ((zu - z[j]) / (z[j + 1] - z[j]))[:, None]
-    grid = np.maximum(qs[j] + (qs[j + 1] - qs[j]) * w, 0)
-    return np.sort(grid, axis=0), _at_day(cum_mean, p, tail, mean_h)
+    z, qs, mean = _period_quantiles(yhat, lead, np.asarray(protection_days, dtype=int))
+    at = np.repeat(ndtri((np.arange(points) + 0.5) / points)[:, None], qs.shape[1], axis=1)
+    return np.sort(_read_off(z, qs, at), axis=0), mean
+
+
+def lead_levels(bands: Mapping[str, np.ndarray]) -> dict[float, np.ndarray] | None:
+    """The lead-time-sum quantiles among forecast ``bands`` (``lead_q05`` .. ``lead_q95``,
+    n x H) by level (0.05, ...), as :func:`order_up_to` takes them; None when the forecasts
+    have none (a snapshot from before them)."""
+    if not all(k in bands for k in LEAD_BANDS):
+        return None
+    return {int(k[-2:]) / 100: bands[k] for k in LEAD_BANDS}
 
 
 def exchange_curve(

@@ -41,7 +41,6 @@ import numpy as np
 from stockroom.forecast.data import Panel
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
 from stockroom.procurement import policy
-from stockroom.tables import LEAD_BANDS
 
 POLICIES = ("stockroom", "seller_tool", "runway_rule")
 RETRAIN_DAYS = 28
@@ -95,8 +94,7 @@ def forecasts_for(
             forecaster = Forecaster(config).fit(p, cutoff)
             trained_at = cutoff
         fc = forecaster.predict(p, cutoff)
-        lead = {int(k[-2:]) / 100: fc.bands[k] for k in LEAD_BANDS}
-        out[day] = (fc.yhat, fc.bands["q05"], fc.bands["q95"], lead)
+        out[day] = (fc.yhat, fc.bands["q05"], fc.bands["q95"], policy.lead_levels(fc.bands))
     return out
 
 

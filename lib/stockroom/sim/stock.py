@@ -104,10 +104,8 @@ def demo_stock(
     live_skus = live["sku"].to_list()
     terms = np.array([SUPPLIER_TERMS[supplier_of[k]] for k in live_skus], dtype=int).reshape(-1, 3)
     lead, moq, pack = terms[:, 0], terms[:, 1], terms[:, 2]
-    lead_q = (
-        {int(k[-2:]) / 100: _matrix(forecasts, live_skus, k) for k in LEAD_BANDS}
-        if set(LEAD_BANDS) <= set(forecasts.columns)
-        else None
+    lead_q = policy.lead_levels(
+        {k: _matrix(forecasts, live_skus, k) for k in LEAD_BANDS if k in forecasts.columns}
     )
     _, _, order_up_to = policy.order_up_to(
         _matrix(forecasts, live_skus, "yhat"),
