@@ -1,11 +1,11 @@
 """The forecast job: daily unit sales per SKU from ``orders`` -> a ``forecasts`` snapshot.
 
 SKU = the catalog product when the mapping knows it (``orders_mapped``), else the sold SKU.
-Rules first (``stockroom.forecast.rules``): dormant SKUs are flagged and not forecast, cold starts
-get
-their category's average; the rest go to the global model with per-series routing
-(``stockroom.forecast.routing``). Flags for procurement: demand spike (against the previous run) and
-low confidence.
+Days that started out of stock (the ``stock`` snapshots) are censored demand, not zero
+demand (``stockroom.forecast.data.unconstrain``). Rules first (``stockroom.forecast.rules``):
+dormant SKUs are flagged and not forecast, cold starts get their category's average; the rest
+go to the global model with per-series routing (``stockroom.forecast.routing``). Flags for
+procurement: demand spike (against the previous run) and low confidence.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from stockroom import store
 from stockroom.config import models_dir
 from stockroom.errors import InputError, InputProblem
 from stockroom.forecast import rules
-from stockroom.forecast.data import with_promos
+from stockroom.forecast.data import unconstrain, with_promos
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
 from stockroom.forecast.snapshot import forecasts_frame
-from stockroom.forecast.views import sales_panel
+from stockroom.forecast.views import sales_panel, stockout_mask
 from stockroom.ingest import tabular
 from stockroom.tables import FORECASTS
 from stockroom_jobs.runs import Part, tracked_run
@@ -107,6 +107,10 @@ def run_forecast(
         step("reading the orders")
         day, p = sales_panel(root, as_of)
         cutoff = len(p.dates) - 1
+        stockouts = stockout_mask(root, day, p)
+        if stockouts.any():
+            step(f"{int(stockouts.sum()):,} SKU-days started out of stock: treated as censored")
+            p = unconstrain(p, stockouts)
         if promo_calendar is not None and promo_calendar.height:
             p = with_promos(p, promo_calendar, horizon)
         cfg = config or ForecasterConfig.shipped(horizon)

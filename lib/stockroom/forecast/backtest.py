@@ -25,7 +25,7 @@ import numpy as np
 import polars as pl
 
 from stockroom.forecast import baselines, metrics
-from stockroom.forecast.data import Panel
+from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.forecaster import GLOBAL, Forecaster, ForecasterConfig
 from stockroom.forecast.model import BUCKETS, ModelConfig, horizon_bucket
 
@@ -139,7 +139,7 @@ def run_model(
     per_window = []
     for cutoff, yhat, quantiles in window_forecasts(model, p, horizon, windows, config, forecast):
         first_day = cutoff + 1
-        actual = p.y[:, first_day : first_day + horizon]
+        actual = observed(p, first_day, first_day + horizon)
         cut_date = p.dates[cutoff]
         train = sales.filter(pl.col("date") <= cut_date)
         act = _long(p, actual, first_day, "units")

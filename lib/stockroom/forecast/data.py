@@ -126,7 +126,9 @@ class Panel:
     """Dense daily panel. ``y``: units (float, n_series x n_days; NaN before a series'
     first sale); ``price``: forward-filled price (NaN unknown); ``event``/``promo``/``snap``:
     per-day (n_days,) or per-series-day flags; ``dates``: the days; ``ids``; ``category``
-    codes per series; ``first``: index of each series' first sale."""
+    codes per series; ``first``: index of each series' first sale. ``censored`` (bool,
+    n_series x n_days, or None): days that started with nothing available -- their sales are
+    not the demand (see :func:`unconstrain`)."""
 
     ids: list[str]
     dates: list[date]
@@ -139,6 +141,7 @@ class Panel:
     categories: list[str]
     first: np.ndarray
     attrs: pl.DataFrame
+    censored: np.ndarray | None = None
 
 
 def panel(sales: pl.DataFrame) -> Panel:
@@ -198,3 +201,53 @@ def with_promos(p: Panel, calendar: pl.DataFrame, horizon: int) -> Panel:
         if sku in index and 0 <= k < d + horizon:
             flags[index[sku], k] = True
     return replace(p, promo=flags)
+
+
+#: Days before a stock-out whose uncensored sales estimate the demand during it.
+UNCONSTRAIN_DAYS = 28
+
+
+def observed(p: Panel, start: int, stop: int) -> np.ndarray:
+    """Units of days ``start`` .. ``stop - 1`` (n_series x days, float) as observed demand:
+    NaN before a series' first sale and on censored days (nothing available: what sold is
+    not what was wanted). Training labels, calibration errors and backtest scores use this,
+    so a stock-out is never learnt or scored as a day of no demand."""
+    y = p.y[:, start:stop]
+    if p.censored is None:
+        return y
+    return np.where(p.censored[:, start:stop], np.nan, y)
+
+
+def unconstrain(p: Panel, censored: np.ndarray, window: int = UNCONSTRAIN_DAYS) -> Panel:
+    """``p`` with stock-out days treated as censored demand: ``censored`` (bool, n_series x
+    n_days) marks the days that started with nothing available. On those days the units
+    become max(units sold, the mean of the series' uncensored days among the ``window``
+    days before the stock-out began) -- the averaging method of demand unconstraining
+    (Weatherford & Poelt, *Better unconstraining of airline demand data in revenue management
+    systems*, J. Revenue & Pricing Mgmt 1(3), 2002) -- so lags, rolling means, the baselines
+    and the dormant rule read demand, not an empty shelf. A stock-out with no uncensored day
+    in the window before it keeps what was sold. The mask is kept (``Panel.censored``) and
+    :func:`observed` leaves those days out of training labels and scores. Returns a new
+    panel; ``p`` is not changed. Raises ValueError when the mask's shape is not ``p.y``'s."""
+    censored = np.asarray(censored, dtype=bool)
+    if censored.shape != p.y.shape:
+        raise ValueError(f"censored mask is {censored.shape}, the panel {p.y.shape}")
+    n, d = p.y.shape
+    seen = ~censored & ~np.isnan(p.y)
+    units = np.where(seen, p.y, 0.0)
+    total = np.concatenate([np.zeros((n, 1)), np.cumsum(units, axis=1)], axis=1)
+    count = np.concatenate([np.zeros((n, 1)), np.cumsum(seen, axis=1)], axis=1)
+    # the first day of the stock-out run each day belongs to (a day that is not censored is
+    # its own start): one after the last uncensored day before it
+    days = np.arange(d)
+    start = np.maximum.accumulate(np.where(~censored, days[None, :], -1), axis=1)
+    start = np.where(censored, start + 1, days[None, :])
+    lo = np.maximum(start - window, 0)
+    rows = np.arange(n)[:, None]
+    sold = total[rows, start] - total[rows, lo]
+    had = count[rows, start] - count[rows, lo]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        estimate = np.where(had > 0, sold / had, np.nan)
+    fill = censored & ~np.isnan(estimate) & ~np.isnan(p.y)
+    y = np.where(fill, np.fmax(p.y, estimate), p.y)
+    return replace(p, y=y, censored=censored)

@@ -45,7 +45,7 @@ import xgboost as xgb
 from stockroom import tables
 from stockroom.forecast import baselines, routing, rules
 from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
-from stockroom.forecast.data import Panel
+from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.model import GlobalModel, ModelConfig
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
@@ -182,6 +182,7 @@ def subset(p: Panel, mask: np.ndarray) -> Panel:
         snap=p.snap[mask],
         category=p.category[mask],
         first=p.first[mask],
+        censored=None if p.censored is None else p.censored[mask],
     )
 
 
@@ -366,8 +367,9 @@ class Forecaster:
         horizon, so the windows do not overlap), the last window ending on the panel's last
         day. At each origin a fresh fit of this configuration sees only the days up to it.
         Returns (forecast, actual) per window, oldest first; ``actual`` is n_series x horizon
-        units (NaN before launch). With ``step`` = horizon, each fit calibrates on the
-        previous window's model instead of training it again (same model, half the cost).
+        units (NaN before launch and on censored days: :func:`.data.observed`). With
+        ``step`` = horizon, each fit calibrates on the previous window's model instead of
+        training it again (same model, half the cost).
         Raises ValueError when the panel is too short."""
         h = self.config.horizon
         step = step or h
@@ -381,7 +383,7 @@ class Forecaster:
             cutoff = first + w * step
             earlier = previous.point_model if previous is not None and step == h else None
             fitted = Forecaster(self.config).fit(p, cutoff, earlier)
-            out.append((fitted.predict(p, cutoff), p.y[:, cutoff + 1 : cutoff + 1 + h]))
+            out.append((fitted.predict(p, cutoff), observed(p, cutoff + 1, cutoff + 1 + h)))
             previous = fitted
         return out
 

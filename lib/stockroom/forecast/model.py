@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import xgboost as xgb
 
-from stockroom.forecast.data import Panel
+from stockroom.forecast.data import Panel, observed
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 DATE_FEATURES = ("dow", "month", "day_of_month")
@@ -310,7 +310,8 @@ class GlobalModel:
         c = self.config
         days = np.arange(max(cutoff + 1 - c.history_days, 8), cutoff + 1)
         x = features(p.y[:, : cutoff + 1], p, days, p.promo, config=c)
-        label = p.y[:, days].T.ravel()  # features() stacks day blocks of all series
+        # features() stacks day blocks of all series; censored days are not labels
+        label = observed(p, days[0], days[-1] + 1).T.ravel()
         keep = ~np.isnan(label)
         model = c.regressor()
         return model.fit(x[keep][:, c.columns], label[keep])
@@ -357,7 +358,7 @@ class GlobalModel:
         calibration = earlier if earlier is not None else self._train(p, early)
         yhat = self._recurse(calibration, p, early, p.promo)
         self.calibration_forecast = yhat
-        actual = p.y[:, early + 1 : cutoff + 1]
+        actual = observed(p, early + 1, cutoff + 1)
         self.residual_q = conformal_scores(actual, yhat, c.quantiles)
         self.lead_q = lead_scores(actual, yhat, c.quantiles)
         self.point = self._train(p, cutoff)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from stockroom.forecast import baselines
-from stockroom.forecast.data import Panel
+from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.model import GlobalModel, conformal_bands, conformal_scores, lead_scores
 
 CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
@@ -62,7 +62,7 @@ def choose(
     Raises ValueError for an unknown candidate."""
     h = model.config.horizon
     early = cutoff - h
-    actual = p.y[:, early + 1 : cutoff + 1]
+    actual = observed(p, early + 1, cutoff + 1)  # stock-out days: not scored
     past = {
         c: model.calibration_forecast
         if c == "global_xgboost"

@@ -9,6 +9,7 @@ import json
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from stockroom import store, workbench
@@ -106,6 +107,32 @@ def sales_panel(root: Path, as_of: date | None = None) -> tuple[date, Panel]:
         schema=sales.schema,
     )
     return day, panel(pl.concat([sales, pad]))
+
+
+_STOCKOUTS = """
+    SELECT sku AS id, snapshot_date AS date FROM stock_history
+    WHERE snapshot_date <= $day
+    GROUP BY 1, 2 HAVING sum(on_hand - reserved) <= 0"""
+
+
+def stockout_mask(root: Path, day: date, p: Panel) -> np.ndarray:
+    """Which of ``p``'s SKU-days started with nothing available (bool, n_series x n_days):
+    the ``stock`` snapshot of that day (landed in the morning: the stock the day starts
+    with) shows on_hand - reserved <= 0 summed over the seller's locations. SKUs match the
+    panel's ids (the seller's own SKU, which is the catalog product's). Days without a stock
+    snapshot and SKUs the stock does not list are not censored -- nothing says they were
+    out. Feed it to :func:`stockroom.forecast.data.unconstrain`."""
+    out = np.zeros(p.y.shape, dtype=bool)
+    if not store.snapshot_dates(root, "stock"):
+        return out
+    rows = connect(root, day).execute(_STOCKOUTS, {"day": day}).fetchall()
+    index = {s: i for i, s in enumerate(p.ids)}
+    start = p.dates[0]
+    for sku, when in rows:
+        k = (when - start).days
+        if sku in index and 0 <= k < out.shape[1]:
+            out[index[sku], k] = True
+    return out
 
 
 def latest(root: Path, as_of: date | None = None) -> tuple[date | None, pl.DataFrame]:
