@@ -15,15 +15,20 @@ import polars as pl
 from stockroom.errors import StockroomError
 from stockroom.forecast import backtest
 from stockroom.forecast.backtest import MODELS, run_model
-from stockroom.forecast.data import from_transactions, load_sales, panel
+from stockroom.forecast.data import from_olist, from_transactions, load_sales, panel
+from stockroom.forecast.demand_class import CLASSES
 from stockroom_bench import peers
 
 
 def load_sales_panel(path: str, columns: dict):
     """(sales, panel) of a sales file: Online Retail-style transactions are rolled up to daily
-    units per StockCode, anything else goes through :func:`load_sales`."""
+    units per StockCode, a directory of Olist tables to daily units per product
+    (:func:`from_olist`), anything else goes through :func:`load_sales`."""
 
     source = Path(path)
+    if source.is_dir():  # the Olist tables: order items -> daily units per product
+        sales = from_olist(source)
+        return sales, panel(sales)
     head = pl.read_parquet_schema(source) if source.suffix == ".parquet" else {}
     if {"InvoiceNo", "StockCode", "Quantity"} <= set(head):
         sales = from_transactions(source)  # transactions -> daily units per StockCode
@@ -50,6 +55,10 @@ def _forecast_child(
                 "coverage_90": score.coverage_90,
                 "coverage_by_bucket": score.coverage_by_bucket,
                 "lead_coverage": score.lead_coverage,
+                "by_class": score.by_class,
+                "mape_weekly": score.mape_weekly,
+                "mape_28d": score.mape_28d,
+                "forecast_coverage": score.forecast_coverage,
                 "pinball": score.pinball,
                 "seconds": round(score.seconds, 2),
                 "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
@@ -78,8 +87,8 @@ def run_forecast_bench(
     the models run that many rounds, interleaved (A B C A B C ...), and ``seconds`` is the
     median (every round's in ``seconds_runs``); the metrics are deterministic."""
 
-    if not Path(path).is_file():
-        raise StockroomError(f"sales file not found: {path}")
+    if not Path(path).exists():
+        raise StockroomError(f"sales file or Olist directory not found: {path}")
     names = models or [*backtest.MODELS, *peers.available()]
     ctx = mp.get_context("spawn")
     runs: dict[str, list[dict]] = {name: [] for name in names}
@@ -154,4 +163,50 @@ def print_forecast(results: list[dict]) -> str:
                 + " "
                 + " ".join(fmt(lead.get(k), "6.3f") for k in leads)
             )
+    lines += _class_lines(results) + _mape_lines(results)
     return "\n".join(lines)
+
+
+def _class_lines(results: list[dict]) -> list[str]:
+    """SKU-level WRMSSE / MASE per demand class, and the best baseline of each class."""
+    scored = [r for r in results if r.get("by_class")]
+    if not scored:
+        return []
+    names = [c for c in CLASSES if any(c in r["by_class"] for r in scored)]
+    head = " ".join(f"{c + ' (' + _count(scored, c) + ')':>22}" for c in names)
+    lines = [
+        "",
+        "per demand class (Syntetos-Boylan; series): SKU-level WRMSSE / MASE",
+        f"{'model':28} {head}",
+    ]
+    for r in scored:
+        cells = []
+        for c in names:
+            v = r["by_class"].get(c)
+            cells.append(f"{'-':>22}" if v is None else f"{v['wrmsse']:>13.3f} / {v['mase']:6.3f}")
+        lines.append(f"{r['model']:28} " + " ".join(cells))
+    return lines
+
+
+def _count(scored: list[dict], name: str) -> str:
+    return format(
+        round(next(r["by_class"][name]["series"] for r in scored if name in r["by_class"])), ","
+    )
+
+
+def _mape_lines(results: list[dict]) -> list[str]:
+    scored = [r for r in results if r.get("mape_weekly") is not None]
+    if not scored:
+        return []
+    fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
+    lines = [
+        "",
+        "MAPE of totals per SKU with sales (share) and forecast coverage (share of active SKUs)",
+        f"{'model':28} {'weekly':>8} {'28-day':>8} {'coverage':>9}",
+    ]
+    for r in scored:
+        lines.append(
+            f"{r['model']:28} {fmt(r['mape_weekly']):>8} {fmt(r.get('mape_28d')):>8} "
+            f"{fmt(r.get('forecast_coverage')):>9}"
+        )
+    return lines

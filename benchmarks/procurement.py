@@ -28,8 +28,8 @@ def run_procurement_bench(
     with fill rate, stock-out days, average inventory value, orders, order-today precision and
     recall, and for ours the inventory ratio to the seller-tool rule at equal fill rate."""
 
-    if not Path(path).is_file():
-        raise StockroomError(f"sales file not found: {path}")
+    if not Path(path).exists():
+        raise StockroomError(f"sales file or Olist directory not found: {path}")
     if on_step:
         on_step("loading sales")
     _, p = load_sales_panel(str(path), columns or {})

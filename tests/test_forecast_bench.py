@@ -53,6 +53,13 @@ def test_any_file_of_that_shape_with_named_columns(sales_file):
     assert 0 <= by_model["stockroom"]["coverage_90"] <= 1  # the shipped forecaster, scored
     assert by_model["tsb"]["coverage_90"] is None  # no intervals
     assert len(by_model["global_xgboost"]["windows"]) == 2
+    # per Syntetos-Boylan class: every scored series in exactly one class, every model
+    for r in results:
+        assert set(r["by_class"]) <= {"smooth", "erratic", "intermittent", "lumpy"}
+        assert 0 < sum(v["series"] for v in r["by_class"].values()) <= 12
+        assert all(v["wrmsse"] > 0 and v["mase"] > 0 for v in r["by_class"].values())
+        assert r["mape_weekly"] > 0 and r["mape_28d"] is None  # no 28-day total in 7 days
+    assert by_model["stockroom"]["forecast_coverage"] == 1.0
 
 
 def test_missing_columns_are_named(sales_file):
@@ -94,6 +101,7 @@ def test_cli_prints_a_table_and_writes_json(sales_file, tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "seasonal_naive" in proc.stdout and "WRMSSE" in proc.stdout
+    assert "per demand class" in proc.stdout and "MAPE of totals" in proc.stdout
     assert [r["model"] for r in json.loads(out.read_text())] == ["seasonal_naive", "ses"]
 
 

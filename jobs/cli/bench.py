@@ -75,7 +75,8 @@ def bench_forecast(
         typer.Option(
             help="Parquet/CSV of daily sales (id, date, units"
             "[, price, hierarchy]) or raw transactions "
-            "(InvoiceNo, StockCode, Quantity, ...)."
+            "(InvoiceNo, StockCode, Quantity, ...), or the Olist directory "
+            "(order items -> daily units per product with 10+ sale days)."
         ),
     ],
     horizon: Annotated[int, typer.Option(min=1)] = 28,
@@ -119,7 +120,10 @@ def bench_forecast(
 def bench_procurement(
     sales: Annotated[
         Path,
-        typer.Option(help="Parquet/CSV of daily sales (as bench forecast) or raw transactions."),
+        typer.Option(
+            help="Parquet/CSV of daily sales (as bench forecast), raw transactions or the "
+            "Olist directory."
+        ),
     ],
     lead_time: Annotated[
         str, typer.Option(help="Lead times in days, comma-separated.")

@@ -12,7 +12,11 @@ WAPE, bias, and for models with intervals the 90 % interval coverage (q05-q95) o
 per horizon bucket (days 1-7, 8-14, 15-28), the mean pinball loss of q05 and q95 (the ends
 every interval model has), and for models with lead-time quantiles the 90 % coverage of the
 demand summed over the first 7, 14 and 28 days (what an order protects against) -- averaged
-over the windows.
+over the windows. Also per demand class (:mod:`stockroom.forecast.demand_class`, from each
+series' history before the window): the SKU-level WRMSSE and MASE of that class's series;
+MAPE of weekly and 28-day totals per SKU with sales (:func:`metrics.period_mape`), and the
+forecast coverage: the share of active SKUs (a sale in the 28 days before the cutoff) with a
+forecast for every day of the window.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from stockroom.forecast import baselines, metrics
+from stockroom.forecast import baselines, demand_class, metrics
 from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.forecaster import GLOBAL, Forecaster, ForecasterConfig
 from stockroom.forecast.model import BUCKETS, ModelConfig, horizon_bucket
@@ -73,6 +77,11 @@ class Score:
     windows: list[dict] = field(default_factory=list)
     coverage_by_bucket: dict[str, float] | None = None  # "1-7" -> share 0-1
     lead_coverage: dict[int, float] | None = None  # L days -> share 0-1 of L-day sums
+    # class -> {"series": mean count, "wrmsse": SKU-level WRMSSE, "mase": MASE}
+    by_class: dict[str, dict[str, float]] = field(default_factory=dict)
+    mape_weekly: float | None = None  # share 0-1, weekly totals per SKU with sales
+    mape_28d: float | None = None  # share 0-1, 28-day totals per SKU with sales
+    forecast_coverage: float | None = None  # share 0-1 of active SKUs with a forecast
 
 
 def _long(p: Panel, values: np.ndarray, start: int, name: str) -> pl.DataFrame:
@@ -177,6 +186,11 @@ def run_model(
             }
         if quantiles and "lead_q05" in quantiles:
             row["lead_coverage"] = lead_coverage(actual, quantiles)
+        history = observed(p, 0, cutoff + 1)
+        row["by_class"] = class_scores(train, act, fc_long, p.ids, demand_class.classify(history))
+        row["mape_weekly"] = metrics.period_mape(actual, yhat, 7)[0]
+        row["mape_28d"] = metrics.period_mape(actual, yhat, 28)[0]
+        row["forecast_coverage"] = forecast_coverage(history, yhat)
         per_window.append(row)
 
     def mean_of(k):
@@ -184,12 +198,9 @@ def run_model(
             return None
         return {key: float(np.mean([r[k][key] for r in per_window])) for key in per_window[0][k]}
 
-    def mean(k):
-        return (
-            float(np.mean([r[k] for r in per_window]))  # noqa: E731
-            if k in per_window[0]
-            else None
-        )
+    def mean(k):  # over the windows; None when no window defines it (e.g. NaN MAPE)
+        values = [r[k] for r in per_window if k in r and not np.isnan(r[k])]
+        return float(np.mean(values)) if values else None
 
     return Score(
         model,
@@ -203,7 +214,54 @@ def run_model(
         per_window,
         coverage_by_bucket=mean_of("coverage_by_bucket"),
         lead_coverage=mean_of("lead_coverage"),
+        by_class={
+            name: {
+                k: float(np.nanmean([r["by_class"][name][k] for r in with_class]))
+                for k in ("series", "wrmsse", "mase")
+            }
+            for name in demand_class.CLASSES
+            if (with_class := [r for r in per_window if name in r["by_class"]])
+        },
+        mape_weekly=mean("mape_weekly"),
+        mape_28d=mean("mape_28d"),
+        forecast_coverage=mean("forecast_coverage"),
     )
+
+
+def class_scores(
+    train: pl.DataFrame,
+    actual: pl.DataFrame,
+    forecast: pl.DataFrame,
+    ids: list[str],
+    classes: np.ndarray,
+) -> dict[str, dict[str, float]]:
+    """Per demand class present in ``classes`` (one name per id in ``ids``): the number of
+    series, their SKU-level WRMSSE (RMSSE weighted by the last 28 days' sales value, the
+    bottom level of :func:`metrics.wrmsse`) and MASE. Frames as :func:`run_model` builds
+    them (id, date, units / yhat)."""
+    out = {}
+    for name in demand_class.CLASSES:
+        members = pl.Series([i for i, c in zip(ids, classes, strict=True) if c == name])
+        if members.is_empty():
+            continue
+        pick = pl.col("id").is_in(members.implode())
+        tr, ac, fc = train.filter(pick), actual.filter(pick), forecast.filter(pick)
+        score, _ = metrics.wrmsse(tr, ac, fc, levels=[("id",)])
+        out[name] = {
+            "series": float(len(members)),
+            "wrmsse": score,
+            "mase": metrics.mase(tr, ac, fc),
+        }
+    return out
+
+
+def forecast_coverage(history: np.ndarray, yhat: np.ndarray, days: int = 28) -> float:
+    """Share (0-1) of active series -- a sale in the last ``days`` days of ``history`` (n x
+    T) -- with a forecast (``yhat``, n x H) on every day of the window; NaN without any."""
+    active = (np.nan_to_num(history[:, -days:]) > 0).any(axis=1)
+    if not active.any():
+        return float("nan")
+    return float((~np.isnan(yhat[active])).all(axis=1).mean())
 
 
 def lead_coverage(actual: np.ndarray, quantiles: dict[str, np.ndarray]) -> dict[int, float]:

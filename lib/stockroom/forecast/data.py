@@ -121,6 +121,58 @@ def from_transactions(path: Path) -> pl.DataFrame:
     )
 
 
+#: Olist order statuses that are not a sale.
+OLIST_NOT_SOLD = ("canceled", "unavailable")
+
+
+def from_olist(directory: Path, min_sale_days: int = 10) -> pl.DataFrame:
+    """Olist marketplace orders (a directory with ``order_items*.parquet``,
+    ``orders*.parquet`` and ``products.parquet``, as in ``../shared/data/olist``) as daily
+    units per product, in :func:`load_sales`'s shape: one unit per order item, dated by the
+    purchase day, cancelled and unavailable orders left out; price = the day's median item
+    price (BRL); category = the Portuguese category name. Only products with at least
+    ``min_sale_days`` days with a sale are kept (most Olist products sell once: nothing to
+    forecast). Raises :class:`InputError` naming the directory when a file is missing."""
+    directory = Path(directory)
+
+    def one(stem: str) -> Path:
+        found = sorted(directory.glob(f"{stem}*.parquet"))
+        if not found:
+            raise InputError([InputProblem(str(directory), None, f"{stem}*.parquet", "missing")])
+        return found[0]
+
+    items = pl.read_parquet(one("order_items"))
+    orders = pl.read_parquet(one("orders"))
+    products = pl.read_parquet(one("products")).select(
+        "product_id", pl.col("product_category_name").fill_null("uncategorised")
+    )
+    daily = (
+        items.join(orders, on="order_id")
+        .filter(~pl.col("order_status").is_in(OLIST_NOT_SOLD))
+        .group_by(
+            pl.col("product_id").alias("id"),
+            pl.col("order_purchase_timestamp").dt.date().alias("date"),
+        )
+        .agg(pl.len().cast(pl.Float64).alias("units"), pl.col("price").median())
+    )
+    keep = daily.group_by("id").agg(pl.len().alias("n")).filter(pl.col("n") >= min_sale_days)
+    return (
+        daily.join(keep.select("id"), on="id")
+        .join(products, left_on="id", right_on="product_id", how="left")
+        .select(
+            "id",
+            "date",
+            "units",
+            "price",
+            pl.col("product_category_name").fill_null("uncategorised").alias("category"),
+            pl.lit(False).alias("event"),
+            pl.lit(False).alias("promo"),
+            pl.lit(False).alias("snap"),
+        )
+        .sort("id", "date")
+    )
+
+
 @dataclass
 class Panel:
     """Dense daily panel. ``y``: units (float, n_series x n_days; NaN before a series'

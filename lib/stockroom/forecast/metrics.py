@@ -13,6 +13,9 @@ Sources:
   mean over series.
 * **WAPE** = sum |y - yhat| / sum |y| (share 0-1); **bias** = sum (yhat - y) / sum y (share,
   + means over-forecast).
+* **MAPE** over totals = mean over (series, period) with sales of |y - yhat| / y (share 0-1;
+  Hyndman & Koehler 2006 list it as undefined at y = 0, so periods without sales are left
+  out -- it is reported on weekly and 28-day totals, where most SKUs have sales).
 * **Coverage** of an interval [lo, hi] = share of actuals inside it (0-1).
 * **Pinball loss** for quantile q (Koenker & Bassett 1978): mean of max(q (y - f), (q - 1)(y - f)).
 """
@@ -194,6 +197,24 @@ def wape(y: np.ndarray, yhat: np.ndarray) -> float:
 def bias(y: np.ndarray, yhat: np.ndarray) -> float:
     """sum (yhat - y) / sum y (share; positive = over-forecast)."""
     return float((yhat - y).sum() / y.sum())
+
+
+def period_mape(actual: np.ndarray, forecast: np.ndarray, days: int) -> tuple[float, int]:
+    """MAPE of totals over consecutive ``days``-day periods (a trailing part period is left
+    out): (mean |A - F| / A over the (series, period) pairs with A > 0 and every day observed
+    (share 0-1; NaN when there is none), how many pairs). ``actual``/``forecast``: n x H
+    units/day, NaN = not observed / no forecast."""
+    n, h = actual.shape
+    periods = h // days
+    if periods == 0:
+        return float("nan"), 0
+    cut = periods * days
+    a = actual[:, :cut].reshape(n, periods, days).sum(axis=2)  # NaN if a day is missing
+    f = forecast[:, :cut].reshape(n, periods, days).sum(axis=2)
+    ok = ~np.isnan(a) & ~np.isnan(f) & (a > 0)
+    if not ok.any():
+        return float("nan"), 0
+    return float(np.mean(np.abs(a[ok] - f[ok]) / a[ok])), int(ok.sum())
 
 
 def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
