@@ -84,7 +84,10 @@ mine = fc.filter(pl.col("sku") == sku).sort("target_date")
 chart, side = st.columns([3, 1])
 with chart:
     history = _data.sales_history(f, day, sku)
-    st.plotly_chart(charts.sku_forecast(history, mine, sku, backtest_days=horizon), width="stretch")
+    product = labels.get(sku) or sku
+    st.plotly_chart(
+        charts.sku_forecast(history, mine, product, backtest_days=horizon), width="stretch"
+    )
 with side:
     st.metric("Next 7 days", f"{row['next_7d']:,.1f} units")
     band = (

@@ -80,6 +80,15 @@ def test_forecast_page(forecast_root, monkeypatch):
     assert shown["Next 7 days"] == f"{top['next_7d']:,.1f} units"
     charts = len(at.get("plotly_chart"))
     assert charts == (2 if top["model"] == "global_xgboost" else 1)
+    # the chart is titled with the product's name, not its SKU code
+    from stockroom import products
+
+    label = products.labels(
+        skus.select("sku", "category"), forecast_root, views.latest(forecast_root)[0]
+    )
+    name = dict(zip(label["sku"], label["product"], strict=True))[top["sku"]]
+    title = json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"]["text"]
+    assert title == f"{name}: sales and forecast" and name != top["sku"]
     assert at.dataframe[0].value.shape[0] == 3  # All, toys, cards
     # pick a SKU on the global model: its SHAP drivers chart appears
     on_global = skus.filter(pl.col("model") == "global_xgboost")["sku"]

@@ -188,10 +188,11 @@ def runs_per_day(daily: pl.DataFrame) -> go.Figure:
 
 
 def sku_forecast(
-    history: pl.DataFrame, forecast: pl.DataFrame, sku: str, backtest_days: int | None = None
+    history: pl.DataFrame, forecast: pl.DataFrame, product: str, backtest_days: int | None = None
 ) -> go.Figure:
     """Daily units sold (bars) and the forecast (line) with its 50 % (q25-q75) and 90 %
-    (q05-q95) bands. ``history``: date, units (zero-filled days); ``forecast``: the SKU's
+    (q05-q95) bands, titled with ``product`` (the name a buyer knows the SKU by).
+    ``history``: date, units (zero-filled days); ``forecast``: the SKU's
     rows of the ``forecasts`` snapshot (target_date, yhat, q05..q95). ``backtest_days`` shades
     the backtest window (the days before the as-of date the model was scored on)."""
     fig = go.Figure()
@@ -242,7 +243,7 @@ def sku_forecast(
             annotation_position="top left",
         )
     fig.update_yaxes(title_text="units/day", rangemode="tozero")
-    fig.update_layout(title=f"{sku}: sales and forecast", bargap=0.1, **_LAYOUT)
+    fig.update_layout(title=f"{product}: sales and forecast", bargap=0.1, **_LAYOUT)
     return fig
 
 
