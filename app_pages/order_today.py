@@ -72,6 +72,15 @@ _common.provenance(_data.snapshots_as_of(f), "order_plan", _data.daily_status(f)
 
 plan = plan.with_columns(
     ("/forecast?sku=" + pl.col("sku")).alias("forecast_link"),
+    # the lead time the plan protects, and where it comes from
+    pl.when(pl.col("lead_time_receipts").fill_null(0) > 0)
+    .then(
+        pl.format(
+            "{} d (median of {} receipts)", pl.col("lead_time_days"), pl.col("lead_time_receipts")
+        )
+    )
+    .otherwise(pl.format("{} d (setting)", pl.col("lead_time_days")))
+    .alias("lead_time_label"),
     pl.col("attention")
     .replace_strict({k: v[0] for k, v in actions.ATTENTION_REASONS.items()}, default="")
     .alias("attention_label"),
@@ -122,6 +131,11 @@ columns = {
     "money_tied_up": st.column_config.NumberColumn("Money tied up", format=amount),
     "unit_price": st.column_config.NumberColumn("Last price", format=amount),
     "supplier": "Supplier",
+    "lead_time_label": st.column_config.TextColumn(
+        "Lead time",
+        help="Median of the supplier's received POs when it has 5 or more (their spread is "
+        "protected too), else the lead-time setting.",
+    ),
     "category": "Category",
     "confidence": "Confidence",
     "sku": st.column_config.TextColumn("SKU", width="small"),
@@ -130,7 +144,7 @@ columns = {
     ),
 }
 #: the detail every list ends with, after what a buyer acts on
-DETAIL = ["sales_8w", "supplier", "category", "sku", "forecast_link"]
+DETAIL = ["sales_8w", "supplier", "lead_time_label", "category", "sku", "forecast_link"]
 #: per list, the columns in order: what a buyer acts on first (the product, the quantity,
 #: the money and the why), the detail after
 SHOWN = {

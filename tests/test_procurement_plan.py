@@ -242,6 +242,7 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
     assert list(table.value.columns[:4]) == ["product", "order_qty", "revenue_at_risk", "reason"]
     assert table.value["product"].tolist() == ["Cards · A-order"]
     assert table.value["forecast_link"].tolist() == ["/forecast?sku=A-order"]
+    assert table.value["lead_time_label"].tolist() == ["7 d (setting)"]  # no receipts yet
     # tick the row (the table's selection state), as a click on its checkbox does
     at.session_state[f"table-{actions.ORDER_TODAY}"] = {
         "selection": {"rows": [0], "columns": [], "cells": []}
@@ -419,3 +420,82 @@ def test_order_today_page_on_the_demo_splits_attention_and_ranks_exceptions(
     exceptions = next(d.value for d in at.dataframe if "exception_label" in d.value.columns)
     money = exceptions["money_tied_up"].tolist()
     assert money == sorted(money, reverse=True) and money[0] > 0
+
+
+def test_lead_times_from_po_receipts(tmp_path):
+    """A supplier's received POs give its lead-time distribution (one lead time per PO, its
+    last receipt - its order date); under MIN_RECEIPTS receipts the setting stands."""
+    eng = workbench.engine(tmp_path)
+    start = date(2024, 1, 1)
+    waits = {"slow": [10, 12, 14, 30, 11, 13], "new": [5, 6]}
+    for supplier, days in waits.items():
+        for k, wait in enumerate(days):
+            po = f"{supplier}-{k}"
+            ordered = start + timedelta(days=3 * k)
+            lines = [repo.OrderLine(s, 5, ordered + timedelta(days=7)) for s in ("X", "Y")]
+            repo.place_order(
+                eng,
+                po_number=po,
+                supplier=supplier,
+                order_date=ordered,
+                lines=lines,
+                actor="t",
+                reason="test",
+            )
+            # the PO's lead time is its last receipt: X arrives a day early, Y on the day
+            repo.receive(eng, po, "X", received_at=ordered + timedelta(days=wait - 1), actor="t")
+            repo.receive(eng, po, "Y", received_at=ordered + timedelta(days=wait), actor="t")
+    # one still open: not a receipt
+    repo.place_order(
+        eng,
+        po_number="slow-open",
+        supplier="slow",
+        order_date=start,
+        lines=[repo.OrderLine("X", 5, start + timedelta(days=7))],
+        actor="t",
+        reason="test",
+    )
+    got = repo.supplier_lead_times(eng)
+    assert got["supplier"].to_list() == ["slow"]  # "new" has 2 receipts: too few
+    row = got.row(0, named=True)
+    assert row["receipts"] == 6 and row["median_days"] == 12
+    # 8 quantiles of 10, 11, 12, 13, 14, 30 (inverted CDF): each one a lead time that happened
+    assert row["lead_days"] == [10, 11, 11, 12, 13, 14, 14, 30]
+
+
+def test_the_plan_protects_a_supplier_s_lead_times_as_they_are(shop):
+    """A supplier whose receipts show 7 to 35 days (the setting says 7) gets its median as
+    the lead time, the count of receipts beside it, and more stock for its long deliveries."""
+    from dataclasses import replace
+
+    from stockroom.procurement.plan import load_inputs, plan_frame
+
+    inputs = load_inputs(shop)
+    base = plan_frame(inputs)
+    slow = pl.DataFrame(
+        {
+            "supplier": ["acme"],
+            "receipts": [12],
+            "lead_days": [[7, 7, 7, 14, 14, 21, 28, 35]],
+            "median_days": [14],
+        }
+    )
+    settings = inputs.settings.with_columns(
+        pl.when(pl.col("sku") == "A-order")
+        .then(pl.lit("acme"))
+        .otherwise(pl.col("supplier"))
+        .alias("supplier")
+    )
+    plan = plan_frame(replace(inputs, settings=settings, lead_times=slow))
+    before = base.filter(pl.col("sku") == "A-order").row(0, named=True)
+    after = plan.filter(pl.col("sku") == "A-order").row(0, named=True)
+    assert (before["lead_time_days"], before["lead_time_receipts"]) == (7, 0)
+    assert (after["lead_time_days"], after["lead_time_receipts"]) == (14, 12)
+    # mean protection period (7 + 7 + 7 + 14 + 14 + 21 + 28 + 35) / 8 + 7 review = 23.6 days
+    # of ~4 units/day, against 14 days before
+    assert after["demand_protection"] == pytest.approx(
+        before["demand_protection"] * 23.625 / 14, rel=0.05
+    )
+    assert after["order_up_to"] > before["order_up_to"] * 1.5
+    other = plan.filter(pl.col("sku") == "D-plenty").row(0, named=True)
+    assert other["lead_time_receipts"] == 0  # its supplier has no receipts: the setting

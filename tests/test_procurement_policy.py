@@ -280,3 +280,28 @@ def test_exchange_curve_protects_cheap_units_more_and_meets_the_fill_target():
         y, y - 1, y + 1, None, np.array([14, 14]), np.array([7, 7]), np.array([0.95, 0.95])
     )
     assert old[0] == pytest.approx(28 + 14 * norm.ppf(0.95) / policy.Z90)
+
+
+def test_an_uncertain_lead_time_mixes_the_demand_over_each_period():
+    """Lead times as they are: with K equally likely protection periods per SKU, the demand
+    grid is the mixture of the periods' demand (its CDF the average of theirs); with one
+    period repeated it is that period's grid, and a spread of lead times around the same
+    mean asks for more stock at the same fill target."""
+    y = np.full((1, 28), 2.0)
+    lead = normal_lead(2.0, 3.0)
+    fixed, fixed_mean = policy.demand_grid(y, lead, np.array([14]))
+    same, same_mean = policy.demand_grid(y, lead, np.array([[14] * 8]))
+    assert same[:, 0] == pytest.approx(fixed[:, 0], rel=1e-9)
+    assert same_mean == pytest.approx(fixed_mean)
+    # half the time 7 days, half the time 21: P(D <= x) = (P(D7 <= x) + P(D21 <= x)) / 2
+    mixed, mixed_mean = policy.demand_grid(y, lead, np.array([[7] * 4 + [21] * 4]))
+    assert mixed_mean == pytest.approx([28.0])
+    for x in (14.0, 28.0, 42.0):
+        want = (norm.cdf(x, 14, 3 * np.sqrt(7)) + norm.cdf(x, 42, 3 * np.sqrt(21))) / 2
+        assert (mixed[:, 0] <= x).mean() == pytest.approx(want, abs=0.02)
+    review = np.array([7])
+    _, _, s_fixed = policy.order_up_to(y, y, y, lead, np.array([14]), review, np.array([0.95]))
+    _, _, s_mixed = policy.order_up_to(
+        y, y, y, lead, np.array([[7] * 4 + [21] * 4]), review, np.array([0.95])
+    )
+    assert s_mixed[0] > s_fixed[0] + 5  # the long deliveries need cover

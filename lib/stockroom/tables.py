@@ -736,7 +736,19 @@ ORDER_PLAN = Table(
             "runway_days", pl.Float64, "Days of stock; null = no demand forecast.", nullable=True
         ),
         Column("stockout_date", pl.Date, "Day the stock runs out on the forecast.", nullable=True),
-        Column("lead_time_days", pl.Int64, "Lead time, days."),
+        Column(
+            "lead_time_days",
+            pl.Int64,
+            "Lead time, days: the median of the supplier's PO receipts when it has enough "
+            "of them, else the setting.",
+        ),
+        Column(
+            "lead_time_receipts",
+            pl.Int64,
+            "Received POs the lead time is read from (their spread enters the protection "
+            "period's demand); 0 = the lead-time setting. Null in plans made before it.",
+            nullable=True,
+        ),
         Column("review_days", pl.Int64, "Review period, days."),
         Column(
             "service_level", pl.Float64, "Target fill rate (units served from stock), share 0-1."

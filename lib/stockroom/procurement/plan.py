@@ -45,6 +45,7 @@ PLAN_COLUMNS = (
     "runway_days",
     "stockout_date",
     "lead_time_days",
+    "lead_time_receipts",
     "review_days",
     "service_level",
     "reorder_threshold_days",
@@ -136,7 +137,9 @@ class PlanInputs:
     reserved: Int64 units, summed over locations); ``facts`` (:func:`sales_facts`);
     ``settings`` (per SKU, :func:`stockroom.procurement.repo.resolve`); ``open_pos`` (open PO
     lines: sku, quantity, expected_delivery); ``names`` (sku, product: the label people read,
-    :func:`stockroom.products.labels`; the SKU itself where missing)."""
+    :func:`stockroom.products.labels`; the SKU itself where missing); ``lead_times`` (per
+    supplier, :func:`stockroom.procurement.repo.supplier_lead_times`: the lead times its PO
+    receipts show; None or no row = the lead-time setting alone)."""
 
     day: date
     forecasts: pl.DataFrame
@@ -145,6 +148,7 @@ class PlanInputs:
     settings: pl.DataFrame
     open_pos: pl.DataFrame
     names: pl.DataFrame | None = None
+    lead_times: pl.DataFrame | None = None
 
 
 def stock_locations(root: Path, as_of: date | None = None) -> list[str]:
@@ -157,7 +161,8 @@ def stock_locations(root: Path, as_of: date | None = None) -> list[str]:
 
 def load_inputs(root: Path, as_of: date | None = None, location: str | None = None) -> PlanInputs:
     """Read the plan's inputs as they stood on ``as_of`` (default: the latest forecasts
-    snapshot's date; stock as of that day; settings and open POs as they stand now).
+    snapshot's date; stock as of that day; settings, open POs and the suppliers' lead times
+    from PO receipts as they stand now).
     ``location``: only that location's stock (what it covers of the whole demand); default
     every location, summed. Raises :class:`StockroomError` when there is no forecasts snapshot
     or the location is not in the stock snapshot (naming the ones that are)."""
@@ -209,6 +214,7 @@ def load_inputs(root: Path, as_of: date | None = None, location: str | None = No
         repo.resolve(eng, skus.select("sku", "platform")),
         repo.purchase_order_lines(eng, "open"),
         products.labels(skus.select("sku", "category"), root, day).select("sku", "product"),
+        repo.supplier_lead_times(eng),
     )
 
 
@@ -238,6 +244,39 @@ def _sku_frame(fc: pl.DataFrame, stock: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _lead_times(
+    skus: pl.DataFrame, lead_times: pl.DataFrame | None
+) -> tuple[pl.DataFrame, np.ndarray]:
+    """The lead time of every SKU as its supplier's receipts show it: (``skus`` with
+    lead_time_days = the receipts' median where the supplier has enough of them, else the
+    setting, and lead_time_receipts = how many received POs that is (0: the setting);
+    n x K lead times, each row K equally likely values -- the receipts' quantiles, or the
+    setting K times)."""
+    k = repo.LEAD_POINTS
+    setting = skus["lead_time_days"].to_numpy().astype(int)
+    days = np.repeat(setting[:, None], k, axis=1)
+    receipts = np.zeros(len(setting), dtype=np.int64)
+    if lead_times is not None and lead_times.height:
+        known = skus.select("supplier").join(
+            lead_times, on="supplier", how="left", maintain_order="left"
+        )
+        for i, (count, values) in enumerate(
+            zip(known["receipts"].to_list(), known["lead_days"].to_list(), strict=True)
+        ):
+            if count:
+                days[i] = np.resize(np.asarray(values, dtype=int), k)
+                receipts[i] = count
+        median = known["median_days"].fill_null(0).to_numpy()
+        setting = np.where(receipts > 0, median, setting)
+    return (
+        skus.with_columns(
+            pl.Series("lead_time_days", setting, dtype=pl.Int64),
+            pl.Series("lead_time_receipts", receipts, dtype=pl.Int64),
+        ),
+        days,
+    )
+
+
 def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     """The plan (pure: frames in, frame out): one row per SKU with :data:`PLAN_COLUMNS` (units
     are units, days are days, money in the orders' currency), sorted by action then revenue at
@@ -257,9 +296,10 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     pos = inputs.open_pos
     ids = skus["sku"].to_list()
     m = _forecast_matrix(fc, ids)
+    skus, lead_days = _lead_times(skus, inputs.lead_times)
     lead = skus["lead_time_days"].to_numpy()
     review = skus["review_days"].to_numpy()
-    protection = lead + review
+    protection = lead_days + review[:, None]  # n x K equally likely protection periods
     due = (
         pos.join(skus.select("sku", "lead_time_days", "review_days"), on="sku")
         .with_columns((pl.col("expected_delivery") - pl.lit(day)).dt.total_days().alias("due_in"))

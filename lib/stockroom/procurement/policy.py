@@ -172,8 +172,23 @@ def demand_grid(
     """Each SKU's protection-period demand as ``points`` quantiles on the even levels
     (k + 0.5) / points, read off its lead-time quantiles as :func:`lead_time_quantile` reads
     one (linear in the normal score, floored at 0): (points x n sorted units, NaN columns for
-    SKUs without lead-time quantiles; mean P-day demand, n units)."""
-    z, qs, mean = _period_quantiles(yhat, lead, np.asarray(protection_days, dtype=int))
+    SKUs without lead-time quantiles; mean P-day demand, n units).
+
+    ``protection_days``: n days, or n x K when the lead time is uncertain -- K equally likely
+    protection periods per SKU (e.g. quantiles of its supplier's lead times from PO receipts,
+    plus the review period). The demand is then the mixture over them, the demand over a
+    random lead time (Silver, Pyke & Thomas 2017, sec. 6.10: lead-time demand as a compound
+    of demand rate and lead time), tabulated on the same levels: each period's grid is one
+    K-th of the mass, so the pooled values, sorted, are read every K-th."""
+    p = np.asarray(protection_days, dtype=int)
+    if p.ndim == 2:
+        k = p.shape[1]
+        grids, means = zip(
+            *(demand_grid(yhat, lead, p[:, j], points) for j in range(k)), strict=True
+        )
+        pooled = np.sort(np.concatenate(grids, axis=0), axis=0)  # K * points x n
+        return pooled[k // 2 :: k][:points], np.mean(means, axis=0)
+    z, qs, mean = _period_quantiles(yhat, lead, p)
     at = np.repeat(ndtri((np.arange(points) + 0.5) / points)[:, None], qs.shape[1], axis=1)
     return np.sort(_read_off(z, qs, at), axis=0), mean
 
@@ -254,17 +269,27 @@ def order_up_to(
     set it: where the forecast has lead-time quantiles, the :func:`exchange_curve` over them
     at each SKU's target fill rate (``unit_value`` None = every unit worth the same); else
     (older snapshots, cold starts) :func:`protection_demand` with the target as the cycle
-    service level. Returns (mean, sigma, S) over the protection period, n floats in units.
-    Raises ValueError for a target outside (0, 1)."""
+    service level. ``protection_days``: n days, or n x K equally likely periods when the
+    lead time is uncertain (:func:`demand_grid`). Returns (mean, sigma, S) over the
+    protection period, n floats in units. Raises ValueError for a target outside (0, 1)."""
     n = yhat.shape[0]
-    p = np.asarray(protection_days, dtype=int) * np.ones(n, dtype=int)
+    periods = np.asarray(protection_days, dtype=int)
+    # an uncertain lead time (n x K periods): the daily fallback takes the mean period
+    p = (
+        np.rint(periods.mean(axis=1)).astype(int)
+        if periods.ndim == 2
+        else periods * np.ones(n, dtype=int)
+    )
     target = np.asarray(fill_rate, dtype=float) * np.ones(n)
     mean, sigma, s = protection_demand(yhat, q05, q95, p, target, lead=lead)
     if not lead or not n:
         return mean, sigma, s
-    grid, mean_p = demand_grid(yhat, lead, p)
+    grid, mean_p = demand_grid(yhat, lead, periods if periods.ndim == 2 else p)
     value = np.ones(n) if unit_value is None else np.asarray(unit_value, dtype=float)
-    best = exchange_curve(grid, mean_p, p, np.asarray(review_days) * np.ones(n), target, value)
+    mean_periods = periods.mean(axis=1) if periods.ndim == 2 else p
+    best = exchange_curve(
+        grid, mean_p, mean_periods, np.asarray(review_days) * np.ones(n), target, value
+    )
     return mean, sigma, np.where(np.isnan(best), s, best)
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import sqlalchemy as sa
 import tenacity
@@ -586,6 +587,51 @@ def import_settings(eng: sa.Engine, path: Path, *, actor: str) -> int:
             **fields,
         )
     return len(todo)
+
+
+#: Quantiles of a supplier's lead time the plan mixes over, and the receipts it needs first.
+LEAD_POINTS = 8
+MIN_RECEIPTS = 5
+
+
+def supplier_lead_times(
+    eng: sa.Engine, points: int = LEAD_POINTS, min_receipts: int = MIN_RECEIPTS
+) -> pl.DataFrame:
+    """Each supplier's lead times as they are, from received purchase orders: one lead time
+    per PO (its last receipt date - its order date, days). Returns supplier (str), receipts
+    (int: received POs), lead_days (list of ``points`` ints: the lead times' quantiles at the
+    levels (k + 0.5) / points, inverted CDF, so each is a lead time that happened) and
+    median_days (int), for the suppliers with at least ``min_receipts`` received POs --
+    fewer say too little about the spread, and the lead-time setting stands."""
+    lines = purchase_order_lines(eng, "received").filter(pl.col("received_at").is_not_null())
+    per_po = lines.group_by("po_number", "supplier").agg(
+        (pl.col("received_at").max() - pl.col("order_date").min()).dt.total_days().alias("days")
+    )
+    levels = (np.arange(points) + 0.5) / points
+    rows = []
+    for (supplier,), g in per_po.sort("supplier", "po_number").group_by(
+        "supplier", maintain_order=True
+    ):
+        days = g["days"].to_numpy()
+        if len(days) >= min_receipts:
+            q = np.quantile(days, levels, method="inverted_cdf").astype(int)
+            rows.append(
+                {
+                    "supplier": supplier,
+                    "receipts": len(days),
+                    "lead_days": q.tolist(),
+                    "median_days": int(np.quantile(days, 0.5, method="inverted_cdf")),
+                }
+            )
+    return pl.DataFrame(
+        rows,
+        schema={
+            "supplier": pl.String,
+            "receipts": pl.Int64,
+            "lead_days": pl.List(pl.Int64),
+            "median_days": pl.Int64,
+        },
+    )
 
 
 def purchase_order_lines(eng: sa.Engine, status: str | None = "open") -> pl.DataFrame:
