@@ -345,7 +345,8 @@ with tabs[4]:
 with tabs[5]:
     st.caption(
         "Settings resolve per SKU: its own > its supplier's > its platform's > the "
-        "default (built-in: lead time 14 d, weekly review, 95 % target fill rate). "
+        "default (built-in: lead time 14 d, weekly review, 95 % target fill rate -- or, "
+        "with a holding cost, the newsvendor critical ratio of margin and holding cost). "
         "Every change is audited."
     )
     names = dict(zip(plan["sku"], plan["product"], strict=True))
@@ -366,9 +367,25 @@ with tabs[5]:
         )
         moq = cols[1].number_input("MOQ (units)", 0, 1_000_000, int(current["moq"]))
         pack = cols[2].number_input("Pack size (units)", 1, 100_000, int(current["pack_size"]))
+        eng = workbench.engine(root)
+        rate = repo.resolve(eng, pl.DataFrame({"sku": [sku], "platform": [current["platform"]]}))[
+            "holding_cost_rate"
+        ][0]
+        holding = cols[0].number_input(
+            "Holding cost (% of cost a year; 0 = none)",
+            0.0,
+            1000.0,
+            float(rate or 0.0) * 100,
+            1.0,
+            help="With a holding cost and no target fill rate set, the target is the "
+            "newsvendor critical ratio: margin ÷ (margin + holding cost per review period).",
+        )
         if st.form_submit_button("Save settings for this SKU", disabled=not actor):
+            changed = {}
+            if abs(float(level) - float(current["service_level"])) > 1e-9:
+                changed["service_level"] = float(level)  # else it stays unset (or derived)
             repo.set_settings(
-                workbench.engine(root),
+                eng,
                 "sku",
                 sku,
                 actor=actor,
@@ -376,9 +393,10 @@ with tabs[5]:
                 supplier=supplier if supplier != "unassigned" else None,
                 lead_time_days=int(lead),
                 review_days=int(review),
-                service_level=float(level),
                 moq=int(moq),
                 pack_size=int(pack),
+                holding_cost_rate=float(holding) / 100 if holding > 0 else None,
+                **changed,
             )
             st.toast(f"settings saved for {sku}")
             st.rerun()

@@ -499,3 +499,62 @@ def test_the_plan_protects_a_supplier_s_lead_times_as_they_are(shop):
     assert after["order_up_to"] > before["order_up_to"] * 1.5
     other = plan.filter(pl.col("sku") == "D-plenty").row(0, named=True)
     assert other["lead_time_receipts"] == 0  # its supplier has no receipts: the setting
+
+
+def test_a_holding_cost_makes_the_target_the_newsvendor_critical_ratio(tmp_path, shop):
+    """With no target fill rate set anywhere and a holding cost rate, the plan's target is
+    margin / (margin + holding cost per review); a target set on any level wins."""
+    from dataclasses import replace
+
+    from stockroom.procurement import policy
+    from stockroom.procurement.plan import load_inputs, plan_frame
+
+    eng = workbench.engine(tmp_path)
+    frame = pl.DataFrame({"sku": ["A-order"], "platform": ["ebay"]})
+    assert repo.resolve(eng, frame)["service_level_set"].to_list() == [False]
+    repo.set_settings(eng, "default", "", actor="t", reason="x", holding_cost_rate=0.3)
+    got = repo.resolve(eng, frame).row(0, named=True)
+    assert (got["holding_cost_rate"], got["service_level_set"]) == (0.3, False)
+    repo.set_settings(eng, "supplier", "unassigned", actor="t", reason="x", service_level=0.9)
+    assert repo.resolve(eng, frame)["service_level_set"].to_list() == [True]
+    with pytest.raises(ValueError, match="holding_cost_rate"):
+        repo.set_settings(eng, "sku", "A-order", actor="t", reason="x", holding_cost_rate=-1)
+
+    # the shop's plan: A-order sells at 2.50 and costs 1.00; held at 1,000 % a year (a
+    # perishable), weekly reviews
+    inputs = load_inputs(shop)
+    settings = inputs.settings.with_columns(
+        pl.lit(10.0).alias("holding_cost_rate"),
+        (pl.col("sku") != "A-order").alias("service_level_set"),
+    )
+    plan = plan_frame(replace(inputs, settings=settings))
+    row = {r["sku"]: r for r in plan.iter_rows(named=True)}
+    want = 1.5 / (1.5 + 1.0 * 10.0 * 7 / 365)
+    assert row["A-order"]["service_level"] == pytest.approx(want)
+    assert want == pytest.approx(policy.critical_ratio(2.5, 1.0, 10.0, 7))
+    assert row["D-plenty"]["service_level"] == 0.95  # set: the setting stands
+
+
+def test_settings_form_saves_a_holding_cost_without_pinning_the_target(shop, tmp_path, monkeypatch):
+    import shutil
+
+    from streamlit.testing.v1 import AppTest
+
+    from stockroom.config import PROJECT_ROOT
+
+    root = tmp_path / "page"
+    shutil.copytree(shop, root)
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(root))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    at.switch_page("app_pages/order_today.py").run()
+    at.sidebar.text_input(key="signer_input").input("Bruno Lima").run()
+    at.selectbox(key="settings-sku").select("A-order").run()
+    holding = next(n for n in at.number_input if n.label.startswith("Holding cost"))
+    assert holding.value == 0.0
+    holding.set_value(30.0)
+    next(b for b in at.button if b.label == "Save settings for this SKU").click().run()
+    assert not at.exception
+    rows = repo.settings_frame(workbench.engine(root)).filter(pl.col("scope_key") == "A-order")
+    row = rows.row(0, named=True)
+    assert row["holding_cost_rate"] == pytest.approx(0.3)
+    assert row["service_level"] is None  # untouched slider: the target is not pinned

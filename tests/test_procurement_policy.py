@@ -305,3 +305,18 @@ def test_an_uncertain_lead_time_mixes_the_demand_over_each_period():
         y, y, y, lead, np.array([[7] * 4 + [21] * 4]), review, np.array([0.95])
     )
     assert s_mixed[0] > s_fixed[0] + 5  # the long deliveries need cover
+
+
+def test_newsvendor_critical_ratio_by_hand():
+    # cost 10, price 14, 25 % a year, weekly: Cu = 4, Co = 10 x 0.25 x 7 / 365
+    co = 10 * 0.25 * 7 / 365
+    got = policy.critical_ratio(
+        np.array([14.0, 10.5, 1000.0, 10.01, 14.0, 9.0, np.nan]),
+        np.array([10.0, 10.0, 10.0, 10.0, np.nan, 10.0, 10.0]),
+        np.array([0.25, 0.6, 0.25, 5.0, 0.25, 0.25, 0.25]),
+        np.array([7, 7, 7, 7, 7, 7, 7]),
+    )
+    assert got[0] == pytest.approx(4 / (4 + co))
+    assert got[1] == pytest.approx(0.5 / (0.5 + 10 * 0.6 * 7 / 365))
+    assert got[2] == 0.995 and got[3] == 0.5  # kept in range
+    assert np.isnan(got[4:]).all()  # no cost, a loss-making price, no price: no ratio

@@ -268,6 +268,8 @@ procurement_settings = sa.Table(
     sa.Column("pack_size", sa.Integer),
     sa.Column("reorder_threshold_days", sa.Float),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # migration 0007: share of unit cost per year it costs to hold a unit (0.25 = 25 %)
+    sa.Column("holding_cost_rate", sa.Float),
 )
 
 

@@ -277,6 +277,25 @@ def _lead_times(
     )
 
 
+def _targets(skus: pl.DataFrame) -> pl.DataFrame:
+    """The target fill rate of every SKU: the setting where one was made (any level), else
+    the newsvendor critical ratio where a holding cost rate is set and price and cost are
+    known (:func:`policy.critical_ratio`), else the built-in 95 %."""
+    if "holding_cost_rate" not in skus.columns:
+        return skus
+    ratio = policy.critical_ratio(
+        skus["unit_price"].fill_null(np.nan).to_numpy(),
+        skus["unit_cost"].fill_null(np.nan).to_numpy(),
+        skus["holding_cost_rate"].fill_null(np.nan).to_numpy(),
+        skus["review_days"].to_numpy(),
+    )
+    chosen = skus["service_level_set"].fill_null(True).to_numpy()
+    level = skus["service_level"].to_numpy()
+    return skus.with_columns(
+        pl.Series("service_level", np.where(chosen | np.isnan(ratio), level, ratio))
+    )
+
+
 def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     """The plan (pure: frames in, frame out): one row per SKU with :data:`PLAN_COLUMNS` (units
     are units, days are days, money in the orders' currency), sorted by action then revenue at
@@ -322,6 +341,7 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     )
     on_hand = skus["on_hand"].to_numpy().astype(float)
     available = np.maximum(on_hand - skus["reserved"].to_numpy(), 0)
+    skus = _targets(skus)
     mean_p, sigma_p, s = policy.order_up_to(
         m["yhat"],
         m["q05"],

@@ -293,6 +293,36 @@ def order_up_to(
     return mean, sigma, np.where(np.isnan(best), s, best)
 
 
+#: The range a cost-derived target fill rate is kept in (never a coin toss, never "never out").
+CRITICAL_RATIO_RANGE = (0.5, 0.995)
+
+
+def critical_ratio(
+    unit_price: np.ndarray,
+    unit_cost: np.ndarray,
+    holding_cost_rate: np.ndarray,
+    review_days: np.ndarray,
+) -> np.ndarray:
+    """The newsvendor critical ratio Cu / (Cu + Co) per SKU (Arrow, Harris & Marschak,
+    *Optimal Inventory Policy*, Econometrica 1951; Porteus, *Foundations of Stochastic
+    Inventory Theory*, 2002, ch. 1): the underage cost Cu of a unit short is the margin lost,
+    price - cost; the overage cost Co of a unit too many is holding it one more review
+    period, cost x ``holding_cost_rate`` (share of cost per year) x review days / 365. So a
+    unit bought at 10 and sold at 14, held at 25 % a year with weekly reviews, asks for
+    0.988 of units served; sold at 10.50 and held at 60 %, for 0.813. Kept in
+    :data:`CRITICAL_RATIO_RANGE`; NaN where the price, the cost or the rate is missing or the
+    margin is not positive (the caller keeps its default). Shares 0-1."""
+    price = np.asarray(unit_price, dtype=float)
+    cost = np.asarray(unit_cost, dtype=float)
+    rate = np.asarray(holding_cost_rate, dtype=float)
+    under = price - cost
+    over = cost * rate * np.asarray(review_days, dtype=float) / 365.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = under / (under + over)
+    ok = np.isfinite(ratio) & (under > 0) & (over > 0)
+    return np.where(ok, np.clip(ratio, *CRITICAL_RATIO_RANGE), np.nan)
+
+
 def burn_rate(yhat: np.ndarray, days: int = 28) -> np.ndarray:
     """Mean forecast units/day over the first ``days`` days (n floats)."""
     return np.nan_to_num(yhat[:, :days]).mean(axis=1)

@@ -36,14 +36,19 @@ FIELDS = (
     "moq",
     "pack_size",
     "reorder_threshold_days",
+    "holding_cost_rate",
 )
+#: settings that are shares or fractional days (the others are whole numbers)
+FLOAT_FIELDS = ("service_level", "reorder_threshold_days", "holding_cost_rate")
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Built-in defaults: lead time 14 days, weekly review, 95 % cycle service level, no MOQ,
+    """Built-in defaults: lead time 14 days, weekly review, 95 % target fill rate, no MOQ,
     single units, reorder threshold None = derived (runway at which stock falls below the
-    order-up-to level)."""
+    order-up-to level), no holding cost rate (share of unit cost per year; with one, an
+    unset target fill rate becomes the newsvendor critical ratio: see
+    :func:`stockroom.procurement.policy.critical_ratio`)."""
 
     lead_time_days: int = 14
     review_days: int = 7
@@ -51,6 +56,7 @@ class Settings:
     moq: int = 0
     pack_size: int = 1
     reorder_threshold_days: float | None = None
+    holding_cost_rate: float | None = None
 
 
 DEFAULTS = Settings()
@@ -556,13 +562,20 @@ def import_settings(eng: sa.Engine, path: Path, *, actor: str) -> int:
             problems.append(InputProblem(str(path), i, "sku", "neither a SKU nor a supplier"))
             continue
         fields = {}
-        for f in ("lead_time_days", "review_days", "moq", "pack_size", "service_level"):
+        for f in (
+            "lead_time_days",
+            "review_days",
+            "moq",
+            "pack_size",
+            "service_level",
+            "holding_cost_rate",
+        ):
             text = str(r.get(f) or "").strip()
             if not text:
                 continue
             try:
                 value = float(text.rstrip("%")) / (100 if text.endswith("%") else 1)
-                fields[f] = value if f == "service_level" else int(value)
+                fields[f] = value if f in FLOAT_FIELDS else int(value)
             except ValueError:
                 problems.append(InputProblem(str(path), i, f, "not a number", text))
         todo.append((i, sku, supplier, fields))
@@ -673,6 +686,7 @@ _FIELD_CHECKS = {
     "moq": lambda v: v >= 0,
     "pack_size": lambda v: v >= 1,
     "reorder_threshold_days": lambda v: v >= 0,
+    "holding_cost_rate": lambda v: 0 < v <= 10,
 }
 
 
@@ -786,6 +800,7 @@ def settings_frame(eng: sa.Engine) -> pl.DataFrame:
             "pack_size": pl.Int64,
             "reorder_threshold_days": pl.Float64,
             "updated_at": pl.Datetime("us", "UTC"),
+            "holding_cost_rate": pl.Float64,
         },
     )
 
@@ -793,7 +808,9 @@ def settings_frame(eng: sa.Engine) -> pl.DataFrame:
 def resolve(eng: sa.Engine, skus: pl.DataFrame) -> pl.DataFrame:
     """Effective settings per SKU. ``skus``: sku and platform (str, may be null). Returns
     sku, supplier (str, 'unassigned' when none), and every field of :class:`Settings`
-    (sku row > supplier row > platform row > default row > built-in), field by field."""
+    (sku row > supplier row > platform row > default row > built-in), field by field, and
+    service_level_set (bool: a target fill rate was set on some level -- not the built-in
+    one the plan may replace by the newsvendor critical ratio)."""
     rows = settings_frame(eng)
     out = skus.select("sku", "platform")
     by_sku = (
@@ -828,12 +845,17 @@ def resolve(eng: sa.Engine, skus: pl.DataFrame) -> pl.DataFrame:
                 f"{f}__sku",
                 f"{f}__supplier",
                 f"{f}__platform",
-                pl.lit(
-                    fallback,
-                    dtype=pl.Float64
-                    if f in ("service_level", "reorder_threshold_days")
-                    else pl.Int64,
-                ),
+                pl.lit(fallback, dtype=pl.Float64 if f in FLOAT_FIELDS else pl.Int64),
             ).alias(f)
         )
+    # was a target fill rate set anywhere (else the plan may derive it from the costs)?
+    set_default = bool(default.height and default["service_level"][0] is not None)
+    exprs.append(
+        pl.any_horizontal(
+            pl.col("service_level__sku").is_not_null(),
+            pl.col("service_level__supplier").is_not_null(),
+            pl.col("service_level__platform").is_not_null(),
+            pl.lit(set_default),
+        ).alias("service_level_set")
+    )
     return out.select("sku", "supplier", *exprs)
