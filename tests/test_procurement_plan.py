@@ -212,7 +212,8 @@ def test_bad_po_import_names_file_row_column_and_writes_nothing(shop, tmp_path):
     assert repo.purchase_order_lines(eng, None).height == before + 1
 
 
-def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
+def order_today_page(shop, tmp_path, monkeypatch):
+    """(Order today on a copy of ``shop``, run once; the copy's root)."""
     import shutil
 
     from streamlit.testing.v1 import AppTest
@@ -224,6 +225,11 @@ def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
     monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(root))
     at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
     at.switch_page("app_pages/order_today.py").run()
+    return at, root
+
+
+def test_order_today_page_marks_as_ordered(shop, tmp_path, monkeypatch):
+    at, root = order_today_page(shop, tmp_path, monkeypatch)
     assert not at.exception
     assert at.title[0].value == "Order today"
     shown = {m.label: m.value for m in at.metric}
@@ -536,17 +542,7 @@ def test_a_holding_cost_makes_the_target_the_newsvendor_critical_ratio(tmp_path,
 
 
 def test_settings_form_saves_a_holding_cost_without_pinning_the_target(shop, tmp_path, monkeypatch):
-    import shutil
-
-    from streamlit.testing.v1 import AppTest
-
-    from stockroom.config import PROJECT_ROOT
-
-    root = tmp_path / "page"
-    shutil.copytree(shop, root)
-    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(root))
-    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
-    at.switch_page("app_pages/order_today.py").run()
+    at, root = order_today_page(shop, tmp_path, monkeypatch)
     at.sidebar.text_input(key="signer_input").input("Bruno Lima").run()
     at.selectbox(key="settings-sku").select("A-order").run()
     holding = next(n for n in at.number_input if n.label.startswith("Holding cost"))
