@@ -240,7 +240,9 @@ class Forecaster:
             lent = earlier.model if earlier is not None else None
             older = False
             if routed:
-                older = lent.calibration if lent is not None and lent.calibration else True
+                older = (
+                    lent.calibration if lent is not None and lent.calibration is not None else True
+                )
             self.model = GlobalModel(c.model).fit(
                 sub, cutoff, lent.point if lent is not None else None, older
             )
