@@ -6,9 +6,10 @@ import importlib.util
 import os
 import shutil
 import subprocess
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -237,3 +238,22 @@ def postgres(tmp_path):
             [*as_user, pg_ctl, "-D", str(tmp_path / "pg"), "-m", "immediate", "stop"],
             capture_output=True,
         )
+
+
+def daily_sales(units: np.ndarray, start: date, price: float = 10.0) -> pl.DataFrame:
+    """A units matrix (series x days, from ``start``) as the long daily-sales frame
+    :func:`stockroom.forecast.data.panel` lays out (ids s00, s01, ...; one category)."""
+    n, d = units.shape
+    days = np.array([start + timedelta(days=k) for k in range(d)], dtype="datetime64[D]")
+    return pl.DataFrame(
+        {
+            "id": np.repeat([f"s{i:02d}" for i in range(n)], d),
+            "date": np.tile(days, n),
+            "units": units.ravel(),
+            "price": price,
+            "category": "x",
+            "event": False,
+            "promo": False,
+            "snap": False,
+        }
+    ).with_columns(pl.col("date").cast(pl.Date))

@@ -18,35 +18,16 @@ from stockroom import store
 from stockroom.forecast.data import observed, panel, unconstrain
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
 from stockroom_jobs.forecast import run_forecast
-from tests.conftest import land_orders
+from tests.conftest import daily_sales, land_orders
 
 H = 14
 CONFIG = ForecasterConfig.shipped(H, trees=60, depth=4, history_days=300)
 
 
-def _sales(units: np.ndarray, start: date) -> pl.DataFrame:
-    n, d = units.shape
-    return pl.DataFrame(
-        {
-            "id": np.repeat([f"s{i:02d}" for i in range(n)], d),
-            "date": np.tile(
-                np.array([start + timedelta(days=k) for k in range(d)], dtype="datetime64[D]"),
-                n,
-            ),
-            "units": units.ravel(),
-            "price": np.full(n * d, 4.0),
-            "category": "all",
-            "event": False,
-            "promo": False,
-            "snap": False,
-        }
-    )
-
-
 def test_unconstrain_fills_stockouts_with_the_demand_before_them():
     y = np.array([[2.0, 4.0, 6.0, 0.0, 0.0, 0.0, 5.0, 0.0, 9.0]])
     cens = np.array([[False, False, False, True, True, True, False, True, True]])
-    p = panel(_sales(y, date(2024, 1, 1)))
+    p = panel(daily_sales(y, date(2024, 1, 1)))
     before = p.y.copy()
     q = unconstrain(p, cens, window=3)
     # days 3-5: one stock-out run, each day the mean of the 3 uncensored days before it
@@ -75,7 +56,7 @@ def stocked_out():
     cens = np.zeros((n, d), dtype=bool)
     cens[:30, -35:] = True
     sold[cens] = 0
-    return rate, panel(_sales(sold, date(2023, 1, 1))), cens
+    return rate, panel(daily_sales(sold, date(2023, 1, 1))), cens
 
 
 def test_the_forecast_after_a_stockout_does_not_drop(stocked_out):

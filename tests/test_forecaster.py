@@ -4,7 +4,7 @@ looks ahead; a saved forecaster reloads to the same forecasts; rules apply at ea
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import date
 
 import numpy as np
 import polars as pl
@@ -14,6 +14,7 @@ from stockroom.forecast import backtest
 from stockroom.forecast.data import panel
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
 from stockroom.procurement import replay
+from tests.conftest import daily_sales
 
 H = 14
 
@@ -29,25 +30,7 @@ def sales() -> pl.DataFrame:
     units[40:44, -40:] = 0
     units[44:, : d - 20] = 0
     units[44:, d - 20 :] = np.maximum(units[44:, d - 20 :], 1)
-    return (
-        pl.DataFrame(
-            {
-                "id": np.repeat([f"s{i:02d}" for i in range(n)], d),
-                "date": np.tile(
-                    np.array([start + timedelta(days=k) for k in range(d)], dtype="datetime64[D]"),
-                    n,
-                ),
-                "units": units.ravel(),
-                "price": 10.0,
-                "category": "x",
-                "event": False,
-                "promo": False,
-                "snap": False,
-            }
-        )
-        .with_columns(pl.col("date").cast(pl.Date))
-        .filter(pl.col("units").cum_sum().over("id") > 0)
-    )
+    return daily_sales(units, start).filter(pl.col("units").cum_sum().over("id") > 0)
 
 
 CONFIG = ForecasterConfig.shipped(H, history_days=300, trees=60, depth=4)
@@ -178,24 +161,7 @@ def test_routed_intervals_are_calibrated_on_the_window_before_the_choice():
     n, d = 30, 300
     units = rng.poisson(5.0, (n, d)).astype(float)
     units[:, -(H + 7) :] = 5.0
-    start = date(2023, 1, 1)
-    p = panel(
-        pl.DataFrame(
-            {
-                "id": np.repeat([f"s{i:02d}" for i in range(n)], d),
-                "date": np.tile(
-                    np.array([start + timedelta(days=k) for k in range(d)], dtype="datetime64[D]"),
-                    n,
-                ),
-                "units": units.ravel(),
-                "price": 10.0,
-                "category": "x",
-                "event": False,
-                "promo": False,
-                "snap": False,
-            }
-        ).with_columns(pl.col("date").cast(pl.Date))
-    )
+    p = panel(daily_sales(units, date(2023, 1, 1)))
     fitted = Forecaster(CONFIG).fit(p)
     fc = fitted.predict(p)
     assert set(fc.model) == {"seasonal_naive"}  # exact on the choice window
