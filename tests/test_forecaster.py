@@ -149,24 +149,3 @@ def test_cold_start_blends_category_and_own_rate_by_age():
     )
     assert got[1] == pytest.approx(1 / 30 * 10 + 29 / 30 * 4)
     assert got[2] == pytest.approx(1.0)
-
-
-def test_routed_intervals_are_calibrated_on_the_window_before_the_choice():
-    """Routing chooses on the last ``horizon`` days and calibrates on the ones before: 30
-    series that were noisy (Poisson 5) and then sold exactly 5 a day for the last 3 weeks +
-    the window are routed to seasonal naive, whose error on the choice window is exactly 0.
-    Calibrated there, the band would collapse onto the forecast; calibrated on the window
-    before (noisy, like the future may be) it keeps its width."""
-    rng = np.random.default_rng(5)
-    n, d = 30, 300
-    units = rng.poisson(5.0, (n, d)).astype(float)
-    units[:, -(H + 7) :] = 5.0
-    p = panel(daily_sales(units, date(2023, 1, 1)))
-    fitted = Forecaster(CONFIG).fit(p)
-    fc = fitted.predict(p)
-    assert set(fc.model) == {"seasonal_naive"}  # exact on the choice window
-    assert np.abs(fitted.routing.backtest - 5.0).max() == 0
-    width = fc.bands["q95"] - fc.bands["q05"]
-    assert width.min() > 3  # Poisson(5)'s 90 % range is about 7 units wide
-    lead = fc.bands["lead_q95"][:, -1] - fc.bands["lead_q05"][:, -1]
-    assert lead.min() > 10  # and the 14-day sums' range is not 0 either

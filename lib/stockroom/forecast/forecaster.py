@@ -18,9 +18,8 @@ What a fit at day index ``cutoff`` does, in order:
    every active series gets TSB (Teunter, Syntetos & Babai 2011);
 3. **routing** (:mod:`stockroom.forecast.routing`): each series goes to the candidate with the
    lowest squared error on the ``horizon`` days before the cutoff (the calibration window);
-   intervals are split-conformal quantiles of the routed errors of the *active* series on the
-   window before that one (errors on the window the choice was made on are optimistic;
-   dormant series' exact zeros would make them too narrow).
+   intervals are split-conformal quantiles of the routed errors of the *active* series on that
+   window (dormant series' exact zeros would make them too narrow).
 
 :meth:`~Forecaster.predict` applies the rules again at its own cutoff (the replay reuses one
 fit for four weekly reviews): dormant series get 0, cold starts their category's average
@@ -215,13 +214,12 @@ class Forecaster:
     # -- fitting -------------------------------------------------------------------------
 
     def fit(
-        self, p: Panel, cutoff: int | None = None, earlier: Forecaster | None = None
+        self, p: Panel, cutoff: int | None = None, earlier: xgb.XGBRegressor | None = None
     ) -> Forecaster:
         """Fit on the days up to index ``cutoff`` (default: the panel's last day). ``earlier``
-        (a fit of the same configuration ``horizon`` days before) lends its models instead of
-        training them again -- its point model serves as the calibration model, its
-        calibration model as the older one routing calibrates on: what
-        :meth:`cross_validation` and the replay do between windows. Returns self."""
+        (the point model of a fit ``horizon`` days before) serves as the calibration model
+        instead of training it again -- what :meth:`cross_validation` does between windows.
+        Returns self."""
         cutoff = len(p.dates) - 1 if cutoff is None else cutoff
         c = self.config
         h = c.horizon
@@ -236,16 +234,7 @@ class Forecaster:
             # is shown. One-off SKUs gone quiet (most of a catalog like Olist's) would add
             # millions of zero rows and nothing to learn.
             sub = subset(p, train)
-            routed = len(c.candidates) > 1 and cutoff - 2 * h >= c.min_history_days
-            lent = earlier.model if earlier is not None else None
-            older = False
-            if routed:
-                older = (
-                    lent.calibration if lent is not None and lent.calibration is not None else True
-                )
-            self.model = GlobalModel(c.model).fit(
-                sub, cutoff, lent.point if lent is not None else None, older
-            )
+            self.model = GlobalModel(c.model).fit(sub, cutoff, earlier)
             # intervals are calibrated on the routed errors of the series the model forecasts
             # (the active ones), not on dormant series' exact zeros
             self.routing = routing.choose(
@@ -392,7 +381,7 @@ class Forecaster:
         previous: Forecaster | None = None
         for w in range(windows):
             cutoff = first + w * step
-            earlier = previous if previous is not None and step == h else None
+            earlier = previous.point_model if previous is not None and step == h else None
             fitted = Forecaster(self.config).fit(p, cutoff, earlier)
             out.append((fitted.predict(p, cutoff), observed(p, cutoff + 1, cutoff + 1 + h)))
             previous = fitted

@@ -305,11 +305,6 @@ class GlobalModel:
     residual_q: np.ndarray | None = None  # (horizon buckets x quantiles) score quantiles
     lead_q: np.ndarray | None = None  # (horizon x quantiles) lead-time-sum score quantiles
     calibration_forecast: np.ndarray | None = None  # the earlier model's last-window forecast
-    # the model trained ``horizon`` days before the cutoff (not saved: a later fit reuses it)
-    calibration: xgb.XGBRegressor | None = None
-    # with ``older``: the forecast of the window before the calibration window (n x horizon)
-    # by the model trained 2 x ``horizon`` days before the cutoff -- routing calibrates there
-    older_forecast: np.ndarray | None = None
 
     def _train(self, p: Panel, cutoff: int) -> xgb.XGBRegressor:
         c = self.config
@@ -354,29 +349,15 @@ class GlobalModel:
         out[:, -1] = raw[:, -1]
         return out
 
-    def fit(
-        self,
-        p: Panel,
-        cutoff: int,
-        earlier: xgb.XGBRegressor | None = None,
-        older: xgb.XGBRegressor | bool = False,
-    ) -> GlobalModel:
+    def fit(self, p: Panel, cutoff: int, earlier: xgb.XGBRegressor | None = None) -> GlobalModel:
         """Train on days up to index ``cutoff``; calibrate intervals on the model trained
         ``horizon`` days earlier (its errors on the days up to ``cutoff``). A backtest passes
-        the previous window's model as ``earlier`` instead of training it again. ``older``
-        (True, or the model trained 2 x ``horizon`` days before the cutoff, reused) also
-        forecasts the window before that (:attr:`older_forecast`), where a routing that
-        chose on the calibration window measures its errors."""
+        the previous window's model as ``earlier`` instead of training it again."""
         c = self.config
         early = cutoff - c.horizon
         calibration = earlier if earlier is not None else self._train(p, early)
-        self.calibration = calibration
         yhat = self._recurse(calibration, p, early, p.promo)
         self.calibration_forecast = yhat
-        if older is not False:
-            before = early - c.horizon
-            model = older if isinstance(older, xgb.XGBRegressor) else self._train(p, before)
-            self.older_forecast = self._recurse(model, p, before, p.promo)
         actual = observed(p, early + 1, cutoff + 1)
         self.residual_q = conformal_scores(actual, yhat, c.quantiles)
         self.lead_q = lead_scores(actual, yhat, c.quantiles)

@@ -91,9 +91,7 @@ def forecasts_for(
                     f"training the forecast model at day {cutoff} "
                     f"({k + 1}/{len(review_days)} reviews)"
                 )
-            # a fit one horizon later lends its models (as the backtest's windows do)
-            lend = forecaster if cutoff - trained_at == config.horizon else None
-            forecaster = Forecaster(config).fit(p, cutoff, lend)
+            forecaster = Forecaster(config).fit(p, cutoff)
             trained_at = cutoff
         fc = forecaster.predict(p, cutoff)
         out[day] = (fc.yhat, fc.bands["q05"], fc.bands["q95"], policy.lead_levels(fc.bands))
