@@ -299,6 +299,13 @@ def test_an_uncertain_lead_time_mixes_the_demand_over_each_period():
     for x in (14.0, 28.0, 42.0):
         want = (norm.cdf(x, 14, 3 * np.sqrt(7)) + norm.cdf(x, 42, 3 * np.sqrt(21))) / 2
         assert (mixed[:, 0] <= x).mean() == pytest.approx(want, abs=0.02)
+    # SKUs with one period and SKUs with several, side by side: each as on its own
+    both = {lv: np.vstack([q, q]) for lv, q in lead.items()}
+    pair, pair_mean = policy.demand_grid(
+        np.vstack([y, y]), both, np.array([[14] * 8, [7] * 4 + [21] * 4])
+    )
+    assert pair[:, 0] == pytest.approx(fixed[:, 0]) and pair[:, 1] == pytest.approx(mixed[:, 0])
+    assert pair_mean == pytest.approx([fixed_mean[0], mixed_mean[0]])
     review = np.array([7])
     _, _, s_fixed = policy.order_up_to(y, y, y, lead, np.array([14]), review, np.array([0.95]))
     _, _, s_mixed = policy.order_up_to(

@@ -182,12 +182,20 @@ def demand_grid(
     K-th of the mass, so the pooled values, sorted, are read every K-th."""
     p = np.asarray(protection_days, dtype=int)
     if p.ndim == 2:
-        k = p.shape[1]
-        grids, means = zip(
-            *(demand_grid(yhat, lead, p[:, j], points) for j in range(k)), strict=True
-        )
-        pooled = np.sort(np.concatenate(grids, axis=0), axis=0)  # K * points x n
-        return pooled[k // 2 :: k][:points], np.mean(means, axis=0)
+        # one period where the K are the same (no receipts: the setting K times)
+        grid, mean = demand_grid(yhat, lead, p[:, 0], points)
+        rows = np.nonzero((p != p[:, :1]).any(axis=1))[0]
+        if len(rows):
+            k = p.shape[1]
+            sub = {level: q[rows] for level, q in lead.items()}
+            grids, means = zip(
+                *(demand_grid(yhat[rows], sub, p[rows, j], points) for j in range(k)),
+                strict=True,
+            )
+            pooled = np.sort(np.concatenate(grids, axis=0), axis=0)  # K * points x rows
+            grid[:, rows] = pooled[k // 2 :: k][:points]
+            mean[rows] = np.mean(means, axis=0)
+        return grid, mean
     z, qs, mean = _period_quantiles(yhat, lead, p)
     at = np.repeat(ndtri((np.arange(points) + 0.5) / points)[:, None], qs.shape[1], axis=1)
     return np.sort(_read_off(z, qs, at), axis=0), mean
