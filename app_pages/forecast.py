@@ -39,7 +39,7 @@ tiles = st.columns(6)
 tiles[0].metric(
     "SKUs forecast",
     f"{skus.height - by_model.get('dormant', 0):,}",
-    help="Every SKU with a sale, dormant ones (no sale in 30 days) left out.",
+    help="Every SKU with a sale, dormant ones left out.",
 )
 tiles[1].metric(
     "Global model",
@@ -53,7 +53,10 @@ tiles[2].metric(
     help="Under 30 days of sales: the category average.",
 )
 tiles[3].metric(
-    "Dormant", f"{by_model.get('dormant', 0):,}", help="No sale in 30+ days: flagged, not forecast."
+    "Dormant",
+    f"{by_model.get('dormant', 0):,}",
+    help="Silent for about three of its usual intervals between sales (30 days at least, "
+    "a year at most): flagged, not forecast.",
 )
 tiles[4].metric(
     "Flagged",

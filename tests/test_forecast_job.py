@@ -95,6 +95,31 @@ def test_rule_functions_by_hand():
     assert wide.tolist() == [True]
 
 
+def test_dormancy_follows_each_skus_own_rhythm():
+    """A daily seller is dormant after 30 silent days; a SKU that sells every 30 days is not
+    dead 50 days after its last sale (three of its intervals have not passed), but is after
+    120; a SKU that never sold in the year is dormant at the 30-day floor."""
+    d = 400
+    y = np.zeros((5, d))
+    y[0, :360] = 1  # daily, silent for the last 40 days
+    y[1, ::30] = 1
+    y[1, -50:] = 0  # monthly, silent 50 days
+    y[2, ::30] = 1
+    y[2, -120:] = 0  # monthly, silent 120 days
+    y[3, : d - 5] = np.nan
+    y[3, -5] = 1  # launched five days ago, sold once
+    cutoff = d - 1
+    silent = rules.silent_days(y, cutoff)
+    assert silent.tolist() == [40, 69, 129, 4, d]
+    wait = rules.patience(y, cutoff)
+    assert wait[0] == rules.DORMANT_DAYS and wait[4] == rules.DORMANT_DAYS
+    # monthly: (1 - 1/30)^g < 5 % from g = 89 -- about three intervals
+    assert 80 <= wait[1] <= 95 and 80 <= wait[2] <= 95
+    assert rules.dormant(y, cutoff).tolist() == [True, False, True, False, True]
+    # the same monthly SKU with 25 silent days left is still a seller at every cutoff before
+    assert not rules.dormant(y, cutoff - 25)[1]
+
+
 def test_a_planned_promo_in_the_calendar_lifts_its_day(tmp_path):
     from stockroom_jobs.forecast import read_promo_calendar
 

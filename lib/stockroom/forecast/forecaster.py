@@ -9,8 +9,9 @@ a :class:`Forecaster` with :meth:`~Forecaster.fit`, :meth:`~Forecaster.predict`,
 
 What a fit at day index ``cutoff`` does, in order:
 
-1. **rules** (:mod:`stockroom.forecast.rules`): dormant SKUs (no sale in 30 days) and cold
-   starts (first sale under 30 days ago) are told apart from the *active* ones;
+1. **rules** (:mod:`stockroom.forecast.rules`): dormant SKUs (silent for about three of their
+   usual intervals between sales, 30 days at least) and cold starts (first sale under 30 days
+   ago) are told apart from the *active* ones;
 2. with at least ``min_history_days`` + horizon days of history, the **global XGBoost model**
    (:class:`~stockroom.forecast.model.GlobalModel`) is trained on the active and new series and
    on dormant ones with a selling history -- training on the active ones only scored 0.749

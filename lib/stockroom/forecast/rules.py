@@ -1,7 +1,10 @@
 """The brief's forecasting rules, applied per SKU at the as-of date (day index ``cutoff``).
 
-* **dormant** -- no sale in the last :data:`DORMANT_DAYS` days (30): flagged, not forecast
-  (point and quantiles 0, model ``dormant``).
+* **dormant** -- silent for longer than the SKU's own selling rhythm allows: no sale in the
+  last ``patience`` days, where ``patience`` is the gap its own rate makes less than
+  :data:`DORMANT_ALPHA` (5 %) likely, at least :data:`DORMANT_DAYS` (30) and at most a year
+  (:func:`patience`). A daily seller is dormant after 30 silent days, a SKU that sells once a
+  month after about 90. Flagged, not forecast (point and quantiles 0, model ``dormant``).
 * **cold start** -- fewer than :data:`COLD_START_DAYS` days (30) since the first sale: the
   category average (mean units/day over the last 28 days of the category's established SKUs)
   blended with the SKU's own mean since launch by credibility -- weight age/30 on its own
@@ -18,17 +21,50 @@ import warnings
 
 import numpy as np
 
+from stockroom.forecast.demand_class import CLASS_DAYS
+
 DORMANT_DAYS = 30
+DORMANT_ALPHA = 0.05
 COLD_START_DAYS = 30
 SPIKE_RATIO = 2.0
 LOW_CONFIDENCE_WIDTH = 3.0
 
 
+def patience(y: np.ndarray, cutoff: int) -> np.ndarray:
+    """Silent days after which each series counts as dormant (int per series, 30..365).
+
+    A series' days with a sale are read as Bernoulli trials with probability ``1 / ADI``
+    (the demand-occurrence model of Croston 1972 and of TSB, Teunter, Syntetos & Babai 2011),
+    ADI being its average inter-demand interval (days) over the year up to its last sale --
+    the current silence is what is tested, so it is not part of the estimate. ``g`` silent
+    days in a row then have probability ``(1 - 1/ADI)^g``; the patience is the smallest ``g``
+    that makes it below :data:`DORMANT_ALPHA`, i.e. ``ceil(ln(alpha) / ln(1 - 1/ADI))``
+    (about 3 x ADI), clipped to [:data:`DORMANT_DAYS`, ``CLASS_DAYS``]. A series without a
+    sale in the year up to ``cutoff`` gets the floor."""
+    recent = y[:, max(cutoff + 1 - CLASS_DAYS, 0) : cutoff + 1]
+    seen = ~np.isnan(recent)
+    hits = (np.where(seen, recent, 0.0) > 0).sum(axis=1)
+    silent = np.minimum(silent_days(y, cutoff), recent.shape[1])
+    life = np.maximum(seen.sum(axis=1) - silent, 1)  # observed days up to the last sale
+    adi = np.where(hits > 0, life / np.maximum(hits, 1), 1.0)
+    with np.errstate(divide="ignore"):
+        g = np.where(adi > 1.0, np.ceil(np.log(DORMANT_ALPHA) / np.log1p(-1.0 / adi)), 0.0)
+    return np.clip(g, DORMANT_DAYS, CLASS_DAYS).astype(int)
+
+
+def silent_days(y: np.ndarray, cutoff: int) -> np.ndarray:
+    """Days since the last sale up to ``cutoff`` (0: sold on ``cutoff``; ``cutoff + 1``
+    when it never sold), int per series."""
+    sold = np.nan_to_num(y[:, : cutoff + 1]) > 0
+    last = np.where(sold.any(axis=1), cutoff - np.argmax(sold[:, ::-1], axis=1), -1)
+    return cutoff - last
+
+
 def dormant(y: np.ndarray, cutoff: int) -> np.ndarray:
-    """Series with no sale in the ``DORMANT_DAYS`` days up to ``cutoff`` (bool per series)."""
-    window = np.nan_to_num(y[:, max(cutoff + 1 - DORMANT_DAYS, 0) : cutoff + 1])
+    """Launched series silent for at least their :func:`patience` (bool per series) -- not
+    for a flat 30 days: a slow seller between two sales is not a dead product."""
     started = ~np.isnan(y[:, cutoff])
-    return started & (window.sum(axis=1) == 0)
+    return started & (silent_days(y, cutoff) >= patience(y, cutoff))
 
 
 def cold_start(first: np.ndarray, cutoff: int) -> np.ndarray:

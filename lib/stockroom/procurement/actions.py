@@ -21,8 +21,9 @@ Precedence (so no SKU sits in two lists): Attention required > Order today > Alr
   the next review.
 * **OK** -- otherwise.
 
-Dormant stock (no sale in 30+ days) is no longer an Attention reason: nothing is to be ordered,
-so it is an exception (:func:`exceptions`), ranked by the money it ties up.
+Dormant stock (no sale for longer than its own rhythm allows, 30 days at least;
+:func:`stockroom.forecast.rules.patience`) is no longer an Attention reason: nothing is to be
+ordered, so it is an exception (:func:`exceptions`), ranked by the money it ties up.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ ATTENTION_REASONS = {
 #: Exceptions, in precedence order: code -> (label, the step it asks for).
 EXCEPTIONS = {
     "dormant_stock": (
-        "Dormant stock (no sale in 30+ days)",
+        "Dormant stock (silent far longer than it usually goes between sales)",
         "Clear it: mark down, bundle, or return to the supplier",
     ),
     "overstock": (
