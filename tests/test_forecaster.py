@@ -9,6 +9,7 @@ from datetime import date
 import numpy as np
 import polars as pl
 import pytest
+from scipy.stats import poisson
 
 from stockroom.forecast import backtest
 from stockroom.forecast.data import panel
@@ -46,7 +47,13 @@ def test_fit_predict_applies_rules_routing_and_intervals(sales):
     rows = [fc.ids.index(f"s{i:02d}") for i in range(40)]
     assert (fc.bands["q05"][rows] <= fc.yhat[rows] + 1e-9).all()
     assert (fc.yhat[rows] <= fc.bands["q95"][rows] + 1e-9).all()
-    assert np.isnan(fc.bands["q05"][fc.ids.index("s45")]).all()  # cold start: no band
+    # cold start: Poisson bands at its rate, the lead-time sum widening with the days
+    new = fc.ids.index("s45")
+    rate = fc.yhat[new, 0]
+    assert fc.bands["q05"][new, 0] <= rate <= fc.bands["q95"][new, 0]
+    lead95 = fc.bands["lead_q95"][new]
+    assert lead95[-1] >= H * rate and (np.diff(lead95) >= 0).all()
+    assert lead95[-1] == poisson.ppf(0.95, H * rate)
     assert "dormant" in fc.flags[fc.ids.index("s41")]
 
 

@@ -24,7 +24,7 @@ What a fit at day index ``cutoff`` does, in order:
 
 :meth:`~Forecaster.predict` applies the rules again at its own cutoff (the replay reuses one
 fit for four weekly reviews): dormant series get 0, cold starts their category's average
-blended with their own rate (no interval), active ones the routed forecast.
+blended with their own rate (Poisson bands at that rate), active ones the routed forecast.
 """
 
 from __future__ import annotations
@@ -117,7 +117,7 @@ class Forecast:
     Arrays are n_series x horizon, float64, aligned to ``ids``: ``yhat`` and ``bands`` q05..q95
     (units/day) and lead_q05..lead_q95 (units summed over days 1..L, L = column + 1).
     Dormant series (and, with rules, series not launched by the cutoff) get 0 and a
-    zero-width band; cold starts have no band (NaN); under the TSB fallback, which
+    zero-width band; cold starts Poisson quantiles at their rate; under the TSB fallback, which
     has no calibration window, the band equals ``yhat``; without rules, series not launched
     by the cutoff are NaN throughout. ``model``: per series the model that made it
     (``global_xgboost`` / a baseline / ``tsb`` / ``category_average`` / ``dormant``);
@@ -320,8 +320,12 @@ class Forecaster:
         if cold.any():
             average = rules.cold_start_forecast(p.y, p.category, active, p.first, cutoff)
             yhat[cold] = average[cold, None]
-            for k in BANDS + LEAD_BANDS:
-                bands[k][cold] = np.nan
+            daily, summed = rules.poisson_bands(
+                average[cold], h, {k: int(k[-2:]) / 100 for k in BANDS}
+            )
+            for k in BANDS:
+                bands[k][cold] = daily[k]
+                bands["lead_" + k][cold] = summed[k]
             model[cold] = "category_average"
         flags: list[list[str]] = [[] for _ in range(n)]
         for i in np.nonzero(dormant)[0]:

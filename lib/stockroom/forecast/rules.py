@@ -8,7 +8,9 @@
 * **cold start** -- fewer than :data:`COLD_START_DAYS` days (30) since the first sale: the
   category average (mean units/day over the last 28 days of the category's established SKUs)
   blended with the SKU's own mean since launch by credibility -- weight age/30 on its own
-  mean (:func:`cold_start_forecast`) -- model ``category_average``, flag ``cold_start``.
+  mean (:func:`cold_start_forecast`) -- model ``category_average``, flag ``cold_start``;
+  its bands are Poisson quantiles at that rate (:func:`poisson_bands`), so an order for a
+  new product protects against more than the mean.
 * **demand spike** -- over the last 7 days, actual units > :data:`SPIKE_RATIO` (2) x what the
   previous run forecast for those days: flag ``demand_spike``.
 * **low confidence** -- the 90 % interval is wider than :data:`LOW_CONFIDENCE_WIDTH` (3) x
@@ -20,6 +22,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.stats import poisson
 
 from stockroom.forecast.demand_class import CLASS_DAYS
 
@@ -98,6 +101,22 @@ def cold_start_forecast(
     own = np.nan_to_num(y[:, : cutoff + 1]).sum(axis=1) / np.maximum(age, 1)
     weight = age / COLD_START_DAYS
     return weight * own + (1 - weight) * base
+
+
+def poisson_bands(
+    rate: np.ndarray, horizon: int, levels: dict[str, float]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Quantile bands of Poisson demand at ``rate`` units/day (n floats): (daily: name ->
+    n x ``horizon`` quantiles of one day's units; cumulative: name -> n x ``horizon``
+    quantiles of the units summed over days 1..k), for each ``levels`` name -> share in
+    (0, 1). Poisson is the usual demand model of a slow mover with no history to read its
+    spread from (Silver, Pyke & Thomas 2017, on slow-moving items); a negative NaN-free
+    rate is required (clipped at 0)."""
+    mu = np.clip(np.nan_to_num(rate), 0, None)[:, None]
+    days = np.arange(1, horizon + 1)[None, :]
+    daily = {k: np.repeat(poisson.ppf(q, mu), horizon, axis=1) for k, q in levels.items()}
+    summed = {k: poisson.ppf(q, mu * days) for k, q in levels.items()}
+    return daily, summed
 
 
 def spikes(actual_7d: np.ndarray, forecast_7d: np.ndarray) -> np.ndarray:
