@@ -66,14 +66,15 @@ def run_procurement_bench(
 def print_procurement(results: list[dict]) -> str:
     fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
     lines = [
-        f"{'policy':12} {'lead':>4} {'target':>6} {'safety':>6} {'fill':>6} "
+        f"{'policy':12} {'lead':>4} {'target':>6} {'safety':>6} {'fill':>6} {'all':>6} "
         f"{'stockout':>8} {'avg inventory':>13} {'orders':>6} {'inv/tool':>8} "
         f"{'OT prec':>7} {'OT rec':>6}"
     ]
     for r in results:
         lines.append(
             f"{r['policy']:12} {r['lead_time']:4d} {fmt(r['service_level'], '6.2f')} "
-            f"{fmt(r['safety_days'], '6.0f')} {r['fill_rate']:6.3f} {r['stockout_days']:8.3%} "
+            f"{fmt(r['safety_days'], '6.0f')} {r['fill_rate']:6.3f} "
+            f"{fmt(r.get('fill_rate_all_demand'), '6.3f')} {r['stockout_days']:8.3%} "
             f"{r['avg_inventory_value']:13,.0f} {r['orders']:6d} "
             f"{fmt(r.get('inventory_vs_seller_tool_at_equal_fill'), '8.3f')} "
             f"{fmt(r['order_today_precision'], '7.3f')} {fmt(r['order_today_recall'], '6.3f')}"
@@ -83,6 +84,8 @@ def print_procurement(results: list[dict]) -> str:
         lines.append(
             f"{r['series']:,} series, last {r['days']} days replayed, review every "
             f"{r['review_days']} days; forecasting {r['forecast_seconds']} s of "
-            f"{r['seconds']} s, peak {r['peak_mib']:,} MiB"
+            f"{r['seconds']} s, peak {r['peak_mib']:,} MiB. fill: after each SKU's warm-up "
+            "(products launched in the replay from their first sale + lead time + review); "
+            "all: every unit after the replay's warm-up"
         )
     return "\n".join(lines)

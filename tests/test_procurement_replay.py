@@ -68,6 +68,28 @@ def test_a_surge_loses_sales_and_safety_stock_helps():
     assert safe.avg_inventory_value > lean.avg_inventory_value
 
 
+def test_a_product_launched_in_the_replay_counts_after_its_own_warm_up():
+    # s0 sells 2 a day throughout; s1 is launched on day 160 at 2 a day. No policy can have
+    # s1 on the shelf before the order of its first review (day 165) arrives on day 172, so
+    # its demand counts from day 160 + lead 7 + review 7 = 174: its first 14 days (28 units)
+    # are in the all-demand figure only.
+    y = np.full((2, 200), 2.0)
+    y[1, :160] = np.nan
+    p = make_panel(y)
+    p.first[1] = 160
+    certain = np.full((2, 14), 2.0)  # a forecast that knows the demand, once launched
+    lead = {level: np.cumsum(certain, axis=1) for level in policy.LEAD_LEVELS}
+    fc = {day: (certain, certain, certain, lead) for day in range(130, 200, 7)}
+    got = replay.replay(
+        p, policy_name="stockroom", lead_time=7, service_level=0.95, start=130, forecasts=fc
+    )
+    assert got.fill_rate == 1.0
+    counted = 2 * (200 - 144) + 2 * (200 - 174)
+    lost = 2 * (172 - 160)  # nothing on the shelf until the first order arrives
+    assert got.fill_rate_all_demand == pytest.approx(1 - lost / (counted + 2 * (174 - 160)))
+    assert got.fill_rate_all_demand < got.fill_rate
+
+
 def test_errors_and_equal_fill_ratio():
     p = make_panel(np.full((1, 50), 1.0))
     with pytest.raises(ValueError, match="unknown policy"):

@@ -4,7 +4,10 @@ Every ``review_days`` the policy looks at its stock and open orders and may orde
 arrives ``lead_time`` days later; each day's actual demand is served from stock, and what
 cannot be served is lost (lost sales, no backorders). Demand is the real history; only the
 stock is simulated. Each policy starts with its own order-up-to level on hand and nothing on
-order; the first ``lead_time + review_days`` days are a warm-up, left out of the figures.
+order; the first ``lead_time + review_days`` days are a warm-up, left out of the figures, and
+so are the first ``lead_time + review_days`` days after a product's first sale when it is
+launched during the replay (no policy can have it on the shelf before an order placed at its
+first review arrives; a buyer would stock it before launch, which the replay cannot know).
 
 Policies (the same review days, lead time and demand for all):
 
@@ -18,7 +21,9 @@ Policies (the same review days, lead time and demand for all):
 * ``runway_rule`` -- the brief's runway rule: when runway (on hand / 30-day average) <= lead time
   + review period, order 30-day average x (lead time + review period) - what is on order.
 
-Figures (:class:`ReplayResult`): fill rate = units served / units demanded (0-1); stock-out
+Figures (:class:`ReplayResult`): fill rate = units served / units demanded (0-1), after each
+SKU's warm-up; ``fill_rate_all_demand`` the same over every unit demanded after the replay's
+warm-up (launches included, the definition before per-SKU warm-ups); stock-out
 days = share of SKU-days that start with nothing on hand (0-1); average inventory value = mean
 over days of sum(on hand x price); orders = purchase orders placed. For ``stockroom``, the
 *order today* list (no open PO and the inventory position below S) is scored against the
@@ -58,6 +63,7 @@ class ReplayResult:
     order_today_precision: float | None = None
     order_today_recall: float | None = None
     safety_days: float | None = None
+    fill_rate_all_demand: float | None = None
 
     def as_dict(self) -> dict:
         return dict(self.__dict__)
@@ -127,7 +133,11 @@ def replay(
     pipeline = np.zeros((n, d + lead_time + 1))  # arrivals by day
     on_hand = np.zeros(n)
     warm_up = start + protection
+    # each SKU's own warm-up: launched during the replay, its first protection period after
+    # its first sale cannot be served by any policy
+    own_warm_up = np.maximum(p.first, start) + protection
     served = demanded = stockout = skudays = 0.0
+    served_all = demanded_all = 0.0
     inventory_value = []
     orders = 0
     tp = fp = fn = 0
@@ -184,10 +194,13 @@ def replay(
         demand = np.nan_to_num(y[:, day])
         sold = np.minimum(demand, on_hand)
         if day >= warm_up:
-            stockout += float((launched & (on_hand <= 0)).sum())
-            skudays += float(launched.sum())
-            served += float(sold.sum())
-            demanded += float(demand.sum())
+            counted = launched & (day >= own_warm_up)
+            stockout += float((counted & (on_hand <= 0)).sum())
+            skudays += float(counted.sum())
+            served += float(sold[counted].sum())
+            demanded += float(demand[counted].sum())
+            served_all += float(sold.sum())
+            demanded_all += float(demand.sum())
         on_hand -= sold
         if day >= warm_up:
             inventory_value.append(float((on_hand * price[:, day]).sum()))
@@ -202,6 +215,7 @@ def replay(
         tp / (tp + fp) if policy_name == "stockroom" and tp + fp else None,
         tp / (tp + fn) if policy_name == "stockroom" and tp + fn else None,
         safety_days if policy_name == "seller_tool" else None,
+        served_all / demanded_all if demanded_all else float("nan"),
     )
 
 
