@@ -110,8 +110,8 @@ def poisson_bands(
     n x ``horizon`` quantiles of one day's units; cumulative: name -> n x ``horizon``
     quantiles of the units summed over days 1..k), for each ``levels`` name -> share in
     (0, 1). Poisson is the usual demand model of a slow mover with no history to read its
-    spread from (Silver, Pyke & Thomas 2017, on slow-moving items); a negative NaN-free
-    rate is required (clipped at 0)."""
+    spread from (Silver, Pyke & Thomas 2017, on slow-moving items). NaN or negative
+    rates are read as 0 (every quantile 0)."""
     mu = np.clip(np.nan_to_num(rate), 0, None)[:, None]
     days = np.arange(1, horizon + 1)[None, :]
     daily = {k: np.repeat(poisson.ppf(q, mu), horizon, axis=1) for k, q in levels.items()}
