@@ -47,7 +47,7 @@ from stockroom import tables
 from stockroom.forecast import baselines, routing, rules
 from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
 from stockroom.forecast.data import Panel, observed
-from stockroom.forecast.model import GlobalModel, ModelConfig
+from stockroom.forecast.model import QUANTILES, GlobalModel, ModelConfig
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
 ARTEFACT_FORMAT = 2  # 2: interval scores per horizon bucket and for lead-time sums
@@ -321,7 +321,7 @@ class Forecaster:
             average = rules.cold_start_forecast(p.y, p.category, active, p.first, cutoff)
             yhat[cold] = average[cold, None]
             daily, summed = rules.poisson_bands(
-                average[cold], h, {k: int(k[-2:]) / 100 for k in BANDS}
+                average[cold], h, dict(zip(BANDS, QUANTILES, strict=True))
             )
             for k in BANDS:
                 bands[k][cold] = daily[k]
