@@ -48,9 +48,11 @@ tiles[1].metric(
     "TSB where those did better in the backtest window.",
 )
 tiles[2].metric(
-    "Cold start",
-    f"{by_model.get('category_average', 0):,}",
-    help="Under 30 days of sales: the category average.",
+    "New products",
+    f"{by_model.get('category_average', 0) + by_model.get('reference_class', 0):,}",
+    help="Launched under 60 days ago: what the 50 most similar earlier launches sold at "
+    "the same age (reference class), or, where too few launches are known, the category "
+    "average blended with the product's own rate (first 30 days).",
 )
 tiles[3].metric(
     "Dormant",

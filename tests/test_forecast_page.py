@@ -74,7 +74,7 @@ def test_forecast_page(forecast_root, monkeypatch):
     skus = views.sku_table(fc)
     shown = {m.label: m.value for m in at.metric}
     assert shown["SKUs forecast"] == "10"
-    assert (shown["Cold start"], shown["Dormant"]) == ("0", "1")
+    assert (shown["New products"], shown["Dormant"]) == ("0", "1")
     top = skus.row(0, named=True)
     assert at.selectbox(key="forecast-sku").value == top["sku"]
     assert shown["Next 7 days"] == f"{top['next_7d']:,.1f} units"

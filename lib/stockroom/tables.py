@@ -646,7 +646,7 @@ FORECASTS = Table(
         Column(
             "model",
             pl.String,
-            "global_xgboost / seasonal_naive / tsb / category_average / dormant.",
+            "global_xgboost / seasonal_naive / tsb / category_average / reference_class / dormant.",
         ),
         Column(
             "flags",

@@ -24,7 +24,10 @@ What a fit at day index ``cutoff`` does, in order:
 
 :meth:`~Forecaster.predict` applies the rules again at its own cutoff (the replay reuses one
 fit for four weekly reviews): dormant series get 0, cold starts their category's average
-blended with their own rate (Poisson bands at that rate), active ones the routed forecast.
+blended with their own rate (Poisson bands at that rate), active ones the routed forecast;
+then products launched inside the data fewer than 60 days ago get what their 50 nearest
+earlier launches sold after the same age (:mod:`stockroom.forecast.reference_class`), where
+enough earlier launches are known.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import polars as pl
 import xgboost as xgb
 
 from stockroom import tables
-from stockroom.forecast import baselines, routing, rules
+from stockroom.forecast import baselines, reference_class, routing, rules
 from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
 from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.model import QUANTILES, GlobalModel, ModelConfig
@@ -117,10 +120,12 @@ class Forecast:
     Arrays are n_series x horizon, float64, aligned to ``ids``: ``yhat`` and ``bands`` q05..q95
     (units/day) and lead_q05..lead_q95 (units summed over days 1..L, L = column + 1).
     Dormant series (and, with rules, series not launched by the cutoff) get 0 and a
-    zero-width band; cold starts Poisson quantiles at their rate; under the TSB fallback, which
+    zero-width band; cold starts Poisson quantiles at their rate; young launches with a
+    reference class its empirical quantiles; under the TSB fallback, which
     has no calibration window, the band equals ``yhat``; without rules, series not launched
     by the cutoff are NaN throughout. ``model``: per series the model that made it
-    (``global_xgboost`` / a baseline / ``tsb`` / ``category_average`` / ``dormant``);
+    (``global_xgboost`` / a baseline / ``tsb`` / ``category_average`` /
+    ``reference_class`` / ``dormant``);
     ``flags``: per series a list of ``dormant``, ``cold_start``, ``low_confidence``;
     ``backtest``: the chosen model's forecast of the ``horizon`` days up to the cutoff, made
     without them (NaN where there is none) -- only when predicting at the fit cutoff.
@@ -327,6 +332,17 @@ class Forecaster:
                 bands[k][cold] = daily[k]
                 bands["lead_" + k][cold] = summed[k]
             model[cold] = "category_average"
+        if c.rules:  # young launches: what their nearest earlier launches sold next
+            rows = np.nonzero(reference_class.young(p.first, cutoff) & ~dormant)[0]
+            done, ref_yhat, daily, summed = reference_class.forecast(
+                p.y, p.first, cutoff, rows, h, dict(zip(BANDS, QUANTILES, strict=True))
+            )
+            rows = rows[done]
+            yhat[rows] = ref_yhat[done]
+            for k in BANDS:
+                bands[k][rows] = daily[k][done]
+                bands["lead_" + k][rows] = summed[k][done]
+            model[rows] = "reference_class"
         flags: list[list[str]] = [[] for _ in range(n)]
         for i in np.nonzero(dormant)[0]:
             flags[i].append("dormant")
