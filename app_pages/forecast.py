@@ -8,6 +8,15 @@ from app_pages import _common, _data
 from stockroom import charts
 from stockroom.forecast import views
 
+#: What a model name on this page means, in words, where the name alone does not say.
+MODEL_NOTES = {
+    "reference_class": "A new product: forecast from what the 50 earlier launches most like "
+    "it (units since launch, units in the last 14 days) sold after the same age.",
+    "category_average": "A new product with too few earlier launches to compare with: its "
+    "category's average, blended with its own rate by age.",
+    "dormant": "Silent for about three of its usual intervals between sales: not forecast.",
+}
+
 f = _common.filters()
 day, fc, skus, accuracy = _data.forecasts(f)
 st.title("Forecast")
@@ -103,9 +112,11 @@ with side:
     st.metric(
         f"Next {min(horizon, 28)} days",
         f"{row['next_28d']:,.1f} units",
-        help=f"Sum of the daily 5-95 % quantiles: {band} (conservative).",
+        help=f"5-95 % range of the demand summed over these days: {band}.",
     )
     st.markdown(f"**Model:** `{row['model']}`  \n**Flags:** {row['flags'] or 'none'}")
+    if row["model"] in MODEL_NOTES:
+        st.caption(MODEL_NOTES[row["model"]])
     wape = row["backtest_wape"]
     mase = row["backtest_mase"]
     st.markdown(

@@ -131,3 +131,42 @@ def test_lead_time_sums_are_calibrated_on_sums_not_summed_days():
     assert (np.diff(bands["lead_q95"], axis=1) >= 0).all()  # a longer period needs more
     inside = (fresh >= bands["q05"]) & (fresh <= bands["q95"])
     assert inside.mean() >= 0.88  # daily (counts: at least nominal)
+
+
+def test_lead_time_sums_are_calibrated_per_demand_class():
+    """Mondrian conformal: a lumpy group (units come in cases of 12) and a smooth one with
+    the same mean each get their own spread -- pooled, the lumpy one is under-covered and
+    the smooth one over-covered."""
+    from stockroom.forecast.model import QUANTILES, conformal_bands, conformal_scores, lead_scores
+
+    rng = np.random.default_rng(11)
+    n, h = 2000, 28
+    rate = rng.uniform(1.0, 6.0, n)
+    groups = np.arange(n) % 2  # 0 smooth, 1 lumpy
+
+    def sample(days):
+        smooth = _poisson_sample(rng, rate, days)
+        lumpy = 12.0 * _poisson_sample(rng, rate / 12.0, days)
+        return np.where(groups[:, None] == 1, lumpy, smooth)
+
+    forecast = np.repeat(rate[:, None], h, axis=1)
+    calibration, fresh = sample(h), sample(h)
+    daily = conformal_scores(calibration, forecast, QUANTILES)
+    total = fresh[:, :14].sum(axis=1)
+
+    def coverage(lead, by):
+        bands = conformal_bands(forecast, daily, QUANTILES, lead, by)
+        lo, hi = bands["lead_q05"][:, 13], bands["lead_q95"][:, 13]
+        inside = (total >= lo) & (total <= hi)
+        return inside[groups == 0].mean(), inside[groups == 1].mean()
+
+    per_class = lead_scores(calibration, forecast, QUANTILES, groups, 2)
+    assert per_class.shape == (3, h, len(QUANTILES))
+    smooth, lumpy = coverage(per_class, groups)
+    assert 0.86 <= smooth <= 0.94 and 0.86 <= lumpy <= 0.94
+    pooled_smooth, pooled_lumpy = coverage(lead_scores(calibration, forecast, QUANTILES), None)
+    assert pooled_smooth > 0.95 and pooled_lumpy < 0.86
+    # a group too small for its own quantiles takes the pooled ones
+    few = np.where(np.arange(n) < 150, 0, 1)
+    sparse = lead_scores(calibration, forecast, QUANTILES, few, 2)
+    assert np.array_equal(sparse[0], sparse[2]) and not np.array_equal(sparse[1], sparse[2])

@@ -245,15 +245,41 @@ def conformal_scores(
     return _widening(out, quantiles)
 
 
+#: Fewest series a group needs for its own lead-time-sum quantiles (else the pooled ones):
+#: 200 leaves 10 scores beyond each 5 % tail. With 50, the M5 subset's small classes
+#: (280 series in all) got noisy tails and its replay 0.88-0.98x the seller rule's stock at
+#: equal fill instead of 0.82-0.85x (measured, README).
+MIN_GROUP_SERIES = 200
+
+
 def lead_scores(
-    actual: np.ndarray, forecast: np.ndarray, quantiles: tuple[float, ...]
+    actual: np.ndarray,
+    forecast: np.ndarray,
+    quantiles: tuple[float, ...],
+    groups: np.ndarray | None = None,
+    n_groups: int = 0,
 ) -> np.ndarray:
     """Split-conformal quantiles for **demand summed over the next L days**, L = 1 .. horizon
     (horizon x len(quantiles)): score = (actual sum - forecast sum) / sqrt(forecast sum + 1)
     over the series with all L days observed. Summing daily quantiles assumes every day errs
     the same way at once; calibrating the sums themselves measures how errors add up
     (conformal prediction for the cumulative target, as in Stankeviciute et al., *Conformal
-    time-series forecasting*, NeurIPS 2021, per horizon). Never narrower for a longer L."""
+    time-series forecasting*, NeurIPS 2021, per horizon). Never narrower for a longer L.
+
+    With ``groups`` (int per series, 0 .. ``n_groups`` - 1): **Mondrian** conformal
+    quantiles, one set per group (Vovk, Gammerman & Shafer, *Algorithmic Learning in a Random
+    World*, 2005, ch. 4: coverage holds within each category, not just on average), so lumpy
+    series are not given a smooth series' spread or the other way round; returns
+    (``n_groups`` + 1) x horizon x len(quantiles), the last slice pooled over all series; a
+    group with fewer than :data:`MIN_GROUP_SERIES` series gets the pooled quantiles."""
+    if groups is not None:
+        pooled = lead_scores(actual, forecast, quantiles)
+        out = np.repeat(pooled[None], n_groups + 1, axis=0)
+        for g in range(n_groups):
+            rows = groups == g
+            if rows.sum() >= MIN_GROUP_SERIES:
+                out[g] = lead_scores(actual[rows], forecast[rows], quantiles)
+        return out
     h = forecast.shape[1]
     seen = np.cumsum(np.isnan(actual) | np.isnan(forecast), axis=1) == 0
     a = np.cumsum(np.nan_to_num(actual), axis=1)
@@ -277,11 +303,14 @@ def conformal_bands(
     residual_q: np.ndarray,
     quantiles: tuple[float, ...],
     lead_q: np.ndarray | None = None,
+    groups: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Quantile forecasts ``q05``, ``q25``, ... (n x horizon, units/day, floored at 0, NaN
     where ``yhat`` is): yhat + the bucket's score quantile x sqrt(level + 1)
     (:func:`conformal_scores`). With ``lead_q`` (:func:`lead_scores`) also ``lead_q05``, ...:
-    quantiles of the demand summed over days 1..L (n x horizon, units, non-decreasing in L)."""
+    quantiles of the demand summed over days 1..L (n x horizon, units, non-decreasing in L);
+    per-group ``lead_q`` (3-d) takes each series' slice by ``groups`` (int per series; None:
+    the pooled, last slice)."""
     bucket = horizon_bucket(yhat.shape[1])
     bucket = np.minimum(bucket, residual_q.shape[0] - 1)
     scale = np.sqrt(level(yhat) + 1)
@@ -291,8 +320,13 @@ def conformal_bands(
         out[band_key(q)] = np.where(np.isnan(yhat), np.nan, band)
     if lead_q is not None:
         total = np.cumsum(np.nan_to_num(yhat), axis=1)
+        if lead_q.ndim == 2:
+            per_series = lead_q[None, : yhat.shape[1]]  # 1 x horizon x quantiles
+        else:
+            index = np.full(len(yhat), -1) if groups is None else np.asarray(groups)
+            per_series = lead_q[index, : yhat.shape[1]]  # n x horizon x quantiles
         for j, q in enumerate(quantiles):
-            band = total + lead_q[: yhat.shape[1], j][None, :] * np.sqrt(total + 1)
+            band = total + per_series[:, :, j] * np.sqrt(total + 1)
             band = np.maximum.accumulate(np.maximum(band, 0), axis=1)
             out[band_key(q, "lead_q")] = np.where(np.isnan(yhat), np.nan, band)
     return out

@@ -6,7 +6,8 @@ the global model.
 Candidates: the global model (its calibration forecast is computed while fitting) and the
 cheap baselines seasonal naive and TSB, each refit on the days before the calibration window.
 Intervals: split conformal (as the global model's) on the routed forecasts' own errors in the
-calibration window, daily per horizon bucket and for L-day sums. The routing chose each
+calibration window, daily per horizon bucket and for L-day sums, the sums per demand class
+(Mondrian conformal: :func:`~stockroom.forecast.model.lead_scores`). The routing chose each
 series' model on that same window, so the errors are slightly optimistic (more so for L-day
 sums, where a level that happened to fit the window is rewarded); the backtest measures the
 resulting coverage. Calibrating on the window *before* instead (a third model fit) was
@@ -24,6 +25,7 @@ import numpy as np
 
 from stockroom.forecast import baselines
 from stockroom.forecast.data import Panel, observed
+from stockroom.forecast.demand_class import CLASSES, NO_DEMAND, classify
 from stockroom.forecast.model import GlobalModel, conformal_bands, conformal_scores, lead_scores
 
 CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
@@ -81,12 +83,24 @@ def choose(
     backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
     rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
     q = model.config.quantiles
+    groups = demand_groups(p.y, early)[rows]
     return Routing(
         choice,
         backtest,
         conformal_scores(actual[rows], backtest[rows], q),
-        lead_scores(actual[rows], backtest[rows], q),
+        lead_scores(actual[rows], backtest[rows], q, groups, len(GROUPS)),
     )
+
+
+#: The groups lead-time sums are calibrated in: the Syntetos-Boylan classes, then no demand.
+GROUPS = (*CLASSES, NO_DEMAND)
+
+
+def demand_groups(y: np.ndarray, cutoff: int) -> np.ndarray:
+    """Each series' demand class on its history up to ``cutoff`` as an index into
+    :data:`GROUPS` (int per series)."""
+    index = {name: i for i, name in enumerate(GROUPS)}
+    return np.array([index[name] for name in classify(y[:, : cutoff + 1])], dtype=int)
 
 
 def apply(
@@ -108,5 +122,11 @@ def apply(
     choice = routing.choice
     routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
-    bands = conformal_bands(routed, routing.residual_q, model.config.quantiles, routing.lead_q)
+    bands = conformal_bands(
+        routed,
+        routing.residual_q,
+        model.config.quantiles,
+        routing.lead_q,
+        demand_groups(p.y, cutoff),
+    )
     return {"yhat": routed, **bands}
