@@ -9,17 +9,23 @@ from app_pages import _common
 
 st.set_page_config(page_title="Stockroom", page_icon=":material/inventory:", layout="wide")
 
+concentration = st.Page(
+    "app_pages/seller_concentration.py",
+    title="Seller concentration",
+    icon=":material/pie_chart:",
+    default=True,
+)
+supply = st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:")
+forecast = st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:")
+order_today = st.Page(
+    "app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"
+)
 navigation = st.navigation(
     [
-        st.Page(
-            "app_pages/seller_concentration.py",
-            title="Seller concentration",
-            icon=":material/pie_chart:",
-            default=True,
-        ),
-        st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:"),
-        st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:"),
-        st.Page("app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"),
+        concentration,
+        supply,
+        forecast,
+        order_today,
         st.Page(
             "app_pages/reconciliation.py", title="Reconciliation", icon=":material/sync_problem:"
         ),
@@ -28,5 +34,12 @@ navigation = st.navigation(
         st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
     ]
 )
-st.session_state["filters"] = _common.sidebar()
+# the sidebar shows only the filters the open page honours
+honours = {
+    concentration.url_path: ("window", "category"),
+    supply.url_path: ("window", "category"),
+    forecast.url_path: ("category",),
+    order_today.url_path: ("category",),
+}.get(navigation.url_path, ())
+st.session_state["filters"] = _common.sidebar(honours)
 navigation.run()

@@ -69,8 +69,41 @@ def _categories(
     return sales.categories(con, sales.make_window(as_of, window_days, first_day))
 
 
-def sidebar() -> Filters | None:
-    """Render the shared sidebar; None (and a hint on the page) when the store has no orders."""
+def _keep(*keys: str) -> None:
+    """Keep these widgets' values while a page that does not show them is open (Streamlit
+    drops the state of a widget not drawn in a run; re-assigning it keeps it)."""
+    for key in keys:
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def _root_banner(root: str) -> None:
+    """Say so, with a way back, when the data root is not the configured one (a demo
+    button or a typed path switches it for the whole session)."""
+    default = str(config.data_root())
+    if Path(root).resolve() == Path(default).resolve():
+        return
+    text, back = st.columns([5, 1], vertical_alignment="center")
+    text.info(
+        f"Showing the data root **{root}**, not the configured {default}: every page reads it "
+        "until you switch back.",
+        icon=":material/folder_open:",
+    )
+    back.button(
+        "Back to the configured data",
+        icon=":material/undo:",
+        on_click=lambda: st.session_state.update({"data-root": default}),
+        key="data-root-back",
+    )
+
+
+def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None:
+    """Render the shared sidebar; None (and a hint on the page) when the store has no orders.
+
+    ``honours``: the filters the open page applies ("window", "category"); the others are
+    not shown (their choice is kept for the pages that do), and the filters carry the
+    default window (:data:`stockroom.config.DEFAULT_WINDOW_DAYS`) and every category."""
+    _keep("window", "category")
     with st.sidebar:
         if "data-root" not in st.session_state:
             st.session_state["data-root"] = str(config.data_root())
@@ -80,6 +113,8 @@ def sidebar() -> Filters | None:
             help="Folder holding snapshots/ (STOCKROOM_DATA_ROOT by default).",
         )
         st.session_state["data_root"] = root
+    _root_banner(root)
+    with st.sidebar:
         days = store.snapshot_dates(Path(root), "orders")
         if not days:
             return None
@@ -90,22 +125,43 @@ def sidebar() -> Filters | None:
             max_value=days[-1],
             help="Read the snapshots as they stood on this date.",
         )
-        label = st.selectbox(
-            "Window", list(WINDOWS), index=3, help="Days of sales ending on the as-of date."
-        )
-        stamp = store.stamp(Path(root))
-        cats = _categories(root, stamp, as_of, WINDOWS[label], days[0])
-        category = st.selectbox(
-            "Category", [ALL_CATEGORIES, *cats], help="Product category (largest revenue first)."
-        )
+        window_days = config.DEFAULT_WINDOW_DAYS
+        if "window" in honours:
+            default = next(k for k, v in WINDOWS.items() if v == config.DEFAULT_WINDOW_DAYS)
+            st.session_state.setdefault("window", default)
+            label = st.selectbox(
+                "Window",
+                list(WINDOWS),
+                key="window",
+                help="Days of sales ending on the as-of date.",
+            )
+            window_days = WINDOWS[label]
+        category = None
+        if "category" in honours:
+            stamp = store.stamp(Path(root))
+            # categories with sales in the window (all history where the page has no window);
+            # a chosen category stays listed when the window changes, so it is never reset
+            cats = _categories(
+                root, stamp, as_of, window_days if "window" in honours else None, days[0]
+            )
+            chosen = st.session_state.get("category", ALL_CATEGORIES)
+            options = [ALL_CATEGORIES, *cats]
+            if chosen not in options:
+                options.append(chosen)
+            category = st.selectbox(
+                "Category",
+                options,
+                key="category",
+                help="Product category (largest revenue first).",
+            )
         st.caption(f"Orders on file: {days[0]} to {days[-1]}")
     return Filters(
         root,
-        stamp,
+        store.stamp(Path(root)),
         days[0],
         as_of,
-        WINDOWS[label],
-        None if category == ALL_CATEGORIES else category,
+        window_days,
+        None if category in (None, ALL_CATEGORIES) else category,
     )
 
 
@@ -149,6 +205,14 @@ def delta(current: dict, previous: dict | None, key: str, fmt: str) -> str | Non
     if not previous or previous.get(key) is None or current.get(key) is None:
         return None
     return format(current[key] - previous[key], fmt)
+
+
+def delta_points(current: dict, previous: dict | None, key: str) -> str | None:
+    """Change of a share (0-1) vs. the previous window in percentage points ("+1.2 pp"): a
+    CR4 going from 40 % to 38 % moved -2.0 pp, not -5 %."""
+    if not previous or previous.get(key) is None or current.get(key) is None:
+        return None
+    return f"{100 * (current[key] - previous[key]):+.1f} pp"
 
 
 def _parquet_bytes(frame: pl.DataFrame) -> bytes:

@@ -70,6 +70,17 @@ def _view(name: str, f: Filters) -> object:
         "concentration_monthly": lambda: concentration.monthly(con, f.as_of, category),
         "seller_table": lambda: concentration.seller_table(con, window, category),
         "concentration_by_category": lambda: concentration.by_category(con, window),
+        "concentration_across": lambda: concentration.across_categories(
+            _view("concentration_by_category", f), top=10
+        ),
+        "concentration_across_previous": lambda: (
+            concentration.across_categories(concentration.by_category(con, previous))
+            if previous
+            else None
+        ),
+        "concentration_monthly_across": lambda: concentration.monthly_across_categories(
+            con, f.as_of
+        ),
         # every category's (sku, seller) sales of the window, queried once per window and
         # shared by the supply figures below (a category is a filter on it)
         "sku_sellers": lambda: supply.sku_sellers(con, window),
@@ -114,7 +125,23 @@ def seller_table(f: Filters) -> pl.DataFrame:
 
 
 def concentration_by_category(f: Filters) -> pl.DataFrame:
-    return _view("concentration_by_category", f)
+    return _view("concentration_by_category", f.all_categories)
+
+
+def concentration_across(f: Filters) -> dict:
+    """:func:`stockroom.concentration.across_categories` of the window (the 10 most
+    concentrated categories)."""
+    return _view("concentration_across", f.all_categories)
+
+
+def concentration_across_previous(f: Filters) -> dict | None:
+    """The same for the previous window of the same length (None for all history)."""
+    return _view("concentration_across_previous", f.all_categories)
+
+
+def concentration_monthly_across(f: Filters) -> pl.DataFrame:
+    """:func:`stockroom.concentration.monthly_across_categories` up to the as-of date."""
+    return _view("concentration_monthly_across", f.all_categories.any_window)
 
 
 def supply_summary(f: Filters) -> dict:

@@ -301,25 +301,30 @@ def _session(page: Page, timeout: float):
 def _interactions(at, page: Page) -> list[Callable[[], object]]:
     """Widget changes on a rendered page (each returns after the rerun)."""
     steps: list[Callable[[], object]] = []
-    window = at.sidebar.selectbox[0]
-    for label in WINDOWS:
-        steps.append(lambda label=label: at.sidebar.selectbox[0].select(label).run())
-    category = at.sidebar.selectbox[1]
-    if len(category.options) > 1:
-        steps.append(lambda: at.sidebar.selectbox[1].select_index(1).run())
-        steps.append(lambda: at.sidebar.selectbox[1].select_index(0).run())
+    # the sidebar shows only the filters the page honours (keys "window", "category")
+    if _widget(at, "window") is not None:
+        for label in WINDOWS:
+            steps.append(lambda label=label: at.selectbox(key="window").select(label).run())
+    category = _widget(at, "category")
+    if category is not None and len(category.options) > 1:
+        steps.append(lambda: at.selectbox(key="category").select_index(1).run())
+        steps.append(lambda: at.selectbox(key="category").select_index(0).run())
     if page.widget:
-        try:
-            box = at.selectbox(key=page.widget)
-        except KeyError:
-            box = None
+        box = _widget(at, page.widget)
         if box is not None and len(box.options) > 1:
             # the value behind a label "SKU · category" is the SKU
             for label in box.options[1:4]:
                 value = label.split(" · ")[0]
                 steps.append(lambda value=value: at.selectbox(key=page.widget).select(value).run())
-    del window
     return steps
+
+
+def _widget(at, key: str):
+    """The selectbox with this key on the rendered page, or None."""
+    try:
+        return at.selectbox(key=key)
+    except KeyError:
+        return None
 
 
 def _timed(fn: Callable[[], object]) -> float:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from stockroom.config import PROJECT_ROOT, reports_dir
+from stockroom.config import DEFAULT_WINDOW_DAYS, PROJECT_ROOT, reports_dir
 from stockroom.errors import StockroomError
 from stockroom.store import resolve_as_of
 
@@ -31,16 +31,18 @@ def run_report(
     root: Path,
     *,
     as_of: date | None = None,
-    window_days: int | None = None,
+    window_days: int | None = DEFAULT_WINDOW_DAYS,
     category: str | None = None,
     progress: bool = True,
     extra: dict | None = None,
 ) -> ReportFiles:
     """Execute ``notebooks/<name>.ipynb`` with the standard parameters (``data_root``, ``as_of``,
     ``window_days``, ``category``) and write ``<root>/reports/<name>-<as_of>-<window>[-<category>]``
-    ``.ipynb`` and ``.html`` (code hidden). ``extra``: further notebook parameters (e.g.
-    ``bench`` for ``forecast_accuracy``). ``as_of`` defaults to the latest orders snapshot.
-    Files are written under a temporary name and renamed into place.
+    ``.ipynb`` and ``.html`` (code hidden). ``window_days`` defaults to the app's window
+    (:data:`stockroom.config.DEFAULT_WINDOW_DAYS`); None is the whole history. ``extra``:
+    further notebook parameters (e.g. ``bench`` for ``forecast_accuracy``). ``as_of``
+    defaults to the latest orders snapshot. Files are written under a temporary name and
+    renamed into place.
 
     Raises :class:`StockroomError` for an unknown report or a failing cell (naming the cell).
     """

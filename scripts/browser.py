@@ -25,7 +25,7 @@ from stockroom import config
 PROJECT_ROOT = config.PROJECT_ROOT
 #: url slug -> (page title, plotly charts it shows)
 PAGES = {
-    "": ("Seller concentration", 2),
+    "": ("Seller concentration", 3),
     "supply": ("Supply", 2),
     "data_health": ("Data health", 1),
 }

@@ -80,9 +80,12 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
         assert (tmp_path / f"{name}.png").stat().st_size > 20_000, name
     assert (tmp_path / "sync" / "reconciliation.png").stat().st_size > 20_000
     assert (tmp_path / "mapped" / "mapping.png").stat().st_size > 20_000
-    assert seen["seller_concentration"]["charts"] == seen["supply"]["charts"] == 2
+    # concentration: most concentrated categories, the monthly trend, the top sellers
+    assert seen["seller_concentration"]["charts"] == 3 and seen["supply"]["charts"] == 2
     assert "Job success rate" in seen["data_health"]["metrics"]
-    assert "HHI (0-10,000)" in seen["seller_concentration"]["metrics"]
+    assert {"HHI per category", "CR4 per category", "Revenue, HHI > 1,800"} <= set(
+        seen["seller_concentration"]["metrics"]
+    )
     colds = {server: visited["data_health"]["cold_start"] for server, visited in servers.items()}
     renders = {n: i["seconds"] for n, i in seen.items() if n != "data_health"}
     complete = {n: i["complete_seconds"] for n, i in seen.items() if n != "data_health"}

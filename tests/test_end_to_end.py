@@ -43,7 +43,7 @@ def test_raw_files_to_page(tmp_path, monkeypatch):
     ingest = stockroom("ingest", "olist", root=tmp_path)
     assert ingest.returncode == 0, ingest.stderr
     assert "orders: 26,109 rows" in ingest.stderr
-    report = stockroom("report", "seller_concentration", root=tmp_path)
+    report = stockroom("report", "seller_concentration", "--all-history", root=tmp_path)
     assert report.returncode == 0, report.stderr
     hhi, cr4 = independent_hhi_cr4()
     html = (tmp_path / "reports" / "seller_concentration-2018-08-29-all.html").read_text()
@@ -54,8 +54,8 @@ def test_raw_files_to_page(tmp_path, monkeypatch):
     at.sidebar.selectbox[0].select("All history").run()
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
-    assert shown["HHI (0-10,000)"] == f"{hhi:,.0f}"
-    assert shown["CR4"] == f"{cr4:.1%}"
+    assert shown["HHI, pooled"] == f"{hhi:,.0f}"
+    assert shown["CR4, pooled"] == f"{cr4:.1%}"
 
 
 def test_cli_help_names_every_job():

@@ -8,9 +8,9 @@ from datetime import date
 import polars as pl
 import pytest
 
-from stockroom import concentration, supply
+from stockroom import charts, concentration, supply
 from stockroom.db import connect
-from stockroom.sales import make_window, sales
+from stockroom.sales import UNCATEGORISED, make_window, sales
 from tests.conftest import land_orders
 
 
@@ -170,3 +170,86 @@ def test_whole_history_window_starts_at_first_order(tiny_store):
     window = make_window(date(2024, 3, 10), None, date(2024, 2, 29))
     assert window.days == 11
     assert concentration.summary(con, window)["sellers"] == 4
+
+
+def test_headline_across_categories_by_hand():
+    # a: shares 0.5/0.3/0.2, HHI 3,800, CR4 1.0, revenue 100; b: ten equal sellers, HHI 1,000,
+    # CR4 0.4, revenue 100; c: one seller with 1 (HHI 10,000, under 1 % of revenue);
+    # uncategorised sales (50) are no market and are left out of the headline
+    frame = pl.concat(
+        [
+            sellers(50, 30, 20, group="office_furniture"),
+            sellers(*[10] * 10, group="b"),
+            sellers(1, group="c"),
+            sellers(50, group=UNCATEGORISED),
+        ]
+    )
+    per_category = concentration.rank_categories(concentration.concentration(frame, ("category",)))
+    assert per_category["category"].to_list()[:2] == ["b", "office_furniture"]  # ties by name
+    assert per_category["revenue_share"].sum() == pytest.approx(1.0)
+    names = dict(zip(per_category["category"], per_category["category_name"], strict=True))
+    assert names["office_furniture"] == "Office furniture"
+    bands = dict(zip(per_category["category"], per_category["band"], strict=True))
+    assert bands == {
+        k: concentration.hhi_band(h)
+        for k, h in zip(per_category["category"], per_category["hhi"], strict=True)
+    }
+    head = concentration.across_categories(per_category)
+    assert head["hhi"] == pytest.approx((100 * 3_800 + 100 * 1_000 + 1 * 10_000) / 201)
+    assert head["cr4"] == pytest.approx((100 * 1.0 + 100 * 0.4 + 1 * 1.0) / 201)
+    assert head["highly_concentrated_share"] == pytest.approx(101 / 201)
+    assert head["band"] == "highly concentrated" and head["categories"] == 3
+    # c holds 1/251 of the revenue: not listed among the most concentrated
+    assert head["most_concentrated"]["category"].to_list() == ["office_furniture", "b"]
+    # the pooled figure is far lower: 19 sellers of unrelated categories in one market
+    pooled = concentration.concentration(frame).row(0, named=True)
+    assert pooled["hhi"] < head["hhi"] / 2
+    empty = concentration.across_categories(per_category.head(0))
+    assert empty["hhi"] is None and empty["most_concentrated"].is_empty()
+
+
+def test_monthly_across_categories_on_store(tiny_store):
+    con = connect(tiny_store)
+    monthly = concentration.monthly_across_categories(con, date(2024, 3, 10))
+    feb, march = monthly.iter_rows(named=True)
+    assert feb["month"] == date(2024, 2, 1) and feb["hhi"] == pytest.approx(10_000)
+    # March: cards alice 80 / bob 10 (HHI 8,024.7), toys carol 20 (HHI 10,000); bob's
+    # cancelled toys line is no sale
+    cards = (100 * 80 / 90) ** 2 + (100 * 10 / 90) ** 2
+    assert march["hhi"] == pytest.approx((90 * cards + 20 * 10_000) / 110)
+    assert march["sellers"] == 3 and march["revenue"] == pytest.approx(110)
+    assert monthly["complete"].to_list() == [False, False]
+    window = make_window(date(2024, 3, 10), 10)
+    per_category = concentration.by_category(con, window)
+    assert concentration.across_categories(per_category)["hhi"] == pytest.approx(march["hhi"])
+
+
+def test_seller_table_labels_sellers_by_id_and_city(tiny_store):
+    con = connect(tiny_store)
+    table = concentration.seller_table(con, make_window(date(2024, 3, 10), 10))
+    assert table.columns == list(concentration.SELLER_COLUMNS)
+    for row in table.iter_rows(named=True):
+        assert row["seller"].startswith(row["seller_id"][:8])
+        if row["city"]:
+            assert row["seller"].endswith(row["city"].title())
+
+
+def test_trend_chart_reads_in_full_and_leaves_out_thin_months():
+    monthly = pl.DataFrame(
+        {
+            "month": [date(2024, m, 1) for m in (1, 2, 3, 4)],
+            "hhi": [10_000.0, 2_400.0, 1_500.0, 900.0],
+            "cr4": [1.0, 0.6, 0.5, 0.4],
+            "sellers": [1, 12, 30, 45],
+            "complete": [True, True, True, False],
+        }
+    )
+    fig = charts.concentration_trend(monthly)
+    hhi = fig.data[0]
+    assert list(hhi.x) == [date(2024, m, 1) for m in (2, 3, 4)]  # one seller: left out
+    assert "1 month(s) with < 10 sellers left out" in fig.layout.title.text
+    ticks = list(fig.layout.yaxis.ticktext)
+    assert "1,000" in ticks and "1,800" in ticks
+    assert all(t.replace(",", "").isdigit() for t in ticks)  # no "2", "5", "1k"
+    # every tick lies on the data's scale (log axis ranges are log10)
+    assert all(600 <= v <= 3_600 for v in fig.layout.yaxis.tickvals)

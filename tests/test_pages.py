@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+import shutil
+from datetime import date, timedelta
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -32,18 +34,41 @@ def expected_window(root, window_days=365):
 
 
 def test_seller_concentration_page(app, olist_root):
+    """All categories: the headline is per category (a category is the market), weighted by
+    revenue, with the most concentrated categories; the marketplace pooled is labelled so."""
     at = app.run()
     assert not at.exception
     assert at.title[0].value == "Seller concentration"
     con, window = expected_window(olist_root)
-    want = concentration.summary(con, window)
+    across = concentration.across_categories(concentration.by_category(con, window), top=10)
+    pooled = concentration.summary(con, window)
     shown = metrics(at)
-    assert shown["HHI (0-10,000)"] == f"{want['hhi']:,.0f}"
-    assert shown["CR4"] == f"{want['cr4']:.1%}"
-    assert shown["Sellers with sales"] == f"{want['sellers']:,}"
-    assert len(at.get("plotly_chart")) == 2
+    assert shown["HHI per category"] == f"{across['hhi']:,.0f}"
+    assert shown["CR4 per category"] == f"{across['cr4']:.1%}"
+    assert shown["Revenue, HHI > 1,800"] == f"{across['highly_concentrated_share']:.1%}"
+    assert shown["HHI, pooled"] == f"{pooled['hhi']:,.0f}"
+    assert shown["CR4, pooled"] == f"{pooled['cr4']:.1%}"
+    assert shown["Sellers with sales"] == f"{pooled['sellers']:,}"
+    # the per-category headline is far above the pooled one on Olist (72 markets, not one)
+    assert across["hhi"] > 5 * pooled["hhi"]
+    # a CR4 change is in percentage points, from the previous 365 days
+    before = concentration.across_categories(
+        concentration.by_category(con, make_window(window.start.date() - timedelta(days=1), 365))
+    )
+    cr4 = next(m for m in at.metric if m.label == "CR4 per category")
+    assert cr4.delta == f"{100 * (across['cr4'] - before['cr4']):+.1f} pp"
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3
+    bars = json.loads(charts[0].proto.spec)["data"][0]
+    most = across["most_concentrated"]
+    assert list(reversed(bars["y"])) == most["category_name"].to_list()  # names, not snake_case
+    assert all(" " in n or n[0].isupper() for n in bars["y"])
     tables = at.dataframe
     assert tables[0].value.shape[0] == 50  # the default "sellers to show"
+    assert tables[0].value.columns[1] == "seller"  # a label people read, the id at the end
+    by_category = tables[1].value
+    assert by_category["hhi"].is_monotonic_decreasing
+    assert set(by_category["band"]) <= {label for _, label in concentration.HHI_BANDS}
     downloads = at.get("download_button")
     assert {d.proto.label for d in downloads} >= {"CSV", "Excel", "Parquet"}
 
@@ -55,6 +80,7 @@ def test_category_filter_changes_the_numbers(app, olist_root):
     con, window = expected_window(olist_root)
     want = concentration.summary(con, window, "watches_gifts")
     assert metrics(at)["HHI (0-10,000)"] == f"{want['hhi']:,.0f}"
+    assert "HHI per category" not in metrics(at)
     assert "watches_gifts" in at.caption[0].value
 
 
@@ -66,6 +92,42 @@ def test_window_and_as_of_filters(app, olist_root):
     con = connect(olist_root, date(2017, 12, 31))
     want = concentration.summary(con, make_window(date(2017, 12, 31), 30))
     assert metrics(at)["Sellers with sales"] == f"{want['sellers']:,}"
+
+
+def test_sidebar_shows_the_filters_the_page_honours_and_keeps_them(app):
+    at = app.run()
+    assert [s.label for s in at.sidebar.selectbox] == ["Window", "Category"]
+    assert at.sidebar.selectbox[0].value == "365 days"  # config.DEFAULT_WINDOW_DAYS
+    at.sidebar.selectbox[1].select("office_furniture").run()
+    # a window without the chosen category's sales still keeps it (never silently reset)
+    at.sidebar.selectbox[0].select("30 days").run()
+    assert at.sidebar.selectbox[1].value == "office_furniture"
+    assert "office_furniture" in at.caption[0].value
+    at.switch_page("app_pages/data_health.py").run()
+    assert not at.exception
+    assert [s.label for s in at.sidebar.selectbox] == []  # Data health has no window
+    at.switch_page("app_pages/order_today.py").run()
+    assert [s.label for s in at.sidebar.selectbox] == ["Category"]
+    assert at.sidebar.selectbox[0].value == "office_furniture"
+    at.switch_page("app_pages/seller_concentration.py").run()
+    assert [(s.label, s.value) for s in at.sidebar.selectbox] == [
+        ("Window", "30 days"),
+        ("Category", "office_furniture"),
+    ]
+
+
+def test_another_data_root_shows_a_banner_with_a_way_back(app, olist_root, tmp_path):
+    at = app.run()
+    assert not [i for i in at.info if "Showing the data root" in i.value]
+    other = tmp_path / "other"
+    shutil.copytree(olist_root / "snapshots", other / "snapshots")
+    at.sidebar.text_input[0].set_value(str(other)).run()
+    assert not at.exception
+    banner = [i for i in at.info if "Showing the data root" in i.value]
+    assert banner and str(other) in banner[0].value
+    at.button(key="data-root-back").click().run()
+    assert at.sidebar.text_input[0].value == str(olist_root)
+    assert not [i for i in at.info if "Showing the data root" in i.value]
 
 
 def test_supply_page(app, olist_root):

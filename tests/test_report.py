@@ -40,6 +40,31 @@ def test_seller_concentration_report(olist_root, capfd):
     assert not list(olist_root.glob("reports/*.tmp.*"))
 
 
+def test_report_and_app_answer_with_the_same_default_window(olist_root, monkeypatch):
+    """No window given: the report reads the app's default window, so both show the same
+    per-category headline for the same data."""
+    from streamlit.testing.v1 import AppTest
+
+    from stockroom.config import DEFAULT_WINDOW_DAYS, PROJECT_ROOT
+
+    files = run_report("seller_concentration", olist_root, progress=False)
+    assert files.html.name == f"seller_concentration-2018-08-29-{DEFAULT_WINDOW_DAYS}d.html"
+    html = files.html.read_text()
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(olist_root))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    shown = {m.label: m.value for m in at.metric}
+    assert f"**{shown['HHI per category']}**" in html.replace("<strong>", "**").replace(
+        "</strong>", "**"
+    )
+    assert f"{shown['CR4 per category']}" in html
+    con = connect(olist_root)
+    first, last = order_days(con)
+    across = concentration.across_categories(
+        concentration.by_category(con, make_window(last, DEFAULT_WINDOW_DAYS, first))
+    )
+    assert shown["HHI per category"] == f"{across['hhi']:,.0f}"
+
+
 def test_report_failure_names_the_cell(olist_root):
     with pytest.raises(StockroomError, match="no sales"):
         run_report("seller_concentration", olist_root, category="no-such-category", progress=False)

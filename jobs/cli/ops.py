@@ -168,11 +168,14 @@ def report(
     ],
     as_of: AsOfOption = None,
     window_days: Annotated[
-        int | None,
+        int,
         typer.Option(
-            min=1, help="Window length in days ending on --as-of. Default: the whole history."
+            min=1, help="Window length in days ending on --as-of (the app's default window)."
         ),
-    ] = None,
+    ] = config.DEFAULT_WINDOW_DAYS,
+    all_history: Annotated[
+        bool, typer.Option("--all-history", help="The whole history instead of a window.")
+    ] = False,
     category: Annotated[str | None, typer.Option(help="Only this product category.")] = None,
     data_root: DataRootOption = None,
 ) -> None:
@@ -182,7 +185,11 @@ def report(
     root = existing_root(data_root)
     started = time.perf_counter()
     files = run_report(
-        name, root, as_of=parse_date(as_of, "--as-of"), window_days=window_days, category=category
+        name,
+        root,
+        as_of=parse_date(as_of, "--as-of"),
+        window_days=None if all_history else window_days,
+        category=category,
     )
     console.print(f"report written: {files.html} ({time.perf_counter() - started:.1f} s)")
 

@@ -14,7 +14,7 @@ import plotly.io as pio
 import polars as pl
 from plotly.subplots import make_subplots
 
-from stockroom.concentration import HHI_BANDS
+from stockroom.concentration import HHI_BANDS, MIN_CATEGORY_SHARE, MIN_MONTH_SELLERS
 
 pio.templates.default = "plotly_white"
 _LAYOUT = dict(
@@ -29,41 +29,120 @@ def short_id(seller_id: str, city: str | None = None) -> str:
     return f"{seller_id[:8]}…" + (f" ({city})" if city else "")
 
 
-def concentration_trend(monthly: pl.DataFrame) -> go.Figure:
-    """Monthly HHI (0-10,000, left axis) and CR4 (share, right axis); incomplete months are
-    drawn as open markers. Input: :func:`stockroom.concentration.monthly`."""
+#: Tick values of a log HHI axis, each labelled in full ("1,000", not "1k" or "2").
+HHI_TICKS = (10, 20, 50, 100, 200, 500, 1_000, 1_800, 3_000, 5_000, 10_000)
+
+#: Colours of the HHI bands (2023 US Merger Guidelines), lowest band first.
+BAND_COLOURS = {
+    "unconcentrated": "#2e7d32",
+    "moderately concentrated": "#f9a825",
+    "highly concentrated": "#c62828",
+}
+
+
+def concentration_trend(
+    monthly: pl.DataFrame, min_sellers: int = MIN_MONTH_SELLERS, scope: str = ""
+) -> go.Figure:
+    """Monthly HHI (0-10,000, log left axis, ticks in full) and CR4 (share, right axis);
+    incomplete months are drawn as open markers; months with fewer than ``min_sellers``
+    sellers are left out (and counted in the subtitle). Input: :func:`stockroom.concentration.
+    monthly` or :func:`~stockroom.concentration.monthly_across_categories` (``month``,
+    ``hhi``, ``cr4``, ``sellers``, ``complete``); ``scope`` is added to the title."""
+    shown = monthly.filter(pl.col("sellers") >= min_sellers)
+    dropped = monthly.height - shown.height
     fig = make_subplots(specs=[[{"secondary_y": True}]])
-    symbols = ["circle" if c else "circle-open" for c in monthly["complete"].to_list()]
+    symbols = ["circle" if c else "circle-open" for c in shown["complete"].to_list()]
     fig.add_trace(
         go.Scatter(
-            x=monthly["month"].to_list(),
-            y=monthly["hhi"].to_list(),
+            x=shown["month"].to_list(),
+            y=shown["hhi"].to_list(),
             name="HHI (0-10,000)",
             mode="lines+markers",
             marker=dict(symbol=symbols, size=8),
+            hovertemplate="%{x|%b %Y}: HHI %{y:,.0f}<extra></extra>",
         ),
         secondary_y=False,
     )
     fig.add_trace(
         go.Scatter(
-            x=monthly["month"].to_list(),
-            y=monthly["cr4"].to_list(),
+            x=shown["month"].to_list(),
+            y=shown["cr4"].to_list(),
             name="CR4 (share)",
             mode="lines+markers",
             line=dict(dash="dot"),
             marker=dict(symbol=symbols, size=7),
+            hovertemplate="%{x|%b %Y}: CR4 %{y:.1%}<extra></extra>",
         ),
         secondary_y=True,
     )
     for upper, _label in HHI_BANDS[:-1]:
         fig.add_hline(y=upper, line=dict(color="grey", dash="dash", width=1))
-    # log scale: early months with few sellers reach HHI 10,000 and would flatten the rest
-    fig.update_yaxes(title_text="HHI (log scale)", type="log", secondary_y=False)
-    fig.update_yaxes(title_text="CR4", tickformat=".0%", rangemode="tozero", secondary_y=True)
+    hhi = shown["hhi"].drop_nulls()
+    low, high = (
+        (min(float(hhi.min()), 1_000.0), max(float(hhi.max()), 1_800.0))
+        if len(hhi)
+        else (
+            1_000.0,
+            1_800.0,
+        )
+    )
+    ticks = [t for t in HHI_TICKS if low / 1.5 <= t <= high * 1.5]
+    # log scale: a few very concentrated months would flatten the rest on a linear axis
+    fig.update_yaxes(
+        title_text="HHI (log scale)",
+        type="log",
+        tickvals=ticks,
+        ticktext=[f"{t:,}" for t in ticks],
+        secondary_y=False,
+    )
+    fig.update_yaxes(
+        title_text="CR4",
+        tickformat=".0%",
+        range=[0, 1.05],
+        tickvals=[0, 0.25, 0.5, 0.75, 1],
+        showgrid=False,
+        secondary_y=True,
+    )
+    note = f"<br>{dropped} month(s) with < {min_sellers} sellers left out" if dropped else ""
     fig.update_layout(
-        title="Seller concentration by month<br><sup>dashed: HHI 1,000 and 1,800 "
-        "band limits · open marker: incomplete month</sup>",
-        **_LAYOUT,
+        title=f"Seller concentration by month{scope}<br><sup>dashed: HHI 1,000 and 1,800 "
+        f"band limits · open marker: incomplete month{note}</sup>",
+        **{**_LAYOUT, "margin": dict(l=10, r=10, t=90 if note else 70, b=10)},
+    )
+    return fig
+
+
+def category_hhi(categories: pl.DataFrame) -> go.Figure:
+    """Horizontal bars of each category's HHI, coloured by its band, with the 1,000 and 1,800
+    limits. Input: rows of :func:`stockroom.concentration.by_category` (``category_name``,
+    ``hhi``, ``band``, ``sellers``, ``revenue_share``), drawn top to bottom in input order."""
+    rows = categories.reverse()
+    fig = go.Figure(
+        go.Bar(
+            x=rows["hhi"].to_list(),
+            y=rows["category_name"].to_list(),
+            orientation="h",
+            marker_color=[BAND_COLOURS[b] for b in rows["band"].to_list()],
+            text=[f"{v:,.0f}" for v in rows["hhi"]],
+            textposition="outside",
+            customdata=list(zip(rows["band"], rows["sellers"], rows["revenue_share"], strict=True)),
+            hovertemplate="%{y}: HHI %{x:,.0f}, %{customdata[0]}<br>%{customdata[1]} sellers, "
+            "%{customdata[2]:.1%} of revenue<extra></extra>",
+        )
+    )
+    for upper, _label in HHI_BANDS[:-1]:
+        fig.add_vline(x=upper, line=dict(color="grey", dash="dash", width=1))
+    top = max(float(rows["hhi"].max() or 0), 1_800.0)
+    fig.update_xaxes(title="HHI (0-10,000)", range=[0, top * 1.2], tickformat=",")
+    fig.update_layout(
+        title=f"Most concentrated categories<br><sup>categories with at least "
+        f"{MIN_CATEGORY_SHARE:.0%} of revenue<br>red: highly, amber: moderately concentrated "
+        "(dashed: 1,000 and 1,800)</sup>",
+        **{
+            **_LAYOUT,
+            "height": max(300, 30 * rows.height + 130),
+            "margin": dict(l=10, r=10, t=90, b=10),
+        },
     )
     return fig
 
@@ -72,7 +151,7 @@ def top_sellers(sellers: pl.DataFrame, n: int = 20) -> go.Figure:
     """Horizontal bars of the ``n`` largest sellers' revenue share. Input:
     :func:`stockroom.concentration.seller_table`."""
     head = sellers.head(n).reverse()
-    labels = [short_id(s, c) for s, c in zip(head["seller_id"], head["city"], strict=True)]
+    labels = head["seller"].to_list()
     fig = go.Figure(
         go.Bar(
             x=head["share"].to_list(),

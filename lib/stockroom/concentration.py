@@ -27,7 +27,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from stockroom.sales import Window, make_window, order_days, sales
+from stockroom.products import category_words
+from stockroom.sales import UNCATEGORISED, Window, make_window, order_days, sales
 
 #: HHI bands of the 2023 US Merger Guidelines (upper bounds, 0-10,000 scale).
 HHI_BANDS = (
@@ -44,6 +45,19 @@ def hhi_band(hhi: float) -> str:
         if hhi <= upper:
             return label
     raise ValueError(f"HHI {hhi} out of range")
+
+
+def band_expr() -> pl.Expr:
+    """:func:`hhi_band` of an ``hhi`` column, as an expression (String)."""
+    (low, low_label), (mid, mid_label), (_, high_label) = HHI_BANDS
+    hhi = pl.col("hhi")
+    return (
+        pl.when(hhi <= low)
+        .then(pl.lit(low_label))
+        .when(hhi <= mid)
+        .then(pl.lit(mid_label))
+        .otherwise(pl.lit(high_label))
+    )
 
 
 # -- metric expressions (evaluated per group in a group_by/agg, or over a whole frame) -----------
@@ -114,14 +128,32 @@ def concentration(seller_sales: pl.DataFrame, by: tuple[str, ...] = ()) -> pl.Da
 # -- views over the store ---------------------------------------------------------------------
 
 
+#: Columns of :func:`seller_table`, in order.
+SELLER_COLUMNS = (
+    "rank",
+    "seller",
+    "revenue",
+    "share",
+    "cumulative_share",
+    "units",
+    "orders",
+    "products",
+    "city",
+    "region",
+    "seller_id",
+)
+
+
 def seller_table(
     con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
 ) -> pl.DataFrame:
     """Sellers ranked by revenue in ``window`` (optionally one category).
 
-    Columns: ``rank`` (UInt32, 1 = largest), ``seller_id``, ``city``, ``region`` (String),
-    ``revenue`` (Float64, orders' currency), ``share`` (Float64 0-1), ``cumulative_share``
-    (Float64 0-1), ``units``, ``orders`` (Int64), ``products`` (UInt32, distinct SKUs sold).
+    Columns (:data:`SELLER_COLUMNS`): ``rank`` (UInt32, 1 = largest), ``seller`` (String, the
+    label people read: the id's first 8 characters and the city, for sources that publish no
+    seller names), ``revenue`` (Float64, orders' currency), ``share`` (Float64 0-1),
+    ``cumulative_share`` (Float64 0-1), ``units``, ``orders`` (Int64), ``products`` (UInt32,
+    distinct SKUs sold), ``city``, ``region``, ``seller_id`` (String, the drill-down).
     """
     by_sku = sales(con, window, ("seller_id", "sku"), category)
     per_seller = (
@@ -140,17 +172,16 @@ def seller_table(
         share=share_expr(),
     ).with_columns(cumulative_share=pl.col("share").cum_sum())
     names = con.execute("SELECT seller_id, city, region FROM sellers").pl().unique("seller_id")
-    return per_seller.join(names, on="seller_id", how="left", maintain_order="left").select(
-        "rank",
-        "seller_id",
-        "city",
-        "region",
-        "revenue",
-        "share",
-        "cumulative_share",
-        "units",
-        "orders",
-        "products",
+    label = pl.col("seller_id").str.slice(0, 8) + pl.lit("…")
+    city = pl.col("city").str.strip_chars().str.to_titlecase()
+    return (
+        per_seller.join(names, on="seller_id", how="left", maintain_order="left")
+        .with_columns(
+            seller=pl.when(city.str.len_chars() > 0)
+            .then(pl.concat_str([label, city], separator=" · "))
+            .otherwise(label)
+        )
+        .select(SELLER_COLUMNS)
     )
 
 
@@ -168,11 +199,87 @@ def summary(con: duckdb.DuckDBPyConnection, window: Window, category: str | None
 
 
 def by_category(con: duckdb.DuckDBPyConnection, window: Window) -> pl.DataFrame:
-    """:func:`concentration` per product category in ``window``, largest revenue first."""
+    """:func:`concentration` per product category in ``window``, largest revenue first, with
+    ``category_name`` (String, the category in words: "Office furniture"), ``revenue_share``
+    (Float64, the category's share 0-1 of the window's revenue) and ``band`` (String,
+    :func:`hhi_band` of its HHI)."""
     frame = concentration(
         sales(con, window, ("category", "seller_id"), orders=False), by=("category",)
     )
-    return frame.sort(["revenue", "category"], descending=[True, False])
+    return rank_categories(frame)
+
+
+def rank_categories(frame: pl.DataFrame) -> pl.DataFrame:
+    """:func:`concentration` ``by=("category",)`` as :func:`by_category` returns it: largest
+    revenue first, with ``category_name``, ``revenue_share`` and ``band``."""
+    frame = frame.sort(["revenue", "category"], descending=[True, False]).with_columns(
+        revenue_share=pl.col("revenue") / pl.col("revenue").sum(),
+        band=band_expr(),
+        category_name=category_words(pl.col("category")),
+    )
+    return frame.select("category", "category_name", *METRIC_COLUMNS, "revenue_share", "band")
+
+
+#: Categories under this share of the window's revenue are not listed among the most
+#: concentrated: a category with one seller and a few sales has HHI 10,000 by arithmetic.
+MIN_CATEGORY_SHARE = 0.01
+
+
+def across_categories(per_category: pl.DataFrame, top: int = 5) -> dict:
+    """The concentration headline over categories, where market power is measured: a market
+    is a category, not the whole marketplace, so pooling every category's sellers makes any
+    marketplace look unconcentrated.
+
+    ``per_category``: :func:`by_category`. Returns ``hhi`` and ``cr4``: the revenue-weighted
+    means of the categories' HHI (0-10,000) and CR4 (share 0-1) -- the sales-weighted average
+    of industry concentration of Autor, Dorn, Katz, Patterson & Van Reenen (*The fall of the
+    labor share and the rise of superstar firms*, QJE 135(2), 2020); ``band``: the HHI's band
+    (:func:`hhi_band`); ``categories``: how many categories had sales; ``most_concentrated``:
+    the ``top`` categories by HHI, highest first, among those with at least
+    :data:`MIN_CATEGORY_SHARE` of the revenue (a frame of ``category``, ``hhi``, ``band``,
+    ``cr4``, ``sellers``, ``revenue``, ``revenue_share``); ``highly_concentrated_share``: the
+    share (0-1) of revenue in categories above 1,800. Sales without a category
+    (:data:`~stockroom.sales.UNCATEGORISED`) are left out. Values are None without sales."""
+    # sales without a category are no market: they are left out of the headline
+    per_category = per_category.filter(pl.col("category") != UNCATEGORISED)
+    if per_category.is_empty() or not per_category["revenue"].sum():
+        return {
+            "hhi": None,
+            "cr4": None,
+            "band": None,
+            "categories": 0,
+            "most_concentrated": per_category.head(0),
+            "highly_concentrated_share": None,
+        }
+    weight = pl.col("revenue") / pl.col("revenue").sum()
+    hhi, cr4, high = per_category.select(
+        (weight * pl.col("hhi")).sum().alias("hhi"),
+        (weight * pl.col("cr4")).sum().alias("cr4"),
+        weight.filter(pl.col("hhi") > HHI_BANDS[1][0]).sum().alias("high"),
+    ).row(0)
+    most = (
+        per_category.filter(pl.col("revenue_share") >= MIN_CATEGORY_SHARE)
+        .sort(["hhi", "category"], descending=[True, False])
+        .head(top)
+        .select(
+            "category",
+            "category_name",
+            "hhi",
+            "band",
+            "cr4",
+            "sellers",
+            "revenue",
+            "revenue_share",
+        )
+    )
+    return {
+        "hhi": hhi,
+        "cr4": cr4,
+        "band": hhi_band(hhi),
+        "categories": per_category.height,
+        "most_concentrated": most,
+        "highly_concentrated_share": high,
+    }
 
 
 def monthly(
@@ -194,6 +301,41 @@ def monthly(
         sales(con, window, ("month", "seller_id"), category, orders=False), by=("month",)
     )
     return frame.sort("month").with_columns(complete=_complete_month(first, as_of))
+
+
+#: Months with fewer sellers than this are left out of the trend: the first months of a
+#: marketplace (one seller, HHI 10,000) say nothing about concentration and squash the rest.
+MIN_MONTH_SELLERS = 10
+
+
+def monthly_across_categories(con: duckdb.DuckDBPyConnection, as_of: date) -> pl.DataFrame:
+    """Per calendar month (UTC) from the first order to ``as_of``, :func:`across_categories`:
+    the revenue-weighted mean of the categories' ``hhi`` (Float64, 0-10,000) and ``cr4``
+    (Float64, share 0-1), uncategorised sales left out, with ``sellers`` (UInt32, sellers with
+    sales in the month, any category), ``revenue`` (Float64), ``month`` (Date) and
+    ``complete`` (as in :func:`monthly`).
+    """
+    first, _ = order_days(con)
+    schema = {"month": pl.Date, "category": pl.String, "seller_id": pl.String}
+    if first is None:
+        frame = pl.DataFrame(schema={**schema, "revenue": pl.Float64})
+    else:
+        frame = sales(con, make_window(as_of, None, first), tuple(schema), orders=False)
+    frame = frame.filter(pl.col("revenue") > 0)
+    per_category = concentration(
+        frame.filter(pl.col("category") != UNCATEGORISED), by=("month", "category")
+    )
+    weight = pl.col("revenue") / pl.col("revenue").sum()
+    weighted = per_category.group_by("month").agg(
+        (weight * pl.col("hhi")).sum().alias("hhi"),
+        (weight * pl.col("cr4")).sum().alias("cr4"),
+        pl.col("revenue").sum(),
+    )
+    sellers = frame.group_by("month").agg(pl.col("seller_id").n_unique().alias("sellers"))
+    out = weighted.join(sellers, on="month", how="left").sort("month")
+    if first is None:
+        return out.with_columns(complete=pl.lit(True))
+    return out.with_columns(complete=_complete_month(first, as_of))
 
 
 def _complete_month(first: date, as_of: date) -> pl.Expr:

@@ -44,6 +44,9 @@ ENV_SIM_TOKEN = "STOCKROOM_SIM_TOKEN"
 ENV_DEBUG = "STOCKROOM_DEBUG"
 ENV_CHROMIUM = "STOCKROOM_CHROMIUM"
 SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+#: The sales window (days ending on the as-of date) the app opens on and the reports use
+#: unless told otherwise, so a page and a report answer the same question the same way.
+DEFAULT_WINDOW_DAYS = 365
 
 #: Default ceiling on the share of bad rows (0-1) before an ingestion run fails and lands nothing.
 MAX_BAD_SHARE = 0.05
