@@ -94,8 +94,12 @@ def _view(name: str, f: Filters) -> object:
         "category_supply": lambda: supply.category_supply(
             con, window, sku_seller=_view("sku_sellers", f.all_categories)
         ),
-        "product_supply": lambda: supply.product_supply(
-            con, window, category, sku_seller=_view("sku_sellers", f.all_categories)
+        "product_supply": lambda: products.labels(
+            supply.product_supply(
+                con, window, category, sku_seller=_view("sku_sellers", f.all_categories)
+            ),
+            _root(f),
+            f.as_of,
         ),
         "top_suppliers": lambda: supply.top_suppliers(
             con, window, category, 20, sku_seller=_view("sku_sellers", f.all_categories)
@@ -162,6 +166,8 @@ def category_supply(f: Filters) -> pl.DataFrame:
 
 
 def product_supply(f: Filters) -> pl.DataFrame:
+    """:func:`stockroom.supply.product_supply` with ``product`` (the label people read,
+    :func:`stockroom.products.labels`)."""
     return _view("product_supply", f)
 
 

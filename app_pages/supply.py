@@ -1,10 +1,12 @@
 """Supply: how many sellers stand behind each product and category, and how fast it sells
 (stockroom.supply)."""
 
+import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
 from stockroom import charts
+from stockroom import products as products_lib
 
 f = _common.filters()
 summary = _data.supply_summary(f)
@@ -33,14 +35,16 @@ tiles[2].metric(
     help="Mean distinct active sellers per product sold.",
 )
 tiles[3].metric(
-    "Single-seller products",
+    "One-seller products",
     f"{summary['single_seller_share']:.1%}",
-    _common.delta(summary, previous, "single_seller_share", "+.1%"),
+    _common.delta_points(summary, previous, "single_seller_share"),
     delta_color="inverse",
-    help="Supply risk: share of products sold by exactly one seller.",
+    help="Supply risk: share of products sold by exactly one seller; delta in percentage points.",
 )
 tiles[4].metric(
-    "Revenue on single-seller products", f"{summary['single_seller_revenue_share']:.1%}"
+    "One-seller revenue",
+    f"{summary['single_seller_revenue_share']:.1%}",
+    help="Share of revenue on products sold by exactly one seller.",
 )
 tiles[5].metric(
     "Velocity (units/day)",
@@ -61,18 +65,19 @@ with categories_tab:
     if f.category:
         categories = categories.filter(categories["category"] == f.category)
     _common.table_with_downloads(
-        categories,
+        categories.select("category_name", pl.exclude("category_name")),
         name=f"supply_by_category_{f.as_of}",
         column_config={
-            "category": "Category",
+            "category_name": st.column_config.TextColumn("Category", pinned=True),
+            "category": None,
             "products": st.column_config.NumberColumn("Products", format="localized"),
             "sellers": st.column_config.NumberColumn("Active sellers", format="localized"),
             "sellers_per_product": st.column_config.NumberColumn("Sellers/product", format="%.2f"),
             "single_seller_share": st.column_config.ProgressColumn(
-                "Single-seller share", format="percent", min_value=0, max_value=1
+                "One-seller share", format="percent", min_value=0, max_value=1
             ),
             "single_seller_revenue_share": st.column_config.NumberColumn(
-                "Revenue on single-seller", format="percent"
+                "One-seller revenue", format="percent"
             ),
             "units": st.column_config.NumberColumn("Units", format="localized"),
             "revenue": money,
@@ -82,18 +87,28 @@ with categories_tab:
 with products_tab:
     products = _data.product_supply(f)
     rows = st.select_slider("Products to show", [25, 100, 250, 1000], value=100, key="supply-rows")
-    shown = products.head(rows)
+    shown = products.head(rows).select(
+        "product",
+        "sellers",
+        "single_seller",
+        "revenue",
+        "units",
+        "units_per_day",
+        products_lib.category_words(pl.col("category")).alias("category_name"),
+        "sku",
+    )
     _common.table_with_downloads(
         shown,
         name=f"supply_by_product_{f.as_of}",
         column_config={
-            "sku": st.column_config.TextColumn("SKU", width="medium"),
-            "category": "Category",
+            "product": st.column_config.TextColumn("Product", width="medium", pinned=True),
             "sellers": st.column_config.NumberColumn("Active sellers"),
-            "units": st.column_config.NumberColumn("Units", format="localized"),
+            "single_seller": st.column_config.CheckboxColumn("One seller"),
             "revenue": money,
+            "units": st.column_config.NumberColumn("Units", format="localized"),
             "units_per_day": velocity,
-            "single_seller": st.column_config.CheckboxColumn("Single seller"),
+            "category_name": "Category",
+            "sku": st.column_config.TextColumn("SKU", width="small"),
         },
         caption=f"Top {shown.height:,} of {products.height:,} products by revenue.",
     )

@@ -139,10 +139,22 @@ def test_supply_page(app, olist_root):
     want = supply.supply_summary(con, window)
     shown = metrics(at)
     assert shown["Products sold"] == f"{want['products']:,}"
-    assert shown["Single-seller products"] == f"{want['single_seller_share']:.1%}"
+    assert shown["One-seller products"] == f"{want['single_seller_share']:.1%}"
     assert shown["Velocity (units/day)"] == f"{want['units_per_day']:,.1f}"
-    assert len(at.get("plotly_chart")) == 2
-    assert at.dataframe[1].value.shape[0] == 100  # top products, not all of them
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2
+    top = supply.top_suppliers(con, window, None, 20)
+    bars = json.loads(charts[1].proto.spec)["data"][0]
+    # sellers by id prefix and city, not bare 32-character hashes
+    assert list(reversed(bars["y"])) == top["seller"].to_list()
+    assert all(" · " in label and len(label) < 40 for label in bars["y"])
+    categories = at.dataframe[0].value
+    assert categories.columns[0] == "category_name"
+    assert "Health beauty" in set(categories["category_name"])
+    products = at.dataframe[1].value
+    assert products.shape[0] == 100  # top products, not all of them
+    assert products.columns[0] == "product" and products.columns[-1] == "sku"
+    assert not products["product"].str.fullmatch(r"[0-9a-f]{32}").any()
 
 
 def test_empty_data_root_explains_what_to_do(tmp_path, monkeypatch):

@@ -24,11 +24,6 @@ _LAYOUT = dict(
 )
 
 
-def short_id(seller_id: str, city: str | None = None) -> str:
-    """A readable seller label: first 8 characters of the id, plus the city when known."""
-    return f"{seller_id[:8]}…" + (f" ({city})" if city else "")
-
-
 #: Tick values of a log HHI axis, each labelled in full ("1,000", not "1k" or "2").
 HHI_TICKS = (10, 20, 50, 100, 200, 500, 1_000, 1_800, 3_000, 5_000, 10_000)
 
@@ -214,7 +209,7 @@ def top_suppliers(suppliers: pl.DataFrame) -> go.Figure:
     """Stacked bars: SKUs each seller supplies alone vs. shares with others. Input:
     :func:`stockroom.supply.top_suppliers`."""
     head = suppliers.reverse()
-    labels = [short_id(s) for s in head["seller_id"]]
+    labels = head["seller"].to_list()
     shared = (head["products"] - head["sole_supplier_of"]).to_list()
     fig = go.Figure(
         [

@@ -28,7 +28,14 @@ import duckdb
 import polars as pl
 
 from stockroom.products import category_words
-from stockroom.sales import UNCATEGORISED, Window, make_window, order_days, sales
+from stockroom.sales import (
+    UNCATEGORISED,
+    Window,
+    make_window,
+    order_days,
+    sales,
+    seller_labels,
+)
 
 #: HHI bands of the 2023 US Merger Guidelines (upper bounds, 0-10,000 scale).
 HHI_BANDS = (
@@ -150,10 +157,10 @@ def seller_table(
     """Sellers ranked by revenue in ``window`` (optionally one category).
 
     Columns (:data:`SELLER_COLUMNS`): ``rank`` (UInt32, 1 = largest), ``seller`` (String, the
-    label people read: the id's first 8 characters and the city, for sources that publish no
-    seller names), ``revenue`` (Float64, orders' currency), ``share`` (Float64 0-1),
-    ``cumulative_share`` (Float64 0-1), ``units``, ``orders`` (Int64), ``products`` (UInt32,
-    distinct SKUs sold), ``city``, ``region``, ``seller_id`` (String, the drill-down).
+    label people read: :func:`~stockroom.sales.seller_labels`), ``revenue`` (Float64, orders'
+    currency), ``share`` (Float64 0-1), ``cumulative_share`` (Float64 0-1), ``units``,
+    ``orders`` (Int64), ``products`` (UInt32, distinct SKUs sold), ``city``, ``region``,
+    ``seller_id`` (String, the drill-down).
     """
     by_sku = sales(con, window, ("seller_id", "sku"), category)
     per_seller = (
@@ -171,16 +178,9 @@ def seller_table(
         rank=pl.int_range(1, pl.len() + 1, dtype=pl.UInt32),
         share=share_expr(),
     ).with_columns(cumulative_share=pl.col("share").cum_sum())
-    names = con.execute("SELECT seller_id, city, region FROM sellers").pl().unique("seller_id")
-    label = pl.col("seller_id").str.slice(0, 8) + pl.lit("…")
-    city = pl.col("city").str.strip_chars().str.to_titlecase()
     return (
-        per_seller.join(names, on="seller_id", how="left", maintain_order="left")
-        .with_columns(
-            seller=pl.when(city.str.len_chars() > 0)
-            .then(pl.concat_str([label, city], separator=" · "))
-            .otherwise(label)
-        )
+        per_seller.join(seller_labels(con), on="seller_id", how="left", maintain_order="left")
+        .with_columns(pl.col("seller").fill_null(pl.col("seller_id").str.slice(0, 8) + "…"))
         .select(SELLER_COLUMNS)
     )
 

@@ -130,3 +130,17 @@ def currencies(con: duckdb.DuckDBPyConnection) -> str:
     """The orders' currencies joined by ``/`` (e.g. ``BRL``), or ``-`` when there are none."""
     rows = con.execute("SELECT DISTINCT currency FROM orders ORDER BY 1").fetchall()
     return "/".join(r[0] for r in rows) or "-"
+
+
+def seller_labels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """One row per seller: ``seller_id``, ``seller`` (String, the label people read: the id's
+    first 8 characters and the city in title case, "4869f7a5… · Guariba", for sources such
+    as Olist that publish no seller names), ``city`` and ``region`` (String, nullable)."""
+    names = con.execute("SELECT seller_id, city, region FROM sellers").pl().unique("seller_id")
+    label = pl.col("seller_id").str.slice(0, 8) + pl.lit("…")
+    city = pl.col("city").str.strip_chars().str.to_titlecase()
+    return names.with_columns(
+        seller=pl.when(city.str.len_chars() > 0)
+        .then(pl.concat_str([label, city], separator=" · "))
+        .otherwise(label)
+    ).select("seller_id", "seller", "city", "region")

@@ -21,7 +21,8 @@ from datetime import date
 import duckdb
 import polars as pl
 
-from stockroom.sales import Window, make_window, order_days, sales
+from stockroom.products import category_words
+from stockroom.sales import Window, make_window, order_days, sales, seller_labels
 
 
 def sku_sellers(
@@ -120,10 +121,13 @@ def category_supply(
     """One row per category: ``products`` (UInt32), ``sellers`` (UInt32, distinct active sellers
     in the category), ``sellers_per_product`` (Float64), ``single_seller_share`` and
     ``single_seller_revenue_share`` (Float64, 0-1), ``units`` (Int64), ``revenue`` (Float64),
-    ``units_per_day`` (Float64). Sorted by revenue, descending."""
+    ``units_per_day`` (Float64), ``category_name`` (String, the category in words). Sorted by
+    revenue, descending."""
     sku_seller = _sku_seller(con, window, None, sku_seller)
     frame = _rollup(_per_product(sku_seller, window.days), sku_seller, window.days, ("category",))
-    return frame.sort(["revenue", "category"], descending=[True, False])
+    return frame.sort(["revenue", "category"], descending=[True, False]).with_columns(
+        category_name=category_words(pl.col("category"))
+    )
 
 
 def supply_summary(
@@ -203,7 +207,8 @@ def top_suppliers(
     sku_seller: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """The ``n`` sellers supplying the most distinct SKUs: ``seller_id``, ``products`` (UInt32),
-    ``sole_supplier_of`` (UInt32, SKUs nobody else sold), ``units`` (Int64), ``revenue``."""
+    ``sole_supplier_of`` (UInt32, SKUs nobody else sold), ``units`` (Int64), ``revenue``
+    (Float64) and ``seller`` (String, :func:`~stockroom.sales.seller_labels`)."""
     sku_seller = _sku_seller(con, window, category, sku_seller)
     # mark each (seller, SKU) row once with a join; an is_in inside the group_by would test
     # every seller's SKUs against the whole list (quadratic: 102 s at 1M listings)
@@ -223,4 +228,11 @@ def top_suppliers(
         )
         .sort(["products", "revenue", "seller_id"], descending=[True, True, False])
         .head(n)
+        .join(
+            seller_labels(con).select("seller_id", "seller"),
+            on="seller_id",
+            how="left",
+            maintain_order="left",
+        )
+        .with_columns(pl.col("seller").fill_null(pl.col("seller_id").str.slice(0, 8) + "…"))
     )
