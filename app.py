@@ -6,6 +6,7 @@ Run with ``stockroom serve`` (or ``streamlit run app.py``).
 import streamlit as st
 
 from app_pages import _common
+from stockroom.errors import StockroomError
 
 st.set_page_config(page_title="Stockroom", page_icon=":material/inventory:", layout="wide")
 
@@ -41,5 +42,8 @@ honours = {
     forecast.url_path: ("category",),
     order_today.url_path: ("category",),
 }.get(navigation.url_path, ())
-st.session_state["filters"] = _common.sidebar(honours)
-navigation.run()
+try:
+    st.session_state["filters"] = _common.sidebar(honours)
+    navigation.run()
+except StockroomError as exc:  # bad settings, money in two currencies, ...: say what to do
+    st.error(str(exc), icon=":material/error:")

@@ -16,7 +16,7 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from stockroom import config, export, sales, store
+from stockroom import config, export, products, sales, store
 from stockroom.db import cached
 
 WINDOWS = {"30 days": 30, "90 days": 90, "180 days": 180, "365 days": 365, "All history": None}
@@ -152,6 +152,7 @@ def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None
                 "Category",
                 options,
                 key="category",
+                format_func=lambda c: c if c == ALL_CATEGORIES else products.words(c),
                 help="Product category (largest revenue first).",
             )
         st.caption(f"Orders on file: {days[0]} to {days[-1]}")
@@ -235,11 +236,15 @@ def table_with_downloads(
     """Show ``frame`` and offer it as CSV, Excel and Parquet downloads (encoded when the button is
     clicked, not on every rerun). With ``show``, only its first ``show`` rows go to the
     browser (every rerun sends what is shown) and the downloads hold the whole frame; the
-    caption then says so."""
+    caption then says so. A ``category`` column is shown in words (the downloads keep the
+    keys)."""
     shown = frame if show is None else frame.head(show)
     if show is not None and frame.height > shown.height:
         first = f"First {shown.height:,} of {frame.height:,} rows shown; the downloads hold all."
         caption = f"{first} {caption}" if caption else first
+    if "category" in shown.columns and "category_name" not in shown.columns:
+        # categories in words on screen ("Office furniture"); the downloads keep the keys
+        shown = shown.with_columns(products.category_words(pl.col("category")))
     st.dataframe(shown, column_config=column_config, hide_index=True, width="stretch")
     *buttons, note = st.columns([1, 1, 1, 3])
     formats = (  # label, encoder (run when clicked), extension, MIME type, help

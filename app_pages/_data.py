@@ -105,6 +105,7 @@ def _view(name: str, f: Filters) -> object:
             con, window, category, 20, sku_seller=_view("sku_sellers", f.all_categories)
         ),
         "currency": lambda: sales.currencies(con),
+        "reporting": lambda: sales.reporting(con),
     }
     return views[name]()
 
@@ -173,6 +174,13 @@ def product_supply(f: Filters) -> pl.DataFrame:
 
 def top_suppliers(f: Filters) -> pl.DataFrame:
     return _view("top_suppliers", f)
+
+
+def money_note(f: Filters) -> str:
+    """What the amounts are in, for a caption: the reporting currency and the rates behind
+    it (:class:`stockroom.fx.Reporting`), or the orders' own currency."""
+    target = _view("reporting", f.day)
+    return target.note() if target else f"revenue in {_view('currency', f.day)}"
 
 
 def currency(f: Filters) -> str:

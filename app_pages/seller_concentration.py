@@ -9,19 +9,19 @@ such. With one category chosen, the headline is that category's concentration.""
 import streamlit as st
 
 from app_pages import _common, _data
-from stockroom import charts
+from stockroom import charts, products
 from stockroom.concentration import HHI_BANDS
 
 f = _common.filters()
 summary = _data.concentration_summary(f)
 previous = _data.concentration_previous(f)
 currency = _data.currency(f)
-scope = f.category or "All categories"
+scope = products.words(f.category) if f.category else "All categories"
 
 st.title("Seller concentration")
 st.caption(
     f"{scope} · {f.window.label()} · as of {f.as_of} · "
-    f"revenue in {currency}, excluding freight and cancelled lines"
+    f"{_data.money_note(f)}, excluding freight and cancelled lines"
 )
 if summary["sellers"] is None:
     st.warning("No sales in this window and category. Widen the window or pick another category.")
@@ -69,8 +69,11 @@ def market_tiles(row: dict, before: dict | None, hhi_label: str, cr4_label: str)
     )
 
 
-if f.category is None:
-    across = _data.concentration_across(f)
+across = _data.concentration_across(f) if f.category is None else None
+if across is not None and across["hhi"] is None:  # no sale has a category: one market
+    st.caption("No sale in this window has a product category: the marketplace is one market.")
+    across = None
+if across is not None:
     across_before = _data.concentration_across_previous(f)
     st.subheader("Per category: a category is the market")
     tiles = st.columns(5)
@@ -126,8 +129,8 @@ if f.category is None:
 else:
     market_tiles(summary, previous, "HHI (0-10,000)", "CR4")
     st.caption(f"Concentration band: **{summary['band']}**. {BAND_HELP}")
-    monthly = _data.concentration_monthly(f)
-    st.plotly_chart(charts.concentration_trend(monthly, scope=f" · {f.category}"), width="stretch")
+    monthly = _data.concentration_monthly(f if f.category else f.all_categories)
+    st.plotly_chart(charts.concentration_trend(monthly, scope=f" · {scope}"), width="stretch")
 
 sellers = _data.seller_table(f)
 st.plotly_chart(charts.top_sellers(sellers, 15), width="stretch")

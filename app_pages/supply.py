@@ -14,9 +14,10 @@ previous = _data.supply_previous(f)
 currency = _data.currency(f)
 
 st.title("Supply")
+scope = products_lib.words(f.category) if f.category else "All categories"
 st.caption(
-    f"{f.category or 'All categories'} · {f.window.label()} · as of {f.as_of} · "
-    "a seller is active for a product when it sold it in the window"
+    f"{scope} · {f.window.label()} · as of {f.as_of} · "
+    f"{_data.money_note(f)} · a seller is active for a product when it sold it in the window"
 )
 if summary["products"] is None:
     st.warning("No sales in this window and category. Widen the window or pick another category.")

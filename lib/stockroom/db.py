@@ -76,7 +76,32 @@ def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_object_cache = true")  # Parquet footers read once per connection
     for spec in TABLES.values():
         _register(con, root, spec, as_of)
+    _register_reporting(con, root, as_of)
     return con
+
+
+def _register_reporting(con: duckdb.DuckDBPyConnection, root: Path, as_of: date | None) -> None:
+    """Table ``reporting`` (one row: ``currency``, ``rates_to``, ``source``; all null without
+    a reporting currency) and, with one, ``fx_factors`` (``day``, ``currency``, ``factor``:
+    one unit of ``currency`` in the reporting currency on that ECB day), see
+    :mod:`stockroom.fx`."""
+    from stockroom import fx
+
+    target = fx.reporting_currency(root)
+    if target is None:
+        con.execute(
+            "CREATE TABLE reporting AS SELECT CAST(NULL AS VARCHAR) AS currency, "
+            "CAST(NULL AS DATE) AS rates_to, CAST(NULL AS VARCHAR) AS source"
+        )
+        return
+    frame, source = fx.rates(root, as_of)
+    factors = fx.factors(frame, target)  # noqa: F841 (read by DuckDB below)
+    con.execute("CREATE TABLE fx_factors AS SELECT * FROM factors ORDER BY currency, day")
+    con.execute(
+        "CREATE TABLE reporting AS SELECT $currency AS currency, $rates_to AS rates_to, "
+        "$source AS source",
+        {"currency": target, "rates_to": frame["day"].max(), "source": source},
+    )
 
 
 def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: date | None) -> None:
@@ -149,7 +174,8 @@ def cached(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
     :func:`~stockroom.store.stamp` changes. The :data:`_CACHE_SIZE` most recently used
     connections are kept. Close the cursor or let it go; the shared connection stays."""
     key = (str(Path(root).resolve()), as_of)
-    current = stamp(Path(root))
+    settings = Path(root) / "stockroom.toml"  # the reporting currency is read at connect
+    current = (stamp(Path(root)), settings.stat().st_mtime_ns if settings.exists() else None)
     with _cache_lock:
         entry = _cache.get(key)
         if entry is None or entry[0] != current:

@@ -25,6 +25,11 @@ def category_words(category: pl.Expr) -> pl.Expr:
     return words.str.slice(0, 1).str.to_uppercase() + words.str.slice(1)
 
 
+def words(category: str) -> str:
+    """:func:`category_words` of one name: 'office_furniture' -> 'Office furniture'."""
+    return pl.select(category_words(pl.lit(category))).item()
+
+
 def _titles(root: Path, table: str, as_of: date | None) -> pl.DataFrame:
     day = store.resolve_as_of(root, table, as_of)
     empty = pl.DataFrame(schema={"sku": pl.String, "title": pl.String})

@@ -3,8 +3,9 @@
 A *window* is ``window_days`` whole UTC days ending on ``as_of`` inclusive:
 ``[as_of + 1 day - window_days, as_of + 1 day)``. ``window_days=None`` means the whole history
 (from the first order day). Sales exclude lines whose status is in
-``stockroom.tables.NON_SALE_STATUSES``; revenue is ``quantity * unit_price`` in the orders' currency
-(freight excluded).
+``stockroom.tables.NON_SALE_STATUSES``; revenue is ``quantity * unit_price`` (freight
+excluded) in the orders' currency, or in the data root's reporting currency at the ECB rate of
+each line's day (:mod:`stockroom.fx`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ from importlib import resources
 
 import duckdb
 import polars as pl
+import polars.selectors as cs
 
+from stockroom.errors import StockroomError
+from stockroom.fx import MixedCurrencyError, Reporting
 from stockroom.tables import NON_SALE_STATUSES
 
 UNCATEGORISED = "(uncategorised)"
@@ -84,9 +88,15 @@ def sales(
     """Sales aggregated by ``by`` (a subset of :data:`GROUP_KEYS`) in ``window``.
 
     Returns one row per group: the ``by`` columns (``month`` is a Date, the first of the month,
-    others String), ``units`` (Int64), ``revenue`` (Float64, orders' currency), ``orders``
+    others String), ``units`` (Int64), ``revenue`` (Float64: in the reporting currency,
+    each line converted at the ECB rate of its day, when the data root sets one (see
+    :func:`reporting`), else in the orders' own currency), ``orders``
     (Int64, distinct order ids; left out with ``orders=False``, which saves the distinct count)
     and ``lines`` (Int64). Sorted by revenue, descending, then keys.
+
+    Raises :class:`~stockroom.fx.MixedCurrencyError` when, without a reporting currency, the
+    window's sales are in more than one currency, and :class:`StockroomError` when a line's
+    currency has no rate on or before its day.
     """
     unknown = [k for k in by if k not in GROUP_KEYS]
     if unknown:
@@ -106,19 +116,63 @@ def sales(
             category="COALESCE(p.category, $uncategorised)",
             products="LEFT JOIN products AS p USING (sku)",
         )
+    target = reporting(con)
+    if target is None:  # the orders' own currency: the groups' currencies are checked below
+        guard = "min(currency) AS _currency_min, max(currency) AS _currency_max"
+    else:  # each line at the ECB rate of its day (stockroom.fx), checked below
+        params["to"] = target.currency
+        lines = (
+            "SELECT l.* REPLACE (CASE WHEN l.currency = $to THEN l.revenue "
+            "ELSE l.revenue * f.factor END AS revenue), "
+            "l.currency <> $to AND f.factor IS NULL AS _no_rate "
+            f"FROM ({lines}) AS l ASOF LEFT JOIN fx_factors AS f "
+            "ON f.currency = l.currency AND CAST(l.order_ts AS DATE) >= f.day"
+        )
+        guard = (
+            "min(currency) FILTER (WHERE _no_rate) AS _no_rate_currency, "
+            "min(CAST(order_ts AS DATE)) FILTER (WHERE _no_rate) AS _no_rate_day"
+        )
     query = (
         f"SELECT {keys + ',' if keys else ''} CAST(sum(units) AS BIGINT) AS units, "
         "sum(revenue) AS revenue, "
         f"{'CAST(count(DISTINCT order_id) AS BIGINT) AS orders, ' if orders else ''}"
-        f"CAST(count(*) AS BIGINT) AS lines FROM ({lines}) "
+        f"CAST(count(*) AS BIGINT) AS lines, {guard} FROM ({lines}) "
         f"{'GROUP BY ' + keys if keys else ''}"
     )
     frame = con.execute(query, params).pl()
     if not keys:
         frame = frame.filter(pl.col("lines") > 0)
-    return frame.sort(
+    _check_currencies(frame, window)
+    return frame.drop(cs.starts_with("_")).sort(
         [pl.col("revenue"), *by], descending=[True] + [False] * len(by), nulls_last=True
     )
+
+
+def _check_currencies(frame: pl.DataFrame, window: Window) -> None:
+    """Refuse a sum across currencies (no reporting currency) or a line without a rate."""
+    if "_currency_min" in frame.columns:
+        found = pl.concat([frame["_currency_min"], frame["_currency_max"]]).drop_nulls().unique()
+        if found.len() > 1:
+            raise MixedCurrencyError(
+                f"the orders of {window.label()} are in {', '.join(found.sort())}: revenue "
+                'cannot be summed across currencies. Set reporting_currency (e.g. "EUR") '
+                "in stockroom.toml to convert them at the ECB reference rates."
+            )
+    elif frame["_no_rate_currency"].drop_nulls().len():
+        row = frame.filter(pl.col("_no_rate_currency").is_not_null()).row(0, named=True)
+        raise StockroomError(
+            f"no ECB reference rate for {row['_no_rate_currency']} on or before "
+            f"{row['_no_rate_day']}: `stockroom ingest fx-rates` lands the current rates"
+        )
+
+
+def reporting(con: duckdb.DuckDBPyConnection) -> Reporting | None:
+    """The connection's reporting currency and the rates behind it (:mod:`stockroom.fx`), or
+    None when amounts stay in the orders' own currency."""
+    currency, rates_to, source = con.execute(
+        "SELECT currency, rates_to, source FROM reporting"
+    ).fetchone()
+    return Reporting(currency, rates_to, source) if currency else None
 
 
 def categories(con: duckdb.DuckDBPyConnection, window: Window) -> list[str]:
@@ -127,7 +181,11 @@ def categories(con: duckdb.DuckDBPyConnection, window: Window) -> list[str]:
 
 
 def currencies(con: duckdb.DuckDBPyConnection) -> str:
-    """The orders' currencies joined by ``/`` (e.g. ``BRL``), or ``-`` when there are none."""
+    """The currency amounts are reported in: the reporting currency when one is set, else
+    the orders' currencies joined by ``/`` (e.g. ``BRL``), or ``-`` when there are none."""
+    target = reporting(con)
+    if target is not None:
+        return target.currency
     rows = con.execute("SELECT DISTINCT currency FROM orders ORDER BY 1").fetchall()
     return "/".join(r[0] for r in rows) or "-"
 

@@ -132,6 +132,9 @@ class Settings(BaseModel):
     schedule: Schedule = Schedule()
     alerts: Alerts = Alerts()
     reports: list[str] = ["seller_concentration"]
+    #: ISO 4217 code every analytics view reports money in, converted at the ECB reference
+    #: rates (stockroom.fx); unset: the orders' own currency, and mixing two is refused
+    reporting_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
 
 
 def load(root: Path) -> Settings:

@@ -874,6 +874,29 @@ FLAGS = Table(
     ),
 )
 
+FX_RATES = Table(
+    name="fx_rates",
+    kind="state",
+    description="Euro foreign exchange reference rates of the European Central Bank: one row "
+    "per (business day, currency); the snapshot holds the whole history as published.",
+    primary_key=("day", "currency"),
+    columns=(
+        Column("day", pl.Date, "The ECB business day the rate was published for."),
+        Column(
+            "currency",
+            pl.String,
+            "ISO 4217 currency code (EUR itself at 1).",
+            checks=(Check("str_length", (3, 3)),),
+        ),
+        Column(
+            "per_eur",
+            pl.Float64,
+            "Units of `currency` per 1 EUR.",
+            checks=(Check("gt", (0,)),),
+        ),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -887,6 +910,7 @@ TABLES: dict[str, Table] = {
         INVENTORY,
         INVENTORY_LEDGER,
         FLAGS,
+        FX_RATES,
     )
 }
 
