@@ -23,7 +23,7 @@ import streamlit as st
 
 from app_pages._common import Filters
 from stockroom import concentration, health, products, sales, store, supply, workbench
-from stockroom.db import cached
+from stockroom.db import analytics_stamp, cached
 from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
 from stockroom.mapping import repo as mapping_repo
@@ -58,8 +58,14 @@ def version(f: Filters) -> int:
 # -- seller concentration and supply (DuckDB over the order snapshots) ---------------------
 
 
-@st.cache_resource(show_spinner="Querying snapshots…", max_entries=256)
 def _view(name: str, f: Filters) -> object:
+    """The view ``name`` for these filters, cached until the store, the settings (reporting
+    currency, mapping on or off) or an audited decision (a mapping corrected) change."""
+    return _cached_view(name, f, analytics_stamp(_root(f)))
+
+
+@st.cache_resource(show_spinner="Querying snapshots…", max_entries=256)
+def _cached_view(name: str, f: Filters, stamp: tuple) -> object:
     con = cached(_root(f), f.as_of)
     window, previous, category = f.window, f.previous_window, f.category
     views = {
@@ -106,6 +112,7 @@ def _view(name: str, f: Filters) -> object:
         ),
         "currency": lambda: sales.currencies(con),
         "reporting": lambda: sales.reporting(con),
+        "mapping_coverage": lambda: sales.mapping_coverage(con, window),
     }
     return views[name]()
 
@@ -174,6 +181,20 @@ def product_supply(f: Filters) -> pl.DataFrame:
 
 def top_suppliers(f: Filters) -> pl.DataFrame:
     return _view("top_suppliers", f)
+
+
+def mapping_note(f: Filters) -> str:
+    """How sellers and products are counted, with the mapping's coverage of the window's
+    revenue (:func:`stockroom.sales.mapping_coverage`), for a caption."""
+    cov = _view("mapping_coverage", f.all_categories)
+    if not cov["mapping"]:
+        return "each platform's own seller ids and SKUs (use_mapping = false in stockroom.toml)"
+    if not cov["seller_share"] and not cov["product_share"]:
+        return "each platform's own seller ids and SKUs (nothing mapped: `stockroom map`)"
+    return (
+        f"one Seller across platforms ({cov['seller_share']:.1%} of revenue on mapped "
+        f"sellers) and one catalog product across SKUs ({cov['product_share']:.1%})"
+    )
 
 
 def money_note(f: Filters) -> str:

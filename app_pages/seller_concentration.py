@@ -23,6 +23,7 @@ st.caption(
     f"{scope} · {f.window.label()} · as of {f.as_of} · "
     f"{_data.money_note(f)}, excluding freight and cancelled lines"
 )
+st.caption(f"Counted as {_data.mapping_note(f)}.")
 if summary["sellers"] is None:
     st.warning("No sales in this window and category. Widen the window or pick another category.")
     st.stop()

@@ -19,6 +19,7 @@ st.caption(
     f"{scope} · {f.window.label()} · as of {f.as_of} · "
     f"{_data.money_note(f)} · a seller is active for a product when it sold it in the window"
 )
+st.caption(f"Counted as {_data.mapping_note(f)}.")
 if summary["products"] is None:
     st.warning("No sales in this window and category. Widen the window or pick another category.")
     st.stop()

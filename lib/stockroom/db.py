@@ -77,7 +77,83 @@ def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
     for spec in TABLES.values():
         _register(con, root, spec, as_of)
     _register_reporting(con, root, as_of)
+    _register_mapping(con, root)
     return con
+
+
+def _create(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:
+    """A table of the connection's database (seen by every cursor) holding ``frame``."""
+    con.register(f"_{name}_frame", frame.to_arrow())
+    con.execute(f"CREATE TABLE {name} AS SELECT * FROM _{name}_frame")
+    con.unregister(f"_{name}_frame")
+
+
+def _workbench(root: Path):
+    """The data root's workbench engine, or None when it has no database yet (a read never
+    creates one)."""
+    from stockroom import config, workbench
+
+    url = config.db_url(root)
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    return workbench.engine(root)
+
+
+def analytics_stamp(root: Path) -> tuple:
+    """What, besides the store's :func:`~stockroom.store.stamp`, changes the analytics views:
+    the settings file (reporting currency, mapping on or off) and the workbench's audit
+    version (every mapping decision is audited). Caches of views key on it."""
+    from stockroom import workbench
+
+    settings = Path(root) / "stockroom.toml"
+    eng = _workbench(Path(root))
+    return (
+        settings.stat().st_mtime_ns if settings.exists() else None,
+        workbench.audit_version(eng) if eng is not None else 0,
+    )
+
+
+def _register_mapping(con: duckdb.DuckDBPyConnection, root: Path) -> None:
+    """Tables ``seller_map`` (``platform``, ``seller_id`` -> ``unified_id``: "seller:<key>",
+    ``seller``: the Seller's name), ``sku_map`` (``platform``, ``external_sku`` ->
+    ``product_sku``), from the applied (``auto`` or ``confirmed``) seller aliases and SKU
+    mappings of the workbench database (:mod:`stockroom.mapping`), and ``analytics``
+    (``mapping``: whether the data root applies them, ``use_mapping`` in ``stockroom.toml``,
+    on by default). Empty without a database or with the mapping off."""
+    from stockroom import sources
+
+    seller_map = pl.DataFrame(
+        schema={
+            "platform": pl.String,
+            "seller_id": pl.String,
+            "unified_id": pl.String,
+            "seller": pl.String,
+        }
+    )
+    sku_map = pl.DataFrame(
+        schema={"platform": pl.String, "external_sku": pl.String, "product_sku": pl.String}
+    )
+    use = sources.load(root).use_mapping
+    eng = _workbench(root) if use else None
+    if eng is not None:
+        from stockroom.mapping import repo
+
+        aliases = repo.seller_aliases_frame(eng)
+        seller_map = aliases.filter(pl.col("status").is_in(["auto", "confirmed"])).select(
+            "platform",
+            "seller_id",
+            unified_id=pl.lit("seller:") + pl.col("seller_key").cast(pl.String),
+            seller="seller",
+        )
+        sku_map = (
+            repo.mappings(eng)
+            .filter(pl.col("status").is_in(["auto", "confirmed"]))
+            .select("platform", "external_sku", "product_sku")
+            .drop_nulls()
+        )
+    _create(con, "seller_map", seller_map)
+    _create(con, "sku_map", sku_map)
+    con.execute("CREATE TABLE analytics AS SELECT $use AS mapping", {"use": use})
 
 
 def _register_reporting(con: duckdb.DuckDBPyConnection, root: Path, as_of: date | None) -> None:
@@ -95,8 +171,7 @@ def _register_reporting(con: duckdb.DuckDBPyConnection, root: Path, as_of: date 
         )
         return
     frame, source = fx.rates(root, as_of)
-    factors = fx.factors(frame, target)  # noqa: F841 (read by DuckDB below)
-    con.execute("CREATE TABLE fx_factors AS SELECT * FROM factors ORDER BY currency, day")
+    _create(con, "fx_factors", fx.factors(frame, target))
     con.execute(
         "CREATE TABLE reporting AS SELECT $currency AS currency, $rates_to AS rates_to, "
         "$source AS source",
@@ -174,8 +249,7 @@ def cached(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
     :func:`~stockroom.store.stamp` changes. The :data:`_CACHE_SIZE` most recently used
     connections are kept. Close the cursor or let it go; the shared connection stays."""
     key = (str(Path(root).resolve()), as_of)
-    settings = Path(root) / "stockroom.toml"  # the reporting currency is read at connect
-    current = (stamp(Path(root)), settings.stat().st_mtime_ns if settings.exists() else None)
+    current = (stamp(Path(root)), analytics_stamp(Path(root)))
     with _cache_lock:
         entry = _cache.get(key)
         if entry is None or entry[0] != current:

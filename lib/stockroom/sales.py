@@ -108,14 +108,9 @@ def sales(
         "non_sale": list(NON_SALE_STATUSES),
         "category": category,
     }
-    if category is None and "category" not in by:  # the catalog is not needed: not read
-        lines = sql("sales_lines").format(category="CAST(NULL AS VARCHAR)", products="")
-    else:
+    lines = sql("sales_lines").format(**_line_parts(con, category is not None or "category" in by))
+    if category is not None or "category" in by:
         params["uncategorised"] = UNCATEGORISED
-        lines = sql("sales_lines").format(
-            category="COALESCE(p.category, $uncategorised)",
-            products="LEFT JOIN products AS p USING (sku)",
-        )
     target = reporting(con)
     if target is None:  # the orders' own currency: the groups' currencies are checked below
         guard = "min(currency) AS _currency_min, max(currency) AS _currency_max"
@@ -146,6 +141,63 @@ def sales(
     return frame.drop(cs.starts_with("_")).sort(
         [pl.col("revenue"), *by], descending=[True] + [False] * len(by), nulls_last=True
     )
+
+
+def _line_parts(con: duckdb.DuckDBPyConnection, need_category: bool) -> dict[str, str]:
+    """The ``sales_lines.sql`` placeholders: the mapping joins when the connection applies a
+    mapping (:func:`stockroom.db.connect`: ``seller_map``, ``sku_map``), the catalog join only
+    when a category is needed (so other queries never read the catalog)."""
+    mapped = con.execute("SELECT mapping FROM analytics").fetchone()[0]
+    parts = {
+        "seller": "o.seller_id",
+        "sku": "o.sku",
+        "seller_mapped": "false",
+        "sku_mapped": "false",
+        "mapping": "",
+        "category": "CAST(NULL AS VARCHAR)",
+        "products": "",
+    }
+    if mapped:
+        parts |= {
+            "seller": "COALESCE(sm.unified_id, o.seller_id)",
+            "sku": "COALESCE(km.product_sku, o.sku)",
+            "seller_mapped": "sm.unified_id IS NOT NULL",
+            "sku_mapped": "km.product_sku IS NOT NULL",
+            "mapping": "LEFT JOIN seller_map AS sm ON sm.platform = o.platform AND "
+            "sm.seller_id = o.seller_id LEFT JOIN sku_map AS km ON km.platform = o.platform "
+            "AND km.external_sku = o.sku",
+        }
+    if need_category:
+        parts |= {
+            "category": "COALESCE(p.category, $uncategorised)",
+            "products": f"LEFT JOIN products AS p ON p.sku = {parts['sku']}",
+        }
+    return parts
+
+
+def mapping_coverage(con: duckdb.DuckDBPyConnection, window: Window) -> dict:
+    """How much of ``window``'s revenue the mapping covers: ``mapping`` (bool, whether the data
+    root applies one), ``seller_share`` and ``product_share`` (Float64, share 0-1 of revenue
+    on lines whose platform seller id maps to a Seller / whose platform SKU maps to a catalog
+    product; None without sales), ``revenue`` (Float64)."""
+    params = {"start": window.start, "end": window.end, "non_sale": list(NON_SALE_STATUSES)}
+    params["category"] = None
+    lines = sql("sales_lines").format(**_line_parts(con, False))
+    row = con.execute(
+        "SELECT sum(revenue), sum(revenue) FILTER (WHERE seller_mapped), "
+        f"sum(revenue) FILTER (WHERE sku_mapped) FROM ({lines})",
+        params,
+    ).fetchone()
+    mapped = con.execute("SELECT mapping FROM analytics").fetchone()[0]
+    total, sellers_, products_ = row
+    if not total:
+        return {"mapping": mapped, "seller_share": None, "product_share": None, "revenue": 0.0}
+    return {
+        "mapping": mapped,
+        "seller_share": (sellers_ or 0.0) / total,
+        "product_share": (products_ or 0.0) / total,
+        "revenue": total,
+    }
 
 
 def _check_currencies(frame: pl.DataFrame, window: Window) -> None:
@@ -191,14 +243,23 @@ def currencies(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def seller_labels(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """One row per seller: ``seller_id``, ``seller`` (String, the label people read: the id's
-    first 8 characters and the city in title case, "4869f7a5… · Guariba", for sources such
-    as Olist that publish no seller names), ``city`` and ``region`` (String, nullable)."""
-    names = con.execute("SELECT seller_id, city, region FROM sellers").pl().unique("seller_id")
+    """One row per seller id :func:`sales` can return: ``seller_id``, ``seller`` (String, the
+    label people read: the Seller's name for a unified Seller ("seller:<key>", see
+    :func:`stockroom.db.connect`), else the platform's display name, else -- for sources such
+    as Olist that publish no seller names -- the id's first 8 characters and the city in title
+    case, "4869f7a5… · Guariba"), ``city`` and ``region`` (String, nullable)."""
+    names = con.execute(
+        "SELECT seller_id, seller_name, city, region FROM sellers "
+        "UNION ALL SELECT DISTINCT unified_id, seller, NULL, NULL FROM seller_map"
+    ).pl()
+    names = names.unique("seller_id", keep="first")
     label = pl.col("seller_id").str.slice(0, 8) + pl.lit("…")
     city = pl.col("city").str.strip_chars().str.to_titlecase()
+    name = pl.col("seller_name").str.strip_chars()
     return names.with_columns(
-        seller=pl.when(city.str.len_chars() > 0)
+        seller=pl.when(name.str.len_chars() > 0)
+        .then(name)
+        .when(city.str.len_chars() > 0)
         .then(pl.concat_str([label, city], separator=" · "))
         .otherwise(label)
     ).select("seller_id", "seller", "city", "region")

@@ -135,6 +135,10 @@ class Settings(BaseModel):
     #: ISO 4217 code every analytics view reports money in, converted at the ECB reference
     #: rates (stockroom.fx); unset: the orders' own currency, and mixing two is refused
     reporting_currency: str | None = Field(None, pattern=r"^[A-Z]{3}$")
+    #: analytics count a Seller once across platforms and a product once across its SKUs
+    #: (the applied seller aliases and SKU mappings of `stockroom map`); false: each
+    #: platform's own seller ids and SKUs
+    use_mapping: bool = True
 
 
 def load(root: Path) -> Settings:
