@@ -76,6 +76,8 @@ def _cached_view(name: str, f: Filters, stamp: tuple) -> object:
         "concentration_monthly": lambda: concentration.monthly(con, f.as_of, category),
         "seller_table": lambda: concentration.seller_table(con, window, category),
         "concentration_by_category": lambda: concentration.by_category(con, window),
+        "concentration_by_platform": lambda: concentration.by_platform(con, window, category),
+        "platform_shares": lambda: concentration.platform_shares(con, window, category),
         "concentration_across": lambda: concentration.across_categories(
             _view("concentration_by_category", f), top=10
         ),
@@ -138,6 +140,16 @@ def seller_table(f: Filters) -> pl.DataFrame:
 
 def concentration_by_category(f: Filters) -> pl.DataFrame:
     return _view("concentration_by_category", f.all_categories)
+
+
+def concentration_by_platform(f: Filters) -> pl.DataFrame:
+    """:func:`stockroom.concentration.by_platform` of the window and category."""
+    return _view("concentration_by_platform", f)
+
+
+def platform_shares(f: Filters) -> pl.DataFrame:
+    """:func:`stockroom.concentration.platform_shares` of the window and category."""
+    return _view("platform_shares", f)
 
 
 def concentration_across(f: Filters) -> dict:
@@ -416,3 +428,16 @@ def stock_locations(f: Filters) -> list[str]:
 def daily_status(f: Filters) -> dict:
     """The latest `stockroom daily` run's steps (:func:`stockroom.health.freshness`)."""
     return health.freshness(_root(f))
+
+
+@_by_day
+@st.cache_resource(show_spinner=False, max_entries=16)
+def seller_review(f: Filters, db_version: int) -> dict:
+    """The Seller review: ``links`` (the suggested links still in review,
+    :func:`stockroom.mapping.repo.seller_links_frame`) and ``accounts`` (every platform
+    account with its Seller: platform, seller_id, seller_key, seller, status)."""
+    eng = workbench.engine(_root(f))
+    return {
+        "links": mapping_repo.seller_links_frame(eng),
+        "accounts": mapping_repo.seller_aliases_frame(eng).sort("seller", "platform"),
+    }

@@ -1,5 +1,6 @@
 """Mapping: the review queue by revenue at stake, a candidate side by side with the listing,
-decisions (approve / reject / reassign / create product / bulk accept) and their history
+decisions (approve / reject / reassign / create product / bulk accept), their history, and the
+Seller review (suggested links, merge, split an account off, rename)
 (stockroom.mapping)."""
 
 from pathlib import Path
@@ -155,3 +156,73 @@ st.download_button(
     "text/csv",
     icon=":material/download:",
 )
+
+st.subheader("Sellers")
+sellers = _data.seller_review(f, _data.version(f))
+accounts, links = sellers["accounts"], sellers["links"]
+if accounts.is_empty():
+    st.info("No Sellers yet: run `stockroom map`.")
+    st.stop()
+named = accounts.unique("seller_key", keep="first").sort("seller")
+seller_names = dict(zip(named["seller_key"], named["seller"], strict=True))
+st.caption(
+    f"{len(seller_names):,} Sellers behind {accounts.height:,} platform accounts. Every change "
+    "is signed, written to the audit log and applied to every view on the next query."
+)
+queue_tab, merge_tab, split_tab, rename_tab = st.tabs(
+    [f"Suggested links ({links.height:,})", "Merge", "Split an account off", "Rename"]
+)
+with queue_tab:
+    if links.is_empty():
+        st.success("No suggested link to review.")
+    else:
+        choices = {
+            r["id"]: f"{r['seller']} ~ {r['other']} (score {r['score']:.0f}: {r['evidence']})"
+            for r in links.head(200).iter_rows(named=True)
+        }
+        link = st.selectbox("Suggested link", list(choices), format_func=choices.get)
+        same, different = st.columns(2)
+        if same.button("Same Seller: merge", disabled=not actor, key="link-confirm"):
+            repo.confirm_link(eng, link, actor=actor, reason="confirmed on the Mapping page")
+            st.rerun()
+        if different.button("Different Sellers", disabled=not actor, key="link-reject"):
+            repo.reject_link(eng, link, actor=actor, reason="rejected on the Mapping page")
+            st.rerun()
+with merge_tab:
+    keys = list(seller_names)
+    keep = st.selectbox("Keep", keys, format_func=seller_names.get, key="merge-keep")
+    other = st.selectbox(
+        "Merge into it",
+        [k for k in keys if k != keep],
+        format_func=seller_names.get,
+        key="merge-other",
+    )
+    if st.button("Merge", disabled=not actor or other is None, key="merge"):
+        repo.merge_sellers(eng, keep, other, actor=actor, reason="merged on the Mapping page")
+        st.rerun()
+with split_tab:
+    account_labels = {
+        (r["platform"], r["seller_id"]): f"{r['platform']} · {r['seller_id']} (now {r['seller']})"
+        for r in accounts.iter_rows(named=True)
+    }
+    account = st.selectbox(
+        "Account", list(account_labels), format_func=account_labels.get, key="split-account"
+    )
+    new_name = st.text_input("Name of its own Seller (empty: the account's name)", key="split-name")
+    if st.button("Split off", disabled=not actor, key="split"):
+        repo.split_account(
+            eng, *account, actor=actor, reason="split on the Mapping page", name=new_name or None
+        )
+        st.rerun()
+with rename_tab:
+    renamed = st.selectbox(
+        "Seller", list(seller_names), format_func=seller_names.get, key="rename-key"
+    )
+    new_seller_name = st.text_input(
+        "New name", value=seller_names[renamed], key=f"rename-name-{renamed}"
+    )
+    if st.button("Rename", disabled=not actor or not new_seller_name.strip(), key="rename"):
+        repo.rename_seller(
+            eng, renamed, new_seller_name, actor=actor, reason="renamed on the Mapping page"
+        )
+        st.rerun()

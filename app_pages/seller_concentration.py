@@ -137,7 +137,7 @@ sellers = _data.seller_table(f)
 st.plotly_chart(charts.top_sellers(sellers, 15), width="stretch")
 
 money = st.column_config.NumberColumn(f"Revenue ({currency})", format="localized")
-sellers_tab, categories_tab = st.tabs(["Sellers", "Categories"])
+sellers_tab, categories_tab, platforms_tab = st.tabs(["Sellers", "Categories", "Platforms"])
 with sellers_tab:
     rows = st.select_slider(
         "Sellers to show", [10, 25, 50, 100, 250, 500, "all"], value=50, key="concentration-rows"
@@ -191,3 +191,50 @@ with categories_tab:
         "does not apply here. Small categories reach a high HHI with a few sellers: see "
         "their revenue share.",
     )
+with platforms_tab:
+    platforms = _data.concentration_by_platform(f)
+    if platforms.height < 2:
+        st.caption(
+            f"One platform ({', '.join(platforms['platform'])}) in this window: nothing to split."
+        )
+    _common.table_with_downloads(
+        platforms,
+        name=f"concentration_by_platform_{f.as_of}",
+        column_config={
+            "platform": st.column_config.TextColumn("Platform", pinned=True),
+            "hhi": st.column_config.ProgressColumn(
+                "HHI", format="%.0f", min_value=0, max_value=10_000, pinned=True
+            ),
+            "band": st.column_config.TextColumn("Band (DOJ/FTC 2023)"),
+            "sellers": st.column_config.NumberColumn("Sellers", format="localized"),
+            "revenue": money,
+            "revenue_share": st.column_config.NumberColumn("Revenue share", format="percent"),
+            "cr1": st.column_config.NumberColumn("CR1", format="percent"),
+            "cr4": st.column_config.NumberColumn("CR4", format="percent"),
+            "top10_share": st.column_config.NumberColumn("Top-10 share", format="percent"),
+            "effective_sellers": st.column_config.NumberColumn("Effective sellers", format="%.1f"),
+            "gini": st.column_config.NumberColumn("Gini", format="%.2f"),
+        },
+        caption="Each platform as a market of its own, largest revenue first.",
+    )
+    if platforms.height >= 2:
+        shares = _data.platform_shares(f)
+        st.markdown("**Who dominates where**: the largest Sellers' share of each platform")
+        _common.table_with_downloads(
+            shares,
+            name=f"platform_shares_{f.as_of}",
+            column_config={
+                "seller_id": None,
+                "seller": st.column_config.TextColumn("Seller", pinned=True),
+                "revenue": money,
+                "share": st.column_config.NumberColumn("All platforms", format="percent"),
+                **{
+                    p: st.column_config.ProgressColumn(
+                        p, format="percent", min_value=0, max_value=1
+                    )
+                    for p in platforms["platform"]
+                },
+            },
+            caption="Share of each platform's revenue (0 % where the Seller does not sell "
+            "there) beside the share of all platforms.",
+        )

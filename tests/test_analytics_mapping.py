@@ -35,12 +35,19 @@ LINES = [  # (platform, order, seller id, platform SKU, units, price)
 
 @pytest.fixture
 def three_platforms(tmp_path):
+    return build(tmp_path, ACCOUNTS, LINES)
+
+
+def build(tmp_path, accounts_rows, lines):
+    """A data root with these accounts and order lines, mapped as `stockroom map` would."""
     frames = []
-    for platform, order, seller, sku, units, price in LINES:
+    for platform, order, seller, sku, units, price in lines:
         line = order_lines([(DAY, order, seller, sku, units, price)])
         frames.append(line.with_columns(platform=pl.lit(platform)))
     store.write_snapshots(tmp_path, "orders", {DAY: pl.concat(frames)}, run_id="t", sources=[])
-    accounts = pl.DataFrame(ACCOUNTS, schema=["platform", "seller_id", "seller_name"], orient="row")
+    accounts = pl.DataFrame(
+        accounts_rows, schema=["platform", "seller_id", "seller_name"], orient="row"
+    )
     sellers = accounts.with_columns(city=pl.lit(None, pl.String), region=pl.lit(None, pl.String))
     sellers = sellers.with_columns(country=pl.lit(None, pl.String))
     store.write_snapshot(tmp_path, "sellers", sellers, DAY, run_id="t", sources=[])
@@ -145,3 +152,134 @@ def test_pages_count_sellers_across_platforms(mapped_sim, monkeypatch):
     at.switch_page("app_pages/supply.py").run()
     assert not at.exception
     assert any("one catalog product across SKUs" in c.value for c in at.caption)
+
+
+def test_who_dominates_where(three_platforms):
+    con = connect(three_platforms)
+    shares = concentration.platform_shares(con, WINDOW)
+    # ebay is the largest platform (60 of 100), then blokpax and shootstrayt (20 each)
+    assert shares.columns == [
+        "seller_id",
+        "seller",
+        "revenue",
+        "share",
+        "ebay",
+        "blokpax",
+        "shootstrayt",
+    ]
+    acme = shares.row(0, named=True)
+    assert acme["seller"] == "Acme Cards" and acme["share"] == pytest.approx(0.7)
+    assert (acme["ebay"], acme["blokpax"], acme["shootstrayt"]) == pytest.approx((0.5, 1.0, 1.0))
+    zed = shares.row(1, named=True)
+    assert (zed["ebay"], zed["blokpax"]) == pytest.approx((0.5, 0.0))
+    per_platform = concentration.by_platform(con, WINDOW)
+    assert per_platform["platform"].to_list() == ["ebay", "blokpax", "shootstrayt"]
+    assert per_platform["hhi"].to_list() == pytest.approx([5_000, 10_000, 10_000])
+    assert per_platform["revenue_share"].to_list() == pytest.approx([0.6, 0.2, 0.2])
+    # mapping off: Acme's three accounts are three sellers, each alone on its platform
+    (three_platforms / "stockroom.toml").write_text("use_mapping = false\n")
+    off = concentration.platform_shares(connect(three_platforms), WINDOW)
+    assert off.height == 4 and off["share"].max() == pytest.approx(0.3)
+
+
+def test_seller_review_merge_split_rename_are_audited_and_change_the_figures(tmp_path):
+    # "Zed Collectables" on blokpax is a near name of eBay's "Zed Collectibles": a suggestion
+    accounts = [*ACCOUNTS, ("blokpax", "0x99", "Zed Collectables")]
+    lines = [*LINES, ("blokpax", "b2", "0x99", "BP-2", 1, 10.0)]
+    root = build(tmp_path, accounts, lines)
+    eng = workbench.engine(root)
+    assert concentration.summary(connect(root), WINDOW)["sellers"] == 3
+    links = repo.seller_links_frame(eng)
+    assert links.height == 1 and {links["seller"][0], links["other"][0]} == {
+        "Zed Collectibles",
+        "Zed Collectables",
+    }
+    moved = repo.confirm_link(eng, links["id"][0], actor="Ana", reason="same shop")
+    assert moved == 1
+    after = concentration.summary(cached(root, DAY), WINDOW)
+    assert after["sellers"] == 2 and after["hhi"] == pytest.approx(hhi(70, 40))
+    assert repo.seller_links_frame(eng).is_empty()  # the queue is worked
+    assert repo.seller_links_frame(eng, "confirmed").height == 1
+
+    # split eBay's Acme account off: Acme keeps blokpax + shootstrayt (40)
+    new_key = repo.split_account(eng, "ebay", "acme_cards_99", actor="Ana", reason="sold")
+    split = concentration.seller_table(cached(root, DAY), WINDOW)
+    assert split.height == 3 and split["revenue"].to_list() == pytest.approx([40, 40, 30])
+    repo.rename_seller(eng, new_key, "Acme Outlet", actor="Ana", reason="its own shop")
+    names = concentration.seller_table(cached(root, DAY), WINDOW)["seller"].to_list()
+    assert "Acme Outlet" in names and "Acme Cards" in names
+    # a re-run of the automatic mapping keeps what people decided
+    aliases, suggestions = resolve(
+        pl.DataFrame(accounts, schema=["platform", "seller_id", "seller_name"], orient="row")
+    )
+    repo.save_sellers(eng, aliases, suggestions, actor="stockroom", reason="stockroom map")
+    assert concentration.summary(cached(root, DAY), WINDOW)["sellers"] == 3
+
+    # merge it back: the figures return to two Sellers
+    acme = [k for k, n in _seller_names(eng).items() if n == "Acme Cards"][0]
+    assert repo.merge_sellers(eng, acme, new_key, actor="Ana", reason="same shop") == 1
+    assert concentration.summary(cached(root, DAY), WINDOW)["hhi"] == pytest.approx(hhi(70, 40))
+    trail = repo.history(eng, "seller_alias", "ebay/acme_cards_99")
+    assert trail["actor"].to_list()[-2:] == ["Ana", "Ana"]  # split off, then merged back
+    assert [r["reason"] for r in trail.tail(2).iter_rows(named=True)] == ["sold", "same shop"]
+    renamed = repo.history(eng, "seller", str(new_key))
+    assert '"split_from"' in renamed["new"][0] and '"Acme Outlet"' in renamed["new"][1]
+    from stockroom import audit
+
+    assert audit.verify(eng).ok
+
+
+def _seller_names(eng) -> dict[int, str]:
+    import sqlalchemy as sa
+
+    with eng.connect() as conn:
+        return dict(
+            conn.execute(
+                sa.select(workbench.sellers_t.c.seller_key, workbench.sellers_t.c.name)
+            ).all()
+        )
+
+
+def test_mapping_page_splits_an_account_off_and_the_figures_follow(
+    mapped_sim, tmp_path, monkeypatch
+):
+    import shutil
+
+    root = tmp_path / "root"
+    shutil.copytree(mapped_sim[0], root)  # the module's root stays as mapped
+    con = connect(root)
+    first, last = sales.order_days(con)
+    window = sales.make_window(last, None, first)
+    before = concentration.summary(con, window)["sellers"]
+    # an account that traded and shares its Seller with another platform's account
+    traded = con.execute(
+        "SELECT DISTINCT o.platform, o.seller_id, m.unified_id FROM orders o "
+        "JOIN seller_map m USING (platform, seller_id)"
+    ).pl()
+    shared = traded.filter(pl.col("unified_id").is_duplicated()).sort("platform", "seller_id")
+    platform, seller_id = shared.row(0)[:2]
+
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(root))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/mapping.py").run()
+    assert not at.exception
+    assert any("Sellers behind" in c.value for c in at.caption)
+    assert at.button(key="split").disabled  # nobody to sign yet
+    at.sidebar.text_input(key="signer_input").input("Ana Costa").run()
+    at.selectbox(key="split-account").select((platform, seller_id)).run()
+    at.text_input(key="split-name").input("Split Shop").run()
+    at.button(key="split").click().run()
+    assert not at.exception
+    after = concentration.summary(cached(root, last), window)["sellers"]
+    assert after == before + 1
+    log = repo.history(workbench.engine(root), "seller_alias", f"{platform}/{seller_id}")
+    assert log["actor"][-1] == "Ana Costa" and "Mapping page" in log["reason"][-1]
+
+    # the Platforms tab: each platform's concentration and who dominates where
+    at.switch_page("app_pages/seller_concentration.py").run()
+    assert not at.exception
+    tables = {tuple(t.value.columns[:2]): t.value for t in at.dataframe}
+    per_platform = next(v for k, v in tables.items() if k[0] == "platform")
+    assert set(per_platform["platform"]) == {"ebay", "blokpax", "shootstrayt"}
+    dominates = next(v for k, v in tables.items() if "seller" in k and "ebay" in v.columns)
+    assert "Split Shop" in set(dominates["seller"]) or dominates.shape[0] == 15

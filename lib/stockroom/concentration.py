@@ -342,3 +342,66 @@ def _complete_month(first: date, as_of: date) -> pl.Expr:
     month = pl.col("month")
     last_day = month.dt.month_end()
     return (month >= pl.lit(first)) & (last_day <= pl.lit(as_of))
+
+
+def by_platform(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
+) -> pl.DataFrame:
+    """:func:`concentration` per platform in ``window`` (optionally one category), largest
+    revenue first, with ``revenue_share`` (Float64, the platform's share 0-1 of the window's
+    revenue) and ``band`` (String, :func:`hhi_band`). Sellers are the unified Sellers when the
+    data root applies its mapping (:func:`stockroom.sales.sales`)."""
+    frame = concentration(
+        sales(con, window, ("platform", "seller_id"), category, orders=False), by=("platform",)
+    )
+    return frame.sort(["revenue", "platform"], descending=[True, False]).with_columns(
+        revenue_share=pl.col("revenue") / pl.col("revenue").sum(), band=band_expr()
+    )
+
+
+def platform_shares(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None, top: int = 15
+) -> pl.DataFrame:
+    """Who dominates where: the ``top`` sellers by revenue across platforms, one row each,
+    with ``seller_id``, ``seller`` (String, :func:`~stockroom.sales.seller_labels`),
+    ``revenue`` (Float64), ``share`` (Float64, share 0-1 of all platforms' revenue), and one
+    Float64 column per platform (the platform code, largest platform first): the seller's
+    share 0-1 of that platform's revenue (0 where it sold nothing there)."""
+    frame = sales(con, window, ("platform", "seller_id"), category, orders=False).filter(
+        pl.col("revenue") > 0
+    )
+    if frame.is_empty():
+        return pl.DataFrame(
+            schema={
+                "seller_id": pl.String,
+                "seller": pl.String,
+                "revenue": pl.Float64,
+                "share": pl.Float64,
+            }
+        )
+    platforms = (
+        frame.group_by("platform")
+        .agg(pl.col("revenue").sum())
+        .sort(["revenue", "platform"], descending=[True, False])["platform"]
+        .to_list()
+    )
+    overall = (
+        frame.group_by("seller_id")
+        .agg(pl.col("revenue").sum())
+        .with_columns(share=share_expr())
+        .sort(["revenue", "seller_id"], descending=[True, False])
+        .head(top)
+    )
+    wide = frame.with_columns(platform_share=share_expr(("platform",))).pivot(
+        on="platform", index="seller_id", values="platform_share"
+    )
+    names = seller_labels(con).select("seller_id", "seller")
+    return (
+        overall.join(wide, on="seller_id", how="left", maintain_order="left")
+        .join(names, on="seller_id", how="left", maintain_order="left")
+        .with_columns(
+            pl.col("seller").fill_null(pl.col("seller_id").str.slice(0, 8) + "…"),
+            *[pl.col(p).fill_null(0.0) for p in platforms],
+        )
+        .select("seller_id", "seller", "revenue", "share", *platforms)
+    )

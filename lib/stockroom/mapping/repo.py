@@ -307,9 +307,26 @@ def save_sellers(
             (r.platform, r.platform_seller_id): dict(r._mapping)
             for r in conn.execute(sa.select(seller_aliases))
         }
-        # the Seller of each group is named after its most common display name
-        groups = aliases.group_by("seller_key").agg(
-            pl.col("norm_name").first(), pl.col("seller_name").drop_nulls().mode().first()
+        # the Seller of each group is named after its most common display name; ties go to
+        # a name in natural case ("Acme Cards" over "ACME CARDS"), then alphabetically
+        name = pl.col("seller_name")
+        display = (
+            aliases.drop_nulls("seller_name")
+            .group_by("seller_key", "seller_name")
+            .agg(pl.len().alias("n"))
+            .with_columns(
+                natural=(name != name.str.to_uppercase()) & (name != name.str.to_lowercase())
+            )
+            .sort(
+                ["seller_key", "n", "natural", "seller_name"], descending=[False, True, True, False]
+            )
+            .unique("seller_key", keep="first", maintain_order=True)
+            .select("seller_key", "seller_name")
+        )
+        groups = (
+            aliases.group_by("seller_key")
+            .agg(pl.col("norm_name").first())
+            .join(display, on="seller_key", how="left")
         )
         group_to_db: dict[int, int] = {}
         audits = []
@@ -424,3 +441,211 @@ def seller_aliases_frame(eng: sa.Engine) -> pl.DataFrame:
             "status": pl.String,
         },
     )
+
+
+# -- the Seller review queue: confirm or reject a suggested link, merge, split off, rename -------
+
+
+def seller_links_frame(eng: sa.Engine, status: str | None = "review") -> pl.DataFrame:
+    """Suggested links between two Sellers (of :func:`save_sellers`), highest score first:
+    ``id``, ``seller_key``, ``seller``, ``other_key``, ``other`` (the two Sellers' names),
+    ``score`` (Float64, 0-100), ``evidence``, ``status``; only ``status`` ones when given."""
+    a, b = sellers_t.alias("a"), sellers_t.alias("b")
+    query = (
+        sa.select(
+            seller_links.c.id,
+            seller_links.c.seller_key,
+            a.c.name.label("seller"),
+            seller_links.c.other_key,
+            b.c.name.label("other"),
+            seller_links.c.score,
+            seller_links.c.evidence,
+            seller_links.c.status,
+        )
+        .join(a, a.c.seller_key == seller_links.c.seller_key)
+        .join(b, b.c.seller_key == seller_links.c.other_key)
+        .order_by(seller_links.c.score.desc(), seller_links.c.id)
+    )
+    if status is not None:
+        query = query.where(seller_links.c.status == status)
+    return _frame(
+        eng,
+        query,
+        {
+            "id": pl.Int64,
+            "seller_key": pl.Int64,
+            "seller": pl.String,
+            "other_key": pl.Int64,
+            "other": pl.String,
+            "score": pl.Float64,
+            "evidence": pl.String,
+            "status": pl.String,
+        },
+    )
+
+
+def _seller_name(conn: sa.Connection, key: int) -> str:
+    name = conn.execute(sa.select(sellers_t.c.name).where(sellers_t.c.seller_key == key)).scalar()
+    if name is None:
+        raise KeyError(f"no Seller {key}")
+    return name
+
+
+def _move_aliases(
+    conn: sa.Connection, where, to_key: int, now: datetime, actor: str, reason: str
+) -> list[dict]:
+    """Point the aliases matching ``where`` at Seller ``to_key``, confirmed (a person decided,
+    so a re-run of `stockroom map` keeps it); one audit row each."""
+    audits = []
+    for row in conn.execute(sa.select(seller_aliases).where(where)).all():
+        old = {"seller_key": row.seller_key, "status": row.status}
+        new = {"seller_key": to_key, "status": "confirmed"}
+        conn.execute(
+            seller_aliases.update()
+            .where(
+                (seller_aliases.c.platform == row.platform)
+                & (seller_aliases.c.platform_seller_id == row.platform_seller_id)
+            )
+            .values(seller_key=to_key, status="confirmed", method="person", updated_at=now)
+        )
+        audits.append(
+            _audit(
+                now,
+                actor,
+                "seller_alias",
+                f"{row.platform}/{row.platform_seller_id}",
+                old,
+                new,
+                reason,
+            )
+        )
+    return audits
+
+
+def merge_sellers(eng: sa.Engine, keep: int, other: int, *, actor: str, reason: str) -> int:
+    """Merge Seller ``other`` into ``keep``: every account of ``other`` becomes ``keep``'s
+    (confirmed), a suggested link between the two is confirmed. Audited (one row per account
+    moved and one for the merge); returns how many accounts moved. Raises ``KeyError`` for an
+    unknown Seller and ``ValueError`` when ``keep == other``."""
+    if keep == other:
+        raise ValueError("a Seller cannot be merged into itself")
+    now = datetime.now(UTC)
+    with eng.begin() as conn:
+        names = {k: _seller_name(conn, k) for k in (keep, other)}
+        audits = _move_aliases(conn, seller_aliases.c.seller_key == other, keep, now, actor, reason)
+        pair = (min(keep, other), max(keep, other))
+        conn.execute(
+            seller_links.update()
+            .where((seller_links.c.seller_key == pair[0]) & (seller_links.c.other_key == pair[1]))
+            .values(status="confirmed", updated_at=now)
+        )
+        audits.append(
+            _audit(
+                now,
+                actor,
+                "seller",
+                str(keep),
+                {"merged": None},
+                {"merged": other, "merged_name": names[other], "name": names[keep]},
+                reason,
+            )
+        )
+        audit.append(conn, audits)
+    return len(audits) - 1
+
+
+def reject_link(eng: sa.Engine, link_id: int, *, actor: str, reason: str) -> None:
+    """Reject a suggested link (the two Sellers stay apart; a re-run does not suggest it
+    again). Audited. Raises ``KeyError`` for an unknown link."""
+    now = datetime.now(UTC)
+    with eng.begin() as conn:
+        row = conn.execute(sa.select(seller_links).where(seller_links.c.id == link_id)).first()
+        if row is None:
+            raise KeyError(f"no seller link {link_id}")
+        conn.execute(
+            seller_links.update()
+            .where(seller_links.c.id == link_id)
+            .values(status="rejected", updated_at=now)
+        )
+        audit.append(
+            conn,
+            [
+                _audit(
+                    now,
+                    actor,
+                    "seller_link",
+                    f"{row.seller_key}/{row.other_key}",
+                    {"status": row.status},
+                    {"status": "rejected"},
+                    reason,
+                )
+            ],
+        )
+
+
+def confirm_link(eng: sa.Engine, link_id: int, *, actor: str, reason: str) -> int:
+    """Confirm a suggested link: :func:`merge_sellers` of its second Seller into its first.
+    Returns how many accounts moved. Raises ``KeyError`` for an unknown link."""
+    with eng.connect() as conn:
+        row = conn.execute(sa.select(seller_links).where(seller_links.c.id == link_id)).first()
+    if row is None:
+        raise KeyError(f"no seller link {link_id}")
+    return merge_sellers(eng, row.seller_key, row.other_key, actor=actor, reason=reason)
+
+
+def split_account(
+    eng: sa.Engine,
+    platform: str,
+    seller_id: str,
+    *,
+    actor: str,
+    reason: str,
+    name: str | None = None,
+) -> int:
+    """Split one platform account off its Seller into a new Seller (named ``name``, else the
+    account's display name, else its id), confirmed. Audited; returns the new Seller's key.
+    Raises ``KeyError`` for an unknown account."""
+    now = datetime.now(UTC)
+    with eng.begin() as conn:
+        where = (seller_aliases.c.platform == platform) & (
+            seller_aliases.c.platform_seller_id == seller_id
+        )
+        row = conn.execute(sa.select(seller_aliases).where(where)).first()
+        if row is None:
+            raise KeyError(f"no account {platform}/{seller_id}")
+        label = name or row.seller_name or seller_id
+        key = conn.execute(
+            sellers_t.insert().values(
+                name=label, norm_name=f"{platform}:{seller_id}", created_at=now
+            )
+        ).inserted_primary_key[0]
+        audits = [
+            _audit(
+                now,
+                actor,
+                "seller",
+                str(key),
+                None,
+                {"name": label, "split_from": row.seller_key},
+                reason,
+            )
+        ]
+        audits += _move_aliases(conn, where, key, now, actor, reason)
+        audit.append(conn, audits)
+    return key
+
+
+def rename_seller(eng: sa.Engine, key: int, name: str, *, actor: str, reason: str) -> None:
+    """Rename a Seller (what every page shows). Audited. Raises ``KeyError`` for an unknown
+    Seller and ``ValueError`` for an empty name."""
+    name = name.strip()
+    if not name:
+        raise ValueError("a Seller needs a name")
+    now = datetime.now(UTC)
+    with eng.begin() as conn:
+        old = _seller_name(conn, key)
+        conn.execute(sellers_t.update().where(sellers_t.c.seller_key == key).values(name=name))
+        audit.append(
+            conn,
+            [_audit(now, actor, "seller", str(key), {"name": old}, {"name": name}, reason)],
+        )
