@@ -6,6 +6,7 @@ import importlib.util
 import os
 import shutil
 import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,6 +19,16 @@ from stockroom.config import PROJECT_ROOT, bundled_olist_dir
 from stockroom_jobs.ingest import ingest_olist
 
 SHARED_DATA = PROJECT_ROOT.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _keep_main_module():
+    """Streamlit's AppTest leaves the app script as `sys.modules["__main__"]`; a later test that
+    starts processes with the spawn method would then re-run app.py in every child, which fails
+    and makes the pool respawn workers for ever. Put the real `__main__` back after each test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")
