@@ -17,6 +17,7 @@ concentration = st.Page(
     default=True,
 )
 supply = st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:")
+holdings = st.Page("app_pages/holdings.py", title="Holdings", icon=":material/style:")
 forecast = st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:")
 order_today = st.Page(
     "app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"
@@ -25,6 +26,7 @@ navigation = st.navigation(
     [
         concentration,
         supply,
+        holdings,
         forecast,
         order_today,
         st.Page(
@@ -39,6 +41,7 @@ navigation = st.navigation(
 honours = {
     concentration.url_path: ("window", "category"),
     supply.url_path: ("window", "category"),
+    holdings.url_path: ("window", "category"),
     forecast.url_path: ("category",),
     order_today.url_path: ("category",),
 }.get(navigation.url_path, ())

@@ -22,7 +22,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages._common import Filters
-from stockroom import concentration, health, products, sales, store, supply, workbench
+from stockroom import concentration, health, holdings, products, sales, store, supply, workbench
 from stockroom.db import analytics_stamp, cached
 from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
@@ -115,8 +115,24 @@ def _cached_view(name: str, f: Filters, stamp: tuple) -> object:
         "currency": lambda: sales.currencies(con),
         "reporting": lambda: sales.reporting(con),
         "mapping_coverage": lambda: sales.mapping_coverage(con, window),
+        "seller_labels": lambda: sales.seller_labels(con),
+        "holdings_days": lambda: _holdings_days(con, window),
+        "holdings_choices": lambda: (
+            holdings.choices(con, _view("holdings_days", f)[0])
+            if _view("holdings_days", f)[0]
+            else {"platforms": [], "brands": []}
+        ),
+        "holdings_currency": lambda: holdings.currency(con, _view("holdings_days", f)[0]),
     }
     return views[name]()
+
+
+def _holdings_days(con, window: sales.Window) -> tuple[date | None, date | None]:
+    days = holdings.listing_days(con, window.as_of)
+    if not days:
+        return None, None
+    in_window = [d for d in days if d >= window.start.date()]
+    return days[-1], (in_window or days[-1:])[0]
 
 
 def concentration_summary(f: Filters) -> dict:
@@ -219,6 +235,60 @@ def money_note(f: Filters) -> str:
 def currency(f: Filters) -> str:
     """The orders' currencies, e.g. ``BRL`` (``-`` when none)."""
     return _view("currency", f)
+
+
+# -- holdings (inventory on the market, from the listings snapshots) -------------------------
+
+
+def holdings_days(f: Filters) -> tuple[date | None, date | None]:
+    """(the listings snapshot day the holdings are read from: the newest on or before as-of;
+    the day their trend starts: the first listings day in the window), or (None, None)
+    without listings."""
+    return _view("holdings_days", f)
+
+
+def holdings_choices(f: Filters) -> dict[str, list[str]]:
+    """:func:`stockroom.holdings.choices` of the holdings day (platforms, brands)."""
+    return _view("holdings_choices", f.any_window)
+
+
+def holdings_currency(f: Filters) -> str:
+    """:func:`stockroom.holdings.currency` of the holdings day."""
+    return _view("holdings_currency", f.any_window)
+
+
+def holdings_table(f: Filters, scope: holdings.Scope) -> pl.DataFrame:
+    """:func:`stockroom.holdings.holdings` of the holdings day, with the change since the
+    trend's first day, the Seller's name (``seller``) and the product's title (``product``)."""
+    return _holdings_view("table", f, scope, analytics_stamp(_root(f)))
+
+
+def holdings_risk(f: Filters, scope: holdings.Scope) -> pl.DataFrame:
+    """:func:`stockroom.holdings.product_risk` with ``product`` and ``top_seller`` names."""
+    return _holdings_view("risk", f, scope, analytics_stamp(_root(f)))
+
+
+def holdings_summary(f: Filters, scope: holdings.Scope) -> dict:
+    """:func:`stockroom.holdings.summary` of the holdings day."""
+    return holdings.summary(holdings_table(f, scope), holdings_risk(f, scope))
+
+
+def holdings_trend(f: Filters, scope: holdings.Scope) -> pl.DataFrame:
+    """:func:`stockroom.holdings.daily` from the trend's first day, with ``seller`` names."""
+    return _holdings_view("trend", f, scope, analytics_stamp(_root(f)))
+
+
+@st.cache_resource(show_spinner="Reading listings…", max_entries=64)
+def _holdings_view(name: str, f: Filters, scope: holdings.Scope, stamp: tuple) -> pl.DataFrame:
+    con = cached(_root(f), f.as_of)
+    day, since = holdings_days(f)
+    if name == "trend":
+        names = _view("seller_labels", f.day).select("seller_id", "seller")
+        return holdings.daily(con, since, day, scope).join(names, on="seller_id", how="left")
+    if name == "risk":
+        return holdings.named_risk(holdings_table(f, scope))
+    table = holdings.holdings(con, day, scope, since=since)
+    return holdings.named(con, table, _root(f), f.as_of)
 
 
 # -- forecast --------------------------------------------------------------------------------

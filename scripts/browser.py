@@ -90,7 +90,7 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
 
 
 #: pages that need listings and mappings (a simulated data root) rather than the Olist demo
-SIM_PAGES = {"mapping": ("Mapping", 0)}
+SIM_PAGES = {"mapping": ("Mapping", 0), "holdings": ("Holdings", 2)}
 RECONCILE_PAGES = {"reconciliation": ("Reconciliation", 2)}
 #: pages that need a forecasts snapshot (stockroom forecast)
 FORECAST_PAGES = {"forecast": ("Forecast", 1), "order_today": ("Order today", 0)}
@@ -275,7 +275,7 @@ def main() -> None:
     parser.add_argument(
         "--sim-root",
         type=Path,
-        help="A data root with simulated listings mapped by `stockroom map`, for the Mapping page.",
+        help="A data root with simulated listings mapped by `stockroom map`: Mapping and Holdings.",
     )
     parser.add_argument(
         "--own-root",

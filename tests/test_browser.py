@@ -1,7 +1,7 @@
 """Every page in a real headless Chromium against a real `stockroom serve` on 127.0.0.1, with
 the data each page needs: the bundled Olist data forecast with the demo stock (Seller
 concentration, Supply, Forecast, Order today, Data health), a seeded reconciliation scenario
-(Reconciliation) and a mapped simulated marketplace (Mapping).
+(Reconciliation) and a mapped simulated marketplace (Mapping, Holdings).
 
 Each server opens on Data health (its cold start, guarded at :data:`COLD_START_GUARD_SECONDS`);
 every other page's first render (title and KPI tiles on screen, the frontend loaded anew) is
@@ -72,6 +72,7 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
         "order_today",
         "reconciliation",
         "mapping",
+        "holdings",
     }
     for name, info in seen.items():
         assert info["errors"] == 0, name
@@ -80,6 +81,8 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
         assert (tmp_path / f"{name}.png").stat().st_size > 20_000, name
     assert (tmp_path / "sync" / "reconciliation.png").stat().st_size > 20_000
     assert (tmp_path / "mapped" / "mapping.png").stat().st_size > 20_000
+    assert (tmp_path / "mapped" / "holdings.png").stat().st_size > 20_000
+    assert seen["holdings"]["charts"] == 2 and "Value (USD)" in seen["holdings"]["metrics"]
     # concentration: most concentrated categories, the monthly trend, the top sellers
     assert seen["seller_concentration"]["charts"] == 3 and seen["supply"]["charts"] == 2
     assert "Job success rate" in seen["data_health"]["metrics"]

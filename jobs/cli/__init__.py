@@ -54,6 +54,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Reconcile the central inventory against every platform's listings.",
     ),
     "map": ("mapping", "map_command", "Map sellers and SKUs of the latest listings."),
+    "holdings": (
+        "holdings",
+        "holdings_command",
+        "Inventory on the market per Seller x card x treatment; export it.",
+    ),
     "runs": ("ops", "runs", "List job runs with status, row counts and errors."),
     "report": ("ops", "report", "Run a papermill report to an executed notebook and HTML."),
     "serve": ("ops", "serve", "Start the Streamlit app on http://127.0.0.1:8501."),

@@ -232,6 +232,97 @@ def top_suppliers(suppliers: pl.DataFrame) -> go.Figure:
     return fig
 
 
+def holdings_trend(daily: pl.DataFrame, currency: str, top: int = 6) -> go.Figure:
+    """Stacked areas: the value on the market per day of the ``top`` Sellers (by value on the
+    last day) and of all others together. Input: :func:`stockroom.holdings.daily` with a
+    ``seller`` name column; ``currency`` labels the axis."""
+    last = daily.filter(pl.col("day") == daily["day"].max())
+    leaders = last.sort("value", descending=True).head(top)["seller_id"].to_list()
+    grouped = (
+        daily.with_columns(
+            who=pl.when(pl.col("seller_id").is_in(leaders))
+            .then(pl.col("seller"))
+            .otherwise(pl.lit("All other sellers"))
+        )
+        .group_by("day", "who")
+        .agg(pl.col("value", "units").sum())
+        .sort("day")
+    )
+    order = [
+        *last.filter(pl.col("seller_id").is_in(leaders))
+        .sort("value", descending=True)["seller"]
+        .to_list(),
+        "All other sellers",
+    ]
+    fig = go.Figure()
+    for who in order:
+        part = grouped.filter(pl.col("who") == who)
+        if part.is_empty():
+            continue
+        fig.add_trace(
+            go.Scatter(
+                x=part["day"].to_list(),
+                y=part["value"].to_list(),
+                customdata=part["units"].to_list(),
+                name=who,
+                mode="lines",
+                stackgroup="value",
+                hovertemplate="%{x}: %{y:,.0f} " + currency + " (%{customdata:,} units)",
+            )
+        )
+    fig.update_yaxes(title_text=f"value at lowest ask ({currency})", rangemode="tozero")
+    fig.update_layout(title="Value on the market by Seller", **_LAYOUT)
+    return fig
+
+
+def holdings_by_treatment(risk: pl.DataFrame, currency: str) -> go.Figure:
+    """Horizontal stacked bars: value on the market per treatment, in products a single
+    Seller holds vs. products several hold. Input: :func:`stockroom.holdings.product_risk`."""
+    per = (
+        risk.with_columns(
+            pl.col("treatment").fill_null(
+                pl.when(pl.col("sku_mapped"))
+                .then(pl.lit("(no treatment)"))
+                .otherwise(pl.lit("(SKU not mapped)"))
+            )
+        )
+        .group_by("treatment")
+        .agg(
+            single=pl.col("value").filter(pl.col("single_seller")).sum(),
+            shared=pl.col("value").filter(~pl.col("single_seller")).sum(),
+            total=pl.col("value").sum(),
+        )
+        .sort("total")
+        .tail(12)
+    )
+    labels = per["treatment"].to_list()
+    fig = go.Figure(
+        [
+            go.Bar(
+                x=per["single"].to_list(),
+                y=labels,
+                orientation="h",
+                name="one Seller holds it",
+                marker_color=BAND_COLOURS["highly concentrated"],
+            ),
+            go.Bar(
+                x=per["shared"].to_list(),
+                y=labels,
+                orientation="h",
+                name="several Sellers hold it",
+                marker_color=BAND_COLOURS["unconcentrated"],
+            ),
+        ]
+    )
+    fig.update_layout(
+        barmode="stack",
+        title="Value by treatment: single-seller risk",
+        xaxis_title=f"value at lowest ask ({currency})",
+        **{**_LAYOUT, "height": max(300, 26 * per.height + 120)},
+    )
+    return fig
+
+
 RUN_COLOURS = {
     "succeeded": "#2e7d32",
     "failed": "#c62828",

@@ -143,30 +143,37 @@ def sales(
     )
 
 
-def _line_parts(con: duckdb.DuckDBPyConnection, need_category: bool) -> dict[str, str]:
-    """The ``sales_lines.sql`` placeholders: the mapping joins when the connection applies a
-    mapping (:func:`stockroom.db.connect`: ``seller_map``, ``sku_map``), the catalog join only
-    when a category is needed (so other queries never read the catalog)."""
+def mapping_parts(con: duckdb.DuckDBPyConnection, alias: str) -> dict[str, str]:
+    """SQL fragments that put a row of ``alias`` (a table with ``platform``, ``seller_id``
+    and ``sku``: orders, listings) on the unified Seller and catalog product when the
+    connection applies a mapping (:func:`stockroom.db.connect`: ``seller_map``, ``sku_map``):
+    ``seller``, ``sku`` (expressions), ``seller_mapped``, ``sku_mapped`` (booleans) and
+    ``mapping`` (the joins; empty without a mapping, where the expressions are the row's own
+    ids)."""
     mapped = con.execute("SELECT mapping FROM analytics").fetchone()[0]
-    parts = {
-        "seller": "o.seller_id",
-        "sku": "o.sku",
-        "seller_mapped": "false",
-        "sku_mapped": "false",
-        "mapping": "",
-        "category": "CAST(NULL AS VARCHAR)",
-        "products": "",
-    }
-    if mapped:
-        parts |= {
-            "seller": "COALESCE(sm.unified_id, o.seller_id)",
-            "sku": "COALESCE(km.product_sku, o.sku)",
-            "seller_mapped": "sm.unified_id IS NOT NULL",
-            "sku_mapped": "km.product_sku IS NOT NULL",
-            "mapping": "LEFT JOIN seller_map AS sm ON sm.platform = o.platform AND "
-            "sm.seller_id = o.seller_id LEFT JOIN sku_map AS km ON km.platform = o.platform "
-            "AND km.external_sku = o.sku",
+    if not mapped:
+        return {
+            "seller": f"{alias}.seller_id",
+            "sku": f"{alias}.sku",
+            "seller_mapped": "false",
+            "sku_mapped": "false",
+            "mapping": "",
         }
+    return {
+        "seller": f"COALESCE(sm.unified_id, {alias}.seller_id)",
+        "sku": f"COALESCE(km.product_sku, {alias}.sku)",
+        "seller_mapped": "sm.unified_id IS NOT NULL",
+        "sku_mapped": "km.product_sku IS NOT NULL",
+        "mapping": f"LEFT JOIN seller_map AS sm ON sm.platform = {alias}.platform AND "
+        f"sm.seller_id = {alias}.seller_id LEFT JOIN sku_map AS km ON km.platform = "
+        f"{alias}.platform AND km.external_sku = {alias}.sku",
+    }
+
+
+def _line_parts(con: duckdb.DuckDBPyConnection, need_category: bool) -> dict[str, str]:
+    """The ``sales_lines.sql`` placeholders: the mapping joins (:func:`mapping_parts`), the
+    catalog join only when a category is needed (so other queries never read the catalog)."""
+    parts = mapping_parts(con, "o") | {"category": "CAST(NULL AS VARCHAR)", "products": ""}
     if need_category:
         parts |= {
             "category": "COALESCE(p.category, $uncategorised)",
