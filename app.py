@@ -39,9 +39,9 @@ navigation = st.navigation(
 )
 # the sidebar shows only the filters the open page honours
 honours = {
-    concentration.url_path: ("window", "category"),
-    supply.url_path: ("window", "category"),
-    holdings.url_path: ("window", "category"),
+    concentration.url_path: ("window", "category", "platform"),
+    supply.url_path: ("window", "category", "platform"),
+    holdings.url_path: ("window", "category", "platform"),
     forecast.url_path: ("category",),
     order_today.url_path: ("category",),
 }.get(navigation.url_path, ())

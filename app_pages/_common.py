@@ -21,6 +21,7 @@ from stockroom.db import cached
 
 WINDOWS = {"30 days": 30, "90 days": 90, "180 days": 180, "365 days": 365, "All history": None}
 ALL_CATEGORIES = "All categories"
+ALL_PLATFORMS = "All platforms"
 
 
 @dataclass(frozen=True)
@@ -31,13 +32,14 @@ class Filters:
     as_of: date
     window_days: int | None
     category: str | None
+    platform: str | None = None  # one marketplace's orders and listings (None: every one)
 
     @property
     def day(self) -> Filters:
-        """These filters without window and category: the cache key of what depends only on
-        the data root, the store and the as-of date (forecasts, the plan, flags, mappings), so
-        changing the window does not rebuild them."""
-        return dataclasses.replace(self, window_days=None, category=None)
+        """These filters without window, category and platform: the cache key of what depends
+        only on the data root, the store and the as-of date (forecasts, the plan, flags,
+        mappings), so changing the window does not rebuild them."""
+        return dataclasses.replace(self, window_days=None, category=None, platform=None)
 
     @property
     def any_window(self) -> Filters:
@@ -67,6 +69,18 @@ def _categories(
 ) -> list[str]:
     con = cached(Path(root), as_of)
     return sales.categories(con, sales.make_window(as_of, window_days, first_day))
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def _platforms(root: str, stamp: str, as_of: date) -> list[str]:
+    """Platforms with orders or listings on or before ``as_of``."""
+    con = cached(Path(root), as_of)
+    rows = con.execute(
+        "SELECT platform FROM orders UNION SELECT platform FROM listings_history "
+        "WHERE snapshot_date <= $as_of ORDER BY 1",
+        {"as_of": as_of},
+    ).fetchall()
+    return [r[0] for r in rows if r[0]]
 
 
 def _keep(*keys: str) -> None:
@@ -100,10 +114,11 @@ def _root_banner(root: str) -> None:
 def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None:
     """Render the shared sidebar; None (and a hint on the page) when the store has no orders.
 
-    ``honours``: the filters the open page applies ("window", "category"); the others are
-    not shown (their choice is kept for the pages that do), and the filters carry the
-    default window (:data:`stockroom.config.DEFAULT_WINDOW_DAYS`) and every category."""
-    _keep("window", "category")
+    ``honours``: the filters the open page applies ("window", "category", "platform"); the
+    others are not shown (their choice is kept for the pages that do), and the filters carry
+    the default window (:data:`stockroom.config.DEFAULT_WINDOW_DAYS`), every category and
+    every platform. The platform filter is shown only where the data has two or more."""
+    _keep("window", "category", "platform")
     with st.sidebar:
         if "data-root" not in st.session_state:
             st.session_state["data-root"] = str(config.data_root())
@@ -155,6 +170,21 @@ def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None
                 format_func=lambda c: c if c == ALL_CATEGORIES else products.words(c),
                 help="Product category (largest revenue first).",
             )
+        platform = None
+        if "platform" in honours:
+            platforms = _platforms(root, store.stamp(Path(root)), as_of)
+            if len(platforms) > 1:
+                chosen = st.session_state.get("platform", ALL_PLATFORMS)
+                options = [ALL_PLATFORMS, *platforms]
+                if chosen not in options:
+                    options.append(chosen)
+                platform = st.selectbox(
+                    "Platform",
+                    options,
+                    key="platform",
+                    help="One marketplace's orders and listings; its sellers' shares are "
+                    "of that platform's revenue.",
+                )
         st.caption(f"Orders on file: {days[0]} to {days[-1]}")
     return Filters(
         root,
@@ -163,6 +193,7 @@ def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None
         as_of,
         window_days,
         None if category in (None, ALL_CATEGORIES) else category,
+        None if platform in (None, ALL_PLATFORMS) else platform,
     )
 
 

@@ -66,7 +66,7 @@ def _view(name: str, f: Filters) -> object:
 
 @st.cache_resource(show_spinner="Querying snapshots…", max_entries=256)
 def _cached_view(name: str, f: Filters, stamp: tuple) -> object:
-    con = cached(_root(f), f.as_of)
+    con = cached(_root(f), f.as_of, platform=f.platform)
     window, previous, category = f.window, f.previous_window, f.category
     views = {
         "concentration_summary": lambda: concentration.summary(con, window, category),
@@ -280,7 +280,7 @@ def holdings_trend(f: Filters, scope: holdings.Scope) -> pl.DataFrame:
 
 @st.cache_resource(show_spinner="Reading listings…", max_entries=64)
 def _holdings_view(name: str, f: Filters, scope: holdings.Scope, stamp: tuple) -> pl.DataFrame:
-    con = cached(_root(f), f.as_of)
+    con = cached(_root(f), f.as_of, platform=f.platform)
     day, since = holdings_days(f)
     if name == "trend":
         names = _view("seller_labels", f.day).select("seller_id", "seller")

@@ -23,18 +23,17 @@ if day is None:
 ALL = "All"
 choices = _data.holdings_choices(f)
 currency = _data.holdings_currency(f)
-pick = st.columns([1, 1, 1, 1])
-platform = pick[0].selectbox("Platform", [ALL, *choices["platforms"]], key="holdings-platform")
-brand = pick[1].selectbox("Brand", [ALL, *choices["brands"]], key="holdings-brand")
-low = pick[2].number_input(
+pick = st.columns([2, 1, 1])
+brand = pick[0].selectbox("Brand", [ALL, *choices["brands"]], key="holdings-brand")
+low = pick[1].number_input(
     f"Lowest ask from ({currency})", min_value=0.0, value=None, key="holdings-price-min"
 )
-high = pick[3].number_input(
+high = pick[2].number_input(
     f"Lowest ask up to ({currency})", min_value=0.0, value=None, key="holdings-price-max"
 )
 try:
     scope = holdings.Scope(
-        platform=None if platform == ALL else platform,
+        platform=f.platform,
         brand=None if brand == ALL else brand,
         category=f.category,
         price_min=low,

@@ -17,6 +17,8 @@ summary = _data.concentration_summary(f)
 previous = _data.concentration_previous(f)
 currency = _data.currency(f)
 scope = products.words(f.category) if f.category else "All categories"
+if f.platform:
+    scope += f" on {f.platform}"
 
 st.title("Seller concentration")
 st.caption(

@@ -15,6 +15,8 @@ currency = _data.currency(f)
 
 st.title("Supply")
 scope = products_lib.words(f.category) if f.category else "All categories"
+if f.platform:
+    scope += f" on {f.platform}"
 st.caption(
     f"{scope} · {f.window.label()} · as of {f.as_of} · "
     f"{_data.money_note(f)} · a seller is active for a product when it sold it in the window"

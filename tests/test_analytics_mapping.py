@@ -283,3 +283,36 @@ def test_mapping_page_splits_an_account_off_and_the_figures_follow(
     assert set(per_platform["platform"]) == {"ebay", "blokpax", "shootstrayt"}
     dominates = next(v for k, v in tables.items() if "seller" in k and "ebay" in v.columns)
     assert "Split Shop" in set(dominates["seller"]) or dominates.shape[0] == 15
+
+
+def test_a_platform_filter_answers_for_that_platform_only(three_platforms, monkeypatch):
+    """A platform-scoped connection: every view over orders counts that platform's lines
+    (eBay: Acme 30 and Zed 30), and the sidebar's Platform filter on the pages uses it."""
+    ebay = connect(three_platforms, platform="ebay")
+    summary = concentration.summary(ebay, WINDOW)
+    assert summary["sellers"] == 2 and summary["revenue"] == pytest.approx(60.0)
+    assert summary["hhi"] == pytest.approx(hhi(30, 30))
+    assert set(sales.sales(ebay, WINDOW, ("platform",))["platform"]) == {"ebay"}
+    assert connect(three_platforms, platform="nowhere").execute(
+        "SELECT count(*) FROM orders"
+    ).fetchone() == (0,)
+
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(three_platforms))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    assert not at.exception and not at.error
+    before = at.dataframe[0].value
+    assert before["revenue"].tolist() == pytest.approx([70.0, 30.0])
+    assert at.selectbox(key="platform").options == [
+        "All platforms",
+        "blokpax",
+        "ebay",
+        "shootstrayt",
+    ]
+    at.selectbox(key="platform").select("ebay").run()
+    assert not at.exception and not at.error
+    assert at.dataframe[0].value["revenue"].tolist() == pytest.approx([30.0, 30.0])
+    assert any("on ebay" in c.value for c in at.caption)
+    at.switch_page("app_pages/supply.py").run()  # the choice stays on the next page
+    assert at.selectbox(key="platform").value == "ebay"
+    at.switch_page("app_pages/forecast.py").run()  # a page without it does not show it
+    assert not [s for s in at.selectbox if s.key == "platform"]

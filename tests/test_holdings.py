@@ -220,9 +220,9 @@ def test_holdings_page_names_sellers_and_products_and_filters(market, monkeypatc
     assert risk.iloc[0]["product"] == "Mew 8 Promo (Normal)" and bool(risk.iloc[0]["single_seller"])
     assert risk.iloc[1]["top_seller"] == "Acme Cards" and risk.iloc[1]["sellers"] == 2
 
-    at.selectbox(key="holdings-platform").select("blokpax").run()
+    at.selectbox(key="platform").select("blokpax").run()  # the sidebar's platform filter
     assert {m.label: m.value for m in at.metric}["Value (USD)"] == "30"
-    at.selectbox(key="holdings-platform").select("All").run()
+    at.selectbox(key="platform").select("All platforms").run()
     at.number_input(key="holdings-price-min").set_value(100.0).run()
     assert any("No active listings match" in w.value for w in at.warning)
     at.number_input(key="holdings-price-max").set_value(50.0).run()

@@ -9,8 +9,10 @@ every canonical table ``t``:
 * ``t_history``  -- every snapshot, with its ``snapshot_date`` (DATE) column.
 
 A table with no snapshot (yet) is an empty view with the canonical columns, so queries work on a
-fresh data root. ``as_of=None`` means "latest". Events tables read their month files where they
-are valid and the daily files elsewhere (:func:`stockroom.store.read_layout`).
+fresh data root. With ``platform``, the tables of :data:`PLATFORM_TABLES` (orders, listings)
+hold only that platform's rows, so every view over them answers for one platform.
+``as_of=None`` means "latest". Events tables read their month files where they are valid and
+the daily files elsewhere (:func:`stockroom.store.read_layout`).
 
 ``cached(root, as_of)`` is what the pages use: a cursor on one shared connection per
 (data root, as-of), built once and rebuilt when :func:`stockroom.store.stamp` changes, with
@@ -66,16 +68,23 @@ def _duck_type(dtype: pl.DataType) -> str:
     }[dtype.base_type()]
 
 
-def connect(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
-    """Open an in-memory DuckDB connection with one view per canonical table (see module doc).
-    A commit a killed writer left half done is completed first (:func:`stockroom.store.recover`,
-    without waiting for a writer at work)."""
+#: Tables a platform-scoped connection (``connect(..., platform=...)``) filters.
+PLATFORM_TABLES = ("orders", "listings")
+
+
+def connect(
+    root: Path, as_of: date | None = None, *, platform: str | None = None
+) -> duckdb.DuckDBPyConnection:
+    """Open an in-memory DuckDB connection with one view per canonical table (see module doc);
+    with ``platform`` (a marketplace code, e.g. "ebay"), orders and listings of that platform
+    only. A commit a killed writer left half done is completed first
+    (:func:`stockroom.store.recover`, without waiting for a writer at work)."""
     recover(root, wait=False)
     con = duckdb.connect(":memory:")
     con.execute("SET TimeZone = 'UTC'")
     con.execute("SET enable_object_cache = true")  # Parquet footers read once per connection
     for spec in TABLES.values():
-        _register(con, root, spec, as_of)
+        _register(con, root, spec, as_of, platform if spec.name in PLATFORM_TABLES else None)
     _register_reporting(con, root, as_of)
     _register_mapping(con, root)
     return con
@@ -179,7 +188,13 @@ def _register_reporting(con: duckdb.DuckDBPyConnection, root: Path, as_of: date 
     )
 
 
-def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: date | None) -> None:
+def _register(
+    con: duckdb.DuckDBPyConnection,
+    root: Path,
+    spec: Table,
+    as_of: date | None,
+    platform: str | None = None,
+) -> None:
     columns = ", ".join(f'"{c}"' for c in spec.column_names)
     if not snapshot_dates(root, spec.name):
         # typed NULLs in SQL (not a registered frame: those are invisible to cursors)
@@ -218,9 +233,12 @@ def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: da
         f'"{c.name}"' if c.name in have else f'CAST(NULL AS {_duck_type(c.dtype)}) AS "{c.name}"'
         for c in spec.columns
     )
+    only = (
+        "" if platform is None else " WHERE platform = " + "'" + platform.replace("'", "''") + "'"
+    )
     con.execute(
         f"CREATE VIEW {spec.name}_history AS SELECT {projection}, snapshot_date "
-        f"FROM _raw_{spec.name}"
+        f"FROM _raw_{spec.name}{only}"
     )
     if spec.kind == "events":
         cut = "" if as_of is None else f" WHERE snapshot_date <= DATE '{as_of.isoformat()}'"
@@ -239,21 +257,25 @@ def _register(con: duckdb.DuckDBPyConnection, root: Path, spec: Table, as_of: da
 
 
 _CACHE_SIZE = 8
-_cache: OrderedDict[tuple[str, date | None], tuple[str, duckdb.DuckDBPyConnection]] = OrderedDict()
+_cache: OrderedDict[tuple[str, date | None, str | None], tuple[str, duckdb.DuckDBPyConnection]] = (
+    OrderedDict()
+)
 _cache_lock = threading.Lock()
 
 
-def cached(root: Path, as_of: date | None = None) -> duckdb.DuckDBPyConnection:
+def cached(
+    root: Path, as_of: date | None = None, *, platform: str | None = None
+) -> duckdb.DuckDBPyConnection:
     """A cursor (a connection of its own, safe to use from one thread) on the shared connection
-    of ``(root, as_of)``: the views of :func:`connect`, built once and rebuilt when the store's
-    :func:`~stockroom.store.stamp` changes. The :data:`_CACHE_SIZE` most recently used
+    of ``(root, as_of, platform)``: the views of :func:`connect`, built once and rebuilt when
+    the store's :func:`~stockroom.store.stamp` changes. The :data:`_CACHE_SIZE` most recently used
     connections are kept. Close the cursor or let it go; the shared connection stays."""
-    key = (str(Path(root).resolve()), as_of)
+    key = (str(Path(root).resolve()), as_of, platform)
     current = (stamp(Path(root)), analytics_stamp(Path(root)))
     with _cache_lock:
         entry = _cache.get(key)
         if entry is None or entry[0] != current:
-            entry = (current, connect(Path(root), as_of))
+            entry = (current, connect(Path(root), as_of, platform=platform))
             _cache[key] = entry
         _cache.move_to_end(key)
         while len(_cache) > _CACHE_SIZE:
