@@ -22,7 +22,17 @@ import polars as pl
 import streamlit as st
 
 from app_pages._common import Filters
-from stockroom import concentration, health, holdings, products, sales, store, supply, workbench
+from stockroom import (
+    concentration,
+    health,
+    holdings,
+    products,
+    sales,
+    store,
+    supply,
+    tables,
+    workbench,
+)
 from stockroom.db import analytics_stamp, cached
 from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
@@ -371,11 +381,12 @@ def flags(f: Filters) -> tuple[date | None, pl.DataFrame | None, pl.DataFrame]:
 @_by_day
 @st.cache_resource(show_spinner=False, max_entries=16)
 def central_inventory(f: Filters, day: date) -> pl.DataFrame:
-    """The central inventory of the sync ``day``: sku, quantity, price."""
+    """The central inventory of the sync ``day`` (every column of the ``inventory`` table;
+    empty with its columns when there is none)."""
     inv_day = store.resolve_as_of(_root(f), "inventory", day)
     if inv_day is None:
-        return pl.DataFrame(schema={"sku": pl.String, "quantity": pl.Int64, "price": pl.Float64})
-    return store.read_snapshot(_root(f), "inventory", inv_day).select("sku", "quantity", "price")
+        return tables.table("inventory").empty()
+    return store.read_snapshot(_root(f), "inventory", inv_day)
 
 
 @_by_day

@@ -60,9 +60,11 @@ left, right = st.columns(2)
 left.plotly_chart(charts.flags_by_type(views.by_type_and_platform(flags)), width="stretch")
 right.plotly_chart(charts.flags_trend(trend), width="stretch")
 
-actions_tab, flags_tab = st.tabs(["Actions per platform", "Flags and evidence"])
+central = _data.central_inventory(f, day)
+actions_tab, flags_tab, inventory_tab = st.tabs(
+    ["Actions per platform", "Flags and evidence", "Central inventory"]
+)
 with actions_tab:
-    central = _data.central_inventory(f, day)
     actions = action_list(open_.drop("age_hours"), central)
     platforms = sorted(actions["platform"].unique().to_list())
     if not platforms:
@@ -111,3 +113,71 @@ with flags_tab:
         st.dataframe(found["listings"], hide_index=True, width="stretch")
         st.markdown("**Orders in the sync window**")
         st.dataframe(found["orders"], hide_index=True, width="stretch")
+with inventory_tab:
+    ALL = "All"
+    pick = st.columns(5)
+    on = pick[0].selectbox(
+        "Platform",
+        [ALL, *sorted({p for ps in central["platforms"].drop_nulls() for p in ps.split(",") if p})],
+        key="inventory-platform",
+    )
+    brand = pick[1].selectbox(
+        "Brand", [ALL, *sorted(central["brand"].drop_nulls().unique())], key="inventory-brand"
+    )
+    category = pick[2].selectbox(
+        "Category",
+        [ALL, *sorted(central["category"].drop_nulls().unique())],
+        key="inventory-category",
+    )
+    currency = "/".join(sorted(central["currency"].drop_nulls().unique())) or "-"
+    low = pick[3].number_input(
+        f"Price from ({currency})", min_value=0.0, value=None, key="inventory-price-min"
+    )
+    high = pick[4].number_input(
+        f"Price up to ({currency})", min_value=0.0, value=None, key="inventory-price-max"
+    )
+    try:
+        items = views.central_items(
+            central,
+            open_,
+            platform=None if on == ALL else on,
+            brand=None if brand == ALL else brand,
+            category=None if category == ALL else category,
+            price_min=low,
+            price_max=high,
+        )
+    except ValueError as exc:
+        st.error(f"Price range: {exc}.", icon=":material/error:")
+    else:
+        _common.table_with_downloads(
+            items.select(
+                "title",
+                "open_flags",
+                "quantity",
+                "price",
+                "value",
+                "flag_types",
+                "status",
+                "platforms",
+                "brand",
+                "category",
+                "sku",
+            ),
+            name=f"central-inventory-{day}",
+            column_config={
+                "title": st.column_config.TextColumn("Item", width="medium", pinned=True),
+                "open_flags": st.column_config.NumberColumn("Open flags"),
+                "quantity": st.column_config.NumberColumn("Units", format="localized"),
+                "price": st.column_config.NumberColumn(f"Price ({currency})", format="%.2f"),
+                "value": st.column_config.NumberColumn(f"Value ({currency})", format="localized"),
+                "flag_types": "Flags",
+                "status": "Status",
+                "platforms": "Should be on",
+                "brand": "Brand",
+                "category": "Category",
+                "sku": st.column_config.TextColumn("SKU", width="small"),
+            },
+            show=1000,
+            caption=f"{items.height:,} of {central.height:,} items; items with open flags "
+            "first, then by value.",
+        )

@@ -41,6 +41,10 @@ class ReconcileSummary:
         ]
 
 
+#: The brand of every card in the reconciliation scenario (Pokémon TCG cards).
+BRAND = "Pokémon TCG"
+
+
 def ingest_reconcile_demo(root: Path, items: int = 2_000, inject: int = 10, seed: int = 0) -> str:
     """Land a seeded reconciliation scenario (``stockroom.sim.reconcile``) as snapshots: the central
     inventory at the last sync (the day before) and now, the platforms' listings, the sync
@@ -56,6 +60,8 @@ def ingest_reconcile_demo(root: Path, items: int = 2_000, inject: int = 10, seed
         pl.lit("USD").alias("currency"),
         "status",
         pl.col("platforms").list.join(","),
+        pl.lit(BRAND).alias("brand"),
+        "category",  # the card's set
     )
     before = inv.with_columns(
         pl.Series("quantity", sc.central["quantity_at_last_sync"]), pl.lit("active").alias("status")

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 import polars as pl
 import pytest
 
+from stockroom import store
 from stockroom.reconcile import rules
 
 T0 = datetime(2024, 6, 30, 9, 0)
@@ -312,7 +313,27 @@ def test_reconciliation_page(tmp_path, monkeypatch):
     # drill-down: the evidence tables of the first SKU
     sku = at.selectbox(key="evidence-sku").value
     assert sku in set(flags["sku"])
-    assert len(at.dataframe) == 5
+    assert len(at.dataframe) == 6
+    # the central inventory: every item, flagged ones first; brand, category and price filters
+    central = store.read_snapshot(
+        tmp_path, "inventory", store.resolve_as_of(tmp_path, "inventory", None)
+    )
+    items = at.dataframe[5].value
+    assert len(items) == central.height
+    assert items["open_flags"].iloc[0] >= 1 and items["open_flags"].is_monotonic_decreasing
+    assert at.selectbox(key="inventory-brand").options == ["All", "Pokémon TCG"]
+    category = central["category"].value_counts(sort=True)["category"][0]
+    at.selectbox(key="inventory-category").select(category).run()
+    at.number_input(key="inventory-price-min").set_value(2.0).run()
+    at.number_input(key="inventory-price-max").set_value(10.0).run()
+    items = at.dataframe[5].value
+    want = central.filter((pl.col("category") == category) & pl.col("price").is_between(2.0, 10.0))
+    assert 0 < len(items) == want.height < central.height
+    assert set(items["category"]) == {category}
+    assert items["price"].between(2.0, 10.0).all()
+    assert (items["value"] == items["quantity"] * items["price"]).all()
+    at.number_input(key="inventory-price-min").set_value(20.0).run()
+    assert any("Price range" in e.value for e in at.error)
 
 
 def test_flagging_report(tmp_path):

@@ -46,6 +46,54 @@ def open_flags(flags: pl.DataFrame, now) -> pl.DataFrame:
     )
 
 
+def central_items(
+    central: pl.DataFrame,
+    open_: pl.DataFrame,
+    *,
+    platform: str | None = None,
+    brand: str | None = None,
+    category: str | None = None,
+    price_min: float | None = None,
+    price_max: float | None = None,
+) -> pl.DataFrame:
+    """The central inventory (an ``inventory`` snapshot, :data:`stockroom.tables.INVENTORY`)
+    narrowed by the filters (None: all): ``platform`` (among the item's ``platforms``),
+    ``brand``, ``category`` and a list-price range per unit (inclusive, in the item's
+    currency), with ``value`` (Float64: quantity x price, in the item's currency),
+    ``open_flags`` (UInt32) and ``flag_types`` (String, "oversold, price_mismatch") from
+    ``open_`` (:func:`open_flags`). Sorted by open flags, then value, descending.
+
+    Raises ``ValueError`` when ``price_min`` is above ``price_max``."""
+    if price_min is not None and price_max is not None and price_min > price_max:
+        raise ValueError(f"price_min ({price_min}) is above price_max ({price_max})")
+    keep = pl.lit(True)
+    if platform is not None:
+        keep &= pl.col("platforms").str.split(",").list.contains(platform)
+    if brand is not None:
+        keep &= pl.col("brand") == brand
+    if category is not None:
+        keep &= pl.col("category") == category
+    if price_min is not None:
+        keep &= pl.col("price") >= price_min
+    if price_max is not None:
+        keep &= pl.col("price") <= price_max
+    per_sku = (
+        open_.filter(pl.col("sku").is_not_null())
+        .group_by("sku")
+        .agg(
+            open_flags=pl.len(),
+            flag_types=pl.col("flag_type").unique().sort().str.join(", "),
+        )
+    )
+    return (
+        central.filter(keep)
+        .with_columns(value=pl.col("quantity") * pl.col("price"))
+        .join(per_sku, on="sku", how="left")
+        .with_columns(pl.col("open_flags").fill_null(0))
+        .sort(["open_flags", "value", "sku"], descending=[True, True, False])
+    )
+
+
 def trend(root: Path) -> pl.DataFrame:
     """Open flags per flags snapshot date and type: date, flag_type, flags."""
     rows = []

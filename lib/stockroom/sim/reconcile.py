@@ -52,6 +52,7 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
             strict=True,
         )
     ]
+    sets = catalog["set_name"].gather(pick).to_list()
     price = np.round(
         np.nan_to_num(catalog["market_price"].gather(pick).to_numpy(), nan=5.0)
         * rng.uniform(1.05, 1.4, n_items)
@@ -67,6 +68,7 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
             title=titles[i],
             q0=int(qty0[i]),
             price=float(price[i]),
+            category=sets[i],
             platforms=[p for p, m in zip(PLATFORMS, mask[i], strict=True) if m],
         )
         for i in range(n_items)
@@ -205,6 +207,7 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
                 price=item["price"],
                 status=status,
                 platforms=plats,
+                category=item["category"],
             )
         )
     for k in range(inject):  # listings central has never heard of
@@ -236,6 +239,7 @@ def scenario(n_items: int, seed: int = 0, inject: int = 100) -> Scenario:
                 "price": pl.Float64,
                 "status": pl.String,
                 "platforms": pl.List(pl.String),
+                "category": pl.String,
             },
         ),
         listings=pl.DataFrame(listings, schema=listing_schema),
