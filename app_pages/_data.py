@@ -85,6 +85,7 @@ def _cached_view(name: str, f: Filters, stamp: tuple) -> object:
         ),
         "concentration_monthly": lambda: concentration.monthly(con, f.as_of, category),
         "seller_table": lambda: concentration.seller_table(con, window, category),
+        "seller_accounts": lambda: concentration.seller_accounts(con, window, category),
         "concentration_by_category": lambda: concentration.by_category(con, window),
         "concentration_by_platform": lambda: concentration.by_platform(con, window, category),
         "platform_shares": lambda: concentration.platform_shares(con, window, category),
@@ -162,6 +163,11 @@ def concentration_monthly(f: Filters) -> pl.DataFrame:
 
 def seller_table(f: Filters) -> pl.DataFrame:
     return _view("seller_table", f)
+
+
+def seller_accounts(f: Filters) -> pl.DataFrame:
+    """:func:`stockroom.concentration.seller_accounts` of the window (every Seller)."""
+    return _view("seller_accounts", f)
 
 
 def concentration_by_category(f: Filters) -> pl.DataFrame:

@@ -6,6 +6,7 @@ concentration of the categories and the most concentrated of them, with their DO
 the marketplace pooled (every category's sellers in one market) is shown below it, labelled as
 such. With one category chosen, the headline is that category's concentration."""
 
+import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
@@ -163,9 +164,39 @@ with sellers_tab:
             "region": "State",
             "seller_id": st.column_config.TextColumn("Seller id", width="small"),
         },
-        caption=f"{shown.height:,} of {sellers.height:,} sellers. The source publishes no "
-        "seller names: a seller is its id's first characters and its city.",
+        caption=f"{shown.height:,} of {sellers.height:,} sellers."
+        + (
+            " The source publishes no seller names: a seller is its id's first characters "
+            "and its city."
+            if sellers["seller"].str.contains("…").any()
+            else ""
+        ),
     )
+    names = dict(zip(sellers["seller_id"], sellers["seller"], strict=True))
+    pick = st.selectbox(
+        "Drill down to a Seller's platform accounts",
+        shown["seller_id"].to_list(),
+        format_func=lambda key: names.get(key, key),
+        key="seller-accounts",
+    )
+    if pick is not None:
+        accounts = _data.seller_accounts(f).filter(pl.col("seller_id") == pick)
+        st.dataframe(
+            accounts.drop("seller_id"),
+            column_config={
+                "platform": st.column_config.TextColumn("Platform", pinned=True),
+                "platform_seller_id": "Id on the platform",
+                "seller_name": "Name on the platform",
+                "revenue": money,
+                "units": st.column_config.NumberColumn("Units", format="localized"),
+                "orders": st.column_config.NumberColumn("Orders", format="localized"),
+                "share_of_seller": st.column_config.ProgressColumn(
+                    "Share of the Seller", format="percent", min_value=0, max_value=1
+                ),
+            },
+            hide_index=True,
+            width="stretch",
+        )
 with categories_tab:
     by_category = _data.concentration_by_category(f)
     high = HHI_BANDS[1][0]

@@ -316,3 +316,24 @@ def test_a_platform_filter_answers_for_that_platform_only(three_platforms, monke
     assert at.selectbox(key="platform").value == "ebay"
     at.switch_page("app_pages/forecast.py").run()  # a page without it does not show it
     assert not [s for s in at.selectbox if s.key == "platform"]
+
+
+def test_raw_platform_accounts_stay_available_as_a_drill_down(three_platforms, monkeypatch):
+    con = connect(three_platforms)
+    accounts = concentration.seller_accounts(con, WINDOW)
+    acme = accounts.filter(pl.col("platform_seller_id") == "acme_cards_99")["seller_id"].item()
+    mine = accounts.filter(pl.col("seller_id") == acme)
+    assert mine.select("platform", "platform_seller_id", "seller_name", "revenue").rows() == [
+        ("ebay", "acme_cards_99", "Acme Cards", 30.0),
+        ("blokpax", "0x7f3a", "ACME CARDS", 20.0),
+        ("shootstrayt", "acme-cards", "acme cards", 20.0),
+    ]
+    assert mine["share_of_seller"].to_list() == pytest.approx([30 / 70, 20 / 70, 20 / 70])
+
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(three_platforms))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    drill = at.selectbox(key="seller-accounts")
+    assert drill.value == acme and drill.format_func(acme) == "Acme Cards"
+    shown = at.dataframe[1].value
+    assert shown["platform_seller_id"].tolist() == ["acme_cards_99", "0x7f3a", "acme-cards"]
+    assert not any("publishes no seller names" in c.value for c in at.caption)

@@ -359,6 +359,37 @@ def by_platform(
     )
 
 
+def seller_accounts(
+    con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None
+) -> pl.DataFrame:
+    """The drill-down behind every Seller: its platform accounts in ``window``, one row per
+    (``seller_id``: the Seller, "seller:<key>" when unified; ``platform``;
+    ``platform_seller_id``: the platform's own id) with ``seller_name`` (String: the name the
+    platform shows, nullable), ``revenue`` (Float64, reporting currency), ``units``,
+    ``orders`` (Int64) and ``share_of_seller`` (Float64, share 0-1 of the Seller's revenue).
+    Sorted by Seller, then revenue descending."""
+    accounts = sales(con, window, ("seller_id", "platform", "platform_seller_id"), category)
+    names = con.execute(
+        "SELECT DISTINCT platform, seller_id AS platform_seller_id, seller_name FROM sellers"
+    ).pl()
+    names = names.unique(["platform", "platform_seller_id"], keep="first")
+    return (
+        accounts.join(names, on=["platform", "platform_seller_id"], how="left")
+        .with_columns(share_of_seller=pl.col("revenue") / pl.col("revenue").sum().over("seller_id"))
+        .select(
+            "seller_id",
+            "platform",
+            "platform_seller_id",
+            "seller_name",
+            "revenue",
+            "units",
+            "orders",
+            "share_of_seller",
+        )
+        .sort(["seller_id", "revenue", "platform"], descending=[False, True, False])
+    )
+
+
 def platform_shares(
     con: duckdb.DuckDBPyConnection, window: Window, category: str | None = None, top: int = 15
 ) -> pl.DataFrame:

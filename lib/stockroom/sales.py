@@ -24,7 +24,15 @@ from stockroom.fx import MixedCurrencyError, Reporting
 from stockroom.tables import NON_SALE_STATUSES
 
 UNCATEGORISED = "(uncategorised)"
-GROUP_KEYS = ("seller_id", "sku", "category", "month", "platform")
+GROUP_KEYS = (
+    "seller_id",
+    "sku",
+    "category",
+    "month",
+    "platform",
+    "platform_seller_id",
+    "platform_sku",
+)
 
 
 @dataclass(frozen=True)
