@@ -7,7 +7,8 @@ Per page and data root:
 * **first render** -- a new session on cold caches (Streamlit's caches and the shared DuckDB
   connections cleared): the app script, the sidebar and the page, until the script ends;
 * **interaction** -- one widget change and the rerun it causes, on the same session: the window
-  (90 / 30 / 180 / 365 days), a category and back, and on the Forecast and Reconciliation
+  (90 / 30 / 180 / 365 days), a category and back, a platform and back (where the data has
+  two), and on the Forecast and Reconciliation
   pages another SKU. New filter values are cache misses, so the figures include queries;
 * **queries** -- the library calls behind the page's headline numbers on a cold connection,
   beside **raw**, a hand-written DuckDB query over the snapshot files for the same numbers
@@ -30,7 +31,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from stockroom import concentration, config, db, health, sales, store, supply
+from stockroom import concentration, config, db, health, holdings, sales, store, supply, workbench
 from stockroom.forecast import views as forecast_views
 from stockroom.mapping import review
 from stockroom.procurement.plan import build_plan
@@ -213,6 +214,51 @@ def mapping_raw(root: Path, as_of: date) -> dict:
     return _round({"external_skus": row[0], "at_stake": row[1]})
 
 
+def holdings_lib(root: Path, as_of: date) -> dict:
+    con = db.cached(root, as_of)
+    table = holdings.holdings(con, holdings.listing_days(con, as_of)[-1])
+    summary = holdings.summary(table, holdings.product_risk(table))
+    keys = ("units", "value", "sellers", "products", "single_seller_share")
+    return _round({k: summary[k] for k in keys})
+
+
+def holdings_raw(root: Path, as_of: date) -> dict:
+    """The same figures in one hand-written DuckDB query over the listings file and the
+    applied mapping rows read from the workbench database."""
+    eng = workbench.engine(root)
+    con = duckdb.connect()
+    sm = pl.read_database(
+        "SELECT platform, platform_seller_id, seller_key FROM seller_aliases "
+        "WHERE status IN ('auto', 'confirmed')",
+        eng,
+    )
+    km = pl.read_database(
+        "SELECT platform, external_sku, product_sku FROM sku_mappings "
+        "WHERE status IN ('auto', 'confirmed') AND product_sku IS NOT NULL",
+        eng,
+    )
+    con.register("sm", sm.to_arrow())
+    con.register("km", km.to_arrow())
+    row = con.execute(
+        f"""WITH l AS (
+            SELECT coalesce('seller:' || CAST(sm.seller_key AS VARCHAR), l.seller_id) AS s,
+                   coalesce(km.product_sku, l.sku) AS p, l.platform, l.quantity, l.price
+            FROM read_parquet('{_part(root, "listings", as_of)}') AS l
+            LEFT JOIN sm ON sm.platform = l.platform AND sm.platform_seller_id = l.seller_id
+            LEFT JOIN km ON km.platform = l.platform AND km.external_sku = l.sku
+            WHERE l.status = 'active'),
+        pp AS (SELECT s, p, platform, sum(quantity) AS q, min(price) AS a FROM l
+               GROUP BY s, p, platform),
+        h AS (SELECT s, p, max(q) AS q, max(q) * min(a) AS v FROM pp GROUP BY s, p
+              HAVING max(q) > 0),
+        r AS (SELECT p, count(*) AS n FROM h GROUP BY p)
+        SELECT (SELECT sum(q) FROM h), (SELECT sum(v) FROM h), (SELECT count(DISTINCT s) FROM h),
+               (SELECT count(*) FROM r), (SELECT avg(CAST(n = 1 AS DOUBLE)) FROM r)"""
+    ).fetchone()
+    keys = ("units", "value", "sellers", "products", "single_seller_share")
+    return _round(dict(zip(keys, row, strict=True)))
+
+
 def health_lib(root: Path, as_of: date) -> dict:
     frame = health.snapshots_as_of(root, as_of).filter(pl.col("kind") == "state")
     return dict(frame.select("table", "rows").iter_rows())
@@ -255,6 +301,7 @@ PAGES = (
         widget="evidence-sku",
     ),
     Page("mapping", "app_pages/mapping.py", ("listings",), mapping_lib, mapping_raw),
+    Page("holdings", "app_pages/holdings.py", ("listings",), holdings_lib, holdings_raw),
     Page("data_health", "app_pages/data_health.py", ("orders",), health_lib, health_raw),
 )
 
@@ -301,7 +348,8 @@ def _session(page: Page, timeout: float):
 def _interactions(at, page: Page) -> list[Callable[[], object]]:
     """Widget changes on a rendered page (each returns after the rerun)."""
     steps: list[Callable[[], object]] = []
-    # the sidebar shows only the filters the page honours (keys "window", "category")
+    # the sidebar shows only the filters the page honours (keys "window", "category",
+    # "platform")
     if _widget(at, "window") is not None:
         for label in WINDOWS:
             steps.append(lambda label=label: at.selectbox(key="window").select(label).run())
@@ -309,6 +357,10 @@ def _interactions(at, page: Page) -> list[Callable[[], object]]:
     if category is not None and len(category.options) > 1:
         steps.append(lambda: at.selectbox(key="category").select_index(1).run())
         steps.append(lambda: at.selectbox(key="category").select_index(0).run())
+    platform = _widget(at, "platform")
+    if platform is not None and len(platform.options) > 1:
+        steps.append(lambda: at.selectbox(key="platform").select_index(1).run())
+        steps.append(lambda: at.selectbox(key="platform").select_index(0).run())
     if page.widget:
         box = _widget(at, page.widget)
         if box is not None and len(box.options) > 1:
