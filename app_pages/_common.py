@@ -83,6 +83,15 @@ def _platforms(root: str, stamp: str, as_of: date) -> list[str]:
     return [r[0] for r in rows if r[0]]
 
 
+def _kept_select(label: str, key: str, options: list[str], **kwargs) -> str:
+    """A sidebar selectbox whose current choice stays an option even when the data no
+    longer lists it (a window change never resets the category)."""
+    chosen = st.session_state.get(key, options[0])
+    if chosen not in options:
+        options = [*options, chosen]
+    return st.selectbox(label, options, key=key, **kwargs)
+
+
 def _keep(*keys: str) -> None:
     """Keep these widgets' values while a page that does not show them is open (Streamlit
     drops the state of a widget not drawn in a run; re-assigning it keeps it)."""
@@ -159,14 +168,10 @@ def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None
             cats = _categories(
                 root, stamp, as_of, window_days if "window" in honours else None, days[0]
             )
-            chosen = st.session_state.get("category", ALL_CATEGORIES)
-            options = [ALL_CATEGORIES, *cats]
-            if chosen not in options:
-                options.append(chosen)
-            category = st.selectbox(
+            category = _kept_select(
                 "Category",
-                options,
-                key="category",
+                "category",
+                [ALL_CATEGORIES, *cats],
                 format_func=lambda c: c if c == ALL_CATEGORIES else products.words(c),
                 help="Product category (largest revenue first).",
             )
@@ -174,14 +179,10 @@ def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None
         if "platform" in honours:
             platforms = _platforms(root, store.stamp(Path(root)), as_of)
             if len(platforms) > 1:
-                chosen = st.session_state.get("platform", ALL_PLATFORMS)
-                options = [ALL_PLATFORMS, *platforms]
-                if chosen not in options:
-                    options.append(chosen)
-                platform = st.selectbox(
+                platform = _kept_select(
                     "Platform",
-                    options,
-                    key="platform",
+                    "platform",
+                    [ALL_PLATFORMS, *platforms],
                     help="One marketplace's orders and listings; its sellers' shares are "
                     "of that platform's revenue.",
                 )
@@ -230,6 +231,20 @@ def filters(need_orders: bool = True) -> Filters:
         today = date.today()
         return Filters(root, store.stamp(Path(root)), today, today, None, None)
     return current
+
+
+def price_range(
+    low_column, high_column, what: str, currency: str, key: str
+) -> tuple[float | None, float | None]:
+    """Two number inputs, "<what> from" and "up to" (in ``currency``), empty by default: the
+    inclusive price range a table filter applies (None: open)."""
+    low = low_column.number_input(
+        f"{what} from ({currency})", min_value=0.0, value=None, key=f"{key}-price-min"
+    )
+    high = high_column.number_input(
+        f"{what} up to ({currency})", min_value=0.0, value=None, key=f"{key}-price-max"
+    )
+    return low, high
 
 
 def delta(current: dict, previous: dict | None, key: str, fmt: str) -> str | None:

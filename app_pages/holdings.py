@@ -25,12 +25,7 @@ choices = _data.holdings_choices(f)
 currency = _data.holdings_currency(f)
 pick = st.columns([2, 1, 1])
 brand = pick[0].selectbox("Brand", [ALL, *choices["brands"]], key="holdings-brand")
-low = pick[1].number_input(
-    f"Lowest ask from ({currency})", min_value=0.0, value=None, key="holdings-price-min"
-)
-high = pick[2].number_input(
-    f"Lowest ask up to ({currency})", min_value=0.0, value=None, key="holdings-price-max"
-)
+low, high = _common.price_range(pick[1], pick[2], "Lowest ask", currency, "holdings")
 try:
     scope = holdings.Scope(
         platform=f.platform,

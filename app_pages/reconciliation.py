@@ -130,12 +130,7 @@ with inventory_tab:
         key="inventory-category",
     )
     currency = "/".join(sorted(central["currency"].drop_nulls().unique())) or "-"
-    low = pick[3].number_input(
-        f"Price from ({currency})", min_value=0.0, value=None, key="inventory-price-min"
-    )
-    high = pick[4].number_input(
-        f"Price up to ({currency})", min_value=0.0, value=None, key="inventory-price-max"
-    )
+    low, high = _common.price_range(pick[3], pick[4], "Price", currency, "inventory")
     try:
         items = views.central_items(
             central,

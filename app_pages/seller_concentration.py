@@ -140,6 +140,21 @@ sellers = _data.seller_table(f)
 st.plotly_chart(charts.top_sellers(sellers, 15), width="stretch")
 
 money = st.column_config.NumberColumn(f"Revenue ({currency})", format="localized")
+# the columns of a table of markets (categories, platforms): concentration.by_category
+MARKET_COLUMNS = {
+    "hhi": st.column_config.ProgressColumn(
+        "HHI", format="%.0f", min_value=0, max_value=10_000, pinned=True
+    ),
+    "band": st.column_config.TextColumn("Band (DOJ/FTC 2023)"),
+    "sellers": st.column_config.NumberColumn("Sellers", format="localized"),
+    "revenue": money,
+    "revenue_share": st.column_config.NumberColumn("Revenue share", format="percent"),
+    "cr1": st.column_config.NumberColumn("CR1", format="percent"),
+    "cr4": st.column_config.NumberColumn("CR4", format="percent"),
+    "top10_share": st.column_config.NumberColumn("Top-10 share", format="percent"),
+    "effective_sellers": st.column_config.NumberColumn("Effective sellers", format="%.1f"),
+    "gini": st.column_config.NumberColumn("Gini", format="%.2f"),
+}
 sellers_tab, categories_tab, platforms_tab = st.tabs(["Sellers", "Categories", "Platforms"])
 with sellers_tab:
     rows = st.select_slider(
@@ -206,18 +221,7 @@ with categories_tab:
         column_config={
             "category": None,
             "category_name": st.column_config.TextColumn("Category", pinned=True),
-            "hhi": st.column_config.ProgressColumn(
-                "HHI", format="%.0f", min_value=0, max_value=10_000, pinned=True
-            ),
-            "band": st.column_config.TextColumn("Band (DOJ/FTC 2023)"),
-            "sellers": st.column_config.NumberColumn("Sellers", format="localized"),
-            "revenue": money,
-            "revenue_share": st.column_config.NumberColumn("Revenue share", format="percent"),
-            "cr1": st.column_config.NumberColumn("CR1", format="percent"),
-            "cr4": st.column_config.NumberColumn("CR4", format="percent"),
-            "top10_share": st.column_config.NumberColumn("Top-10 share", format="percent"),
-            "effective_sellers": st.column_config.NumberColumn("Effective sellers", format="%.1f"),
-            "gini": st.column_config.NumberColumn("Gini", format="%.2f"),
+            **MARKET_COLUMNS,
         },
         caption=f"Every category in the window, most concentrated first "
         f"({(by_category['hhi'] > high).sum():,} above HHI {high:,.0f}); the category filter "
@@ -235,18 +239,7 @@ with platforms_tab:
         name=f"concentration_by_platform_{f.as_of}",
         column_config={
             "platform": st.column_config.TextColumn("Platform", pinned=True),
-            "hhi": st.column_config.ProgressColumn(
-                "HHI", format="%.0f", min_value=0, max_value=10_000, pinned=True
-            ),
-            "band": st.column_config.TextColumn("Band (DOJ/FTC 2023)"),
-            "sellers": st.column_config.NumberColumn("Sellers", format="localized"),
-            "revenue": money,
-            "revenue_share": st.column_config.NumberColumn("Revenue share", format="percent"),
-            "cr1": st.column_config.NumberColumn("CR1", format="percent"),
-            "cr4": st.column_config.NumberColumn("CR4", format="percent"),
-            "top10_share": st.column_config.NumberColumn("Top-10 share", format="percent"),
-            "effective_sellers": st.column_config.NumberColumn("Effective sellers", format="%.1f"),
-            "gini": st.column_config.NumberColumn("Gini", format="%.2f"),
+            **MARKET_COLUMNS,
         },
         caption="Each platform as a market of its own, largest revenue first.",
     )

@@ -251,3 +251,13 @@ def test_cli_prints_the_headline_and_exports_every_row(market, tmp_path):
         timeout=120,
     )
     assert bad.returncode != 0 and "x.txt" in bad.stderr
+
+
+def test_an_ask_in_a_currency_without_a_rate_is_named(market):
+    from stockroom.errors import StockroomError
+
+    odd = [*ROWS, ("ebay", "zed_1", "EB-9", 1, 5.0, "active", "ZZZ")]
+    store.write_snapshot(market, "listings", listings(odd), DAY, run_id="t3", sources=[])
+    report_in(market, "EUR")
+    with pytest.raises(StockroomError, match=f"no ECB reference rate for ZZZ on or before {DAY}"):
+        holdings.holdings(connect(market), DAY)

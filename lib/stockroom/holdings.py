@@ -40,8 +40,6 @@ import duckdb
 import polars as pl
 
 from stockroom import products, sales
-from stockroom.errors import StockroomError
-from stockroom.fx import MixedCurrencyError
 
 HOLDING_KEYS = ("seller_id", "sku")
 
@@ -168,8 +166,8 @@ def _holdings_sql(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
                    bool_and(seller_mapped) AS seller_mapped,
                    bool_and(sku_mapped) AS sku_mapped,
                    min(currency) AS _currency_min, max(currency) AS _currency_max,
-                   bool_or(_no_rate) AS _no_rate,
-                   min(currency) FILTER (WHERE _no_rate) AS _no_rate_currency
+                   min(currency) FILTER (WHERE _no_rate) AS _no_rate_currency,
+                   min(day) FILTER (WHERE _no_rate) AS _no_rate_day
             FROM ({_lines(con, scope)})
             GROUP BY day, seller_id, sku, platform
         )
@@ -180,30 +178,22 @@ def _holdings_sql(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
                min(lowest_ask) AS lowest_ask, max(units) * min(lowest_ask) AS value,
                bool_and(seller_mapped) AS seller_mapped, bool_and(sku_mapped) AS sku_mapped,
                min(_currency_min) AS _currency_min, max(_currency_max) AS _currency_max,
-               bool_or(_no_rate) AS _no_rate, min(_no_rate_currency) AS _no_rate_currency
+               min(_no_rate_currency) AS _no_rate_currency, min(_no_rate_day) AS _no_rate_day
         FROM per_platform
         GROUP BY day, seller_id, sku
     """
 
 
+GUARDS = ("_currency_min", "_currency_max", "_no_rate_currency", "_no_rate_day")
+
+
 def _check(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame, label: str) -> pl.DataFrame:
     """Refuse values summed across currencies (no reporting currency) or a listing without a
-    rate; return ``frame`` without the guard columns."""
-    if sales.reporting(con) is None:
-        found = pl.concat([frame["_currency_min"], frame["_currency_max"]]).drop_nulls().unique()
-        if found.len() > 1:
-            raise MixedCurrencyError(
-                f"the listings of {label} ask in {', '.join(found.sort())}: their value "
-                'cannot be summed across currencies. Set reporting_currency (e.g. "EUR") in '
-                "stockroom.toml to convert them at the ECB reference rates."
-            )
-    elif frame["_no_rate"].any():
-        missing = frame.filter(pl.col("_no_rate"))["_no_rate_currency"].drop_nulls()
-        raise StockroomError(
-            f"no ECB reference rate for {missing.first()} on or before {label}: "
-            "`stockroom ingest fx-rates` lands the current rates"
-        )
-    return frame.drop("_currency_min", "_currency_max", "_no_rate", "_no_rate_currency")
+    rate (:func:`stockroom.sales.check_currencies`); ``frame`` without the guard columns."""
+    converted = sales.reporting(con) is not None
+    guards = frame.drop("_currency_min", "_currency_max") if converted else frame
+    sales.check_currencies(guards, f"the asks of the listings of {label}", "their value")
+    return frame.drop(GUARDS)
 
 
 def holdings(
@@ -258,8 +248,8 @@ def daily(
         SELECT day, seller_id, CAST(sum(units) AS BIGINT) AS units,
                CAST(sum(listings) AS BIGINT) AS listings, CAST(count(*) AS BIGINT) AS products,
                sum(value) AS value, min(_currency_min) AS _currency_min,
-               max(_currency_max) AS _currency_max, bool_or(_no_rate) AS _no_rate,
-               min(_no_rate_currency) AS _no_rate_currency
+               max(_currency_max) AS _currency_max,
+               min(_no_rate_currency) AS _no_rate_currency, min(_no_rate_day) AS _no_rate_day
         FROM ({_holdings_sql(con, scope)})
         GROUP BY day, seller_id
         """,

@@ -145,7 +145,7 @@ def sales(
     frame = con.execute(query, params).pl()
     if not keys:
         frame = frame.filter(pl.col("lines") > 0)
-    _check_currencies(frame, window)
+    check_currencies(frame, f"the orders of {window.label()}", "revenue")
     return frame.drop(cs.starts_with("_")).sort(
         [pl.col("revenue"), *by], descending=[True] + [False] * len(by), nulls_last=True
     )
@@ -215,15 +215,20 @@ def mapping_coverage(con: duckdb.DuckDBPyConnection, window: Window) -> dict:
     }
 
 
-def _check_currencies(frame: pl.DataFrame, window: Window) -> None:
-    """Refuse a sum across currencies (no reporting currency) or a line without a rate."""
+def check_currencies(frame: pl.DataFrame, subject: str, amount: str) -> None:
+    """Refuse a sum across currencies or an amount without a rate, from the guard columns of an
+    aggregate: ``_currency_min`` and ``_currency_max`` (amounts in their own currency) or
+    ``_no_rate_currency`` and ``_no_rate_day`` (amounts converted to the reporting
+    currency). ``subject`` names the rows ("the orders of ..."), ``amount`` what is summed.
+
+    Raises :class:`~stockroom.fx.MixedCurrencyError` or :class:`StockroomError`."""
     if "_currency_min" in frame.columns:
         found = pl.concat([frame["_currency_min"], frame["_currency_max"]]).drop_nulls().unique()
         if found.len() > 1:
             raise MixedCurrencyError(
-                f"the orders of {window.label()} are in {', '.join(found.sort())}: revenue "
-                'cannot be summed across currencies. Set reporting_currency (e.g. "EUR") '
-                "in stockroom.toml to convert them at the ECB reference rates."
+                f"{subject} are in {', '.join(found.sort())}: {amount} cannot be summed across "
+                'currencies. Set reporting_currency (e.g. "EUR") in stockroom.toml to convert '
+                "them at the ECB reference rates."
             )
     elif frame["_no_rate_currency"].drop_nulls().len():
         row = frame.filter(pl.col("_no_rate_currency").is_not_null()).row(0, named=True)
