@@ -66,7 +66,8 @@ def test_seller_concentration_page(app, olist_root):
     tables = at.dataframe
     assert tables[0].value.shape[0] == 50  # the default "sellers to show"
     assert tables[0].value.columns[1] == "seller"  # a label people read, the id at the end
-    by_category = tables[1].value
+    assert list(tables[1].value.columns[:2]) == ["platform", "platform_seller_id"]  # drill-down
+    by_category = next(t.value for t in tables if "category_name" in t.value.columns)
     assert by_category["hhi"].is_monotonic_decreasing
     assert set(by_category["band"]) <= {label for _, label in concentration.HHI_BANDS}
     downloads = at.get("download_button")
