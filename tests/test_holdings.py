@@ -243,6 +243,17 @@ def test_cli_prints_the_headline_and_exports_every_row(market, tmp_path):
     exported = pl.read_parquet(out)
     assert exported["sku"].to_list() == [PLAIN, HOLO]
     assert exported["top_seller"].to_list() == ["Acme Cards", "Acme Cards"]
+    trend = tmp_path / "daily.parquet"
+    run = subprocess.run(
+        [sys.executable, "-m", "stockroom_jobs.cli", "holdings", "--daily", "--out", str(trend)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STOCKROOM_DATA_ROOT": str(market)},
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    per_day = pl.read_parquet(trend).group_by("day").agg(pl.len(), pl.col("units").sum())
+    assert per_day.sort("day").rows() == [(BEFORE, 1, 1), (DAY, 3, 6)]
     bad = subprocess.run(
         [sys.executable, "-m", "stockroom_jobs.cli", "holdings", "--out", str(tmp_path / "x.txt")],
         capture_output=True,

@@ -36,6 +36,12 @@ def holdings_command(
     risk: Annotated[
         bool, typer.Option("--risk", help="Export single-seller risk per product instead.")
     ] = False,
+    daily: Annotated[
+        bool,
+        typer.Option(
+            "--daily", help="Export every day's holdings since --since-days instead (the trend)."
+        ),
+    ] = False,
     out: Annotated[
         Path | None,
         typer.Option(help="Write every row to this .csv, .xlsx or .parquet file."),
@@ -88,13 +94,18 @@ def holdings_command(
         )
     console.print(view)
     if out is not None:
+        if risk and daily:
+            raise typer.BadParameter("choose one of --risk and --daily", param_hint="--daily")
         frame = risks if risk else table
+        if daily:
+            frame = holdings.named(con, holdings.history(con, since, day, scope), root, day)
         suffix = out.suffix.lower()
         try:
             if suffix == ".csv":
                 export.write_csv(frame, out)
             elif suffix == ".xlsx":
-                export.write_excel(frame, out, sheet="risk" if risk else "holdings")
+                sheet = "risk" if risk else "daily" if daily else "holdings"
+                export.write_excel(frame, out, sheet=sheet)
             else:
                 if not out.parent.is_dir():
                     raise FileNotFoundError(f"{out.parent} does not exist (not creating it)")

@@ -259,6 +259,23 @@ def daily(
     return frame.sort(["day", "value", "seller_id"], descending=[False, True, False])
 
 
+def history(
+    con: duckdb.DuckDBPyConnection, first: date, last: date, scope: Scope = Scope()
+) -> pl.DataFrame:
+    """Every holding on every listings snapshot day in ``[first, last]``: ``day`` (Date) and
+    the columns of :func:`holdings` (without the change columns) -- units, listings and value
+    per Seller x card x treatment per day. Sorted by day, then value descending.
+
+    Raises :class:`~stockroom.fx.MixedCurrencyError` as :func:`holdings` does."""
+    frame = con.execute(
+        f"SELECT * FROM ({_holdings_sql(con, scope)})", _params(scope, first, last, con)
+    ).pl()
+    frame = _check(con, frame, f"{first} to {last}")
+    return frame.with_columns(
+        card_id=card_id(pl.col("sku")), treatment=treatment(pl.col("sku"))
+    ).sort(["day", "value", *HOLDING_KEYS], descending=[False, True, False, False], nulls_last=True)
+
+
 def named(
     con: duckdb.DuckDBPyConnection, table: pl.DataFrame, root: Path, as_of: date | None
 ) -> pl.DataFrame:
