@@ -160,6 +160,10 @@ def test_forecast_accuracy_report(forecast_root, tmp_path):
     assert "0.700" in html  # the WRMSSE ratio 0.7 / 1.0
     acc = views.accuracy_by_category(views.latest(forecast_root)[1])
     assert f"{acc['wape'][0]:.1%}" in html  # the latest run's WAPE, All row
+    # the default, as `bash scripts/run.sh` runs it: every docs/bench/forecast_*.json, some of
+    # them baseline-only re-runs (AutoETS) without a row of the shipped forecaster
+    html = run_report("forecast_accuracy", forecast_root, progress=False).html.read_text()
+    assert "forecast_m5_autoets" in html and "No row of the shipped forecaster" in html
 
 
 @pytest.mark.browser
