@@ -272,3 +272,20 @@ def test_an_ask_in_a_currency_without_a_rate_is_named(market):
     report_in(market, "EUR")
     with pytest.raises(StockroomError, match=f"no ECB reference rate for ZZZ on or before {DAY}"):
         holdings.holdings(connect(market), DAY)
+
+
+def test_the_pages_bench_runs_each_page_and_its_numbers_agree_with_raw_duckdb(market, monkeypatch):
+    """The harness of `stockroom bench pages` on a small mapped root (no timing asserted): every
+    page with its input renders and changes its filters (window, category, platform) without
+    an error, and the library's numbers equal the hand-written DuckDB query's."""
+    from stockroom_bench.pages import run_pages_bench
+
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(market))  # restored after the test
+    pages = run_pages_bench([market], repeat=1)["roots"][0]["pages"]
+    ran = {name: page for name, page in pages.items() if "skipped" not in page}
+    assert {"seller_concentration", "supply", "holdings", "mapping"} <= set(ran)
+    for name, page in ran.items():
+        assert page["same_numbers"], (name, page["numbers"])
+    # window (4), category and back, platform and back
+    assert ran["holdings"]["interaction"]["n"] == 8
+    assert ran["holdings"]["numbers"]["ours"]["value"] == 119.0
