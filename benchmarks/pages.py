@@ -415,9 +415,9 @@ def _interactions(at, page: Page, root: Path, as_of: date) -> list[Callable[[], 
     if page.widget:
         box = _widget(at, page.widget)
         if box is not None and len(box.options) > 1:
-            # the value behind a label "SKU · category" is the SKU
+            # the value behind a label "Product name (SKU)" is the SKU in the brackets
             for label in box.options[1:4]:
-                value = label.split(" · ")[0]
+                value = label.rsplit(" (", 1)[1][:-1] if label.endswith(")") else label
                 steps.append(lambda value=value: at.selectbox(key=page.widget).select(value).run())
     return steps
 
