@@ -154,12 +154,7 @@ def _register_mapping(con: duckdb.DuckDBPyConnection, root: Path) -> None:
             unified_id=pl.lit("seller:") + pl.col("seller_key").cast(pl.String),
             seller="seller",
         )
-        sku_map = (
-            repo.mappings(eng)
-            .filter(pl.col("status").is_in(["auto", "confirmed"]))
-            .select("platform", "external_sku", "product_sku")
-            .drop_nulls()
-        )
+        sku_map = repo.applied_mappings(eng)
     _create(con, "seller_map", seller_map)
     _create(con, "sku_map", sku_map)
     con.execute("CREATE TABLE analytics AS SELECT $use AS mapping", {"use": use})

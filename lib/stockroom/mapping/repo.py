@@ -62,6 +62,21 @@ def mappings(eng: sa.Engine, status: str | None = None) -> pl.DataFrame:
     return _frame(eng, query, MAPPING_SCHEMA)
 
 
+def applied_mappings(eng: sa.Engine) -> pl.DataFrame:
+    """platform, external_sku, product_sku (String) of the mappings analytics apply: status
+    ``auto`` or ``confirmed``, with a product (filtered in SQL; the three columns the
+    query-time join needs, see :func:`stockroom.db.connect`)."""
+    c = sku_mappings.c
+    query = sa.select(c.platform, c.external_sku, c.product_sku).where(
+        c.status.in_(("auto", "confirmed")), c.product_sku.is_not(None)
+    )
+    return _frame(
+        eng,
+        query,
+        {"platform": pl.String, "external_sku": pl.String, "product_sku": pl.String},
+    )
+
+
 def mappings_touching(eng: sa.Engine, sku: str) -> pl.DataFrame:
     """The SKU mappings (columns of :func:`mappings` but updated_at) whose external SKU is
     ``sku`` or whose product is ``sku``: all a one-SKU read needs (WHERE in SQL)."""
@@ -80,13 +95,18 @@ def mapping_status(eng: sa.Engine) -> pl.DataFrame:
 
 
 def _frame(eng: sa.Engine, query: sa.Select, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-    """Rows of ``query`` as a frame of ``schema``, built column-wise (not a dict per row)."""
+    """Rows of ``query`` as a frame of ``schema`` (the query's columns, in its order), built
+    by polars from the row tuples (not a dict per row, nor a transposition in Python)."""
     with eng.connect() as conn:
         result = conn.execute(query)
         columns = list(result.keys())
         rows = result.fetchall()
-    data = dict(zip(columns, map(list, zip(*rows, strict=True)), strict=True)) if rows else {}
-    return pl.DataFrame({c: data.get(c, []) for c in schema}, schema=schema, strict=False)
+    frame = pl.DataFrame(
+        rows, schema=[(c, schema.get(c, pl.String)) for c in columns], orient="row", strict=False
+    )
+    return frame.select(
+        [pl.col(c) if c in columns else pl.lit(None, t).alias(c) for c, t in schema.items()]
+    )
 
 
 def save_mappings(
