@@ -155,28 +155,38 @@ def _params(scope: Scope, first: date, last: date, con=None) -> dict:
     return params
 
 
-def _holdings_sql(con: duckdb.DuckDBPyConnection, scope: Scope) -> str:
-    """One row per (day, seller_id, sku) with the module's rules and currency guards."""
+def _holdings_sql(con: duckdb.DuckDBPyConnection, scope: Scope, details: bool = True) -> str:
+    """One row per (day, seller_id, sku) with the module's rules and currency guards; without
+    ``details`` only the figures (no category, brand, title, platforms or mapping flags: what
+    a trend needs, at a fraction of the memory on long windows)."""
+    inner = (
+        "any_value(category) AS category, any_value(brand) AS brand, "
+        "any_value(title) AS title, bool_and(seller_mapped) AS seller_mapped, "
+        "bool_and(sku_mapped) AS sku_mapped,"
+        if details
+        else ""
+    )
+    outer = (
+        "any_value(category) AS category, any_value(brand) AS brand, "
+        "any_value(title) AS listing_title, "
+        "string_agg(platform, ', ' ORDER BY platform) AS platforms, "
+        "bool_and(seller_mapped) AS seller_mapped, bool_and(sku_mapped) AS sku_mapped,"
+        if details
+        else ""
+    )
     return f"""
         WITH per_platform AS (
-            SELECT day, seller_id, sku, platform,
-                   any_value(category) AS category, any_value(brand) AS brand,
-                   any_value(title) AS title, sum(units) AS units, count(*) AS listings,
-                   min(price) AS lowest_ask,
-                   bool_and(seller_mapped) AS seller_mapped,
-                   bool_and(sku_mapped) AS sku_mapped,
+            SELECT day, seller_id, sku, platform, {inner}
+                   sum(units) AS units, count(*) AS listings, min(price) AS lowest_ask,
                    min(currency) AS _currency_min, max(currency) AS _currency_max,
                    min(currency) FILTER (WHERE _no_rate) AS _no_rate_currency,
                    min(day) FILTER (WHERE _no_rate) AS _no_rate_day
             FROM ({_lines(con, scope)})
             GROUP BY day, seller_id, sku, platform
         )
-        SELECT day, seller_id, sku, any_value(category) AS category, any_value(brand) AS brand,
-               any_value(title) AS listing_title,
+        SELECT day, seller_id, sku, {outer}
                CAST(max(units) AS BIGINT) AS units, CAST(sum(listings) AS BIGINT) AS listings,
-               string_agg(platform, ', ' ORDER BY platform) AS platforms,
                min(lowest_ask) AS lowest_ask, max(units) * min(lowest_ask) AS value,
-               bool_and(seller_mapped) AS seller_mapped, bool_and(sku_mapped) AS sku_mapped,
                min(_currency_min) AS _currency_min, max(_currency_max) AS _currency_max,
                min(_no_rate_currency) AS _no_rate_currency, min(_no_rate_day) AS _no_rate_day
         FROM per_platform
@@ -250,7 +260,7 @@ def daily(
                sum(value) AS value, min(_currency_min) AS _currency_min,
                max(_currency_max) AS _currency_max,
                min(_no_rate_currency) AS _no_rate_currency, min(_no_rate_day) AS _no_rate_day
-        FROM ({_holdings_sql(con, scope)})
+        FROM ({_holdings_sql(con, scope, details=False)})
         GROUP BY day, seller_id
         """,
         _params(scope, first, last, con),
