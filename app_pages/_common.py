@@ -8,7 +8,6 @@ keyed by those filters; every number comes from the library.
 from __future__ import annotations
 
 import dataclasses
-import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -262,12 +261,6 @@ def delta_points(current: dict, previous: dict | None, key: str) -> str | None:
     return f"{100 * (current[key] - previous[key]):+.1f} pp"
 
 
-def _parquet_bytes(frame: pl.DataFrame) -> bytes:
-    buffer = io.BytesIO()
-    frame.write_parquet(buffer)
-    return buffer.getvalue()
-
-
 _XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -296,7 +289,13 @@ def table_with_downloads(
     formats = (  # label, encoder (run when clicked), extension, MIME type, help
         ("CSV", export.write_csv, "csv", "text/csv", "formula-like cells are written as text"),
         ("Excel", export.write_excel, "xlsx", _XLSX, "an Excel workbook, values only"),
-        ("Parquet", _parquet_bytes, "parquet", "application/vnd.apache.parquet", "typed columns"),
+        (
+            "Parquet",
+            export.write_parquet,
+            "parquet",
+            "application/vnd.apache.parquet",
+            "typed columns",
+        ),
     )
     for column, (label, encode, ext, mime, note_text) in zip(buttons, formats, strict=True):
         column.download_button(

@@ -126,7 +126,6 @@ def _cached_view(name: str, f: Filters, stamp: tuple) -> object:
         "currency": lambda: sales.currencies(con),
         "reporting": lambda: sales.reporting(con),
         "mapping_coverage": lambda: sales.mapping_coverage(con, window),
-        "seller_labels": lambda: sales.seller_labels(con),
         "holdings_days": lambda: _holdings_days(con, window),
         "holdings_choices": lambda: (
             holdings.choices(con, _view("holdings_days", f)[0])
@@ -299,8 +298,7 @@ def _holdings_view(name: str, f: Filters, scope: holdings.Scope, stamp: tuple) -
     con = cached(_root(f), f.as_of, platform=f.platform)
     day, since = holdings_days(f)
     if name == "trend":
-        names = _view("seller_labels", f.day).select("seller_id", "seller")
-        return holdings.daily(con, since, day, scope).join(names, on="seller_id", how="left")
+        return holdings.with_seller_names(con, holdings.daily(con, since, day, scope))
     if name == "risk":
         return holdings.named_risk(holdings_table(f, scope))
     table = holdings.holdings(con, day, scope, since=since)

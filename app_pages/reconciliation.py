@@ -8,7 +8,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
-from stockroom import charts, config
+from stockroom import charts, config, holdings
 from stockroom.reconcile import views
 from stockroom.reconcile.sync import action_list
 
@@ -132,9 +132,7 @@ with inventory_tab:
     currency = "/".join(sorted(central["currency"].drop_nulls().unique())) or "-"
     low, high = _common.price_range(pick[3], pick[4], "Price", currency, "inventory")
     try:
-        items = views.central_items(
-            central,
-            open_,
+        scope = holdings.Scope(
             platform=None if on == ALL else on,
             brand=None if brand == ALL else brand,
             category=None if category == ALL else category,
@@ -144,6 +142,7 @@ with inventory_tab:
     except ValueError as exc:
         st.error(f"Price range: {exc}.", icon=":material/error:")
     else:
+        items = views.central_items(central, open_, scope)
         _common.table_with_downloads(
             items.select(
                 "title",

@@ -229,38 +229,31 @@ def test_holdings_page_names_sellers_and_products_and_filters(market, monkeypatc
     assert "Price range" in at.error[0].value
 
 
-def test_cli_prints_the_headline_and_exports_every_row(market, tmp_path):
-    out = tmp_path / "risk.parquet"
-    run = subprocess.run(
-        [sys.executable, "-m", "stockroom_jobs.cli", "holdings", "--risk", "--out", str(out)],
+def holdings_cli(root, *args: str) -> subprocess.CompletedProcess:
+    """`stockroom holdings ARGS` on ``root`` in a child process."""
+    return subprocess.run(
+        [sys.executable, "-m", "stockroom_jobs.cli", "holdings", *args],
         capture_output=True,
         text=True,
-        env={**os.environ, "STOCKROOM_DATA_ROOT": str(market)},
+        env={**os.environ, "STOCKROOM_DATA_ROOT": str(root)},
         timeout=120,
     )
+
+
+def test_cli_prints_the_headline_and_exports_every_row(market, tmp_path):
+    out = tmp_path / "risk.parquet"
+    run = holdings_cli(market, "--risk", "--out", str(out))
     assert run.returncode == 0, run.stderr
     assert "119.00 USD in 6 units" in run.stderr and "Acme Cards" in run.stderr
     exported = pl.read_parquet(out)
     assert exported["sku"].to_list() == [PLAIN, HOLO]
     assert exported["top_seller"].to_list() == ["Acme Cards", "Acme Cards"]
     trend = tmp_path / "daily.parquet"
-    run = subprocess.run(
-        [sys.executable, "-m", "stockroom_jobs.cli", "holdings", "--daily", "--out", str(trend)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "STOCKROOM_DATA_ROOT": str(market)},
-        timeout=120,
-    )
+    run = holdings_cli(market, "--daily", "--out", str(trend))
     assert run.returncode == 0, run.stderr
     per_day = pl.read_parquet(trend).group_by("day").agg(pl.len(), pl.col("units").sum())
     assert per_day.sort("day").rows() == [(BEFORE, 1, 1), (DAY, 3, 6)]
-    bad = subprocess.run(
-        [sys.executable, "-m", "stockroom_jobs.cli", "holdings", "--out", str(tmp_path / "x.txt")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "STOCKROOM_DATA_ROOT": str(market)},
-        timeout=120,
-    )
+    bad = holdings_cli(market, "--out", str(tmp_path / "x.txt"))
     assert bad.returncode != 0 and "x.txt" in bad.stderr
 
 

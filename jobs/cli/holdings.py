@@ -16,7 +16,8 @@ from stockroom_jobs.cli.common import (
     parse_date,
 )
 
-FORMATS = (".csv", ".xlsx", ".parquet")
+#: file suffix -> the stockroom.export writer of that format
+WRITERS = {".csv": "write_csv", ".xlsx": "write_excel", ".parquet": "write_parquet"}
 
 
 def holdings_command(
@@ -57,15 +58,18 @@ def holdings_command(
     from stockroom import export, holdings
     from stockroom.db import connect
 
-    if out is not None and out.suffix.lower() not in FORMATS:
-        raise typer.BadParameter(f"{out.name}: use one of {', '.join(FORMATS)}", param_hint="--out")
+    if out is not None and out.suffix.lower() not in WRITERS:
+        raise typer.BadParameter(f"{out.name}: use one of {', '.join(WRITERS)}", param_hint="--out")
+    if risk and daily:
+        raise typer.BadParameter("choose one of --risk and --daily", param_hint="--daily")
     root = existing_root(data_root)
     try:
         scope = holdings.Scope(platform, brand, category, price_min, price_max)
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--price-min/--price-max") from None
-    con = connect(root, parse_date(as_of, "--as-of"))
-    days = holdings.listing_days(con, parse_date(as_of, "--as-of"))
+    as_of_day = parse_date(as_of, "--as-of")
+    con = connect(root, as_of_day)
+    days = holdings.listing_days(con, as_of_day)
     if not days:
         raise typer.BadParameter(f"{root} has no listings snapshots", param_hint="--data-root")
     day = days[-1]
@@ -94,22 +98,14 @@ def holdings_command(
         )
     console.print(view)
     if out is not None:
-        if risk and daily:
-            raise typer.BadParameter("choose one of --risk and --daily", param_hint="--daily")
         frame = risks if risk else table
         if daily:
             frame = holdings.named(con, holdings.history(con, since, day, scope), root, day)
-        suffix = out.suffix.lower()
         try:
-            if suffix == ".csv":
-                export.write_csv(frame, out)
-            elif suffix == ".xlsx":
-                sheet = "risk" if risk else "daily" if daily else "holdings"
-                export.write_excel(frame, out, sheet=sheet)
+            if out.suffix.lower() == ".xlsx":
+                export.write_excel(frame, out, "risk" if risk else "daily" if daily else "holdings")
             else:
-                if not out.parent.is_dir():
-                    raise FileNotFoundError(f"{out.parent} does not exist (not creating it)")
-                frame.write_parquet(out)
+                getattr(export, WRITERS[out.suffix.lower()])(frame, out)
         except FileNotFoundError as exc:
             raise typer.BadParameter(str(exc), param_hint="--out") from None
         console.print(f"wrote {frame.height:,} rows to {out}")

@@ -234,9 +234,8 @@ def top_suppliers(suppliers: pl.DataFrame) -> go.Figure:
 
 def holdings_trend(daily: pl.DataFrame, currency: str, top: int = 6) -> go.Figure:
     """Stacked areas: the value on the market per day of the ``top`` Sellers (by value on the
-    last day) and of all others together. Input: :func:`stockroom.holdings.daily` with a
-    ``seller`` name column; ``currency`` labels the axis."""
-    daily = daily.with_columns(seller=pl.coalesce("seller", "seller_id", pl.lit("(no seller id)")))
+    last day) and of all others together. Input: :func:`stockroom.holdings.daily` with
+    :func:`stockroom.holdings.with_seller_names`; ``currency`` labels the axis."""
     last = daily.filter(pl.col("day") == daily["day"].max())
     leaders = last.sort("value", descending=True).head(top)["seller_id"].to_list()
     grouped = (

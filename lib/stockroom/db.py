@@ -42,8 +42,9 @@ from stockroom.store import (
 from stockroom.tables import TABLES, Table
 
 
-def _quote(path: Path) -> str:
-    return "'" + str(path).replace("'", "''") + "'"
+def _quote(value: str | Path) -> str:
+    """A SQL string literal of ``value`` (a path, a platform code)."""
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def _paths(paths: list[Path]) -> str:
@@ -228,9 +229,7 @@ def _register(
         f'"{c.name}"' if c.name in have else f'CAST(NULL AS {_duck_type(c.dtype)}) AS "{c.name}"'
         for c in spec.columns
     )
-    only = (
-        "" if platform is None else " WHERE platform = " + "'" + platform.replace("'", "''") + "'"
-    )
+    only = "" if platform is None else " WHERE platform = " + _quote(platform)
     con.execute(
         f"CREATE VIEW {spec.name}_history AS SELECT {projection}, snapshot_date "
         f"FROM _raw_{spec.name}{only}"

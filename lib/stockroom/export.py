@@ -1,4 +1,5 @@
-"""The workbench's one CSV writer and one Excel writer: safe to open in a spreadsheet.
+"""The workbench's one CSV, Excel and Parquet writer: CSV and Excel safe to open in a
+spreadsheet.
 
 Listing titles, SKUs, seller names and notes come from sellers and scraped pages, so a cell may
 hold ``=HYPERLINK(...)``, ``=cmd|' /C calc'!A0``, ``+...``, ``-...`` or ``@SUM(...)``; opened in
@@ -51,6 +52,20 @@ def write_csv(frame: pl.DataFrame, target: str | Path | None = None) -> bytes | 
     if not target.parent.is_dir():
         raise FileNotFoundError(f"{target.parent} does not exist (not creating it)")
     safe.write_csv(target)
+    return None
+
+
+def write_parquet(frame: pl.DataFrame, target: str | Path | None = None) -> bytes | None:
+    """Write ``frame`` as Parquet (typed columns: no formula risk, nothing neutralised); with no
+    ``target`` return the bytes. Same folder rule as :func:`write_csv`."""
+    if target is None:
+        buffer = io.BytesIO()
+        frame.write_parquet(buffer)
+        return buffer.getvalue()
+    target = Path(target)
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{target.parent} does not exist (not creating it)")
+    frame.write_parquet(target)
     return None
 
 

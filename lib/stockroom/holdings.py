@@ -46,7 +46,9 @@ HOLDING_KEYS = ("seller_id", "sku")
 
 @dataclass(frozen=True)
 class Scope:
-    """Which listings count: ``platform``, ``brand`` and ``category`` (None: all) and an
+    """Which listings count (and which central inventory items,
+    :func:`stockroom.reconcile.views.central_items`): ``platform``, ``brand`` and ``category``
+    (None: all) and an
     asking-price range per unit, ``price_min`` and ``price_max`` inclusive (None: open), in the
     reporting currency (the listings' own currency without one)."""
 
@@ -293,13 +295,20 @@ def named(
     :func:`stockroom.sales.seller_labels`; the id when it has none) and ``product`` (the
     catalog title, :func:`stockroom.products.labels`; for a SKU the mapping did not resolve,
     the title its listing shows)."""
-    names = sales.seller_labels(con).select("seller_id", "seller")
-    table = products.labels(table, root, as_of).join(names, on="seller_id", how="left")
+    table = with_seller_names(con, products.labels(table, root, as_of))
     return table.with_columns(
         product=pl.when(pl.col("sku_mapped"))
         .then(pl.col("product"))
-        .otherwise(pl.coalesce("listing_title", "product")),
-        seller=pl.col("seller").fill_null(pl.col("seller_id")),
+        .otherwise(pl.coalesce("listing_title", "product"))
+    )
+
+
+def with_seller_names(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` (with ``seller_id``) and ``seller``: the Seller's name
+    (:func:`stockroom.sales.seller_labels`), the id when it has none."""
+    names = sales.seller_labels(con).select("seller_id", "seller")
+    return frame.join(names, on="seller_id", how="left").with_columns(
+        seller=pl.col("seller").fill_null(pl.col("seller_id"))
     )
 
 

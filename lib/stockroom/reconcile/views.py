@@ -9,6 +9,7 @@ import polars as pl
 
 from stockroom import store
 from stockroom.db import cached
+from stockroom.holdings import Scope
 
 SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
@@ -47,36 +48,27 @@ def open_flags(flags: pl.DataFrame, now) -> pl.DataFrame:
 
 
 def central_items(
-    central: pl.DataFrame,
-    open_: pl.DataFrame,
-    *,
-    platform: str | None = None,
-    brand: str | None = None,
-    category: str | None = None,
-    price_min: float | None = None,
-    price_max: float | None = None,
+    central: pl.DataFrame, open_: pl.DataFrame, scope: Scope | None = None
 ) -> pl.DataFrame:
     """The central inventory (an ``inventory`` snapshot, :data:`stockroom.tables.INVENTORY`)
-    narrowed by the filters (None: all): ``platform`` (among the item's ``platforms``),
-    ``brand``, ``category`` and a list-price range per unit (inclusive, in the item's
-    currency), with ``value`` (Float64: quantity x price, in the item's currency),
-    ``open_flags`` (UInt32) and ``flag_types`` (String, "oversold, price_mismatch") from
-    ``open_`` (:func:`open_flags`). Sorted by open flags, then value, descending.
-
-    Raises ``ValueError`` when ``price_min`` is above ``price_max``."""
-    if price_min is not None and price_max is not None and price_min > price_max:
-        raise ValueError(f"price_min ({price_min}) is above price_max ({price_max})")
+    narrowed by ``scope`` (:class:`stockroom.holdings.Scope`, None: all; ``platform`` among
+    the item's ``platforms``, ``brand``, ``category`` and a list-price range per unit,
+    inclusive, in the item's currency), with ``value`` (Float64: quantity x price, in the
+    item's currency), ``open_flags`` (UInt32) and ``flag_types`` (String, "oversold,
+    price_mismatch") from ``open_`` (:func:`open_flags`). Sorted by open flags, then value,
+    descending."""
+    scope = scope or Scope()
     keep = pl.lit(True)
-    if platform is not None:
-        keep &= pl.col("platforms").str.split(",").list.contains(platform)
-    if brand is not None:
-        keep &= pl.col("brand") == brand
-    if category is not None:
-        keep &= pl.col("category") == category
-    if price_min is not None:
-        keep &= pl.col("price") >= price_min
-    if price_max is not None:
-        keep &= pl.col("price") <= price_max
+    if scope.platform is not None:
+        keep &= pl.col("platforms").str.split(",").list.contains(scope.platform)
+    if scope.brand is not None:
+        keep &= pl.col("brand") == scope.brand
+    if scope.category is not None:
+        keep &= pl.col("category") == scope.category
+    if scope.price_min is not None:
+        keep &= pl.col("price") >= scope.price_min
+    if scope.price_max is not None:
+        keep &= pl.col("price") <= scope.price_max
     per_sku = (
         open_.filter(pl.col("sku").is_not_null())
         .group_by("sku")
