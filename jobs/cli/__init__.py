@@ -59,6 +59,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "holdings_command",
         "Inventory on the market per Seller x card x treatment; export it.",
     ),
+    "market": (
+        "market",
+        "app",
+        "Best platform after fees, repricing, price moves and history per item.",
+    ),
     "runs": ("ops", "runs", "List job runs with status, row counts and errors."),
     "report": ("ops", "report", "Run a papermill report to an executed notebook and HTML."),
     "serve": ("ops", "serve", "Start the Streamlit app on http://127.0.0.1:8501."),

@@ -153,6 +153,30 @@ def ingest_stockx(
     )
 
 
+@app.command("stockx-market")
+def ingest_stockx_market(
+    workbook: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The StockX 2019 Data Contest workbook (default: the copy bundled in data/raw)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated order books.")] = 18,
+    data_root: DataRootOption = None,
+) -> None:
+    """Land a market: the real StockX sales (`orders`, `products`), one `market` snapshot per
+    day (real StockX last sale, 30-day count and volatility; simulated order books on StockX,
+    Alias, eBay and ShootStrayt, fees from the fee schedule) and our reseller's `stock`."""
+    from stockroom_jobs.market import ingest_stockx_market as job
+
+    root = config.data_root(data_root)
+    run_job(
+        f"reading {workbook or 'the bundled StockX workbook'}",
+        lambda progress: job(workbook, root, seed=seed, on_progress=progress),
+        root,
+    )
+
+
 @app.command("storefront")
 def ingest_storefront(
     urls: Annotated[

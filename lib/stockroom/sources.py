@@ -123,6 +123,22 @@ class Alerts(BaseModel):
     sender: str = "stockroom@localhost"
 
 
+class Market(BaseModel):
+    """``[market]``: the thresholds of the market views (see :class:`stockroom.market.views.Rules`)
+    and the seller's own files, relative to the data root."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    reprice_above: float = Field(0.05, ge=0, le=1)
+    undercut: float = Field(0.01, ge=0)
+    tie_share: float = Field(0.02, ge=0, le=1)
+    move_threshold: float = Field(0.10, gt=0, le=1)
+    #: a fee schedule CSV replacing the bundled one (stockroom.market.fees)
+    fees: str | None = None
+    #: per-SKU floor and ceiling prices (CSV: sku, floor, ceiling)
+    price_rules: str = "price_rules.csv"
+
+
 class Settings(BaseModel):
     """The whole ``stockroom.toml``."""
 
@@ -139,6 +155,7 @@ class Settings(BaseModel):
     #: (the applied seller aliases and SKU mappings of `stockroom map`); false: each
     #: platform's own seller ids and SKUs
     use_mapping: bool = True
+    market: Market = Market()
 
 
 def load(root: Path) -> Settings:

@@ -897,6 +897,124 @@ FX_RATES = Table(
     ),
 )
 
+#: Platforms the market data knows (fee schedules, the market table); a row naming another
+#: platform is refused (a typo must not become a platform of its own).
+MARKET_PLATFORMS = ("stockx", "alias", "goat", "ebay", "shootstrayt", "pricecharting", "blokpax")
+#: currencies market prices and fee schedules may be in (ISO 4217)
+MARKET_CURRENCIES = ("USD", "EUR", "GBP", "CAD", "AUD", "JPY", "CHF", "BRL", "RUB")
+_share = (Check("ge", (0,)), Check("le", (1,)))
+
+MARKET = Table(
+    name="market",
+    kind="state",
+    description="What each product fetches on each platform on the snapshot day: one row per "
+    "(product, platform) per day -- our own ask and bid where we list it, the market's lowest "
+    "ask, highest bid and last sale, the 30-day sales count, volatility and the platform's fee "
+    "share. Prices are per unit in `currency`.",
+    primary_key=("sku", "platform"),
+    columns=(
+        Column("sku", pl.String, "Catalog product (joins products): e.g. sneaker x size."),
+        Column(
+            "platform",
+            pl.String,
+            "Marketplace code, one of MARKET_PLATFORMS.",
+            checks=(Check("isin", (MARKET_PLATFORMS,)),),
+        ),
+        Column("ask_price", pl.Float64, "Our ask, if we list it.", True, _non_negative),
+        Column("bid_price", pl.Float64, "Our bid, if we bid.", True, _non_negative),
+        Column("lowest_ask", pl.Float64, "The market's lowest ask.", True, _non_negative),
+        Column("highest_bid", pl.Float64, "The market's highest bid.", True, _non_negative),
+        Column("last_sale_price", pl.Float64, "Price of the last sale.", True, _non_negative),
+        Column("last_sale_at", UTC_TS, "When the last sale happened (UTC).", nullable=True),
+        Column(
+            "sales_30d",
+            pl.Int32,
+            "Sales in the 30 days up to and including the snapshot day.",
+            checks=_non_negative,
+        ),
+        Column(
+            "volatility",
+            pl.Float64,
+            "Standard deviation of the log changes between consecutive daily median sale "
+            "prices over the last 30 days, clipped to [0, 1] "
+            "(stockroom.market.volatility; historical volatility, Hull ch. 15).",
+            nullable=True,
+            checks=_share,
+        ),
+        Column(
+            "fee_share",
+            pl.Float64,
+            "The platform's percentage fees as a share of the price (0-1) on the snapshot day.",
+            checks=_share,
+        ),
+        Column(
+            "currency",
+            pl.String,
+            "ISO 4217 code of every price on the row.",
+            checks=(Check("isin", (MARKET_CURRENCIES,)),),
+        ),
+        Column("platform_listing_id", pl.String, "The platform's id for the item.", True),
+        Column(
+            "platform_specific",
+            pl.String,
+            "JSON of what only that platform has (StockX variant id, authentication, "
+            "processing days; Alias condition notes, shipping included).",
+            nullable=True,
+        ),
+    ),
+)
+
+FEE_SCHEDULES = Table(
+    name="fee_schedules",
+    kind="state",
+    description="What each platform charges a seller, versioned: one row per (platform, "
+    "category, price tier, effective date). Read from a CSV (stockroom.market.fees), not "
+    "landed as a snapshot.",
+    primary_key=("platform", "category", "price_from", "effective_from"),
+    columns=(
+        Column(
+            "platform",
+            pl.String,
+            "Marketplace code, one of MARKET_PLATFORMS.",
+            checks=(Check("isin", (MARKET_PLATFORMS,)),),
+        ),
+        Column("category", pl.String, "Category the row applies to; '*' for every category."),
+        Column(
+            "price_from",
+            pl.Float64,
+            "The row applies to sale prices >= this (a price tier), in `currency`.",
+            checks=_non_negative,
+        ),
+        Column("effective_from", pl.Date, "First day the schedule applies."),
+        Column(
+            "fee_share", pl.Float64, "Commission / transaction fee, share of price.", checks=_share
+        ),
+        Column(
+            "payment_share",
+            pl.Float64,
+            "Payment processing / cash-out fee, share of price.",
+            checks=_share,
+        ),
+        Column(
+            "fixed_fee", pl.Float64, "Fixed fee per order, in `currency`.", checks=_non_negative
+        ),
+        Column(
+            "shipping",
+            pl.Float64,
+            "Shipping the seller pays per order, in `currency`.",
+            checks=_non_negative,
+        ),
+        Column(
+            "currency",
+            pl.String,
+            "ISO 4217 code of the fixed amounts.",
+            checks=(Check("isin", (MARKET_CURRENCIES,)),),
+        ),
+        Column("source_url", pl.String, "The public page the figures come from."),
+        Column("note", pl.String, "What the row stands for, and how sure we are of it.", True),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -911,6 +1029,7 @@ TABLES: dict[str, Table] = {
         INVENTORY_LEDGER,
         FLAGS,
         FX_RATES,
+        MARKET,
     )
 }
 

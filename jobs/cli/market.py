@@ -1,0 +1,283 @@
+"""`stockroom market ...`: best platform after fees, repricing, moves, summary, history, fees."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from stockroom_jobs.cli.common import AsOfOption, DataRootOption, console, existing_root, parse_date
+
+if TYPE_CHECKING:
+    import duckdb
+    import polars as pl
+
+    from stockroom.market import Context
+
+WRITERS = {".csv": "write_csv", ".xlsx": "write_excel", ".parquet": "write_parquet"}
+OutOption = Annotated[
+    Path | None, typer.Option(help="Write every row to this .csv, .xlsx or .parquet file.")
+]
+
+app = typer.Typer(
+    help="What every item fetches on every platform: best platform after fees, repricing, "
+    "price moves, per-platform summary, one item's history, the fee schedule.",
+    no_args_is_help=True,
+)
+
+
+def _open(
+    data_root: Path | None, as_of: str | None, out: Path | None
+) -> tuple[Path, duckdb.DuckDBPyConnection, date, Context]:
+    from stockroom import market
+    from stockroom.db import connect
+    from stockroom.market import views
+
+    if out is not None and out.suffix.lower() not in WRITERS:
+        raise typer.BadParameter(f"{out.name}: use one of {', '.join(WRITERS)}", param_hint="--out")
+    root = existing_root(data_root)
+    as_of_day = parse_date(as_of, "--as-of")
+    con = connect(root, as_of_day)
+    day = views.market_day(con, as_of_day)
+    if day is None:
+        raise typer.BadParameter(
+            f"{root} has no market snapshots"
+            + ("" if as_of_day is None else f" on or before {as_of_day}")
+            + "; land them with `stockroom ingest stockx-market`",
+            param_hint="--data-root",
+        )
+    return root, con, day, market.context(root)
+
+
+def _write(frame: pl.DataFrame, out: Path | None, sheet: str) -> None:
+    from stockroom import export
+
+    if out is None:
+        return
+    try:
+        if out.suffix.lower() == ".xlsx":
+            export.write_excel(frame, out, sheet)
+        else:
+            getattr(export, WRITERS[out.suffix.lower()])(frame, out)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--out") from None
+    console.print(f"wrote {frame.height:,} rows to {out}")
+
+
+def _show(frame: pl.DataFrame, columns: dict[str, str], rows: int = 15) -> None:
+    from rich.table import Table
+
+    view = Table(*columns.values())
+    for row in frame.head(rows).iter_rows(named=True):
+        view.add_row(*(_cell(c, row[c]) for c in columns))
+    console.print(view)
+
+
+#: columns holding a share (0-1), shown as percentages
+_SHARES = ("share", "change", "gap", "volatility")
+
+
+def _cell(column: str, value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and any(s in column for s in _SHARES):
+        return f"{value:+.1%}" if column in ("change", "gap") else f"{value:.1%}"
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    return str(value)
+
+
+@app.command("best")
+def best_command(as_of: AsOfOption = None, out: OutOption = None, data_root: DataRootOption = None):
+    """Where to sell each item: the platform paying the most after fees (a faster-selling
+    platform within the tie share wins), with sales in 30 days and volatility."""
+    from stockroom.market import views
+
+    _, con, day, ctx = _open(data_root, as_of, out)
+    frame = views.best_platform(con, day, ctx.schedule, ctx.rules)
+    counts = frame["best_platform"].value_counts(sort=True)
+    split = ", ".join(f"{p} {n:,}" for p, n in counts.iter_rows())
+    console.print(f"best platform on {day} for {frame.height:,} items: {split}", highlight=False)
+    _show(
+        frame,
+        {
+            "title": "Item",
+            "best_platform": "Best platform",
+            "net": "Net",
+            "currency": "Cur.",
+            "lowest_ask": "Lowest ask",
+            "sales_30d": "Sales 30 d",
+            "runner_up": "Runner-up",
+            "why": "Why",
+        },
+    )
+    _write(frame, out, "best platform")
+
+
+@app.command("reprice")
+def reprice_command(
+    as_of: AsOfOption = None, out: OutOption = None, data_root: DataRootOption = None
+):
+    """Our asks above the market's lowest ask on items that sell, largest money at stake
+    first, with a suggested price within floor (cost after fees) and ceiling. --out F.csv
+    writes the list for a bulk-edit tool."""
+    from stockroom.market import views
+
+    _, con, day, ctx = _open(data_root, as_of, out)
+    frame = views.repricing(con, day, ctx.schedule, ctx.rules, ctx.price_rules)
+    lower = frame.filter(frame["at_stake"] > 0)
+    currency = frame["currency"].first() or ""
+    console.print(
+        f"repricing on {day}: {lower.height:,} asks to lower "
+        f"({lower['at_stake'].sum():,.2f} {currency} at stake), "
+        f"{frame.height - lower.height:,} held at their floor "
+        f"(asks > {ctx.rules.reprice_above:.0%} above the lowest ask)",
+        highlight=False,
+    )
+    _show(
+        frame,
+        {
+            "title": "Item",
+            "platform": "Platform",
+            "ask_price": "Our ask",
+            "lowest_ask": "Lowest ask",
+            "suggested_price": "Suggested",
+            "floor": "Floor",
+            "on_hand": "Units",
+            "at_stake": "At stake",
+            "action": "Action",
+        },
+    )
+    _write(frame, out, "repricing")
+
+
+@app.command("moves")
+def moves_command(
+    since_days: Annotated[int, typer.Option(min=1, help="Days back from the as-of date.")] = 30,
+    threshold: Annotated[
+        float | None,
+        typer.Option(min=0.0, max=1.0, help="Share (default: [market] move_threshold)."),
+    ] = None,
+    as_of: AsOfOption = None,
+    out: OutOption = None,
+    data_root: DataRootOption = None,
+):
+    """Lowest asks that moved more than the threshold from one day to the next."""
+    from stockroom.market import views
+
+    _, con, day, ctx = _open(data_root, as_of, out)
+    limit = ctx.rules.move_threshold if threshold is None else threshold
+    frame = views.price_moves(con, day - timedelta(days=since_days - 1), day, limit)
+    console.print(
+        f"{frame.height:,} moves above {limit:.0%} in the {since_days} days to {day}",
+        highlight=False,
+    )
+    _show(
+        frame,
+        {
+            "day": "Day",
+            "title": "Item",
+            "platform": "Platform",
+            "before": "Before",
+            "after": "After",
+            "change": "Change",
+        },
+    )
+    _write(frame, out, "moves")
+
+
+@app.command("summary")
+def summary_command(
+    by: Annotated[str | None, typer.Option(help="Also split by 'category' or 'brand'.")] = None,
+    since_days: Annotated[int, typer.Option(min=1, help="Window length, days.")] = 30,
+    as_of: AsOfOption = None,
+    out: OutOption = None,
+    data_root: DataRootOption = None,
+):
+    """Per platform over the window: items, average lowest ask, fee share, sales per item in
+    30 days and volatility."""
+    from stockroom.market import views
+
+    if by not in (None, "category", "brand"):
+        raise typer.BadParameter("use 'category' or 'brand'", param_hint="--by")
+    _, con, day, _ = _open(data_root, as_of, out)
+    frame = views.platform_summary(con, day - timedelta(days=since_days - 1), day, by)
+    columns = {} if by is None else {by: by.title()}
+    _show(
+        frame,
+        {
+            **columns,
+            "platform": "Platform",
+            "items": "Items",
+            "avg_lowest_ask": "Avg lowest ask",
+            "avg_fee_share": "Avg fee share",
+            "avg_sales_30d": "Sales/item 30 d",
+            "avg_volatility": "Volatility",
+        },
+        rows=50,
+    )
+    _write(frame, out, "summary")
+
+
+@app.command("history")
+def history_command(
+    sku: Annotated[str, typer.Argument(help="The item's SKU.")],
+    since_days: Annotated[int, typer.Option(min=1, help="Days back from the as-of date.")] = 365,
+    as_of: AsOfOption = None,
+    out: OutOption = None,
+    data_root: DataRootOption = None,
+):
+    """One item's lowest ask, highest bid, last sale and net after fees per day and platform."""
+    from stockroom.market import views
+
+    _, con, day, ctx = _open(data_root, as_of, out)
+    frame = views.history(con, sku, day - timedelta(days=since_days - 1), day, ctx.schedule)
+    if frame.is_empty():
+        raise typer.BadParameter(f"no market rows for {sku!r} up to {day}", param_hint="SKU")
+    latest = frame.filter(frame["day"] == frame["day"].max())
+    console.print(f"{sku}: {frame.height:,} rows, {frame['day'].n_unique()} days", highlight=False)
+    _show(
+        latest,
+        {
+            "day": "Day",
+            "platform": "Platform",
+            "lowest_ask": "Lowest ask",
+            "highest_bid": "Highest bid",
+            "last_sale_price": "Last sale",
+            "net_lowest_ask": "Net",
+            "sales_30d": "Sales 30 d",
+        },
+    )
+    _write(frame, out, "history")
+
+
+@app.command("fees")
+def fees_command(as_of: AsOfOption = None, data_root: DataRootOption = None):
+    """The fee schedule in force (the bundled one, or [market] fees of stockroom.toml), with
+    the page each figure comes from."""
+    from datetime import UTC, datetime
+
+    from stockroom import config, market
+    from stockroom.market import fees
+
+    root = config.data_root(data_root)
+    day = parse_date(as_of, "--as-of") or datetime.now(UTC).date()
+    frame = fees.schedule_on(market.context(root).schedule, day)
+    console.print(f"fee schedule in force on {day}", highlight=False)
+    _show(
+        frame,
+        {
+            "platform": "Platform",
+            "category": "Category",
+            "price_from": "From price",
+            "fee_share": "Fee",
+            "payment_share": "Payment",
+            "fixed_fee": "Fixed",
+            "currency": "Cur.",
+            "effective_from": "Since",
+            "source_url": "Source",
+        },
+        rows=100,
+    )
