@@ -131,7 +131,7 @@ def apply(
                 )
             ]
         )
-    return pl.concat([frame, out.sort("_i").select(*FEE_COLUMNS)], how="horizontal")
+    return frame.with_columns(out.sort("_i").select(*FEE_COLUMNS))
 
 
 def net_proceeds(

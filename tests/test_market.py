@@ -1,0 +1,313 @@
+"""Market data and pricing (stockroom.market): fees by hand, volatility and 30-day counts by
+hand, best platform with its tie rule, repricing within floor and ceiling, price moves against
+the simulator's injected truth, bad input refused with file, row and column."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pytest
+
+from stockroom import store
+from stockroom.db import connect
+from stockroom.errors import InputError
+from stockroom.market import fees, views
+from stockroom.market.prices import SalePath, market_stats
+from stockroom.tables import MARKET
+
+DAY = date(2025, 6, 2)
+BUNDLED_FEES = fees.load()
+
+
+def _priced(rows: list[tuple]) -> pl.DataFrame:
+    frame = pl.DataFrame(
+        rows, schema=["platform", "price", "day", "category"], orient="row"
+    ).with_columns(pl.lit("USD").alias("currency"))
+    out = fees.apply(frame, BUNDLED_FEES)
+    return out.with_columns(
+        fees.net_proceeds(
+            pl.col("price"), pl.col("fee_share_total"), pl.col("fixed_fee"), pl.col("shipping")
+        ).alias("net")
+    )
+
+
+def test_net_proceeds_by_hand_per_platform_tier_category_and_version():
+    out = _priced(
+        [
+            ("stockx", 200.0, date(2018, 1, 1), "sneakers"),  # 200 x (1 - 0.09 - 0.03)
+            ("alias", 200.0, date(2018, 1, 1), "sneakers"),  # 200 x (1 - 0.095 - 0.029) - 5
+            ("ebay", 200.0, DAY, "sneakers"),  # athletic shoes >= 150: 8 %, no per-order fee
+            ("ebay", 100.0, DAY, "sneakers"),  # under 150: 13.25 % + 0.40 since 2024-03-15
+            ("ebay", 100.0, date(2023, 1, 1), "sneakers"),  # + 0.30 before
+            ("ebay", 9.0, DAY, None),  # orders of 10 USD and under stay at 0.30
+        ]
+    )
+    assert out["net"].round(4).to_list() == [176.0, 170.2, 184.0, 86.35, 86.45, 7.5075]
+    assert out["fee_share_total"].to_list() == pytest.approx(
+        [0.12, 0.124, 0.08, 0.1325, 0.1325, 0.1325]
+    )
+
+
+def test_price_for_net_inverts_net_proceeds():
+    frame = pl.DataFrame({"p": [250.0], "f": [0.124], "x": [5.0], "s": [2.0]})
+    net = frame.select(fees.net_proceeds(pl.col("p"), pl.col("f"), pl.col("x"), pl.col("s")))
+    back = pl.DataFrame({"n": net.to_series()}).select(
+        fees.price_for_net(pl.col("n"), pl.lit(0.124), pl.lit(5.0), pl.lit(2.0))
+    )
+    assert back.item() == pytest.approx(250.0)
+
+
+def test_fees_for_a_platform_without_schedule_name_it():
+    frame = pl.DataFrame(
+        {"platform": ["stockx"], "currency": ["EUR"], "price": [10.0], "day": [DAY]}
+    )
+    with pytest.raises(InputError, match="stockx.*EUR"):
+        fees.apply(frame, BUNDLED_FEES)
+
+
+@pytest.mark.parametrize(
+    ("cell", "value", "message"),
+    [
+        ("fee_share", "1.2", "fee_share"),
+        ("fixed_fee", "-1", "fixed_fee"),
+        ("platform", "ebya", "platform"),
+        ("currency", "XXX", "currency"),
+        ("effective_from", "yesterday", "effective_from"),
+    ],
+)
+def test_bad_fee_schedule_is_refused_naming_file_row_and_column(tmp_path, cell, value, message):
+    rows = BUNDLED_FEES.with_columns(pl.all().cast(pl.String))
+    bad = rows.with_columns(
+        pl.when(pl.int_range(pl.len()) == 2).then(pl.lit(value)).otherwise(pl.col(cell)).alias(cell)
+    )
+    path = tmp_path / "fees.csv"
+    bad.write_csv(path)
+    with pytest.raises(InputError) as err:
+        fees.load(path)
+    text = str(err.value)
+    assert "fees.csv" in text and "row 3" in text and message in text
+
+
+def _path(sales: list[tuple[str, int, float]], days: int) -> SalePath:
+    start = date(2024, 1, 1)
+    frame = pl.DataFrame(
+        [(sku, start + timedelta(days=d), price) for sku, d, price in sales],
+        schema=["sku", "day", "price"],
+        orient="row",
+    )
+    return SalePath.from_sales(frame, end=start + timedelta(days=days - 1))
+
+
+def test_sales_30d_counts_the_30_days_up_to_the_snapshot():
+    path = _path([("a", 0, 10.0), ("a", 0, 12.0), ("a", 29, 11.0), ("a", 30, 11.0)], 31)
+    stats = market_stats(path)
+    assert stats["sales_30d"][29, 0] == 3  # days 0..29
+    assert stats["sales_30d"][30, 0] == 2  # day 0 has left the window
+    assert stats["last_sale_price"][30, 0] == 11.0
+    assert stats["last_sale_day"][28, 0] == 0  # the last sale before day 29 was on day 0
+
+
+def test_volatility_is_the_sample_std_of_log_changes_between_sale_days():
+    # medians 100 (day 0), 110 (day 2), 99 (day 5): changes ln(1.1), ln(0.9) on days 2 and 5
+    path = _path([("a", 0, 100.0), ("a", 2, 105.0), ("a", 2, 115.0), ("a", 5, 99.0)], 40)
+    vol = market_stats(path)["volatility"][:, 0]
+    expected = float(np.std([math.log(1.1), math.log(0.9)], ddof=1))
+    assert vol[5] == pytest.approx(expected)
+    assert math.isnan(vol[2])  # one change: undefined
+    assert vol[31] == pytest.approx(expected)  # day 2 is still inside days 2..31
+    assert math.isnan(vol[32])  # day 2 has left: one change again
+
+
+def test_volatility_is_clipped_to_one():
+    path = _path([("a", 0, 1.0), ("a", 1, 100.0), ("a", 2, 1.0)], 3)
+    assert market_stats(path)["volatility"][2, 0] == 1.0
+
+
+def _market_row(sku, platform, lowest, sales, ask=None, **extra):
+    fee = {"stockx": 0.12, "ebay": 0.08, "alias": 0.124}[platform]
+    return {
+        "sku": sku,
+        "platform": platform,
+        "ask_price": ask,
+        "bid_price": None,
+        "lowest_ask": lowest,
+        "highest_bid": None,
+        "last_sale_price": lowest,
+        "last_sale_at": None,
+        "sales_30d": sales,
+        "volatility": 0.05,
+        "fee_share": fee,
+        "currency": "USD",
+        "platform_listing_id": f"{platform}-{sku}",
+        "platform_specific": None,
+        **extra,
+    }
+
+
+def _land(root: Path, rows: list[dict], stock: list[tuple] = (), day: date = DAY) -> None:
+    frame = pl.DataFrame(rows, schema=MARKET.polars_schema)
+    store.write_snapshot(root, "market", frame, day, run_id="t", sources=[])
+    products = pl.DataFrame({"sku": sorted({r["sku"] for r in rows})}).with_columns(
+        (pl.lit("Sneaker ") + pl.col("sku")).alias("title"),
+        pl.lit("sneakers").alias("category"),
+        pl.lit("sneakers").alias("category_source"),
+        pl.lit("Nike").alias("brand"),
+        pl.lit(None, pl.String).alias("gtin"),
+        pl.lit(None, pl.Float64).alias("weight_g"),
+    )
+    store.write_snapshot(root, "products", products, day, run_id="t", sources=[])
+    if stock:
+        frame = pl.DataFrame(
+            [("me", "home", sku, units, 0, cost, "USD") for sku, units, cost in stock],
+            schema=["seller_id", "location", "sku", "on_hand", "reserved", "unit_cost", "currency"],
+            orient="row",
+        )
+        store.write_snapshot(root, "stock", frame, day, run_id="t", sources=[])
+
+
+def test_best_platform_highest_net_unless_a_faster_platform_is_within_the_tie_share(tmp_path):
+    _land(
+        tmp_path,
+        [
+            # A: eBay nets 184.00 (2 sales); StockX 206 nets 181.28, within 2 % (>= 180.32)
+            # and sells 10 in 30 days: StockX wins the tie
+            _market_row("A", "ebay", 200.0, 2),
+            _market_row("A", "stockx", 206.0, 10),
+            # B: eBay 184.00 against StockX 176.00 (below 180.32): eBay, the highest net
+            _market_row("B", "ebay", 200.0, 2),
+            _market_row("B", "stockx", 200.0, 10),
+        ],
+    )
+    best = views.best_platform(connect(tmp_path), DAY, BUNDLED_FEES).sort("sku")
+    a, b = best.rows(named=True)
+    assert (a["best_platform"], a["net"], a["runner_up"]) == ("stockx", 181.28, "ebay")
+    assert "sells faster" in a["why"]
+    assert (b["best_platform"], b["net"], b["why"]) == ("ebay", 184.0, "highest net after fees")
+    # with no tie allowance the highest net wins everywhere
+    strict = views.best_platform(connect(tmp_path), DAY, BUNDLED_FEES, views.Rules(tie_share=0))
+    assert strict.sort("sku")["best_platform"].to_list() == ["ebay", "ebay"]
+
+
+def test_repricing_suggests_within_floor_and_ceiling_ordered_by_money_at_stake(tmp_path):
+    _land(
+        tmp_path,
+        [
+            _market_row("A", "stockx", 200.0, 5, ask=250.0),  # 25 % above: lower
+            _market_row("B", "stockx", 200.0, 5, ask=250.0),  # cost floor above the market
+            _market_row("C", "stockx", 200.0, 5, ask=250.0),  # the seller's ceiling binds
+            _market_row("D", "stockx", 200.0, 5, ask=206.0),  # 3 % above: left alone
+            _market_row("E", "stockx", 200.0, 0, ask=250.0),  # does not sell there: left alone
+            _market_row("F", "stockx", 200.0, 5, ask=250.0),  # floor above our ask: hold
+        ],
+        stock=[("A", 2, 150.0), ("B", 1, 190.0), ("C", 4, 100.0), ("F", 1, 230.0)],
+    )
+    limits = pl.DataFrame(
+        {"sku": ["C"], "floor": [None], "ceiling": [195.0]},
+        schema={"sku": pl.String, "floor": pl.Float64, "ceiling": pl.Float64},
+    )
+    out = views.repricing(connect(tmp_path), DAY, BUNDLED_FEES, views.Rules(), limits)
+    got = {r["sku"]: r for r in out.iter_rows(named=True)}
+    assert set(got) == {"A", "B", "C", "F"}
+    assert got["A"]["suggested_price"] == 199.99  # the lowest ask minus 0.01
+    assert got["A"]["floor"] == round(150 / 0.88, 2)  # 170.45: the cost after 12 % fees
+    assert got["A"]["at_stake"] == round(2 * round(199.99 * 0.88, 2), 2)
+    assert got["B"]["suggested_price"] == round(190 / 0.88, 2)  # 215.91: never below cost
+    assert got["C"]["suggested_price"] == 195.0  # never above the ceiling
+    assert got["F"]["action"].startswith("hold") and got["F"]["at_stake"] == 0
+    stakes = out["at_stake"].to_list()
+    assert stakes == sorted(stakes, reverse=True)
+    assert out["sku"][0] == "C"  # 4 units x 171.60 is the most money
+
+
+def test_price_rules_file_errors_name_file_row_and_column(tmp_path):
+    path = tmp_path / "price_rules.csv"
+    path.write_text("sku,floor,ceiling\nA,10,20\nB,abc,30\n")
+    with pytest.raises(InputError, match=r"price_rules.csv, row 2, column 'floor'"):
+        views.load_price_rules(path)
+    path.write_text("sku,floor,ceiling\nA,30,20\n")
+    with pytest.raises(InputError, match="floor above the ceiling"):
+        views.load_price_rules(path)
+
+
+def test_market_table_refuses_shares_outside_0_1_and_duplicate_rows(tmp_path):
+    row = _market_row("A", "stockx", 200.0, 1)
+    with pytest.raises(InputError, match="volatility"):
+        _land(tmp_path, [{**row, "volatility": 1.5}])
+    with pytest.raises(InputError):
+        _land(tmp_path, [row, row])
+    with pytest.raises(InputError, match="lowest_ask"):
+        _land(tmp_path, [{**row, "lowest_ask": -1.0}])
+    assert store.snapshot_dates(tmp_path, "market") == []  # nothing stored
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory) -> Path:
+    """The bundled StockX sales landed as a market (real sales, simulated order books)."""
+    from stockroom_jobs.market import ingest_stockx_market
+
+    root = tmp_path_factory.mktemp("market")
+    ingest_stockx_market(None, root)
+    return root
+
+
+def test_price_moves_match_the_injected_moves_exactly(demo):
+    truth = pl.read_parquet(demo / "sim" / "market_moves.parquet")
+    con = connect(demo)
+    first, last = con.execute(
+        "SELECT min(snapshot_date), max(snapshot_date) FROM market_history"
+    ).fetchone()
+    found = views.price_moves(con, first, last, threshold=0.10)
+    key = ["sku", "platform", "day"]
+    hits = found.join(truth, on=key, how="inner")
+    assert truth.height > 100
+    assert hits.height == found.height == truth.height  # precision = recall = 1.0
+    assert hits["change"].round(4).to_list() == hits["change_right"].round(4).to_list()
+
+
+def test_the_demo_market_is_real_on_stockx_and_reads_as_of_any_day(demo):
+    con = connect(demo, date(2018, 6, 30))
+    day = views.market_day(con, date(2018, 6, 30))
+    assert day == date(2018, 6, 30)
+    snap = views.snapshot(con, day, BUNDLED_FEES)
+    assert set(snap["platform"]) == {"stockx", "alias", "ebay", "shootstrayt"}
+    # StockX's 30-day counts are the real sales of the 30 days to the day
+    real = con.execute(
+        """SELECT count(*) FROM orders WHERE platform = 'stockx'
+           AND order_ts::DATE BETWEEN DATE '2018-06-01' AND DATE '2018-06-30'"""
+    ).fetchone()[0]
+    assert snap.filter(pl.col("platform") == "stockx")["sales_30d"].sum() == real
+
+
+def test_cli_reprice_writes_a_bulk_edit_csv_and_settings_change_the_list(demo, tmp_path):
+    out = tmp_path / "reprice.csv"
+    cmd = [
+        sys.executable,
+        "-m",
+        "stockroom_jobs.cli",
+        "market",
+        "reprice",
+        "--data-root",
+        str(demo),
+        "--out",
+        str(out),
+    ]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    listed = pl.read_csv(out)
+    assert listed.height > 0 and {"platform_listing_id", "suggested_price"} <= set(listed.columns)
+    assert (listed["suggested_price"] >= listed["floor"] - 0.005).all()
+    (demo / "stockroom.toml").write_text("[market]\nreprice_above = 0.12\n")
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        fewer = pl.read_csv(out)
+    finally:
+        (demo / "stockroom.toml").unlink()
+    assert done.returncode == 0, done.stderr
+    assert 0 < fewer.height < listed.height
+    assert (fewer["gap"] > 0.12).all()
