@@ -18,6 +18,7 @@ concentration = st.Page(
 )
 supply = st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:")
 holdings = st.Page("app_pages/holdings.py", title="Holdings", icon=":material/style:")
+market = st.Page("app_pages/market.py", title="Market", icon=":material/storefront:")
 forecast = st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:")
 order_today = st.Page(
     "app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"
@@ -27,6 +28,7 @@ navigation = st.navigation(
         concentration,
         supply,
         holdings,
+        market,
         forecast,
         order_today,
         st.Page(

@@ -26,6 +26,7 @@ from stockroom import (
     concentration,
     health,
     holdings,
+    market,
     products,
     sales,
     store,
@@ -38,6 +39,7 @@ from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
 from stockroom.mapping import repo as mapping_repo
 from stockroom.mapping import review
+from stockroom.market import views as market_views
 from stockroom.procurement.plan import build_plan
 from stockroom.reconcile import views as reconcile_views
 
@@ -526,3 +528,71 @@ def seller_review(f: Filters, db_version: int) -> dict:
         "links": mapping_repo.seller_links_frame(eng),
         "accounts": mapping_repo.seller_aliases_frame(eng).sort("seller", "platform"),
     }
+
+
+# -- market ------------------------------------------------------------------------------------
+
+
+def market_day(f: Filters) -> date | None:
+    """The market snapshot day the Market page reads (the newest on or before as-of)."""
+    return _market_view("day", f.day, _market_stamp(f))
+
+
+def market_context(f: Filters) -> market.Context:
+    """:func:`stockroom.market.context` of the data root (thresholds, fees, price limits)."""
+    return _market_view("context", f.day, _market_stamp(f))
+
+
+def market_best(f: Filters) -> pl.DataFrame:
+    """:func:`stockroom.market.views.best_platform` of the market day."""
+    return _market_view("best", f.day, _market_stamp(f))
+
+
+def market_repricing(f: Filters) -> pl.DataFrame:
+    """:func:`stockroom.market.views.repricing` of the market day."""
+    return _market_view("repricing", f.day, _market_stamp(f))
+
+
+def market_moves(f: Filters, days: int = 30) -> pl.DataFrame:
+    """:func:`stockroom.market.views.price_moves` of the ``days`` to the market day."""
+    return _market_view(("moves", days), f.day, _market_stamp(f))
+
+
+def market_summary(f: Filters, by: str | None, days: int = 30) -> pl.DataFrame:
+    """:func:`stockroom.market.views.platform_summary` of the ``days`` to the market day."""
+    return _market_view(("summary", by, days), f.day, _market_stamp(f))
+
+
+def market_item(f: Filters, sku: str, days: int = 365) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(the item's platforms on the market day: :func:`stockroom.market.views.snapshot`;
+    its history over ``days``: :func:`stockroom.market.views.history`)."""
+    return _market_view(("item", sku, days), f.day, _market_stamp(f))
+
+
+def _market_stamp(f: Filters) -> tuple:
+    return (analytics_stamp(_root(f)), market.stamp(_root(f)))
+
+
+@st.cache_resource(show_spinner="Reading the market…", max_entries=64)
+def _market_view(name, f: Filters, stamp: tuple):
+    con = cached(_root(f), f.as_of)
+    if name == "day":
+        return market_views.market_day(con, f.as_of)
+    if name == "context":
+        return market.context(_root(f))
+    day, ctx = market_day(f), market_context(f)
+    if name == "best":
+        return market_views.best_platform(con, day, ctx.schedule, ctx.rules)
+    if name == "repricing":
+        return market_views.repricing(con, day, ctx.schedule, ctx.rules, ctx.price_rules)
+    kind, *args = name
+    if kind == "moves":
+        start = day - timedelta(days=args[0] - 1)
+        return market_views.price_moves(con, start, day, ctx.rules.move_threshold)
+    if kind == "summary":
+        return market_views.platform_summary(con, day - timedelta(days=args[1] - 1), day, args[0])
+    sku, days = args
+    return (
+        market_views.snapshot(con, day, ctx.schedule, sku),
+        market_views.history(con, sku, day - timedelta(days=days - 1), day, ctx.schedule),
+    )

@@ -106,3 +106,94 @@ def ingest_stockx_market(
         truth.mkdir(parents=True, exist_ok=True)
         market.moves.write_parquet(truth / "market_moves.parquet")
     return run
+
+
+def ingest_market_api(
+    base_url: str,
+    root: Path,
+    *,
+    query: str = "",
+    currency: str = "USD",
+    snapshot_date: date | None = None,
+    token: str | None = None,
+    platform: str = "stockx",
+    fee_file: Path | None = None,
+    min_interval: float = 0.05,
+    attempts: int = 5,
+    backoff: float = 0.5,
+    on_progress: Progress | None = None,
+) -> Run:
+    """Pull a StockX-like market-data API (:mod:`stockroom.ingest.marketdata`) into the
+    ``market`` snapshot of ``snapshot_date`` (default today, UTC): that platform's rows are
+    replaced, every other platform's carried forward. ``fee_share`` is the fee schedule's at
+    each lowest ask. The token comes from ``token`` or ``STOCKROOM_STOCKX_TOKEN`` (never
+    written anywhere). Raises :class:`stockroom.errors.InputError` (nothing lands) for an answer
+    missing a field, :class:`stockroom.ingest.http.Refused` for a refused token."""
+    from datetime import UTC, datetime
+
+    from stockroom.ingest import marketdata
+    from stockroom.ingest.files import parse_timestamps
+
+    token = token or config.source_token(platform)
+    day = snapshot_date or datetime.now(UTC).date()
+    schedule = fees.load(fee_file)
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    with (
+        tracked_run(
+            root, "ingest-market-api", f"{base_url} q={query!r}", secrets=[token or ""]
+        ) as run,
+        run.fetching(
+            min_interval=min_interval, headers=headers, attempts=attempts, backoff=backoff
+        ) as fetcher,
+    ):
+        raw, _calls = marketdata.stockx_market(
+            base_url, fetcher, query, currency, platform=platform
+        )
+        raw, rejected = parse_timestamps(raw, "last_sale_at", MARKET.name, "lastSaleDate")
+        con_products = _catalog_categories(root, day)
+        priced = fees.apply(
+            raw.with_columns(
+                pl.col("lowest_ask").cast(pl.Float64, strict=False).fill_null(0.0).alias("_p"),
+                pl.lit(day).alias("_day"),
+            ).join(con_products, on="sku", how="left"),
+            schedule,
+            price="_p",
+            day="_day",
+        )
+        frame = priced.with_columns(
+            pl.col("fee_share_total").alias("fee_share"),
+            pl.lit(None, pl.Float64).alias("ask_price"),
+            pl.lit(None, pl.Float64).alias("bid_price"),
+        ).drop("_p", "_day", "category", *fees.FEE_COLUMNS)
+        run.land(
+            [
+                Part(
+                    MARKET,
+                    {day: frame},
+                    {
+                        "lowest_ask": "lowestAskAmount",
+                        "highest_bid": "highestBidAmount",
+                        "last_sale_price": "lastSaleAmount",
+                        "sales_30d": "salesLast30Days",
+                        "currency": "currencyCode",
+                        "platform_listing_id": "variantId",
+                    },
+                    rejected,
+                    scope=("platform",),
+                    scope_keys=pl.DataFrame({"platform": [platform]}),
+                )
+            ],
+            sources=[],
+            on_progress=on_progress,
+            allow_empty=False,
+            source=base_url,
+        )
+    return run
+
+
+def _catalog_categories(root: Path, day: date) -> pl.DataFrame:
+    """sku -> category of the catalog in force on ``day`` (empty without one: the fees
+    then fall back to the general rules)."""
+    from stockroom.db import connect
+
+    return connect(root, day).execute("SELECT sku, category FROM products").pl()

@@ -92,6 +92,8 @@ def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iter
 #: pages that need listings and mappings (a simulated data root) rather than the Olist demo
 SIM_PAGES = {"mapping": ("Mapping", 0), "holdings": ("Holdings", 2)}
 RECONCILE_PAGES = {"reconciliation": ("Reconciliation", 2)}
+#: pages that need market snapshots (stockroom ingest stockx-market)
+MARKET_PAGES = {"market": ("Market", 1)}
 #: pages that need a forecasts snapshot (stockroom forecast)
 FORECAST_PAGES = {"forecast": ("Forecast", 1), "order_today": ("Order today", 0)}
 

@@ -1,7 +1,8 @@
 """Every page in a real headless Chromium against a real `stockroom serve` on 127.0.0.1, with
 the data each page needs: the bundled Olist data forecast with the demo stock (Seller
 concentration, Supply, Forecast, Order today, Data health), a seeded reconciliation scenario
-(Reconciliation) and a mapped simulated marketplace (Mapping, Holdings).
+(Reconciliation), a mapped simulated marketplace (Mapping, Holdings) and the StockX market
+(Market).
 
 Each server opens on Data health (its cold start, guarded at :data:`COLD_START_GUARD_SECONDS`);
 every other page's first render (title and KPI tiles on screen, the frontend loaded anew) is
@@ -32,6 +33,7 @@ def demo_roots(olist_demo, tmp_path_factory):
     from stockroom.sim.marketplace import SimConfig
     from stockroom_jobs.ingest import ingest_simulation
     from stockroom_jobs.mapping import run_mapping
+    from stockroom_jobs.market import ingest_stockx_market
     from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
 
     shop = tmp_path_factory.mktemp("browser") / "shop"
@@ -42,11 +44,13 @@ def demo_roots(olist_demo, tmp_path_factory):
     mapped = tmp_path_factory.mktemp("browser-mapped")
     ingest_simulation(mapped, SimConfig(listings=4_000, sellers=40, days=1, seed=5))
     run_mapping(mapped)
-    return shop, sync, mapped
+    market = tmp_path_factory.mktemp("browser-market")
+    ingest_stockx_market(None, market)
+    return shop, sync, mapped, market
 
 
 def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
-    shop, sync, mapped = demo_roots
+    shop, sync, mapped, market = demo_roots
     # each server opens on Data health: that first visit is the server's cold start (its
     # session imports the app), so every page after it is timed as a user opening it
     health = {"data_health": browser.PAGES["data_health"]}
@@ -62,6 +66,10 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
         )
     with browser.serve(mapped) as url:
         servers["mapped"] = browser.visit(url, tmp_path / "mapped", {**health, **browser.SIM_PAGES})
+    with browser.serve(market) as url:
+        servers["market"] = browser.visit(
+            url, tmp_path / "market", {**health, **browser.MARKET_PAGES}
+        )
     seen = {name: info for visited in servers.values() for name, info in visited.items()}
     seen["data_health"] = servers["shop"]["data_health"]
     assert set(seen) == {
@@ -73,6 +81,7 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
         "reconciliation",
         "mapping",
         "holdings",
+        "market",
     }
     for name, info in seen.items():
         assert info["errors"] == 0, name
@@ -83,6 +92,9 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
     assert (tmp_path / "mapped" / "mapping.png").stat().st_size > 20_000
     assert (tmp_path / "mapped" / "holdings.png").stat().st_size > 20_000
     assert seen["holdings"]["charts"] == 2 and "Value (USD)" in seen["holdings"]["metrics"]
+    assert (tmp_path / "market" / "market.png").stat().st_size > 20_000
+    # the item's price history and the best-platform split (in its tab), the repricing list
+    assert seen["market"]["charts"] == 2 and "At stake (USD)" in seen["market"]["metrics"]
     # concentration: most concentrated categories, the monthly trend, the top sellers
     assert seen["seller_concentration"]["charts"] == 3 and seen["supply"]["charts"] == 2
     assert "Job success rate" in seen["data_health"]["metrics"]

@@ -311,3 +311,138 @@ def test_cli_reprice_writes_a_bulk_edit_csv_and_settings_change_the_list(demo, t
     assert done.returncode == 0, done.stderr
     assert 0 < fewer.height < listed.height
     assert (fewer["gap"] > 0.12).all()
+
+
+def test_market_page_shows_the_item_the_lists_and_the_figures_of_the_library(demo, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from stockroom.config import PROJECT_ROOT
+
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(demo))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/market.py").run()
+    assert not at.exception and not at.error
+    con = connect(demo)
+    day = views.market_day(con)
+    reprice = views.repricing(con, day, BUNDLED_FEES)
+    lower = reprice.filter(pl.col("at_stake") > 0)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Asks to lower"] == f"{lower.height:,}"
+    assert tiles["At stake (USD)"] == f"{lower['at_stake'].sum():,.0f}"
+    # the item shown first is the repricing list's top item, by name, with its platforms
+    item = at.selectbox(key="market-item")
+    assert item.value == lower["sku"][0]
+    platforms = at.dataframe[0].value
+    assert list(platforms.columns[:2]) == ["platform", "net_lowest_ask"]
+    assert set(platforms["platform"]) == {"stockx", "alias", "ebay", "shootstrayt"}
+    listed = at.dataframe[1].value  # the repricing tab
+    assert list(listed.columns[:3]) == ["title", "platform", "suggested_price"]
+    assert listed.iloc[0]["title"] == lower["title"][0]
+    # as of an earlier day the market is that day's
+    early = date(2018, 3, 1)
+    at.sidebar.date_input[0].set_value(early).run()
+    assert not at.exception
+    assert any(str(early) in c.value for c in at.caption)
+
+
+TOKEN = "sx-test-token-7c1e"
+
+
+@pytest.fixture()
+def api(demo):
+    """The StockX-like market-data API serving the demo's last day (StockX rows)."""
+    from stockroom.sim.marketdata import MarketDataServer
+
+    con = connect(demo)
+    day = views.market_day(con)
+    rows = con.execute(
+        "SELECT * EXCLUDE (snapshot_date) FROM market_history WHERE snapshot_date = ?", [day]
+    ).pl()
+    with MarketDataServer.from_market(
+        rows, con.execute("SELECT * FROM products").pl(), token=TOKEN
+    ) as server:
+        yield server, rows.filter(pl.col("platform") == "stockx"), day
+
+
+def _pull(root, server, **kw):
+    from stockroom_jobs.market import ingest_market_api
+
+    return ingest_market_api(
+        server.base_url,
+        root,
+        query="presto",
+        token=TOKEN,
+        snapshot_date=DAY,
+        backoff=0.01,
+        **kw,
+    )
+
+
+def test_market_api_lands_every_variant_through_faults_and_never_writes_the_token(api, tmp_path):
+    server, truth, _ = api
+    search = "/v2/catalog/search?query=presto&pageSize=50"
+    server.inject(search, "429", "503", "truncate")
+    pid = server.search("presto", 1, None)["products"][0]["productId"]
+    server.inject(f"/v2/catalog/products/{pid}/market-data?currencyCode=USD", "500", "drop")
+    run = _pull(tmp_path, server)
+    assert run.rows_landed > 0
+    got = connect(tmp_path).execute("SELECT * FROM market ORDER BY sku").pl()
+    want = truth.filter(pl.col("sku").str.to_lowercase().str.contains("presto")).sort("sku")
+    assert got["sku"].to_list() == want["sku"].to_list()
+    assert got["lowest_ask"].to_list() == want["lowest_ask"].to_list()
+    assert got["sales_30d"].to_list() == want["sales_30d"].to_list()
+    assert got["fee_share"].unique().to_list() == [0.12]  # StockX: 9 % + 3 %
+    from stockroom import workbench
+
+    runs = workbench.runs(workbench.engine(tmp_path), limit=1)
+    assert runs["retries"][0] >= 5  # 429, 503, truncated, 500, dropped: each retried
+    for path in tmp_path.rglob("*"):
+        if path.is_file():
+            assert TOKEN.encode() not in path.read_bytes(), path
+
+
+def test_market_api_answer_missing_a_field_is_refused_naming_url_row_and_field(api, tmp_path):
+    server, _, _ = api
+    pid = server.search("presto", 1, None)["products"][0]["productId"]
+    server.inject(f"/v2/catalog/products/{pid}/market-data?currencyCode=USD", "missing")
+    with pytest.raises(InputError) as err:
+        _pull(tmp_path, server)
+    text = str(err.value)
+    assert f"products/{pid}/market-data" in text and "row 1" in text
+    assert "lowestAskAmount" in text
+    assert store.snapshot_dates(tmp_path, "market") == []
+
+
+def test_market_api_refused_token_fails_the_run_with_the_reason(api, tmp_path):
+    from stockroom.ingest.http import Refused
+    from stockroom_jobs.market import ingest_market_api
+
+    server, _, _ = api
+    with pytest.raises(Refused, match="401"):
+        ingest_market_api(
+            server.base_url, tmp_path, query="presto", token="wrong", snapshot_date=DAY
+        )
+    server.revoke()
+    with pytest.raises(Refused, match="403"):
+        _pull(tmp_path, server)
+    assert store.snapshot_dates(tmp_path, "market") == []
+
+
+def test_market_api_replaces_its_platform_and_carries_the_others_forward(api, demo, tmp_path):
+    import shutil
+
+    server, _, day = api
+    root = tmp_path / "root"
+    shutil.copytree(demo, root)
+    from stockroom_jobs.market import ingest_market_api
+
+    later = day + timedelta(days=1)
+    ingest_market_api(server.base_url, root, query="presto", token=TOKEN, snapshot_date=later)
+    con = connect(root, later)
+    new = con.execute("SELECT platform, count(*) FROM market GROUP BY 1 ORDER BY 1").fetchall()
+    old = dict(
+        connect(root, day).execute("SELECT platform, count(*) FROM market GROUP BY 1").fetchall()
+    )
+    counts = dict(new)
+    assert counts["alias"] == old["alias"] and counts["ebay"] == old["ebay"]
+    assert 0 < counts["stockx"] < old["stockx"]  # only the items the query found

@@ -177,6 +177,30 @@ def ingest_stockx_market(
     )
 
 
+@app.command("market-api")
+def ingest_market_api(
+    url: Annotated[str, typer.Argument(help="Base URL of the StockX-like market-data API.")],
+    query: Annotated[str, typer.Option(help="Catalog search: only products matching it.")] = "",
+    currency: Annotated[str, typer.Option(help="Currency of the market data.")] = "USD",
+    snapshot_date: SnapshotDateOption = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Pull lowest ask, highest bid, last sale and 30-day sales per variant into today's
+    `market` snapshot (that platform's rows replaced, the others carried forward). Token:
+    STOCKROOM_STOCKX_TOKEN (or [sources.stockx] token in .streamlit/secrets.toml)."""
+    from stockroom_jobs.market import ingest_market_api as job
+
+    root = config.data_root(data_root)
+    day = parse_date(snapshot_date, "--snapshot-date")
+    run_job(
+        f"reading {url}",
+        lambda progress: job(
+            url, root, query=query, currency=currency, snapshot_date=day, on_progress=progress
+        ),
+        root,
+    )
+
+
 @app.command("storefront")
 def ingest_storefront(
     urls: Annotated[

@@ -59,6 +59,44 @@ def sim_serve(
             pass
 
 
+@sim_app.command("market-data")
+def sim_market_data(
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8766,
+    as_of: AsOfOption = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Serve a StockX-like catalog and market-data API on 127.0.0.1 from the data root's
+    market snapshot (StockX rows), for trying `stockroom ingest market-api`.
+
+    Token: the value of STOCKROOM_SIM_TOKEN (open when unset).
+    """
+    from stockroom.db import connect
+    from stockroom.market import views
+    from stockroom.sim.marketdata import MarketDataServer
+
+    root = existing_root(data_root)
+    day = parse_date(as_of, "--as-of")
+    con = connect(root, day)
+    found = views.market_day(con, day)
+    if found is None:
+        raise typer.BadParameter(f"{root} has no market snapshots", param_hint="--data-root")
+    rows = con.execute(
+        "SELECT * EXCLUDE (snapshot_date) FROM market_history WHERE snapshot_date = ?", [found]
+    ).pl()
+    server = MarketDataServer.from_market(
+        rows, con.execute("SELECT * FROM products").pl(), token=config.sim_token(), port=port
+    )
+    with server:
+        console.print(
+            f"serving the market of {found} at {server.base_url}/v2/catalog/search (Ctrl-C to stop)"
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            pass
+
+
 def runs(
     limit: Annotated[int, typer.Option(min=1, help="How many runs to show.")] = 20,
     job: Annotated[str | None, typer.Option(help="Only this job, e.g. ingest-listings.")] = None,

@@ -485,3 +485,94 @@ def flags_trend(trend: pl.DataFrame) -> go.Figure:
     fig.update_xaxes(type="category", title_text="sync date")
     fig.update_yaxes(title_text="open flags", rangemode="tozero")
     return fig
+
+
+#: one colour per market platform, the same on every market chart
+PLATFORM_COLOURS = {
+    "stockx": "#0a7d4b",
+    "alias": "#6a1b9a",
+    "goat": "#37474f",
+    "ebay": "#1565c0",
+    "shootstrayt": "#ef6c00",
+    "pricecharting": "#8d6e63",
+}
+
+
+def market_history(history: pl.DataFrame, currency: str, title: str = "") -> go.Figure:
+    """One item's lowest ask per platform (solid) and what selling at it nets after that
+    platform's fees (dotted, same colour), per day; our own ask as dashes where we list it.
+    Input: :func:`stockroom.market.views.history` (``day``, ``platform``, ``lowest_ask``,
+    ``net_lowest_ask``, ``ask_price``); ``currency`` labels the axis."""
+    fig = go.Figure()
+    for platform in sorted(history["platform"].unique().to_list()):
+        part = history.filter(pl.col("platform") == platform).sort("day")
+        colour = PLATFORM_COLOURS.get(platform)
+        days = part["day"].to_list()
+        fig.add_trace(
+            go.Scatter(
+                x=days,
+                y=part["lowest_ask"].to_list(),
+                name=f"{platform} lowest ask",
+                mode="lines",
+                line=dict(color=colour, width=2),
+                legendgroup=platform,
+                hovertemplate="%{x}: lowest ask %{y:,.2f} "
+                + currency
+                + "<extra>"
+                + platform
+                + "</extra>",
+            )
+        )
+        if part["net_lowest_ask"].is_not_null().any():
+            fig.add_trace(
+                go.Scatter(
+                    x=days,
+                    y=part["net_lowest_ask"].to_list(),
+                    name=f"{platform} net after fees",
+                    mode="lines",
+                    line=dict(color=colour, width=1, dash="dot"),
+                    legendgroup=platform,
+                    hovertemplate="%{x}: net %{y:,.2f} "
+                    + currency
+                    + "<extra>"
+                    + platform
+                    + "</extra>",
+                )
+            )
+        if part["ask_price"].is_not_null().any():
+            fig.add_trace(
+                go.Scatter(
+                    x=days,
+                    y=part["ask_price"].to_list(),
+                    name=f"our ask on {platform}",
+                    mode="lines",
+                    line=dict(color=colour, width=3, dash="dash"),
+                    legendgroup=platform,
+                    hovertemplate="%{x}: our ask %{y:,.2f} "
+                    + currency
+                    + "<extra>"
+                    + platform
+                    + "</extra>",
+                )
+            )
+    fig.update_yaxes(title_text=f"price per unit ({currency})")
+    fig.update_layout(title=title or "Price history per platform", **_LAYOUT)
+    return fig
+
+
+def best_platform_split(best: pl.DataFrame) -> go.Figure:
+    """Horizontal bars: how many items each platform is the best place to sell (after fees).
+    Input: :func:`stockroom.market.views.best_platform`."""
+    counts = best.group_by("best_platform").len().sort("len")
+    fig = go.Figure(
+        go.Bar(
+            x=counts["len"].to_list(),
+            y=counts["best_platform"].to_list(),
+            orientation="h",
+            marker_color=[PLATFORM_COLOURS.get(p) for p in counts["best_platform"].to_list()],
+            hovertemplate="%{y}: best for %{x:,} items<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="items where it nets the most (after the tie rule)")
+    fig.update_layout(title="Best platform after fees", **{**_LAYOUT, "height": 300})
+    return fig

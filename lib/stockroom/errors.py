@@ -43,8 +43,10 @@ class InputProblem:
     value: str | None = None
 
     def __str__(self) -> str:
-        # a whole-file problem names the path as given (a missing folder says which one)
-        where = [str(self.file) if self.row is None else Path(self.file).name]
+        # a whole-file problem names the path as given (a missing folder says which one); a
+        # URL is named whole (its last segment alone would not say which product it was)
+        whole = self.row is None or "://" in str(self.file)
+        where = [str(self.file) if whole else Path(self.file).name]
         if self.row is not None:
             where.append(f"row {self.row}")
         if self.column is not None:

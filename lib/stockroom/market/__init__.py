@@ -35,3 +35,11 @@ def context(root: Path) -> Context:
     rules = views.Rules(cfg.reprice_above, cfg.undercut, cfg.tie_share, cfg.move_threshold)
     schedule = fees.load(None if cfg.fees is None else Path(root) / cfg.fees)
     return Context(rules, schedule, views.load_price_rules(Path(root) / cfg.price_rules))
+
+
+def stamp(root: Path) -> tuple:
+    """What changes :func:`context` besides stockroom.toml: the modification times of the
+    seller's fee schedule and price-rules files (None for a missing file). Caches key on it."""
+    cfg = sources.load(root).market
+    files = [Path(root) / cfg.price_rules] + ([Path(root) / cfg.fees] if cfg.fees else [])
+    return tuple(p.stat().st_mtime_ns if p.is_file() else None for p in files)

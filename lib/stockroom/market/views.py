@@ -223,7 +223,8 @@ def repricing(
 
     Columns: sku, title, platform, platform_listing_id, ask_price, lowest_ask, gap (share our
     ask is above it), suggested_price, floor, ceiling, net_suggested, on_hand, at_stake,
-    currency, sales_30d, action ("lower to ..." or "hold: ...").
+    currency, sales_30d, action ("lower" to the suggested price, or "hold (floor)": the floor
+    is at or above our ask).
     """
     market = snapshot(con, day, schedule).filter(
         pl.col("ask_price").is_not_null()
@@ -265,8 +266,8 @@ def repricing(
     hold = pl.col("suggested_price") >= pl.col("ask_price")
     frame = frame.with_columns(
         pl.when(hold)
-        .then(pl.lit("hold: the floor is at or above our ask"))
-        .otherwise(pl.format("lower to {}", pl.col("suggested_price")))
+        .then(pl.lit("hold (floor)"))
+        .otherwise(pl.lit("lower"))
         .alias("action"),
         pl.when(hold)
         .then(0.0)
