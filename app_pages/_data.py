@@ -402,6 +402,11 @@ def evidence(f: Filters, day: date, sku: str) -> dict[str, pl.DataFrame]:
     return reconcile_views.evidence(_root(f), day, sku)
 
 
+def has_market(root: Path) -> bool:
+    """Whether the data root ``root`` holds a market snapshot (the demo button)."""
+    return bool(store.snapshot_dates(root, "market"))
+
+
 def has_flags(root: Path) -> bool:
     """Whether the data root ``root`` holds a flags snapshot (the demo button)."""
     return store.resolve_as_of(root, "flags", None) is not None

@@ -7,7 +7,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
-from stockroom import charts, config, store
+from stockroom import charts, config
 
 DEMO_ROOT = "market-demo"
 HISTORY_DAYS = 365
@@ -22,7 +22,7 @@ if day is None:
         "reload."
     )
     demo = config.PROJECT_ROOT / "data" / DEMO_ROOT
-    if store.snapshot_dates(demo, "market") and str(demo) != f.data_root:
+    if _data.has_market(demo) and str(demo) != f.data_root:
         st.button(
             f"Open the market demo ({DEMO_ROOT}/)",
             icon=":material/storefront:",
