@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from stockroom_jobs.cli.common import AsOfOption, DataRootOption, console, existing_root, parse_date
+from stockroom import config
+from stockroom_jobs.cli.common import (
+    AsOfOption,
+    DataRootOption,
+    SnapshotDateOption,
+    console,
+    existing_root,
+    parse_date,
+    run_job,
+)
 
 if TYPE_CHECKING:
     import duckdb
@@ -280,4 +289,53 @@ def fees_command(as_of: AsOfOption = None, data_root: DataRootOption = None):
             "source_url": "Source",
         },
         rows=100,
+    )
+
+
+# -- landing market data (registered as `stockroom ingest stockx-market` / `market-api`) ------
+
+
+def ingest_stockx_market(
+    workbook: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The StockX 2019 Data Contest workbook (default: the copy bundled in data/raw)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated order books.")] = 18,
+    data_root: DataRootOption = None,
+) -> None:
+    """Land a market: the real StockX sales (`orders`, `products`), one `market` snapshot per
+    day (real StockX last sale, 30-day count and volatility; simulated order books on StockX,
+    Alias, eBay and ShootStrayt, fees from the fee schedule) and our reseller's `stock`."""
+    from stockroom_jobs.market import ingest_stockx_market as job
+
+    root = config.data_root(data_root)
+    run_job(
+        f"reading {workbook or 'the bundled StockX workbook'}",
+        lambda progress: job(workbook, root, seed=seed, on_progress=progress),
+        root,
+    )
+
+
+def ingest_market_api(
+    url: Annotated[str, typer.Argument(help="Base URL of the StockX-like market-data API.")],
+    query: Annotated[str, typer.Option(help="Catalog search: only products matching it.")] = "",
+    currency: Annotated[str, typer.Option(help="Currency of the market data.")] = "USD",
+    snapshot_date: SnapshotDateOption = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Pull lowest ask, highest bid, last sale and 30-day sales per variant into today's
+    `market` snapshot (that platform's rows replaced, the others carried forward). Token:
+    STOCKROOM_STOCKX_TOKEN (or [sources.stockx] token in .streamlit/secrets.toml)."""
+    from stockroom_jobs.market import ingest_market_api as job
+
+    root = config.data_root(data_root)
+    day = parse_date(snapshot_date, "--snapshot-date")
+    run_job(
+        f"reading {url}",
+        lambda progress: job(
+            url, root, query=query, currency=currency, snapshot_date=day, on_progress=progress
+        ),
+        root,
     )
