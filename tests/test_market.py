@@ -446,3 +446,52 @@ def test_market_api_replaces_its_platform_and_carries_the_others_forward(api, de
     counts = dict(new)
     assert counts["alias"] == old["alias"] and counts["ebay"] == old["ebay"]
     assert 0 < counts["stockx"] < old["stockx"]  # only the items the query found
+
+
+def test_price_alerts_fire_once_clear_and_rearm_through_a_real_webhook(tmp_path, webhook):
+    """A watched item: its lowest ask falls 15 % to 170 (a move, and the buy target of 180
+    reached); the next day it stays (the move clears, the target stays open and silent); then
+    it rises above the target (cleared) and falls again (re-armed: sent again)."""
+    hook, posted = webhook
+    (tmp_path / "stockroom.toml").write_text(
+        f'[alerts]\nwebhook = ["{hook}"]\n\n'
+        '[[market.watch]]\nsku = "A"\nplatform = "stockx"\nbelow = 180.0\n'
+    )
+
+    def day(n: int, price: float) -> None:
+        _land(tmp_path, [_market_row("A", "stockx", price, 3)], day=DAY + timedelta(days=n))
+
+    def check() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "stockroom_jobs.cli", "market", "alerts", "--data-root",
+             str(tmp_path)],
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    day(0, 200.0)
+    day(1, 170.0)
+    done = check()
+    assert done.returncode == 0, done.stderr
+    assert sorted(p["rule"] for p in posted) == ["price_move", "price_target"]
+    move = next(p for p in posted if p["rule"] == "price_move")
+    assert "-15.0%" in move["message"] and "Sneaker A" in move["message"]
+    day(2, 171.0)
+    assert check().returncode == 0
+    assert len(posted) == 2  # the target holds (silent); the move is cleared
+    day(3, 185.0)  # +8.2 %: not a move
+    assert check().returncode == 0 and len(posted) == 2  # target left: cleared
+    day(4, 175.0)
+    assert check().returncode == 0
+    assert [p["rule"] for p in posted[2:]] == ["price_target"]  # re-armed, sent again
+
+
+def test_market_alerts_leave_other_rules_alone(tmp_path):
+    from datetime import UTC, datetime
+
+    from stockroom import alerts, workbench
+
+    eng = workbench.engine(tmp_path)
+    stockout = alerts.Condition("stockout", "X", "X runs out")
+    alerts.update(eng, [stockout], datetime.now(UTC))
+    alerts.update(eng, [], datetime.now(UTC), rules={"price_target", "price_move"})
+    assert alerts.open_alerts(eng).filter(pl.col("status") == "open")["key"].to_list() == ["X"]

@@ -339,3 +339,35 @@ def ingest_market_api(
         ),
         root,
     )
+
+
+@app.command("alerts")
+def alerts_command(data_root: DataRootOption = None) -> None:
+    """Evaluate the price alerts of the watched items ([[market.watch]] in stockroom.toml) on
+    the latest market snapshot now, and send the new ones (`stockroom daily` does the same
+    every morning). Open alerts stay silent until cleared; a cleared one is re-armed."""
+    from stockroom import alerts, sources, workbench
+
+    root = existing_root(data_root)
+    settings = sources.load(root)
+    price_rules = {"price_target", "price_move"} & set(settings.alerts.rules)
+    if not settings.market.watch or not price_rules:
+        raise typer.BadParameter(
+            "no [[market.watch]] items (or no price_target/price_move in [alerts] rules) in "
+            f"{root / 'stockroom.toml'}",
+            param_hint="--data-root",
+        )
+    scoped = settings.model_copy(
+        update={"alerts": settings.alerts.model_copy(update={"rules": sorted(price_rules)})}
+    )
+    eng = workbench.engine(root)
+    found = alerts.evaluate(root, scoped)
+    new, cleared = alerts.update(eng, found, rules=price_rules)
+    sent = alerts.send(eng, settings.alerts, new)
+    for c in new:
+        console.print(f"new  {c.rule:<12} {c.message}", markup=False)
+    console.print(
+        f"{len(found)} holding, {len(new)} new, {len(cleared)} cleared; sent "
+        f"{sent['email']} email(s), {sent['webhook']} webhook call(s)",
+        highlight=False,
+    )

@@ -9,6 +9,8 @@ Rules (:data:`stockroom.sources.RULES`), each a set of *conditions* ``(rule, key
 * ``source_failed`` -- a configured source is paused (its token was refused) or its latest
   sync failed. Key: the source's name.
 * ``job_failed`` -- a step of the latest `stockroom daily` failed. Key: the step.
+* ``price_target`` / ``price_move`` -- a watched item's lowest ask reached the seller's target
+  or moved more than the threshold in a day (``[[market.watch]]``; :mod:`stockroom.market.watch`).
 
 De-duplication (:func:`update`): a condition is sent once when it appears and stays open,
 silent, while it holds; when it is gone it is cleared, and the next time it appears it is sent
@@ -109,6 +111,8 @@ def evaluate(
                             "source_failed", failure[0], f"source {failure[0]} failed: {failure[1]}"
                         )
                     )
+    if {"price_target", "price_move"} & rules and settings.market.watch:
+        out.extend(_price_conditions(root, settings, rules))
     if "job_failed" in rules:
         for r in day_steps or []:
             if r["status"] == "failed":
@@ -120,6 +124,20 @@ def evaluate(
     return out
 
 
+def _price_conditions(root: Path, settings: Settings, rules: set[str]) -> list[Condition]:
+    """The watched items' price alerts on the latest market snapshot
+    (:mod:`stockroom.market.watch`)."""
+    from stockroom.db import connect
+    from stockroom.market import views, watch
+
+    con = connect(root)
+    day = views.market_day(con)
+    if day is None:
+        return []
+    found = watch.conditions(con, day, settings.market.watch, settings.market.move_threshold)
+    return [Condition(*c) for c in found if c[0] in rules]
+
+
 def _titles(root: Path) -> dict[str, str]:
     day = store.resolve_as_of(root, "products", None)
     if day is None:
@@ -129,12 +147,16 @@ def _titles(root: Path) -> dict[str, str]:
 
 
 def update(
-    eng: sa.Engine, conditions: list[Condition], now: datetime | None = None
+    eng: sa.Engine,
+    conditions: list[Condition],
+    now: datetime | None = None,
+    rules: set[str] | None = None,
 ) -> tuple[list[Condition], list[tuple[str, str]]]:
     """Record ``conditions`` in the ``alerts`` table: returns (new ones to send, cleared keys).
 
     Open conditions that hold again are left alone (sent once); open ones that no longer hold
-    are cleared (re-armed); cleared ones that hold again are re-opened and sent. One
+    are cleared (re-armed); cleared ones that hold again are re-opened and sent. With
+    ``rules``, only alerts of those rules were evaluated: the others are left as they are. One
     transaction, so two runs at once cannot both send the same alert."""
     from stockroom.workbench import alerts as table
 
@@ -142,7 +164,11 @@ def update(
     holding = {(c.rule, c.key): c for c in conditions}
     new, cleared = [], []
     with eng.begin() as conn:
-        rows = {(r.rule, r.key): r._mapping for r in conn.execute(sa.select(table))}
+        rows = {
+            (r.rule, r.key): r._mapping
+            for r in conn.execute(sa.select(table))
+            if rules is None or r.rule in rules
+        }
         for k, c in holding.items():
             row = rows.get(k)
             if row is None:

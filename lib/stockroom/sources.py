@@ -62,7 +62,7 @@ DEPENDS = {
     "reconcile": ("sync",),
     "reports": ("plan", "reconcile"),
 }
-RULES = ("stockout", "order_today", "source_failed", "job_failed")
+RULES = ("stockout", "order_today", "source_failed", "job_failed", "price_target", "price_move")
 
 
 class Source(BaseModel):
@@ -115,12 +115,32 @@ class Alerts(BaseModel):
 
     email: list[str] = []
     webhook: list[str] = []
-    rules: list[Literal["stockout", "order_today", "source_failed", "job_failed"]] = list(RULES)
+    rules: list[
+        Literal[
+            "stockout", "order_today", "source_failed", "job_failed", "price_target", "price_move"
+        ]
+    ] = list(RULES)
     digest: bool = False
     stockout_days: dict[str, float] = {}
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 25
     sender: str = "stockroom@localhost"
+
+
+class Watch(BaseModel):
+    """``[[market.watch]]``: one item a seller follows. ``price_target`` fires while the lowest
+    ask is at or below ``below`` (a buy target) or at or above ``above`` (a sell target);
+    ``price_move`` fires on a snapshot day whose lowest ask moved more than ``move`` (share;
+    default ``[market] move_threshold``) from the previous day. ``platform``: one platform, or
+    every platform when unset."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str
+    platform: str | None = None
+    below: float | None = Field(None, ge=0)
+    above: float | None = Field(None, ge=0)
+    move: float | None = Field(None, gt=0, le=1)
 
 
 class Market(BaseModel):
@@ -137,6 +157,8 @@ class Market(BaseModel):
     fees: str | None = None
     #: per-SKU floor and ceiling prices (CSV: sku, floor, ceiling)
     price_rules: str = "price_rules.csv"
+    #: items followed by the price_target and price_move alerts
+    watch: list[Watch] = []
 
 
 class Settings(BaseModel):

@@ -265,10 +265,7 @@ def repricing(
     )
     hold = pl.col("suggested_price") >= pl.col("ask_price")
     frame = frame.with_columns(
-        pl.when(hold)
-        .then(pl.lit("hold (floor)"))
-        .otherwise(pl.lit("lower"))
-        .alias("action"),
+        pl.when(hold).then(pl.lit("hold (floor)")).otherwise(pl.lit("lower")).alias("action"),
         pl.when(hold)
         .then(0.0)
         .otherwise(pl.col("on_hand") * pl.col("net_suggested"))

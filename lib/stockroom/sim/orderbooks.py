@@ -229,4 +229,3 @@ def _long(path, platform, book, started, lowest, bid, stats, ours) -> pl.DataFra
         .dt.replace_time_zone("UTC")
         .alias("last_sale_at"),
     ).drop("last_sale_day")
-
