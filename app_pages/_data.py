@@ -39,6 +39,7 @@ from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
 from stockroom.mapping import repo as mapping_repo
 from stockroom.mapping import review
+from stockroom.market import price_forecast
 from stockroom.market import views as market_views
 from stockroom.procurement.plan import build_plan
 from stockroom.reconcile import views as reconcile_views
@@ -553,8 +554,14 @@ def market_best(f: Filters) -> pl.DataFrame:
     return _market_view("best", f.day, _market_stamp(f))
 
 
+def market_outlook(f: Filters):
+    """:func:`stockroom.market.price_forecast.outlook` on the market day (None: too few
+    sales)."""
+    return _market_view("outlook", f.day, _market_stamp(f))
+
+
 def market_repricing(f: Filters) -> pl.DataFrame:
-    """:func:`stockroom.market.views.repricing` of the market day."""
+    """:func:`stockroom.market.views.repricing` of the market day, with the price outlook."""
     return _market_view("repricing", f.day, _market_stamp(f))
 
 
@@ -588,8 +595,12 @@ def _market_view(name, f: Filters, stamp: tuple):
     day, ctx = market_day(f), market_context(f)
     if name == "best":
         return market_views.best_platform(con, day, ctx.schedule, ctx.rules)
+    if name == "outlook":
+        return price_forecast.outlook(market_views.sales(con, day), day)
     if name == "repricing":
-        return market_views.repricing(con, day, ctx.schedule, ctx.rules, ctx.price_rules)
+        return market_views.repricing(
+            con, day, ctx.schedule, ctx.rules, ctx.price_rules, market_outlook(f)
+        )
     kind, *args = name
     if kind == "moves":
         start = day - timedelta(days=args[0] - 1)

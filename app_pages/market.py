@@ -124,6 +124,18 @@ reprice_tab, best_tab, moves_tab, platforms_tab = st.tabs(
     ["Repricing", "Best platform", "Price moves", "Platforms"]
 )
 with reprice_tab:
+    outlook = _data.market_outlook(f)
+    if outlook is not None:
+        c = outlook.check
+        verdict = (
+            "used: an item forecast to sell at or above our ask is held"
+            if outlook.trusted
+            else "not used (it did not beat the last sale)"
+        )
+        st.caption(
+            f"Price outlook {verdict} -- 30-day-ahead MAPE {c['model']:.1%} against the last "
+            f"sale's {c['last_sale']:.1%} on the latest month whose outcome is known."
+        )
     _common.table_with_downloads(
         reprice.select(
             "title",
@@ -133,6 +145,7 @@ with reprice_tab:
             "lowest_ask",
             "at_stake",
             "action",
+            "forecast_30d",
             "gap",
             "floor",
             "ceiling",
@@ -151,6 +164,12 @@ with reprice_tab:
             "suggested_price": st.column_config.NumberColumn(f"Suggested {money}", format="%.2f"),
             "at_stake": st.column_config.NumberColumn(
                 f"At stake {money}", format="localized", help="Units x net at the suggestion."
+            ),
+            "forecast_30d": st.column_config.NumberColumn(
+                f"Median in 30 days {money}",
+                format="%.2f",
+                help="The price forecaster's median sale price of the next 30 days (shown when "
+                "it beat the last sale on the latest scored month).",
             ),
             "gap": st.column_config.NumberColumn("Above lowest ask", format="percent"),
             "floor": st.column_config.NumberColumn(

@@ -495,3 +495,65 @@ def test_market_alerts_leave_other_rules_alone(tmp_path):
     alerts.update(eng, [stockout], datetime.now(UTC))
     alerts.update(eng, [], datetime.now(UTC), rules={"price_target", "price_move"})
     assert alerts.open_alerts(eng).filter(pl.col("status") == "open")["key"].to_list() == ["X"]
+
+
+def test_a_trusted_rising_outlook_holds_the_ask_and_an_untrusted_one_does_not(tmp_path):
+    from stockroom.market.price_forecast import Outlook
+
+    _land(
+        tmp_path,
+        [_market_row("A", "stockx", 200.0, 5, ask=250.0), _market_row("B", "stockx", 200.0, 5,
+                                                                       ask=250.0)],
+        stock=[("A", 2, 150.0), ("B", 2, 150.0)],
+    )  # fmt: skip
+    forecasts = pl.DataFrame(
+        {"sku": ["A", "B"], "last": [200.0, 200.0], "forecast_30d": [260.0, 210.0]}
+    ).with_columns((pl.col("forecast_30d") / pl.col("last") - 1).alias("change"))
+    con = connect(tmp_path)
+    trusted = views.repricing(con, DAY, BUNDLED_FEES, outlook=Outlook(forecasts, True, {})).sort(
+        "sku"
+    )
+    assert trusted["action"].to_list() == ["hold (rising)", "lower"]
+    assert trusted["at_stake"][0] == 0 and trusted["forecast_30d"].to_list() == [260.0, 210.0]
+    untrusted = views.repricing(con, DAY, BUNDLED_FEES, outlook=Outlook(forecasts, False, {}))
+    assert untrusted["action"].to_list() == ["lower", "lower"]
+    assert untrusted["forecast_30d"].is_null().all()
+
+
+def _trend_sales(days: int, seed: int, drift: float, after: float | None = None) -> pl.DataFrame:
+    """Daily sales of 40 items x 3 sizes; sneakers 0-19 drift by ``drift`` a day, the others
+    are flat; noise 2 %. ``after`` replaces every price from day 300 on (the future)."""
+    rng = np.random.default_rng(seed)
+    start = date(2023, 1, 1)
+    rows = []
+    for g in range(40):
+        for size in ("9", "10", "11"):
+            level = 100.0 + 10 * g
+            for d in range(days):
+                rate = drift if g < 20 else 0.0
+                for _ in range(rng.poisson(1.5)):
+                    price = level * (1 + rate) ** d * (1 + rng.normal(0, 0.02))
+                    if after is not None and d >= 300:
+                        price = after
+                    rows.append((f"Sneaker-{g}-{size}", start + timedelta(days=d), price))
+    return pl.DataFrame(rows, schema=["sku", "day", "price"], orient="row")
+
+
+def test_price_forecast_learns_a_trend_the_last_sale_misses():
+    from stockroom.market import price_forecast
+
+    sales = _trend_sales(360, seed=1, drift=0.004)  # +12.7 % over 30 days on half the items
+    result = price_forecast.backtest(sales, date(2023, 1, 1) + timedelta(days=250))
+    models = result["models"]
+    assert models["price_forecast"]["mape"] < 0.8 * models["last_sale"]["mape"]
+    assert result["ratios"]["mape_vs_best_baseline"] < 0.8
+
+
+def test_price_outlook_reads_the_past_only():
+    from stockroom.market import price_forecast
+
+    day = date(2023, 1, 1) + timedelta(days=299)
+    calm = price_forecast.outlook(_trend_sales(330, seed=2, drift=0.002), day)
+    wild = price_forecast.outlook(_trend_sales(330, seed=2, drift=0.002, after=5.0), day)
+    assert calm is not None and calm.check == wild.check
+    assert calm.forecasts.equals(wild.forecasts)

@@ -132,16 +132,26 @@ def reprice_command(
     """Our asks above the market's lowest ask on items that sell, largest money at stake
     first, with a suggested price within floor (cost after fees) and ceiling. --out F.csv
     writes the list for a bulk-edit tool."""
-    from stockroom.market import views
+    from stockroom.market import price_forecast, views
 
     _, con, day, ctx = _open(data_root, as_of, out)
-    frame = views.repricing(con, day, ctx.schedule, ctx.rules, ctx.price_rules)
+    outlook = price_forecast.outlook(views.sales(con, day), day)
+    frame = views.repricing(con, day, ctx.schedule, ctx.rules, ctx.price_rules, outlook)
     lower = frame.filter(frame["at_stake"] > 0)
+    if outlook is not None:
+        c = outlook.check
+        verdict = "used" if outlook.trusted else "not used"
+        console.print(
+            f"price outlook {verdict}: 30-day-ahead MAPE {c['model']:.1%} against the last "
+            f"sale's {c['last_sale']:.1%} on the latest scored month "
+            f"({c['scored']:,} item-days)",
+            highlight=False,
+        )
     currency = frame["currency"].first() or ""
     console.print(
         f"repricing on {day}: {lower.height:,} asks to lower "
         f"({lower['at_stake'].sum():,.2f} {currency} at stake), "
-        f"{frame.height - lower.height:,} held at their floor "
+        f"{frame.height - lower.height:,} held (floor or rising price) "
         f"(asks > {ctx.rules.reprice_above:.0%} above the lowest ask)",
         highlight=False,
     )

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from stockroom.errors import InputError, InputProblem
-from stockroom.market import fees
+from stockroom.market import fees, price_forecast
 
 
 @dataclass(frozen=True)
@@ -204,12 +204,28 @@ def holdings(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
 
 
+def sales(con: duckdb.DuckDBPyConnection, day: date) -> pl.DataFrame:
+    """Every unit sold up to ``day`` from the ``orders`` view (sale statuses only), as the
+    price forecaster reads them: sku, day (Date, UTC), price (per unit), in time order."""
+    return con.execute(
+        """
+        SELECT sku, order_ts::DATE AS day, unit_price AS price
+        FROM orders, range(quantity)
+        WHERE order_ts::DATE <= ? AND status NOT IN ('canceled', 'unavailable', 'returned',
+                                                      'refunded')
+        ORDER BY order_ts, platform, order_id, line
+        """,
+        [day],
+    ).pl()
+
+
 def repricing(
     con: duckdb.DuckDBPyConnection,
     day: date,
     schedule: pl.DataFrame,
     rules: Rules = Rules(),
     price_rules: pl.DataFrame | None = None,
+    outlook: price_forecast.Outlook | None = None,
 ) -> pl.DataFrame:
     """Our asks to lower on ``day``, largest money at stake first.
 
@@ -219,12 +235,17 @@ def repricing(
     the price whose net after fees recovers the unit cost (fees at the lowest ask's tier;
     :func:`stockroom.market.fees.price_for_net`), or the seller's floor when higher; the
     ceiling is the seller's. Where the floor is at or above our ask, the action is ``hold``.
-    Money at stake = units on hand x net proceeds at the suggested price.
+    With a trusted ``outlook`` (:func:`stockroom.market.price_forecast.outlook`: the price
+    forecaster beat the last sale on the most recent scored month), an item whose median sale
+    price 30 days ahead is forecast at or above our ask is held too ("hold (rising)"): the
+    market is expected to come to our price. Money at stake = units on hand x net proceeds at
+    the suggested price (0 for a hold).
 
     Columns: sku, title, platform, platform_listing_id, ask_price, lowest_ask, gap (share our
     ask is above it), suggested_price, floor, ceiling, net_suggested, on_hand, at_stake,
-    currency, sales_30d, action ("lower" to the suggested price, or "hold (floor)": the floor
-    is at or above our ask).
+    currency, sales_30d, forecast_30d (money; null without a trusted outlook), action
+    ("lower" to the suggested price, "hold (floor)": the floor is at or above our ask, or
+    "hold (rising)").
     """
     market = snapshot(con, day, schedule).filter(
         pl.col("ask_price").is_not_null()
@@ -263,9 +284,20 @@ def repricing(
         (pl.col("ask_price") / pl.col("lowest_ask") - 1).alias("gap"),
         pl.col("on_hand").fill_null(0),
     )
-    hold = pl.col("suggested_price") >= pl.col("ask_price")
+    if outlook is not None and outlook.trusted:
+        frame = frame.join(outlook.forecasts.select("sku", "forecast_30d"), on="sku", how="left")
+    else:
+        frame = frame.with_columns(pl.lit(None, pl.Float64).alias("forecast_30d"))
+    floor_hold = pl.col("suggested_price") >= pl.col("ask_price")
+    rising = (pl.col("forecast_30d") >= pl.col("ask_price")).fill_null(False)
+    hold = floor_hold | rising
     frame = frame.with_columns(
-        pl.when(hold).then(pl.lit("hold (floor)")).otherwise(pl.lit("lower")).alias("action"),
+        pl.when(floor_hold)
+        .then(pl.lit("hold (floor)"))
+        .when(rising)
+        .then(pl.lit("hold (rising)"))
+        .otherwise(pl.lit("lower"))
+        .alias("action"),
         pl.when(hold)
         .then(0.0)
         .otherwise(pl.col("on_hand") * pl.col("net_suggested"))
@@ -288,6 +320,7 @@ def repricing(
         "at_stake",
         "currency",
         "sales_30d",
+        "forecast_30d",
         "action",
     ).sort(["at_stake", "gap"], descending=True)
 
