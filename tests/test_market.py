@@ -324,7 +324,10 @@ def test_market_page_shows_the_item_the_lists_and_the_figures_of_the_library(dem
     assert not at.exception and not at.error
     con = connect(demo)
     day = views.market_day(con)
-    reprice = views.repricing(con, day, BUNDLED_FEES)
+    from stockroom.market import price_forecast
+
+    outlook = price_forecast.outlook(views.sales(con, day), day)
+    reprice = views.repricing(con, day, BUNDLED_FEES, outlook=outlook)
     lower = reprice.filter(pl.col("at_stake") > 0)
     tiles = {m.label: m.value for m in at.metric}
     assert tiles["Asks to lower"] == f"{lower.height:,}"
