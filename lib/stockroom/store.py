@@ -376,7 +376,7 @@ def _stage_one(
         shutil.rmtree(stage)
     stage.mkdir(parents=True)
     try:
-        part = _write_part(stage, frame)
+        part = _write_part(stage, frame, spec.row_group_rows)
         written = pq.read_schema(part)
         rows = pq.ParquetFile(part).metadata.num_rows
         if rows != frame.height or written.names != spec.column_names:
@@ -572,11 +572,18 @@ def recovered(root: Path) -> list[tuple[Path, dict]]:
     return out
 
 
-def _write_part(stage: Path, frame: pl.DataFrame) -> Path:
+def _write_part(stage: Path, frame: pl.DataFrame, row_group_rows: int | None = None) -> Path:
     """Write ``frame`` as the staged part file with the store's fixed Parquet settings (the
-    same rows give the same bytes) and flush it to disk."""
+    same rows give the same bytes; row groups of ``row_group_rows`` rows, else polars'
+    default) and flush it to disk."""
     part = stage / PART_FILE
-    frame.write_parquet(part, compression="zstd", compression_level=3, statistics=True)
+    frame.write_parquet(
+        part,
+        compression="zstd",
+        compression_level=3,
+        statistics=True,
+        row_group_size=row_group_rows,
+    )
     _fsync(part)
     return part
 

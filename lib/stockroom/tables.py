@@ -102,6 +102,9 @@ class Table:
     description: str
     columns: tuple[Column, ...]
     primary_key: tuple[str, ...]
+    #: rows per Parquet row group of its snapshot files (None: polars' default); small groups
+    #: let a query for a few keys skip the rest of a large day by the groups' min/max
+    row_group_rows: int | None = None
 
     def _pandera(self, unique: bool) -> pa.DataFrameSchema:
         import pandera.polars as pa
@@ -912,6 +915,8 @@ MARKET = Table(
     "ask, highest bid and last sale, the 30-day sales count, volatility and the platform's fee "
     "share. Prices are per unit in `currency`.",
     primary_key=("sku", "platform"),
+    # a day of 80,000 rows in ~10 groups sorted by sku: one item's year reads one group a day
+    row_group_rows=8_192,
     columns=(
         Column("sku", pl.String, "Catalog product (joins products): e.g. sneaker x size."),
         Column(

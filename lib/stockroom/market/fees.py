@@ -25,6 +25,7 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 
 from stockroom.errors import InputError, InputProblem
@@ -63,6 +64,100 @@ def load(path: str | Path | None = None) -> pl.DataFrame:
     return FEE_SCHEDULES.conform(raw)
 
 
+def tiers(schedules: pl.DataFrame, day: date) -> pl.DataFrame:
+    """The schedule in force on ``day`` resolved into price tiers: the one place the rule of
+    the module doc is applied. One row per (platform, currency, category, price_from): from
+    that price up to the next tier's, the fees a sale pays -- ``fee_share_total`` (share 0-1),
+    ``fixed_fee`` and ``shipping`` (money). ``category`` is ``*`` (every category without
+    rules of its own) or a category with its own rows; its tiers merge its own rows with the
+    general ones (at each breakpoint of either, the row the rule picks); every such category
+    has tiers on every platform.
+    """
+    inforce = schedule_on(schedules, day)
+    # every category with rules of its own on any platform gets tiers on every platform (its
+    # own rows, if any, merged with that platform's general ones)
+    categories = ["*", *sorted(set(inforce["category"]) - {"*"})]
+    out = []
+    for (platform, currency), rows in inforce.group_by(
+        ["platform", "currency"], maintain_order=True
+    ):
+        general = rows.filter(pl.col("category") == "*")
+        for category in categories:
+            own = rows.filter(pl.col("category") == category) if category != "*" else general[:0]
+            for brk in sorted(set(own["price_from"]) | set(general["price_from"])):
+                for pool in (own, general):
+                    chosen = pool.filter(pl.col("price_from") <= brk).sort("price_from")
+                    if chosen.height:
+                        r = chosen.row(-1, named=True)
+                        out.append(
+                            (platform, currency, category, brk,
+                             r["fee_share"] + r["payment_share"], r["fixed_fee"], r["shipping"])
+                        )  # fmt: skip
+                        break
+    return pl.DataFrame(
+        out,
+        schema={
+            "platform": pl.String,
+            "currency": pl.String,
+            "category": pl.String,
+            "price_from": pl.Float64,
+            "fee_share_total": pl.Float64,
+            "fixed_fee": pl.Float64,
+            "shipping": pl.Float64,
+        },
+        orient="row",
+    )
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def tier_sql(tiered: pl.DataFrame, category: str = "category") -> str:
+    """A SQL expression of the tier category of a row (``*`` unless its ``category`` has tiers
+    of its own in ``tiered``) -- the key :func:`net_sql` reads."""
+    own = sorted(set(tiered["category"]) - {"*"})
+    if not own:
+        return "'*'"
+    return (
+        f"CASE WHEN {category} IN ({', '.join(_lit(c) for c in own)}) THEN {category} ELSE '*' END"
+    )
+
+
+def net_sql(
+    tiered: pl.DataFrame,
+    price: str,
+    *,
+    platform: str = "platform",
+    currency: str = "currency",
+    tier: str = "_tier",
+) -> str:
+    """A SQL expression of the net proceeds of a sale at ``price`` under ``tiered``
+    (:func:`tiers` of one day), null where no tier covers the row: the tiers written out as
+    nested ``CASE`` (a handful of platforms and tiers), so a query prices every row without a
+    join. ``tier``: the row's tier category (:func:`tier_sql`)."""
+    branches = []
+    for (plat, cur, cat), rows in tiered.group_by(
+        ["platform", "currency", "category"], maintain_order=True
+    ):
+        inner = " ".join(
+            f"WHEN {price} >= {r['price_from']!r} THEN {price} * (1 - {r['fee_share_total']!r})"
+            f" - {r['fixed_fee'] + r['shipping']!r}"
+            for r in rows.sort("price_from", descending=True).iter_rows(named=True)
+        )
+        branches.append(
+            f"WHEN {platform} = {_lit(plat)} AND {currency} = {_lit(cur)} "
+            f"AND {tier} = {_lit(cat)} THEN CASE {inner} END"
+        )
+    return f"CASE {' '.join(branches)} END" if branches else "NULL"
+
+
+def tier_category(category: pl.Expr, tiered: pl.DataFrame) -> pl.Expr:
+    """``category`` where it has tiers of its own in ``tiered`` (:func:`tiers`), else ``*``."""
+    own = sorted(set(tiered["category"]) - {"*"})
+    return pl.when(category.is_in(own)).then(category).otherwise(pl.lit("*"))
+
+
 def apply(
     frame: pl.DataFrame,
     schedules: pl.DataFrame,
@@ -72,51 +167,80 @@ def apply(
     category: str = "category",
 ) -> pl.DataFrame:
     """``frame`` with the fees of each row's sale added (see the module doc for which schedule
-    row applies): ``fee_share_total`` (share 0-1: commission + payment), ``fixed_fee`` and
-    ``shipping`` (money per order in the row's currency).
+    row applies; :func:`tiers` applies it): ``fee_share_total`` (share 0-1: commission +
+    payment), ``fixed_fee`` and ``shipping`` (money per order in the row's currency).
 
     ``frame`` needs ``platform``, ``currency`` and the ``price`` (Float64), ``day`` (Date) and
-    ``category`` (String; null = general rules only) columns; rows and their order are kept.
-    Rows whose price is null get null fees. Raises :class:`InputError` naming the platform and
-    currency of a row no schedule covers (an unknown platform, a currency the platform's
-    schedule is not in, or a day before its first schedule).
+    ``category`` (String; null or absent = general rules only) columns; rows and their order
+    are kept. Rows whose price is null get null fees. Raises :class:`InputError` naming the
+    platform and currency of a row no schedule covers (an unknown platform, a currency the
+    platform's schedule is not in, or a day before its first schedule).
     """
     if frame.is_empty():
         return frame.with_columns(pl.lit(None, pl.Float64).alias(c) for c in FEE_COLUMNS)
+    cat = pl.col(category) if category in frame.columns else pl.lit(None, pl.String)
     rows = frame.select(
         pl.int_range(pl.len(), dtype=pl.UInt32).alias("_i"),
         "platform",
         "currency",
-        pl.col(price).alias("_price"),
+        pl.col(price).cast(pl.Float64).alias("_price"),
         pl.col(day).cast(pl.Date).alias("_day"),
-        (pl.col(category) if category in frame.columns else pl.lit(None, pl.String)).alias("_cat"),
+        cat.alias("_cat"),
     )
-    sched = schedules.select(
-        "platform",
-        "currency",
-        pl.col("category").alias("_rule_cat"),
-        "price_from",
-        "effective_from",
-        (pl.col("fee_share") + pl.col("payment_share")).alias("fee_share_total"),
-        "fixed_fee",
-        "shipping",
-    )
-    matched = (
-        rows.join(sched, on=["platform", "currency"], how="inner")
-        .filter(
-            (pl.col("effective_from") <= pl.col("_day"))
-            & (pl.col("price_from") <= pl.col("_price"))
-            & ((pl.col("_rule_cat") == "*") | (pl.col("_rule_cat") == pl.col("_cat")))
+    # the schedule changes only on its effective dates: price each run of days between two
+    # of them with one set of tiers (a year of one item's history is one or two joins)
+    starts = sorted(set(schedules["effective_from"]))
+    rows = rows.with_columns(
+        pl.col("_day")
+        .map_batches(
+            lambda d: pl.Series(np.searchsorted(starts, d.to_numpy(), side="right")),
+            return_dtype=pl.Int64,
         )
-        # a category's own rule first, then the highest tier, then the newest version
-        .with_columns((pl.col("_rule_cat") == "*").alias("_general"))
-        .sort(
-            ["_i", "_general", "price_from", "effective_from"],
-            descending=[False, False, True, True],
-        )
+        .alias("_epoch")
     )
-    best = matched.unique("_i", keep="first").select("_i", *FEE_COLUMNS)
-    out = rows.join(best, on="_i", how="left")
+    parts = []
+    for (epoch,), part in rows.group_by(["_epoch"], maintain_order=True):
+        if epoch == 0:  # before the first schedule: nothing covers it
+            parts.append(
+                part.select("_i", *(pl.lit(None, pl.Float64).alias(c) for c in FEE_COLUMNS))
+            )
+            continue
+        tiered = fees_on(schedules, starts[epoch - 1])
+        keyed = part.with_columns(tier_category(pl.col("_cat"), tiered).alias("_tier"))
+        priced = keyed.filter(pl.col("_price").is_not_null()).sort("_price")
+        joined = priced.join_asof(
+            tiered.rename({"category": "_tier"}).sort("price_from"),
+            left_on="_price",
+            right_on="price_from",
+            by=["platform", "currency", "_tier"],
+            strategy="backward",
+            check_sortedness=False,  # sorted by price as a whole, so within every group
+        )
+        parts.append(joined.select("_i", *FEE_COLUMNS))
+    out = rows.select("_i").join(pl.concat(parts), on="_i", how="left").sort("_i")
+    _check_covered(
+        out.with_columns(rows["platform"], rows["currency"], rows["_price"], rows["_day"]),
+    )
+    return frame.with_columns(out.select(*FEE_COLUMNS))
+
+
+def fees_on(schedules: pl.DataFrame, day: date) -> pl.DataFrame:
+    """:func:`tiers` of ``day``, remembered for the schedule frame (a page prices many rows of
+    the same few days)."""
+    key = (id(schedules), day)
+    hit = _TIERS.get(key)
+    if hit is None or hit[0] is not schedules:
+        hit = (schedules, tiers(schedules, day))
+        if len(_TIERS) > 256:
+            _TIERS.clear()
+        _TIERS[key] = hit
+    return hit[1]
+
+
+_TIERS: dict[tuple[int, date], tuple[pl.DataFrame, pl.DataFrame]] = {}
+
+
+def _check_covered(out: pl.DataFrame) -> None:
     uncovered = out.filter(pl.col("fee_share_total").is_null() & pl.col("_price").is_not_null())
     if uncovered.height:
         first = uncovered.row(0, named=True)
@@ -131,7 +255,6 @@ def apply(
                 )
             ]
         )
-    return frame.with_columns(out.sort("_i").select(*FEE_COLUMNS))
 
 
 def net_proceeds(

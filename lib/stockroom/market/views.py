@@ -16,8 +16,10 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
+from stockroom.db import state_day
 from stockroom.errors import InputError, InputProblem
 from stockroom.market import fees, price_forecast
+from stockroom.sales import sql
 
 
 @dataclass(frozen=True)
@@ -41,29 +43,59 @@ class Rules:
 def market_day(con: duckdb.DuckDBPyConnection, as_of: date | None = None) -> date | None:
     """The latest market snapshot day on or before ``as_of`` (default: the latest); None when
     there is none."""
+    known, day = state_day(con, "market", as_of)
+    if known:
+        return day
     cut = "" if as_of is None else f" WHERE snapshot_date <= DATE '{as_of.isoformat()}'"
     return con.execute(f"SELECT max(snapshot_date) FROM market_history{cut}").fetchone()[0]
 
 
+def _day_rows(con: duckdb.DuckDBPyConnection, day: date) -> str:
+    """A SQL subquery of the market rows of ``day`` (with ``snapshot_date``): the connection's
+    ``market`` view (one file) when it reads that day, else the history filtered to it."""
+    literal = f"DATE '{day.isoformat()}'"
+    if state_day(con, "market")[1] == day or state_day(con, "market", day)[1] == day:
+        return f"(SELECT *, {literal} AS snapshot_date FROM market)"
+    return f"(SELECT * FROM market_history WHERE snapshot_date = {literal})"
+
+
 def snapshot(
-    con: duckdb.DuckDBPyConnection, day: date, schedule: pl.DataFrame, sku: str | None = None
+    con: duckdb.DuckDBPyConnection,
+    day: date,
+    schedule: pl.DataFrame,
+    sku: str | None = None,
+    *,
+    columns: str = "m.* EXCLUDE (snapshot_date)",
+    where: str = "",
+    params: tuple = (),
+    names: bool = True,
 ) -> pl.DataFrame:
     """The market of ``day`` with names and nets: one row per (sku, platform) with the
     market columns, ``title``, ``brand``, ``category`` and ``net_lowest_ask`` (what selling at
     the lowest ask pays after that platform's fees in force on ``day``; null on a price guide
-    or without an ask)."""
-    where = "m.snapshot_date = ?" + ("" if sku is None else " AND m.sku = ?")
-    params = [day] if sku is None else [day, sku]
+    or without an ask). ``columns`` / ``where`` (SQL over ``market_history m``, with
+    ``params``) narrow what is read; ``names=False`` leaves out title and brand (join them on
+    the few rows that remain: :func:`_named`)."""
+    if sku is not None:
+        where, params = f"{where} AND m.sku = ?", (*params, sku)
+    named = "coalesce(p.title, m.sku) AS title, p.brand," if names else ""
     frame = con.execute(
         f"""
-        SELECT m.* EXCLUDE (snapshot_date), m.snapshot_date AS day,
-               coalesce(p.title, m.sku) AS title, p.brand, p.category
-        FROM market_history m LEFT JOIN products p USING (sku)
-        WHERE {where}
+        SELECT {columns}, m.snapshot_date AS day, {named} p.category
+        FROM {_day_rows(con, day)} m LEFT JOIN products p USING (sku)
+        WHERE true {where}
         """,
-        params,
+        list(params),
     ).pl()
     return _with_net(frame, schedule, "lowest_ask", "net_lowest_ask")
+
+
+def _named(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` with each sku's ``title`` (the sku when the catalog has none) and ``brand``."""
+    names = con.execute("SELECT sku, title, brand FROM products").pl()
+    return frame.join(names, on="sku", how="left").with_columns(
+        pl.coalesce("title", "sku").alias("title")
+    )
 
 
 def _with_net(frame: pl.DataFrame, schedule: pl.DataFrame, price: str, out: str) -> pl.DataFrame:
@@ -90,36 +122,21 @@ def best_platform(
     Columns: sku, title, brand, category, best_platform, net (money), lowest_ask, currency,
     sales_30d, volatility (0-1), runner_up, runner_up_net, platforms (count), why (text).
     """
-    rows = snapshot(con, day, schedule).filter(pl.col("net_lowest_ask").is_not_null())
-    if rows.is_empty():
+    guides = ", ".join(f"'{g}'" for g in fees.PRICE_GUIDES)
+    tiered = fees.fees_on(schedule, day)
+    query = sql("best_platform").format(
+        rows=_day_rows(con, day),
+        guides=guides,
+        tier=fees.tier_sql(tiered, "p.category"),
+        net=fees.net_sql(tiered, "lowest_ask"),
+        tie=float(rules.tie_share),
+    )
+    best = con.execute(query).pl()
+    if best.is_empty():
         return _empty_best()
-    ranked = rows.with_columns(
-        pl.col("net_lowest_ask").max().over("sku").alias("_top")
-    ).with_columns(
-        (pl.col("net_lowest_ask") >= pl.col("_top") * (1 - rules.tie_share)).alias("_tied")
-    )
-    order = ranked.sort(
-        ["sku", "_tied", "sales_30d", "net_lowest_ask"], descending=[False, True, True, True]
-    )
-    best = order.group_by("sku", maintain_order=True).agg(
-        pl.col("title").first(),
-        pl.col("brand").first(),
-        pl.col("category").first(),
-        pl.col("platform").first().alias("best_platform"),
-        pl.col("net_lowest_ask").first().alias("net"),
-        pl.col("lowest_ask").first(),
-        pl.col("currency").first(),
-        pl.col("sales_30d").first(),
-        pl.col("volatility").first(),
-        pl.col("_top").first(),
-        pl.col("platform").get(1, null_on_oob=True).alias("runner_up"),
-        pl.col("net_lowest_ask").get(1, null_on_oob=True).alias("runner_up_net"),
-        pl.col("sales_30d")
-        .filter(pl.col("net_lowest_ask") == pl.col("_top"))
-        .first()
-        .alias("_top_sales"),
-        pl.len().alias("platforms"),
-    )
+    if best["_uncovered"].sum():
+        # fees.apply names the first platform and currency no schedule covers, and raises
+        snapshot(con, day, schedule, columns="m.sku, m.platform, m.lowest_ask, m.currency")
     why = (
         pl.when(pl.col("net") < pl.col("_top"))
         .then(
@@ -135,7 +152,9 @@ def best_platform(
         .otherwise(pl.lit("highest net after fees"))
     )
     return (
-        best.with_columns(why.alias("why")).drop("_top", "_top_sales").sort("net", descending=True)
+        best.with_columns(why.alias("why"))
+        .select(_empty_best().columns)
+        .sort("net", descending=True)
     )
 
 
@@ -247,14 +266,14 @@ def repricing(
     ("lower" to the suggested price, "hold (floor)": the floor is at or above our ask, or
     "hold (rising)").
     """
-    market = snapshot(con, day, schedule).filter(
-        pl.col("ask_price").is_not_null()
-        & pl.col("lowest_ask").is_not_null()
-        & ~pl.col("platform").is_in(fees.PRICE_GUIDES)
-    )
-    market = market.filter(
-        (pl.col("sales_30d") > 0)
-        & (pl.col("ask_price") > pl.col("lowest_ask") * (1 + rules.reprice_above))
+    guides = ", ".join(f"'{g}'" for g in fees.PRICE_GUIDES)
+    market = snapshot(
+        con,
+        day,
+        schedule,
+        where=f"AND m.ask_price IS NOT NULL AND m.lowest_ask IS NOT NULL AND m.sales_30d > 0 "
+        f"AND m.ask_price > m.lowest_ask * (1 + ?) AND m.platform NOT IN ({guides})",
+        params=(rules.reprice_above,),
     )
     limits = price_rules if price_rules is not None else load_price_rules(None)
     frame = (
