@@ -3,7 +3,8 @@
 # simulate the seller's stock and open POs on that real demand (seeded; the public data has no
 # stock), build the morning order plan, the seller-concentration, forecast-accuracy and
 # order-today reports (data/reports/*.html), reconcile a seeded 4-platform scenario in
-# data/reconcile-demo, run the morning (`stockroom daily`) on the bundled "your own data" exports
+# data/reconcile-demo, land the StockX market demo in data/market-demo, run the morning
+# (`stockroom daily`) on the bundled "your own data" exports
 # in data/own-demo, and serve the app on http://127.0.0.1:8501.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +23,10 @@ mkdir -p data/reports data/reconcile-demo/reports  # export folders (a CLI never
 .venv/bin/stockroom ingest reconcile-demo --items 4000 --inject 20 --data-root data/reconcile-demo
 .venv/bin/stockroom reconcile --export data/reconcile-demo/reports/actions --data-root data/reconcile-demo
 .venv/bin/stockroom report reconciliation --data-root data/reconcile-demo
+# market demo: the real StockX sales with simulated order books on StockX, Alias, eBay and
+# ShootStrayt, in its own data root (the Market page offers a button to open it), and its report
+.venv/bin/stockroom ingest stockx-market --data-root data/market-demo
+.venv/bin/stockroom report market --data-root data/market-demo
 # your own data: a seller's exports (real Online Retail orders as a Shopify orders export and an
 # eBay orders report; seeded stock on two warehouses, central inventory, listings, suppliers and
 # POs) taken through the whole morning by `stockroom daily` in data/own-demo, configured by
