@@ -39,7 +39,6 @@ from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
 from stockroom.mapping import repo as mapping_repo
 from stockroom.mapping import review
-from stockroom.market import price_forecast
 from stockroom.market import views as market_views
 from stockroom.procurement.plan import build_plan
 from stockroom.reconcile import views as reconcile_views
@@ -555,8 +554,8 @@ def market_best(f: Filters) -> pl.DataFrame:
 
 
 def market_outlook(f: Filters):
-    """:func:`stockroom.market.price_forecast.outlook` on the market day (None: too few
-    sales)."""
+    """:func:`stockroom.market.views.outlook`: the price outlook landed for the market day
+    (None: none landed)."""
     return _market_view("outlook", f.day, _market_stamp(f))
 
 
@@ -596,7 +595,7 @@ def _market_view(name, f: Filters, stamp: tuple):
     if name == "best":
         return market_views.best_platform(con, day, ctx.schedule, ctx.rules)
     if name == "outlook":
-        return price_forecast.outlook(market_views.sales(con, day), day)
+        return market_views.outlook(con, day)
     if name == "repricing":
         return market_views.repricing(
             con, day, ctx.schedule, ctx.rules, ctx.price_rules, market_outlook(f)

@@ -125,7 +125,12 @@ reprice_tab, best_tab, moves_tab, platforms_tab = st.tabs(
 )
 with reprice_tab:
     outlook = _data.market_outlook(f)
-    if outlook is not None:
+    if outlook is None:
+        st.caption(
+            f"No price outlook landed for {day} (`stockroom market outlook --as-of {day}`): "
+            "asks are judged on the day's market alone."
+        )
+    else:
         c = outlook.check
         verdict = (
             "used: an item forecast to sell at or above our ask is held"

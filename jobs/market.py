@@ -13,7 +13,7 @@ from stockroom.ingest import exports
 from stockroom.market import fees
 from stockroom.market.prices import SalePath
 from stockroom.sim import orderbooks
-from stockroom.tables import MARKET, ORDERS, PRODUCTS, STOCK
+from stockroom.tables import MARKET, ORDERS, PRICE_OUTLOOK, PRODUCTS, STOCK
 from stockroom_jobs.runs import Part, Run, tracked_run
 
 Progress = Callable[[str, int, int], None]
@@ -105,6 +105,27 @@ def ingest_stockx_market(
         truth = root / "sim"
         truth.mkdir(parents=True, exist_ok=True)
         market.moves.write_parquet(truth / "market_moves.parquet")
+    land_price_outlook(root, keys[-1][0])
+    return run
+
+
+def land_price_outlook(root: Path, day: date | None = None) -> Run | None:
+    """Forecast every item's median sale price of the next 30 days from the ``orders`` up to
+    ``day`` (default: the latest market day) and land it as the ``price_outlook`` snapshot of
+    that day (:func:`stockroom.market.price_forecast.outlook`); None when the sales are too few
+    to train on."""
+    from stockroom.db import connect
+    from stockroom.market import price_forecast, views
+
+    con = connect(root, day)
+    day = views.market_day(con, day)
+    if day is None:
+        return None
+    found = price_forecast.outlook(views.sales(con, day), day)
+    if found is None:
+        return None
+    with tracked_run(root, "price-outlook", f"orders to {day}") as run:
+        run.land([Part(PRICE_OUTLOOK, {day: price_forecast.as_frame(found)})], sources=[])
     return run
 
 

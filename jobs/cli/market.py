@@ -138,7 +138,13 @@ def reprice_command(
     outlook = price_forecast.outlook(views.sales(con, day), day)
     frame = views.repricing(con, day, ctx.schedule, ctx.rules, ctx.price_rules, outlook)
     lower = frame.filter(frame["at_stake"] > 0)
-    if outlook is not None:
+    if outlook is None:
+        console.print(
+            f"no price outlook landed for {day} (`stockroom market outlook --as-of {day}`): "
+            "asks are judged on today's market alone",
+            highlight=False,
+        )
+    else:
         c = outlook.check
         verdict = "used" if outlook.trusted else "not used"
         console.print(
@@ -349,6 +355,22 @@ def ingest_market_api(
         ),
         root,
     )
+
+
+@app.command("outlook")
+def outlook_command(as_of: AsOfOption = None, data_root: DataRootOption = None) -> None:
+    """Forecast every item's median sale price of the next 30 days from the sales up to the
+    market day and land it (`price_outlook`); repricing holds an ask the market is forecast to
+    reach when the forecaster beat the last sale on the latest month whose outcome is known."""
+    from stockroom_jobs.market import land_price_outlook
+
+    root = existing_root(data_root)
+    run = land_price_outlook(root, parse_date(as_of, "--as-of"))
+    if run is None:
+        raise typer.BadParameter(
+            "no market snapshot, or too few sales before it to train on", param_hint="--as-of"
+        )
+    console.print(f"price outlook landed ({run.run_id})", highlight=False)
 
 
 @app.command("alerts")

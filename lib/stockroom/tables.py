@@ -969,6 +969,35 @@ MARKET = Table(
     ),
 )
 
+PRICE_OUTLOOK = Table(
+    name="price_outlook",
+    kind="state",
+    description="The price forecaster's median sale price of the next 30 days per item on the "
+    "snapshot day (stockroom.market.price_forecast.outlook), with the check that decides "
+    "whether repricing trusts it.",
+    primary_key=("sku",),
+    columns=(
+        Column("sku", pl.String, "Catalog product."),
+        Column("last", pl.Float64, "The last sale price up to the day.", checks=_non_negative),
+        Column(
+            "forecast_30d",
+            pl.Float64,
+            "Forecast median sale price of the 30 days after the day.",
+            checks=_non_negative,
+        ),
+        Column("change", pl.Float64, "forecast_30d / last - 1 (share, signed)."),
+        Column(
+            "trusted",
+            pl.Boolean,
+            "The forecaster beat the last sale (lower MAPE) on the latest month whose outcome "
+            "is known, trained on what came before it.",
+        ),
+        Column("model_mape", pl.Float64, "That month's MAPE of the forecaster (share)."),
+        Column("last_sale_mape", pl.Float64, "That month's MAPE of the last sale (share)."),
+        Column("scored", pl.Int64, "Item-days scored in that month."),
+    ),
+)
+
 FEE_SCHEDULES = Table(
     name="fee_schedules",
     kind="state",
@@ -1035,6 +1064,7 @@ TABLES: dict[str, Table] = {
         FLAGS,
         FX_RATES,
         MARKET,
+        PRICE_OUTLOOK,
     )
 }
 

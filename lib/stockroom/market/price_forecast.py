@@ -324,3 +324,26 @@ def outlook(sales: pl.DataFrame, day: date) -> Outlook | None:
     )
     check = {"model": model_mape, "last_sale": last_mape, "scored": gate_test.height}
     return Outlook(forecasts, model_mape < last_mape, check)
+
+
+def as_frame(found: Outlook) -> pl.DataFrame:
+    """``found`` as rows of the ``price_outlook`` table (the check repeated on every row)."""
+    return found.forecasts.with_columns(
+        pl.lit(found.trusted).alias("trusted"),
+        pl.lit(float(found.check["model"])).alias("model_mape"),
+        pl.lit(float(found.check["last_sale"])).alias("last_sale_mape"),
+        pl.lit(int(found.check["scored"]), pl.Int64).alias("scored"),
+    )
+
+
+def from_frame(frame: pl.DataFrame) -> Outlook | None:
+    """The :class:`Outlook` of ``price_outlook`` rows (None for no rows)."""
+    if frame.is_empty():
+        return None
+    first = frame.row(0, named=True)
+    check = {
+        "model": first["model_mape"],
+        "last_sale": first["last_sale_mape"],
+        "scored": first["scored"],
+    }
+    return Outlook(frame.select("sku", "last", "forecast_30d", "change"), first["trusted"], check)

@@ -223,6 +223,16 @@ def holdings(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
     ).pl()
 
 
+def outlook(con: duckdb.DuckDBPyConnection, day: date) -> price_forecast.Outlook | None:
+    """The price outlook landed for ``day`` (``price_outlook`` snapshot of that very day, by
+    ``stockroom market outlook``); None when there is none."""
+    rows = con.execute(
+        "SELECT * EXCLUDE (snapshot_date) FROM price_outlook_history WHERE snapshot_date = ?",
+        [day],
+    ).pl()
+    return price_forecast.from_frame(rows)
+
+
 def sales(con: duckdb.DuckDBPyConnection, day: date) -> pl.DataFrame:
     """Every unit sold up to ``day`` from the ``orders`` view (sale statuses only), as the
     price forecaster reads them: sku, day (Date, UTC), price (per unit), in time order."""
