@@ -118,3 +118,30 @@ def run_job(
         f"run {run.run_id} landed in {root / 'snapshots'} ({time.perf_counter() - started:.1f} s)"
     )
     return run
+
+
+#: file suffix -> the stockroom.export writer of that format (the --out of a command that reads)
+WRITERS = {".csv": "write_csv", ".xlsx": "write_excel", ".parquet": "write_parquet"}
+
+
+def check_out(out: Path | None) -> None:
+    """Refuse an --out file of a format nobody writes, before any work is done."""
+    if out is not None and out.suffix.lower() not in WRITERS:
+        raise typer.BadParameter(f"{out.name}: use one of {', '.join(WRITERS)}", param_hint="--out")
+
+
+def write_out(frame, out: Path | None, sheet: str) -> None:
+    """Write ``frame`` (a polars frame) to ``out`` by its suffix through stockroom.export
+    (Excel: one sheet named ``sheet``) and say so; nothing without ``out``."""
+    from stockroom import export
+
+    if out is None:
+        return
+    try:
+        if out.suffix.lower() == ".xlsx":
+            export.write_excel(frame, out, sheet)
+        else:
+            getattr(export, WRITERS[out.suffix.lower()])(frame, out)
+    except FileNotFoundError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--out") from None
+    console.print(f"wrote {frame.height:,} rows to {out}")

@@ -11,13 +11,12 @@ import typer
 from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
+    check_out,
     console,
     existing_root,
     parse_date,
+    write_out,
 )
-
-#: file suffix -> the stockroom.export writer of that format
-WRITERS = {".csv": "write_csv", ".xlsx": "write_excel", ".parquet": "write_parquet"}
 
 
 def holdings_command(
@@ -55,11 +54,10 @@ def holdings_command(
     exports them."""
     from rich.table import Table
 
-    from stockroom import export, holdings
+    from stockroom import holdings
     from stockroom.db import connect
 
-    if out is not None and out.suffix.lower() not in WRITERS:
-        raise typer.BadParameter(f"{out.name}: use one of {', '.join(WRITERS)}", param_hint="--out")
+    check_out(out)
     if risk and daily:
         raise typer.BadParameter("choose one of --risk and --daily", param_hint="--daily")
     root = existing_root(data_root)
@@ -97,15 +95,7 @@ def holdings_command(
             f"{row['units_change']:+d}",
         )
     console.print(view)
-    if out is not None:
-        frame = risks if risk else table
-        if daily:
-            frame = holdings.named(con, holdings.history(con, since, day, scope), root, day)
-        try:
-            if out.suffix.lower() == ".xlsx":
-                export.write_excel(frame, out, "risk" if risk else "daily" if daily else "holdings")
-            else:
-                getattr(export, WRITERS[out.suffix.lower()])(frame, out)
-        except FileNotFoundError as exc:
-            raise typer.BadParameter(str(exc), param_hint="--out") from None
-        console.print(f"wrote {frame.height:,} rows to {out}")
+    frame = risks if risk else table
+    if daily and out is not None:
+        frame = holdings.named(con, holdings.history(con, since, day, scope), root, day)
+    write_out(frame, out, "risk" if risk else "daily" if daily else "holdings")

@@ -13,10 +13,12 @@ from stockroom_jobs.cli.common import (
     AsOfOption,
     DataRootOption,
     SnapshotDateOption,
+    check_out,
     console,
     existing_root,
     parse_date,
     run_job,
+    write_out,
 )
 
 if TYPE_CHECKING:
@@ -25,7 +27,6 @@ if TYPE_CHECKING:
 
     from stockroom.market import Context
 
-WRITERS = {".csv": "write_csv", ".xlsx": "write_excel", ".parquet": "write_parquet"}
 OutOption = Annotated[
     Path | None, typer.Option(help="Write every row to this .csv, .xlsx or .parquet file.")
 ]
@@ -44,8 +45,7 @@ def _open(
     from stockroom.db import connect
     from stockroom.market import views
 
-    if out is not None and out.suffix.lower() not in WRITERS:
-        raise typer.BadParameter(f"{out.name}: use one of {', '.join(WRITERS)}", param_hint="--out")
+    check_out(out)
     root = existing_root(data_root)
     as_of_day = parse_date(as_of, "--as-of")
     con = connect(root, as_of_day)
@@ -58,21 +58,6 @@ def _open(
             param_hint="--data-root",
         )
     return root, con, day, market.context(root)
-
-
-def _write(frame: pl.DataFrame, out: Path | None, sheet: str) -> None:
-    from stockroom import export
-
-    if out is None:
-        return
-    try:
-        if out.suffix.lower() == ".xlsx":
-            export.write_excel(frame, out, sheet)
-        else:
-            getattr(export, WRITERS[out.suffix.lower()])(frame, out)
-    except FileNotFoundError as exc:
-        raise typer.BadParameter(str(exc), param_hint="--out") from None
-    console.print(f"wrote {frame.height:,} rows to {out}")
 
 
 def _show(frame: pl.DataFrame, columns: dict[str, str], rows: int = 15) -> None:
@@ -122,7 +107,7 @@ def best_command(as_of: AsOfOption = None, out: OutOption = None, data_root: Dat
             "why": "Why",
         },
     )
-    _write(frame, out, "best platform")
+    write_out(frame, out, "best platform")
 
 
 @app.command("reprice")
@@ -175,7 +160,7 @@ def reprice_command(
             "action": "Action",
         },
     )
-    _write(frame, out, "repricing")
+    write_out(frame, out, "repricing")
 
 
 @app.command("moves")
@@ -210,7 +195,7 @@ def moves_command(
             "change": "Change",
         },
     )
-    _write(frame, out, "moves")
+    write_out(frame, out, "moves")
 
 
 @app.command("summary")
@@ -243,7 +228,7 @@ def summary_command(
         },
         rows=50,
     )
-    _write(frame, out, "summary")
+    write_out(frame, out, "summary")
 
 
 @app.command("history")
@@ -275,7 +260,7 @@ def history_command(
             "sales_30d": "Sales 30 d",
         },
     )
-    _write(frame, out, "history")
+    write_out(frame, out, "history")
 
 
 @app.command("fees")
