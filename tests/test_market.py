@@ -559,3 +559,20 @@ def test_price_outlook_reads_the_past_only():
     wild = price_forecast.outlook(_trend_sales(330, seed=2, drift=0.002, after=5.0), day)
     assert calm is not None and calm.check == wild.check
     assert calm.forecasts.equals(wild.forecasts)
+
+
+def test_market_history_is_compacted_by_month_and_reads_the_same_without_it(tmp_path):
+    import shutil
+
+    for n, price in enumerate((200.0, 210.0, 190.0)):
+        day = date(2025, 1, 30) + timedelta(days=n)  # Jan 30, Jan 31, Feb 1
+        _land(tmp_path, [_market_row("A", "stockx", price, 1), _market_row("B", "ebay", 9.0, 1)],
+              day=day)  # fmt: skip
+    layout = store.read_layout(tmp_path, "market")
+    assert [p.parent.name for p in layout.compacted] == ["month=2025-01", "month=2025-02"]
+    query = "SELECT * FROM market_history ORDER BY snapshot_date, sku"
+    compacted = connect(tmp_path).execute(query).pl()
+    shutil.rmtree(tmp_path / "compacted")  # a read cache: the daily snapshots are all kept
+    daily = connect(tmp_path).execute(query).pl()
+    assert compacted.equals(daily) and compacted.height == 6
+    assert compacted.filter(pl.col("sku") == "A")["lowest_ask"].to_list() == [200.0, 210.0, 190.0]

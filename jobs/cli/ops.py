@@ -287,7 +287,7 @@ def snapshots(
     names = [table] if table else list(TABLES)
     if compact:
         for name in names:
-            if name in TABLES and TABLES[name].kind == "events":
+            if name in TABLES and (TABLES[name].kind == "events" or TABLES[name].compacted):
                 months = store.compact(root, name)
                 console.print(f"{name}: {len(months)} month file(s) written")
     out = RichTable("table", "kind", "snapshots", "first", "last", "rows (last)", "last run")

@@ -220,7 +220,7 @@ def _register(
         )
         con.execute(f"CREATE VIEW {spec.name} AS SELECT {columns} FROM {spec.name}_history")
         return
-    if spec.kind == "events":
+    if spec.kind == "events" or spec.compacted:
         layout = read_layout(root, spec.name)
         reads = []
         if layout.compacted:

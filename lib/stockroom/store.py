@@ -308,7 +308,7 @@ def _tidy_staging(root: Path) -> None:
 def _compact_touched(root: Path, days: Iterable[tuple[Table, date]]) -> None:
     months: dict[str, set[date]] = {}
     for spec, day in days:
-        if spec.kind == "events":
+        if spec.kind == "events" or spec.compacted:
             months.setdefault(spec.name, set()).add(_month(day))
     for name, touched in sorted(months.items()):
         compact(root, name, touched)
@@ -709,14 +709,19 @@ def read_layout(root: Path, table: str) -> Layout:
 
 
 def compact(root: Path, table: str, months: Iterable[date] | None = None) -> list[date]:
-    """(Re)build the month files of an events ``table`` whose days changed; returns the months
-    written (first day of each). ``months`` limits the work to those months (any day in them);
-    default every month. Each file is staged and swapped in atomically like a snapshot, sorted
-    by snapshot_date then the primary key, so the same days give the same bytes. Months without
-    any day lose their file. Raises :class:`SnapshotError` for a state table."""
+    """(Re)build the month files of an events ``table`` (or of a state table marked
+    ``compacted``: every day's full picture of the month in one file) whose days changed;
+    returns the months written (first day of each). ``months`` limits the work to those
+    months (any day in them); default every month. Each file is staged and swapped in
+    atomically like a snapshot, sorted by the table's ``compact_order`` (default snapshot_date
+    then the primary key), so the same days give the same bytes. Months without any day lose
+    their file. Raises :class:`SnapshotError` for another state table."""
     spec = get_table(table)
-    if spec.kind != "events":
-        raise SnapshotError(f"{table} is a {spec.kind} table; only events tables are compacted")
+    if spec.kind != "events" and not spec.compacted:
+        raise SnapshotError(
+            f"{table} is a {spec.kind} table; only events tables and state tables marked "
+            "compacted are"
+        )
     with writing(root):
         return _compact(root, table, spec, months)
 
@@ -740,11 +745,11 @@ def _compact(root: Path, table: str, spec: Table, months: Iterable[date] | None)
                 for d in days
             ],
             how="diagonal_relaxed",
-        ).sort(["snapshot_date", *spec.primary_key])
+        ).sort(list(spec.compact_order or ("snapshot_date", *spec.primary_key)))
         stage = staging_dir(root) / "compacted" / table / f"{month:%Y-%m}.{uuid.uuid4().hex[:8]}"
         stage.mkdir(parents=True)
         try:
-            part = _write_part(stage, frame)
+            part = _write_part(stage, frame, spec.row_group_rows)
             manifest = {
                 "table": table,
                 "month": f"{month:%Y-%m}",

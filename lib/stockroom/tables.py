@@ -105,6 +105,10 @@ class Table:
     #: rows per Parquet row group of its snapshot files (None: polars' default); small groups
     #: let a query for a few keys skip the rest of a large day by the groups' min/max
     row_group_rows: int | None = None
+    #: a state table whose daily snapshots are also compacted into month files (events tables
+    #: always are), sorted by ``compact_order`` (default: snapshot_date, then the key)
+    compacted: bool = False
+    compact_order: tuple[str, ...] | None = None
 
     def _pandera(self, unique: bool) -> pa.DataFrameSchema:
         import pandera.polars as pa
@@ -915,8 +919,11 @@ MARKET = Table(
     "ask, highest bid and last sale, the 30-day sales count, volatility and the platform's fee "
     "share. Prices are per unit in `currency`.",
     primary_key=("sku", "platform"),
-    # a day of 80,000 rows in ~10 groups sorted by sku: one item's year reads one group a day
+    # a day of 80,000 rows in ~10 groups sorted by sku: one item's year reads one group a day;
+    # month files sorted by item then day, so the same year reads one group a month
     row_group_rows=8_192,
+    compacted=True,
+    compact_order=("sku", "platform", "snapshot_date"),
     columns=(
         Column("sku", pl.String, "Catalog product (joins products): e.g. sneaker x size."),
         Column(
