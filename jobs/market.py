@@ -218,3 +218,74 @@ def _catalog_categories(root: Path, day: date) -> pl.DataFrame:
     from stockroom.db import connect
 
     return connect(root, day).execute("SELECT sku, category FROM products").pl()
+
+
+#: the PriceCharting snapshot bundled with the card catalog (see data/README.md)
+BUNDLED_PRICECHARTING = (
+    config.PROJECT_ROOT / "data" / "raw" / "pokemon_tcg" / "pricecharting_prices.parquet"
+)
+
+
+def ingest_pricecharting(path: Path | None, root: Path) -> Run:
+    """Land a PriceCharting price snapshot (card_id, variant, grade, price_usd, date) as the
+    ``market`` rows of platform ``pricecharting`` on its newest date (each price as last known
+    then; the bundled file: 88,092 prices of 2024-06-27 and 567 of 2024-06-30).
+
+    The last known price per card variant and grade is the ``last_sale_price`` of
+    ``<card id>:<variant>`` (ungraded: the catalog's card SKU) or
+    ``<card id>:<variant>:<grade>`` (a graded card is an item of its own), the grade in
+    ``platform_specific``; no asks, bids or 30-day counts (the guide has none: ``sales_30d``
+    0), fees 0 (a price guide sells nothing). Other platforms' rows of that day are carried
+    forward. Raises :class:`stockroom.errors.InputError` for a file without those columns or
+    a bad price (nothing lands)."""
+    from stockroom.errors import InputError, InputProblem
+    from stockroom.tables import SOURCE_FILE, SOURCE_ROW
+
+    path = Path(path) if path is not None else BUNDLED_PRICECHARTING
+    prices = pl.read_parquet(path)
+    need = ["card_id", "variant", "grade", "price_usd", "date"]
+    missing = [c for c in need if c not in prices.columns]
+    if missing:
+        raise InputError([InputProblem(str(path), None, c, "missing column") for c in missing])
+    with tracked_run(root, "ingest-pricecharting", str(path)) as run:
+        graded = pl.col("grade") != "ungraded"
+        rows = prices.with_columns(
+            pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias(SOURCE_ROW),
+            pl.lit(path.name).alias(SOURCE_FILE),
+        ).select(
+            pl.when(graded)
+            .then(pl.concat_str("card_id", pl.lit(":"), "variant", pl.lit(":"), "grade"))
+            .otherwise(pl.concat_str("card_id", pl.lit(":"), "variant"))
+            .alias("sku"),
+            pl.lit("pricecharting").alias("platform"),
+            *(pl.lit(None, pl.Float64).alias(c) for c in ("ask_price", "bid_price")),
+            *(pl.lit(None, pl.Float64).alias(c) for c in ("lowest_ask", "highest_bid")),
+            pl.col("price_usd").alias("last_sale_price"),
+            pl.lit(None, pl.Datetime("us", "UTC")).alias("last_sale_at"),
+            pl.lit(0, pl.Int32).alias("sales_30d"),
+            pl.lit(None, pl.Float64).alias("volatility"),
+            pl.lit(0.0).alias("fee_share"),
+            pl.lit("USD").alias("currency"),
+            pl.concat_str("card_id", pl.lit(":"), "variant").alias("platform_listing_id"),
+            pl.format('{{"grade": "{}"}}', "grade").alias("platform_specific"),
+            "date",
+            SOURCE_FILE,
+            SOURCE_ROW,
+        )
+        # one picture: every price as last known on the snapshot's newest date
+        days = {rows["date"].max(): rows.drop("date")}
+        run.land(
+            [
+                Part(
+                    MARKET,
+                    days,
+                    {"last_sale_price": "price_usd"},
+                    scope=("platform",),
+                    scope_keys=pl.DataFrame({"platform": ["pricecharting"]}),
+                )
+            ],
+            sources=store.describe_sources([path]),
+            allow_empty=False,
+            source=str(path),
+        )
+    return run

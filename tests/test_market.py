@@ -576,3 +576,27 @@ def test_market_history_is_compacted_by_month_and_reads_the_same_without_it(tmp_
     daily = connect(tmp_path).execute(query).pl()
     assert compacted.equals(daily) and compacted.height == 6
     assert compacted.filter(pl.col("sku") == "A")["lowest_ask"].to_list() == [200.0, 210.0, 190.0]
+
+
+def test_pricecharting_lands_the_last_known_price_per_variant_and_grade(tmp_path):
+    from stockroom_jobs.market import BUNDLED_PRICECHARTING, ingest_pricecharting
+
+    run = ingest_pricecharting(None, tmp_path)
+    source = pl.read_parquet(BUNDLED_PRICECHARTING)
+    assert run.rows_landed == source.height
+    con = connect(tmp_path)
+    got = dict(
+        con.execute(
+            "SELECT sku, last_sale_price FROM market WHERE sku LIKE 'base1-1:1st-edition%'"
+        ).fetchall()
+    )
+    want = source.filter((pl.col("card_id") == "base1-1") & (pl.col("variant") == "1st-edition"))
+    price = dict(zip(want["grade"], want["price_usd"], strict=True))
+    assert got["base1-1:1st-edition"] == price["ungraded"]
+    assert got["base1-1:1st-edition:psa10"] == price["psa10"]
+    day = views.market_day(con)
+    assert views.best_platform(con, day, BUNDLED_FEES).is_empty()  # a guide is never the best
+    bad = tmp_path / "prices.parquet"
+    source.drop("grade").write_parquet(bad)
+    with pytest.raises(InputError, match="grade"):
+        ingest_pricecharting(bad, tmp_path / "other")

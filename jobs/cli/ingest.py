@@ -157,6 +157,7 @@ def ingest_stockx(
 # the market's two sources live with the market commands (jobs/cli/market.py)
 app.command("stockx-market")(market_cli.ingest_stockx_market)
 app.command("market-api")(market_cli.ingest_market_api)
+app.command("pricecharting")(market_cli.ingest_pricecharting)
 
 
 @app.command("storefront")

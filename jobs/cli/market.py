@@ -388,3 +388,22 @@ def alerts_command(data_root: DataRootOption = None) -> None:
         f"{sent['email']} email(s), {sent['webhook']} webhook call(s)",
         highlight=False,
     )
+
+
+def ingest_pricecharting(
+    source: Annotated[
+        Path | None,
+        typer.Argument(help="A PriceCharting snapshot (.parquet; default: the bundled one)."),
+    ] = None,
+    data_root: DataRootOption = None,
+) -> None:
+    """Land PriceCharting's last known price per card variant and grade as the `market` rows of
+    platform `pricecharting` on the snapshot's date (a price guide: never a best platform)."""
+    from stockroom_jobs.market import ingest_pricecharting as job
+
+    root = config.data_root(data_root)
+    run_job(
+        f"reading {source or 'the bundled PriceCharting snapshot'}",
+        lambda _p: job(source, root),
+        root,
+    )
