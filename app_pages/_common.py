@@ -360,3 +360,15 @@ def accuracy_metric(container, overall: dict | None) -> None:
         "made without them (relative MAE: below 1× beats the spreadsheet; unlike percentage "
         "errors it holds for intermittent demand, Davydenko & Fildes 2013)." + both,
     )
+
+
+def demo_button(current_root: str, demo: Path, label: str, icon: str, why: str) -> None:
+    """A button that opens the demo data root ``demo`` (the sidebar's data root), shown when
+    it holds data and is not the root already open."""
+    if demo.is_dir() and str(demo) != current_root:
+        st.button(
+            label,
+            icon=icon,
+            on_click=lambda: st.session_state.update({"data-root": str(demo)}),
+            help=why,
+        )

@@ -22,13 +22,14 @@ if day is None:
         "reload."
     )
     demo = config.PROJECT_ROOT / "data" / DEMO_ROOT
-    if _data.has_market(demo) and str(demo) != f.data_root:
-        st.button(
+    if _data.has_market(demo):
+        _common.demo_button(
+            f.data_root,
+            demo,
             f"Open the market demo ({DEMO_ROOT}/)",
-            icon=":material/storefront:",
-            on_click=lambda: st.session_state.update({"data-root": str(demo)}),
-            help="run.sh lands the real StockX sales with simulated order books there, apart "
-            "from the Olist data so the two never mix.",
+            ":material/storefront:",
+            "run.sh lands the real StockX sales with simulated order books there, apart from "
+            "the Olist data so the two never mix.",
         )
     st.stop()
 

@@ -24,13 +24,14 @@ if day is None:
         "`stockroom ingest reconcile-demo`) and run `stockroom reconcile`, then reload."
     )
     demo = config.PROJECT_ROOT / "data" / DEMO_ROOT
-    if _data.has_flags(demo) and demo != root:
-        st.button(
+    if _data.has_flags(demo):
+        _common.demo_button(
+            str(root),
+            demo,
             f"Open the reconciliation demo ({DEMO_ROOT}/)",
-            icon=":material/sync:",
-            on_click=lambda: st.session_state.update({"data-root": str(demo)}),
-            help="run.sh lands a seeded 4-platform scenario there (synthetic), apart "
-            "from the real Olist data so the two never mix.",
+            ":material/sync:",
+            "run.sh lands a seeded 4-platform scenario there (synthetic), apart from the real "
+            "Olist data so the two never mix.",
         )
     st.stop()
 now = datetime.now(UTC)

@@ -600,3 +600,16 @@ def test_pricecharting_lands_the_last_known_price_per_variant_and_grade(tmp_path
     source.drop("grade").write_parquet(bad)
     with pytest.raises(InputError, match="grade"):
         ingest_pricecharting(bad, tmp_path / "other")
+
+
+def test_best_platform_refuses_to_compare_nets_in_two_currencies(tmp_path):
+    from stockroom.errors import StockroomError
+
+    _land(
+        tmp_path,
+        [_market_row("A", "stockx", 200.0, 2), {**_market_row("A", "ebay", 180.0, 2),
+                                                "currency": "EUR"}],
+    )  # fmt: skip
+    eur = BUNDLED_FEES.filter(pl.col("platform") == "ebay").with_columns(currency=pl.lit("EUR"))
+    with pytest.raises(StockroomError, match="two currencies"):
+        views.best_platform(connect(tmp_path), DAY, pl.concat([BUNDLED_FEES, eur]))

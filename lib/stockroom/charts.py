@@ -503,56 +503,27 @@ def market_history(history: pl.DataFrame, currency: str, title: str = "") -> go.
     platform's fees (dotted, same colour), per day; our own ask as dashes where we list it.
     Input: :func:`stockroom.market.views.history` (``day``, ``platform``, ``lowest_ask``,
     ``net_lowest_ask``, ``ask_price``); ``currency`` labels the axis."""
+    lines = (  # column, legend label, line style, hover label
+        ("lowest_ask", "{} lowest ask", dict(width=2), "lowest ask"),
+        ("net_lowest_ask", "{} net after fees", dict(width=1, dash="dot"), "net"),
+        ("ask_price", "our ask on {}", dict(width=3, dash="dash"), "our ask"),
+    )
     fig = go.Figure()
     for platform in sorted(history["platform"].unique().to_list()):
         part = history.filter(pl.col("platform") == platform).sort("day")
-        colour = PLATFORM_COLOURS.get(platform)
-        days = part["day"].to_list()
-        fig.add_trace(
-            go.Scatter(
-                x=days,
-                y=part["lowest_ask"].to_list(),
-                name=f"{platform} lowest ask",
-                mode="lines",
-                line=dict(color=colour, width=2),
-                legendgroup=platform,
-                hovertemplate="%{x}: lowest ask %{y:,.2f} "
-                + currency
-                + "<extra>"
-                + platform
-                + "</extra>",
-            )
-        )
-        if part["net_lowest_ask"].is_not_null().any():
+        for column, label, style, hover in lines:
+            if part[column].is_null().all():
+                continue
             fig.add_trace(
                 go.Scatter(
-                    x=days,
-                    y=part["net_lowest_ask"].to_list(),
-                    name=f"{platform} net after fees",
+                    x=part["day"].to_list(),
+                    y=part[column].to_list(),
+                    name=label.format(platform),
                     mode="lines",
-                    line=dict(color=colour, width=1, dash="dot"),
+                    line=dict(color=PLATFORM_COLOURS.get(platform), **style),
                     legendgroup=platform,
-                    hovertemplate="%{x}: net %{y:,.2f} "
-                    + currency
-                    + "<extra>"
-                    + platform
-                    + "</extra>",
-                )
-            )
-        if part["ask_price"].is_not_null().any():
-            fig.add_trace(
-                go.Scatter(
-                    x=days,
-                    y=part["ask_price"].to_list(),
-                    name=f"our ask on {platform}",
-                    mode="lines",
-                    line=dict(color=colour, width=3, dash="dash"),
-                    legendgroup=platform,
-                    hovertemplate="%{x}: our ask %{y:,.2f} "
-                    + currency
-                    + "<extra>"
-                    + platform
-                    + "</extra>",
+                    hovertemplate=f"%{{x}}: {hover} %{{y:,.2f}} {currency}"
+                    f"<extra>{platform}</extra>",
                 )
             )
     fig.update_yaxes(title_text=f"price per unit ({currency})")

@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from stockroom.db import state_day
-from stockroom.errors import InputError, InputProblem
+from stockroom.errors import InputError, InputProblem, StockroomError
 from stockroom.market import fees, price_forecast
 from stockroom.sales import sql
 
@@ -119,6 +119,10 @@ def best_platform(
     another platform's net is within ``rules.tie_share`` of it and it sells faster (more
     ``sales_30d``): then the fastest of those wins (a sale sooner for at most that share less).
 
+    Raises :class:`StockroomError` when an item's asks are in two currencies that day (nets
+    in different money are not compared) and :class:`InputError` for a row no fee schedule
+    covers.
+
     Columns: sku, title, brand, category, best_platform, net (money), lowest_ask, currency,
     sales_30d, volatility (0-1), runner_up, runner_up_net, platforms (count), why (text).
     """
@@ -134,6 +138,13 @@ def best_platform(
     best = con.execute(query).pl()
     if best.is_empty():
         return _empty_best()
+    mixed = best.filter(pl.col("_currencies") > 1)
+    if mixed.height:
+        raise StockroomError(
+            f"{mixed.height} item(s) have asks in two currencies on {day} (e.g. "
+            f"{mixed['title'][0]}): their nets cannot be compared; land each platform's market "
+            "in one currency"
+        )
     if best["_uncovered"].sum():
         # fees.apply names the first platform and currency no schedule covers, and raises
         snapshot(con, day, schedule, columns="m.sku, m.platform, m.lowest_ask, m.currency")

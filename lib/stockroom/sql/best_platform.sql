@@ -27,7 +27,8 @@ grouped AS (
            count(*)::UINTEGER AS platforms,
            max(_top) AS _top,
            arg_max(sales_30d, net) AS _top_sales,
-           count(*) FILTER (net IS NULL) AS _uncovered
+           count(*) FILTER (net IS NULL) AS _uncovered,
+           count(DISTINCT currency) AS _currencies
     FROM keyed
     GROUP BY sku
 )
@@ -35,5 +36,5 @@ grouped AS (
 SELECT sku, coalesce(n.title, sku) AS title, n.brand, best.category,
        best.platform AS best_platform, best.net, best.lowest_ask, best.currency, best.sales_30d, best.volatility,
        top2[2].platform AS runner_up, top2[2].net AS runner_up_net,
-       platforms, _top, _top_sales, _uncovered
+       platforms, _top, _top_sales, _uncovered, _currencies
 FROM grouped LEFT JOIN (SELECT sku, title, brand FROM products) n USING (sku)
