@@ -145,3 +145,27 @@ def write_out(frame, out: Path | None, sheet: str) -> None:
     except FileNotFoundError as exc:
         raise typer.BadParameter(str(exc), param_hint="--out") from None
     console.print(f"wrote {frame.height:,} rows to {out}")
+
+
+#: columns holding a share (0-1), shown as percentages; signed ones with their sign
+_SHARES = ("share", "change", "gap", "volatility")
+_SIGNED = ("change", "gap")
+
+
+def show_table(frame, columns: dict[str, str], rows: int = 15) -> None:
+    """Print the first ``rows`` rows of ``frame`` (a polars frame) as a table of ``columns``
+    ({column: heading}): money with thousands separators and 2 decimals, shares as
+    percentages, nulls empty."""
+    from rich.table import Table
+
+    def cell(column: str, value) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, float) and any(s in column for s in _SHARES):
+            return f"{value:+.1%}" if column in _SIGNED else f"{value:.1%}"
+        return f"{value:,.2f}" if isinstance(value, float) else str(value)
+
+    view = Table(*columns.values())
+    for row in frame.head(rows).iter_rows(named=True):
+        view.add_row(*(cell(c, row[c]) for c in columns))
+    console.print(view)

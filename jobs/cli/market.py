@@ -18,12 +18,12 @@ from stockroom_jobs.cli.common import (
     existing_root,
     parse_date,
     run_job,
+    show_table,
     write_out,
 )
 
 if TYPE_CHECKING:
     import duckdb
-    import polars as pl
 
     from stockroom.market import Context
 
@@ -60,29 +60,6 @@ def _open(
     return root, con, day, market.context(root)
 
 
-def _show(frame: pl.DataFrame, columns: dict[str, str], rows: int = 15) -> None:
-    from rich.table import Table
-
-    view = Table(*columns.values())
-    for row in frame.head(rows).iter_rows(named=True):
-        view.add_row(*(_cell(c, row[c]) for c in columns))
-    console.print(view)
-
-
-#: columns holding a share (0-1), shown as percentages
-_SHARES = ("share", "change", "gap", "volatility")
-
-
-def _cell(column: str, value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and any(s in column for s in _SHARES):
-        return f"{value:+.1%}" if column in ("change", "gap") else f"{value:.1%}"
-    if isinstance(value, float):
-        return f"{value:,.2f}"
-    return str(value)
-
-
 @app.command("best")
 def best_command(as_of: AsOfOption = None, out: OutOption = None, data_root: DataRootOption = None):
     """Where to sell each item: the platform paying the most after fees (a faster-selling
@@ -94,7 +71,7 @@ def best_command(as_of: AsOfOption = None, out: OutOption = None, data_root: Dat
     counts = frame["best_platform"].value_counts(sort=True)
     split = ", ".join(f"{p} {n:,}" for p, n in counts.iter_rows())
     console.print(f"best platform on {day} for {frame.height:,} items: {split}", highlight=False)
-    _show(
+    show_table(
         frame,
         {
             "title": "Item",
@@ -146,7 +123,7 @@ def reprice_command(
         f"(asks > {ctx.rules.reprice_above:.0%} above the lowest ask)",
         highlight=False,
     )
-    _show(
+    show_table(
         frame,
         {
             "title": "Item",
@@ -184,7 +161,7 @@ def moves_command(
         f"{frame.height:,} moves above {limit:.0%} in the {since_days} days to {day}",
         highlight=False,
     )
-    _show(
+    show_table(
         frame,
         {
             "day": "Day",
@@ -215,7 +192,7 @@ def summary_command(
     _, con, day, _ = _open(data_root, as_of, out)
     frame = views.platform_summary(con, day - timedelta(days=since_days - 1), day, by)
     columns = {} if by is None else {by: by.title()}
-    _show(
+    show_table(
         frame,
         {
             **columns,
@@ -248,7 +225,7 @@ def history_command(
         raise typer.BadParameter(f"no market rows for {sku!r} up to {day}", param_hint="SKU")
     latest = frame.filter(frame["day"] == frame["day"].max())
     console.print(f"{sku}: {frame.height:,} rows, {frame['day'].n_unique()} days", highlight=False)
-    _show(
+    show_table(
         latest,
         {
             "day": "Day",
@@ -276,7 +253,7 @@ def fees_command(as_of: AsOfOption = None, data_root: DataRootOption = None):
     day = parse_date(as_of, "--as-of") or datetime.now(UTC).date()
     frame = fees.schedule_on(market.context(root).schedule, day)
     console.print(f"fee schedule in force on {day}", highlight=False)
-    _show(
+    show_table(
         frame,
         {
             "platform": "Platform",
