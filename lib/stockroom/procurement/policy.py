@@ -238,13 +238,18 @@ def exchange_curve(
     target = np.asarray(fill_rate, dtype=float) * np.ones(n)
     out = np.full(n, np.nan)
     cols = np.arange(n)
+    if (np.diff(g, axis=0) < 0).any():  # demand_grid's columns are sorted; others are made so
+        g = np.sort(g, axis=0)
+    # the expected shortage per review at every candidate level, once: with the column sorted,
+    # E[(D - g_k)+] = (sum of g_i over i > k - (points - 1 - k) g_k) / points, so each
+    # bisection step below is a gather, not a pass over the points x n grid
+    above = np.vstack([np.cumsum(g[::-1], axis=0)[::-1][1:], np.zeros((1, n))])
+    shortage = (above - (points - 1 - np.arange(points))[:, None] * g) / points
 
     def levels_at(lam: float, rows: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, float]:
         risk = np.clip(v / lam, 0.001, 0.5)
         k = np.clip(np.ceil((1 - risk) * points).astype(int) - 1, 0, points - 1)
-        s = g[k, cols[rows]]
-        short = np.maximum(g[:, rows] - s[None, :], 0).mean(axis=0)
-        return s, float(short.sum())
+        return g[k, cols[rows]], float(shortage[k, cols[rows]].sum())
 
     for beta in np.unique(target[ok]):
         rows = np.nonzero(ok & (target == beta))[0]
