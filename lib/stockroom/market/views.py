@@ -68,34 +68,24 @@ def snapshot(
     columns: str = "m.* EXCLUDE (snapshot_date)",
     where: str = "",
     params: tuple = (),
-    names: bool = True,
 ) -> pl.DataFrame:
     """The market of ``day`` with names and nets: one row per (sku, platform) with the
     market columns, ``title``, ``brand``, ``category`` and ``net_lowest_ask`` (what selling at
     the lowest ask pays after that platform's fees in force on ``day``; null on a price guide
-    or without an ask). ``columns`` / ``where`` (SQL over ``market_history m``, with
-    ``params``) narrow what is read; ``names=False`` leaves out title and brand (join them on
-    the few rows that remain: :func:`_named`)."""
+    or without an ask). ``columns`` / ``where`` (SQL over the day's rows ``m``, with
+    ``params``) narrow what is read."""
     if sku is not None:
         where, params = f"{where} AND m.sku = ?", (*params, sku)
-    named = "coalesce(p.title, m.sku) AS title, p.brand," if names else ""
     frame = con.execute(
         f"""
-        SELECT {columns}, m.snapshot_date AS day, {named} p.category
+        SELECT {columns}, m.snapshot_date AS day, coalesce(p.title, m.sku) AS title, p.brand,
+               p.category
         FROM {_day_rows(con, day)} m LEFT JOIN products p USING (sku)
         WHERE true {where}
         """,
         list(params),
     ).pl()
     return _with_net(frame, schedule, "lowest_ask", "net_lowest_ask")
-
-
-def _named(con: duckdb.DuckDBPyConnection, frame: pl.DataFrame) -> pl.DataFrame:
-    """``frame`` with each sku's ``title`` (the sku when the catalog has none) and ``brand``."""
-    names = con.execute("SELECT sku, title, brand FROM products").pl()
-    return frame.join(names, on="sku", how="left").with_columns(
-        pl.coalesce("title", "sku").alias("title")
-    )
 
 
 def _with_net(frame: pl.DataFrame, schedule: pl.DataFrame, price: str, out: str) -> pl.DataFrame:
