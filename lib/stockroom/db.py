@@ -95,6 +95,13 @@ def connect(
     return con
 
 
+def view_day(con: duckdb.DuckDBPyConnection, table: str) -> date | None:
+    """The snapshot day this connection's view ``table`` (a state table) reads; None when it
+    reads none."""
+    row = con.execute("SELECT day FROM _state_days WHERE name = ?", [table]).fetchone()
+    return row[0] if row else None
+
+
 def state_day(
     con: duckdb.DuckDBPyConnection, table: str, as_of: date | None = None
 ) -> tuple[bool, date | None]:
@@ -104,8 +111,7 @@ def state_day(
     opened = con.execute("SELECT day FROM _as_of").fetchone()[0]
     if opened != as_of:
         return False, None
-    row = con.execute("SELECT day FROM _state_days WHERE name = ?", [table]).fetchone()
-    return True, row[0] if row else None
+    return True, view_day(con, table)
 
 
 def _create(con: duckdb.DuckDBPyConnection, name: str, frame: pl.DataFrame) -> None:

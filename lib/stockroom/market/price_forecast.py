@@ -9,10 +9,12 @@ regularised) of the log ratio ``ln(target / last)``, where ``last`` is the item'
 price up to *t*; the forecast is ``last x exp(k x prediction)``, the prediction shrunk towards
 the last sale by ``k`` in [0, 1] chosen on the last 60 days of training origins held out (the
 model refitted on all of them after): a change the trees learned from one regime is trusted
-only as far as it held on the most recent one. Features, all from sales up to *t*: the log ratios of
-the last sale, the 7-day and the 90-day medians to ``m30``; the same for the item's sneaker
-(every size together); the sales counts of the last 7 and 30 days (log1p); the days since the
-item's first sale and since its last sale; the volatility of :mod:`stockroom.market.prices`.
+only as far as it held on the most recent one. Features, all from sales up to *t*
+(``m30`` = the median sale price of the 30 days up to *t*): the log ratios of the last sale,
+the 7-day and the 90-day medians to ``m30``; the log ratios of the item's sneaker's (every size
+together) 7-day and 90-day medians to its 30-day median; the sales counts of the last 7 and
+30 days (log1p); the days since the item's first sale and since its last sale; the volatility
+of :mod:`stockroom.market.prices`.
 Trained on every day's origin whose 30-day target window ends before the cut-off (the
 past only) -- direct multi-step forecasting of a horizon total, as in Taieb & Hyndman (2014),
 with a ratio target so one model serves items priced 100 or 3,000.

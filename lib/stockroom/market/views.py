@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import polars as pl
 
-from stockroom.db import state_day
+from stockroom.db import state_day, view_day
 from stockroom.errors import InputError, InputProblem, StockroomError
 from stockroom.market import fees, price_forecast
 from stockroom.sales import sql
@@ -54,7 +54,7 @@ def _day_rows(con: duckdb.DuckDBPyConnection, day: date) -> str:
     """A SQL subquery of the market rows of ``day`` (with ``snapshot_date``): the connection's
     ``market`` view (one file) when it reads that day, else the history filtered to it."""
     literal = f"DATE '{day.isoformat()}'"
-    if state_day(con, "market")[1] == day or state_day(con, "market", day)[1] == day:
+    if view_day(con, "market") == day:
         return f"(SELECT *, {literal} AS snapshot_date FROM market)"
     return f"(SELECT * FROM market_history WHERE snapshot_date = {literal})"
 
