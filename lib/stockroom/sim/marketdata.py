@@ -172,15 +172,9 @@ def _handler(server: MarketDataServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             url = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            fault = server._next_fault(self.path)
+            fault = server.take_fault(self)
             if fault == "drop":
-                with server._lock:
-                    server.hits.append(Hit(time.monotonic(), self.path, 0))
-                self.close_connection = True
-                self.connection.close()
                 return
-            if fault == "slow":
-                time.sleep(server.slow_s)
             if fault in ("429", "500", "503"):
                 return self._send(int(fault), {"message": "try again"})
             if server.token:

@@ -71,6 +71,21 @@ class LocalServer:
             queue = self.faults.get(path)
             return queue.popleft() if queue else None
 
+    def take_fault(self, handler: BaseHTTPRequestHandler) -> str | None:
+        """The next fault queued for the request's path, with the two every simulator treats
+        alike done here: ``drop`` (the connection closed without an answer, recorded as status
+        0; the handler returns) and ``slow`` (:attr:`slow_s` seconds of sleep, then the request
+        goes on). Needs the subclass's ``hits`` and ``slow_s``."""
+        fault = self._next_fault(handler.path)
+        if fault == "drop":
+            with self._lock:
+                self.hits.append(Hit(time.monotonic(), handler.path, 0))
+            handler.close_connection = True
+            handler.connection.close()
+        elif fault == "slow":
+            time.sleep(self.slow_s)
+        return fault
+
     def start(self):
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
@@ -258,15 +273,9 @@ def _handler(server: MarketServer) -> type[BaseHTTPRequestHandler]:
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
             url = urlsplit(self.path)
             query = {k: v[0] for k, v in parse_qs(url.query).items()}
-            fault = server._next_fault(self.path)
+            fault = server.take_fault(self)
             if fault == "drop":
-                with server._lock:
-                    server.hits.append(Hit(time.monotonic(), self.path, 0))
-                self.close_connection = True
-                self.connection.close()
                 return
-            if fault == "slow":
-                time.sleep(server.slow_s)
             if fault in ("429",):
                 return self._send(429, b"slow down", "text/plain", {"Retry-After": "1"})
             if fault in ("500", "503"):
