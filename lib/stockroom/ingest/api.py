@@ -118,8 +118,8 @@ def browse_listings(
                     "seller_name": seller.get("username"),
                     "sku": item.get("sellerCustomLabel") or item_id,
                     "title": item.get("title"),
-                    "quantity": _text(avail.get("estimatedAvailableQuantity")),
-                    "price": _text(price.get("value")),
+                    "quantity": json_text(avail.get("estimatedAvailableQuantity")),
+                    "price": json_text(price.get("value")),
                     "currency": price.get("currency"),
                     "listed_at": item.get("itemCreationDate"),
                     "url": item.get("itemWebUrl"),
@@ -171,7 +171,7 @@ def browse_listings(
     ).with_columns(money("price")), pages
 
 
-def _text(value: object) -> str | None:
+def json_text(value: object) -> str | None:
     """A JSON scalar as text (numbers and booleans as JSON writes them); a list or an object as
     its JSON text, so validation sees and quarantines it with its value."""
     if value is None or isinstance(value, str):
@@ -184,14 +184,14 @@ CARD_FIELDS = ("sku", "title", "category", "category_source", "rarity")
 
 def _card_row(card: dict) -> dict:
     """One card object -> text cells (any JSON shape: a field of the wrong type becomes text)."""
-    sku = _text(card.get("id"))
+    sku = json_text(card.get("id"))
     prefix = sku.rsplit("-", 1)[0] if sku else None
     card_set = card.get("set") if isinstance(card.get("set"), dict) else {}
-    title = " ".join(t for t in (_text(card.get("name")), _text(card.get("number"))) if t)
+    title = " ".join(t for t in (json_text(card.get("name")), json_text(card.get("number"))) if t)
     return {
         "sku": sku,
         "title": title or None,
-        "category": _text(card_set.get("name")) or prefix,
-        "category_source": _text(card_set.get("id")) or prefix,
-        "rarity": _text(card.get("rarity")),
+        "category": json_text(card_set.get("name")) or prefix,
+        "category_source": json_text(card_set.get("id")) or prefix,
+        "rarity": json_text(card.get("rarity")),
     }

@@ -15,6 +15,7 @@ import httpx
 import polars as pl
 
 from stockroom.errors import InputError, InputProblem, StockroomError
+from stockroom.ingest.api import json_text
 from stockroom.ingest.http import Fetcher
 from stockroom.tables import SOURCE_FILE, SOURCE_ROW
 
@@ -42,12 +43,6 @@ COLUMNS = (
     "platform_listing_id",
     "platform_specific",
 )
-
-
-def _text(value: object) -> str | None:
-    if value is None or isinstance(value, str):
-        return value
-    return json.dumps(value)
 
 
 def _list(body: object, url: str, what: str) -> list:
@@ -122,7 +117,7 @@ def stockx_market(
                             i,
                             "variantId",
                             "not a variant of the product",
-                            _text(entry["variantId"]),
+                            json_text(entry["variantId"]),
                         )
                     ]
                 )
@@ -130,14 +125,14 @@ def stockx_market(
                 {
                     "sku": f"{key}-{size}",
                     "platform": platform,
-                    "lowest_ask": _text(entry["lowestAskAmount"]),
-                    "highest_bid": _text(entry["highestBidAmount"]),
-                    "last_sale_price": _text(entry["lastSaleAmount"]),
-                    "last_sale_at": _text(entry["lastSaleDate"]),
-                    "sales_30d": _text(entry["salesLast30Days"]),
-                    "volatility": _text(entry.get("volatility")),
-                    "currency": _text(entry["currencyCode"]),
-                    "platform_listing_id": _text(entry["variantId"]),
+                    "lowest_ask": json_text(entry["lowestAskAmount"]),
+                    "highest_bid": json_text(entry["highestBidAmount"]),
+                    "last_sale_price": json_text(entry["lastSaleAmount"]),
+                    "last_sale_at": json_text(entry["lastSaleDate"]),
+                    "sales_30d": json_text(entry["salesLast30Days"]),
+                    "volatility": json_text(entry.get("volatility")),
+                    "currency": json_text(entry["currencyCode"]),
+                    "platform_listing_id": json_text(entry["variantId"]),
                     "platform_specific": json.dumps(
                         {"productId": pid, "variantId": entry["variantId"]}, sort_keys=True
                     ),

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 import numpy as np
 import polars as pl
 
-from stockroom.market.prices import SalePath, volatility
+from stockroom.market.prices import SalePath, forward_fill, last_sale_day, volatility
 
 HORIZON_DAYS = 30
 MIN_TARGET_SALES = 3
@@ -98,9 +98,8 @@ def panel(path: SalePath, origins: list[date], groups: list[str]) -> pl.DataFram
     has fewer than :data:`MIN_TARGET_SALES` sales there or the window runs past the data)."""
     index = {d: i for i, d in enumerate(path.days)}
     group_ids = np.unique(np.array(groups), return_inverse=True)[1]
-    last_price = _ffill(path.last)
-    last_day = np.where(path.count > 0, np.arange(len(path.days))[:, None], -1)
-    last_day = np.maximum.accumulate(last_day, axis=0)
+    last_price = forward_fill(path.last)
+    last_day = last_sale_day(path.count)
     vol = volatility(path.median)
     first_day = np.argmax(path.count > 0, axis=0)
     csum = np.cumsum(path.count, axis=0)
@@ -152,12 +151,6 @@ def panel(path: SalePath, origins: list[date], groups: list[str]) -> pl.DataFram
         )
         frames.append(frame)
     return pl.concat(frames) if frames else pl.DataFrame()
-
-
-def _ffill(values: np.ndarray) -> np.ndarray:
-    idx = np.where(np.isnan(values), 0, np.arange(values.shape[0])[:, None])
-    np.maximum.accumulate(idx, axis=0, out=idx)
-    return values[idx, np.arange(values.shape[1])[None, :]]
 
 
 def sneaker(sku: str) -> str:
