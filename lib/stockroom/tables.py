@@ -1056,6 +1056,109 @@ FEE_SCHEDULES = Table(
     ),
 )
 
+_currency = (Check("str_length", (3, 3)),)
+#: statuses of a resale listing (stockroom.workbench.RESALE_STATUSES)
+RESALE_STATUSES = ("not_listed", "listed", "sold", "expired")
+
+
+def _money(name: str, description: str, nullable: bool = True) -> Column:
+    return Column(name, pl.Float64, description, nullable, _non_negative)
+
+
+def _text(name: str, description: str) -> Column:
+    return Column(name, pl.String, description, nullable=True)
+
+
+_ITEM_TEXT = (
+    _text("description", "Free text from the invoice or the seller."),
+    _text("category", "Category (e.g. sneakers, trading cards, furniture)."),
+    _text("subcategory", "Subcategory."),
+    _text("condition", "Condition as the seller grades it (new, used, for parts, ...)."),
+    _text("brand", "Brand."),
+    _text("model", "Model or product line."),
+    _text("size", "Size (shoes: US size)."),
+    _text("location", "Storage location (room, shelf, unit)."),
+    _text("bin", "Bin within the location."),
+    _money("estimated_value", "What the seller thinks it would fetch, in `currency`."),
+    _text("keywords", "Search keywords, space separated."),
+    _text("notes", "Free notes."),
+)
+
+RESALE_LOTS = Table(
+    name="resale_lots",
+    kind="state",
+    description="Acquisitions as imported (a spreadsheet or a PDF invoice's lots): one row per "
+    "lot; premium, tax and shipping are the lot's own share (stockroom.resale.costs). Not a "
+    "snapshot: lots live in the workbench database.",
+    primary_key=("lot_id",),
+    columns=(
+        Column("lot_id", pl.String, "Unique lot id (auction_house:invoice:lot when invoiced)."),
+        _text("auction_house", "Where it was bought (auction house, shop)."),
+        _text("auction_id", "The auction's (sale's) id."),
+        _text("lot_number", "Lot number in the auction."),
+        Column("acquired_on", pl.Date, "Acquisition (invoice) date."),
+        Column("name", pl.String, "Item name.", checks=(Check("str_length", (1, 500)),)),
+        *_ITEM_TEXT,
+        Column("quantity", pl.Int32, "Pieces in the lot, >= 1.", checks=(Check("ge", (1,)),)),
+        _money("hammer", "Winning bid (hammer price), in `currency`.", nullable=False),
+        _money("premium", "Buyer's premium, in `currency`.", nullable=False),
+        _money("tax", "Sales tax, in `currency`.", nullable=False),
+        _money("shipping", "Shipping paid to receive it, in `currency`.", nullable=False),
+        Column("currency", pl.String, "ISO 4217 code.", checks=_currency),
+    ),
+)
+
+RESALE_ITEMS = Table(
+    name="resale_items",
+    kind="state",
+    description="The resale inventory on the snapshot day: one row per physical item (a lot "
+    "of n pieces gives n items), soft-deleted items left out. Exported from the workbench "
+    "database (stockroom.resale.repo.snapshot).",
+    primary_key=("item_id",),
+    columns=(
+        Column("item_id", pl.String, "Item id (lot_id, or lot_id-n for lots of n > 1)."),
+        Column("lot_id", pl.String, "The acquisition it came from."),
+        _text("invoice_key", "auction_house:invoice_id of the invoice, if invoiced."),
+        _text("auction_house", "Where it was bought."),
+        Column("name", pl.String, "Item name."),
+        *_ITEM_TEXT,
+        Column("acquired_on", pl.Date, "Acquisition date."),
+        _money("cost", "Total cost of the item: its share of the lot's total cost.", False),
+        Column("currency", pl.String, "ISO 4217 code of cost and value.", checks=_currency),
+        Column("needs_repair", pl.Boolean, "Flag: needs repair before it can sell."),
+        Column("consignment", pl.Boolean, "Flag: sold for someone else."),
+        Column("returned", pl.Boolean, "Flag: came back from a buyer."),
+    ),
+)
+
+RESALE_LISTINGS = Table(
+    name="resale_listings",
+    kind="state",
+    description="Every listing of a resale item on a platform on the snapshot day, through to "
+    "its sale: one row per listing (an item may be listed on several platforms, at most one "
+    "active listing per platform, and sells once).",
+    primary_key=("listing_id",),
+    columns=(
+        Column("listing_id", pl.Int64, "The workbench's listing id."),
+        Column("item_id", pl.String, "The item listed."),
+        Column("platform", pl.String, "Where (ebay, stockx, etsy, facebook, shop, ...)."),
+        Column(
+            "status",
+            pl.String,
+            "One of RESALE_STATUSES.",
+            checks=(Check("isin", (RESALE_STATUSES,)),),
+        ),
+        _money("list_price", "Current asking price, in `currency`."),
+        Column("listed_on", pl.Date, "Day it was listed.", nullable=True),
+        Column("sold_on", pl.Date, "Day it sold.", nullable=True),
+        _money("sold_price", "Sale price (before fees), in `currency`."),
+        _money("platform_fees", "Fees the platform kept, in `currency`."),
+        _money("buyer_shipping", "Shipping the buyer paid, in `currency`."),
+        _money("actual_shipping", "What shipping cost the seller, in `currency`."),
+        Column("currency", pl.String, "ISO 4217 code.", checks=_currency),
+    ),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -1072,6 +1175,8 @@ TABLES: dict[str, Table] = {
         FX_RATES,
         MARKET,
         PRICE_OUTLOOK,
+        RESALE_ITEMS,
+        RESALE_LISTINGS,
     )
 }
 

@@ -11,7 +11,8 @@ validation, with source file, row, column, value, reason and the whole source re
 ``watermarks`` (how far an incremental source has been read); and the mapping state of
 ``stockroom.mapping`` (sellers, seller_aliases, seller_links, catalog, sku_mappings, audit_log) and
 the procurement state of ``stockroom.procurement`` (purchase_order_headers, purchase_orders,
-procurement_settings).
+procurement_settings); the resale state of ``stockroom.resale`` (resale_invoices, resale_lots,
+resale_items, resale_listings, resale_price_history).
 """
 
 from __future__ import annotations
@@ -270,6 +271,167 @@ procurement_settings = sa.Table(
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
     # migration 0007: share of unit cost per year it costs to hold a unit (0.25 = 25 %)
     sa.Column("holding_cost_rate", sa.Float),
+)
+
+
+# -- resale (migration 0008; stockroom.resale) ----------------------------------------------------
+
+#: money columns: exact decimals on PostgreSQL, returned as float (the library's money type)
+_MONEY = sa.Numeric(14, 2, asdecimal=False)
+#: listing statuses; an item has at most one ``listed`` listing per platform and one ``sold``
+RESALE_STATUSES = ("not_listed", "listed", "sold", "expired")
+
+#: One auction invoice as imported: its file's sha256 is unique, so the same PDF lands once.
+resale_invoices = sa.Table(
+    "resale_invoices",
+    metadata,
+    sa.Column("invoice_key", sa.String(160), primary_key=True),  # auction_house:invoice_id
+    sa.Column("invoice_id", sa.String(96), nullable=False),
+    sa.Column("auction_house", sa.String(96), nullable=False),
+    sa.Column("auction_id", sa.String(96)),
+    sa.Column("invoice_date", sa.Date, nullable=False),
+    sa.Column("layout", sa.String(32), nullable=False),
+    sa.Column("hammer_total", _MONEY, nullable=False),
+    sa.Column("premium_total", _MONEY, nullable=False),
+    sa.Column("tax_total", _MONEY, nullable=False),
+    sa.Column("shipping_total", _MONEY, nullable=False),
+    sa.Column("total", _MONEY, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("source_file", sa.Text, nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False, unique=True),
+    sa.Column("pages", sa.Integer, nullable=False),
+    sa.Column("imported_by", sa.String(255), nullable=False),
+    sa.Column("imported_at", sa.DateTime(timezone=True), nullable=False),
+)
+#: One acquisition (a lot bought at auction, or a purchase at retail): what was paid for it.
+resale_lots = sa.Table(
+    "resale_lots",
+    metadata,
+    sa.Column("lot_id", sa.String(200), primary_key=True),
+    sa.Column("invoice_key", sa.String(160), sa.ForeignKey("resale_invoices.invoice_key")),
+    sa.Column("auction_house", sa.String(96)),
+    sa.Column("auction_id", sa.String(96)),
+    sa.Column("lot_number", sa.String(32)),
+    sa.Column("acquired_on", sa.Date, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("category", sa.String(96)),
+    sa.Column("subcategory", sa.String(96)),
+    sa.Column("condition", sa.String(32)),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("hammer", _MONEY, nullable=False),
+    sa.Column("premium", _MONEY, nullable=False),
+    sa.Column("tax", _MONEY, nullable=False),
+    sa.Column("shipping", _MONEY, nullable=False),
+    sa.Column("total_cost", _MONEY, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("source", sa.Text),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint("quantity > 0", name="ck_resale_lots_quantity"),
+    sa.CheckConstraint(
+        "hammer >= 0 AND premium >= 0 AND tax >= 0 AND shipping >= 0",
+        name="ck_resale_lots_amounts",
+    ),
+    sa.Index("ix_resale_lots_invoice", "invoice_key"),
+)
+#: One physical piece: a lot of quantity n gives n items sharing its cost (stockroom.resale).
+resale_items = sa.Table(
+    "resale_items",
+    metadata,
+    sa.Column("item_id", sa.String(200), primary_key=True),
+    sa.Column("lot_id", sa.String(200), sa.ForeignKey("resale_lots.lot_id"), nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("description", sa.Text),
+    sa.Column("category", sa.String(96)),
+    sa.Column("subcategory", sa.String(96)),
+    sa.Column("condition", sa.String(32)),
+    sa.Column("brand", sa.String(96)),
+    sa.Column("model", sa.Text),
+    sa.Column("size", sa.String(32)),
+    sa.Column("acquired_on", sa.Date, nullable=False),
+    sa.Column("cost", _MONEY, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("location", sa.String(96)),
+    sa.Column("bin", sa.String(96)),
+    sa.Column("estimated_value", _MONEY),
+    sa.Column("needs_repair", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("consignment", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("returned", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("keywords", sa.Text),
+    sa.Column("notes", sa.Text),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("deleted_at", sa.DateTime(timezone=True)),  # soft delete: the row stays
+    sa.CheckConstraint("cost >= 0", name="ck_resale_items_cost"),
+    sa.CheckConstraint("estimated_value >= 0", name="ck_resale_items_value"),
+    sa.Index("ix_resale_items_lot", "lot_id"),
+)
+#: One listing of an item on a platform, through to its sale (or expiry).
+resale_listings = sa.Table(
+    "resale_listings",
+    metadata,
+    sa.Column("listing_id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_id", sa.String(200), sa.ForeignKey("resale_items.item_id"), nullable=False),
+    sa.Column("platform", sa.String(64), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("list_price", _MONEY),
+    sa.Column("listed_on", sa.Date),
+    sa.Column("sold_on", sa.Date),
+    sa.Column("sold_price", _MONEY),
+    sa.Column("platform_fees", _MONEY),
+    sa.Column("buyer_shipping", _MONEY),
+    sa.Column("actual_shipping", _MONEY),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("external_id", sa.String(255)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.CheckConstraint(
+        "status IN ('not_listed', 'listed', 'sold', 'expired')", name="ck_resale_listings_status"
+    ),
+    sa.CheckConstraint(
+        "list_price >= 0 AND sold_price >= 0 AND platform_fees >= 0 AND buyer_shipping >= 0 "
+        "AND actual_shipping >= 0",
+        name="ck_resale_listings_amounts",
+    ),
+    sa.CheckConstraint(
+        "status <> 'sold' OR (sold_on IS NOT NULL AND sold_price IS NOT NULL)",
+        name="ck_resale_listings_sale",
+    ),
+    sa.CheckConstraint("sold_on >= listed_on", name="ck_resale_listings_dates"),
+    sa.Index("ix_resale_listings_item", "item_id"),
+    # at most one active listing per item and platform, and an item sells once
+    sa.Index(
+        "uq_resale_listings_active",
+        "item_id",
+        "platform",
+        unique=True,
+        sqlite_where=sa.text("status = 'listed'"),
+        postgresql_where=sa.text("status = 'listed'"),
+    ),
+    sa.Index(
+        "uq_resale_listings_sold",
+        "item_id",
+        unique=True,
+        sqlite_where=sa.text("status = 'sold'"),
+        postgresql_where=sa.text("status = 'sold'"),
+    ),
+)
+#: Every change of a list price or an estimated value, who made it and why (append-only).
+resale_price_history = sa.Table(
+    "resale_price_history",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("item_id", sa.String(200), sa.ForeignKey("resale_items.item_id"), nullable=False),
+    sa.Column("listing_id", sa.Integer, sa.ForeignKey("resale_listings.listing_id")),
+    sa.Column("field", sa.String(32), nullable=False),  # list_price | estimated_value
+    sa.Column("old_value", _MONEY),
+    sa.Column("new_value", _MONEY),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("changed_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Index("ix_resale_price_history_item", "item_id"),
 )
 
 
