@@ -112,9 +112,12 @@ def add_lots(
     """
     _require(actor)
     label = source or (invoice or {}).get("source_file") or "lots"
+    # conform validates with the lineage columns and sorts by lot id: keep a copy of them
+    lineage = {c: f"_keep{c}" for c in (SOURCE_FILE, SOURCE_ROW) if c in lots.columns}
     typed = RESALE_LOTS.conform(
-        lots, keep=tuple(c for c in (SOURCE_FILE, SOURCE_ROW) if c in lots.columns)
-    )
+        lots.with_columns(pl.col(c).alias(k) for c, k in lineage.items()),
+        keep=tuple(lineage.values()),
+    ).rename({k: c for c, k in lineage.items()})
     now = _now()
     with eng.begin() as conn:
         stored = _stored_lots(conn, typed["lot_id"].to_list())
