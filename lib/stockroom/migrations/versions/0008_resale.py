@@ -71,9 +71,7 @@ def upgrade() -> None:
     op.create_table(
         "resale_items",
         sa.Column("item_id", sa.String(200), primary_key=True),
-        sa.Column(
-            "lot_id", sa.String(200), sa.ForeignKey("resale_lots.lot_id"), nullable=False
-        ),
+        sa.Column("lot_id", sa.String(200), sa.ForeignKey("resale_lots.lot_id"), nullable=False),
         sa.Column("name", sa.Text, nullable=False),
         sa.Column("description", sa.Text),
         sa.Column("category", sa.String(96)),
@@ -103,9 +101,7 @@ def upgrade() -> None:
     op.create_table(
         "resale_listings",
         sa.Column("listing_id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "item_id", sa.String(200), sa.ForeignKey("resale_items.item_id"), nullable=False
-        ),
+        sa.Column("item_id", sa.String(200), sa.ForeignKey("resale_items.item_id"), nullable=False),
         sa.Column("platform", sa.String(64), nullable=False),
         sa.Column("status", sa.String(16), nullable=False),
         sa.Column("list_price", MONEY),
@@ -156,9 +152,7 @@ def upgrade() -> None:
     op.create_table(
         "resale_price_history",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column(
-            "item_id", sa.String(200), sa.ForeignKey("resale_items.item_id"), nullable=False
-        ),
+        sa.Column("item_id", sa.String(200), sa.ForeignKey("resale_items.item_id"), nullable=False),
         sa.Column("listing_id", sa.Integer, sa.ForeignKey("resale_listings.listing_id")),
         sa.Column("field", sa.String(32), nullable=False),
         sa.Column("old_value", MONEY),
@@ -189,7 +183,9 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
-        op.execute("DROP TRIGGER IF EXISTS resale_price_history_append_only ON resale_price_history")
+        op.execute(
+            "DROP TRIGGER IF EXISTS resale_price_history_append_only ON resale_price_history"
+        )
         op.execute("DROP FUNCTION IF EXISTS resale_price_history_guard()")
     for name in (
         "resale_price_history",
