@@ -64,6 +64,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Best platform after fees, repricing, price moves and history per item.",
     ),
+    "resale": (
+        "resale",
+        "app",
+        "Resale P&L: invoices, lots, listings, profit, ROI, aging, search, workbook.",
+    ),
     "runs": ("ops", "runs", "List job runs with status, row counts and errors."),
     "report": ("ops", "report", "Run a papermill report to an executed notebook and HTML."),
     "serve": ("ops", "serve", "Start the Streamlit app on http://127.0.0.1:8501."),

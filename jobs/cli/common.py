@@ -97,21 +97,26 @@ SnapshotDateOption = Annotated[
 ]
 
 
+def bar_updater(progress: Progress) -> Callable[[str, int, int], None]:
+    """``on_progress(name, done, total)`` for a job: one bar per name on ``progress``."""
+    tasks: dict[str, int] = {}
+
+    def on_progress(name: str, done: int, total: int) -> None:
+        if name not in tasks:
+            tasks[name] = progress.add_task(name, total=total)
+        progress.update(tasks[name], completed=done)
+
+    return on_progress
+
+
 def run_job(
     describe: str, job: Callable[[Callable[[str, int, int], None]], Run], root: Path
 ) -> Run:
     """Run an ingestion job with progress bars; print its summary and run id."""
     started = time.perf_counter()
     with progress_bar() as progress:
-        tasks: dict[str, int] = {}
-
-        def on_progress(table: str, done: int, total: int) -> None:
-            if table not in tasks:
-                tasks[table] = progress.add_task(table, total=total)
-            progress.update(tasks[table], completed=done)
-
         console.print(describe)
-        run = job(on_progress)
+        run = job(bar_updater(progress))
     for line in run.lines():
         console.print(f"  {line}")
     console.print(

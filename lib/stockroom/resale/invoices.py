@@ -109,7 +109,8 @@ class ParsedInvoice:
 
     @property
     def invoice_key(self) -> str:
-        return f"{self.house}:{self.invoice_id}"
+        """``house code:invoice id`` (the house's initials: ``HFAA:H-2026-00003``)."""
+        return f"{house_code(self.house)}:{self.invoice_id}"
 
     def allocated(self) -> list[dict]:
         """The lots with premium, tax, shipping and total_cost to the cent (Decimal)."""
@@ -133,7 +134,8 @@ class ParsedInvoice:
         ]
 
     def lots_frame(self, source: str) -> pl.DataFrame:
-        """The lots in ``RESALE_LOTS`` shape (lot id ``house:invoice:lot``), with lineage."""
+        """The lots in ``RESALE_LOTS`` shape (lot id ``house code:invoice:lot``), with
+        lineage."""
         rows = [
             {
                 "lot_id": f"{self.invoice_key}:{lot['lot_number']}",
@@ -152,6 +154,12 @@ class ParsedInvoice:
             for lot in self.allocated()
         ]
         return pl.DataFrame(rows)
+
+
+def house_code(house: str) -> str:
+    """An auction house's short code: the initials of its words (``Harbor Fine Art &
+    Antiques`` -> ``HFAA``)."""
+    return "".join(w[0] for w in re.findall(r"[A-Za-z0-9]+", house)).upper() or "HOUSE"
 
 
 def _amount(text: str) -> Decimal:

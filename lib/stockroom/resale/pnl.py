@@ -342,3 +342,35 @@ def performance(
         "roi",
         "avg_days_to_sell",
     ).sort(["profit", by], descending=[True, False], nulls_last=True)
+
+
+def display(value: float | None, unit: str, currency: str | None = None, sign: bool = False) -> str:
+    """A summary value as people read it: counts whole, money with two decimals and the
+    currency, shares as percentages (a change of a share in percentage points), days with
+    one decimal; a dash for none."""
+    if value is None:
+        return "–"
+    plus = "+" if sign else ""
+    if unit == "count":
+        return f"{value:{plus},.0f}"
+    if unit == "money":
+        return f"{value:{plus},.2f}" + (f" {currency}" if currency else "")
+    if unit == "share":
+        return f"{value * 100:{plus}.1f} pp" if sign else f"{value:.1%}"
+    return f"{value:{plus},.1f} d"
+
+
+def summary_text(frame: pl.DataFrame) -> pl.DataFrame:
+    """A :func:`summary` frame as text for a table: Metric, This period, Previous, Change."""
+    rows = [
+        {
+            "Metric": r["label"],
+            "This period": display(r["current"], r["unit"], r["currency"]),
+            "Previous": display(r["previous"], r["unit"], r["currency"]),
+            "Change": display(r["change"], r["unit"], None, sign=True),
+        }
+        for r in frame.iter_rows(named=True)
+    ]
+    return pl.DataFrame(
+        rows, schema=dict.fromkeys(("Metric", "This period", "Previous", "Change"), pl.String)
+    )

@@ -8,7 +8,7 @@ schedule (:mod:`stockroom.market.fees`: Seller Level 1, 9 % transaction fee + 3 
 processing on the sale price; source https://stockx.com/help/articles/what-are-stockxs-fees-for-sellers).
 StockX gives sellers a prepaid label and the buyer pays shipping to StockX, so neither
 shipping amount touches the seller's P&L (both 0). The listing day is unknown and taken as the
-release day (days listed = days to sell).
+release day (days listed = days to sell), the ask as the sale price.
 
 Sales dated before their release day (StockX pre-release trading: the seller sold a pair it
 could only buy later) do not fit "bought on release day" and are left out; :func:`frames`
@@ -101,7 +101,7 @@ def frames(path: Path, schedule: pl.DataFrame | None = None) -> ResaleFrames:
     listings = kept.select(
         pl.col("lot_id").alias("item_id"),
         pl.lit(PLATFORM).alias("platform"),
-        pl.col("hammer").alias("list_price"),
+        pl.col("sold_price").alias("list_price"),  # StockX sells at the ask: the sale price
         pl.col("acquired_on").alias("listed_on"),
         SOURCE_FILE,
         SOURCE_ROW,

@@ -349,15 +349,17 @@ def random_invoice(rng: random.Random, layout: str, number: int, day: date) -> I
     )
 
 
-def write_invoices(folder: Path, count: int, start: date, seed: int = 19) -> list[Invoice]:
-    """``count`` random invoices (the three layouts in turn, a few days apart from ``start``)
-    written as ``<folder>/<invoice_id>.pdf``; returns them."""
+def write_invoices(
+    folder: Path, count: int, start: date, seed: int = 19, every_days: int = 4
+) -> list[Invoice]:
+    """``count`` random invoices (the three layouts in turn, about ``every_days`` apart from
+    ``start``) written as ``<folder>/<invoice_id>.pdf``; returns them."""
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
     out = []
     for i in range(count):
         layout = LAYOUTS[i % len(LAYOUTS)]
-        day = start + timedelta(days=rng.randint(0, 3) + 4 * i)
+        day = start + timedelta(days=rng.randint(0, 3) + every_days * i)
         invoice = random_invoice(rng, layout, i + 1, day)
         render(invoice, folder / f"{invoice.invoice_id}.pdf")
         out.append(invoice)

@@ -184,10 +184,11 @@ def simulate_listings(
     again = first["_relist"]
     # cross-listing: a second platform at once, ended when the item sells or is relisted
     cross = listed & (rng.random(n) < 0.45)
-    cross_platform = second_platform.copy()
-    rng.shuffle(cross_platform)
-    cross_platform[cross_platform == first_platform] = "etsy"
-    cross_platform[(cross_platform == "etsy") & (first_platform == "etsy")] = "shop"
+    cross_platform = _pick(rng, list(PLATFORMS), n)
+    clash = (cross_platform == first_platform) | (cross_platform == second_platform)
+    while clash.any():  # another platform than the first and the relist (4 to pick from)
+        cross_platform[clash] = _pick(rng, list(PLATFORMS), int(clash.sum()))
+        clash = (cross_platform == first_platform) | (cross_platform == second_platform)
     ended = (first["status"] != "listed") | again
     rows.append(
         {
