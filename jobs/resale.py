@@ -67,7 +67,9 @@ def import_table(
     the resale snapshots; returns the run and the rows stored."""
     with tracked_run(root, f"resale-{kind}", str(path)) as run:
         eng = workbench.engine(root)
-        frame = imports.read(path, kind)
+        frame, warnings = imports.read(path, kind)
+        for warning in warnings:
+            run.warn(warning)
         run.rows_read = frame.height
         reason = f"import {path.name}"
         if kind == "lots":
@@ -214,7 +216,12 @@ def _list_and_sell(eng, items: pl.DataFrame, seed: int, end: date) -> dict[str, 
     expired_first = rounds["first"].filter(pl.col("status") == "expired")
     for row in expired_first.iter_rows(named=True):
         repo.end_listing(
-            eng, row["item_id"], row["platform"], actor="resale-demo", reason="no sale in 45 days"
+            eng,
+            row["item_id"],
+            row["platform"],
+            actor="resale-demo",
+            reason=f"no sale in {sim_resale.RELIST_AFTER} days",
+            day=row["ended_on"],
         )
     repo.add_listings(
         eng, cross.select(keys), actor="resale-demo", reason="relisted / cross-listed"

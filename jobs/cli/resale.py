@@ -131,6 +131,8 @@ def import_command(
     if kind not in imports.KINDS:
         raise typer.BadParameter(f"use one of {', '.join(imports.KINDS)}", param_hint="KIND")
     run, stored = resale.import_table(config.data_root(data_root), file, kind, actor=_actor(actor))
+    for warning in run.warnings:
+        console.print(f"warning: {warning}", highlight=False)
     console.print(f"{stored:,} {kind} stored from {file.name} (run {run.run_id})")
 
 

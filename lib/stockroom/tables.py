@@ -1151,6 +1151,7 @@ RESALE_LISTINGS = Table(
         _money("list_price", "Current asking price, in `currency`."),
         Column("listed_on", pl.Date, "Day it was listed.", nullable=True),
         Column("sold_on", pl.Date, "Day it sold.", nullable=True),
+        Column("ended_on", pl.Date, "Day an expired listing ended.", nullable=True),
         _money("sold_price", "Sale price (before fees), in `currency`."),
         _money("platform_fees", "Fees the platform kept, in `currency`."),
         _money("buyer_shipping", "Shipping the buyer paid, in `currency`."),

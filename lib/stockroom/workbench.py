@@ -378,6 +378,7 @@ resale_listings = sa.Table(
     sa.Column("list_price", _MONEY),
     sa.Column("listed_on", sa.Date),
     sa.Column("sold_on", sa.Date),
+    sa.Column("ended_on", sa.Date),  # when an expired listing ended (the sale day if a sale)
     sa.Column("sold_price", _MONEY),
     sa.Column("platform_fees", _MONEY),
     sa.Column("buyer_shipping", _MONEY),

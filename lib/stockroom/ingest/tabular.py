@@ -123,7 +123,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
     "condition": ("condition", "item_condition"),
     "model": ("model", "model_name"),
     "hammer": ("hammer", "hammer_price", "winning_bid", "bid_amount", "bid"),
-    "premium": ("premium", "buyers_premium", "buyer_premium"),
+    "premium": ("premium", "buyers_premium", "buyer_premium", "buyer_s_premium"),
     "tax": ("tax", "sales_tax", "vat"),
     "bin": ("bin", "shelf", "bin_location"),
     "estimated_value": ("estimated_value", "est_value", "estimate", "value"),

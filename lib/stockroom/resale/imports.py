@@ -53,9 +53,10 @@ _MONEY = (
 )
 
 
-def read(path: Path, kind: str) -> pl.DataFrame:
+def read(path: Path, kind: str) -> tuple[pl.DataFrame, list[str]]:
     """The rows of ``path`` as resale ``kind`` (lots / listings / sales) with canonical column
-    names, dates parsed, money as plain decimal text and lineage columns. Lots get defaults:
+    names, dates parsed, money as plain decimal text and lineage columns, and the warnings
+    for the run record (headers not recognised, so not imported). Lots get defaults:
     lot_id from the file name and row when absent, quantity 1, premium/tax/shipping 0,
     currency USD. Raises :class:`InputError` naming the file and a missing column, or the
     row and column of a date that is not one."""
@@ -90,7 +91,7 @@ def read(path: Path, kind: str) -> pl.DataFrame:
             (pl.coalesce(pl.col(c), e) if c in frame.columns else e).alias(c)
             for c, e in defaults.items()
         )
-    return frame
+    return frame, sheet.warnings(path.name)
 
 
 def _dates(frame: pl.DataFrame, column: str, source: str) -> pl.DataFrame:

@@ -56,9 +56,11 @@ def item_pnl(items: pl.DataFrame, listings: pl.DataFrame, as_of: date) -> pl.Dat
     live = items.filter(pl.col("acquired_on") <= day)
     started = listings.filter(pl.col("listed_on").is_null() | (pl.col("listed_on") <= day))
     sold_now = (pl.col("status") == "sold") & (pl.col("sold_on") <= day)
-    # a listing sold after the day, or ended (status expired) is taken as active only when sold
-    active_now = (pl.col("status") == "listed") | (
-        (pl.col("status") == "sold") & (pl.col("sold_on") > day)
+    # live on the day: listed now, or sold / ended after it
+    active_now = (
+        (pl.col("status") == "listed")
+        | ((pl.col("status") == "sold") & (pl.col("sold_on") > day))
+        | ((pl.col("status") == "expired") & (pl.col("ended_on") > day))
     )
     sales = started.filter(sold_now).select(
         "item_id",

@@ -667,16 +667,17 @@ def record_sales(
                 .values({k: sa.bindparam(k) for k in updates[0][2]}),
                 [{"_lid": u[0], **u[2]} for u in updates],
             )
-            sold_items = [u[1] for u in updates]
-            for start in range(0, len(sold_items), _BATCH):
-                conn.execute(
-                    resale_listings.update()
-                    .where(
-                        resale_listings.c.item_id.in_(sold_items[start : start + _BATCH]),
-                        resale_listings.c.status == "listed",
-                    )
-                    .values(status="expired", updated_at=now)
+            # the item's other live listings end on its sale day
+            sold_on = sa.bindparam("_sold_on")
+            conn.execute(
+                resale_listings.update()
+                .where(
+                    resale_listings.c.item_id == sa.bindparam("_item"),
+                    resale_listings.c.status == "listed",
                 )
+                .values(status="expired", ended_on=sold_on, updated_at=now),
+                [{"_item": u[1], "_sold_on": u[2]["sold_on"]} for u in updates],
+            )
             audit.append(
                 conn,
                 [
@@ -756,8 +757,17 @@ def set_list_price(
         )
 
 
-def end_listing(eng: sa.Engine, item_id: str, platform: str, *, actor: str, reason: str) -> None:
-    """End (expire) the item's active listing on ``platform``, audited; ``KeyError`` if none."""
+def end_listing(
+    eng: sa.Engine,
+    item_id: str,
+    platform: str,
+    *,
+    actor: str,
+    reason: str,
+    day: date | None = None,
+) -> None:
+    """End (expire) the item's active listing on ``platform`` on ``day`` (default today),
+    audited; ``KeyError`` if there is none."""
     _require(actor)
     with eng.begin() as conn:
         done = conn.execute(
@@ -767,7 +777,7 @@ def end_listing(eng: sa.Engine, item_id: str, platform: str, *, actor: str, reas
                 resale_listings.c.platform == platform,
                 resale_listings.c.status == "listed",
             )
-            .values(status="expired", updated_at=_now())
+            .values(status="expired", ended_on=day or _now().date(), updated_at=_now())
         )
         if done.rowcount == 0:
             raise KeyError(f"item {item_id!r} has no active listing on {platform}")

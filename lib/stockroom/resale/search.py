@@ -174,7 +174,7 @@ def search(
 def pick_list(frame: pl.DataFrame) -> pl.DataFrame:
     """The items of ``frame`` in walking order: by location, bin, then name (missing
     locations last), with location, bin, item_id, name, condition, status, list_price."""
-    return frame.select(
+    return frame.sort(["location", "bin", "name", "item_id"], nulls_last=True).select(
         pl.col("location").fill_null("(no location)"),
         pl.col("bin").fill_null(""),
         "item_id",
@@ -182,4 +182,4 @@ def pick_list(frame: pl.DataFrame) -> pl.DataFrame:
         "condition",
         "status",
         "list_price",
-    ).sort(["location", "bin", "name", "item_id"])
+    )

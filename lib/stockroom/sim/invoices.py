@@ -105,7 +105,8 @@ def expected_lots(invoice: Invoice) -> list[dict]:
             {
                 "lot_number": lot.lot_number,
                 "description": lot.description,
-                "quantity": lot.quantity,
+                # a catalogue prints no quantity: each lot is one piece (a set sells as one)
+                "quantity": 1 if invoice.layout == "catalogue" else lot.quantity,
                 "hammer": lot.hammer,
                 "premium": premium[i],
                 "tax": tax[i],

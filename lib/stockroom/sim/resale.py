@@ -182,8 +182,12 @@ def simulate_listings(
     rows = [_outcome(rng, first_platform, listed, listed_on, price, cat, end64, relist=True)]
     first = rows[0]
     again = first["_relist"]
-    # cross-listing: a second platform at once, ended when the item sells or is relisted
-    cross = listed & (rng.random(n) < 0.45)
+    relisted_on = listed_on + np.timedelta64(RELIST_AFTER, "D")
+    # cross-listing: a second platform a few days later, ended when the item sells or is
+    # relisted (none when it sold before the cross-listing would have started)
+    cross_on = listed_on + rng.integers(0, 4, n).astype("timedelta64[D]")
+    sold_first = first["status"] == "sold"
+    cross = listed & (rng.random(n) < 0.45) & ~(sold_first & (first["sold_on"] <= cross_on))
     cross_platform = _pick(rng, list(PLATFORMS), n)
     clash = (cross_platform == first_platform) | (cross_platform == second_platform)
     while clash.any():  # another platform than the first and the relist (4 to pick from)
@@ -196,12 +200,17 @@ def simulate_listings(
             "platform": cross_platform.astype(str),
             "status": np.where(ended, "expired", "listed"),
             "list_price": np.round(price * 1.05, 2),
-            "listed_on": listed_on + rng.integers(0, 4, n).astype("timedelta64[D]"),
+            "listed_on": cross_on,
+            # ended with the sale, or with the first listing when the item was relisted
+            "ended_on": np.where(
+                ended,
+                np.where(sold_first, first["sold_on"], relisted_on),
+                np.datetime64("NaT"),
+            ),
             **{k: np.full(n, np.nan) for k in _SOLD_MONEY},
             "sold_on": np.full(n, np.datetime64("NaT"), dtype="datetime64[D]"),
         }
     )
-    relisted_on = listed_on + np.timedelta64(RELIST_AFTER, "D")
     rows.append(
         _outcome(
             rng,
@@ -224,7 +233,7 @@ def simulate_listings(
     out = out.with_columns(
         pl.int_range(1, pl.len() + 1, dtype=pl.Int64).alias("listing_id"),
         pl.lit("USD").alias("currency"),
-        pl.col("listed_on", "sold_on").cast(pl.Date),
+        pl.col("listed_on", "sold_on", "ended_on").cast(pl.Date),
     )
     return _shape(out, RESALE_LISTINGS) if n > 50_000 else RESALE_LISTINGS.conform(out)
 
@@ -249,6 +258,7 @@ def _outcome(rng, platform, active, listed_on, price, cat, end64, relist: bool) 
     ship = np.vectorize(_SHIPPING.get)(cat).astype(float)
     buyer_ship = np.where(spec["buyer_pays_shipping"], ship, 0.0)
     status = np.where(sold, "sold", np.where(relisted, "expired", "listed"))
+    ended = np.where(relisted, listed_on + np.timedelta64(RELIST_AFTER, "D"), np.datetime64("NaT"))
     return {
         "_keep": active,
         "_relist": relisted,
@@ -257,6 +267,7 @@ def _outcome(rng, platform, active, listed_on, price, cat, end64, relist: bool) 
         "list_price": price,
         "listed_on": listed_on,
         "sold_on": np.where(sold, sold_on, np.datetime64("NaT")),
+        "ended_on": ended,
         "sold_price": np.where(sold, sale_price, np.nan),
         "platform_fees": np.where(
             sold, np.round(sale_price * spec["fee_share"] + spec["fixed_fee"], 2), np.nan

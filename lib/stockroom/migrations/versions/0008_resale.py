@@ -107,6 +107,7 @@ def upgrade() -> None:
         sa.Column("list_price", MONEY),
         sa.Column("listed_on", sa.Date),
         sa.Column("sold_on", sa.Date),
+        sa.Column("ended_on", sa.Date),
         sa.Column("sold_price", MONEY),
         sa.Column("platform_fees", MONEY),
         sa.Column("buyer_shipping", MONEY),
