@@ -19,6 +19,7 @@ concentration = st.Page(
 supply = st.Page("app_pages/supply.py", title="Supply", icon=":material/inventory_2:")
 holdings = st.Page("app_pages/holdings.py", title="Holdings", icon=":material/style:")
 market = st.Page("app_pages/market.py", title="Market", icon=":material/storefront:")
+resale = st.Page("app_pages/resale.py", title="Resale", icon=":material/sell:")
 forecast = st.Page("app_pages/forecast.py", title="Forecast", icon=":material/trending_up:")
 order_today = st.Page(
     "app_pages/order_today.py", title="Order today", icon=":material/shopping_cart:"
@@ -29,6 +30,7 @@ navigation = st.navigation(
         supply,
         holdings,
         market,
+        resale,
         forecast,
         order_today,
         st.Page(

@@ -42,6 +42,10 @@ from stockroom.mapping import review
 from stockroom.market import views as market_views
 from stockroom.procurement.plan import build_plan
 from stockroom.reconcile import views as reconcile_views
+from stockroom.resale import pnl as resale_pnl
+from stockroom.resale import repo as resale_repo
+from stockroom.resale import search as resale_find
+from stockroom.resale import views as resale_views
 
 HISTORY_DAYS = 120
 P = ParamSpec("P")
@@ -611,3 +615,71 @@ def _market_view(name, f: Filters, stamp: tuple):
         market_views.snapshot(con, day, ctx.schedule, sku),
         market_views.history(con, sku, day - timedelta(days=days - 1), day, ctx.schedule),
     )
+
+
+# -- resale --------------------------------------------------------------------------------------
+
+
+def has_resale(root: Path) -> bool:
+    """Whether ``root`` holds a resale snapshot (the demo button's test)."""
+    return bool(store.snapshot_dates(root, tables.RESALE_ITEMS.name))
+
+
+def resale_book(f: Filters, as_of: date | None) -> resale_views.Book:
+    """:func:`stockroom.resale.views.book` of the data root as of ``as_of`` (None: the latest
+    resale snapshot's day)."""
+    return _resale_view("book", f.day, as_of)
+
+
+def resale_summary(f: Filters, as_of: date | None, start: date, end: date) -> pl.DataFrame:
+    """:func:`stockroom.resale.pnl.summary` of ``start``..``end`` against the period before."""
+    return _resale_view(("summary", start, end), f.day, as_of)
+
+
+def resale_aging(f: Filters, as_of: date | None, buckets: tuple[int, ...]) -> pl.DataFrame:
+    """:func:`stockroom.resale.pnl.aging` with ``buckets`` (upper bounds, days)."""
+    return _resale_view(("aging", buckets), f.day, as_of)
+
+
+def resale_performance(
+    f: Filters, as_of: date | None, by: str, start: date | None, end: date
+) -> pl.DataFrame:
+    """:func:`stockroom.resale.pnl.performance` per platform or category."""
+    return _resale_view(("performance", by, start, end), f.day, as_of)
+
+
+def resale_search(
+    f: Filters,
+    as_of: date | None,
+    text: str,
+    filters: resale_find.Filters,
+    sort: str,
+    limit: int = 500,
+) -> pl.DataFrame:
+    """:func:`stockroom.resale.search.search` over the book (not cached: a query is ms)."""
+    book = resale_book(f, as_of)
+    return resale_find.search(book.pnl, book.index, text, filters, sort, limit=limit)
+
+
+def resale_item(f: Filters, as_of: date | None, item_id: str, db_version: int) -> dict | None:
+    """One item's P&L row, listings and price history (the workbench's, so keyed by the audit
+    version: an edit shows at once)."""
+    detail = resale_views.item_detail(resale_book(f, as_of), item_id)
+    if detail is None:
+        return None
+    history = resale_repo.price_history(workbench.engine(_root(f)), item_id)
+    return {**detail, "history": history}
+
+
+@st.cache_resource(show_spinner="Reading the resale book…", max_entries=64)
+def _resale_view(name, f: Filters, as_of: date | None):
+    book = resale_views.book(_root(f), as_of)
+    if name == "book":
+        return book
+    kind, *args = name
+    if kind == "summary":
+        return resale_pnl.summary(book.pnl, *args)
+    if kind == "aging":
+        return resale_pnl.aging(book.pnl, args[0])
+    by, start, end = args
+    return resale_pnl.performance(book.pnl, book.listings, by, end, start)

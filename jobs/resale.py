@@ -38,10 +38,12 @@ def import_invoices(
     *,
     actor: str,
     on_progress: Progress | None = None,
+    on_result: Callable[[invoices.ImportResult], None] | None = None,
     day: date | None = None,
 ) -> tuple[Run, list[invoices.ImportResult]]:
     """Import auction invoice PDFs (:func:`stockroom.resale.invoices.import_invoices`), then
-    export the resale snapshots. A bad file stops the run; the files before it stay landed."""
+    export the resale snapshots. A bad file stops the run; the files before it stay landed.
+    ``on_result`` hears each file's result as it lands."""
     results: list[invoices.ImportResult] = []
     with tracked_run(root, "resale-invoices", ", ".join(p.name for p in paths[:5])) as run:
         eng = workbench.engine(root)
@@ -49,6 +51,8 @@ def import_invoices(
         def step(result: invoices.ImportResult) -> None:
             results.append(result)
             run.rows_read += result.lots
+            if on_result is not None:
+                on_result(result)
             if on_progress is not None:
                 on_progress("invoices", len(results), len(paths))
 
@@ -123,15 +127,27 @@ def land_stockx(
     return run, frames
 
 
-def land_demo(root: Path, *, invoices_count: int = 24, seed: int = 19, on_progress=None) -> dict:
-    """The resale demo in ``root``: the real StockX flips (:func:`land_stockx`) and a
-    synthetic auction side -- ``invoices_count`` PDF invoices in the three layouts written to
-    ``<root>/sim/invoices`` and imported through the importer, the items put on shelves,
-    listed, cross-listed, relisted, repriced and sold on eBay, Etsy, Facebook and a shop
-    (:mod:`stockroom.sim.resale`) -- all in the same months; the snapshot lands on the last
-    StockX sale day. Returns counts."""
-    run, frames = land_stockx(root, on_progress=on_progress)
-    end = frames.sales["sold_on"].max()
+def land_demo(
+    root: Path,
+    *,
+    invoices_count: int = 24,
+    seed: int = 19,
+    with_stockx: bool = True,
+    end: date = date(2019, 2, 13),
+    on_progress=None,
+) -> dict:
+    """The resale demo in ``root``: the real StockX flips (:func:`land_stockx`; left out
+    without ``with_stockx``) and a synthetic auction side -- ``invoices_count`` PDF invoices
+    in the three layouts written to ``<root>/sim/invoices`` and imported through the
+    importer, the items put on shelves, listed, cross-listed, relisted, repriced and sold on
+    eBay, Etsy, Facebook and a shop (:mod:`stockroom.sim.resale`) -- in the 300 days to
+    ``end`` (the last StockX sale day, 2019-02-13, with StockX); the snapshot lands on
+    ``end``. Returns counts."""
+    counts: dict = {}
+    if with_stockx:
+        _, frames = land_stockx(root, on_progress=on_progress)
+        end = frames.sales["sold_on"].max()
+        counts = {"stockx_items": frames.lots.height, "pre_release_left_out": frames.pre_release}
     start = end - timedelta(days=300)
     folder = root / "sim" / "invoices"
     every = (end - start).days // invoices_count
@@ -146,8 +162,7 @@ def land_demo(root: Path, *, invoices_count: int = 24, seed: int = 19, on_progre
     )
     snap = snapshot(root, end)
     return {
-        "stockx_items": frames.lots.height,
-        "pre_release_left_out": frames.pre_release,
+        **counts,
         "invoices": len(results),
         "auction_items": items.height,
         **events,

@@ -94,6 +94,8 @@ SIM_PAGES = {"mapping": ("Mapping", 0), "holdings": ("Holdings", 2)}
 RECONCILE_PAGES = {"reconciliation": ("Reconciliation", 2)}
 #: pages that need market snapshots (stockroom ingest stockx-market)
 MARKET_PAGES = {"market": ("Market", 1)}
+#: pages that need a resale book (stockroom resale demo)
+RESALE_PAGES = {"resale": ("Resale", 2)}
 #: pages that need a forecasts snapshot (stockroom forecast)
 FORECAST_PAGES = {"forecast": ("Forecast", 1), "order_today": ("Order today", 0)}
 
@@ -287,6 +289,12 @@ def main() -> None:
         "Reconciliation into <screenshots>/own/.",
     )
     parser.add_argument(
+        "--resale-root",
+        type=Path,
+        default=PROJECT_ROOT / "data" / "resale-demo",
+        help="A data root after `stockroom resale demo` (Resale page).",
+    )
+    parser.add_argument(
         "--cold-start",
         type=Path,
         metavar="DATA_ROOT",
@@ -321,6 +329,10 @@ def main() -> None:
     if store.resolve_as_of(args.reconcile_root, "flags", None):
         with serve(args.reconcile_root) as url:
             for slug, info in visit(url, args.screenshots, RECONCILE_PAGES).items():
+                print(slug, info)
+    if store.resolve_as_of(args.resale_root, "resale_items", None):
+        with serve(args.resale_root) as url:
+            for slug, info in visit(url, args.screenshots, RESALE_PAGES).items():
                 print(slug, info)
     if args.sim_root:
         with serve(args.sim_root) as url:

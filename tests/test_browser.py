@@ -1,8 +1,8 @@
 """Every page in a real headless Chromium against a real `stockroom serve` on 127.0.0.1, with
 the data each page needs: the bundled Olist data forecast with the demo stock (Seller
 concentration, Supply, Forecast, Order today, Data health), a seeded reconciliation scenario
-(Reconciliation), a mapped simulated marketplace (Mapping, Holdings) and the StockX market
-(Market).
+(Reconciliation), a mapped simulated marketplace (Mapping, Holdings), the StockX market
+(Market) and the resale demo (Resale).
 
 Each server opens on Data health (its cold start, guarded at :data:`COLD_START_GUARD_SECONDS`);
 every other page's first render (title and KPI tiles on screen, the frontend loaded anew) is
@@ -35,6 +35,7 @@ def demo_roots(olist_demo, tmp_path_factory):
     from stockroom_jobs.mapping import run_mapping
     from stockroom_jobs.market import ingest_stockx_market
     from stockroom_jobs.reconcile import ingest_reconcile_demo, run_reconcile
+    from stockroom_jobs.resale import land_demo
 
     shop = tmp_path_factory.mktemp("browser") / "shop"
     shutil.copytree(olist_demo, shop)
@@ -46,11 +47,13 @@ def demo_roots(olist_demo, tmp_path_factory):
     run_mapping(mapped)
     market = tmp_path_factory.mktemp("browser-market")
     ingest_stockx_market(None, market)
-    return shop, sync, mapped, market
+    resale = tmp_path_factory.mktemp("browser-resale")
+    land_demo(resale, invoices_count=9)
+    return shop, sync, mapped, market, resale
 
 
 def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
-    shop, sync, mapped, market = demo_roots
+    shop, sync, mapped, market, resale = demo_roots
     # each server opens on Data health: that first visit is the server's cold start (its
     # session imports the app), so every page after it is timed as a user opening it
     health = {"data_health": browser.PAGES["data_health"]}
@@ -70,6 +73,10 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
         servers["market"] = browser.visit(
             url, tmp_path / "market", {**health, **browser.MARKET_PAGES}
         )
+    with browser.serve(resale) as url:
+        servers["resale"] = browser.visit(
+            url, tmp_path / "resale", {**health, **browser.RESALE_PAGES}
+        )
     seen = {name: info for visited in servers.values() for name, info in visited.items()}
     seen["data_health"] = servers["shop"]["data_health"]
     assert set(seen) == {
@@ -82,6 +89,7 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
         "mapping",
         "holdings",
         "market",
+        "resale",
     }
     for name, info in seen.items():
         assert info["errors"] == 0, name
@@ -95,6 +103,9 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
     assert (tmp_path / "market" / "market.png").stat().st_size > 20_000
     # the item's price history and the best-platform split (in its tab), the repricing list
     assert seen["market"]["charts"] == 2 and "At stake (USD)" in seen["market"]["metrics"]
+    # the resale dashboard: tiles, the aging and profit-by-platform charts, the search table
+    assert (tmp_path / "resale" / "resale.png").stat().st_size > 20_000
+    assert seen["resale"]["charts"] == 2 and "Net profit (USD)" in seen["resale"]["metrics"]
     # concentration: most concentrated categories, the monthly trend, the top sellers
     assert seen["seller_concentration"]["charts"] == 3 and seen["supply"]["charts"] == 2
     assert "Job success rate" in seen["data_health"]["metrics"]

@@ -96,23 +96,19 @@ def import_invoices_command(
     from stockroom_jobs import resale
 
     root = config.data_root(data_root)
+
+    def say(r) -> None:  # one line per file as it lands (the page reads them as progress)
+        detail = f", {r.layout}, {r.lots} lots, {r.items} items, {r.total:,.2f}" if r.lots else ""
+        console.print(f"  {r.file}: {r.status} ({r.invoice_key}{detail})", highlight=False)
+
     with progress_bar() as bar:
         task = bar.add_task("invoices", total=len(files))
-        run, results = resale.import_invoices(
+        run, _ = resale.import_invoices(
             root,
             list(files),
             actor=_actor(actor),
             on_progress=lambda _n, done, _t: bar.update(task, completed=done),
-        )
-    for r in results:
-        console.print(
-            f"  {r.file}: {r.status} ({r.invoice_key}"
-            + (
-                f", {r.layout}, {r.lots} lots, {r.items} items, total {r.total:,.2f})"
-                if r.lots
-                else ")"
-            ),
-            highlight=False,
+            on_result=say,
         )
     console.print(f"run {run.run_id}")
 

@@ -495,6 +495,9 @@ PLATFORM_COLOURS = {
     "ebay": "#1565c0",
     "shootstrayt": "#ef6c00",
     "pricecharting": "#8d6e63",
+    "etsy": "#f4511e",
+    "facebook": "#3949ab",
+    "shop": "#00897b",
 }
 
 
@@ -546,4 +549,110 @@ def best_platform_split(best: pl.DataFrame) -> go.Figure:
     )
     fig.update_xaxes(title_text="items where it nets the most (after the tie rule)")
     fig.update_layout(title="Best platform after fees", **{**_LAYOUT, "height": 300})
+    return fig
+
+
+#: aging buckets from fresh (green) to stale (red)
+AGING_COLOURS = ("#2e7d32", "#7cb342", "#f9a825", "#ef6c00", "#c62828")
+
+
+def resale_aging(aging: pl.DataFrame, currency: str | None) -> go.Figure:
+    """Bars: the cost tied up in unsold items per age bucket (fresh to stale), each labelled
+    with its item count. Input: :func:`stockroom.resale.pnl.aging`."""
+    n = aging.height
+    colours = [AGING_COLOURS[round(i * (len(AGING_COLOURS) - 1) / max(n - 1, 1))] for i in range(n)]
+    fig = go.Figure(
+        go.Bar(
+            x=aging["bucket"].to_list(),
+            y=aging["cost"].to_list(),
+            marker_color=colours,
+            text=[f"{i:,} items" for i in aging["items"].to_list()],
+            textposition="outside",
+            hovertemplate=f"%{{x}}: %{{y:,.2f}} {currency or ''} tied up<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="days since acquisition")
+    fig.update_yaxes(title_text=f"cost tied up ({currency or 'money'})", rangemode="tozero")
+    fig.update_layout(title="Unsold stock by age", **{**_LAYOUT, "height": 320})
+    return fig
+
+
+def resale_roi_by(perf: pl.DataFrame, by: str, currency: str | None) -> go.Figure:
+    """Horizontal bars: ROI (net profit / cost of the items sold) per platform or category,
+    each labelled with its net profit and items sold (a platform selling a hundred times more
+    does not hide the others). Input: :func:`stockroom.resale.pnl.performance`."""
+    rows = perf.filter(pl.col("sold") > 0).sort("roi", nulls_last=False)
+    keys = rows[by].to_list()
+    colours = [PLATFORM_COLOURS.get(k, "#546e7a") for k in keys] if by == "platform" else None
+    fig = go.Figure(
+        go.Bar(
+            x=(rows["roi"] * 100).to_list(),
+            y=keys,
+            orientation="h",
+            marker_color=colours,
+            text=[
+                f"{p:,.0f} {currency or ''} on {n:,} sold"
+                for p, n in zip(rows["profit"].to_list(), rows["sold"].to_list(), strict=True)
+            ],
+            textposition="auto",
+            hovertemplate="%{y}: ROI %{x:.0f}%, %{text}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title_text="ROI of the items sold (%)", rangemode="tozero")
+    fig.update_layout(title=f"Return by {by}", **{**_LAYOUT, "height": 320})
+    return fig
+
+
+def resale_roi_distribution(pnl: pl.DataFrame, title: str = "ROI of the items sold") -> go.Figure:
+    """Histogram of the ROI (net profit / cost, in %) of sold items, clipped to [-100 %,
+    500 %] with the median marked. Input: :func:`stockroom.resale.pnl.item_pnl`."""
+    roi = pnl.filter(pl.col("roi").is_not_null())["roi"].clip(-1.0, 5.0) * 100
+    fig = go.Figure(
+        go.Histogram(
+            x=roi.to_list(),
+            xbins=dict(start=-100, end=500, size=10),
+            marker_color="#1565c0",
+            hovertemplate="ROI %{x}%: %{y:,} items<extra></extra>",
+        )
+    )
+    if roi.len():
+        fig.add_vline(
+            x=roi.median(),
+            line_dash="dash",
+            annotation_text=f"median {roi.median():.0f} %",
+            annotation_position="top right",
+        )
+    fig.update_xaxes(title_text="ROI (%), clipped at 500 %")
+    fig.update_yaxes(title_text="items")
+    fig.update_layout(title=title, **{**_LAYOUT, "height": 320})
+    return fig
+
+
+def resale_price_history(history: pl.DataFrame, currency: str | None) -> go.Figure:
+    """Steps: an item's list price per platform and its estimated value over time, each
+    change's reason in the hover. Input: :func:`stockroom.resale.repo.price_history`."""
+    fig = go.Figure()
+    series = history.with_columns(
+        pl.when(pl.col("field") == "estimated_value")
+        .then(pl.lit("estimated value"))
+        .otherwise(pl.concat_str(pl.lit("list price on "), pl.col("platform")))
+        .alias("series")
+    )
+    for name in sorted(series["series"].unique().to_list()):
+        part = series.filter(pl.col("series") == name).sort("changed_at")
+        platform = name.removeprefix("list price on ")
+        fig.add_trace(
+            go.Scatter(
+                x=part["changed_at"].to_list(),
+                y=part["new_value"].to_list(),
+                name=name,
+                mode="lines+markers",
+                line=dict(shape="hv", color=PLATFORM_COLOURS.get(platform)),
+                customdata=part.select("actor", "reason").rows(),
+                hovertemplate=f"%{{x}}: %{{y:,.2f}} {currency or ''} by %{{customdata[0]}}: "
+                "%{customdata[1]}<extra></extra>",
+            )
+        )
+    fig.update_yaxes(title_text=f"price ({currency or 'money'})")
+    fig.update_layout(title="Price history", **{**_LAYOUT, "height": 300})
     return fig

@@ -875,3 +875,9 @@ def snapshot(root: Path, eng: sa.Engine, day: date, *, run_id: str) -> dict[str,
     batches = [store.prepare(name, {day: frame}) for name, frame in frames.items()]
     store.commit_all(root, batches, run_id=run_id, sources=[])
     return {name: frame.height for name, frame in frames.items()}
+
+
+def export_today(root: Path, eng: sa.Engine) -> dict[str, int]:
+    """:func:`snapshot` of today (UTC) under a new run id: what an edit on the page calls so
+    the book shows it."""
+    return snapshot(root, eng, _now().date(), run_id=store.new_run_id("resale-edit"))

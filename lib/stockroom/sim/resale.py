@@ -174,10 +174,8 @@ def simulate_listings(
     first_platform[unknown] = "ebay"
     second_platform[second_platform == first_platform] = "ebay"
     second_platform[(second_platform == "ebay") & (first_platform == "ebay")] = "shop"
-    listed = (rng.random(n) < listed_share) & (
-        acquired + rng.exponential(7, n).astype("timedelta64[D]") <= end64
-    )
     listed_on = acquired + (1 + rng.exponential(7, n)).astype("timedelta64[D]")
+    listed = (rng.random(n) < listed_share) & (listed_on <= end64)
     price = np.round(cost * rng.uniform(1.2, 1.9, n), 2)
     rows = [_outcome(rng, first_platform, listed, listed_on, price, cat, end64, relist=True)]
     first = rows[0]
