@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 
 from app_pages import _common, _data
-from stockroom import charts, config, export, workbench
+from stockroom import charts, config, export, sources, workbench
 from stockroom.resale import pnl, repo, search
 
 DEMO_ROOT = "resale-demo"
@@ -88,7 +88,8 @@ if book.day is not None:
     before = start - timedelta(days=1)
     st.caption(f"{start} to {end}, against {before - (end - start)} to {before}.")
 
-    aging = _data.resale_aging(f, as_of, pnl.AGING_BUCKETS)
+    settings = sources.load(root).resale
+    aging = _data.resale_aging(f, as_of, tuple(settings.aging_buckets))
     platforms = _data.resale_performance(f, as_of, "platform", start, end)
     left, right = st.columns(2)
     left.plotly_chart(charts.resale_aging(aging, currency), width="stretch")
@@ -206,7 +207,10 @@ if book.day is not None:
 
     with aging_tab:
         text_buckets = st.text_input(
-            "Buckets (upper bounds in days)", "30,60,90,180", key="resale-buckets"
+            "Buckets (upper bounds in days)",
+            ",".join(str(b) for b in settings.aging_buckets),
+            key="resale-buckets",
+            help="Default: [resale] aging_buckets in stockroom.toml.",
         )
         try:
             edges = tuple(int(x) for x in text_buckets.split(",") if x.strip())
@@ -230,7 +234,11 @@ if book.day is not None:
             width="stretch",
         )
         older = st.number_input(
-            "Show unsold items older than (days)", value=90, step=30, key="resale-older"
+            "Show unsold items older than (days)",
+            value=settings.aging_alert_days or 90,
+            step=30,
+            key="resale-older",
+            help="Default: [resale] aging_alert_days in stockroom.toml (alerts past it).",
         )
         crossed = pnl.crossed(book.pnl, int(older))
         st.caption(

@@ -586,3 +586,70 @@ def test_resale_page_shows_the_library_figures(auction_root, monkeypatch):
     assert {m.label: m.value for m in at.metric}["Items sold"] == pnl.display(
         june["sold"]["current"], "count"
     )
+
+
+def test_an_item_past_the_chosen_age_raises_one_alert(book_db):
+    from stockroom import alerts, sources
+
+    root, eng = book_db
+    resale_jobs.snapshot(root, D(2026, 4, 10))
+    (root / "stockroom.toml").write_text("[resale]\naging_alert_days = 90\n")
+    settings = sources.load(root)
+    found = [c for c in alerts.evaluate(root, settings) if c.rule == "resale_aging"]
+    # the three chairs (acquired 2026-01-05: 95 days); the table (49 days) is not past 90
+    assert sorted(c.key for c in found) == ["A:1:2-1", "A:1:2-2", "A:1:2-3"]
+    assert "unsold for 95 days, past your 90-day limit; cost 24.32 USD" in next(
+        c.message for c in found if c.key == "A:1:2-1"
+    )
+    new, _ = alerts.update(eng, found, rules={"resale_aging"})
+    assert len(new) == 3 and alerts.update(eng, found, rules={"resale_aging"})[0] == []
+    (root / "stockroom.toml").write_text("[resale]\naging_buckets = [30, 30]\n")
+    with pytest.raises(Exception, match="aging buckets"):
+        sources.load(root)
+
+
+def test_report_and_cli_read_the_same_book(auction_root, tmp_path):
+    import subprocess
+    import sys
+
+    from stockroom_jobs.report import run_report
+
+    files = run_report("resale", auction_root, window_days=60, progress=False)
+    html = files.html.read_text()
+    book = views.book(auction_root)
+    start, end = book.period(60)
+    profit = pnl.summary(book.pnl, start, end).filter(pl.col("metric") == "profit")["current"][0]
+    assert f"Resale P&amp;L — {start} to {end}" in html or f"Resale P&L — {start} to {end}" in html
+    assert f"{profit:,.2f} USD" in html
+
+    def stockroom(*args):
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "stockroom_jobs.cli",
+                "resale",
+                *args,
+                "--data-root",
+                str(auction_root),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+
+    out = tmp_path / "platforms.csv"
+    done = stockroom("platforms", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert (
+        pl.read_csv(out)["platform"].to_list()
+        == pnl.performance(book.pnl, book.listings, "platform", book.as_of)["platform"].to_list()
+    )
+    workbook = tmp_path / "book.xlsx"
+    done = stockroom("export", str(workbook))
+    assert done.returncode == 0, done.stderr
+    assert pl.read_excel(workbook, sheet_name="items").height == book.pnl.height
+    done = stockroom("search", "chair", "--status", "listed", "--pick")
+    assert done.returncode == 0 and "Location" in done.stderr
+    bad = stockroom("aging", "--buckets", "30,x")
+    assert bad.returncode != 0 and "--buckets" in bad.stderr

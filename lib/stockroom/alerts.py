@@ -113,6 +113,8 @@ def evaluate(
                     )
     if {"price_target", "price_move"} & rules and settings.market.watch:
         out.extend(_price_conditions(root, settings, rules))
+    if "resale_aging" in rules and settings.resale.aging_alert_days:
+        out.extend(_aging_conditions(root, settings.resale.aging_alert_days))
     if "job_failed" in rules:
         for r in day_steps or []:
             if r["status"] == "failed":
@@ -136,6 +138,25 @@ def _price_conditions(root: Path, settings: Settings, rules: set[str]) -> list[C
         return []
     found = watch.conditions(con, day, settings.market.watch, settings.market.move_threshold)
     return [Condition(*c) for c in found if c[0] in rules]
+
+
+def _aging_conditions(root: Path, days: int) -> list[Condition]:
+    """One alert per unsold resale item older than ``days`` (the latest resale book)."""
+    from stockroom.resale import pnl, views
+
+    book = views.book(root)
+    if book.day is None:
+        return []
+    return [
+        Condition(
+            "resale_aging",
+            r["item_id"],
+            f"{r['name']} ({r['item_id']}) unsold for {r['age_days']} days, past your "
+            f"{days}-day limit; cost {r['cost']:,.2f} {book.currency}; "
+            f"{r['status']} at {r['location'] or 'no location'} {r['bin'] or ''}".rstrip(),
+        )
+        for r in pnl.crossed(book.pnl, days).iter_rows(named=True)
+    ]
 
 
 def _titles(root: Path) -> dict[str, str]:

@@ -62,7 +62,15 @@ DEPENDS = {
     "reconcile": ("sync",),
     "reports": ("plan", "reconcile"),
 }
-RULES = ("stockout", "order_today", "source_failed", "job_failed", "price_target", "price_move")
+RULES = (
+    "stockout",
+    "order_today",
+    "source_failed",
+    "job_failed",
+    "price_target",
+    "price_move",
+    "resale_aging",
+)
 
 
 class Source(BaseModel):
@@ -117,7 +125,13 @@ class Alerts(BaseModel):
     webhook: list[str] = []
     rules: list[
         Literal[
-            "stockout", "order_today", "source_failed", "job_failed", "price_target", "price_move"
+            "stockout",
+            "order_today",
+            "source_failed",
+            "job_failed",
+            "price_target",
+            "price_move",
+            "resale_aging",
         ]
     ] = list(RULES)
     digest: bool = False
@@ -161,6 +175,24 @@ class Market(BaseModel):
     watch: list[Watch] = []
 
 
+class Resale(BaseModel):
+    """``[resale]``: the aging buckets (upper bounds in days) of the Resale page and report,
+    and the age (days since acquisition) past which an unsold item raises a ``resale_aging``
+    alert (unset: no alert)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    aging_buckets: list[int] = [30, 60, 90, 180]
+    aging_alert_days: int | None = Field(None, ge=1)
+
+    @field_validator("aging_buckets")
+    @classmethod
+    def _increasing(cls, value: list[int]) -> list[int]:
+        if not value or any(b < 1 for b in value) or len(set(value)) != len(value):
+            raise ValueError("aging buckets are distinct whole days >= 1, e.g. [30, 60, 90]")
+        return sorted(value)
+
+
 class Settings(BaseModel):
     """The whole ``stockroom.toml``."""
 
@@ -178,6 +210,7 @@ class Settings(BaseModel):
     #: platform's own seller ids and SKUs
     use_mapping: bool = True
     market: Market = Market()
+    resale: Resale = Resale()
 
 
 def load(root: Path) -> Settings:

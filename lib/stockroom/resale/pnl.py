@@ -376,3 +376,34 @@ def summary_text(frame: pl.DataFrame) -> pl.DataFrame:
     return pl.DataFrame(
         rows, schema=dict.fromkeys(("Metric", "This period", "Previous", "Change"), pl.String)
     )
+
+
+def profit_by(pnl: pl.DataFrame, by: str | list[str]) -> pl.DataFrame:
+    """The sold items of an :func:`item_pnl` frame grouped by ``by`` (e.g. brand, model,
+    size): sold (Int64), revenue, profit (money), roi (profit / cost, share), median_roi
+    (share), median_days_to_sell (days); most profit first."""
+    keys = [by] if isinstance(by, str) else list(by)
+    sold = pnl.filter(pl.col("status") == "sold")
+    return (
+        sold.group_by(keys)
+        .agg(
+            pl.len().cast(pl.Int64).alias("sold"),
+            (pl.col("sold_price") + pl.col("buyer_shipping")).sum().round(2).alias("revenue"),
+            pl.col("net_profit").sum().round(2).alias("profit"),
+            (pl.col("net_profit").sum() / pl.col("cost").sum()).alias("roi"),
+            pl.col("roi").median().alias("median_roi"),
+            pl.col("days_to_sell").median().alias("median_days_to_sell"),
+        )
+        .sort(["profit", *keys], descending=[True, *[False] * len(keys)])
+    )
+
+
+def distribution(
+    values: pl.Series, quantiles: tuple[float, ...] = (0.1, 0.25, 0.5, 0.75, 0.9)
+) -> dict[str, float | None]:
+    """``values``' count, mean and quantiles (``p10`` ... ``p90``), nulls left out."""
+    v = values.drop_nulls()
+    out: dict[str, float | None] = {"count": float(v.len()), "mean": v.mean()}
+    for q in quantiles:
+        out[f"p{round(q * 100)}"] = v.quantile(q, "linear") if v.len() else None
+    return out
