@@ -247,6 +247,26 @@ def bench_market(
     dump(result, json_out)
 
 
+@app.command("resale")
+def bench_resale(
+    items: Annotated[int, typer.Option(min=1_000, help="Items (synthetic).")] = 1_000_000,
+    repeat: Annotated[int, typer.Option(min=1, help="Timed runs per answer (median).")] = 5,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
+) -> None:
+    """A million resale items with 1.5 million listings: dashboard, aging, platform table and
+    full-text search through the library beside a hand-written DuckDB query each; PDF import
+    throughput and the streamed Excel export, with peak memory."""
+    from stockroom_bench import dump
+    from stockroom_bench.resale import print_resale, run_resale_bench
+
+    with console.status("generating the resale book...") as status:
+        result = run_resale_bench(items, repeat, on_step=status.update)
+    print(print_resale(result))
+    dump(result, json_out)
+
+
 @app.command("price-forecast")
 def bench_price_forecast(
     workbook: Annotated[
