@@ -143,6 +143,9 @@ def land_demo(
     eBay, Etsy, Facebook and a shop (:mod:`stockroom.sim.resale`) -- in the 300 days to
     ``end`` (the last StockX sale day, 2019-02-13, with StockX); the snapshot lands on
     ``end``. Returns counts."""
+    landed = repo.items(workbench.engine(root), deleted=True).height
+    if landed:  # a demo is landed once: a second run would list and sell the same items again
+        return {"already_landed_items": landed, "snapshot_day": str(views_day(root))}
     counts: dict = {}
     if with_stockx:
         _, frames = land_stockx(root, on_progress=on_progress)
@@ -169,6 +172,13 @@ def land_demo(
         "snapshot_day": str(end),
         "run_id": snap.run_id,
     }
+
+
+def views_day(root: Path) -> date | None:
+    """The latest resale snapshot day of ``root``."""
+    from stockroom import store
+
+    return store.resolve_as_of(root, "resale_items", None)
 
 
 def _shelve(eng, items: pl.DataFrame, seed: int) -> None:

@@ -3,7 +3,8 @@
 # simulate the seller's stock and open POs on that real demand (seeded; the public data has no
 # stock), build the morning order plan, the seller-concentration, forecast-accuracy and
 # order-today reports (data/reports/*.html), reconcile a seeded 4-platform scenario in
-# data/reconcile-demo, land the StockX market demo in data/market-demo, run the morning
+# data/reconcile-demo, land the StockX market demo in data/market-demo and the resale demo in
+# data/resale-demo, run the morning
 # (`stockroom daily`) on the bundled "your own data" exports
 # in data/own-demo, and serve the app on http://127.0.0.1:8501.
 set -euo pipefail
@@ -27,6 +28,11 @@ mkdir -p data/reports data/reconcile-demo/reports  # export folders (a CLI never
 # ShootStrayt, in its own data root (the Market page offers a button to open it), and its report
 .venv/bin/stockroom ingest stockx-market --data-root data/market-demo
 .venv/bin/stockroom report market --data-root data/market-demo
+# resale demo: the real StockX sales as a reseller's flips (bought at retail on release day,
+# sold on StockX after its fees) and synthetic auction invoices (PDF) imported, listed and sold
+# on eBay, Etsy, Facebook and a shop, in its own data root (landed once), and its report
+.venv/bin/stockroom resale demo --data-root data/resale-demo
+.venv/bin/stockroom report resale --data-root data/resale-demo
 # your own data: a seller's exports (real Online Retail orders as a Shopify orders export and an
 # eBay orders report; seeded stock on two warehouses, central inventory, listings, suppliers and
 # POs) taken through the whole morning by `stockroom daily` in data/own-demo, configured by

@@ -185,7 +185,7 @@ def simulate_listings(
     # relisted (none when it sold before the cross-listing would have started)
     cross_on = listed_on + rng.integers(0, 4, n).astype("timedelta64[D]")
     sold_first = first["status"] == "sold"
-    cross = listed & (rng.random(n) < 0.45) & ~(sold_first & (first["sold_on"] <= cross_on))
+    cross = listed & (rng.random(n) < 0.52) & ~(sold_first & (first["sold_on"] <= cross_on))
     cross_platform = _pick(rng, list(PLATFORMS), n)
     clash = (cross_platform == first_platform) | (cross_platform == second_platform)
     while clash.any():  # another platform than the first and the relist (4 to pick from)
