@@ -244,11 +244,17 @@ def _postgres_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def postgres(tmp_path):
+    from stockroom import workbench
+
     try:
         url = _postgres_url(tmp_path)
     except subprocess.CalledProcessError as exc:
         pytest.skip(f"could not start PostgreSQL: {exc.stderr.decode()[-200:]}")
+    # every test gets a new cluster on the same URL: an engine cached by an earlier test holds
+    # connections to a server that is gone, and believes its database migrated
+    workbench._engine.cache_clear()
     yield url
+    workbench._engine.cache_clear()
     if not os.environ.get("STOCKROOM_TEST_PG_URL"):
         as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         pg_ctl = shutil.which("pg_ctl") or str(

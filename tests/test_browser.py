@@ -103,9 +103,10 @@ def test_every_page_renders_in_chromium(browser, demo_roots, tmp_path):
     assert (tmp_path / "market" / "market.png").stat().st_size > 20_000
     # the item's price history and the best-platform split (in its tab), the repricing list
     assert seen["market"]["charts"] == 2 and "At stake (USD)" in seen["market"]["metrics"]
-    # the resale dashboard: tiles, the aging and profit-by-platform charts, the search table
+    # the resale dashboard: tiles, unsold stock by age, the return by platform, the search
+    # table; and the first item's price history (in its tab)
     assert (tmp_path / "resale" / "resale.png").stat().st_size > 20_000
-    assert seen["resale"]["charts"] == 2 and "Net profit (USD)" in seen["resale"]["metrics"]
+    assert seen["resale"]["charts"] == 3 and "Net profit (USD)" in seen["resale"]["metrics"]
     # concentration: most concentrated categories, the monthly trend, the top sellers
     assert seen["seller_concentration"]["charts"] == 3 and seen["supply"]["charts"] == 2
     assert "Job success rate" in seen["data_health"]["metrics"]
