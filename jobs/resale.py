@@ -57,7 +57,12 @@ def import_invoices(
                 on_progress("invoices", len(results), len(paths))
 
         try:
-            invoices.import_invoices(eng, paths, actor=actor, on_progress=step)
+
+            def pages(name: str, done: int, total: int) -> None:  # a bar for long files only
+                if on_progress is not None and total > 5:
+                    on_progress(f"pages of {name}", done, total)
+
+            invoices.import_invoices(eng, paths, actor=actor, on_progress=step, on_page=pages)
         finally:
             if any(r.status == "landed" for r in results):
                 _land(run, day)

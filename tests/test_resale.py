@@ -595,7 +595,9 @@ def test_an_item_past_the_chosen_age_raises_one_alert(book_db):
     resale_jobs.snapshot(root, D(2026, 4, 10))
     (root / "stockroom.toml").write_text("[resale]\naging_alert_days = 90\n")
     settings = sources.load(root)
-    found = [c for c in alerts.evaluate(root, settings) if c.rule == "resale_aging"]
+    found = [
+        c for c in alerts.evaluate(root, settings, today=D(2026, 4, 10)) if c.rule == "resale_aging"
+    ]
     # the three chairs (acquired 2026-01-05: 95 days); the table (49 days) is not past 90
     assert sorted(c.key for c in found) == ["A:1:2-1", "A:1:2-2", "A:1:2-3"]
     assert "unsold for 95 days, past your 90-day limit; cost 24.32 USD" in next(
@@ -603,6 +605,11 @@ def test_an_item_past_the_chosen_age_raises_one_alert(book_db):
     )
     new, _ = alerts.update(eng, found, rules={"resale_aging"})
     assert len(new) == 3 and alerts.update(eng, found, rules={"resale_aging"})[0] == []
+    # counted to today, not to the snapshot's day: a month on, the table is past 90 days too
+    later = alerts.evaluate(root, settings, today=D(2026, 5, 25))
+    assert sorted(c.key for c in later if c.rule == "resale_aging") == [
+        "A:1:2-1", "A:1:2-2", "A:1:2-3", "A:1:3",
+    ]  # fmt: skip
     (root / "stockroom.toml").write_text("[resale]\naging_buckets = [30, 30]\n")
     with pytest.raises(Exception, match="aging buckets"):
         sources.load(root)

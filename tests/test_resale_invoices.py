@@ -187,3 +187,29 @@ def test_import_lands_an_invoice_once_and_a_bad_one_not_at_all(tmp_path):
     with pytest.raises(InputError):
         invoices.import_invoice(eng, bad, actor="ann")
     assert _stored(eng) == (1, 3, 5)
+
+
+def test_two_imports_of_one_invoice_at_once_land_it_once(tmp_path):
+    """Two processes import the same PDF at the same moment: one lands it, the other finds it
+    landed; nothing twice, nothing lost."""
+    import subprocess
+    import sys
+
+    root = tmp_path / "root"
+    root.mkdir()
+    rng = random.Random(11)
+    invoice = sim.random_invoice(rng, "catalogue", 1, date(2026, 4, 1))
+    path = sim.render(invoice, tmp_path / "big.pdf")
+    workbench.engine(root)  # migrated before the race (the race is the import, not the schema)
+    command = [sys.executable, "-m", "stockroom_jobs.cli", "resale", "import-invoices", str(path)]
+    command += ["--actor", "ann", "--data-root", str(root)]
+    procs = [
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=300)[0] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], outputs
+    said = " ".join(outputs)
+    assert said.count(": landed") == 1 and said.count(": already imported") == 1, said
+    eng = workbench.engine(root)
+    assert _stored(eng) == (1, len(invoice.lots), len(invoice.lots))

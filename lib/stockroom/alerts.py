@@ -27,7 +27,7 @@ from __future__ import annotations
 import json
 import smtplib
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -46,10 +46,14 @@ class Condition:
 
 
 def evaluate(
-    root: Path, settings: Settings, day_steps: list[dict] | None = None
+    root: Path,
+    settings: Settings,
+    day_steps: list[dict] | None = None,
+    today: date | None = None,
 ) -> list[Condition]:
     """The conditions that hold now, for the rules ``settings.alerts.rules`` subscribes to.
-    ``day_steps``: the latest daily run's steps (step, status, detail) for ``job_failed``."""
+    ``day_steps``: the latest daily run's steps (step, status, detail) for ``job_failed``;
+    ``today`` (default: the UTC date): the day items' ages are counted to."""
     from stockroom import sources, workbench
 
     rules = set(settings.alerts.rules)
@@ -114,7 +118,8 @@ def evaluate(
     if {"price_target", "price_move"} & rules and settings.market.watch:
         out.extend(_price_conditions(root, settings, rules))
     if "resale_aging" in rules and settings.resale.aging_alert_days:
-        out.extend(_aging_conditions(root, settings.resale.aging_alert_days))
+        day = today or datetime.now(UTC).date()
+        out.extend(_aging_conditions(root, settings.resale.aging_alert_days, day))
     if "job_failed" in rules:
         for r in day_steps or []:
             if r["status"] == "failed":
@@ -140,11 +145,12 @@ def _price_conditions(root: Path, settings: Settings, rules: set[str]) -> list[C
     return [Condition(*c) for c in found if c[0] in rules]
 
 
-def _aging_conditions(root: Path, days: int) -> list[Condition]:
-    """One alert per unsold resale item older than ``days`` (the latest resale book)."""
+def _aging_conditions(root: Path, days: int, today: date) -> list[Condition]:
+    """One alert per unsold resale item older than ``days`` on ``today`` (the latest resale
+    snapshot on or before it)."""
     from stockroom.resale import pnl, views
 
-    book = views.book(root)
+    book = views.book(root, today)
     if book.day is None:
         return []
     return [

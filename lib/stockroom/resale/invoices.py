@@ -166,9 +166,10 @@ def _amount(text: str) -> Decimal:
     return Decimal(text.replace("$", "").replace(",", ""))
 
 
-def read_lines(path: Path) -> list[list[str]]:
-    """The text lines of each page. Raises :class:`InputError` naming the file for a file
-    that is not a readable PDF, an encrypted one, or one without text."""
+def read_lines(path: Path, on_page: Callable[[int, int], None] | None = None) -> list[list[str]]:
+    """The text lines of each page (``on_page(done, pages)`` after each). Raises
+    :class:`InputError` naming the file for a file that is not a readable PDF, an encrypted
+    one, or one without text."""
     import pdfplumber
     from pdfminer.pdfdocument import PDFPasswordIncorrect
     from pdfplumber.utils.exceptions import PdfminerException
@@ -176,7 +177,12 @@ def read_lines(path: Path) -> list[list[str]]:
     name = Path(path).name
     try:
         with pdfplumber.open(path) as pdf:
-            pages = [(page.extract_text() or "").splitlines() for page in pdf.pages]
+            pages = []
+            for page in pdf.pages:
+                pages.append((page.extract_text() or "").splitlines())
+                page.close()  # frees the page's parsed objects: a long catalogue stays small
+                if on_page is not None:
+                    on_page(len(pages), len(pdf.pages))
     except (PdfminerException, PDFPasswordIncorrect) as exc:
         cause = exc.args[0] if exc.args else exc
         reason = (
@@ -257,11 +263,11 @@ def _header(layout: str, pages: list[list[str]], name: str) -> dict:
     return out
 
 
-def parse(path: Path) -> ParsedInvoice:
-    """Read one invoice PDF (see the module doc). Raises :class:`InputError` naming the file,
-    page and line of the first problem."""
+def parse(path: Path, on_page: Callable[[int, int], None] | None = None) -> ParsedInvoice:
+    """Read one invoice PDF (see the module doc); ``on_page(done, pages)`` after each page is
+    read. Raises :class:`InputError` naming the file, page and line of the first problem."""
     name = Path(path).name
-    pages = read_lines(path)
+    pages = read_lines(path, on_page)
     layout = detect(pages, name)
     invoice = ParsedInvoice(layout=layout, pages=len(pages), **_header(layout, pages, name))
     row, header = _ROWS[layout], LAYOUTS[layout]
@@ -425,39 +431,78 @@ class ImportResult:
     total: float = 0.0
 
 
-def import_invoice(eng: sa.Engine, path: Path, *, actor: str) -> ImportResult:
+def import_invoice(
+    eng: sa.Engine,
+    path: Path,
+    *,
+    actor: str,
+    on_page: Callable[[int, int], None] | None = None,
+) -> ImportResult:
     """Parse ``path`` and store its invoice, lots and items in one transaction (audited);
-    a file (sha256) or an invoice (house + number) already stored lands nothing. Raises
+    a file (sha256) or an invoice (house + number) already stored lands nothing, also when
+    two imports of it run at once (the database's unique keys decide; the loser retries and
+    finds it landed). ``on_page(done, pages)`` reports reading progress. Raises
     :class:`InputError` (see :func:`parse`), or for an invoice number already imported from
     another file with other amounts."""
+    import tenacity
+
     path = Path(path)
     sha = store.file_sha256(path) if path.is_file() else None
+    known = _landed(eng, path, sha, None)
+    if known is not None:
+        return known
+    invoice = parse(path, on_page=on_page)
+    retrying = tenacity.Retrying(
+        retry=tenacity.retry_if_exception_type((sa.exc.IntegrityError, sa.exc.OperationalError)),
+        stop=tenacity.stop_after_attempt(5),
+        wait=tenacity.wait_random(0.05, 0.5),
+        reraise=True,
+    )
+    return retrying(_store_invoice, eng, path, sha, invoice, actor)
+
+
+def _landed(
+    eng: sa.Engine, path: Path, sha: str | None, invoice: ParsedInvoice | None
+) -> ImportResult | None:
+    """``already imported`` when the file (by sha256) or the invoice (by key, same total) is
+    stored; None when neither is. Raises :class:`InputError` for the invoice's key stored with
+    another total."""
     if sha is not None:
         known = repo.invoice_by_sha(eng, sha)
         if known is not None:
             return ImportResult(
                 path.name, "already imported", known["invoice_key"], known["layout"]
             )
-    invoice = parse(path)
+    if invoice is None:
+        return None
     with eng.connect() as conn:
         stored = conn.execute(
             sa.select(resale_invoices).where(resale_invoices.c.invoice_key == invoice.invoice_key)
         ).first()
-    if stored is not None:
-        if abs(stored.total - float(invoice.totals["total"])) < 0.005:
-            return ImportResult(path.name, "already imported", invoice.invoice_key, invoice.layout)
-        raise InputError(
-            [
-                InputProblem(
-                    path.name,
-                    None,
-                    "total",
-                    f"invoice {invoice.invoice_key} was imported before from "
-                    f"{stored.source_file} with total {stored.total:,.2f}",
-                    f"{invoice.totals['total']:,}",
-                )
-            ]
-        )
+    if stored is None:
+        return None
+    if abs(stored.total - float(invoice.totals["total"])) < 0.005:
+        return ImportResult(path.name, "already imported", invoice.invoice_key, invoice.layout)
+    raise InputError(
+        [
+            InputProblem(
+                path.name,
+                None,
+                "total",
+                f"invoice {invoice.invoice_key} was imported before from "
+                f"{stored.source_file} with total {stored.total:,.2f}",
+                f"{invoice.totals['total']:,}",
+            )
+        ]
+    )
+
+
+def _store_invoice(
+    eng: sa.Engine, path: Path, sha: str | None, invoice: ParsedInvoice, actor: str
+) -> ImportResult:
+    known = _landed(eng, path, sha, invoice)
+    if known is not None:
+        return known
     t = invoice.totals
     row = {
         "invoice_key": invoice.invoice_key,
@@ -486,6 +531,8 @@ def import_invoice(eng: sa.Engine, path: Path, *, actor: str) -> ImportResult:
         invoice=row,
         source=path.name,
     )
+    if not counts["lots"]:  # every lot already stored: another import landed it first
+        return ImportResult(path.name, "already imported", invoice.invoice_key, invoice.layout)
     return ImportResult(
         path.name,
         "landed",
@@ -503,13 +550,18 @@ def import_invoices(
     *,
     actor: str,
     on_progress: Callable[[ImportResult], None] | None = None,
+    on_page: Callable[[str, int, int], None] | None = None,
 ) -> list[ImportResult]:
     """:func:`import_invoice` for each file in turn (each its own transaction: a bad file
     stops the run with its :class:`InputError`, the files before it stay landed);
-    ``on_progress`` is called after each."""
+    ``on_progress`` is called after each, ``on_page(file name, done, pages)`` as a file is
+    read."""
     out = []
     for path in paths:
-        result = import_invoice(eng, path, actor=actor)
+        pages = (
+            None if on_page is None else (lambda d, n, name=Path(path).name: on_page(name, d, n))
+        )
+        result = import_invoice(eng, path, actor=actor, on_page=pages)
         out.append(result)
         if on_progress is not None:
             on_progress(result)
