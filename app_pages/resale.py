@@ -26,6 +26,11 @@ root = Path(f.data_root)
 # the sidebar's as-of date when the root has orders; else the latest resale snapshot
 as_of = f.as_of if st.session_state.get("filters") else None
 st.title("Resale")
+last_import = st.session_state.get("resale-last-import")
+if last_import is not None and last_import[0] == 0:  # shown once, after the rerun it caused
+    said = [x.strip() for x in last_import[1] if ": landed" in x or ": already imported" in x]
+    st.success("Imported: the book below includes it. " + " · ".join(said))
+    del st.session_state["resale-last-import"]
 book = _data.resale_book(f, as_of)
 if book.day is None:
     st.info(
@@ -349,7 +354,9 @@ with import_tab:
                 label="Imported" if code == 0 else "Failed",
                 state="complete" if code == 0 else "error",
             )
+        st.session_state["resale-last-import"] = (code, lines)
         if code == 0:
-            st.success("Imported; the book below is up to date.")
-        else:
-            st.error(lines[-1] if lines else "the import failed")
+            st.rerun()  # the tiles, tables and search read the new book
+    last = st.session_state.get("resale-last-import")
+    if last is not None and last[0] != 0:
+        st.error(last[1][-1] if last[1] else "the import failed")

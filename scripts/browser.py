@@ -189,6 +189,41 @@ def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict
     return seen
 
 
+def upload_invoices(url: str, files: list[Path], signer: str, shots: Path | None = None) -> dict:
+    """On the Resale page's Import tab: sign with ``signer``, put ``files`` (PDF invoices) in
+    the file input and click Import; returns the progress text, ``success`` and ``errors``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1500})
+        page.goto(f"{url}/resale", wait_until="commit")
+        page.get_by_role("heading", name="Resale").wait_for(timeout=60_000)
+        name = page.get_by_label("Your name (signs your decisions)")
+        name.fill(signer)
+        name.press("Enter")
+        page.get_by_role("tab", name="Import").click()
+        page.locator('input[type="file"]').set_input_files([str(f) for f in files])
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('button')].some("
+            "b => b.innerText.trim() === 'Import' && !b.disabled)",
+            timeout=60_000,
+        )
+        page.get_by_role("button", name="Import", exact=True).click()
+        done = page.get_by_text("Imported: the book below includes it.")
+        done.wait_for(timeout=180_000)
+        page.get_by_text("Net profit").first.wait_for(timeout=60_000)  # the book, rerun
+        seen = {
+            "success": done.inner_text(),
+            "errors": page.locator('[data-testid="stException"]').count(),
+        }
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=shots / "resale_import.png")
+        browser.close()
+    return seen
+
+
 def tick_and_order(url: str, signer: str, shots: Path | None = None) -> dict:
     """On Order today: sign with ``signer``, tick the first row of the Order today table (its
     checkbox in the grid, as a buyer clicks it) and click "Mark 1 ticked as ordered"; returns

@@ -147,6 +147,29 @@ def test_import_page_uploads_in_chromium(browser, tmp_path):
     assert (tmp_path / "import.png").stat().st_size > 20_000
 
 
+def test_resale_page_imports_auction_invoices_in_chromium(browser, tmp_path):
+    """Three auction invoices (one per layout) put in the Resale page's file input and
+    imported in a child process with progress: every lot lands, to the cent, and the page
+    shows the new book."""
+    from datetime import date
+
+    from stockroom import workbench
+    from stockroom.resale import repo
+    from stockroom.sim import invoices as sim
+
+    root = tmp_path / "root"
+    root.mkdir()
+    written = sim.write_invoices(tmp_path / "pdf", 3, date(2026, 9, 1), seed=5)
+    files = [tmp_path / "pdf" / f"{inv.invoice_id}.pdf" for inv in written]
+    with browser.serve(root) as url:
+        seen = browser.upload_invoices(url, files, "Ana Costa", tmp_path)
+    assert seen["errors"] == 0
+    assert seen["success"].count(": landed") == 3, seen["success"]
+    items = repo.items(workbench.engine(root))
+    assert round(items["cost"].sum(), 2) == round(float(sum(inv.total for inv in written)), 2)
+    assert (tmp_path / "resale_import.png").stat().st_size > 20_000
+
+
 def test_order_today_ticks_a_row_and_marks_it_ordered_in_chromium(browser, olist_demo, tmp_path):
     """The buyer's click: the first Order today row's checkbox in the real grid, then the
     button; the purchase order lands signed by the buyer and the SKU moves to Already

@@ -99,7 +99,9 @@ def import_invoices_command(
 
     def say(r) -> None:  # one line per file as it lands (the page reads them as progress)
         detail = f", {r.layout}, {r.lots} lots, {r.items} items, {r.total:,.2f}" if r.lots else ""
-        console.print(f"  {r.file}: {r.status} ({r.invoice_key}{detail})", highlight=False)
+        console.print(
+            f"  {r.file}: {r.status} ({r.invoice_key}{detail})", highlight=False, soft_wrap=True
+        )
 
     with progress_bar() as bar:
         task = bar.add_task("invoices", total=len(files))
