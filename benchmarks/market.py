@@ -229,6 +229,19 @@ def _time(fn: Callable[[], object], repeat: int) -> dict:
     }
 
 
+def side_by_side(name: str, ours: dict, theirs: dict) -> dict:
+    """One answer's row: the library's and the raw query's median and CPU seconds (from
+    :func:`_time`) and their ratio."""
+    return {
+        "answer": name,
+        "library_s": ours["median_s"],
+        "library_cpu_s": ours["cpu_s"],
+        "raw_s": theirs["median_s"],
+        "raw_cpu_s": theirs["cpu_s"],
+        "ratio": round(ours["median_s"] / theirs["median_s"], 2),
+    }
+
+
 def run_market_bench(
     products: int = 20_000, days: int = 365, repeat: int = 5, seed: int = 18, on_step=None
 ) -> dict:
@@ -278,12 +291,7 @@ def run_market_bench(
             ours, theirs = _time(lib, repeat), _time(hand, repeat)
             rows.append(
                 {
-                    "answer": name,
-                    "library_s": ours["median_s"],
-                    "library_cpu_s": ours["cpu_s"],
-                    "raw_s": theirs["median_s"],
-                    "raw_cpu_s": theirs["cpu_s"],
-                    "ratio": round(ours["median_s"] / theirs["median_s"], 2),
+                    **side_by_side(name, ours, theirs),
                     "rows": ours["result"].height,
                     "raw_rows": theirs["result"].height,
                 }

@@ -28,7 +28,7 @@ import polars as pl
 from stockroom import store
 from stockroom.resale import pnl, search, views
 from stockroom.sim import resale as sim_resale
-from stockroom_bench.market import _time
+from stockroom_bench.market import _time, side_by_side
 
 START, END = date(2025, 1, 1), date(2026, 11, 30)
 QUERY = "vintage oak"
@@ -210,16 +210,7 @@ def run_resale_bench(items: int = 1_000_000, repeat: int = 5, on_step=None) -> d
             if on_step:
                 on_step(f"timing {name}")
             ours, theirs = _time(lib, repeat), _time(hand, repeat)
-            rows.append(
-                {
-                    "answer": name,
-                    "library_s": ours["median_s"],
-                    "library_cpu_s": ours["cpu_s"],
-                    "raw_s": theirs["median_s"],
-                    "raw_cpu_s": theirs["cpu_s"],
-                    "ratio": round(ours["median_s"] / theirs["median_s"], 2),
-                }
-            )
+            rows.append(side_by_side(name, ours, theirs))
         result["answers"] = rows
         result["agreement"] = _agreement(book, raw, items_glob, listings_glob, start, end)
         if on_step:

@@ -189,19 +189,26 @@ def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict
     return seen
 
 
+def open_signed(pw, url: str, slug: str, title: str, signer: str):
+    """(browser, page): a 1400 x 1500 Chromium page on ``slug`` once its ``title`` heading is
+    shown, signed in the sidebar as ``signer``."""
+    browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+    page = browser.new_page(viewport={"width": 1400, "height": 1500})
+    page.goto(f"{url}/{slug}", wait_until="commit")
+    page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+    name = page.get_by_label("Your name (signs your decisions)")
+    name.fill(signer)
+    name.press("Enter")
+    return browser, page
+
+
 def upload_invoices(url: str, files: list[Path], signer: str, shots: Path | None = None) -> dict:
     """On the Resale page's Import tab: sign with ``signer``, put ``files`` (PDF invoices) in
     the file input and click Import; returns the progress text, ``success`` and ``errors``."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1500})
-        page.goto(f"{url}/resale", wait_until="commit")
-        page.get_by_role("heading", name="Resale").wait_for(timeout=60_000)
-        name = page.get_by_label("Your name (signs your decisions)")
-        name.fill(signer)
-        name.press("Enter")
+        browser, page = open_signed(pw, url, "resale", "Resale", signer)
         page.get_by_role("tab", name="Import").click()
         page.locator('input[type="file"]').set_input_files([str(f) for f in files])
         page.wait_for_function(
@@ -236,13 +243,7 @@ def tick_and_order(url: str, signer: str, shots: Path | None = None) -> dict:
         return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1500})
-        page.goto(f"{url}/order_today", wait_until="commit")
-        page.get_by_role("heading", name="Order today").wait_for(timeout=60_000)
-        name = page.get_by_label("Your name (signs your decisions)")
-        name.fill(signer)
-        name.press("Enter")
+        browser, page = open_signed(pw, url, "order_today", "Order today", signer)
         page.get_by_text("Tick rows in the table").first.wait_for(timeout=60_000)
         before = tile(page)
         grid = page.locator('[data-testid="stDataFrame"]').first

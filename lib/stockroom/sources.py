@@ -123,17 +123,7 @@ class Alerts(BaseModel):
 
     email: list[str] = []
     webhook: list[str] = []
-    rules: list[
-        Literal[
-            "stockout",
-            "order_today",
-            "source_failed",
-            "job_failed",
-            "price_target",
-            "price_move",
-            "resale_aging",
-        ]
-    ] = list(RULES)
+    rules: list[Literal[RULES]] = list(RULES)  # Literal of a tuple: any one of RULES
     digest: bool = False
     stockout_days: dict[str, float] = {}
     smtp_host: str = "127.0.0.1"

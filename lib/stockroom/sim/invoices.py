@@ -149,6 +149,21 @@ def _row(pdf, cells: list[tuple[float, str, str]], height: float = 6) -> None:
     pdf.ln(height)
 
 
+def _summary(pdf, inv: Invoice, labels: tuple[str, ...], widths: tuple[int, int]) -> None:
+    """The summary block: hammer, premium, tax, shipping and total (the printed total may be
+    tampered with through ``meta``), each label formatted with the ``pct`` and ``tax`` rates."""
+    rates = {"pct": _percent(inv.premium_rate), "tax": _percent(inv.tax_rate)}
+    values = (
+        inv.hammer_total,
+        inv.premium_total,
+        inv.tax_total,
+        inv.shipping,
+        inv.meta.get("printed_total", inv.total),
+    )
+    for label, value in zip(labels, values, strict=True):
+        _row(pdf, [(widths[0], label.format(**rates), "R"), (widths[1], money(value), "R")])
+
+
 def _lot_lines(pdf, inv: Invoice) -> None:
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 14)
@@ -227,16 +242,14 @@ def _summary_percent(pdf, inv: Invoice) -> None:
             ],
         )
     pdf.ln(3)
-    pct, tax = _percent(inv.premium_rate), _percent(inv.tax_rate)
-    total = inv.meta.get("printed_total", inv.total)
-    for label, value in (
-        ("Subtotal (hammer)", inv.hammer_total),
-        (f"Buyer's premium ({pct}%)", inv.premium_total),
-        (f"Sales tax ({tax}% on hammer + premium)", inv.tax_total),
-        ("Shipping & handling", inv.shipping),
-        ("Total due", total),
-    ):
-        _row(pdf, [(155, label, "R"), (35, money(value), "R")])
+    labels = (
+        "Subtotal (hammer)",
+        "Buyer's premium ({pct}%)",
+        "Sales tax ({tax}% on hammer + premium)",
+        "Shipping & handling",
+        "Total due",
+    )
+    _summary(pdf, inv, labels, (155, 35))
 
 
 def _catalogue(pdf, inv: Invoice) -> None:
@@ -277,16 +290,14 @@ def _catalogue(pdf, inv: Invoice) -> None:
         if number < len(pages):
             _row(pdf, [(160, "Carried forward to next page", "R"), (30, money(carried), "R")])
     pdf.ln(3)
-    pct, tax = _percent(inv.premium_rate), _percent(inv.tax_rate)
-    total = inv.meta.get("printed_total", inv.total)
-    for label, value in (
-        ("Hammer total", inv.hammer_total),
-        (f"Buyer's premium at {pct}%", inv.premium_total),
-        (f"Tax at {tax}%", inv.tax_total),
-        ("Packing and shipping", inv.shipping),
-        ("Amount due", total),
-    ):
-        _row(pdf, [(160, label, "R"), (30, money(value), "R")])
+    labels = (
+        "Hammer total",
+        "Buyer's premium at {pct}%",
+        "Tax at {tax}%",
+        "Packing and shipping",
+        "Amount due",
+    )
+    _summary(pdf, inv, labels, (160, 30))
 
 
 # -- random invoices for the demo and the benchmark ----------------------------------------------
