@@ -63,9 +63,15 @@ def _book(data_root: Path | None, as_of: str | None) -> tuple[Path, Book]:
 
 
 def _period(book: Book, start: str | None, end: str | None) -> tuple[date, date]:
-    default = book.period()
-    to = parse_date(end, "--to") or default[1]
-    frm = parse_date(start, "--from") or to.replace(day=1) if start or end else default[0]
+    """--from / --to; an end alone gets the default length (30 days) before it."""
+    from datetime import timedelta
+
+    from stockroom.resale.views import PERIOD_DAYS
+
+    to = parse_date(end, "--to") or book.period()[1]
+    frm = parse_date(start, "--from") or to - timedelta(days=PERIOD_DAYS - 1)
+    if frm > to:
+        raise typer.BadParameter(f"--from {frm} is after --to {to}", param_hint="--from")
     return frm, to
 
 
