@@ -287,11 +287,12 @@ if book.day is not None:
                 )
                 st.dataframe(detail["history"], hide_index=True, width="stretch")
             live = detail["listings"].filter(pl.col("status") == "listed")
+            # the name typed in the sidebar (its widget is drawn by the Import tab's signer
+            # below; its value is in the session from the start of this run)
+            actor = (st.session_state.get("signer_input") or "").strip() or None
+            if actor is None:
+                st.caption("Enter your name in the sidebar to change the item or its price.")
             if live.height:
-                # the sidebar's name (asked by the Import tab's signer below)
-                actor = st.session_state.get("signer_name") or None
-                if actor is None:
-                    st.caption("Enter your name in the sidebar to change a price.")
                 with st.form("resale-price"):
                     a, b, c2 = st.columns([1, 1, 2])
                     platform = a.selectbox("Platform", live["platform"].to_list())
@@ -308,6 +309,60 @@ if book.day is not None:
                             repo.export_today(root, eng)
                             st.success(f"{platform}: {price:,.2f} {currency}")
                             st.rerun()
+            k = f"resale-edit-{item_id}-"  # per item: a keyed widget keeps its value otherwise
+            with st.form("resale-edit"):
+                st.markdown("**Edit the item** (signed and kept in the audit log)")
+                a, b, c2, d = st.columns(4)
+                changes = {
+                    "location": a.text_input("Location", item["location"] or "", key=f"{k}loc"),
+                    "bin": b.text_input("Bin", item["bin"] or "", key=f"{k}bin"),
+                    "condition": c2.text_input(
+                        "Condition", item["condition"] or "", key=f"{k}cond"
+                    ),
+                    "keywords": d.text_input("Keywords", item["keywords"] or "", key=f"{k}kw"),
+                }
+                flags = st.columns(4)
+                for column, flag in zip(
+                    flags, ("needs_repair", "consignment", "returned"), strict=False
+                ):
+                    changes[flag] = column.checkbox(
+                        flag.replace("_", " "), bool(item[flag]), key=f"{k}{flag}"
+                    )
+                value = flags[3].number_input(
+                    f"Estimated value {money}",
+                    min_value=0.0,
+                    value=float(item["estimated_value"] or 0.0),
+                    step=1.0,
+                    key=f"{k}value",
+                )
+                changes["notes"] = st.text_input("Notes", item["notes"] or "", key=f"{k}notes")
+                reason = st.text_input(
+                    "Why", placeholder="e.g. moved to the garage; appraised", key=f"{k}why"
+                )
+                save, delete = st.columns([1, 5])
+                saved = save.form_submit_button("Save", disabled=actor is None, key=f"{k}save")
+                deleted = delete.form_submit_button(
+                    "Delete the item", disabled=actor is None, key=f"{k}delete"
+                )
+                if saved or deleted:
+                    eng = workbench.engine(root)
+                    if not reason.strip():
+                        st.error("Say why: the reason is kept with the change.")
+                    elif deleted:
+                        repo.delete_item(eng, item_id, actor=actor, reason=reason)
+                    else:
+                        text = {
+                            k: (v.strip() or None) if isinstance(v, str) else v
+                            for k, v in changes.items()
+                        }
+                        repo.update_item(eng, item_id, text, actor=actor, reason=reason)
+                        if value != (item["estimated_value"] or 0.0):
+                            repo.set_estimated_value(
+                                eng, item_id, value, actor=actor, reason=reason
+                            )
+                    if reason.strip():
+                        repo.export_today(root, eng)
+                        st.rerun()
 
 with import_tab:
     st.caption(

@@ -660,3 +660,47 @@ def test_report_and_cli_read_the_same_book(auction_root, tmp_path):
     assert done.returncode == 0 and "Location" in done.stderr
     bad = stockroom("aging", "--buckets", "30,x")
     assert bad.returncode != 0 and "--buckets" in bad.stderr
+
+
+def test_an_item_is_edited_and_deleted_on_the_page_signed(tmp_path, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from stockroom.config import PROJECT_ROOT
+
+    root = tmp_path / "root"
+    resale_jobs.land_demo(root, invoices_count=3, with_stockx=False, end=D(2026, 10, 31))
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(root))
+    at = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    at.switch_page("app_pages/resale.py").run()
+    at.sidebar.text_input(key="signer_input").set_value("Ana Costa").run()
+    item_id = at.selectbox(key="resale-item").value
+    k = f"resale-edit-{item_id}-"
+    at.text_input(key=f"{k}loc").set_value("Garage")
+    at.text_input(key=f"{k}bin").set_value("B7")
+    at.number_input(key=f"{k}value").set_value(123.45)
+    at.text_input(key=f"{k}why").set_value("moved and appraised")
+    at.button(key=f"{k}save").click().run()
+    assert not at.exception and not at.error
+    eng = workbench.engine(root)
+    row = repo.items(eng).filter(pl.col("item_id") == item_id).row(0, named=True)
+    assert (row["location"], row["bin"], row["estimated_value"]) == ("Garage", "B7", 123.45)
+    history = repo.price_history(eng, item_id)
+    assert (
+        history.filter(pl.col("field") == "estimated_value")["reason"][-1] == "moved and appraised"
+    )
+    with eng.connect() as conn:
+        who = conn.execute(
+            sa.text("SELECT actor, reason FROM audit_log WHERE entity_key = :k ORDER BY id"),
+            {"k": item_id},
+        ).fetchall()
+    assert ("Ana Costa", "moved and appraised") in [tuple(r) for r in who]
+    assert views.book(root).pnl.filter(pl.col("item_id") == item_id)["location"][0] == "Garage"
+    # without a reason nothing changes; with one the item is soft-deleted
+    at.text_input(key=f"{k}why").set_value("")
+    at.button(key=f"{k}delete").click().run()
+    assert item_id in repo.items(eng)["item_id"].to_list()
+    at.text_input(key=f"{k}why").set_value("broken in transit")
+    at.button(key=f"{k}delete").click().run()
+    assert not at.exception
+    assert item_id not in repo.items(eng)["item_id"].to_list()
+    assert item_id in repo.items(eng, deleted=True)["item_id"].to_list()
