@@ -704,3 +704,16 @@ def test_an_item_is_edited_and_deleted_on_the_page_signed(tmp_path, monkeypatch)
     assert not at.exception
     assert item_id not in repo.items(eng)["item_id"].to_list()
     assert item_id in repo.items(eng, deleted=True)["item_id"].to_list()
+
+
+def test_a_day_before_any_acquisition_reads_an_empty_period(book_db):
+    root, _ = book_db
+    resale_jobs.snapshot(root, D(2026, 3, 1))
+    early = views.book(root, D(2026, 3, 1))
+    assert early.pnl.height == 5
+    none_yet = pnl.item_pnl(early.items, early.listings, D(2025, 12, 1))
+    assert none_yet.is_empty()
+    empty = views.Book(early.day, D(2025, 12, 1), early.items, early.listings, none_yet, None)
+    assert empty.period() == (D(2025, 11, 2), D(2025, 12, 1))
+    out = pnl.summary(none_yet, *empty.period())
+    assert out.filter(pl.col("metric") == "sold")["current"][0] == 0

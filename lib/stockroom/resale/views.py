@@ -54,8 +54,9 @@ class Book:
         return max(days) if days else None
 
     def period(self, days: int = PERIOD_DAYS) -> tuple[date, date] | None:
-        """The default dashboard period: ``days`` days ending on :meth:`last_activity`."""
-        end = self.last_activity()
+        """The default dashboard period: ``days`` days ending on :meth:`last_activity` (on the
+        as-of day when nothing happened by then; None for an empty book)."""
+        end = self.last_activity() or self.as_of
         return None if end is None else (end - timedelta(days=days - 1), end)
 
 
