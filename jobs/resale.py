@@ -11,7 +11,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockroom import workbench
+from stockroom import store, workbench
 from stockroom.resale import imports, invoices, repo, stockx
 from stockroom.sim import invoices as sim_invoices
 from stockroom.sim import resale as sim_resale
@@ -150,7 +150,8 @@ def land_demo(
     ``end``. Returns counts."""
     landed = repo.items(workbench.engine(root), deleted=True).height
     if landed:  # a demo is landed once: a second run would list and sell the same items again
-        return {"already_landed_items": landed, "snapshot_day": str(views_day(root))}
+        day = store.resolve_as_of(root, "resale_items", None)
+        return {"already_landed_items": landed, "snapshot_day": str(day)}
     counts: dict = {}
     if with_stockx:
         _, frames = land_stockx(root, on_progress=on_progress)
@@ -177,13 +178,6 @@ def land_demo(
         "snapshot_day": str(end),
         "run_id": snap.run_id,
     }
-
-
-def views_day(root: Path) -> date | None:
-    """The latest resale snapshot day of ``root``."""
-    from stockroom import store
-
-    return store.resolve_as_of(root, "resale_items", None)
 
 
 def _shelve(eng, items: pl.DataFrame, seed: int) -> None:

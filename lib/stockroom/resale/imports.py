@@ -75,7 +75,7 @@ def read(path: Path, kind: str) -> tuple[pl.DataFrame, list[str]]:
         frame = frame.rename({"price": "sold_price"})
     for column in _DATES:
         if column in frame.columns:
-            frame = _dates(frame, column, sheet.columns.get(column, column))
+            frame = parse_dates(frame, column, sheet.columns.get(column, column))
     frame = frame.with_columns(files.money(c) for c in _MONEY if c in frame.columns)
     if kind == "lots":
         stem = path.stem
@@ -94,8 +94,10 @@ def read(path: Path, kind: str) -> tuple[pl.DataFrame, list[str]]:
     return frame, sheet.warnings(path.name)
 
 
-def _dates(frame: pl.DataFrame, column: str, source: str) -> pl.DataFrame:
-    """``column`` parsed to a Date; :class:`InputError` naming row and column if one is bad."""
+def parse_dates(frame: pl.DataFrame, column: str, source: str) -> pl.DataFrame:
+    """``column`` (text, or a timestamp from Excel) parsed to a Date
+    (:func:`stockroom.ingest.files.parse_timestamps`); :class:`InputError` naming the file,
+    row and ``source`` column of the first bad cells, so a bad date lands nothing."""
     from stockroom.errors import InputError, InputProblem
 
     parsed, bad = files.parse_timestamps(frame, column, "resale", source)

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import polars as pl
 
-from stockroom.errors import InputError, InputProblem
 from stockroom.ingest import files, tabular
 from stockroom.market import fees
+from stockroom.resale import imports
 from stockroom.tables import SOURCE_FILE, SOURCE_ROW
 
 PLATFORM = "stockx"
@@ -53,21 +53,12 @@ def frames(path: Path, schedule: pl.DataFrame | None = None) -> ResaleFrames:
     sheet = tabular.read_table(Path(path), COLUMNS)
     raw = sheet.frame
     for column in ("order_date", "release_date"):
-        raw, bad = files.parse_timestamps(raw, column, "resale_lots", sheet.columns[column])
-        if bad.height:
-            raise InputError(
-                [
-                    InputProblem(
-                        r["source_file"], r["source_row"], r["column"], r["reason"], r["value"]
-                    )
-                    for r in bad.head(20).iter_rows(named=True)
-                ]
-            )
+        raw = imports.parse_dates(raw, column, sheet.columns[column])
     size = pl.col("size").str.replace(r"\.0$", "")
     typed = raw.with_columns(files.money("price"), files.money("retail_price")).select(
         pl.concat_str(pl.lit("stockx-"), pl.col(SOURCE_ROW).cast(pl.String)).alias("lot_id"),
-        pl.col("order_date").dt.date().alias("sold_on"),
-        pl.col("release_date").dt.date().alias("acquired_on"),
+        pl.col("order_date").alias("sold_on"),
+        pl.col("release_date").alias("acquired_on"),
         pl.col("title").str.replace_all("-", " ").alias("model"),
         pl.col("brand").str.strip_chars().alias("brand"),
         size.alias("size"),
