@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pytest
+import sqlalchemy as sa
 
 from stockroom import store
 from stockroom.config import PROJECT_ROOT, bundled_olist_dir
@@ -239,7 +240,16 @@ def _postgres_url(tmp_path: Path) -> str:
         stderr=subprocess.PIPE,
         timeout=60,
     )
-    return f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres"
+    # the app's role: no SUPERUSER, no BYPASSRLS, owner of its database (row-level security
+    # applies to it; the workbench refuses a role it would not apply to)
+    admin = sa.create_engine(
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as conn:
+        conn.exec_driver_sql("CREATE ROLE stockroom LOGIN NOSUPERUSER NOBYPASSRLS")
+        conn.exec_driver_sql("CREATE DATABASE stockroom OWNER stockroom")
+    admin.dispose()
+    return f"postgresql+psycopg://stockroom@127.0.0.1:{port}/stockroom"
 
 
 @pytest.fixture
@@ -252,9 +262,9 @@ def postgres(tmp_path):
         pytest.skip(f"could not start PostgreSQL: {exc.stderr.decode()[-200:]}")
     # every test gets a new cluster on the same URL: an engine cached by an earlier test holds
     # connections to a server that is gone, and believes its database migrated
-    workbench._engine.cache_clear()
+    workbench.reset_engines()
     yield url
-    workbench._engine.cache_clear()
+    workbench.reset_engines()
     if not os.environ.get("STOCKROOM_TEST_PG_URL"):
         as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         pg_ctl = shutil.which("pg_ctl") or str(

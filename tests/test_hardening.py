@@ -377,7 +377,7 @@ def test_the_audit_log_on_postgresql_refuses_truncate(tmp_path, postgres, monkey
         "(now() - interval '1 year', 'm', 'x', 'y', :p, :p)",
         p=audit.head(eng)[1],
     )
-    workbench._engine.cache_clear()
+    workbench.reset_engines()
 
 
 def test_the_cli_signs_with_the_os_user(tmp_path, monkeypatch):

@@ -48,7 +48,7 @@ def test_migrations_from_an_empty_database_up_down_up(tmp_path):
         assert "audit_log" not in sa.inspect(conn).get_table_names()
         command.upgrade(cfg, "head")
         version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    assert version == "0008"
+    assert version == "0009"
 
 
 @pytest.mark.parametrize(

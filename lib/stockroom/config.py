@@ -15,6 +15,8 @@ settings from the environment (every other module asks here).
 | ``STOCKROOM_MAX_UNPACKED_MB`` | :func:`max_unpacked_mb` | workbook unpacked, MB (512) |
 | ``STOCKROOM_MAX_RETRY_AFTER`` | :func:`max_retry_after` | longest Retry-After, s (300) |
 | ``STOCKROOM_USER`` | :func:`actor` | who signs CLI decisions in the audit log (the OS user) |
+| ``STOCKROOM_COMPANY`` | :func:`company_root` | the company a CLI command works on (``local``) |
+| ``STOCKROOM_SESSION_HOURS`` | :func:`session_hours` | a sign-in lasts this long, h (12) |
 
 Settings are read on every call (not at import), so a test or a child process that sets one
 sees it.
@@ -28,6 +30,12 @@ Data root resolution order (first hit wins):
 
 Everything else (snapshots, reports, staging) lives under the data root, so pointing the data
 root somewhere else moves the whole workbench.
+
+Companies: the data root above is the install's, and also the root of the *local* company (the
+laptop's one company, :data:`LOCAL_COMPANY`). Every other company's data root is
+``<install data root>/companies/<company id>`` (:func:`company_root`); the company of a data root
+is read back from its path (:func:`company_of`), so a page or a job that holds a data root
+holds its company, and nobody passes the two separately.
 """
 
 from __future__ import annotations
@@ -70,6 +78,54 @@ def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return _pyproject_data_root() or (PROJECT_ROOT / "data").resolve()
+
+
+#: The company of a single-user install (no sign-in) and of any data root outside ``companies/``.
+LOCAL_COMPANY = "local"
+ENV_COMPANY = "STOCKROOM_COMPANY"
+#: A company id: lower-case letters, digits and dashes, 2-40 characters, starting with a letter.
+COMPANY_ID_PATTERN = r"^[a-z][a-z0-9-]{1,39}$"
+
+
+def companies_dir(install_root: Path | None = None) -> Path:
+    """``<install data root>/companies``: one data root per company but the local one."""
+    return (install_root or data_root()) / "companies"
+
+
+def company_root(company_id: str, install_root: Path | None = None) -> Path:
+    """The data root of ``company_id`` (:data:`LOCAL_COMPANY`: the install's data root).
+
+    Raises ``ValueError`` for an id that is not a company id (:data:`COMPANY_ID_PATTERN`), so a
+    crafted id such as ``../other`` never becomes a path."""
+    import re
+
+    install = install_root or data_root()
+    if company_id == LOCAL_COMPANY:
+        return install
+    if not re.fullmatch(COMPANY_ID_PATTERN, company_id or ""):
+        raise ValueError(
+            f"{company_id!r} is not a company id (lower-case letters, digits and dashes, "
+            "2-40 characters, starting with a letter)"
+        )
+    return companies_dir(install) / company_id
+
+
+def company_of(root: Path) -> str:
+    """The company whose data root is ``root``: ``<id>`` for ``.../companies/<id>``,
+    :data:`LOCAL_COMPANY` for any other folder (the laptop's data root, a demo root, a test's
+    temporary folder)."""
+    import re
+
+    root = Path(root)
+    if root.parent.name == "companies" and re.fullmatch(COMPANY_ID_PATTERN, root.name):
+        return root.name
+    return LOCAL_COMPANY
+
+
+def session_hours() -> float:
+    """How long a sign-in lasts, hours (``STOCKROOM_SESSION_HOURS``, default 12): after that
+    the app signs the person out and shows the sign-in page again."""
+    return _number("STOCKROOM_SESSION_HOURS", 12.0)
 
 
 def snapshots_dir(root: Path) -> Path:

@@ -73,3 +73,13 @@ class InputError(StockroomError):
 
 class SnapshotError(StockroomError):
     """The snapshot store refused or failed a write; the previous snapshot is untouched."""
+
+
+class ConfigError(StockroomError):
+    """The install is set up in a way that would break a promise (companies kept apart, ...):
+    the message says what to change."""
+
+
+class AccessDenied(StockroomError):
+    """The signed-in person's role (or company) does not allow this: nothing was read or
+    changed. The message names the action and the roles that may take it."""

@@ -436,23 +436,157 @@ resale_price_history = sa.Table(
 )
 
 
+# -- companies (migration 0009; stockroom.tenancy) -----------------------------------------------
+
+#: The install's directory: one row per company (its data root is
+#: :func:`stockroom.config.company_root` of the id). Not a tenant table: read through
+#: :mod:`stockroom.tenancy` only.
+companies = sa.Table(
+    "companies",
+    metadata,
+    sa.Column("company_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+#: Who may sign in to which company, with which role (admin, buyer, analyst, viewer).
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column("email", sa.String(255), primary_key=True),
+    sa.Column("company_id", sa.String(64), sa.ForeignKey("companies.company_id"), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("invited_by", sa.String(255), nullable=False),
+    sa.Column("invited_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
+def _company_default(context) -> str:
+    """``company_id`` of a row inserted through the engine of a company (its execution option,
+    :func:`engine`); the connection's setting must match it on PostgreSQL (the policy's check)."""
+    return context.execution_options.get("company_id", config.LOCAL_COMPANY)
+
+
+#: Every table whose rows belong to one company (all but the directory): each carries
+#: ``company_id``, filled on insert from the engine the row is written through.
+TENANT_TABLES = (
+    job_runs,
+    quarantine,
+    watermarks,
+    sellers_t,
+    seller_aliases,
+    seller_links,
+    catalog,
+    sku_mappings,
+    audit_log,
+    audit_head,
+    purchase_order_headers,
+    purchase_orders,
+    procurement_settings,
+    locations,
+    source_state,
+    daily_steps,
+    alerts,
+    resale_invoices,
+    resale_lots,
+    resale_items,
+    resale_listings,
+    resale_price_history,
+)
+for _table in TENANT_TABLES:
+    _table.append_column(
+        sa.Column("company_id", sa.String(64), nullable=False, default=_company_default)
+    )
+
+
 def db_url(root: Path) -> str:
     """The workbench database URL (:func:`stockroom.config.db_url`)."""
     return config.db_url(root)
 
 
 def engine(root: Path) -> sa.Engine:
-    """The (cached) engine for the data root's workbench database, migrated to the latest."""
-    return _engine(db_url(root))
+    """The engine of the data root's company on its workbench database, migrated to the latest.
+
+    The one place where companies are kept apart: the company is read from the data root
+    (:func:`stockroom.config.company_of`); every row written through this engine carries its
+    ``company_id``; on PostgreSQL every connection it hands out has ``stockroom.company`` set,
+    and row-level security (migration 0009) shows and accepts only that company's rows, so no
+    query needs to remember a WHERE clause. On SQLite each company has its own file (one per
+    data root): a file already holding another company's rows is refused.
+
+    Raises :class:`~stockroom.errors.ConfigError` when PostgreSQL is reached as a superuser or a
+    role that bypasses row-level security (isolation would silently not apply), or a SQLite
+    file belongs to another company."""
+    return _company_engine(db_url(root), config.company_of(Path(root)))
+
+
+def reset_engines() -> None:
+    """Forget every cached engine (tests starting a new database server on the same URL)."""
+    _company_engine.cache_clear()
+    _engine.cache_clear()
+
+
+@cache
+def _company_engine(url: str, company: str) -> sa.Engine:
+    eng = _engine(url).execution_options(company_id=company)
+    with eng.begin() as conn:
+        if eng.dialect.name == "sqlite":
+            _claim_sqlite(conn, url, company)
+        # the first write of a new company needs its own audit chain head (stockroom.audit)
+        if conn.execute(sa.select(audit_head.c.id).where(audit_head.c.id == 1)).first() is None:
+            conn.execute(audit_head.insert().values(id=1, last_id=0, last_at=None, hash="0" * 64))
+    return eng
+
+
+def _claim_sqlite(conn: sa.Connection, url: str, company: str) -> None:
+    """Refuse a SQLite file holding rows of another company: SQLite has no row-level security,
+    so a SQLite workbench serves exactly one company (one file per data root)."""
+    from stockroom.errors import ConfigError
+
+    for table in TENANT_TABLES:
+        other = conn.execute(
+            sa.select(table.c.company_id).where(table.c.company_id != company).limit(1)
+        ).scalar()
+        if other is None:
+            continue
+        if table is audit_head and other == config.LOCAL_COMPANY and _only_head(conn):
+            # a new file: the migration gave its chain head to the local company
+            conn.execute(audit_head.update().values(company_id=company))
+            continue
+        raise ConfigError(
+            f"the SQLite workbench {url} holds rows of company {other!r} ({table.name}); "
+            f"company {company!r} cannot share it: give each company its own data root "
+            "(unset STOCKROOM_DB_URL) or use PostgreSQL, whose row-level security keeps "
+            "companies apart in one database"
+        )
+
+
+def _only_head(conn: sa.Connection) -> bool:
+    """Whether the file holds nothing but its chain head (a workbench nobody wrote to yet)."""
+    return conn.execute(sa.select(audit_head.c.last_id)).scalar() == 0 and all(
+        conn.execute(sa.select(sa.literal(1)).select_from(t).limit(1)).first() is None
+        for t in TENANT_TABLES
+        if t is not audit_head
+    )
 
 
 @cache
 def _engine(url: str) -> sa.Engine:
+    """The shared engine (one connection pool) of a database URL, migrated; the companies'
+    engines are views of it with their ``company_id`` (:func:`engine`)."""
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    eng = sa.create_engine(url)
+    if url.startswith("postgresql"):
+        # a pool per process: a few connections kept open, checked before use (a restarted
+        # server costs one failed ping, not an error page)
+        eng = sa.create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=True)
+    else:
+        eng = sa.create_engine(url)
     if eng.dialect.name == "sqlite":
         sa.event.listen(eng, "connect", _sqlite_pragmas)
+    if eng.dialect.name == "postgresql":
+        _refuse_rls_bypass(eng, url)
+        sa.event.listen(eng, "engine_connect", _set_company)
     # two processes opening a new database at once both start the migrations; the later one
     # fails on a table the other created ("already exists") -- it retries and finds head
     retrying = tenacity.Retrying(
@@ -464,6 +598,33 @@ def _engine(url: str) -> sa.Engine:
     with _migration_lock(url):
         retrying(upgrade, eng)
     return eng
+
+
+def _set_company(conn: sa.Connection) -> None:
+    """PostgreSQL: set ``stockroom.company`` for the connection just handed out, from its
+    engine's ``company_id`` (empty for the install's own engine: no company's rows)."""
+    company = conn.get_execution_options().get("company_id", "")
+    conn.exec_driver_sql("SELECT set_config('stockroom.company', %(c)s, false)", {"c": company})
+    conn.commit()
+
+
+def _refuse_rls_bypass(eng: sa.Engine, url: str) -> None:
+    from stockroom.errors import ConfigError
+
+    with eng.connect() as conn:
+        role, bypass = conn.execute(
+            sa.text(
+                "SELECT rolname, rolsuper OR rolbypassrls FROM pg_roles "
+                "WHERE rolname = current_user"
+            )
+        ).one()
+    if bypass:
+        raise ConfigError(
+            f"the workbench database {sa.make_url(url).render_as_string(hide_password=True)} "
+            f"is reached as {role!r}, a superuser or a role that bypasses row-level security: "
+            "companies would not be kept apart. Connect as a role without SUPERUSER and "
+            "BYPASSRLS that owns the database (see README, Shared install)"
+        )
 
 
 @contextmanager
