@@ -5,10 +5,13 @@ Run with ``stockroom serve`` (or ``streamlit run app.py``).
 
 import streamlit as st
 
-from app_pages import _common
+from app_pages import _access, _common
 from stockroom.errors import StockroomError
 
 st.set_page_config(page_title="Stockroom", page_icon=":material/inventory:", layout="wide")
+# the gate: with sign-in configured, a visitor who is not signed in sees the sign-in page only
+# (the run stops inside); then the person's company, role and data root for every page
+st.session_state["identity"] = identity = _access.identity()
 
 concentration = st.Page(
     "app_pages/seller_concentration.py",
@@ -37,7 +40,11 @@ navigation = st.navigation(
             "app_pages/reconciliation.py", title="Reconciliation", icon=":material/sync_problem:"
         ),
         st.Page("app_pages/mapping.py", title="Mapping", icon=":material/link:"),
-        st.Page("app_pages/imports.py", title="Import", icon=":material/upload_file:"),
+        *(  # the pages a role may open: importing files takes a buyer or an admin
+            [st.Page("app_pages/imports.py", title="Import", icon=":material/upload_file:")]
+            if identity.may("import")
+            else []
+        ),
         st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
     ]
 )

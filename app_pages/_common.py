@@ -15,7 +15,8 @@ from pathlib import Path
 import polars as pl
 import streamlit as st
 
-from stockroom import config, export, products, sales, store
+from app_pages import _access
+from stockroom import config, export, products, sales, store, tenancy
 from stockroom.db import cached
 
 WINDOWS = {"30 days": 30, "90 days": 90, "180 days": 180, "365 days": 365, "All history": None}
@@ -99,10 +100,15 @@ def _keep(*keys: str) -> None:
             st.session_state[key] = st.session_state[key]
 
 
+def identity() -> _access.Identity:
+    """The session's person, company and role (set by ``app.py`` from the sign-in gate)."""
+    return st.session_state["identity"]
+
+
 def _root_banner(root: str) -> None:
-    """Say so, with a way back, when the data root is not the configured one (a demo
-    button or a typed path switches it for the whole session)."""
-    default = str(config.data_root())
+    """Say so, with a way back, when the data root is not the company's own (a demo button
+    switches it for the whole session; laptop mode only)."""
+    default = str(config.company_root(identity().company_id))
     if Path(root).resolve() == Path(default).resolve():
         return
     text, back = st.columns([5, 1], vertical_alignment="center")
@@ -127,15 +133,8 @@ def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None
     the default window (:data:`stockroom.config.DEFAULT_WINDOW_DAYS`), every category and
     every platform. The platform filter is shown only where the data has two or more."""
     _keep("window", "category", "platform")
-    with st.sidebar:
-        if "data-root" not in st.session_state:
-            st.session_state["data-root"] = str(config.data_root())
-        root = st.text_input(
-            "Data root",
-            key="data-root",
-            help="Folder holding snapshots/ (STOCKROOM_DATA_ROOT by default).",
-        )
-        st.session_state["data_root"] = root
+    root = identity().root  # the chosen company's (no free-text path: see _access)
+    st.session_state["data_root"] = root
     _root_banner(root)
     with st.sidebar:
         days = store.snapshot_dates(Path(root), "orders")
@@ -197,10 +196,24 @@ def sidebar(honours: tuple[str, ...] = ("window", "category")) -> Filters | None
     )
 
 
-def signer(action: str) -> str | None:
-    """Who signs this session's decisions in the audit log: asked once, in the sidebar, and
-    kept for the session on every page. Until a name is given the page says so and its
-    decision buttons stay disabled (``None`` is returned); sign-in replaces this later."""
+def signer(action: str, permission: tenancy.Action) -> str | None:
+    """Who signs this session's decisions to ``action`` in the audit log, or None (the page's
+    decision buttons then stay disabled, and the page says why).
+
+    Signed in: the person's email, when their role may take ``permission``
+    (:data:`stockroom.tenancy.PERMISSIONS`); otherwise None and a note naming the roles that
+    may. Laptop mode: a name typed once in the sidebar and kept for the session."""
+    who = identity()
+    if who.signed_in:
+        if who.may(permission):
+            return who.email
+        allowed = ", ".join(sorted(tenancy.PERMISSIONS[permission]))
+        st.info(
+            f"Your role ({who.role}) cannot {tenancy.ACTION_WORDS[permission]}; that takes "
+            f"{allowed}.",
+            icon=":material/visibility:",
+        )
+        return None
     name = st.sidebar.text_input(
         "Your name (signs your decisions)",
         value=st.session_state.get("signer_name", ""),
@@ -212,6 +225,21 @@ def signer(action: str) -> str | None:
     if not name:
         st.warning(f"Enter your name in the sidebar to {action}: every decision is signed.")
     return name or None
+
+
+def signed(permission: tenancy.Action) -> str | None:
+    """:func:`signer`'s answer without drawing anything (for a second place on a page that
+    already drew the sidebar's name field): the person's email when their role may take
+    ``permission``, the typed name on the laptop, else None."""
+    who = identity()
+    if who.signed_in:
+        return who.email if who.may(permission) else None
+    return (st.session_state.get("signer_input") or "").strip() or None
+
+
+def may_export() -> bool:
+    """Whether the session's role may download exports (viewers may not)."""
+    return identity().may("export")
 
 
 def filters(need_orders: bool = True) -> Filters:
@@ -285,6 +313,12 @@ def table_with_downloads(
         # categories in words on screen ("Office furniture"); the downloads keep the keys
         shown = shown.with_columns(products.category_words(pl.col("category")))
     st.dataframe(shown, column_config=column_config, hide_index=True, width="stretch")
+    if not may_export():
+        st.caption(
+            (f"{caption} " if caption else "")
+            + f"Downloads take the {', '.join(sorted(tenancy.PERMISSIONS['export']))} role."
+        )
+        return
     *buttons, note = st.columns([1, 1, 1, 3])
     formats = (  # label, encoder (run when clicked), extension, MIME type, help
         ("CSV", export.write_csv, "csv", "text/csv", "formula-like cells are written as text"),
@@ -365,7 +399,7 @@ def accuracy_metric(container, overall: dict | None) -> None:
 def demo_button(current_root: str, demo: Path, label: str, icon: str, why: str) -> None:
     """A button that opens the demo data root ``demo`` (the sidebar's data root), shown when
     it holds data and is not the root already open."""
-    if demo.is_dir() and str(demo) != current_root:
+    if demo.is_dir() and str(demo) != current_root and not identity().signed_in:
         st.button(
             label,
             icon=icon,

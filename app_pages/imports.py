@@ -36,7 +36,7 @@ st.caption(
     "Bad rows are quarantined with file, row and column; nothing already stored is changed "
     "by a file that fails."
 )
-actor = _common.signer("import files")
+actor = _common.signer("import files", "import")
 
 left, right = st.columns([2, 3])
 kind_label = left.selectbox("What the file holds", list(KINDS))

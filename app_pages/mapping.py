@@ -15,7 +15,7 @@ from stockroom.mapping import repo, review
 f = _common.filters()
 root = Path(f.data_root)
 st.title("Mapping")
-actor = _common.signer("approve, reject or reassign mappings")
+actor = _common.signer("approve, reject or reassign mappings", "map")
 state = _data.mapping_state(f, _data.version(f))
 if state is None:
     st.info(
@@ -151,9 +151,10 @@ history = _data.mapping_history(f, _data.version(f))
 st.dataframe(history, hide_index=True, width="stretch")
 st.download_button(
     "Download all mappings (CSV)",
-    lambda: export.write_csv(repo.mappings(eng)),  # read when clicked
+    lambda: export.write_csv(repo.mappings(eng)) if _common.may_export() else b"",
     "sku_mappings.csv",
     "text/csv",
+    disabled=not _common.may_export(),
     icon=":material/download:",
 )
 

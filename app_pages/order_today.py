@@ -52,7 +52,7 @@ if len(locations) > 1:
     )
     location = None if choice == "All locations" else choice
 day, plan = _data.plan(f, _data.version(f), location)
-actor = _common.signer("place orders")
+actor = _common.signer("place orders", "order")
 if day is None:
     st.info(
         "No forecasts yet: run `stockroom forecast` (and land stock, e.g. "
@@ -220,12 +220,12 @@ def tick_and_order(rows: pl.DataFrame, action: str, key: str) -> None:
     requests = purchase_requests(rows, day)
     right.download_button(
         "Purchase requests (CSV)",
-        lambda requests=requests: export.write_csv(requests),
+        lambda requests=requests: export.write_csv(requests) if _common.may_export() else b"",
         f"purchase_requests_{day}.csv",
         "text/csv",
         key=f"requests-{key}",
         icon=":material/download:",
-        disabled=requests.is_empty(),
+        disabled=requests.is_empty() or not _common.may_export(),
     )
 
 

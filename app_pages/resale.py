@@ -190,9 +190,10 @@ if book.day is not None:
         )
         st.download_button(
             "Pick list by location (CSV)",
-            lambda: export.write_csv(search.pick_list(found)),
+            lambda: export.write_csv(search.pick_list(found)) if _common.may_export() else b"",
             "pick_list.csv",
             "text/csv",
+            disabled=not _common.may_export(),
             icon=":material/checklist:",
             help="These items in walking order: location, bin, name.",
         )
@@ -287,11 +288,14 @@ if book.day is not None:
                 )
                 st.dataframe(detail["history"], hide_index=True, width="stretch")
             live = detail["listings"].filter(pl.col("status") == "listed")
-            # the name typed in the sidebar (its widget is drawn by the Import tab's signer
-            # below; its value is in the session from the start of this run)
-            actor = (st.session_state.get("signer_input") or "").strip() or None
+            # the signed-in buyer, or the name typed in the sidebar (its widget is drawn by
+            # the Import tab's signer below; its value is in the session from the start)
+            actor = _common.signed("reprice")
             if actor is None:
-                st.caption("Enter your name in the sidebar to change the item or its price.")
+                st.caption(
+                    "Sign your changes: enter your name in the sidebar (a viewer or analyst "
+                    "cannot change items or prices)."
+                )
             if live.height:
                 with st.form("resale-price"):
                     a, b, c2 = st.columns([1, 1, 2])
@@ -371,7 +375,7 @@ with import_tab:
         "progress; a file imported before lands nothing; a file that does not add up lands "
         "nothing and says which page and line."
     )
-    actor = _common.signer("import files")
+    actor = _common.signer("import files", "import")
     kind = st.radio(
         "What", ["invoices (PDF)", "lots", "listings", "sales"], horizontal=True, key="resale-kind"
     )

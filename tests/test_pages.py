@@ -120,14 +120,16 @@ def test_sidebar_shows_the_filters_the_page_honours_and_keeps_them(app):
 def test_another_data_root_shows_a_banner_with_a_way_back(app, olist_root, tmp_path):
     at = app.run()
     assert not [i for i in at.info if "Showing the data root" in i.value]
+    assert not at.sidebar.text_input  # no free-text path: a demo button is the only switch
     other = tmp_path / "other"
     shutil.copytree(olist_root / "snapshots", other / "snapshots")
-    at.sidebar.text_input[0].set_value(str(other)).run()
+    at.session_state["data-root"] = str(other)  # what a demo button does
+    at.run()
     assert not at.exception
     banner = [i for i in at.info if "Showing the data root" in i.value]
     assert banner and str(other) in banner[0].value
     at.button(key="data-root-back").click().run()
-    assert at.sidebar.text_input[0].value == str(olist_root)
+    assert at.session_state["data-root"] == str(olist_root)
     assert not [i for i in at.info if "Showing the data root" in i.value]
 
 

@@ -8,6 +8,7 @@ traceback).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -69,6 +70,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "app",
         "Resale P&L: invoices, lots, listings, profit, ROI, aging, search, workbook.",
     ),
+    "company": ("company", "app", "Companies of this install, their people and roles."),
     "runs": ("ops", "runs", "List job runs with status, row counts and errors."),
     "report": ("ops", "report", "Run a papermill report to an executed notebook and HTML."),
     "serve": ("ops", "serve", "Start the Streamlit app on http://127.0.0.1:8501."),
@@ -132,8 +134,27 @@ app = typer.Typer(
 
 
 @app.callback()
-def _root() -> None:
+def _root(
+    company: str | None = typer.Option(
+        None,
+        "--company",
+        envvar=config.ENV_COMPANY,
+        show_envvar=True,
+        help="Work on this company's data (`stockroom company list`): every command then "
+        "reads and writes its data root only. Default: the local company (--data-root).",
+    ),
+) -> None:
     """Stockroom: analytics workbench for multi-marketplace sellers."""
+    if company and company != config.LOCAL_COMPANY:
+        from stockroom import tenancy
+
+        if any(arg.startswith("--data-root") for arg in sys.argv):
+            raise typer.BadParameter(
+                "give --company or --data-root, not both", param_hint="--company"
+            )
+        # every command's --data-root defaults to $STOCKROOM_DATA_ROOT: the company's root
+        # from here on (the install's directory is read from the install root first)
+        os.environ[config.ENV_DATA_ROOT] = str(tenancy.resolve(company))
 
 
 def main() -> None:

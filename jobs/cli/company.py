@@ -1,0 +1,89 @@
+"""``stockroom company``: the companies of this install, their people and roles.
+
+The install's directory (:mod:`stockroom.tenancy`); each company's own data lives under its data
+root (``<data root>/companies/<id>``), which ``stockroom --company <id> <command>`` opens.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from stockroom import config, tenancy
+from stockroom_jobs.cli.common import DataRootOption, console
+
+app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode="markdown")
+
+ActorOption = Annotated[
+    str | None,
+    typer.Option("--actor", help="Who signs the change in the audit log. Default: the OS user."),
+]
+
+
+@app.command("add")
+def add(
+    company_id: Annotated[str, typer.Argument(help="Id: lower-case letters, digits, dashes.")],
+    name: Annotated[str, typer.Option("--name", help="The company's name, as people see it.")],
+    admin: Annotated[
+        str | None, typer.Option("--admin", help="Email of its first admin (signs in with it).")
+    ] = None,
+    data_root: DataRootOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Add a company: its data root, its workbench rows and (with --admin) its first admin."""
+    root = tenancy.add_company(
+        company_id,
+        name,
+        actor=actor or config.actor(),
+        admin_email=admin,
+        install_root=config.data_root(data_root),
+    )
+    console.print(f"company {company_id} ({name}) added; its data root is {root}")
+
+
+@app.command("list")
+def list_companies(data_root: DataRootOption = None) -> None:
+    """The companies of this install with their people and roles."""
+    install = config.data_root(data_root)
+    table = Table("company", "name", "data root", "people (role)")
+    for company_id, name in tenancy.all_companies(install):
+        people = ", ".join(f"{e} ({r})" for e, r in tenancy.members(company_id, install))
+        table.add_row(company_id, name, str(config.company_root(company_id, install)), people)
+    console.print(table)
+
+
+@app.command("invite")
+def invite(
+    company_id: Annotated[str, typer.Argument(help="The company.")],
+    email: Annotated[str, typer.Argument(help="The person's sign-in email.")],
+    role: Annotated[
+        str, typer.Option("--role", help=f"One of {', '.join(tenancy.ROLES)}.")
+    ] = "viewer",
+    data_root: DataRootOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Give a person a role in a company (or change it); they sign in with that email."""
+    tenancy.invite(
+        company_id,
+        email,
+        role,
+        actor=actor or config.actor(),
+        install_root=config.data_root(data_root),
+    )
+    console.print(f"{tenancy.normalise_email(email)} is {role} of {company_id}")
+
+
+@app.command("remove")
+def remove(
+    company_id: Annotated[str, typer.Argument(help="The company.")],
+    email: Annotated[str, typer.Argument(help="The person's sign-in email.")],
+    data_root: DataRootOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Take a person's membership of a company away."""
+    tenancy.remove(
+        company_id, email, actor=actor or config.actor(), install_root=config.data_root(data_root)
+    )
+    console.print(f"{tenancy.normalise_email(email)} no longer belongs to {company_id}")
