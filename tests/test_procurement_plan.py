@@ -31,7 +31,12 @@ ON_HAND = {
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    root = tmp_path_factory.mktemp("shop")
+    return build_shop(tmp_path_factory.mktemp("shop"))
+
+
+def build_shop(root):
+    """Six SKUs of one seller at AS_OF: orders, forecasts, stock, settings and two open POs
+    (the Order today page's cases), landed in ``root``."""
     rows = []
     for sku in ("A-order", "B-covered", "C-partial", "D-plenty", "F-moq"):
         rows += [(AS_OF - timedelta(days=d), f"{sku}-{d}", "s1", sku, 4, 2.5) for d in range(150)]

@@ -1,0 +1,152 @@
+"""Sign-in, companies and roles in the app (AppTest with Streamlit's own ``st.user`` seeding and
+``[auth]`` secrets): the gate, session expiry, the company choice and each role's actions."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from stockroom import config, tenancy, workbench
+from stockroom.procurement import actions, repo
+from tests.test_procurement_plan import build_shop
+
+APP = str(config.PROJECT_ROOT / "app.py")
+AUTH = {  # Streamlit's OIDC settings; the provider is never reached in these tests
+    "redirect_uri": "http://127.0.0.1:8501/oauth2callback",
+    "cookie_secret": "a-test-secret-of-thirty-two-chars",
+    "client_id": "stockroom",
+    "client_secret": "secret",
+    "server_metadata_url": "http://127.0.0.1:9/.well-known/openid-configuration",
+}
+PEOPLE = {
+    "admin": "ada@acme.example",
+    "buyer": "bruno@acme.example",
+    "analyst": "ana@acme.example",
+    "viewer": "vic@acme.example",
+}
+
+
+@pytest.fixture(scope="module")
+def install(tmp_path_factory):
+    """An install with two companies: Acme (the Order today shop, one person per role; Bruno
+    the buyer also belongs to Globex) and Globex (no data yet)."""
+    install = tmp_path_factory.mktemp("install")
+    acme = tenancy.add_company("acme", "Acme Trading", actor="ops", install_root=install)
+    tenancy.add_company("globex", "Globex Resale", actor="ops", install_root=install)
+    build_shop(acme)
+    for role, email in PEOPLE.items():
+        tenancy.invite("acme", email, role, actor="ops", install_root=install)
+    tenancy.invite("globex", PEOPLE["buyer"], "viewer", actor="ops", install_root=install)
+    return install
+
+
+def app(install, monkeypatch, user: dict | None) -> AppTest:
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(install))
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets["auth"] = AUTH
+    at.user = user or {"is_logged_in": False}
+    return at
+
+
+def signed_in(email: str, hours_ago: float = 0.0) -> dict:
+    return {"is_logged_in": True, "email": email, "iat": int(time.time() - hours_ago * 3600)}
+
+
+def texts(at: AppTest) -> str:
+    return " ".join(
+        e.value for kind in ("markdown", "warning", "info", "caption") for e in at.get(kind)
+    )
+
+
+def test_a_visitor_who_is_not_signed_in_sees_only_the_sign_in_page(install, monkeypatch):
+    at = app(install, monkeypatch, None)
+    for page in (None, "app_pages/order_today.py", "app_pages/data_health.py"):
+        if page:
+            at.switch_page(page)
+        at.run()
+        assert not at.exception
+        assert [b.label for b in at.button] == ["Sign in"]
+        assert not at.metric and not at.dataframe and not at.get("plotly_chart")
+        assert not at.sidebar.selectbox  # no company, no filters
+
+
+def test_a_sign_in_older_than_the_session_length_must_be_renewed(install, monkeypatch):
+    monkeypatch.setenv("STOCKROOM_SESSION_HOURS", "8")
+    at = app(install, monkeypatch, signed_in(PEOPLE["admin"], hours_ago=9)).run()
+    assert [b.label for b in at.button] == ["Sign in"]
+    assert "older than 8 hours" in at.warning[0].value
+    assert not at.metric and not at.dataframe
+    # within the session length the same person is in
+    at = app(install, monkeypatch, signed_in(PEOPLE["admin"], hours_ago=7)).run()
+    assert "Sign in" not in [b.label for b in at.button] and at.metric
+    # a sign-in that does not say when it was issued is not trusted
+    at = app(install, monkeypatch, {"is_logged_in": True, "email": PEOPLE["admin"]}).run()
+    assert [b.label for b in at.button] == ["Sign in"]
+
+
+def test_a_person_of_no_company_is_told_so_and_sees_nothing(install, monkeypatch):
+    at = app(install, monkeypatch, signed_in("mallory@example.org")).run()
+    assert "belongs to no company" in at.warning[0].value
+    assert [b.label for b in at.button] == ["Sign out"]
+    assert not at.metric and not at.dataframe
+
+
+def test_the_sidebar_offers_only_the_persons_companies(install, monkeypatch):
+    at = app(install, monkeypatch, signed_in(PEOPLE["buyer"])).run()
+    company = at.sidebar.selectbox(key="company")
+    assert company.options == ["Acme Trading", "Globex Resale"]
+    assert not at.sidebar.text_input  # no free-text data root
+    assert "bruno@acme.example · Acme Trading · buyer" in texts(at)
+    company.select("globex").run()  # Globex has no data yet: its own empty root, not Acme's
+    assert "No order snapshots" in at.info[0].value
+    assert "Globex Resale · viewer" in texts(at)
+    # a one-company person gets no choice at all
+    at = app(install, monkeypatch, signed_in(PEOPLE["analyst"])).run()
+    assert "company" not in {e.key for e in at.sidebar.selectbox}
+    assert "Acme Trading · analyst" in texts(at)
+
+
+# the buyer goes last: their order takes the SKU off the shared shop's "order today" list
+@pytest.mark.parametrize("role", ["admin", "analyst", "viewer", "buyer"])
+def test_each_role_sees_and_may_do_what_it_should_on_order_today(install, monkeypatch, role):
+    at = app(install, monkeypatch, signed_in(PEOPLE[role]))
+    at.switch_page("app_pages/order_today.py").run()
+    assert not at.exception
+    may_order = role in ("admin", "buyer")
+    notes = texts(at)
+    assert ("cannot place orders" in notes) is not may_order
+    assert not at.sidebar.text_input  # decisions are signed by the sign-in, not a typed name
+    at.session_state[f"table-{actions.ORDER_TODAY}"] = {
+        "selection": {"rows": [0], "columns": [], "cells": []}
+    }
+    at.run()
+    button = at.button(key=f"order-{actions.ORDER_TODAY}")
+    assert button.disabled is not may_order
+    downloads = at.get("download_button")
+    assert bool(downloads) and all(d.proto.disabled for d in downloads) is (role == "viewer")
+    if role != "buyer":  # the buyer places the order (the shared shop then has it on order)
+        return
+    before = repo.purchase_order_lines(workbench.engine(install / "companies" / "acme"))
+    button.click().run()
+    assert not at.exception
+    eng = workbench.engine(install / "companies" / "acme")
+    after = repo.purchase_order_lines(eng)
+    new = after.filter(~after["po_number"].is_in(before["po_number"].to_list()))
+    assert new.height == 1 and new["created_by"].to_list() == [PEOPLE[role]]
+    with eng.connect() as conn:  # the audit log names the signed-in person
+        actor = conn.execute(
+            sa.select(workbench.audit_log.c.actor).order_by(workbench.audit_log.c.id.desc())
+        ).first()[0]
+    assert actor == PEOPLE[role]
+
+
+@pytest.mark.parametrize("role", ["admin", "buyer", "analyst", "viewer"])
+def test_only_buyers_and_admins_get_the_import_page(install, monkeypatch, role):
+    at = app(install, monkeypatch, signed_in(PEOPLE[role]))
+    at.switch_page("app_pages/imports.py").run()
+    assert not at.exception
+    on_import = bool(at.title) and at.title[0].value.startswith("Import")
+    assert on_import is (role in ("admin", "buyer"))
