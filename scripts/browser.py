@@ -15,7 +15,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -275,6 +275,62 @@ def tick_and_order(url: str, signer: str, shots: Path | None = None) -> dict:
         seen["errors"] = page.locator('[data-testid="stException"]').count()
         browser.close()
     return seen
+
+
+def sign_in(url: str, email: str, forge: Callable[[list[dict]], list[dict]], shots=None) -> dict:
+    """The sign-in in the real browser, against the identity provider the app is configured
+    with (a test provider on 127.0.0.1 whose form takes the person's id): returns
+    ``signed_out`` (what a visitor sees first: buttons, tiles, tables, sidebar text),
+    ``signed_in`` (after the provider sends them back: heading, tiles, the sidebar's "Signed
+    in as" line) and ``forged`` (for each cookie ``forge`` makes out of the real session's
+    cookies, what a fresh browser holding only it sees). Saves ``sign_in.png`` with
+    ``shots``."""
+    from playwright.sync_api import sync_playwright
+
+    def seen(page) -> dict:
+        return {
+            "buttons": [  # each button's words (its icon's name is on a line before them)
+                b.strip().splitlines()[-1]
+                for b in page.locator("button").all_inner_texts()
+                if b.strip()
+            ],
+            "metrics": page.locator('[data-testid="stMetric"]').count(),
+            "tables": page.locator('[data-testid="stDataFrame"]').count(),
+            "sidebar": " ".join(page.locator('[data-testid="stSidebar"]').all_inner_texts()),
+        }
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        page.goto(url, wait_until="commit")
+        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+        page.wait_for_timeout(1000)  # anything else the app would draw has drawn
+        out = {"signed_out": seen(page)}
+        if shots:
+            shots.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=shots / "sign_in.png")
+        page.get_by_role("button", name="Sign in").click()
+        page.locator('input[name="sub"]').fill(email)  # the provider's own form
+        page.get_by_role("button", name="Authorize").click()
+        page.get_by_text(f"Signed in as {email}").wait_for(timeout=60_000)
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
+        out["signed_in"] = seen(page) | {
+            "heading": page.locator("h1").first.inner_text(),
+            "cookies": [c["name"] for c in context.cookies()],
+        }
+        out["forged"] = []
+        for cookie in forge(context.cookies()):
+            other = browser.new_context(viewport={"width": 1400, "height": 1000})
+            other.add_cookies([{**cookie, "url": url}])
+            page = other.new_page()
+            page.goto(url, wait_until="commit")
+            page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            out["forged"].append(seen(page))
+            other.close()
+        browser.close()
+    return out
 
 
 def cold_start(data_root: Path, runs: int = 3) -> None:

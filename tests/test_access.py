@@ -150,3 +150,75 @@ def test_only_buyers_and_admins_get_the_import_page(install, monkeypatch, role):
     assert not at.exception
     on_import = bool(at.title) and at.title[0].value.startswith("Import")
     assert on_import is (role in ("admin", "buyer"))
+
+
+@pytest.fixture
+def identity_provider():
+    """A real OpenID Connect provider on 127.0.0.1 (oidc-provider-mock: its sign-in form takes
+    the person's id, here their email); yields its base URL."""
+    import threading
+
+    import oidc_provider_mock
+    import werkzeug.serving
+
+    server = werkzeug.serving.make_server(
+        "127.0.0.1", 0, oidc_provider_mock.app(require_nonce=True), threaded=True
+    )
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1})
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.mark.browser
+def test_sign_in_in_chromium_and_forged_cookies_get_nothing(
+    browser, install, identity_provider, tmp_path, monkeypatch
+):
+    import base64
+    import json
+
+    from streamlit.web.server.starlette.starlette_app_utils import create_signed_value
+
+    port = browser.free_port()
+    url = f"http://127.0.0.1:{port}"
+    secret = "the-install-cookie-secret-0123456789"
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(
+        "[auth]\n"
+        f'redirect_uri = "{url}/oauth2callback"\n'
+        f'cookie_secret = "{secret}"\n'
+        'client_id = "stockroom"\n'
+        'client_secret = "stockroom-secret"\n'
+        f'server_metadata_url = "{identity_provider}/.well-known/openid-configuration"\n'
+    )
+    monkeypatch.setenv("STREAMLIT_SECRETS_FILES", str(secrets))
+
+    def forge(cookies: list[dict]) -> list[dict]:
+        real = next(c for c in cookies if c["name"] == "_streamlit_user")
+        claims = {"email": PEOPLE["admin"], "is_logged_in": True, "iat": int(time.time())}
+        # the real cookie with its claims swapped (signature kept), and a cookie signed with
+        # a guessed secret
+        # (itsdangerous: payload.timestamp.signature, the payload URL-safe base64 JSON)
+        parts = real["value"].strip('"').split(".")
+        payload = json.dumps(json.dumps(claims))  # the cookie holds the JSON text as a string
+        parts[0] = base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+        tampered = ".".join(parts)
+        guessed = create_signed_value("guessed", "_streamlit_user", json.dumps(claims)).decode()
+        return [
+            {"name": "_streamlit_user", "value": tampered},
+            {"name": "_streamlit_user", "value": guessed},
+        ]
+
+    with browser.serve(install, port=port) as served:
+        seen = browser.sign_in(served, PEOPLE["analyst"], forge, tmp_path)
+    out = seen["signed_out"]
+    assert out["buttons"] == ["Sign in"] and out["metrics"] == out["tables"] == 0
+    assert "Company" not in out["sidebar"] and "Signed in" not in out["sidebar"]
+    assert (tmp_path / "sign_in.png").stat().st_size > 5_000
+    inside = seen["signed_in"]
+    assert f"Signed in as {PEOPLE['analyst']} · Acme Trading · analyst" in inside["sidebar"]
+    assert inside["metrics"] >= 4 and "_streamlit_user" in inside["cookies"]
+    for forged in seen["forged"]:  # neither the tampered nor the guessed cookie gets in
+        assert forged["buttons"] == ["Sign in"] and forged["metrics"] == forged["tables"] == 0
+        assert "Signed in" not in forged["sidebar"]
