@@ -46,6 +46,11 @@ navigation = st.navigation(
             else []
         ),
         st.Page("app_pages/data_health.py", title="Data health", icon=":material/monitor_heart:"),
+        *(  # people, sources, schedule, secrets: admins only
+            [st.Page("app_pages/admin.py", title="Admin", icon=":material/admin_panel_settings:")]
+            if identity.may("admin")
+            else []
+        ),
     ]
 )
 # the sidebar shows only the filters the open page honours

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockroom import config, store, workbench
+from stockroom import store, vault, workbench
 from stockroom.errors import InputError, InputProblem
 from stockroom.ingest import api, exports, olist, sql, storefront, tabular
 from stockroom.ingest.files import parse_timestamps
@@ -249,7 +249,7 @@ def ingest_card_api(
     on_progress: Progress | None = None,
 ) -> Run:
     """Pull the card API's catalog into a ``products`` snapshot (token: ``cards`` source)."""
-    token = token or config.source_token("cards")
+    token = token or vault.token(root, "cards")
     day = snapshot_date or _today()
     headers = {"X-Api-Key": token} if token else {}
     with (
@@ -283,7 +283,7 @@ def ingest_browse_api(
     on_progress: Progress | None = None,
 ) -> Run:
     """Pull an eBay-Browse-like item search into a ``listings`` snapshot (token: ``ebay``)."""
-    token = token or config.source_token(platform)
+    token = token or vault.token(root, platform)
     day = snapshot_date or _today()
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     with (

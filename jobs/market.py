@@ -8,7 +8,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockroom import config, store
+from stockroom import config, store, vault
 from stockroom.ingest import exports
 from stockroom.market import fees
 from stockroom.market.prices import SalePath
@@ -155,7 +155,7 @@ def ingest_market_api(
     from stockroom.ingest import marketdata
     from stockroom.ingest.files import parse_timestamps
 
-    token = token or config.source_token(platform)
+    token = token or vault.token(root, platform)
     day = snapshot_date or datetime.now(UTC).date()
     schedule = fees.load(fee_file)
     headers = {"Authorization": f"Bearer {token}"} if token else {}

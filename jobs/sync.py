@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from stockroom import config, sources, workbench
+from stockroom import sources, vault, workbench
 from stockroom.errors import StockroomError
 from stockroom.ingest import exports, marketplaces
 from stockroom.ingest.http import Refused
@@ -103,7 +103,7 @@ def _files(root: Path, source: sources.Source) -> str:
 def _api(root: Path, source: sources.Source, now: datetime) -> str:
     from stockroom_jobs import own
 
-    token = config.source_token(source.name)
+    token = vault.token(root, source.name)
     secrets = [token or "", *(token or "").split(":")]
     headers = marketplaces.headers(source.kind, token)
     eng = workbench.engine(root)

@@ -222,3 +222,91 @@ def test_sign_in_in_chromium_and_forged_cookies_get_nothing(
     for forged in seen["forged"]:  # neither the tampered nor the guessed cookie gets in
         assert forged["buttons"] == ["Sign in"] and forged["metrics"] == forged["tables"] == 0
         assert "Signed in" not in forged["sidebar"]
+
+
+def _admin_page(install, monkeypatch, role="admin") -> AppTest:
+    at = app(install, monkeypatch, signed_in(PEOPLE[role]))
+    at.switch_page("app_pages/admin.py").run()
+    assert not at.exception
+    return at
+
+
+@pytest.mark.parametrize("role", ["buyer", "analyst", "viewer"])
+def test_the_admin_page_is_for_admins_only(install, monkeypatch, role):
+    at = app(install, monkeypatch, signed_in(PEOPLE[role]))
+    at.switch_page("app_pages/admin.py").run()
+    assert not at.exception
+    assert not any(t.value == "Admin" for t in at.title)
+    assert not at.get("form") and not at.text_area
+
+
+def test_an_admin_invites_people_and_the_log_names_them(install, monkeypatch):
+    at = _admin_page(install, monkeypatch)
+    at.text_input[0].input("New.Buyer@Acme.example")
+    at.selectbox[0].select("buyer")
+    at.button[0].click().run()  # "Invite or change role"
+    assert not at.exception and "new.buyer@acme.example is now buyer" in at.success[0].value
+    assert ("new.buyer@acme.example", "buyer") in tenancy.members("acme", install)
+    eng = workbench.engine(install / "companies" / "acme")
+    with eng.connect() as conn:
+        row = conn.execute(
+            sa.select(workbench.audit_log.c.actor, workbench.audit_log.c.entity_key)
+            .order_by(workbench.audit_log.c.id.desc())
+            .limit(1)
+        ).one()
+    assert tuple(row) == (PEOPLE["admin"], "new.buyer@acme.example")
+    at.text_input[0].input("not-an-email")
+    at.button[0].click().run()
+    assert "not an email address" in at.error[0].value
+
+
+def test_settings_are_checked_before_they_are_saved(install, monkeypatch):
+    path = install / "companies" / "acme" / "stockroom.toml"
+    at = _admin_page(install, monkeypatch)
+    at.text_area[0].input('[schedule]\nsync = "25:00"\n')
+    next(b for b in at.button if b.label == "Check and save").click().run()
+    assert "stockroom.toml" in at.error[0].value and "schedule.sync" in at.error[0].value
+    assert not path.exists()  # nothing saved
+    good = '[[sources]]\nname = "shop-orders"\nkind = "files"\npaths = ["raw/orders.csv"]\nimport = "orders"\n'
+    at.text_area[0].input(good)
+    next(b for b in at.button if b.label == "Check and save").click().run()
+    assert "Sources: shop-orders" in at.success[0].value
+    assert path.read_text() == good
+
+
+def test_a_secret_is_saved_encrypted_and_never_shown_again(install, monkeypatch):
+    from stockroom import vault
+
+    at = _admin_page(install, monkeypatch)
+    token = "ebay-token-do-not-show-7f3a"
+    source = next(t for t in at.text_input if t.label == "Source")
+    value = next(t for t in at.text_input if t.label == "API token")
+    source.input("ebay")
+    value.input(token)
+    next(b for b in at.button if b.label == "Save the token").click().run()
+    assert not at.exception
+    root = install / "companies" / "acme"
+    assert vault.token(root, "ebay") == token
+    # the page lists the name and who set it, never the value; nor does the database in clear
+    shown = [
+        str(e.value)
+        for kind in ("text_input", "markdown", "caption", "success")
+        for e in at.get(kind)
+    ]
+    assert not any(token in s for s in shown), shown
+    assert vault.names(root)["name"].to_list() == ["token:ebay"]
+    assert token.encode() not in (root / "workbench.db").read_bytes()
+    # and another company never gets it, nor the install's own token
+    monkeypatch.setenv("STOCKROOM_EBAY_TOKEN", "the-install-token")
+    assert vault.token(install / "companies" / "globex", "ebay") is None
+
+
+def test_an_admin_adds_a_company_and_becomes_its_admin(install, monkeypatch):
+    at = _admin_page(install, monkeypatch)
+    next(t for t in at.text_input if t.label == "Id").input("acme-eu")
+    next(t for t in at.text_input if t.label == "Name").input("Acme Europe")
+    next(b for b in at.button if b.label == "Add the company").click().run()
+    assert not at.exception and "Acme Europe added" in at.success[0].value
+    assert ("acme-eu", "Acme Europe") in tenancy.all_companies(install)
+    assert tenancy.members("acme-eu", install) == [(PEOPLE["admin"], "admin")]
+    assert (install / "companies" / "acme-eu").is_dir()

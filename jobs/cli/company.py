@@ -87,3 +87,30 @@ def remove(
         company_id, email, actor=actor or config.actor(), install_root=config.data_root(data_root)
     )
     console.print(f"{tenancy.normalise_email(email)} no longer belongs to {company_id}")
+
+
+@app.command("set-secret")
+def set_secret(
+    source: Annotated[str, typer.Argument(help="The source whose API token this is (ebay, ...).")],
+    data_root: DataRootOption = None,
+    actor: ActorOption = None,
+) -> None:
+    """Store a source's API token for the company (`stockroom --company X company set-secret
+    ebay`): typed at a hidden prompt (or piped on stdin), encrypted, never shown again."""
+    from stockroom import vault
+
+    value = typer.prompt(f"{source} token", hide_input=True)
+    root = config.data_root(data_root)
+    vault.put(root, vault.secret_name(source), value, actor=actor or config.actor())
+    console.print(f"{vault.secret_name(source)} stored for company {config.company_of(root)}")
+
+
+@app.command("secrets")
+def list_secrets(data_root: DataRootOption = None) -> None:
+    """The company's stored secrets: names, who set them and when (never the values)."""
+    from stockroom import vault
+
+    table = Table("secret", "set by", "set at (UTC)")
+    for name, who, at in vault.names(config.data_root(data_root)).iter_rows():
+        table.add_row(name, who, f"{at:%Y-%m-%d %H:%M}")
+    console.print(table)

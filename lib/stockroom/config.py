@@ -17,6 +17,7 @@ settings from the environment (every other module asks here).
 | ``STOCKROOM_USER`` | :func:`actor` | who signs CLI decisions in the audit log (the OS user) |
 | ``STOCKROOM_COMPANY`` | :func:`company_root` | the company a CLI command works on (``local``) |
 | ``STOCKROOM_SESSION_HOURS`` | :func:`session_hours` | a sign-in lasts this long, h (12) |
+| ``STOCKROOM_SECRET_KEY`` | :func:`secret_key` | the key companies' secrets are encrypted with |
 
 Settings are read on every call (not at import), so a test or a child process that sets one
 sees it.
@@ -122,6 +123,13 @@ def company_of(root: Path) -> str:
     return LOCAL_COMPANY
 
 
+def install_of(root: Path) -> Path:
+    """The install data root a company's data ``root`` belongs to (``root`` itself for a
+    local one)."""
+    root = Path(root)
+    return root.parent.parent if company_of(root) != LOCAL_COMPANY else root
+
+
 def session_hours() -> float:
     """How long a sign-in lasts, hours (``STOCKROOM_SESSION_HOURS``, default 12): after that
     the app signs the person out and shows the sign-in page again."""
@@ -198,6 +206,31 @@ def smtp_credentials(secrets_file: Path | None = None) -> tuple[str | None, str 
             smtp = tomllib.load(fh).get("smtp", {})
         user, password = user or smtp.get("user"), password or smtp.get("password")
     return user or None, password or None
+
+
+def secret_key(install_root: Path | None = None) -> bytes:
+    """The key (Fernet, urlsafe base64 of 32 bytes) the companies' stored secrets are encrypted
+    with: ``STOCKROOM_SECRET_KEY``; else ``[stockroom] secret_key`` in
+    ``.streamlit/secrets.toml``; else ``<install data root>/.secret_key``, created (mode 0600)
+    the first time on a laptop. A shared install sets the variable: losing the key loses the
+    stored secrets (they are re-entered), never anything else."""
+    env = os.environ.get("STOCKROOM_SECRET_KEY", "").strip()
+    if env:
+        return env.encode()
+    if SECRETS_FILE.is_file():
+        with SECRETS_FILE.open("rb") as fh:
+            key = tomllib.load(fh).get("stockroom", {}).get("secret_key")
+        if key:
+            return str(key).encode()
+    path = (install_root or data_root()) / ".secret_key"
+    if not path.is_file():
+        import base64
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(base64.urlsafe_b64encode(os.urandom(32)))
+    return path.read_bytes().strip()
 
 
 def sim_token() -> str | None:

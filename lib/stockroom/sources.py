@@ -209,16 +209,54 @@ def load(root: Path) -> Settings:
     path = Path(root) / CONFIG_FILE
     if not path.is_file():
         return Settings()
+    return parse(path.read_text(encoding="utf-8"), path)
+
+
+def parse(text: str, path: Path | str = CONFIG_FILE) -> Settings:
+    """Settings from the TOML ``text`` of ``path``; raises :class:`StockroomError` naming
+    ``path`` and the key of the first mistake."""
     try:
-        with path.open("rb") as fh:
-            raw = tomllib.load(fh)
-        return Settings.model_validate(raw)
+        return Settings.model_validate(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise StockroomError(f"{path}: not valid TOML ({exc})") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         raise StockroomError(f"{path}: {where}: {first['msg']}") from None
+
+
+def save(root: Path, text: str, *, actor: str) -> Settings:
+    """Replace ``<root>/stockroom.toml`` with ``text`` once it validates (:func:`parse`; a
+    mistake raises :class:`StockroomError` and the file is untouched), atomically (a reader
+    sees the old file or the new one), audited with both versions' sha256."""
+    import hashlib
+    import os
+
+    from stockroom import audit, workbench
+
+    path = Path(root) / CONFIG_FILE
+    settings = parse(text, path)
+    old = path.read_bytes() if path.is_file() else None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staged = path.with_name(f".{CONFIG_FILE}.{os.getpid()}.tmp")
+    staged.write_text(text, encoding="utf-8")
+    os.replace(staged, path)
+    digest = hashlib.sha256
+    with workbench.engine(root).begin() as conn:
+        audit.append(
+            conn,
+            [
+                audit.entry(
+                    actor,
+                    "settings_file",
+                    CONFIG_FILE,
+                    None if old is None else {"sha256": digest(old).hexdigest()},
+                    {"sha256": digest(text.encode()).hexdigest()},
+                    "saved",
+                )
+            ],
+        )
+    return settings
 
 
 # -- source state (paused after a refused token) -----------------------------------------------

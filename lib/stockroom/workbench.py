@@ -461,6 +461,17 @@ memberships = sa.Table(
 )
 
 
+#: A company's secrets (source tokens), encrypted with the install's key (stockroom.vault).
+company_secrets = sa.Table(
+    "company_secrets",
+    metadata,
+    sa.Column("name", sa.String(128), primary_key=True),
+    sa.Column("ciphertext", sa.Text, nullable=False),
+    sa.Column("updated_by", sa.String(255), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+
 def _company_default(context) -> str:
     """``company_id`` of a row inserted through the engine of a company (its execution option,
     :func:`engine`); the connection's setting must match it on PostgreSQL (the policy's check)."""
@@ -492,6 +503,7 @@ TENANT_TABLES = (
     resale_items,
     resale_listings,
     resale_price_history,
+    company_secrets,
 )
 for _table in TENANT_TABLES:
     _table.append_column(

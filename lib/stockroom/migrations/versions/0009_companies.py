@@ -51,6 +51,7 @@ NATURAL_KEYS = {
     "resale_invoices": ("invoice_key",),
     "resale_lots": ("lot_id",),
     "resale_items": ("item_id",),
+    "company_secrets": ("name",),
 }
 #: tables keyed by a serial id: the id stays the primary key, plus unique (company_id, id)
 SERIAL_KEYS = {
@@ -101,6 +102,14 @@ def upgrade() -> None:
         sa.CheckConstraint(f"role IN {ROLES!r}", name="ck_memberships_role"),
     )
     op.create_index("ix_memberships_company", "memberships", ["company_id"])
+    # a company's secrets (source tokens), encrypted (stockroom.vault); never read back out
+    op.create_table(
+        "company_secrets",
+        sa.Column("name", sa.String(128), primary_key=True),
+        sa.Column("ciphertext", sa.Text, nullable=False),
+        sa.Column("updated_by", sa.String(255), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    )
     for table in TENANT_TABLES:
         op.add_column(
             table,
@@ -220,6 +229,7 @@ def downgrade() -> None:
             )
     for table in TENANT_TABLES:  # SQLite 3.35+ drops a column in place (triggers kept)
         op.execute(f"ALTER TABLE {table} DROP COLUMN company_id")
+    op.drop_table("company_secrets")
     op.drop_index("ix_memberships_company", "memberships")
     op.drop_table("memberships")
     op.drop_table("companies")
