@@ -267,7 +267,10 @@ def test_settings_are_checked_before_they_are_saved(install, monkeypatch):
     next(b for b in at.button if b.label == "Check and save").click().run()
     assert "stockroom.toml" in at.error[0].value and "schedule.sync" in at.error[0].value
     assert not path.exists()  # nothing saved
-    good = '[[sources]]\nname = "shop-orders"\nkind = "files"\npaths = ["raw/orders.csv"]\nimport = "orders"\n'
+    good = (
+        '[[sources]]\nname = "shop-orders"\nkind = "files"\npaths = ["raw/orders.csv"]\n'
+        'import = "orders"\n'
+    )
     at.text_area[0].input(good)
     next(b for b in at.button if b.label == "Check and save").click().run()
     assert "Sources: shop-orders" in at.success[0].value
