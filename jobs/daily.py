@@ -27,7 +27,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from stockroom import sources, workbench
+from stockroom import config, sources, workbench
+from stockroom.errors import StockroomError
 from stockroom.health import steps_of
 from stockroom.sources import DEPENDS, STEPS, Settings
 
@@ -293,16 +294,21 @@ def scheduler(
     on_step: Callable[[StepResult], None] | None = None,
     blocking: bool = True,
     on_progress: Callable[[str], None] | None = None,
+    sched=None,
 ):
     """An APScheduler scheduler with one cron trigger per step at its local time (misfires run
-    late, coalesced into one), which calls :func:`tick`. Not started."""
+    late, coalesced into one), which calls :func:`tick`. Not started. With ``sched``, the
+    company of ``root``'s triggers are added to that scheduler instead (one scheduler runs
+    every company of an install: :func:`install_scheduler`)."""
     from apscheduler.schedulers.background import BackgroundScheduler
     from apscheduler.schedulers.blocking import BlockingScheduler
     from apscheduler.triggers.cron import CronTrigger
 
     settings = sources.load(root)
     zone = ZoneInfo(settings.schedule.timezone)
-    sched = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=zone)
+    if sched is None:
+        sched = (BlockingScheduler if blocking else BackgroundScheduler)(timezone=zone)
+    company = config.company_of(Path(root))
     for step in STEPS:
         at = getattr(settings.schedule, step)
         sched.add_job(
@@ -310,10 +316,44 @@ def scheduler(
             CronTrigger(hour=at.hour, minute=at.minute, timezone=zone),
             args=[root],
             kwargs={"on_step": on_step, "on_progress": on_progress},
-            id=f"stockroom-{step}",
-            name=f"{step} at {at:%H:%M} {settings.schedule.timezone}",
+            id=f"stockroom-{company}-{step}",
+            name=f"{company}: {step} at {at:%H:%M} {settings.schedule.timezone}",
             misfire_grace_time=None,
             coalesce=True,
             max_instances=1,
+            replace_existing=True,
         )
+    return sched
+
+
+def install_scheduler(
+    install_root: Path,
+    on_step: Callable[[StepResult], None] | None = None,
+    on_progress: Callable[[str], None] | None = None,
+    blocking: bool = True,
+):
+    """One scheduler for every company of the install (the shared install's scheduler service):
+    each company's steps at the times of its own ``stockroom.toml``, run on its own data root;
+    every 5 minutes the directory is read again, so a company added (or a schedule changed)
+    since is picked up without a restart. A failing company never stops the others (each
+    step's failure is recorded in that company's run log). Not started."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.schedulers.blocking import BlockingScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    from stockroom import tenancy
+
+    sched = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
+
+    def refresh() -> None:
+        for company_id, _ in tenancy.all_companies(install_root):
+            root = config.company_root(company_id, install_root)
+            try:
+                scheduler(root, on_step, on_progress=on_progress, sched=sched)
+            except StockroomError as exc:  # a broken stockroom.toml: that company waits
+                if on_progress:
+                    on_progress(f"{company_id}: not scheduled: {exc}")
+
+    refresh()
+    sched.add_job(refresh, IntervalTrigger(minutes=5), id="stockroom-companies", coalesce=True)
     return sched

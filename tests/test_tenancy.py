@@ -210,3 +210,38 @@ def test_on_postgresql_0009_goes_down_and_up_again(postgres):
             "sku",
         ]
     eng.dispose()
+
+
+def test_one_scheduler_runs_every_company_on_its_own_data(tmp_path):
+    from typer.testing import CliRunner
+
+    from stockroom_jobs import daily
+    from stockroom_jobs.cli import app
+
+    for company_id, hour in (("acme", "05:00"), ("globex", "09:30")):
+        root = tenancy.add_company(
+            company_id, company_id.title(), actor="ops", install_root=tmp_path
+        )
+        (root / "stockroom.toml").write_text(f'[schedule]\nsync = "{hour}"\ntimezone = "UTC"\n')
+    sched = daily.install_scheduler(tmp_path, blocking=False)
+    names = {job.name for job in sched.get_jobs()}
+    assert {"acme: sync at 05:00 UTC", "globex: sync at 09:30 UTC"} <= names
+    # a company added later is picked up by the scheduler's own refresh
+    tenancy.add_company("initech", "Initech", actor="ops", install_root=tmp_path)
+    sched.get_job("stockroom-companies").func()
+    assert sched.get_job("stockroom-initech-sync") is not None
+    # one catch-up pass over every company: each one's steps land in its own workbench only
+    result = CliRunner().invoke(
+        app, ["schedule", "--all-companies", "--once", "--data-root", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    for company_id in ("acme", "globex", "initech"):
+        eng = workbench.engine(tmp_path / "companies" / company_id)
+        with eng.connect() as conn:
+            steps = conn.execute(sa.select(workbench.daily_steps.c.company_id)).scalars().all()
+        assert steps and set(steps) == {company_id}
+    with workbench.engine(tmp_path).connect() as conn:
+        assert (
+            conn.execute(sa.select(sa.func.count()).select_from(workbench.daily_steps)).scalar()
+            == 0
+        )

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from stockroom import config
+from stockroom.errors import StockroomError
 from stockroom_jobs.cli.common import DataRootOption, console, parse_date
 
 ICON = {"succeeded": "ok", "failed": "FAILED", "skipped": "skipped", "taken": "taken"}
@@ -61,18 +62,42 @@ def schedule_command(
     once: Annotated[
         bool, typer.Option("--once", help="Run what is due now (catch-up included) and exit.")
     ] = False,
+    all_companies: Annotated[
+        bool,
+        typer.Option(
+            "--all-companies",
+            help="Every company of the install (the shared install's scheduler), each at the "
+            "times of its own stockroom.toml; new companies are picked up within 5 minutes.",
+        ),
+    ] = False,
     data_root: DataRootOption = None,
 ) -> None:
     """Run the daily steps at the times in stockroom.toml [schedule] (APScheduler); on start,
     catch up the latest day whose steps were missed. Two schedulers never run a step twice."""
+    from stockroom import tenancy
     from stockroom_jobs import daily
 
     root = config.data_root(data_root)
+    roots = (
+        [config.company_root(c, root) for c, _ in tenancy.all_companies(root)]
+        if all_companies
+        else [root]
+    )
     console.print("catching up what is due now")
-    daily.tick(root, on_step=_print_step, on_progress=_print_stage)
+    for company_root in roots:
+        try:
+            daily.tick(company_root, on_step=_print_step, on_progress=_print_stage)
+        except StockroomError as exc:  # one company's broken settings never stop the others
+            if not all_companies:
+                raise
+            console.print(f"{config.company_of(company_root)}: {exc}", markup=False)
     if once:
         return
-    sched = daily.scheduler(root, on_step=_print_step, on_progress=_print_stage)
+    sched = (
+        daily.install_scheduler(root, on_step=_print_step, on_progress=_print_stage)
+        if all_companies
+        else daily.scheduler(root, on_step=_print_step, on_progress=_print_stage)
+    )
     for job in sched.get_jobs():
         console.print(f"  scheduled: {job.name}")
     try:
