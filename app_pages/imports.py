@@ -106,7 +106,7 @@ else:
     st.caption(f"{upload.name}: {sheet.height:,} rows; the first 20 as read")
     st.dataframe(sheet.drop("_source_file", "_source_row").head(20), hide_index=True)
 
-if st.button("Import", type="primary", disabled=actor is None, key="import-button"):
+if st.button("Import", type="primary", disabled=actor is None, key="import-button") and actor:
     command = [sys.executable, "-m", "stockroom_jobs.cli", "import", str(path), "--kind", kind]
     command += [*options, "--data-root", str(root)]
     with st.status(f"Importing {upload.name}...", expanded=True) as status:

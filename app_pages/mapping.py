@@ -79,7 +79,10 @@ if pending.height:
             }
         )
     b1, b2, b3 = st.columns(3)
-    if b1.button("Approve", disabled=item["product_sku"] is None or not actor, type="primary"):
+    if (
+        b1.button("Approve", disabled=item["product_sku"] is None or not actor, type="primary")
+        and actor
+    ):
         repo.decide(
             eng,
             item["platform"],
@@ -89,7 +92,7 @@ if pending.height:
             reason="approved on the Mapping page",
         )
         st.rerun()
-    if b2.button("Reject", disabled=not actor):
+    if b2.button("Reject", disabled=not actor) and actor:
         repo.decide(
             eng,
             item["platform"],
@@ -103,7 +106,7 @@ if pending.height:
         target = st.text_input("Product SKU", key="reassign_sku")
         known = target in set(catalog["sku"].to_list())
         new_title = st.text_input("Title (to create a new product)", key="new_title")
-        if st.button("Reassign", disabled=not known or not actor):
+        if st.button("Reassign", disabled=not known or not actor) and actor:
             repo.decide(
                 eng,
                 item["platform"],
@@ -114,8 +117,12 @@ if pending.height:
                 reason="reassigned on the Mapping page",
             )
             st.rerun()
-        if st.button(
-            "Create product and map", disabled=known or not target or not new_title or not actor
+        if (
+            st.button(
+                "Create product and map",
+                disabled=known or not target or not new_title or not actor,
+            )
+            and actor
         ):
             review.create_product(
                 eng,
@@ -140,7 +147,7 @@ if pending.height:
         n = pending.filter(
             pl.col("product_sku").is_not_null() & (pl.col("confidence") >= level)
         ).height
-        if st.button(f"Accept {n} candidates", disabled=n == 0 or not actor):
+        if st.button(f"Accept {n} candidates", disabled=n == 0 or not actor) and actor:
             review.bulk_accept(eng, level, actor=actor)
             st.rerun()
 else:
@@ -183,10 +190,10 @@ with queue_tab:
         }
         link = st.selectbox("Suggested link", list(choices), format_func=choices.get)
         same, different = st.columns(2)
-        if same.button("Same Seller: merge", disabled=not actor, key="link-confirm"):
+        if same.button("Same Seller: merge", disabled=not actor, key="link-confirm") and actor:
             repo.confirm_link(eng, link, actor=actor, reason="confirmed on the Mapping page")
             st.rerun()
-        if different.button("Different Sellers", disabled=not actor, key="link-reject"):
+        if different.button("Different Sellers", disabled=not actor, key="link-reject") and actor:
             repo.reject_link(eng, link, actor=actor, reason="rejected on the Mapping page")
             st.rerun()
 with merge_tab:
@@ -198,7 +205,7 @@ with merge_tab:
         format_func=seller_names.get,
         key="merge-other",
     )
-    if st.button("Merge", disabled=not actor or other is None, key="merge"):
+    if st.button("Merge", disabled=not actor or other is None, key="merge") and actor:
         repo.merge_sellers(eng, keep, other, actor=actor, reason="merged on the Mapping page")
         st.rerun()
 with split_tab:
@@ -210,7 +217,7 @@ with split_tab:
         "Account", list(account_labels), format_func=account_labels.get, key="split-account"
     )
     new_name = st.text_input("Name of its own Seller (empty: the account's name)", key="split-name")
-    if st.button("Split off", disabled=not actor, key="split"):
+    if st.button("Split off", disabled=not actor, key="split") and actor:
         repo.split_account(
             eng, *account, actor=actor, reason="split on the Mapping page", name=new_name or None
         )
@@ -222,7 +229,10 @@ with rename_tab:
     new_seller_name = st.text_input(
         "New name", value=seller_names[renamed], key=f"rename-name-{renamed}"
     )
-    if st.button("Rename", disabled=not actor or not new_seller_name.strip(), key="rename"):
+    if (
+        st.button("Rename", disabled=not actor or not new_seller_name.strip(), key="rename")
+        and actor
+    ):
         repo.rename_seller(
             eng, renamed, new_seller_name, actor=actor, reason="renamed on the Mapping page"
         )

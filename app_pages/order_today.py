@@ -198,7 +198,7 @@ def tick_and_order(rows: pl.DataFrame, action: str, key: str) -> None:
     ticked = rows[sorted(event.selection.rows)] if event.selection.rows else rows.head(0)
     orderable = ticked.filter(pl.col("order_qty") > 0)
     left, right = st.columns([2, 1])
-    if left.button(
+    clicked = left.button(
         f"Mark {orderable.height} ticked as ordered"
         if orderable.height
         else "Tick rows in the table to mark them as ordered",
@@ -207,7 +207,9 @@ def tick_and_order(rows: pl.DataFrame, action: str, key: str) -> None:
         icon=":material/shopping_cart:",
         help="Creates one purchase order per supplier (audited) with the "
         "recommended quantities, expected after each SKU's lead time.",
-    ):
+    )
+    if clicked and actor and not orderable.is_empty():  # a forced click of a disabled button
+        # (a crafted message) does nothing: the role, not the button, decides
         numbers = repo.place_orders_from_plan(
             workbench.engine(root),
             orderable,
@@ -380,7 +382,7 @@ with tabs[5]:
             help="With a holding cost and no target fill rate set, the target is the "
             "newsvendor critical ratio: margin ÷ (margin + holding cost per review period).",
         )
-        if st.form_submit_button("Save settings for this SKU", disabled=not actor):
+        if st.form_submit_button("Save settings for this SKU", disabled=not actor) and actor:
             changed = {}
             if abs(float(level) - float(current["service_level"])) > 1e-9:
                 changed["service_level"] = float(level)  # else it stays unset (or derived)

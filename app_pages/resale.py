@@ -302,7 +302,7 @@ if book.day is not None:
                     platform = a.selectbox("Platform", live["platform"].to_list())
                     price = b.number_input(f"New list price {money}", min_value=0.0, step=1.0)
                     reason = c2.text_input("Why", placeholder="e.g. 30 days without a sale")
-                    if st.form_submit_button("Change the price", disabled=actor is None):
+                    if st.form_submit_button("Change the price", disabled=actor is None) and actor:
                         if not reason.strip():
                             st.error("Say why: the reason is kept in the price history.")
                         else:
@@ -348,7 +348,7 @@ if book.day is not None:
                 deleted = delete.form_submit_button(
                     "Delete the item", disabled=actor is None, key=f"{k}delete"
                 )
-                if saved or deleted:
+                if (saved or deleted) and actor:
                     eng = workbench.engine(root)
                     if not reason.strip():
                         st.error("Say why: the reason is kept with the change.")
@@ -385,7 +385,11 @@ with import_tab:
         key=f"resale-upload-{kind}",
     )  # fmt: skip
     files = uploads if isinstance(uploads, list) else ([uploads] if uploads else [])
-    if files and st.button("Import", type="primary", disabled=actor is None, key="resale-import"):
+    if (
+        files
+        and st.button("Import", type="primary", disabled=actor is None, key="resale-import")
+        and actor
+    ):
         folder = root / "uploads"
         folder.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")

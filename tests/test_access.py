@@ -127,12 +127,20 @@ def test_each_role_sees_and_may_do_what_it_should_on_order_today(install, monkey
     assert button.disabled is not may_order
     downloads = at.get("download_button")
     assert bool(downloads) and all(d.proto.disabled for d in downloads) is (role == "viewer")
+    eng = workbench.engine(install / "companies" / "acme")
+    before = repo.purchase_order_lines(eng)
+    if not may_order:  # a forged click of the disabled button (a crafted message) does nothing:
+        # Streamlit discards values sent for a disabled widget, and the page acts only with a
+        # signer its role allows
+        button._value = True  # what a crafted websocket message sends (AppTest refuses click())
+        at.run()
+        assert not at.exception
+        assert repo.purchase_order_lines(eng).equals(before)
+        return
     if role != "buyer":  # the buyer places the order (the shared shop then has it on order)
         return
-    before = repo.purchase_order_lines(workbench.engine(install / "companies" / "acme"))
     button.click().run()
     assert not at.exception
-    eng = workbench.engine(install / "companies" / "acme")
     after = repo.purchase_order_lines(eng)
     new = after.filter(~after["po_number"].is_in(before["po_number"].to_list()))
     assert new.height == 1 and new["created_by"].to_list() == [PEOPLE[role]]
