@@ -1,0 +1,238 @@
+"""Isolation as an attacker tries it: signed in as Acme's admin (every permission), walk every
+page with Globex's SKU, PO number, item id, company id and data root in the query string and
+the session, and run the CLI on Acme with Globex's ids; nothing of Globex is ever shown, and
+Globex's data is not changed. On SQLite (a file per company) and on PostgreSQL (one database,
+row-level security)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from datetime import date, timedelta
+
+import polars as pl
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from stockroom import audit, config, store, tenancy, vault, workbench
+from stockroom.procurement import repo as po_repo
+from stockroom.resale import repo as resale_repo
+from tests.conftest import land_orders
+from tests.test_access import AUTH, signed_in
+from tests.test_procurement_plan import AS_OF, build_shop
+
+APP = config.PROJECT_ROOT / "app.py"
+#: every page the app can list, read from app.py (a page added later is walked too)
+PAGES = sorted(set(re.findall(r'"(app_pages/[a-z_]+\.py)"', APP.read_text())))
+ACME_ADMIN = "ada@acme.example"
+B_SKU, B_PO, B_ITEM = "GLOBEX-SKU-4471", "PO-GLOBEX-7731", "globex-lot-1"
+B_TOKEN = "globex-token-9c1e"
+#: what only Globex's data says (its name, supplier, seller, warehouse, category, lot, people):
+#: the attacker types Globex's ids, never this word, so any "quetzal" shown is a leak (an id
+#: typed may be echoed back in a "not found"; the facts behind it never are)
+SECRET = "quetzal"
+MARKERS = (SECRET, B_TOKEN)
+#: the attacker's query strings: Globex's ids where a page might look them up
+ATTACKS = [
+    {},
+    {"sku": B_SKU},
+    {"po": B_PO, "po_number": B_PO},
+    {"item": B_ITEM, "item_id": B_ITEM},
+    {"company": "globex", "company_id": "globex"},
+]
+
+
+def build_globex(root) -> None:
+    """Globex's own business: orders of its SKU, a stock snapshot, an open PO, a resale lot,
+    an API token and a settings file; every id carries the word Globex."""
+    rows = [
+        (AS_OF - timedelta(days=d), f"G-{d}", "globex-seller", B_SKU, 2, 9.5) for d in range(90)
+    ]
+    land_orders(root, rows, {B_SKU: "globex_gadgets"})
+    stock = pl.DataFrame(
+        {
+            "seller_id": "quetzal-seller",
+            "location": "quetzal-wh",
+            "sku": [B_SKU],
+            "on_hand": [5],
+            "reserved": [0],
+            "unit_cost": [3.0],
+            "currency": ["USD"],
+        },
+        schema_overrides={"on_hand": pl.Int32, "reserved": pl.Int32},
+    )
+    store.write_snapshot(root, "stock", stock, AS_OF, run_id="globex", sources=[])
+    eng = workbench.engine(root)
+    po_repo.place_order(
+        eng,
+        po_number=B_PO,
+        supplier="Quetzal Supply",
+        order_date=AS_OF - timedelta(days=1),
+        lines=[po_repo.OrderLine(B_SKU, 40, AS_OF + timedelta(days=9))],
+        actor="gina@quetzal.example",
+        reason="quetzal restock",
+    )
+    lots = pl.DataFrame(
+        {
+            "lot_id": [B_ITEM],
+            "auction_house": ["Quetzal Auctions"],
+            "acquired_on": [date(2024, 6, 1)],
+            "name": ["Quetzal brass lamp"],
+            "quantity": [1],
+            "hammer": [10.0],
+            "premium": [0.0],
+            "tax": [0.0],
+            "shipping": [0.0],
+            "currency": ["USD"],
+        }
+    )
+    resale_repo.add_lots(eng, lots, actor="gina@quetzal.example", reason="quetzal lot")
+    resale_repo.snapshot(root, eng, AS_OF, run_id="globex-resale")
+    vault.put(root, vault.secret_name("ebay"), B_TOKEN, actor="gina@quetzal.example")
+    (root / "stockroom.toml").write_text('[alerts]\nemail = ["ops@quetzal.example"]\n')
+
+
+def fingerprint(root) -> tuple:
+    """What Globex holds: its audit chain head, row counts of every table, snapshot files."""
+    eng = workbench.engine(root)
+    with eng.connect() as conn:
+        counts = tuple(
+            conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()
+            for t in workbench.TENANT_TABLES
+        )
+    files = tuple(
+        sorted(
+            (str(p.relative_to(root)), p.stat().st_size)
+            for p in (root / "snapshots").rglob("*")
+            if p.is_file()
+        )
+    )
+    return audit.head(eng), counts, files
+
+
+def shown(at: AppTest) -> str:
+    """Everything a page put on screen, as one lower-case text: texts, tiles, tables (every
+    cell), select options, inputs, charts' data, errors."""
+    parts = []
+    for kind in (
+        "title", "header", "subheader", "markdown", "caption", "text", "code", "info",
+        "warning", "error", "success", "exception", "metric", "json", "latex",
+    ):  # fmt: skip
+        for e in at.get(kind):
+            parts.append(str(getattr(e, "value", "")) + " " + str(getattr(e, "label", "")))
+    for frame in at.dataframe:
+        parts.append(frame.value.to_csv())
+    for widget in ("selectbox", "multiselect", "radio"):
+        for e in at.get(widget):
+            parts.append(" ".join(map(str, e.options)))
+    for widget in ("text_input", "text_area"):
+        for e in at.get(widget):
+            parts.append(str(e.value))
+    for chart in at.get("plotly_chart"):
+        parts.append(chart.proto.spec)
+    return " ".join(parts).lower()
+
+
+@pytest.fixture(scope="module")
+def two_companies(tmp_path_factory):
+    return make_install(tmp_path_factory.mktemp("attack"))
+
+
+def make_install(install):
+    """Acme (the Order today shop; Ada its admin) and Globex (:func:`build_globex`)."""
+    acme = tenancy.add_company("acme", "Acme Trading", actor="ops", install_root=install)
+    tenancy.add_company("globex", "Quetzal Resale", actor="ops", install_root=install)
+    build_shop(acme)
+    build_globex(install / "companies" / "globex")
+    tenancy.invite("acme", ACME_ADMIN, "admin", actor="ops", install_root=install)
+    tenancy.invite("globex", "gina@quetzal.example", "admin", actor="ops", install_root=install)
+    return install
+
+
+def walk_pages(install, monkeypatch) -> tuple[int, str]:
+    """Every page x every attack, as Acme's admin; (requests made, all text shown)."""
+    monkeypatch.setenv("STOCKROOM_DATA_ROOT", str(install))
+    requests, seen = 0, []
+    for page in PAGES:
+        for params in ATTACKS:
+            at = AppTest.from_file(str(APP), default_timeout=120)
+            at.secrets["auth"] = AUTH
+            at.user = signed_in(ACME_ADMIN)
+            for key, value in params.items():
+                at.query_params[key] = value
+            # the session forged too: Globex picked as the company, its folder as the root
+            at.session_state["company"] = "globex"
+            at.session_state["data-root"] = str(install / "companies" / "globex")
+            at.switch_page(page).run()
+            requests += 1
+            assert not at.exception, (page, params, at.exception)
+            text = shown(at)
+            assert "acme trading" in text, (page, params)  # the page ran, as Acme
+            seen.append(text)
+    return requests, " ".join(seen)
+
+
+def walk_cli(install) -> tuple[int, str]:
+    """The CLI on Acme (`--company acme`) with Globex's ids; (commands run, all output)."""
+    commands = [
+        ["po", "list", "--status", "all"],
+        ["po", "receive", B_PO, B_SKU, "--actor", "mallory"],
+        ["po", "receive", B_PO, B_SKU, "--cancel", "--actor", "mallory"],
+        ["runs"],
+        ["snapshots"],
+        ["audit", "verify"],
+        ["alerts", "--all"],
+        ["sources", "list"],
+        ["company", "secrets"],
+        ["resale", "summary"],
+        ["resale", "item", B_ITEM],
+        ["resale", "search", "lamp"],
+        ["procure", "--as-of", str(AS_OF)],
+        ["report", "order_today"],
+    ]
+    out = []
+    for command in commands:
+        result = subprocess.run(
+            [sys.executable, "-m", "stockroom_jobs.cli", "--company", "acme", *command],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            env={**os.environ, "STOCKROOM_DATA_ROOT": str(install)},
+        )
+        out.append(result.stdout + result.stderr)
+    reports = install / "companies" / "acme" / "reports"
+    for html in reports.rglob("*.html"):
+        out.append(html.read_text(errors="replace"))
+    return len(commands), " ".join(out).lower()
+
+
+def assert_nothing_of_globex(text: str) -> None:
+    leaked = [m for m in MARKERS if m.lower() in text]
+    assert not leaked, f"Globex leaked: {leaked}"
+
+
+def check_isolation(install, monkeypatch) -> str:
+    globex = install / "companies" / "globex"
+    before = fingerprint(globex)
+    requests, text = walk_pages(install, monkeypatch)
+    assert requests == len(PAGES) * len(ATTACKS) >= 60
+    assert_nothing_of_globex(text)
+    assert "a-order" in text  # Acme's own data was on screen (the walk was not empty)
+    commands, output = walk_cli(install)
+    assert_nothing_of_globex(output)
+    assert "acme" in output and "po-" in output
+    assert fingerprint(globex) == before
+    return f"{requests} page requests, {commands} CLI commands, 0 leaks"
+
+
+def test_acme_never_sees_or_changes_globex(two_companies, monkeypatch):
+    print(f"isolation walk (SQLite): {check_isolation(two_companies, monkeypatch)}")
+
+
+def test_on_postgresql_acme_never_sees_or_changes_globex(tmp_path, postgres, monkeypatch):
+    monkeypatch.setenv("STOCKROOM_DB_URL", postgres)  # one database for both companies
+    install = make_install(tmp_path / "install")
+    print(f"isolation walk (PostgreSQL): {check_isolation(install, monkeypatch)}")
