@@ -283,8 +283,8 @@ def sign_in(url: str, email: str, forge: Callable[[list[dict]], list[dict]], sho
     ``signed_out`` (what a visitor sees first: buttons, tiles, tables, sidebar text),
     ``signed_in`` (after the provider sends them back: heading, tiles, the sidebar's "Signed
     in as" line) and ``forged`` (for each cookie ``forge`` makes out of the real session's
-    cookies, what a fresh browser holding only it sees). Saves ``sign_in.png`` with
-    ``shots``."""
+    cookies, what a fresh browser holding only it sees). Saves ``sign_in.png`` and
+    ``signed_in.png`` with ``shots``."""
     from playwright.sync_api import sync_playwright
 
     def seen(page) -> dict:
@@ -319,6 +319,10 @@ def sign_in(url: str, email: str, forge: Callable[[list[dict]], list[dict]], sho
             "heading": page.locator("h1").first.inner_text(),
             "cookies": [c["name"] for c in context.cookies()],
         }
+        if shots:
+            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=shots / "signed_in.png")
         out["forged"] = []
         for cookie in forge(context.cookies()):
             other = browser.new_context(viewport={"width": 1400, "height": 1000})

@@ -224,6 +224,7 @@ def test_sign_in_in_chromium_and_forged_cookies_get_nothing(
     assert out["buttons"] == ["Sign in"] and out["metrics"] == out["tables"] == 0
     assert "Company" not in out["sidebar"] and "Signed in" not in out["sidebar"]
     assert (tmp_path / "sign_in.png").stat().st_size > 5_000
+    assert (tmp_path / "signed_in.png").stat().st_size > 20_000
     inside = seen["signed_in"]
     assert f"Signed in as {PEOPLE['analyst']} · Acme Trading · analyst" in inside["sidebar"]
     assert inside["metrics"] >= 4 and "_streamlit_user" in inside["cookies"]
