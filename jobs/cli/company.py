@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from stockroom import config, tenancy
+from stockroom import config
 from stockroom_jobs.cli.common import DataRootOption, console
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode="markdown")
@@ -33,6 +33,8 @@ def add(
     actor: ActorOption = None,
 ) -> None:
     """Add a company: its data root, its workbench rows and (with --admin) its first admin."""
+    from stockroom import tenancy
+
     root = tenancy.add_company(
         company_id,
         name,
@@ -46,6 +48,8 @@ def add(
 @app.command("list")
 def list_companies(data_root: DataRootOption = None) -> None:
     """The companies of this install with their people and roles."""
+    from stockroom import tenancy
+
     install = config.data_root(data_root)
     table = Table("company", "name", "data root", "people (role)")
     for company_id, name in tenancy.all_companies(install):
@@ -59,12 +63,14 @@ def invite(
     company_id: Annotated[str, typer.Argument(help="The company.")],
     email: Annotated[str, typer.Argument(help="The person's sign-in email.")],
     role: Annotated[
-        str, typer.Option("--role", help=f"One of {', '.join(tenancy.ROLES)}.")
+        str, typer.Option("--role", help="admin, buyer, analyst or viewer.")
     ] = "viewer",
     data_root: DataRootOption = None,
     actor: ActorOption = None,
 ) -> None:
     """Give a person a role in a company (or change it); they sign in with that email."""
+    from stockroom import tenancy
+
     tenancy.invite(
         company_id,
         email,
@@ -83,6 +89,8 @@ def remove(
     actor: ActorOption = None,
 ) -> None:
     """Take a person's membership of a company away."""
+    from stockroom import tenancy
+
     tenancy.remove(
         company_id, email, actor=actor or config.actor(), install_root=config.data_root(data_root)
     )
