@@ -191,11 +191,11 @@ def test_apscheduler_triggers_fire_at_the_configured_local_times(tmp_path):
     )
     sched = daily.scheduler(tmp_path, blocking=False)
     jobs = {j.id: j for j in sched.get_jobs()}
-    assert set(jobs) == {f"stockroom-{s}" for s in sources.STEPS}
+    assert set(jobs) == {f"stockroom-local-{s}" for s in sources.STEPS}  # company, step
     now = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
-    fire = jobs["stockroom-sync"].trigger.get_next_fire_time(None, now)
+    fire = jobs["stockroom-local-sync"].trigger.get_next_fire_time(None, now)
     assert fire.astimezone(UTC) == datetime(2026, 12, 3, 5, 0, tzinfo=UTC)  # 06:00 CET
-    assert jobs["stockroom-forecast"].misfire_grace_time is None  # late, never skipped
+    assert jobs["stockroom-local-forecast"].misfire_grace_time is None  # late, never skipped
 
 
 def _tick(root: str, now: str) -> None:

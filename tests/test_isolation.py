@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import sys
+import zipfile
 from datetime import date, timedelta
 
 import polars as pl
@@ -45,6 +46,55 @@ ATTACKS = [
 ]
 
 
+def land_market(root, sku: str, listing: str) -> None:
+    """A few days of one item on StockX and eBay (the market pages' and commands' input)."""
+    from datetime import UTC, datetime
+
+    for back in range(3):
+        day = AS_OF - timedelta(days=back)
+        frame = pl.DataFrame(
+            {
+                "sku": [sku, sku],
+                "platform": ["stockx", "ebay"],
+                "ask_price": [120.0, 125.0],
+                "bid_price": [None, None],
+                "lowest_ask": [110.0 + back, 118.0],
+                "highest_bid": [100.0, 99.0],
+                "last_sale_price": [105.0, 112.0],
+                "last_sale_at": [datetime(day.year, day.month, day.day, tzinfo=UTC)] * 2,
+                "sales_30d": [12, 4],
+                "volatility": [0.05, 0.08],
+                "fee_share": [0.12, 0.13],
+                "currency": ["USD", "USD"],
+                "platform_listing_id": [f"{listing}-sx", f"{listing}-eb"],
+                "platform_specific": [None, None],
+            },
+            schema_overrides={"bid_price": pl.Float64, "platform_specific": pl.String},
+        )
+        store.write_snapshot(root, "market", frame, day, run_id="market", sources=[])
+
+
+def resale_lot(root, lot_id: str, name: str, house: str, actor: str) -> None:
+    """One auction lot of one piece, landed and snapshotted (the resale book's input)."""
+    eng = workbench.engine(root)
+    lots = pl.DataFrame(
+        {
+            "lot_id": [lot_id],
+            "auction_house": [house],
+            "acquired_on": [date(2024, 6, 1)],
+            "name": [name],
+            "quantity": [1],
+            "hammer": [10.0],
+            "premium": [0.0],
+            "tax": [0.0],
+            "shipping": [0.0],
+            "currency": ["USD"],
+        }
+    )
+    resale_repo.add_lots(eng, lots, actor=actor, reason="bought")
+    resale_repo.snapshot(root, eng, AS_OF, run_id=f"resale-{lot_id}")
+
+
 def build_globex(root) -> None:
     """Globex's own business: orders of its SKU, a stock snapshot, an open PO, a resale lot,
     an API token and a settings file; every id carries the word Globex."""
@@ -75,22 +125,8 @@ def build_globex(root) -> None:
         actor="gina@quetzal.example",
         reason="quetzal restock",
     )
-    lots = pl.DataFrame(
-        {
-            "lot_id": [B_ITEM],
-            "auction_house": ["Quetzal Auctions"],
-            "acquired_on": [date(2024, 6, 1)],
-            "name": ["Quetzal brass lamp"],
-            "quantity": [1],
-            "hammer": [10.0],
-            "premium": [0.0],
-            "tax": [0.0],
-            "shipping": [0.0],
-            "currency": ["USD"],
-        }
-    )
-    resale_repo.add_lots(eng, lots, actor="gina@quetzal.example", reason="quetzal lot")
-    resale_repo.snapshot(root, eng, AS_OF, run_id="globex-resale")
+    resale_lot(root, B_ITEM, "Quetzal brass lamp", "Quetzal Auctions", "gina@quetzal.example")
+    land_market(root, B_SKU, "quetzal-listing")
     vault.put(root, vault.secret_name("ebay"), B_TOKEN, actor="gina@quetzal.example")
     (root / "stockroom.toml").write_text('[alerts]\nemail = ["ops@quetzal.example"]\n')
 
@@ -146,6 +182,8 @@ def make_install(install):
     acme = tenancy.add_company("acme", "Acme Trading", actor="ops", install_root=install)
     tenancy.add_company("globex", "Quetzal Resale", actor="ops", install_root=install)
     build_shop(acme)
+    resale_lot(acme, "acme-lot-1", "Acme desk lamp", "Acme Auctions", "ops")
+    land_market(acme, "A-order", "acme-listing")
     build_globex(install / "companies" / "globex")
     tenancy.invite("acme", ACME_ADMIN, "admin", actor="ops", install_root=install)
     tenancy.invite("globex", "gina@quetzal.example", "admin", actor="ops", install_root=install)
@@ -175,38 +213,82 @@ def walk_pages(install, monkeypatch) -> tuple[int, str]:
     return requests, " ".join(seen)
 
 
-def walk_cli(install) -> tuple[int, str]:
-    """The CLI on Acme (`--company acme`) with Globex's ids; (commands run, all output)."""
+def walk_cli(install, out_dir) -> tuple[list[str], str]:
+    """Every command that reads or changes a company's data, run on Acme (`--company acme`)
+    with Globex's ids wherever a command takes an id; (the commands run, all their output and
+    the files they wrote). Left out: `serve` (the page walk), `sim` and `bench` (no company
+    data), the external `ingest` sources, and the install's own `company add|list|invite|remove`
+    (refused with --company, checked below)."""
+    day = str(AS_OF)
     commands = [
         ["po", "list", "--status", "all"],
         ["po", "receive", B_PO, B_SKU, "--actor", "mallory"],
         ["po", "receive", B_PO, B_SKU, "--cancel", "--actor", "mallory"],
+        ["po", "add", "--po-number", B_PO, "--sku", B_SKU, "--quantity", "1", "--supplier",
+         "acme-supplier", "--expected", "2024-07-30", "--actor", "mallory"],
+        ["locations", "list"],
+        ["sources", "list"],
+        ["sources", "resume", "ebay"],
+        ["alerts", "--all"],
         ["runs"],
         ["snapshots"],
         ["audit", "verify"],
-        ["alerts", "--all"],
-        ["sources", "list"],
         ["company", "secrets"],
+        ["forecast", "--as-of", day],
+        ["procure", "--as-of", day],
+        ["daily", "--day", day, "--step", "plan"],
+        ["schedule", "--once"],
+        ["reconcile", "--as-of", day],
+        ["map"],
+        ["holdings", "--out", str(out_dir / "holdings.csv")],
+        ["market", "best"],
+        ["market", "reprice", "--out", str(out_dir / "reprice.csv")],
+        ["market", "moves"],
+        ["market", "summary"],
+        ["market", "history", B_SKU],
+        ["market", "fees"],
+        ["market", "outlook"],
+        ["market", "alerts"],
         ["resale", "summary"],
-        ["resale", "item", B_ITEM],
+        ["resale", "aging"],
+        ["resale", "platforms"],
+        ["resale", "categories"],
         ["resale", "search", "lamp"],
-        ["procure", "--as-of", str(AS_OF)],
+        ["resale", "item", B_ITEM],
+        ["resale", "export", str(out_dir / "resale.xlsx")],
+        ["resale", "snapshot"],
         ["report", "order_today"],
-    ]
+        ["report", "resale"],
+    ]  # fmt: skip
     out = []
+    env = {**os.environ, "STOCKROOM_DATA_ROOT": str(install)}
     for command in commands:
         result = subprocess.run(
             [sys.executable, "-m", "stockroom_jobs.cli", "--company", "acme", *command],
             capture_output=True,
             text=True,
             timeout=600,
-            env={**os.environ, "STOCKROOM_DATA_ROOT": str(install)},
+            env=env,
         )
         out.append(result.stdout + result.stderr)
-    reports = install / "companies" / "acme" / "reports"
-    for html in reports.rglob("*.html"):
-        out.append(html.read_text(errors="replace"))
-    return len(commands), " ".join(out).lower()
+    for command in (["company", "list"], ["company", "invite", "globex", "m@evil.example"]):
+        refused = subprocess.run(
+            [sys.executable, "-m", "stockroom_jobs.cli", "--company", "acme", *command],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=env,
+        )
+        assert refused.returncode != 0 and "without --company" in refused.stderr, refused
+        out.append(refused.stdout + refused.stderr)
+    written = [*out_dir.rglob("*"), *(install / "companies" / "acme" / "reports").rglob("*")]
+    for path in written:
+        if path.suffix == ".xlsx":  # a zip of XML: read every part
+            with zipfile.ZipFile(path) as book:
+                out.extend(book.read(n).decode(errors="replace") for n in book.namelist())
+        elif path.is_file():
+            out.append(path.read_text(errors="replace"))
+    return [" ".join(c) for c in commands], " ".join(out).lower()
 
 
 def assert_nothing_of_globex(text: str) -> None:
@@ -215,17 +297,20 @@ def assert_nothing_of_globex(text: str) -> None:
 
 
 def check_isolation(install, monkeypatch) -> str:
+    """Walk the pages and the CLI as Acme; nothing of Globex shows or changes."""
     globex = install / "companies" / "globex"
     before = fingerprint(globex)
     requests, text = walk_pages(install, monkeypatch)
     assert requests == len(PAGES) * len(ATTACKS) >= 60
     assert_nothing_of_globex(text)
     assert "a-order" in text  # Acme's own data was on screen (the walk was not empty)
-    commands, output = walk_cli(install)
+    out_dir = install / "attacker-out"
+    out_dir.mkdir()
+    commands, output = walk_cli(install, out_dir)
     assert_nothing_of_globex(output)
     assert "acme" in output and "po-" in output
     assert fingerprint(globex) == before
-    return f"{requests} page requests, {commands} CLI commands, 0 leaks"
+    return f"{requests} page requests, {len(commands)} CLI commands, 0 leaks"
 
 
 def test_acme_never_sees_or_changes_globex(two_companies, monkeypatch):

@@ -155,6 +155,7 @@ def _root(
         # every command's --data-root defaults to $STOCKROOM_DATA_ROOT: the company's root
         # from here on (the install's directory is read from the install root first)
         os.environ[config.ENV_DATA_ROOT] = str(tenancy.resolve(company))
+        os.environ[config.ENV_COMPANY] = company
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ root (``<data root>/companies/<id>``), which ``stockroom --company <id> <command
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -15,6 +16,18 @@ from stockroom import config
 from stockroom_jobs.cli.common import DataRootOption, console
 
 app = typer.Typer(help=__doc__, no_args_is_help=True, rich_markup_mode="markdown")
+
+
+def _install_only() -> None:
+    """The directory is the install's: its commands refuse to run scoped to one company (a
+    company's operator lists or invites nobody outside it)."""
+    if os.environ.get(config.ENV_COMPANY, config.LOCAL_COMPANY) != config.LOCAL_COMPANY:
+        raise typer.BadParameter(
+            "companies, people and roles are the install's: run this without --company "
+            f"(and without {config.ENV_COMPANY})",
+            param_hint="--company",
+        )
+
 
 ActorOption = Annotated[
     str | None,
@@ -33,6 +46,7 @@ def add(
     actor: ActorOption = None,
 ) -> None:
     """Add a company: its data root, its workbench rows and (with --admin) its first admin."""
+    _install_only()
     from stockroom import tenancy
 
     root = tenancy.add_company(
@@ -48,6 +62,7 @@ def add(
 @app.command("list")
 def list_companies(data_root: DataRootOption = None) -> None:
     """The companies of this install with their people and roles."""
+    _install_only()
     from stockroom import tenancy
 
     install = config.data_root(data_root)
@@ -69,6 +84,7 @@ def invite(
     actor: ActorOption = None,
 ) -> None:
     """Give a person a role in a company (or change it); they sign in with that email."""
+    _install_only()
     from stockroom import tenancy
 
     tenancy.invite(
@@ -89,6 +105,7 @@ def remove(
     actor: ActorOption = None,
 ) -> None:
     """Take a person's membership of a company away."""
+    _install_only()
     from stockroom import tenancy
 
     tenancy.remove(
