@@ -245,3 +245,36 @@ def test_one_scheduler_runs_every_company_on_its_own_data(tmp_path):
             conn.execute(sa.select(sa.func.count()).select_from(workbench.daily_steps)).scalar()
             == 0
         )
+
+
+def test_a_new_company_opened_by_two_processes_at_once_gets_one_chain_head(
+    tmp_path, postgres, monkeypatch
+):
+    """Another process creates the company's chain head between this one's check and its
+    insert (forced with a hook after the check): this one carries on with that head."""
+    monkeypatch.setenv("STOCKROOM_DB_URL", postgres)
+    base = workbench._engine(postgres)  # migrated; company initech never opened yet
+    other = sa.create_engine(postgres, poolclass=sa.pool.NullPool)
+    raced = []
+
+    def the_other_process(conn, cursor, statement, *args):
+        if not raced and statement.startswith("SELECT audit_head.id"):
+            raced.append(statement)
+            with other.begin() as o:
+                o.exec_driver_sql("SELECT set_config('stockroom.company', 'initech', true)")
+                o.execute(
+                    workbench.audit_head.insert().values(
+                        id=1, last_id=0, last_at=None, hash="0" * 64, company_id="initech"
+                    )
+                )
+
+    sa.event.listen(base, "after_cursor_execute", the_other_process)
+    try:
+        eng = workbench.engine(tmp_path / "companies" / "initech")
+    finally:
+        sa.event.remove(base, "after_cursor_execute", the_other_process)
+        other.dispose()
+    assert raced
+    with eng.begin() as conn:
+        audit.append(conn, [audit.entry("ops", "x", "k", None, {"a": 1}, "after the race")])
+    assert audit.head(eng)[0] == 1 and audit.verify(eng).ok

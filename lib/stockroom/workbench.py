@@ -544,9 +544,15 @@ def _company_engine(url: str, company: str) -> sa.Engine:
     with eng.begin() as conn:
         if eng.dialect.name == "sqlite":
             _claim_sqlite(conn, url, company)
-        # the first write of a new company needs its own audit chain head (stockroom.audit)
+        # the first write of a new company needs its own audit chain head (stockroom.audit);
+        # two processes opening a new company at once both try: the later insert is ignored
         if conn.execute(sa.select(audit_head.c.id).where(audit_head.c.id == 1)).first() is None:
-            conn.execute(audit_head.insert().values(id=1, last_id=0, last_at=None, hash="0" * 64))
+            genesis = {"id": 1, "last_id": 0, "last_at": None, "hash": "0" * 64}
+            if eng.dialect.name == "postgresql":
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            conn.execute(insert(audit_head).values(**genesis).on_conflict_do_nothing())
     return eng
 
 
