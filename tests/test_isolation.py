@@ -260,25 +260,23 @@ def walk_cli(install, out_dir) -> tuple[list[str], str]:
         ["report", "order_today"],
         ["report", "resale"],
     ]  # fmt: skip
-    out = []
     env = {**os.environ, "STOCKROOM_DATA_ROOT": str(install)}
-    for command in commands:
-        result = subprocess.run(
+
+    def as_acme(command: list[str]) -> subprocess.CompletedProcess:
+        return subprocess.run(
             [sys.executable, "-m", "stockroom_jobs.cli", "--company", "acme", *command],
             capture_output=True,
             text=True,
             timeout=600,
             env=env,
         )
+
+    out = []
+    for command in commands:
+        result = as_acme(command)
         out.append(result.stdout + result.stderr)
     for command in (["company", "list"], ["company", "invite", "globex", "m@evil.example"]):
-        refused = subprocess.run(
-            [sys.executable, "-m", "stockroom_jobs.cli", "--company", "acme", *command],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            env=env,
-        )
+        refused = as_acme(command)
         assert refused.returncode != 0 and "without --company" in refused.stderr, refused
         out.append(refused.stdout + refused.stderr)
     written = [*out_dir.rglob("*"), *(install / "companies" / "acme" / "reports").rglob("*")]

@@ -89,6 +89,11 @@ def directory(install_root: Path | None = None) -> sa.Engine:
     return workbench.engine(install_root or config.data_root())
 
 
+def _member(email: str, company_id: str) -> sa.ColumnElement[bool]:
+    """The membership row of ``email`` in ``company_id``."""
+    return (memberships.c.email == email) & (memberships.c.company_id == company_id)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -180,11 +185,7 @@ def invite(
             sa.select(companies.c.company_id).where(companies.c.company_id == company_id)
         ).first():
             raise ValueError(f"no company {company_id!r}")
-        old = conn.execute(
-            sa.select(memberships.c.role).where(
-                (memberships.c.email == email) & (memberships.c.company_id == company_id)
-            )
-        ).scalar()
+        old = conn.execute(sa.select(memberships.c.role).where(_member(email, company_id))).scalar()
         if old == role:
             return
         if old is None:
@@ -198,11 +199,7 @@ def invite(
                 )
             )
         else:
-            conn.execute(
-                memberships.update()
-                .where((memberships.c.email == email) & (memberships.c.company_id == company_id))
-                .values(role=role)
-            )
+            conn.execute(memberships.update().where(_member(email, company_id)).values(role=role))
     company = workbench.engine(config.company_root(company_id, install_root))
     with company.begin() as conn:
         audit.append(
@@ -225,18 +222,10 @@ def remove(company_id: str, email: str, *, actor: str, install_root: Path | None
     email = normalise_email(email)
     eng = directory(install_root)
     with eng.begin() as conn:
-        old = conn.execute(
-            sa.select(memberships.c.role).where(
-                (memberships.c.email == email) & (memberships.c.company_id == company_id)
-            )
-        ).scalar()
+        old = conn.execute(sa.select(memberships.c.role).where(_member(email, company_id))).scalar()
         if old is None:
             return
-        conn.execute(
-            memberships.delete().where(
-                (memberships.c.email == email) & (memberships.c.company_id == company_id)
-            )
-        )
+        conn.execute(memberships.delete().where(_member(email, company_id)))
     company = workbench.engine(config.company_root(company_id, install_root))
     with company.begin() as conn:
         audit.append(
