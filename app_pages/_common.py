@@ -207,10 +207,9 @@ def signer(action: str, permission: tenancy.Action) -> str | None:
     if who.signed_in:
         if who.may(permission):
             return who.email
-        allowed = ", ".join(sorted(tenancy.PERMISSIONS[permission]))
         st.info(
-            f"Your role ({who.role}) cannot {tenancy.ACTION_WORDS[permission]}; that takes "
-            f"{allowed}.",
+            f"Your role ({who.role}) cannot {tenancy.ACTION_WORDS[permission]}; that needs the "
+            f"{_either(tenancy.PERMISSIONS[permission])} role.",
             icon=":material/visibility:",
         )
         return None
@@ -225,6 +224,12 @@ def signer(action: str, permission: tenancy.Action) -> str | None:
     if not name:
         st.warning(f"Enter your name in the sidebar to {action}: every decision is signed.")
     return name or None
+
+
+def _either(roles) -> str:
+    """Roles in words: "admin or buyer", "admin, analyst or buyer"."""
+    names = sorted(roles)
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def signed(permission: tenancy.Action) -> str | None:
@@ -316,7 +321,7 @@ def table_with_downloads(
     if not may_export():
         st.caption(
             (f"{caption} " if caption else "")
-            + f"Downloads take the {', '.join(sorted(tenancy.PERMISSIONS['export']))} role."
+            + f"Downloads need the {_either(tenancy.PERMISSIONS['export'])} role."
         )
         return
     *buttons, note = st.columns([1, 1, 1, 3])
