@@ -145,24 +145,6 @@ def add_company(
     return root
 
 
-def ensure_local(install_root: Path | None = None) -> None:
-    """Register the local company (the install's own data root) if it is not yet."""
-    eng = directory(install_root)
-    with eng.begin() as conn:
-        if conn.execute(
-            sa.select(companies.c.company_id).where(companies.c.company_id == config.LOCAL_COMPANY)
-        ).first():
-            return
-        conn.execute(
-            companies.insert().values(
-                company_id=config.LOCAL_COMPANY,
-                name="This computer",
-                created_by="stockroom",
-                created_at=_now(),
-            )
-        )
-
-
 def invite(
     company_id: str,
     email: str,
