@@ -231,6 +231,7 @@ def save(root: Path, text: str, *, actor: str) -> Settings:
     sees the old file or the new one), audited with both versions' sha256."""
     import hashlib
     import os
+    import tempfile
 
     from stockroom import audit, workbench
 
@@ -238,8 +239,11 @@ def save(root: Path, text: str, *, actor: str) -> Settings:
     settings = parse(text, path)
     old = path.read_bytes() if path.is_file() else None
     path.parent.mkdir(parents=True, exist_ok=True)
-    staged = path.with_name(f".{CONFIG_FILE}.{os.getpid()}.tmp")
-    staged.write_text(text, encoding="utf-8")
+    # a name of its own per save: two admins saving at once (two threads of one app process)
+    # never write into one staging file
+    fd, staged = tempfile.mkstemp(prefix=f".{CONFIG_FILE}.", suffix=".tmp", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
     os.replace(staged, path)
     digest = hashlib.sha256
     with workbench.engine(root).begin() as conn:
