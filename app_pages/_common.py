@@ -208,8 +208,7 @@ def signer(action: str, permission: tenancy.Action) -> str | None:
         if who.may(permission):
             return who.email
         st.info(
-            f"Your role ({who.role}) cannot {tenancy.ACTION_WORDS[permission]}; that needs the "
-            f"{_either(tenancy.PERMISSIONS[permission])} role.",
+            tenancy.refusal(who.role, permission),
             icon=":material/visibility:",
         )
         return None
@@ -224,12 +223,6 @@ def signer(action: str, permission: tenancy.Action) -> str | None:
     if not name:
         st.warning(f"Enter your name in the sidebar to {action}: every decision is signed.")
     return name or None
-
-
-def _either(roles) -> str:
-    """Roles in words: "admin or buyer", "admin, analyst or buyer"."""
-    names = sorted(roles)
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def signed(permission: tenancy.Action) -> str | None:
@@ -318,11 +311,8 @@ def table_with_downloads(
         # categories in words on screen ("Office furniture"); the downloads keep the keys
         shown = shown.with_columns(products.category_words(pl.col("category")))
     st.dataframe(shown, column_config=column_config, hide_index=True, width="stretch")
-    if not may_export():
-        st.caption(
-            (f"{caption} " if caption else "")
-            + f"Downloads need the {_either(tenancy.PERMISSIONS['export'])} role."
-        )
+    if not may_export():  # "... cannot download exports and reports: that needs ..."
+        st.caption((f"{caption} " if caption else "") + tenancy.refusal(identity().role, "export"))
         return
     *buttons, note = st.columns([1, 1, 1, 3])
     formats = (  # label, encoder (run when clicked), extension, MIME type, help

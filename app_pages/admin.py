@@ -16,9 +16,7 @@ from stockroom.errors import StockroomError
 who = _common.identity()
 st.title("Admin")
 if not who.may("admin"):  # not listed for them; a typed URL gets this and nothing else
-    st.error(
-        f"Your role ({who.role}) cannot {tenancy.ACTION_WORDS['admin']}.", icon=":material/block:"
-    )
+    st.error(tenancy.refusal(who.role, "admin"), icon=":material/block:")
     st.stop()
 actor = _common.signer("change the company's people and settings", "admin")
 root = config.company_root(who.company_id)  # always the company's own root, never a demo's

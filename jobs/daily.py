@@ -346,13 +346,12 @@ def install_scheduler(
     sched = (BlockingScheduler if blocking else BackgroundScheduler)(timezone="UTC")
 
     def refresh() -> None:
-        for company_id, _ in tenancy.all_companies(install_root):
-            root = config.company_root(company_id, install_root)
+        for root in tenancy.company_roots(install_root):
             try:
                 scheduler(root, on_step, on_progress=on_progress, sched=sched)
             except StockroomError as exc:  # a broken stockroom.toml: that company waits
                 if on_progress:
-                    on_progress(f"{company_id}: not scheduled: {exc}")
+                    on_progress(f"{config.company_of(root)}: not scheduled: {exc}")
 
     refresh()
     sched.add_job(refresh, IntervalTrigger(minutes=5), id="stockroom-companies", coalesce=True)

@@ -78,11 +78,7 @@ def schedule_command(
     from stockroom_jobs import daily
 
     root = config.data_root(data_root)
-    roots = (
-        [config.company_root(c, root) for c, _ in tenancy.all_companies(root)]
-        if all_companies
-        else [root]
-    )
+    roots = tenancy.company_roots(root) if all_companies else [root]
     console.print("catching up what is due now")
     for company_root in roots:
         try:

@@ -78,8 +78,3 @@ class SnapshotError(StockroomError):
 class ConfigError(StockroomError):
     """The install is set up in a way that would break a promise (companies kept apart, ...):
     the message says what to change."""
-
-
-class AccessDenied(StockroomError):
-    """The signed-in person's role (or company) does not allow this: nothing was read or
-    changed. The message names the action and the roles that may take it."""

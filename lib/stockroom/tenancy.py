@@ -30,7 +30,7 @@ from typing import Literal
 import sqlalchemy as sa
 
 from stockroom import audit, config, workbench
-from stockroom.errors import AccessDenied, InputError, InputProblem
+from stockroom.errors import InputError, InputProblem
 from stockroom.workbench import companies, memberships
 
 Role = Literal["admin", "buyer", "analyst", "viewer"]
@@ -75,13 +75,17 @@ def allowed(role: str | None, action: Action) -> bool:
     return role in PERMISSIONS[action]
 
 
-def check(role: str | None, action: Action) -> None:
-    """Raise :class:`~stockroom.errors.AccessDenied` unless ``role`` may take ``action``."""
-    if not allowed(role, action):
-        who = ", ".join(sorted(PERMISSIONS[action]))
-        raise AccessDenied(
-            f"your role ({role or 'none'}) cannot {ACTION_WORDS[action]}: that takes {who}"
-        )
+def refusal(role: str | None, action: Action) -> str | None:
+    """Why ``role`` may not take ``action``, in words naming the roles that may ("Your role
+    (viewer) cannot place orders ...: that needs the admin or buyer role"); None when it may.
+    What every page shows a role it turns away."""
+    if allowed(role, action):
+        return None
+    names = sorted(PERMISSIONS[action])
+    either = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+    return (
+        f"Your role ({role or 'none'}) cannot {ACTION_WORDS[action]}: that needs the {either} role."
+    )
 
 
 def directory(install_root: Path | None = None) -> sa.Engine:
@@ -96,6 +100,13 @@ def _member(email: str, company_id: str) -> sa.ColumnElement[bool]:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _audit(company_id: str, install_root: Path | None, entry: dict) -> None:
+    """Append ``entry`` (:func:`stockroom.audit.entry`) to ``company_id``'s own audit log."""
+    company = workbench.engine(config.company_root(company_id, install_root))
+    with company.begin() as conn:
+        audit.append(conn, [entry])
 
 
 def normalise_email(email: str) -> str:
@@ -134,12 +145,8 @@ def add_company(
             )
         )
     root.mkdir(parents=True, exist_ok=True)
-    company = workbench.engine(root)
-    with company.begin() as conn:
-        audit.append(
-            conn,
-            [audit.entry(actor, "company", company_id, None, {"name": name.strip()}, "created")],
-        )
+    entry = audit.entry(actor, "company", company_id, None, {"name": name.strip()}, "created")
+    _audit(company_id, install_root, entry)
     if admin_email:
         invite(company_id, admin_email, "admin", actor=actor, install_root=install_root)
     return root
@@ -182,21 +189,13 @@ def invite(
             )
         else:
             conn.execute(memberships.update().where(_member(email, company_id)).values(role=role))
-    company = workbench.engine(config.company_root(company_id, install_root))
-    with company.begin() as conn:
-        audit.append(
-            conn,
-            [
-                audit.entry(
-                    actor,
-                    "membership",
-                    email,
-                    None if old is None else {"role": old},
-                    {"role": role},
-                    "invited" if old is None else "role changed",
-                )
-            ],
-        )
+    change = None if old is None else {"role": old}
+    why = "invited" if old is None else "role changed"
+    _audit(
+        company_id,
+        install_root,
+        audit.entry(actor, "membership", email, change, {"role": role}, why),
+    )
 
 
 def remove(company_id: str, email: str, *, actor: str, install_root: Path | None = None) -> None:
@@ -208,11 +207,8 @@ def remove(company_id: str, email: str, *, actor: str, install_root: Path | None
         if old is None:
             return
         conn.execute(memberships.delete().where(_member(email, company_id)))
-    company = workbench.engine(config.company_root(company_id, install_root))
-    with company.begin() as conn:
-        audit.append(
-            conn, [audit.entry(actor, "membership", email, {"role": old}, None, "removed")]
-        )
+    entry = audit.entry(actor, "membership", email, {"role": old}, None, "removed")
+    _audit(company_id, install_root, entry)
 
 
 def memberships_of(email: str, install_root: Path | None = None) -> list[Membership]:
@@ -239,6 +235,11 @@ def all_companies(install_root: Path | None = None) -> list[tuple[str, str]]:
             sa.select(companies.c.company_id, companies.c.name).order_by(companies.c.name)
         ).all()
     return [(c, n) for c, n in rows]
+
+
+def company_roots(install_root: Path | None = None) -> list[Path]:
+    """The data root of every registered company (the all-companies scheduler's list)."""
+    return [config.company_root(c, install_root) for c, _ in all_companies(install_root)]
 
 
 def members(company_id: str, install_root: Path | None = None) -> list[tuple[str, str]]:

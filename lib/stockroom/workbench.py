@@ -620,7 +620,8 @@ def _engine(url: str) -> sa.Engine:
 
 def _set_company(conn: sa.Connection) -> None:
     """PostgreSQL: set ``stockroom.company`` for the connection just handed out, from its
-    engine's ``company_id`` (empty for the install's own engine: no company's rows)."""
+    engine's ``company_id`` (empty for the shared pool's own engine, :func:`_engine`, which
+    migrations use: it sees no company's rows)."""
     company = conn.get_execution_options().get("company_id", "")
     conn.exec_driver_sql("SELECT set_config('stockroom.company', %(c)s, false)", {"c": company})
     conn.commit()
