@@ -54,7 +54,7 @@ def test_cli_is_one_module_per_command_group():
     }
     assert groups == {
         "ingest", "procure", "forecast", "reconcile", "mapping", "bench", "ops", "own", "daily",
-        "holdings", "market", "resale", "company",
+        "holdings", "market", "resale", "company", "scale",
     }  # fmt: skip
     assert {module for module, _, _ in cli.COMMANDS.values()} == groups
     for name in cli.COMMANDS:  # every command loads from its group's module, under its name

@@ -71,6 +71,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Resale P&L: invoices, lots, listings, profit, ROI, aging, search, workbook.",
     ),
     "company": ("company", "app", "Companies of this install, their people and roles."),
+    "lake": ("scale", "lake_app", "Snapshots on object storage (s3://), committed via DuckLake."),
+    "cluster": (
+        "scale",
+        "cluster_command",
+        "Many companies' mornings as tasks on Dask distributed.",
+    ),
     "runs": ("ops", "runs", "List job runs with status, row counts and errors."),
     "report": ("ops", "report", "Run a papermill report to an executed notebook and HTML."),
     "serve": ("ops", "serve", "Start the Streamlit app on http://127.0.0.1:8501."),
@@ -158,10 +164,33 @@ def _root(
         os.environ[config.ENV_COMPANY] = company
 
 
+def _publish_object_roots() -> None:
+    """After a command that succeeded on an ``s3://`` data root: commit the days it changed to
+    the lake (:func:`stockroom.lake.publish_attached`), and say so."""
+    if "stockroom.lake" not in sys.modules:
+        return  # no object-store root was opened (a local root never loads the module)
+    from stockroom import lake
+
+    command = " ".join(arg for arg in sys.argv[1:] if not arg.startswith("-"))[:80]
+    for result in lake.publish_attached(f"stockroom {command}".strip()):
+        if result.version is not None:
+            Console(stderr=True).print(
+                f"lake: {len(result.days)} day(s) committed as version {result.version}",
+                markup=False,
+                highlight=False,
+            )
+
+
 def main() -> None:
     """Console entry point: run the CLI; print one line and exit 1 on any failure."""
     try:
-        app()  # usage errors are typer's: a usage line and exit code 2
+        try:
+            app()  # usage errors are typer's: a usage line and exit code 2
+        except SystemExit as done:
+            if done.code in (0, None):
+                _publish_object_roots()
+            raise
+        _publish_object_roots()
     except Exception as exc:  # one-line reason for every failure, traceback on request
         if config.debug():
             raise

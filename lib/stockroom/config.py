@@ -72,13 +72,29 @@ def _pyproject_data_root() -> Path | None:
 
 
 def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """Return the absolute data root (it need not exist yet)."""
-    if explicit:
-        return Path(explicit).expanduser().resolve()
-    env = os.environ.get(ENV_DATA_ROOT)
-    if env:
-        return Path(env).expanduser().resolve()
-    return _pyproject_data_root() or (PROJECT_ROOT / "data").resolve()
+    """Return the absolute data root (it need not exist yet).
+
+    An object-store root (``s3://bucket/prefix``) gives its local working copy, brought up to
+    date with the lake once per process (:func:`stockroom.lake.attach`)."""
+    value = explicit or os.environ.get(ENV_DATA_ROOT)
+    if value and str(value).startswith("s3:/"):
+        from stockroom import lake
+
+        return lake.attach(value)
+    root = (
+        Path(value).expanduser().resolve()
+        if value
+        else _pyproject_data_root() or (PROJECT_ROOT / "data").resolve()
+    )
+    if any((folder / LAKE_MARKER).is_file() for folder in (root, *root.parents)):
+        from stockroom import lake  # a company's folder inside a working copy: its own lake
+
+        return lake.attach(lake.url_of(root))
+    return root
+
+
+#: The file marking the local working copy of an object-store root (:mod:`stockroom.lake`).
+LAKE_MARKER = "lake.json"
 
 
 #: The company of a single-user install (no sign-in) and of any data root outside ``companies/``.
