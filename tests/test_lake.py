@@ -46,7 +46,7 @@ def s3(s3_server, tmp_path, monkeypatch):
         "AWS_SECRET_ACCESS_KEY": "test-secret",
         "AWS_REGION": "us-east-1",
         "STOCKROOM_CACHE_DIR": str(tmp_path / "cache-a"),
-        "STOCKROOM_LAKE_CATALOG": f"sqlite:///{tmp_path / 'catalog.sqlite'}",
+        "STOCKROOM_LAKE_CATALOG": f"sqlite:///{tmp_path / 'catalogs'}",
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)
@@ -361,7 +361,8 @@ def test_the_catalog_in_the_workbench_postgresql(s3, postgres, monkeypatch, tmp_
     monkeypatch.setenv("STOCKROOM_DB_URL", postgres)
     root = lake.working_root(s3)
     target, schema = lake.catalog(root)
-    assert target.startswith("ducklake:postgres:") and schema == "lake_local"
+    bucket = s3.removeprefix("s3://").split("/")[0].replace("-", "_")
+    assert target.startswith("ducklake:postgres:") and schema == f"lake_{bucket}_acme"
     write_days(root, [DAY], seed=4)
     assert lake.publish(root).version is not None
     other = copy_in(tmp_path / "cache-b", s3, monkeypatch)

@@ -33,9 +33,9 @@ local store). ``as_of`` keeps its meaning everywhere: the latest snapshot day on
 **Settings.** ``STOCKROOM_S3_ENDPOINT`` (e.g. ``http://127.0.0.1:9000`` for MinIO; unset for
 AWS), ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` (unset: the AWS credential chain),
 ``AWS_REGION`` (default ``us-east-1``). The catalog: ``STOCKROOM_LAKE_CATALOG`` (a SQLAlchemy
-URL: ``postgresql://...`` or ``sqlite:///path``); default the workbench PostgreSQL
-(``STOCKROOM_DB_URL``, a schema ``lake_<company>`` per company) or else ``lake.sqlite`` in the
-working copy (one machine only).
+URL: ``postgresql://...``, a schema per lake, or ``sqlite:///<folder>``, a file per lake);
+default the workbench PostgreSQL (``STOCKROOM_DB_URL``) or else ``lake.sqlite`` in the working
+copy (one machine only).
 """
 
 from __future__ import annotations
@@ -205,16 +205,20 @@ def _sql_str(value: str) -> str:
 
 
 def catalog(root: Path) -> tuple[str, str | None]:
-    """The DuckLake catalog of a working copy: (``ATTACH`` target, metadata schema or None)."""
+    """The DuckLake catalog of a working copy: (``ATTACH`` target, metadata schema or None).
+
+    One catalog per lake (a DuckLake catalog knows one data path): in PostgreSQL a schema per
+    lake in one database (:func:`schema_of`); with ``STOCKROOM_LAKE_CATALOG=sqlite:///<folder>``
+    one file per lake in that folder (``<bucket>/<prefix>.sqlite``); by default the workbench
+    PostgreSQL when ``STOCKROOM_DB_URL`` is one, else ``lake.sqlite`` in the working copy (one
+    machine only). Raises :class:`ConfigError` for another kind of URL."""
     url = os.environ.get("STOCKROOM_LAKE_CATALOG", "").strip() or None
-    schema = None
+    lake_url = _require(root)
     if url is None:
         db = config.db_url(root)
-        if db.startswith("postgresql"):
-            url = db
-            schema = "lake_" + config.company_of(root).replace("-", "_")
-        else:
+        if not db.startswith("postgresql"):
             return f"ducklake:sqlite:{Path(root) / 'lake.sqlite'}", None
+        url = db
     if url.startswith("postgresql"):
         from sqlalchemy.engine import make_url
 
@@ -227,10 +231,27 @@ def catalog(root: Path) -> tuple[str, str | None]:
             "password": parsed.password,
         }
         dsn = " ".join(f"{k}={v}" for k, v in parts.items() if v is not None)
-        return f"ducklake:postgres:{dsn}", schema or "lake"
+        return f"ducklake:postgres:{dsn}", schema_of(lake_url)
     if url.startswith("sqlite:///"):
-        return f"ducklake:sqlite:{url.removeprefix('sqlite:///')}", None
-    raise ConfigError(f"STOCKROOM_LAKE_CATALOG {url!r}: expected postgresql://... or sqlite:///...")
+        folder = Path(url.removeprefix("sqlite:///"))
+        path = folder / (lake_url.removeprefix("s3://") + ".sqlite")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"ducklake:sqlite:{path}", None
+    raise ConfigError(
+        f"STOCKROOM_LAKE_CATALOG {url!r}: expected postgresql://... or sqlite:///<folder>"
+    )
+
+
+def schema_of(url: str) -> str:
+    """The PostgreSQL schema of a lake's catalog: ``lake_`` and the URL's bucket and prefix in
+    lower-case letters, digits and underscores (``s3://b/install/companies/acme`` ->
+    ``lake_b_install_companies_acme``), cut to 63 characters with a hash when longer."""
+    import hashlib
+
+    name = "lake_" + re.sub(r"[^a-z0-9]+", "_", url.removeprefix("s3://").lower()).strip("_")
+    if len(name) > 63:
+        name = name[:54] + "_" + hashlib.sha256(url.encode()).hexdigest()[:8]
+    return name
 
 
 def redacted(target: str) -> str:
