@@ -293,3 +293,25 @@ def bench_price_forecast(
         result = run_price_forecast_bench(workbook or BUNDLED_STOCKX, days)
     print(print_price_forecast(result))
     dump(result, json_out)
+
+
+@app.command("scale")
+def bench_scale(
+    companies: Annotated[int, typer.Option(min=2, help="Simulated companies.")] = 200,
+    skus: Annotated[int, typer.Option(min=10, help="SKUs per company.")] = 1000,
+    days: Annotated[int, typer.Option(min=30, help="Days of orders per company.")] = 90,
+    workers: Annotated[int, typer.Option(min=1, help="Workers of the local cluster.")] = 2,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write results here.")
+    ] = None,
+) -> None:
+    """Companies x SKUs through the daily pipeline, one after the other vs a local Dask
+    cluster (wall, CPU, peak memory per worker, retries, same numbers), the object store's
+    cost per snapshot day, and what 10,000 companies or 10 M SKUs would need."""
+    from stockroom_bench import dump
+    from stockroom_bench.scale import print_scale, run_scale_bench
+
+    with console.status("writing the companies...") as status:
+        result = run_scale_bench(companies, skus, days, workers, on_step=status.update)
+    print(print_scale(result))
+    dump(result, json_out)
