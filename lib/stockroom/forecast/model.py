@@ -343,6 +343,11 @@ class GlobalModel:
     def _train(self, p: Panel, cutoff: int) -> xgb.XGBRegressor:
         c = self.config
         days = np.arange(max(cutoff + 1 - c.history_days, 8), cutoff + 1)
+        from stockroom.forecast import distributed
+
+        address = distributed.scheduler_for(len(p.ids), len(days), len(c.columns))
+        if address is not None:  # too big for this machine's setting: on the cluster
+            return distributed.train(p, cutoff, c, address)
         x = features(p.y[:, : cutoff + 1], p, days, p.promo, config=c)
         # features() stacks day blocks of all series; censored days are not labels
         label = observed(p, days[0], days[-1] + 1).T.ravel()
