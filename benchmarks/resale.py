@@ -289,14 +289,11 @@ def child(task: str) -> None:
 
 
 def _peak_kib() -> int:
-    """This process's peak resident memory (VmHWM, KiB): unlike ``ru_maxrss``, which a child
-    started by fork + exec inherits from its parent's size, it starts afresh at exec."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1])
-    import resource
+    """This process's peak resident memory, KiB (:func:`stockroom_jobs.cluster.peak_rss_mib`:
+    VmHWM, which starts afresh at exec, unlike ``ru_maxrss``)."""
+    from stockroom_jobs.cluster import peak_rss_mib
 
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return round(peak_rss_mib() * 1024)
 
 
 def _pdf(work: Path) -> dict:

@@ -64,7 +64,7 @@ def _same(a: list[Path], b: list[Path]) -> dict:
     return {"snapshots_compared": compared, "snapshots_differing": differing}
 
 
-_REQUEST = re.compile(r"\b(GET|PUT|POST|HEAD|DELETE) /")
+_REQUEST = re.compile(r"(GET|PUT|POST|HEAD|DELETE) /")
 
 
 class _Requests(logging.Handler):
@@ -98,8 +98,9 @@ def _object_store(root: Path, work: Path, on_step) -> dict:
     saved = {k: os.environ.get(k) for k in _ENV}
     try:
         host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
         os.environ.update(
-            STOCKROOM_S3_ENDPOINT=f"http://{host}:{port}",
+            STOCKROOM_S3_ENDPOINT=endpoint,
             AWS_ACCESS_KEY_ID="bench",
             AWS_SECRET_ACCESS_KEY="bench",
             STOCKROOM_LAKE_CATALOG=f"sqlite:///{work / 'catalogs'}",
@@ -107,7 +108,7 @@ def _object_store(root: Path, work: Path, on_step) -> dict:
         )
         boto3.client(
             "s3",
-            endpoint_url=os.environ["STOCKROOM_S3_ENDPOINT"],
+            endpoint_url=endpoint,
             aws_access_key_id="bench",
             aws_secret_access_key="bench",
             region_name="us-east-1",
@@ -120,7 +121,7 @@ def _object_store(root: Path, work: Path, on_step) -> dict:
         published, pub_s, _ = _timed(lambda: lake.publish(copy))
         pub_requests = counter.take()
         days = len(published.days)
-        os.environ["STOCKROOM_CACHE_DIR"] = str(work / "cache-b")
+        os.environ.update(STOCKROOM_CACHE_DIR=str(work / "cache-b"))
         other = lake.working_root(url)
         on_step("object store: pulling it into an empty copy...")
         pulled, pull_s, _ = _timed(lambda: lake.pull(other))

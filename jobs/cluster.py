@@ -78,7 +78,16 @@ def _where() -> str:
 
 
 def peak_rss_mib() -> float:
-    """This process's peak resident set size so far, MiB (Linux ``ru_maxrss`` is in KiB)."""
+    """This process's peak resident set size so far, MiB: ``VmHWM`` of /proc/self/status (a
+    worker started by fork and exec inherits its parent's ``ru_maxrss``, so that would report
+    the parent's peak), else ``ru_maxrss`` (KiB) where /proc is missing."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

@@ -52,9 +52,7 @@ def test_a_panel_over_the_memory_setting_trains_on_the_cluster_and_forecasts_the
 
     calls = []
     train = distributed.train
-    monkeypatch.setattr(
-        distributed, "train", lambda *a, **k: calls.append(a[-1]) or train(*a, **k)
-    )
+    monkeypatch.setattr(distributed, "train", lambda *a, **k: calls.append(a[-1]) or train(*a, **k))
     monkeypatch.setenv(distributed.ENV_SCHEDULER, cluster)
     monkeypatch.setenv(distributed.ENV_MEMORY, "0.5")  # the ~2 MiB matrix is "too big"
     on_dask = forecast(sales_panel, config)
@@ -68,9 +66,7 @@ def test_a_panel_over_the_memory_setting_trains_on_the_cluster_and_forecasts_the
     assert not np.array_equal(on_dask, here)
 
 
-def test_under_the_memory_setting_training_stays_on_this_machine(
-    sales_panel, cluster, monkeypatch
-):
+def test_under_the_memory_setting_training_stays_on_this_machine(sales_panel, cluster, monkeypatch):
     config = ModelConfig(horizon=7, trees=30, depth=4, history_days=300)
     here = forecast(sales_panel, config)
     monkeypatch.setenv(distributed.ENV_SCHEDULER, cluster)

@@ -213,14 +213,18 @@ def _writer(url: str, cache: Path, days, seed, skus, ready: Path, go: Path):
 
 
 def _snapshot_of(root: Path) -> dict:
-    """What a reader sees now: {day: (rows, sum of on_hand)} read straight from the lake."""
-    with lake._connected(root) as con:
-        if not lake._has_table(con, "stock"):
-            return {}
-        rows = con.execute(
-            "SELECT snapshot_date, count(*), sum(on_hand) FROM lake.stock GROUP BY 1"
-        ).fetchall()
-    return {d: (n, int(s)) for d, n, s in rows}
+    """What a reader sees now: {day: (rows, sum of on_hand)} read straight from the lake (in
+    one query, retried like the library's readers while a writer holds the catalog)."""
+
+    def now() -> list:
+        with lake._connected(root) as con:
+            if not lake._has_table(con, "stock"):
+                return []
+            return con.execute(
+                "SELECT snapshot_date, count(*), sum(on_hand) FROM lake.stock GROUP BY 1"
+            ).fetchall()
+
+    return {d: (n, int(s)) for d, n, s in lake._retried(now)}
 
 
 def test_two_writers_at_once_both_land_and_readers_never_see_a_mix(s3, tmp_path, monkeypatch):
@@ -379,3 +383,18 @@ def test_the_catalog_in_the_workbench_postgresql(s3, postgres, monkeypatch, tmp_
             .all()
         )
     assert "ducklake_snapshot" in names
+
+
+def test_a_pull_keeps_the_days_this_copy_has_not_published_yet(s3, tmp_path, monkeypatch):
+    mine = lake.working_root(s3)
+    write_days(mine, [DAY], seed=1)
+    lake.publish(mine)
+    write_days(mine, [DAY], seed=2)  # changed here, not published yet
+    theirs = copy_in(tmp_path / "cache-b", s3, monkeypatch)
+    write_days(theirs, [DAY], seed=3)
+    lake.publish(theirs)
+    monkeypatch.setenv("STOCKROOM_CACHE_DIR", str(tmp_path / "cache-a"))
+    assert lake.pull(mine).days == []  # their day does not overwrite my unpublished one
+    assert store.read_snapshot(mine, "stock", DAY).equals(stock(2))
+    assert lake.publish(mine).days == [("stock", DAY)]  # the later commit wins
+    assert lake.read(mine, "stock").equals(stock(2))

@@ -42,6 +42,7 @@ holds its company, and nobody passes the two separately.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import tomllib
 from pathlib import Path
@@ -95,6 +96,52 @@ def data_root(explicit: str | os.PathLike[str] | None = None) -> Path:
 
 #: The file marking the local working copy of an object-store root (:mod:`stockroom.lake`).
 LAKE_MARKER = "lake.json"
+
+
+def cache_dir() -> Path:
+    """Where working copies of object-store roots live: ``STOCKROOM_CACHE_DIR``, default
+    ``~/.cache/stockroom``."""
+    env = os.environ.get("STOCKROOM_CACHE_DIR", "").strip()
+    return Path(env).expanduser().resolve() if env else Path.home() / ".cache" / "stockroom"
+
+
+def s3_settings() -> dict[str, str | None]:
+    """The S3 connection of object-store roots: endpoint (``STOCKROOM_S3_ENDPOINT`` as
+    host:port, None for AWS), use_ssl ("true"/"false", from the endpoint's scheme), key_id and
+    secret (``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY``; None: the credential chain),
+    region (``AWS_REGION`` / ``AWS_DEFAULT_REGION``, default us-east-1)."""
+    endpoint = os.environ.get("STOCKROOM_S3_ENDPOINT", "").strip() or None
+    use_ssl = "true"
+    if endpoint is not None:
+        use_ssl = "false" if endpoint.startswith("http://") else "true"
+        endpoint = re.sub(r"^https?://", "", endpoint).rstrip("/")
+    return {
+        "endpoint": endpoint,
+        "use_ssl": use_ssl,
+        "key_id": os.environ.get("AWS_ACCESS_KEY_ID") or None,
+        "secret": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
+        "region": os.environ.get("AWS_REGION")
+        or os.environ.get("AWS_DEFAULT_REGION")
+        or "us-east-1",
+    }
+
+
+def lake_catalog() -> str | None:
+    """``STOCKROOM_LAKE_CATALOG``: where object-store roots keep their DuckLake catalogs
+    (``postgresql://...`` or ``sqlite:///<folder>``), or None (:func:`stockroom.lake.catalog`)."""
+    return os.environ.get("STOCKROOM_LAKE_CATALOG", "").strip() or None
+
+
+def dask_scheduler() -> str | None:
+    """``STOCKROOM_DASK_SCHEDULER``: the Dask scheduler address (``tcp://host:8786``) heavy
+    training and ``stockroom cluster`` use, or None."""
+    return os.environ.get("STOCKROOM_DASK_SCHEDULER", "").strip() or None
+
+
+def train_memory_mb(default: float = 4096.0) -> float:
+    """``STOCKROOM_TRAIN_MEMORY_MB``: the training matrix size (MiB) above which the global model
+    trains on the Dask cluster. Raises ``ValueError`` when it is not a number."""
+    return float(os.environ.get("STOCKROOM_TRAIN_MEMORY_MB", "") or default)
 
 
 #: The company of a single-user install (no sign-in) and of any data root outside ``companies/``.

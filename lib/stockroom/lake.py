@@ -91,17 +91,10 @@ def normalise(value: str | os.PathLike[str]) -> str:
     return f"s3://{match['bucket']}{match['prefix']}"
 
 
-def cache_dir() -> Path:
-    """Where working copies of object-store roots live: ``STOCKROOM_CACHE_DIR``, default
-    ``~/.cache/stockroom``."""
-    env = os.environ.get("STOCKROOM_CACHE_DIR", "").strip()
-    return Path(env).expanduser().resolve() if env else Path.home() / ".cache" / "stockroom"
-
-
 def working_root(url: str | os.PathLike[str]) -> Path:
     """The local working copy of the object-store root ``url`` (created, with its marker)."""
     url = normalise(url)
-    root = cache_dir() / "lake" / url.removeprefix("s3://")
+    root = config.cache_dir() / "lake" / url.removeprefix("s3://")
     root.mkdir(parents=True, exist_ok=True)
     marker = root / MARKER
     if not marker.is_file():
@@ -166,29 +159,10 @@ def _extension_file(name: str) -> str:
     return str(found[0])
 
 
-def s3_settings() -> dict[str, str | None]:
-    """The S3 connection from the environment (see the module doc): endpoint (host:port or
-    None for AWS), use_ssl, key_id, secret, region."""
-    endpoint = os.environ.get("STOCKROOM_S3_ENDPOINT", "").strip() or None
-    use_ssl = "true"
-    if endpoint is not None:
-        use_ssl = "false" if endpoint.startswith("http://") else "true"
-        endpoint = re.sub(r"^https?://", "", endpoint).rstrip("/")
-    return {
-        "endpoint": endpoint,
-        "use_ssl": use_ssl,
-        "key_id": os.environ.get("AWS_ACCESS_KEY_ID") or None,
-        "secret": os.environ.get("AWS_SECRET_ACCESS_KEY") or None,
-        "region": os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-        or "us-east-1",
-    }
-
-
 def storage_options() -> dict[str, str]:
     """The same S3 settings as polars' / object_store's ``storage_options`` (for readers of
     :func:`files` outside DuckDB)."""
-    s3 = s3_settings()
+    s3 = config.s3_settings()
     options = {"aws_region": s3["region"] or "us-east-1"}
     if s3["endpoint"]:
         scheme = "https" if s3["use_ssl"] == "true" else "http"
@@ -212,7 +186,7 @@ def catalog(root: Path) -> tuple[str, str | None]:
     one file per lake in that folder (``<bucket>/<prefix>.sqlite``); by default the workbench
     PostgreSQL when ``STOCKROOM_DB_URL`` is one, else ``lake.sqlite`` in the working copy (one
     machine only). Raises :class:`ConfigError` for another kind of URL."""
-    url = os.environ.get("STOCKROOM_LAKE_CATALOG", "").strip() or None
+    url = config.lake_catalog()
     lake_url = _require(root)
     if url is None:
         db = config.db_url(root)
@@ -266,7 +240,7 @@ def connect(root: Path) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for name in EXTENSIONS:
         con.execute(f"LOAD {_sql_str(_extension_file(name))}")
-    s3 = s3_settings()
+    s3 = config.s3_settings()
     options = [f"REGION {_sql_str(s3['region'] or 'us-east-1')}"]
     if s3["key_id"]:
         options += [f"KEY_ID {_sql_str(s3['key_id'])}", f"SECRET {_sql_str(s3['secret'] or '')}"]
@@ -361,25 +335,25 @@ def lake_days(root: Path, version: int | None = None) -> pl.DataFrame:
     """The days the lake holds (at ``version``; default the latest): one row per table and
     day, columns table (str), snapshot_date (date), rows (int64), sha256 (str, of the part the
     publisher wrote), run_id (str)."""
-    schema = {
-        "table": pl.String,
-        "snapshot_date": pl.Date,
-        "rows": pl.Int64,
-        "sha256": pl.String,
-        "run_id": pl.String,
-    }
-    with _connected(root) as con:
-        return _lake_days(con, version, schema)
+
+    def days() -> pl.DataFrame:
+        with _connected(root) as con:
+            return _lake_days(con, version)
+
+    return _retried(days)
 
 
-def _lake_days(con, version: int | None, schema: dict | None = None) -> pl.DataFrame:
-    schema = schema or {
-        "table": pl.String,
-        "snapshot_date": pl.Date,
-        "rows": pl.Int64,
-        "sha256": pl.String,
-        "run_id": pl.String,
-    }
+_DAYS_SCHEMA = {
+    "table": pl.String,
+    "snapshot_date": pl.Date,
+    "rows": pl.Int64,
+    "sha256": pl.String,
+    "run_id": pl.String,
+}
+
+
+def _lake_days(con, version: int | None) -> pl.DataFrame:
+    schema = _DAYS_SCHEMA
     if not _has_table(con, MANIFESTS, version):
         return pl.DataFrame(schema=schema)
     rows = con.execute(
@@ -409,6 +383,25 @@ def _is_conflict(exc: BaseException) -> bool:
     )
 
 
+def _retrying() -> tenacity.Retrying:
+    """Retries of a lake operation that met another writer (a commit conflict, a busy SQLite
+    catalog): up to 8 attempts, random exponential wait; other errors are raised at once."""
+    return tenacity.Retrying(
+        retry=tenacity.retry_if_exception(_is_conflict),
+        stop=tenacity.stop_after_attempt(8),
+        wait=tenacity.wait_random_exponential(multiplier=0.05, max=2),
+        reraise=True,
+    )
+
+
+def _retried(fn):
+    """Call ``fn()`` under :func:`_retrying` (readers of a catalog another process writes)."""
+    for attempt in _retrying():
+        with attempt:
+            return fn()
+    raise AssertionError("unreachable: tenacity reraises")  # pragma: no cover
+
+
 def publish(root: Path, *, message: str = "publish") -> PublishResult:
     """Commit every day the working copy changed since its last pull or publish to the lake,
     in **one** DuckLake commit (every table and day, with their manifests), retrying on a
@@ -426,12 +419,7 @@ def publish(root: Path, *, message: str = "publish") -> PublishResult:
             return PublishResult(None, [], 0)
         attempts = 0
         with _connected(root) as con:
-            for attempt in tenacity.Retrying(
-                retry=tenacity.retry_if_exception(_is_conflict),
-                stop=tenacity.stop_after_attempt(8),
-                wait=tenacity.wait_random_exponential(multiplier=0.05, max=2),
-                reraise=True,
-            ):
+            for attempt in _retrying():
                 with attempt:
                     attempts += 1
                     version = _commit(con, root, changed, message)
@@ -520,17 +508,27 @@ def _current_version(con) -> int:
 def pull(root: Path, *, version: int | None = None) -> PullResult:
     """Bring the lake's days (at ``version``; default the latest) into the working copy: each
     day the copy lacks or holds with another sha256 is written through the local store (one
-    commit). Days only the copy holds (not yet published) are kept. Returns what was written.
-    Raises :class:`ConfigError` for a plain local root."""
-    with store.writing(root), _connected(root) as con:
+    commit). Days the copy changed since its last pull or publish (not yet published) are kept
+    as they are. Returns what was written. Raises :class:`ConfigError` for a plain local
+    root."""
+    with store.writing(root):
+        return _retried(lambda: _pull(root, version))
+
+
+def _pull(root: Path, version: int | None) -> PullResult:
+    with _connected(root) as con:
         at = _current_version(con) if version is None else int(version)
         held = _lake_days(con, at)
         local = _local_days(root)
         _, base = _baseline(root)
+        # a day this copy changed and has not published yet stays as it is (the next publish
+        # sends it; the later commit wins, as a rerun of a day does in the local store)
+        unpublished = {k for k, sha in local.items() if base.get(k) != sha}
         wanted = [
             (row["table"], row["snapshot_date"])
             for row in held.iter_rows(named=True)
             if local.get((row["table"], row["snapshot_date"])) != row["sha256"]
+            and (row["table"], row["snapshot_date"]) not in unpublished
             and row["table"] in TABLES
         ]
         batches = []
@@ -542,7 +540,7 @@ def pull(root: Path, *, version: int | None = None) -> PullResult:
         after = _local_days(root)
         for row in held.iter_rows(named=True):
             key = (row["table"], row["snapshot_date"])
-            if key in after:
+            if key in after and key not in unpublished:
                 base[key] = after[key]
         _save_baseline(root, at, base)
         return PullResult(at, wanted)
@@ -570,14 +568,18 @@ def read(
     ``as_of`` (latest if None), as the lake held it at ``version`` (latest if None), in the
     table's canonical columns and dtypes. Raises :class:`SnapshotError` when there is no such
     day."""
-    with _connected(root) as con:
-        held = _lake_days(con, version).filter(pl.col("table") == table)
-        if as_of is not None:
-            held = held.filter(pl.col("snapshot_date") <= as_of)
-        if held.is_empty():
-            raise SnapshotError(f"the lake holds no {table} snapshot on or before {as_of}")
-        day = held["snapshot_date"].max()
-        return _frames(con, table, [day], version)[day]
+
+    def one() -> pl.DataFrame:
+        with _connected(root) as con:
+            held = _lake_days(con, version).filter(pl.col("table") == table)
+            if as_of is not None:
+                held = held.filter(pl.col("snapshot_date") <= as_of)
+            if held.is_empty():
+                raise SnapshotError(f"the lake holds no {table} snapshot on or before {as_of}")
+            day = held["snapshot_date"].max()
+            return _frames(con, table, [day], version)[day]
+
+    return _retried(one)
 
 
 def files(root: Path, table: str, *, version: int | None = None) -> list[str]:
@@ -585,22 +587,29 @@ def files(root: Path, table: str, *, version: int | None = None) -> list[str]:
     ``snapshot_date``: hand them to polars (``storage_options()``), Dask, Spark or DuckDB.
     Only these files are the table: the folder may also hold replaced days' files kept for
     time travel, and a killed writer's unreferenced ones."""
-    with _connected(root) as con:
-        snapshot = "" if version is None else f", snapshot_version => {int(version)}"
-        rows = con.execute(
-            f"SELECT data_file FROM ducklake_list_files('lake', ?{snapshot}) ORDER BY 1", [table]
-        ).fetchall()
-        return [r[0] for r in rows]
+    snapshot = "" if version is None else f", snapshot_version => {int(version)}"
+    query = f"SELECT data_file FROM ducklake_list_files('lake', ?{snapshot}) ORDER BY 1"
+    return [row[0] for row in _fetch(root, query, [table])]
+
+
+def _fetch(root: Path, query: str, params: list | None = None) -> list[tuple]:
+    """Rows of one query on the lake's catalog, retried while another process writes it."""
+
+    def rows() -> list[tuple]:
+        with _connected(root) as con:
+            return con.execute(query, params or []).fetchall()
+
+    return _retried(rows)
 
 
 def versions(root: Path) -> pl.DataFrame:
     """The lake's commits, oldest first: version (int64), committed_at (datetime, UTC), message
     (str), days (int64: days the commit changed), tables (str: comma-separated)."""
-    with _connected(root) as con:
-        rows = con.execute(
-            "SELECT snapshot_id, snapshot_time, commit_message, commit_extra_info "
-            "FROM lake.snapshots() ORDER BY snapshot_id"
-        ).fetchall()
+    rows = _fetch(
+        root,
+        "SELECT snapshot_id, snapshot_time, commit_message, commit_extra_info "
+        "FROM lake.snapshots() ORDER BY snapshot_id",
+    )
     out = []
     for version, at, message, extra in rows:
         record = json.loads(extra) if extra else {}
@@ -623,8 +632,4 @@ def tidy(root: Path) -> int:
     """Delete data files no version references (a killed writer's uploads); returns how many.
     Old versions are kept (time travel); files of replaced days stay while a version needs
     them."""
-    with _connected(root) as con:
-        rows = con.execute(
-            "FROM ducklake_delete_orphaned_files('lake', cleanup_all => true)"
-        ).fetchall()
-    return len(rows)
+    return len(_fetch(root, "FROM ducklake_delete_orphaned_files('lake', cleanup_all => true)"))

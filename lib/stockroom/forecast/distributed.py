@@ -19,8 +19,6 @@ always trains on one machine, whatever the size.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import xgboost as xgb
 
@@ -40,10 +38,12 @@ def scheduler_for(series: int, days: int, features: int) -> str | None:
     """The scheduler address to train on when the matrix exceeds the memory setting and a
     scheduler is configured; else None (train here). Raises ``ValueError`` for a memory
     setting that is not a number."""
-    address = os.environ.get(ENV_SCHEDULER, "").strip()
+    from stockroom import config
+
+    address = config.dask_scheduler()
     if not address or address == "local":
         return None  # "local" is the cluster command's own cluster, not a training target
-    limit = float(os.environ.get(ENV_MEMORY, "") or DEFAULT_MEMORY_MB)
+    limit = config.train_memory_mb(DEFAULT_MEMORY_MB)
     return address if matrix_mib(series, days, features) > limit else None
 
 
