@@ -447,14 +447,14 @@ def _commit(con, root: Path, changed: list[tuple[str, date]], message: str) -> i
                 f'CREATE TABLE IF NOT EXISTS lake."{table}" AS SELECT * FROM {source} LIMIT 0'
             )
             con.execute(f'ALTER TABLE lake."{table}" SET PARTITIONED BY (snapshot_date)')
-            day_list = _sql_list([d.isoformat() for d in days]) + "::DATE[]"
-            con.execute(
-                f'DELETE FROM lake."{table}" WHERE list_contains({day_list}, snapshot_date)'
-            )
+            # an IN list of date literals: DuckLake prunes the files by their snapshot_date
+            # statistics, so a new day reads nothing and a replaced one only its own file
+            day_list = _day_in(days)
+            con.execute(f'DELETE FROM lake."{table}" WHERE snapshot_date IN {day_list}')
             con.execute(f'INSERT INTO lake."{table}" BY NAME SELECT * FROM {source}')
             con.execute(
                 f"DELETE FROM lake.{MANIFESTS} WHERE table_name = ? "
-                f"AND list_contains({day_list}, snapshot_date)",
+                f"AND snapshot_date IN {day_list}",
                 [table],
             )
             for day in days:
@@ -483,6 +483,11 @@ def _commit(con, root: Path, changed: list[tuple[str, date]], message: str) -> i
             pass
         raise
     return int(con.execute("FROM ducklake_last_committed_snapshot('lake')").fetchone()[0])
+
+
+def _day_in(days: list[date]) -> str:
+    """``(DATE '2026-11-30', ...)``: the days as an SQL IN list of date literals."""
+    return "(" + ", ".join(f"DATE '{d.isoformat()}'" for d in days) + ")"
 
 
 def _sql_list(values: list[str]) -> str:
@@ -548,9 +553,8 @@ def _pull(root: Path, version: int | None) -> PullResult:
 
 def _frames(con, table: str, days: list[date], version: int | None) -> dict[date, pl.DataFrame]:
     spec = get_table(table)
-    day_list = _sql_list([d.isoformat() for d in days]) + "::DATE[]"
     frame = con.execute(
-        f'SELECT * FROM lake."{table}"{_at(version)} WHERE list_contains({day_list}, snapshot_date)'
+        f'SELECT * FROM lake."{table}"{_at(version)} WHERE snapshot_date IN {_day_in(days)}'
     ).pl()
     out = {}
     for day in days:
