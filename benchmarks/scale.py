@@ -255,14 +255,16 @@ def plan(result: dict, window_hours: float = 2.0) -> dict:
     Assumptions: a company's morning costs what the measured ones cost (CPU seconds per
     company from the sequential run, linear in SKUs); a worker is one process on one core,
     busy ``window_hours`` (the morning window) at the efficiency the local cluster reached on
-    this machine; object-store requests grow with the days written (the daily increment's
-    requests per company and morning)."""
+    this machine; object-store requests per company and morning are the daily increment's
+    (a worker whose working copy is warm) plus, on a cold worker, the pull of the company's
+    whole history (the measured requests per day pulled x the days held)."""
     seq, clu, obj = result["sequential"], result["cluster"], result["object_store"]
     cpu_per_company = seq["cpu_s"] / result["companies"]
     efficiency = min(1.0, (seq["wall_s"] / clu["wall_s"]) / result["workers"])
     per_worker = window_hours * 3600 * efficiency
     workers_10k = math.ceil(10_000 * cpu_per_company / per_worker)
     requests = sum(obj["increment_requests"].values())
+    cold = requests + obj["pull_requests_per_day"] * obj["days_published"]
     sku_factor = 10_000_000 / result["skus"]
     return {
         "cpu_s_per_company": cpu_per_company,
@@ -271,6 +273,7 @@ def plan(result: dict, window_hours: float = 2.0) -> dict:
         "workers_for_10k_companies": workers_10k,
         "memory_per_worker_mib": max(clu["peak_rss_mib_per_worker"]),
         "object_store_requests_per_day_10k": requests * 10_000,
+        "object_store_requests_per_day_10k_cold": round(cold * 10_000),
         "cpu_hours_10m_skus": cpu_per_company * sku_factor / 3600,
         "workers_10m_skus_in_window": math.ceil(cpu_per_company * sku_factor / per_worker),
     }
@@ -311,7 +314,8 @@ def print_scale(result: dict) -> str:
         f"{p['cluster_efficiency']:.2f}",
         f"  10,000 companies in a {p['window_hours']:.0f} h window: "
         f"{p['workers_for_10k_companies']} workers of {p['memory_per_worker_mib']:.0f} MiB; "
-        f"{p['object_store_requests_per_day_10k']:,} object-store requests a day",
+        f"{p['object_store_requests_per_day_10k']:,} object-store requests a day (warm "
+        f"copies; {p['object_store_requests_per_day_10k_cold']:,} if every worker starts cold)",
         f"  one 10 M-SKU company: {p['cpu_hours_10m_skus']:.1f} CPU hours a morning if linear "
         f"in SKUs, {p['workers_10m_skus_in_window']} workers in the window",
     ]
