@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from stockroom.export import write_csv
+
 CURRENCIES = ("EUR", "USD", "GBP")
 
 TOML = """# a simulated company (stockroom.sim.companies, seed {seed}): its exports in exports/
@@ -86,33 +88,39 @@ def write_company(
     s_idx, d_idx = np.nonzero(units)
     first = end - timedelta(days=days - 1)
     day_text = np.array([(first + timedelta(days=int(d))).isoformat() for d in range(days)])
-    pl.DataFrame(
-        {
-            "order_id": [f"O{d:03d}-{s:05d}" for s, d in zip(s_idx, d_idx, strict=True)],
-            "order_ts": np.char.add(day_text[d_idx], "T10:00:00+00:00"),
-            "sku": sku[s_idx],
-            "title": title[s_idx],
-            "quantity": units[s_idx, d_idx],
-            "unit_price": price[s_idx],
-            "currency": currency,
-        }
-    ).write_csv(exports / "orders.csv")
+    write_csv(
+        pl.DataFrame(
+            {
+                "order_id": [f"O{d:03d}-{s:05d}" for s, d in zip(s_idx, d_idx, strict=True)],
+                "order_ts": np.char.add(day_text[d_idx], "T10:00:00+00:00"),
+                "sku": sku[s_idx],
+                "title": title[s_idx],
+                "quantity": units[s_idx, d_idx],
+                "unit_price": price[s_idx],
+                "currency": currency,
+            }
+        ),
+        exports / "orders.csv",
+    )
     mean = units.mean(axis=1)
     on_hand = np.floor(mean * rng.uniform(0, 60, skus)).astype(np.int64)
-    pl.DataFrame({"sku": sku, "location": "main", "on_hand": on_hand}).write_csv(
-        exports / "stock.csv"
+    write_csv(
+        pl.DataFrame({"sku": sku, "location": "main", "on_hand": on_hand}), exports / "stock.csv"
     )
-    pl.DataFrame(
-        {
-            "sku": sku,
-            "title": title,
-            "quantity": on_hand,
-            "price": price,
-            "cost": np.round(price * 0.45, 2),
-            "currency": currency,
-            "location": "main",
-        }
-    ).write_csv(exports / "inventory.csv")
+    write_csv(
+        pl.DataFrame(
+            {
+                "sku": sku,
+                "title": title,
+                "quantity": on_hand,
+                "price": price,
+                "cost": np.round(price * 0.45, 2),
+                "currency": currency,
+                "location": "main",
+            }
+        ),
+        exports / "inventory.csv",
+    )
     suppliers = pl.DataFrame(
         {
             "SKU": ["", ""] + list(sku),
@@ -125,7 +133,7 @@ def write_company(
             "Service level": ["0.95", "0.95"] + [""] * skus,
         }
     )
-    suppliers.write_csv(exports / "suppliers.csv")
+    write_csv(suppliers, exports / "suppliers.csv")
     (Path(root) / "stockroom.toml").write_text(
         TOML.format(seed=seed, reports=_toml_list(reports), end=end.isoformat())
     )
