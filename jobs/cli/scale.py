@@ -7,11 +7,10 @@ import time
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from stockroom import config
-from stockroom_jobs.cli.common import DataRootOption, console, parse_date
+from stockroom_jobs.cli.common import DataRootOption, console, parse_date, progress_bar
 
 lake_app = typer.Typer(
     help="Snapshots on object storage (an `s3://` data root), committed through DuckLake: "
@@ -157,13 +156,7 @@ def cluster_command(
         raise typer.BadParameter("no data roots given and the install has no companies")
     when = parse_date(day, "--day") or datetime.now(UTC).date()
     started = time.perf_counter()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task(f"mornings of {when}", total=len(roots))
 
         def done(result) -> None:
