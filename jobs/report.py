@@ -96,6 +96,9 @@ def run_report(
                 cwd=str(PROJECT_ROOT),
                 log_output=False,
                 config=Config({"KernelManager": {"transport": "ipc", "ip": f"{sockets}/kernel"}}),
+                # jupyter_client interrupts the kernel (SIGINT) before every shutdown, and an
+                # idle kernel logs it as an ERROR; a cell's own errors arrive as messages
+                extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
             )
     except papermill.PapermillExecutionError as exc:
         raise StockroomError(

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 
+from stockroom.sim.companies import stockroom_toml
+
 END = datetime(2026, 11, 30)
 
 
@@ -84,39 +86,13 @@ def main() -> None:
     pl.DataFrame(
         {"seller_id": "own", "sku": skus, "quantity": on_hand, "price": price, "currency": "EUR"}
     ).write_csv(out / "listings.csv")
-    day = END.date().isoformat()
     (args.root / "stockroom.toml").write_text(
-        f"""reports = []
-
-[[sources]]
-name = "orders"
-kind = "files"
-paths = ["exports/orders.csv"]
-import = "orders"
-platform = "shop"
-
-[[sources]]
-name = "stock"
-kind = "files"
-paths = ["exports/stock.csv"]
-import = "stock"
-snapshot_date = {day}
-
-[[sources]]
-name = "inventory"
-kind = "files"
-paths = ["exports/inventory.csv"]
-import = "inventory"
-snapshot_date = {day}
-
-[[sources]]
-name = "listings"
-kind = "files"
-paths = ["exports/listings.csv"]
-import = "listings"
-platform = "shop"
-snapshot_date = {day}
-"""
+        stockroom_toml(
+            f"a simulated seller of {args.skus:,} SKUs (scripts/own_scale.py, seed {args.seed})",
+            END.date(),
+            (),
+            ("orders", "stock", "inventory", "listings"),
+        )
     )
     print(f"{args.skus:,} SKUs, {orders.height:,} order lines over {args.days} days -> {args.root}")
 

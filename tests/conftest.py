@@ -1,4 +1,5 @@
-"""Shared fixtures: a data root with the bundled real Olist export landed once per session."""
+"""Shared fixtures: a data root with the bundled real Olist export landed once per session; a
+real S3 API (moto's server) on 127.0.0.1 with a fresh bucket per test."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import uuid
 from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -314,3 +316,42 @@ def webhook():
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/hook", received
     server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """A real S3 API (moto's server) on 127.0.0.1; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, tmp_path, monkeypatch):
+    """A fresh bucket, the S3 settings in the environment, a catalog and a cache of this
+    test's own; yields the lake URL of one company (``s3://<bucket>/acme``)."""
+    import boto3
+
+    from stockroom import lake
+
+    bucket = f"stockroom-{uuid.uuid4().hex[:12]}"
+    env = {
+        "STOCKROOM_S3_ENDPOINT": s3_server,
+        "AWS_ACCESS_KEY_ID": "test-key",
+        "AWS_SECRET_ACCESS_KEY": "test-secret",
+        "AWS_REGION": "us-east-1",
+        "STOCKROOM_CACHE_DIR": str(tmp_path / "cache-a"),
+        "STOCKROOM_LAKE_CATALOG": f"sqlite:///{tmp_path / 'catalogs'}",
+    }
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    boto3.client(
+        "s3", endpoint_url=s3_server, aws_access_key_id="test-key",
+        aws_secret_access_key="test-secret", region_name="us-east-1",
+    ).create_bucket(Bucket=bucket)  # fmt: skip
+    monkeypatch.setattr(lake, "_ATTACHED", {})  # this process attaches the test's lakes afresh
+    return f"s3://{bucket}/acme"

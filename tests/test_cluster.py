@@ -99,43 +99,21 @@ def test_the_sequential_path_retries_the_same_way(tmp_path):
     assert result.scheduler == "sequential" and result.retried == 1
 
 
-def test_s3_companies_on_a_cluster_land_their_mornings_in_the_lake(tmp_path, monkeypatch):
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        env = {
-            "STOCKROOM_S3_ENDPOINT": f"http://{host}:{port}",
-            "AWS_ACCESS_KEY_ID": "k",
-            "AWS_SECRET_ACCESS_KEY": "s",
-            "STOCKROOM_CACHE_DIR": str(tmp_path / "worker-cache"),
-            "STOCKROOM_LAKE_CATALOG": f"sqlite:///{tmp_path / 'catalogs'}",
-        }
-        for key, value in env.items():
-            monkeypatch.setenv(key, value)
-        import boto3
-
-        boto3.client(
-            "s3", endpoint_url=env["STOCKROOM_S3_ENDPOINT"], aws_access_key_id="k",
-            aws_secret_access_key="s", region_name="us-east-1",
-        ).create_bucket(Bucket="mornings")  # fmt: skip
-        urls = ["s3://mornings/install/companies/acme", "s3://mornings/install/companies/globex"]
-        for seed, url in enumerate(urls):  # each company's settings and exports beside its copy
-            write_company(lake.working_root(url), seed, skus=40, days=50, end=DAY, reports=())
-        result = run_mornings(urls, DAY, scheduler="local", workers=2, retries=0)
-        assert [c.status for c in result.companies] == ["succeeded", "succeeded"]
-        # another machine (an empty cache) reads each company's morning from the lake
-        monkeypatch.setenv("STOCKROOM_CACHE_DIR", str(tmp_path / "elsewhere"))
-        for url in urls:
-            root = lake.working_root(url)
-            pulled = lake.pull(root)
-            assert {t for t, _ in pulled.days} >= {"orders", "forecasts", "order_plan"}
-            assert not (root / "exports").exists()  # only what the lake holds came
-            assert store.read_snapshot(root, "order_plan", DAY).height > 0
-    finally:
-        server.stop()
+def test_s3_companies_on_a_cluster_land_their_mornings_in_the_lake(s3, tmp_path, monkeypatch):
+    bucket = s3.removeprefix("s3://").split("/")[0]
+    urls = [f"s3://{bucket}/install/companies/{name}" for name in ("acme", "globex")]
+    for seed, url in enumerate(urls):  # each company's settings and exports beside its copy
+        write_company(lake.working_root(url), seed, skus=40, days=50, end=DAY, reports=())
+    result = run_mornings(urls, DAY, scheduler="local", workers=2, retries=0)
+    assert [c.status for c in result.companies] == ["succeeded", "succeeded"]
+    # another machine (an empty cache) reads each company's morning from the lake
+    monkeypatch.setenv("STOCKROOM_CACHE_DIR", str(tmp_path / "elsewhere"))
+    for url in urls:
+        root = lake.working_root(url)
+        pulled = lake.pull(root)
+        assert {t for t, _ in pulled.days} >= {"orders", "forecasts", "order_plan"}
+        assert not (root / "exports").exists()  # only what the lake holds came
+        assert store.read_snapshot(root, "order_plan", DAY).height > 0
 
 
 def test_the_cluster_command_shows_progress_and_the_summary(tmp_path):

@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -22,38 +21,6 @@ import pytest
 from stockroom import lake, store
 
 DAY = date(2026, 11, 2)
-
-
-@pytest.fixture(scope="module")
-def s3_server():
-    """A real S3 API (moto's server) on 127.0.0.1; yields its endpoint URL."""
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-@pytest.fixture
-def s3(s3_server, tmp_path, monkeypatch):
-    """A fresh bucket, the S3 settings in the environment, a catalog and a cache of this
-    test's own; yields the lake URL of one company (``s3://<bucket>/acme``)."""
-    bucket = f"stockroom-{uuid.uuid4().hex[:12]}"
-    env = {
-        "STOCKROOM_S3_ENDPOINT": s3_server,
-        "AWS_ACCESS_KEY_ID": "test-key",
-        "AWS_SECRET_ACCESS_KEY": "test-secret",
-        "AWS_REGION": "us-east-1",
-        "STOCKROOM_CACHE_DIR": str(tmp_path / "cache-a"),
-        "STOCKROOM_LAKE_CATALOG": f"sqlite:///{tmp_path / 'catalogs'}",
-    }
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    client().create_bucket(Bucket=bucket)
-    monkeypatch.setattr(lake, "_ATTACHED", {})
-    return f"s3://{bucket}/acme"
 
 
 def client():

@@ -21,36 +21,28 @@ from stockroom.export import write_csv
 
 CURRENCIES = ("EUR", "USD", "GBP")
 
-TOML = """# a simulated company (stockroom.sim.companies, seed {seed}): its exports in exports/
-reports = {reports}
+SOURCES = {
+    "orders": 'import = "orders"\nplatform = "shop"',
+    "stock": 'import = "stock"\nsnapshot_date = {end}',
+    "inventory": 'import = "inventory"\nsnapshot_date = {end}',
+    "listings": 'import = "listings"\nplatform = "shop"\nsnapshot_date = {end}',
+    "suppliers": 'import = "settings"',
+}
 
-[[sources]]
-name = "orders"
-kind = "files"
-paths = ["exports/orders.csv"]
-import = "orders"
-platform = "shop"
 
-[[sources]]
-name = "stock"
-kind = "files"
-paths = ["exports/stock.csv"]
-import = "stock"
-snapshot_date = {end}
-
-[[sources]]
-name = "inventory"
-kind = "files"
-paths = ["exports/inventory.csv"]
-import = "inventory"
-snapshot_date = {end}
-
-[[sources]]
-name = "suppliers"
-kind = "files"
-paths = ["exports/suppliers.csv"]
-import = "settings"
-"""
+def stockroom_toml(
+    heading: str, end: date, reports: tuple[str, ...], sources: tuple[str, ...]
+) -> str:
+    """A ``stockroom.toml`` for a simulated seller: one files source per name in ``sources``
+    (keys of :data:`SOURCES`, each read from ``exports/<name>.csv``; snapshots of state dated
+    ``end``) and the morning's ``reports``. Raises ``KeyError`` for an unknown source name."""
+    blocks = [f"# {heading}", f"reports = {_toml_list(reports)}"]
+    for name in sources:
+        body = SOURCES[name].format(end=end.isoformat())
+        blocks.append(
+            f'[[sources]]\nname = "{name}"\nkind = "files"\npaths = ["exports/{name}.csv"]\n{body}'
+        )
+    return "\n\n".join(blocks) + "\n"
 
 
 def demand(seed: int, skus: int, days: int) -> np.ndarray:
@@ -135,7 +127,12 @@ def write_company(
     )
     write_csv(suppliers, exports / "suppliers.csv")
     (Path(root) / "stockroom.toml").write_text(
-        TOML.format(seed=seed, reports=_toml_list(reports), end=end.isoformat())
+        stockroom_toml(
+            f"a simulated company (stockroom.sim.companies, seed {seed}): its exports in exports/",
+            end,
+            reports,
+            ("orders", "stock", "inventory", "suppliers"),
+        )
     )
     return Path(root)
 
