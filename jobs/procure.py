@@ -12,7 +12,7 @@ from stockroom import store, workbench
 from stockroom.errors import StockroomError
 from stockroom.export import write_csv
 from stockroom.procurement import actions, repo
-from stockroom.procurement.plan import build_plan, purchase_requests, sales_facts
+from stockroom.procurement.plan import build_plan, purchase_requests, recent_rate, sales_facts
 from stockroom.sim.stock import SUPPLIER_TERMS, demo_stock
 from stockroom.tables import ORDER_PLAN, STOCK
 from stockroom_jobs.runs import Part, tracked_run
@@ -43,8 +43,13 @@ def ingest_demo_stock(root: Path, seed: int = 0, actor: str = "demo-simulator") 
         raise StockroomError(f"no forecasts in {root}: run `stockroom forecast` first")
     facts = sales_facts(root, day)
     prices = dict(zip(facts["sku"].to_list(), facts["unit_price"].to_list(), strict=True))
+    rates = dict(zip(facts["sku"].to_list(), recent_rate(facts).tolist(), strict=True))
     stock, pos, suppliers = demo_stock(
-        store.read_snapshot(root, "forecasts", day), day, seed, unit_value=prices
+        store.read_snapshot(root, "forecasts", day),
+        day,
+        seed,
+        unit_value=prices,
+        recent_rate=rates,
     )
     with tracked_run(root, "ingest-demo-stock", f"stock simulation seed={seed}") as run:
         run.land([Part(STOCK, {day: stock})], sources=[])

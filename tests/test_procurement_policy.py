@@ -367,3 +367,34 @@ def test_newsvendor_critical_ratio_by_hand():
     assert got[1] == pytest.approx(0.5 / (0.5 + 10 * 0.6 * 7 / 365))
     assert got[2] == 0.995 and got[3] == 0.5  # kept in range
     assert np.isnan(got[4:]).all()  # no cost, a loss-making price, no price: no ratio
+
+
+def test_the_recent_sales_rate_is_combined_into_the_protection_demand_by_hand():
+    # three SKUs with the same forecast, demand over P = 14 days ~ N(28, 6^2) (2 a day); the
+    # last 28 days sold 2 / 5 / 0 a day. Combined with weight w: the mean over P becomes
+    # w x rate x 14 + (1 - w) x 28, the forecast's distribution scaled to it.
+    w = policy.RECENT_WEIGHT
+    y = np.full((3, 28), 2.0)
+    lead = {
+        lv: np.tile(
+            2.0 * np.arange(1, 29) + norm.ppf(lv) * 6 * np.sqrt(np.arange(1, 29) / 14), (3, 1)
+        )
+        for lv in policy.LEAD_LEVELS
+    }
+    args = (y, y, y, lead, np.full(3, 14), np.full(3, 7), np.full(3, 0.95))
+    _, _, alone = policy.order_up_to(*args)
+    mean, _, s = policy.order_up_to(*args, recent_rate=np.array([2.0, 5.0, 0.0]))
+    assert mean == pytest.approx([28.0, w * 70 + (1 - w) * 28, (1 - w) * 28])
+    assert s[0] == pytest.approx(alone[0])  # the rate agrees with the forecast: nothing moves
+    assert s[1] > alone[1] > s[2]  # selling faster lately asks for more; nothing sold, less
+    # the forecast's distribution itself, scaled to the combined mean
+    grid, mean_p = policy.demand_grid(y, lead, np.full(3, 14))
+    combined, mean_c = policy.combine_recent(grid, mean_p, np.array([2.0, 5.0, 0.0]), 14)
+    assert mean_c == pytest.approx(mean)
+    assert combined[:, 1] == pytest.approx(grid[:, 1] * mean_c[1] / 28)
+    # unknown rate (NaN): as without; a forecast of 0 with sales lately: shifted by w x rate x P
+    _, _, unknown = policy.order_up_to(*args, recent_rate=np.array([np.nan, np.nan, np.nan]))
+    assert unknown == pytest.approx(alone)
+    zero = np.zeros((1, 40))
+    shifted, mean_z = policy.combine_recent(zero, np.array([0.0]), np.array([1.0]), 14)
+    assert mean_z[0] == pytest.approx(w * 14) and shifted == pytest.approx(np.full((1, 40), w * 14))

@@ -296,6 +296,19 @@ def _targets(skus: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def recent_rate(skus: pl.DataFrame) -> np.ndarray:
+    """Units sold per day over the last :data:`policy.RECENT_DAYS` days (the last weeks of
+    the ``sales_8w`` column of :func:`sales_facts`), one float per row of ``skus``; NaN for a
+    SKU without orders (nothing to combine with)."""
+    weeks = policy.RECENT_DAYS // 7
+    if "sales_8w" not in skus.columns:
+        return np.full(skus.height, np.nan)
+    recent = skus.select(
+        pl.col("sales_8w").list.slice(-weeks).list.sum().cast(pl.Float64) / (weeks * 7)
+    )
+    return recent.to_series().fill_null(np.nan).to_numpy()
+
+
 def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
     """The plan (pure: frames in, frame out): one row per SKU with :data:`PLAN_COLUMNS` (units
     are units, days are days, money in the orders' currency), sorted by action then revenue at
@@ -351,6 +364,7 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
         review,
         skus["service_level"].to_numpy(),
         unit_value=skus["unit_cost"].fill_null(skus["unit_price"]).to_numpy(),
+        recent_rate=recent_rate(skus),
     )
     burn = policy.burn_rate(m["yhat"])
     runway = policy.runway_days(available, burn)

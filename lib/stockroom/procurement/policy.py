@@ -10,6 +10,11 @@ P = L + R (lead time + review period) at the chosen cycle service level.
   :func:`stockroom.forecast.model.lead_scores`), interpolated between the calibrated levels
   on the normal-score scale and extrapolated from the outer pair. Past the forecast horizon
   the sum grows by the mean of the last 7 forecast days per day and its spread by sqrt(P / H).
+* **Combined with the recent sales rate** (:func:`combine_recent`): the demand over P keeps
+  the forecast's shape, its mean moved 30 % of the way to the last 28 days' rate x P (a
+  fixed-weight forecast combination, Bates & Granger 1969). In the replay it took Online
+  Retail from 0.94 / 0.86x the seller rule's inventory at equal fill to 0.85 / 0.78x (7 / 14
+  days) and M5 to 0.83-0.84x at every lead time (README).
 * **The order-up-to level S** (:func:`order_up_to`) meets a **target fill rate** (the SKU's
   ``service_level`` setting: the share of units served from stock) for each group of SKUs
   with the same target, with the least money in stock: the exchange curve
@@ -277,10 +282,14 @@ def order_up_to(
     review_days: np.ndarray,
     fill_rate: np.ndarray,
     unit_value: np.ndarray | None = None,
+    recent_rate: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The order-up-to level S of every SKU, the one way the plan, the demo and the replay
     set it: where the forecast has lead-time quantiles, the :func:`exchange_curve` over them
-    at each SKU's target fill rate (``unit_value`` None = every unit worth the same); else
+    at each SKU's target fill rate (``unit_value`` None = every unit worth the same), their
+    protection-period demand combined with the SKU's ``recent_rate`` (units/day over the
+    last :data:`RECENT_DAYS` days, n floats, NaN = unknown; None = no combination) by
+    :func:`combine_recent`; else
     (older snapshots, cold starts) :func:`protection_demand` with the target as the cycle
     service level. ``protection_days``: n days, or n x K equally likely periods when the
     lead time is uncertain (:func:`demand_grid`). Returns (mean, sigma, S) over the
@@ -300,10 +309,49 @@ def order_up_to(
     grid, mean_p = demand_grid(yhat, lead, periods if periods.ndim == 2 else p)
     value = np.ones(n) if unit_value is None else np.asarray(unit_value, dtype=float)
     mean_periods = periods.mean(axis=1) if periods.ndim == 2 else p
+    if recent_rate is not None:
+        before = mean_p
+        grid, mean_p = combine_recent(grid, mean_p, recent_rate, mean_periods)
+        mean = np.where(np.isnan(before), mean, mean + (mean_p - before))
     best = exchange_curve(
         grid, mean_p, mean_periods, np.asarray(review_days) * np.ones(n), target, value
     )
     return mean, sigma, np.where(np.isnan(best), s, best)
+
+
+#: Weight of the recent sales rate in the protection-period demand (:func:`combine_recent`)
+#: and the days that rate is averaged over (the seller rule's window, in whole weeks).
+RECENT_WEIGHT = 0.3
+RECENT_DAYS = 28
+
+
+def combine_recent(
+    grid: np.ndarray,
+    mean_p: np.ndarray,
+    recent_rate: np.ndarray,
+    protection_days: np.ndarray,
+    weight: float = RECENT_WEIGHT,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The protection-period demand as a **combination** of the forecast's and the recent
+    sales rate's: its mean becomes ``weight`` x rate x P + (1 - ``weight``) x the forecast's
+    mean P-day demand, and the forecast's distribution (``grid``, points x n units from
+    :func:`demand_grid`) is scaled to that mean, keeping its shape; where the forecast's mean
+    is 0 it is shifted by it instead. A linear combination of two forecasts with fixed
+    weights (Bates & Granger, *The Combination of Forecasts*, 1969; Clemen, *Combining
+    forecasts: a review*, 1989): the recent rate is the seller rule's own estimate, strong
+    on steady wholesale demand, and the combination held less stock at equal fill than
+    either alone in the procurement replay. ``weight`` 0.3 was chosen on that replay (M5,
+    Online Retail, Olist; 0.2-0.5 tried: 0.5 over-stocked M5 at 28 days) -- an in-sample
+    choice, stated in README. ``recent_rate`` NaN leaves the SKU as it was. Returns
+    (grid, mean_p) combined; ``protection_days`` n (mean) days."""
+    rate = np.asarray(recent_rate, dtype=float) * np.ones(grid.shape[1])
+    days = np.asarray(protection_days, dtype=float) * np.ones(grid.shape[1])
+    use = np.isfinite(rate) & ~np.isnan(mean_p)
+    base = np.where(use, mean_p, 0.0)
+    want = np.where(use, weight * np.maximum(rate, 0) * days + (1 - weight) * base, base)
+    scale = np.where(base > 0, want / np.where(base > 0, base, 1.0), 1.0)
+    shift = np.where(base > 0, 0.0, want - base)
+    return grid * scale[None, :] + shift[None, :], np.where(use, want, mean_p)
 
 
 #: The range a cost-derived target fill rate is kept in (never a coin toss, never "never out").

@@ -154,6 +154,9 @@ def replay(
                 np.full(n, review_days),
                 np.full(n, service_level),
                 unit_value=price[:, day],
+                recent_rate=np.nan_to_num(y[:, max(day - policy.RECENT_DAYS, 0) : day]).mean(
+                    axis=1
+                ),
             )
             return s
         avg = _avg30(y, day)

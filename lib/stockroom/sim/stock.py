@@ -57,11 +57,14 @@ def demo_stock(
     as_of: date,
     seed: int = 0,
     unit_value: dict[str, float] | None = None,
+    recent_rate: dict[str, float] | None = None,
 ) -> tuple[pl.DataFrame, pl.DataFrame, dict[str, str]]:
     """Returns (stock in the ``stock`` table's shape, open POs: po_number, sku, supplier,
     quantity, order_date, expected_delivery, each SKU's supplier). ``forecasts``: one
     forecasts snapshot; ``unit_value``: SKU -> price (what the plan weighs stock by, so the
-    simulated buyer's POs follow the same order-up-to levels; missing = all equal)."""
+    simulated buyer's POs follow the same order-up-to levels; missing = all equal);
+    ``recent_rate``: SKU -> units/day over the last 28 days (combined into the demand as the
+    plan does; missing = the forecast alone)."""
     rng = np.random.default_rng(seed)
     per = (
         forecasts.filter(pl.col("horizon") <= 28)
@@ -118,6 +121,9 @@ def demo_stock(
         unit_value=None
         if unit_value is None
         else np.array([unit_value.get(k, np.nan) for k in live_skus], dtype=float),
+        recent_rate=None
+        if recent_rate is None
+        else np.array([recent_rate.get(k, np.nan) for k in live_skus], dtype=float),
     )
     need = order_up_to - (on_hand - reserved)
     draw = rng.random(n)
