@@ -43,7 +43,7 @@ def ingest_demo_stock(root: Path, seed: int = 0, actor: str = "demo-simulator") 
         raise StockroomError(f"no forecasts in {root}: run `stockroom forecast` first")
     facts = sales_facts(root, day)
     prices = dict(zip(facts["sku"].to_list(), facts["unit_price"].to_list(), strict=True))
-    rates = dict(zip(facts["sku"].to_list(), recent_rate(facts).tolist(), strict=True))
+    rates = dict(zip(facts["sku"].to_list(), recent_rate(facts, day).tolist(), strict=True))
     stock, pos, suppliers = demo_stock(
         store.read_snapshot(root, "forecasts", day),
         day,

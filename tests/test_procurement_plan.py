@@ -14,7 +14,7 @@ from stockroom.errors import StockroomError
 from stockroom.forecast import views as forecast_views
 from stockroom.forecast.forecaster import ForecasterConfig
 from stockroom.procurement import actions, repo
-from stockroom.procurement.plan import PLAN_COLUMNS, build_plan
+from stockroom.procurement.plan import PLAN_COLUMNS, build_plan, recent_rate
 from stockroom_jobs.forecast import run_forecast
 from tests.conftest import land_orders
 
@@ -559,3 +559,20 @@ def test_settings_form_saves_a_holding_cost_without_pinning_the_target(shop, tmp
     row = rows.row(0, named=True)
     assert row["holding_cost_rate"] == pytest.approx(0.3)
     assert row["service_level"] is None  # untouched slider: the target is not pinned
+
+
+def test_the_plan_reads_the_recent_rate_off_the_last_four_weeks_of_sales():
+    day = date(2024, 3, 31)
+    facts = pl.DataFrame(
+        {
+            "sku": ["steady", "launched", "never"],
+            "first_sale": [date(2023, 1, 1), day - timedelta(days=10), None],
+            "sales_8w": [[7, 7, 7, 7, 14, 14, 14, 28], [0, 0, 0, 0, 0, 0, 5, 9], None],
+        }
+    )
+    rate = recent_rate(facts, day)
+    assert rate[0] == pytest.approx((14 * 3 + 28) / 28)  # the last 4 weeks, per day
+    assert np.isnan(rate[1]) and np.isnan(rate[2])  # under 28 days on sale; no orders
+    # first sold exactly 28 days ago, the window counts from that day: a rate
+    on_sale = facts.with_columns(pl.lit(day - timedelta(days=27)).alias("first_sale"))
+    assert recent_rate(on_sale, day)[1] == pytest.approx(14 / 28)

@@ -106,3 +106,14 @@ def test_errors_and_equal_fill_ratio():
     assert replay.inventory_at_equal_fill(ours, curve) == pytest.approx(120 / 150)
     ours.fill_rate = 0.99
     assert replay.inventory_at_equal_fill(ours, curve) is None
+
+
+def test_the_recent_rate_counts_a_product_from_its_first_sale():
+    # s0 sold 1 a day then 3 a day over the last 28 days; s1 was first sold 10 days before the
+    # review: its 28-day window would count 18 days before launch as no demand, so no rate
+    y = np.concatenate([np.full((1, 72), 1.0), np.full((1, 28), 3.0)], axis=1)
+    y = np.vstack([y, np.full(100, np.nan)])
+    y[1, 90:] = 2.0
+    rate = replay.recent_rate(y, np.array([0, 90]), 100)
+    assert rate[0] == pytest.approx(3.0) and np.isnan(rate[1])
+    assert replay.recent_rate(y, np.array([0, 72]), 100)[1] == pytest.approx(20 / 28)

@@ -90,8 +90,9 @@ def _forecast_matrix(fc: pl.DataFrame, skus: list[str]) -> dict[str, np.ndarray]
 
 def sales_facts(root: Path, as_of: date) -> pl.DataFrame:
     """Per SKU from the orders: unit_price (median on its last sale day), currency (its
-    orders' most common ISO code, null if none), platform (most units), sales_8w (list of 8
-    weekly unit totals, oldest first, ending on ``as_of``)."""
+    orders' most common ISO code, null if none), platform (most units), first_sale (Date of
+    its first order), sales_8w (list of 8 weekly unit totals, oldest first, ending on
+    ``as_of``)."""
     con = mapping_views.register(cached(root, as_of), workbench.engine(root))
     start = as_of - timedelta(days=55)
     sales = con.execute(
@@ -106,6 +107,7 @@ def sales_facts(root: Path, as_of: date) -> pl.DataFrame:
     price = last.group_by("sku").agg(
         pl.col("unit_price").median(), pl.col("currency").drop_nulls().mode().first()
     )
+    first = sales.group_by("sku").agg(pl.col("day").min().alias("first_sale"))
     platform = (
         sales.group_by("sku", "platform")
         .agg(pl.col("quantity").sum())
@@ -127,7 +129,7 @@ def sales_facts(root: Path, as_of: date) -> pl.DataFrame:
         .group_by("sku", maintain_order=True)
         .agg(pl.col("quantity").fill_null(0).cast(pl.Int32).alias("sales_8w"))
     )
-    return price.join(platform, on="sku").join(grid, on="sku", how="left")
+    return price.join(platform, on="sku").join(first, on="sku").join(grid, on="sku", how="left")
 
 
 @dataclass
@@ -296,15 +298,18 @@ def _targets(skus: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def recent_rate(skus: pl.DataFrame) -> np.ndarray:
-    """Units sold per day over the last :data:`policy.RECENT_DAYS` days (the last weeks of
-    the ``sales_8w`` column of :func:`sales_facts`), one float per row of ``skus``; NaN for a
-    SKU without orders (nothing to combine with)."""
+def recent_rate(skus: pl.DataFrame, day: date) -> np.ndarray:
+    """Units sold per day over the :data:`policy.RECENT_DAYS` days ending on ``day`` (the
+    last weeks of the ``sales_8w`` column of :func:`sales_facts`), one float per row of
+    ``skus``; NaN for a SKU without orders or first sold under that many days before ``day``
+    (a launch's weeks before it are not weeks without demand: its forecast stands alone)."""
     weeks = policy.RECENT_DAYS // 7
-    if "sales_8w" not in skus.columns:
+    if not {"sales_8w", "first_sale"} <= set(skus.columns):
         return np.full(skus.height, np.nan)
     recent = skus.select(
-        pl.col("sales_8w").list.slice(-weeks).list.sum().cast(pl.Float64) / (weeks * 7)
+        pl.when(pl.col("first_sale") <= day - timedelta(days=policy.RECENT_DAYS - 1)).then(
+            pl.col("sales_8w").list.slice(-weeks).list.sum().cast(pl.Float64) / (weeks * 7)
+        )
     )
     return recent.to_series().fill_null(np.nan).to_numpy()
 
@@ -364,7 +369,7 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
         review,
         skus["service_level"].to_numpy(),
         unit_value=skus["unit_cost"].fill_null(skus["unit_price"]).to_numpy(),
-        recent_rate=recent_rate(skus),
+        recent_rate=recent_rate(skus, day),
     )
     burn = policy.burn_rate(m["yhat"])
     runway = policy.runway_days(available, burn)

@@ -13,8 +13,9 @@ P = L + R (lead time + review period) at the chosen cycle service level.
 * **Combined with the recent sales rate** (:func:`combine_recent`): the demand over P keeps
   the forecast's shape, its mean moved 30 % of the way to the last 28 days' rate x P (a
   fixed-weight forecast combination, Bates & Granger 1969). In the replay it took Online
-  Retail from 0.94 / 0.86x the seller rule's inventory at equal fill to 0.85 / 0.78x (7 / 14
-  days) and M5 to 0.83-0.84x at every lead time (README).
+  Retail from 0.94 / 0.86x the seller rule's inventory at equal fill to 0.85 / 0.79x (7 / 14
+  days) and M5 to 0.83-0.84x at every lead time (README). A product first sold under 28
+  days ago is not combined (the caller passes NaN).
 * **The order-up-to level S** (:func:`order_up_to`) meets a **target fill rate** (the SKU's
   ``service_level`` setting: the share of units served from stock) for each group of SKUs
   with the same target, with the least money in stock: the exchange curve

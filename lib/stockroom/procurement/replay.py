@@ -104,6 +104,13 @@ def forecasts_for(
     return out
 
 
+def recent_rate(y: np.ndarray, first: np.ndarray, day: int) -> np.ndarray:
+    """Units per day over the :data:`policy.RECENT_DAYS` days before ``day`` (n floats), as
+    the plan reads it: NaN for a SKU first sold fewer than that many days before."""
+    window = np.nan_to_num(y[:, max(day - policy.RECENT_DAYS, 0) : day]).mean(axis=1)
+    return np.where(day - np.asarray(first) >= policy.RECENT_DAYS, window, np.nan)
+
+
 def _avg30(y: np.ndarray, day: int) -> np.ndarray:
     return np.nan_to_num(y[:, max(day - 30, 0) : day]).mean(axis=1)
 
@@ -154,9 +161,7 @@ def replay(
                 np.full(n, review_days),
                 np.full(n, service_level),
                 unit_value=price[:, day],
-                recent_rate=np.nan_to_num(y[:, max(day - policy.RECENT_DAYS, 0) : day]).mean(
-                    axis=1
-                ),
+                recent_rate=recent_rate(y, p.first, day),
             )
             return s
         avg = _avg30(y, day)
