@@ -14,8 +14,9 @@ Policies (the same review days, lead time and demand for all):
 * ``stockroom`` -- our (R, S) policy (:mod:`stockroom.procurement.policy`): S from the shipped
   :class:`~stockroom.forecast.forecaster.Forecaster` (what ``stockroom forecast`` lands: rules,
   the global model or, per series, seasonal naive / TSB where those did better) and its
-  conformal quantiles at the target service level, made each review day from the history up
-  to the day before (refitted every 28 days).
+  conformal quantiles at the target service level, combined with the last 28 days' sales
+  rate as the plan does (:func:`recent_rate`, :func:`stockroom.procurement.policy.combine_recent`),
+  made each review day from the history up to the day before (refitted every 28 days).
 * ``seller_tool`` -- the common seller-tool rule: S = 30-day average x (lead time + review
   period + ``safety_days``); order S - inventory position when positive.
 * ``runway_rule`` -- the brief's runway rule: when runway (on hand / 30-day average) <= lead time
