@@ -67,8 +67,10 @@ def _same(a: list[Path], b: list[Path]) -> dict:
 _REQUEST = re.compile(r"(GET|PUT|POST|HEAD|DELETE) /")
 
 
-class _Requests(logging.Handler):
-    """Counts the HTTP requests moto's server logs (one line per request), by method."""
+class S3Requests(logging.Handler):
+    """Counts the HTTP requests moto's server (in this process) logs, one line per request,
+    by method; :meth:`take` returns the counts so far and starts again. Used as a context
+    manager it listens to the server's ``werkzeug`` log at INFO while inside."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -83,6 +85,18 @@ class _Requests(logging.Handler):
         out, self.counts = self.counts, {}
         return out
 
+    def __enter__(self) -> S3Requests:
+        log = logging.getLogger("werkzeug")
+        self._level = log.level
+        log.addHandler(self)
+        log.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        log = logging.getLogger("werkzeug")
+        log.removeHandler(self)
+        log.setLevel(self._level)
+
 
 def _object_store(root: Path, work: Path, on_step) -> dict:
     """Publish one company's store to a DuckLake on moto's S3 server, pull it elsewhere, then
@@ -92,70 +106,68 @@ def _object_store(root: Path, work: Path, on_step) -> dict:
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=True)
     server.start()
-    counter = _Requests()
-    logging.getLogger("werkzeug").addHandler(counter)
-    logging.getLogger("werkzeug").setLevel(logging.INFO)
     saved = {k: os.environ.get(k) for k in _ENV}
     try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
-        os.environ.update(
-            STOCKROOM_S3_ENDPOINT=endpoint,
-            AWS_ACCESS_KEY_ID="bench",
-            AWS_SECRET_ACCESS_KEY="bench",
-            STOCKROOM_LAKE_CATALOG=f"sqlite:///{work / 'catalogs'}",
-            STOCKROOM_CACHE_DIR=str(work / "cache-a"),
-        )
-        boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            aws_access_key_id="bench",
-            aws_secret_access_key="bench",
-            region_name="us-east-1",
-        ).create_bucket(Bucket="bench")
-        url = f"s3://bench/{uuid.uuid4().hex[:8]}"
-        copy = lake.working_root(url)
-        shutil.copytree(root / "snapshots", copy / "snapshots")
-        counter.take()
-        on_step("object store: publishing one company's store...")
-        published, pub_s, _ = _timed(lambda: lake.publish(copy))
-        pub_requests = counter.take()
-        days = len(published.days)
-        os.environ.update(STOCKROOM_CACHE_DIR=str(work / "cache-b"))
-        other = lake.working_root(url)
-        on_step("object store: pulling it into an empty copy...")
-        pulled, pull_s, _ = _timed(lambda: lake.pull(other))
-        pull_requests = counter.take()
-        # the daily increment: the next morning writes one more day of every state table
-        increment = [(t, d) for t, d in published.days if d == max(d for _, d in published.days)]
-        next_day = max(d for _, d in published.days).toordinal() + 1
-        for table, day in increment:
-            frame = store.read_snapshot(copy, table, day)
-            store.write_snapshot(
-                copy, table, frame, date.fromordinal(next_day), run_id="bench", sources=[]
+        with S3Requests() as counter:
+            host, port = server.get_host_and_port()
+            endpoint = f"http://{host}:{port}"
+            os.environ.update(
+                STOCKROOM_S3_ENDPOINT=endpoint,
+                AWS_ACCESS_KEY_ID="bench",
+                AWS_SECRET_ACCESS_KEY="bench",
+                STOCKROOM_LAKE_CATALOG=f"sqlite:///{work / 'catalogs'}",
+                STOCKROOM_CACHE_DIR=str(work / "cache-a"),
             )
-        counter.take()
-        inc, inc_s, _ = _timed(lambda: lake.publish(copy))
-        inc_requests = counter.take()
-        return {
-            "days_published": days,
-            "publish_seconds": pub_s,
-            "publish_seconds_per_day": pub_s / days,
-            "publish_requests": pub_requests,
-            "publish_requests_per_day": sum(pub_requests.values()) / days,
-            "days_pulled": len(pulled.days),
-            "pull_seconds": pull_s,
-            "pull_seconds_per_day": pull_s / max(len(pulled.days), 1),
-            "pull_requests": pull_requests,
-            "pull_requests_per_day": sum(pull_requests.values()) / max(len(pulled.days), 1),
-            "increment_days": len(inc.days),
-            "increment_seconds": inc_s,
-            "increment_requests": inc_requests,
-            "stored_mib": sum(p.stat().st_size for p in (copy / "snapshots").rglob("*.parquet"))
-            / 2**20,
-        }
+            boto3.client(
+                "s3",
+                endpoint_url=endpoint,
+                aws_access_key_id="bench",
+                aws_secret_access_key="bench",
+                region_name="us-east-1",
+            ).create_bucket(Bucket="bench")
+            url = f"s3://bench/{uuid.uuid4().hex[:8]}"
+            copy = lake.working_root(url)
+            shutil.copytree(root / "snapshots", copy / "snapshots")
+            counter.take()
+            on_step("object store: publishing one company's store...")
+            published, pub_s, _ = _timed(lambda: lake.publish(copy))
+            pub_requests = counter.take()
+            days = len(published.days)
+            os.environ.update(STOCKROOM_CACHE_DIR=str(work / "cache-b"))
+            other = lake.working_root(url)
+            on_step("object store: pulling it into an empty copy...")
+            pulled, pull_s, _ = _timed(lambda: lake.pull(other))
+            pull_requests = counter.take()
+            # the daily increment: the next morning writes one more day of every state table
+            last = max(d for _, d in published.days)
+            increment = [(t, d) for t, d in published.days if d == last]
+            next_day = last.toordinal() + 1
+            for table, day in increment:
+                frame = store.read_snapshot(copy, table, day)
+                store.write_snapshot(
+                    copy, table, frame, date.fromordinal(next_day), run_id="bench", sources=[]
+                )
+            counter.take()
+            inc, inc_s, _ = _timed(lambda: lake.publish(copy))
+            inc_requests = counter.take()
+            return {
+                "days_published": days,
+                "publish_seconds": pub_s,
+                "publish_seconds_per_day": pub_s / days,
+                "publish_requests": pub_requests,
+                "publish_requests_per_day": sum(pub_requests.values()) / days,
+                "days_pulled": len(pulled.days),
+                "pull_seconds": pull_s,
+                "pull_seconds_per_day": pull_s / max(len(pulled.days), 1),
+                "pull_requests": pull_requests,
+                "pull_requests_per_day": sum(pull_requests.values()) / max(len(pulled.days), 1),
+                "increment_days": len(inc.days),
+                "increment_seconds": inc_s,
+                "increment_requests": inc_requests,
+                "stored_mib": sum(p.stat().st_size for p in (copy / "snapshots").rglob("*.parquet"))
+                / 2**20,
+            }
     finally:
-        logging.getLogger("werkzeug").removeHandler(counter)
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)

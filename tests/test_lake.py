@@ -373,34 +373,17 @@ def test_a_pull_keeps_the_days_this_copy_has_not_published_yet(s3, tmp_path, mon
 def test_a_new_day_is_committed_without_reading_the_table_back(s3):
     """DuckLake prunes by the files' snapshot_date statistics: publishing a new day reads no
     file of the table (GETs counted at the S3 server), replacing one reads its own only."""
-    import logging
-    import re
+    from stockroom_bench.scale import S3Requests
 
-    requests: list[str] = []
-
-    class Count(logging.Handler):
-        def emit(self, record):
-            found = re.search(r"(GET|PUT) /", record.getMessage())
-            if found:
-                requests.append(found[1])
-
-    handler = Count()
-    log = logging.getLogger("werkzeug")
-    log.addHandler(handler)
-    level = log.level
-    log.setLevel(logging.INFO)
-    try:
+    with S3Requests() as requests:
         root = lake.working_root(s3)
         write_days(root, [DAY + timedelta(days=i) for i in range(20)], seed=1)
         lake.publish(root)
-        requests.clear()
+        requests.take()
         write_days(root, [DAY + timedelta(days=20)], seed=2)
         lake.publish(root)
-        assert requests.count("GET") == 0 and requests.count("PUT") >= 1
-        requests.clear()
+        counts = requests.take()
+        assert counts.get("GET", 0) == 0 and counts.get("PUT", 0) >= 1
         write_days(root, [DAY + timedelta(days=5)], seed=3)
         lake.publish(root)
-        assert 0 < requests.count("GET") <= 10  # one file's footer and pages, not 21 files'
-    finally:
-        log.removeHandler(handler)
-        log.setLevel(level)
+        assert 0 < requests.take().get("GET", 0) <= 10  # one file's footer and pages, not 21 files'
