@@ -47,10 +47,15 @@ def run_procurement_bench(
         row = r.as_dict()
         if r.policy == "stockroom":
             curve = [c for c in results if c.policy == "seller_tool" and c.lead_time == r.lead_time]
-            ratio = replay.inventory_at_equal_fill(r, curve)
-            row["inventory_vs_seller_tool_at_equal_fill"] = (
-                round(ratio, 3) if ratio is not None else None
-            )
+            short = replay.equal_fill(r, curve, max_safety_days=max(replay.SAFETY_DAYS))
+            whole = replay.equal_fill(r, curve)
+            # the ratio on the 0-56-day curve, and on the curve extended to 224 days with the
+            # rule's safety days at that fill; "dominates": above the rule's best fill with
+            # less stock than its best point
+            row["inventory_vs_seller_tool_at_equal_fill"] = round(short[0], 3) if short else None
+            row["inventory_vs_seller_tool_extended"] = round(whole[0], 3) if whole else None
+            row["seller_tool_safety_days_at_equal_fill"] = round(whole[1], 1) if whole else None
+            row["dominates_seller_tool_curve"] = replay.above_ceiling(r, curve)
         out.append(row)
     meta = {
         "series": len(p.ids),
@@ -64,11 +69,18 @@ def run_procurement_bench(
 
 
 def print_procurement(results: list[dict]) -> str:
-    fmt = lambda v, f: "-" if v is None else format(v, f)  # noqa: E731
+    def fmt(v, spec: str) -> str:  # a missing figure is a dash in the column's width
+        return format(v, spec) if v is not None else "-".rjust(int(spec.split(".")[0]))
+
+    def extended(r: dict) -> str:
+        if r.get("dominates_seller_tool_curve"):
+            return "dominant"
+        return fmt(r.get("inventory_vs_seller_tool_extended"), "8.3f")
+
     lines = [
         f"{'policy':12} {'lead':>4} {'target':>6} {'safety':>6} {'fill':>6} {'all':>6} "
         f"{'stockout':>8} {'avg inventory':>13} {'orders':>6} {'inv/tool':>8} "
-        f"{'OT prec':>7} {'OT rec':>6}"
+        f"{'extended':>8} {'at days':>7} {'OT prec':>7} {'OT rec':>6}"
     ]
     for r in results:
         lines.append(
@@ -77,6 +89,7 @@ def print_procurement(results: list[dict]) -> str:
             f"{fmt(r.get('fill_rate_all_demand'), '6.3f')} {r['stockout_days']:8.3%} "
             f"{r['avg_inventory_value']:13,.0f} {r['orders']:6d} "
             f"{fmt(r.get('inventory_vs_seller_tool_at_equal_fill'), '8.3f')} "
+            f"{extended(r):>8} {fmt(r.get('seller_tool_safety_days_at_equal_fill'), '7.0f')} "
             f"{fmt(r['order_today_precision'], '7.3f')} {fmt(r['order_today_recall'], '6.3f')}"
         )
     if results:
@@ -86,6 +99,9 @@ def print_procurement(results: list[dict]) -> str:
             f"{r['review_days']} days; forecasting {r['forecast_seconds']} s of "
             f"{r['seconds']} s, peak {r['peak_mib']:,} MiB. fill: after each SKU's warm-up "
             "(products launched in the replay from their first sale + lead time + review); "
-            "all: every unit after the replay's warm-up"
+            "all: every unit after the replay's warm-up. inv/tool: our inventory / the "
+            "seller rule's at our fill on its 0-56 safety-day curve; extended: on its curve "
+            "to 224 days (at days: the rule's safety days there; dominant: our fill above "
+            "the rule's best with less stock than it)"
         )
     return "\n".join(lines)

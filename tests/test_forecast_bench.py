@@ -167,7 +167,14 @@ def test_procurement_replay_bench_on_any_file(sales_file, tmp_path):
     # a higher target service level holds more stock and serves at least as much
     assert ours[1]["avg_inventory_value"] > ours[0]["avg_inventory_value"]
     assert ours[1]["fill_rate"] >= ours[0]["fill_rate"]
-    assert "fill" in proc.stdout and "stockroom" in proc.stdout
+    # the rule's curve runs on to 224 safety days, and each of ours is placed on it
+    tool_days = sorted(r["safety_days"] for r in rows if r["policy"] == "seller_tool")
+    assert tool_days[0] == 0 and tool_days[-1] == 224 and 56 in tool_days
+    for r in ours:
+        assert "inventory_vs_seller_tool_extended" in r
+        assert "seller_tool_safety_days_at_equal_fill" in r
+        assert isinstance(r["dominates_seller_tool_curve"], bool)
+    assert "fill" in proc.stdout and "stockroom" in proc.stdout and "extended" in proc.stdout
     bad = subprocess.run(
         [
             sys.executable,

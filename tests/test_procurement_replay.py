@@ -108,6 +108,27 @@ def test_errors_and_equal_fill_ratio():
     assert replay.inventory_at_equal_fill(ours, curve) is None
 
 
+def test_equal_fill_on_the_extended_curve():
+    # the rule's curve: 0 / 56 / 112 safety days; our 0.96 is beyond the 0-56 curve (best 0.94)
+    curve = [
+        replay.ReplayResult("seller_tool", 7, None, f, 0.0, v, 1, safety_days=s)
+        for f, v, s in ((0.80, 100.0, 0.0), (0.94, 300.0, 56.0), (0.98, 500.0, 112.0))
+    ]
+    ours = replay.ReplayResult("stockroom", 7, 0.95, 0.96, 0.0, 320.0, 1)
+    assert replay.inventory_at_equal_fill(ours, curve, max_safety_days=56) is None
+    ratio, days = replay.equal_fill(ours, curve)
+    assert ratio == pytest.approx(320 / 400)
+    assert days == pytest.approx(84.0)
+    assert not replay.above_ceiling(ours, curve)
+    # above the rule's best fill with less stock than its best point: dominant
+    ours.fill_rate, ours.avg_inventory_value = 0.99, 450.0
+    assert replay.equal_fill(ours, curve) is None
+    assert replay.above_ceiling(ours, curve)
+    ours.avg_inventory_value = 600.0  # more fill for more money: no verdict
+    assert not replay.above_ceiling(ours, curve)
+    assert not replay.above_ceiling(ours, [])
+
+
 def test_the_recent_rate_counts_a_product_from_its_first_sale():
     # s0 sold 1 a day then 3 a day over the last 28 days; s1 was first sold 10 days before the
     # review: its 28-day window would count 18 days before launch as no demand, so no rate

@@ -228,7 +228,11 @@ def replay(
     )
 
 
+# the seller rule's curve: 0-56 safety days (up to 8 weeks, what seller tools offer), and
+# extended to 224 days (32 weeks of cover beyond the protection period) so that "at equal
+# fill" exists where our fill is above what 56 days buy (Olist; Online Retail at 28 days)
 SAFETY_DAYS = (0.0, 3.0, 7.0, 14.0, 28.0, 56.0)
+EXTENDED_SAFETY_DAYS = (*SAFETY_DAYS, 84.0, 112.0, 168.0, 224.0)
 
 
 def run(
@@ -238,7 +242,7 @@ def run(
     service_levels: list[float],
     review_days: int = 7,
     replay_days: int = 182,
-    safety_days: tuple[float, ...] = SAFETY_DAYS,
+    safety_days: tuple[float, ...] = EXTENDED_SAFETY_DAYS,
     on_step: Callable[[str], None] | None = None,
 ) -> tuple[list[ReplayResult], float]:
     """Every policy x lead time (x service level for ours, x ``safety_days`` for the seller
@@ -290,12 +294,42 @@ def run(
     return results, seconds
 
 
-def inventory_at_equal_fill(ours: ReplayResult, curve: list[ReplayResult]) -> float | None:
+def inventory_at_equal_fill(
+    ours: ReplayResult, curve: list[ReplayResult], *, max_safety_days: float | None = None
+) -> float | None:
     """Our average inventory / the seller tool's at our fill rate, the latter interpolated
-    linearly on its fill-rate vs inventory curve (None outside the curve's range)."""
-    pts = sorted((r.fill_rate, r.avg_inventory_value) for r in curve)
-    fills = [f for f, _ in pts]
+    linearly on its fill-rate vs inventory curve (None outside the curve's range).
+    ``max_safety_days`` keeps only the curve's points up to that many safety days (56: the
+    0-56 curve of :data:`SAFETY_DAYS`)."""
+    found = equal_fill(ours, curve, max_safety_days=max_safety_days)
+    return found[0] if found else None
+
+
+def equal_fill(
+    ours: ReplayResult, curve: list[ReplayResult], *, max_safety_days: float | None = None
+) -> tuple[float, float] | None:
+    """(inventory ratio, the seller tool's safety days) at our fill rate, both interpolated
+    linearly between the curve's two neighbouring points; None when our fill rate is outside
+    the curve's range (or the curve is empty). Safety days are the rule's days of cover
+    beyond lead time + review period."""
+    pts = sorted(
+        (r.fill_rate, r.avg_inventory_value, r.safety_days or 0.0)
+        for r in curve
+        if max_safety_days is None or (r.safety_days or 0.0) <= max_safety_days
+    )
+    fills = [f for f, _, _ in pts]
     if not pts or not fills[0] <= ours.fill_rate <= fills[-1]:
         return None
-    value = float(np.interp(ours.fill_rate, fills, [v for _, v in pts]))
-    return ours.avg_inventory_value / value if value else None
+    value = float(np.interp(ours.fill_rate, fills, [v for _, v, _ in pts]))
+    days = float(np.interp(ours.fill_rate, fills, [s for _, _, s in pts]))
+    return (ours.avg_inventory_value / value, days) if value else None
+
+
+def above_ceiling(ours: ReplayResult, curve: list[ReplayResult]) -> bool:
+    """True when our fill rate is above the curve's best and our inventory is at most the
+    inventory of the rule's best-fill point: the rule cannot match our fill with any of its
+    safety days, and its best costs more (our point dominates the whole curve)."""
+    if not curve:
+        return False
+    best = max(curve, key=lambda r: r.fill_rate)
+    return ours.fill_rate > best.fill_rate and ours.avg_inventory_value <= best.avg_inventory_value
