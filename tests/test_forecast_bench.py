@@ -173,6 +173,8 @@ def test_procurement_replay_bench_on_any_file(sales_file, tmp_path):
     for r in ours:
         assert "inventory_vs_seller_tool_extended" in r
         assert "seller_tool_safety_days_at_equal_fill" in r
+        ci = r["inventory_vs_seller_tool_ci95"]
+        assert ci is None or ci[0] <= r["inventory_vs_seller_tool_extended"] <= ci[1]
         assert isinstance(r["dominates_seller_tool_curve"], bool)
     assert "fill" in proc.stdout and "stockroom" in proc.stdout and "extended" in proc.stdout
     bad = subprocess.run(

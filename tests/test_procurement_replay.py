@@ -138,3 +138,46 @@ def test_the_recent_rate_counts_a_product_from_its_first_sale():
     rate = replay.recent_rate(y, np.array([0, 90]), 100)
     assert rate[0] == pytest.approx(3.0) and np.isnan(rate[1])
     assert replay.recent_rate(y, np.array([0, 72]), 100)[1] == pytest.approx(20 / 28)
+
+
+def test_the_equal_fill_interval_resamples_skus_in_pairs():
+    rng = np.random.default_rng(3)
+    demanded = rng.integers(10, 200, 300).astype(float)
+
+    def run(policy, fill, value, safety=None):
+        served = demanded * np.clip(fill + rng.normal(0, 0.05, 300), 0, 1)
+        return replay.ReplayResult(
+            policy,
+            7,
+            None,
+            served.sum() / demanded.sum(),
+            0.0,
+            value.sum(),
+            1,
+            safety_days=safety,
+            per_sku={"served": served, "demanded": demanded, "inventory": value},
+        )
+
+    value = rng.uniform(5, 50, 300)
+    curve = [run("seller_tool", f, value * k, s) for f, k, s in ((0.8, 1, 0), (0.95, 3, 56))]
+    # ours serves exactly what the rule's 56-day point serves, SKU by SKU, with 0.8x its
+    # stock on every SKU: every paired resample gives 0.8
+    same = replay.ReplayResult(
+        "stockroom",
+        7,
+        0.95,
+        curve[1].fill_rate,
+        0.0,
+        0.8 * curve[1].avg_inventory_value,
+        1,
+        per_sku={**curve[1].per_sku, "inventory": 0.8 * curve[1].per_sku["inventory"]},
+    )
+    low, high = replay.equal_fill_interval(same, curve, resamples=200)
+    assert low == pytest.approx(0.8) and high == pytest.approx(0.8)
+    # SKUs that differ: the interval holds the point estimate and has a width
+    ours = run("stockroom", 0.9, value * rng.uniform(0.5, 3.0, 300))
+    point = replay.equal_fill(ours, curve)[0]
+    low, high = replay.equal_fill_interval(ours, curve, resamples=200)
+    assert low < point < high and high - low > 0.01
+    ours.per_sku = None  # results without per-SKU figures: no interval
+    assert replay.equal_fill_interval(ours, curve) is None

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -65,9 +65,12 @@ class ReplayResult:
     order_today_recall: float | None = None
     safety_days: float | None = None
     fill_rate_all_demand: float | None = None
+    # per SKU (n floats each, after each SKU's warm-up): units served, units demanded, and
+    # the SKU's share of the average inventory value -- what the bootstrap resamples
+    per_sku: dict[str, np.ndarray] | None = field(default=None, repr=False)
 
     def as_dict(self) -> dict:
-        return dict(self.__dict__)
+        return {k: v for k, v in self.__dict__.items() if k != "per_sku"}
 
 
 # review day -> (yhat, q05, q95, lead-time-sum quantiles by level)
@@ -147,6 +150,9 @@ def replay(
     served = demanded = stockout = skudays = 0.0
     served_all = demanded_all = 0.0
     inventory_value = []
+    sku_served = np.zeros(n)
+    sku_demanded = np.zeros(n)
+    sku_inventory = np.zeros(n)
     orders = 0
     tp = fp = fn = 0
 
@@ -208,11 +214,14 @@ def replay(
             skudays += float(counted.sum())
             served += float(sold[counted].sum())
             demanded += float(demand[counted].sum())
+            sku_served += np.where(counted, sold, 0.0)
+            sku_demanded += np.where(counted, demand, 0.0)
             served_all += float(sold.sum())
             demanded_all += float(demand.sum())
         on_hand -= sold
         if day >= warm_up:
             inventory_value.append(float((on_hand * price[:, day]).sum()))
+            sku_inventory += on_hand * price[:, day]
     return ReplayResult(
         policy_name,
         lead_time,
@@ -225,6 +234,11 @@ def replay(
         tp / (tp + fn) if policy_name == "stockroom" and tp + fn else None,
         safety_days if policy_name == "seller_tool" else None,
         served_all / demanded_all if demanded_all else float("nan"),
+        {
+            "served": sku_served,
+            "demanded": sku_demanded,
+            "inventory": sku_inventory / max(len(inventory_value), 1),
+        },
     )
 
 
@@ -333,3 +347,66 @@ def above_ceiling(ours: ReplayResult, curve: list[ReplayResult]) -> bool:
         return False
     best = max(curve, key=lambda r: r.fill_rate)
     return ours.fill_rate > best.fill_rate and ours.avg_inventory_value <= best.avg_inventory_value
+
+
+def equal_fill_interval(
+    ours: ReplayResult,
+    curve: list[ReplayResult],
+    *,
+    resamples: int = 1000,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> tuple[float, float] | None:
+    """A bootstrap confidence interval for :func:`equal_fill`'s inventory ratio over the
+    SKUs: the SKUs are resampled with replacement (the same draw for our policy and every
+    point of the rule's curve, so the comparison stays paired) and the ratio recomputed;
+    percentile interval (Efron & Tibshirani, *An Introduction to the Bootstrap*, 1993,
+    ch. 13; ``scipy.stats.bootstrap``). Resamples whose fill lies outside the curve count as
+    NaN and are left out. None when the results carry no per-SKU figures or fewer than half
+    of the resamples give a ratio. Tells whether a ratio near a goal line is a difference or
+    the luck of which SKUs the data holds."""
+    from scipy.stats import bootstrap
+
+    runs = [ours, *curve]
+    if any(r.per_sku is None for r in runs) or not curve:
+        return None
+    arrays = [r.per_sku[k] for r in runs for k in ("served", "demanded", "inventory")]
+
+    def ratio(*cols: np.ndarray) -> float:
+        results = []
+        for i, r in enumerate(runs):
+            served, demanded, inventory = cols[3 * i : 3 * i + 3]
+            total = demanded.sum()
+            fill = served.sum() / total if total else float("nan")
+            results.append(
+                ReplayResult(
+                    r.policy,
+                    r.lead_time,
+                    r.service_level,
+                    fill,
+                    0.0,
+                    float(inventory.sum()),
+                    0,
+                    safety_days=r.safety_days,
+                )
+            )
+        found = equal_fill(results[0], results[1:])
+        return found[0] if found else float("nan")
+
+    boot = bootstrap(
+        arrays,
+        ratio,
+        paired=True,
+        vectorized=False,
+        n_resamples=resamples,
+        confidence_level=confidence,
+        method="percentile",
+        rng=np.random.default_rng(seed),
+    )
+    finite = np.isfinite(boot.bootstrap_distribution)
+    if finite.mean() < 0.5:
+        return None
+    low, high = np.nanquantile(
+        boot.bootstrap_distribution, [(1 - confidence) / 2, (1 + confidence) / 2]
+    )
+    return float(low), float(high)
