@@ -104,18 +104,25 @@ def mlforecast_xgb_conformal(p: Panel, cutoff: int, horizon: int):
     return mlforecast_xgb(p, cutoff, horizon, intervals=True)
 
 
-def _statsforecast(p: Panel, cutoff: int, horizon: int, model, name: str) -> np.ndarray:
+def _statsforecast(
+    p: Panel, cutoff: int, horizon: int, model, name: str, fallback=None
+) -> np.ndarray:
     from statsforecast import StatsForecast
 
     train = _long(p, cutoff)[["unique_id", "ds", "y"]]
-    sf = StatsForecast(models=[model], freq="D", n_jobs=1)
+    sf = StatsForecast(models=[model], freq="D", n_jobs=1, fallback_model=fallback)
     return _matrix(p, sf.forecast(df=train, h=horizon), name, horizon)
 
 
 def autoets(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
-    from statsforecast.models import AutoETS
+    """statsforecast's AutoETS (weekly season). A series too short for any ETS model
+    (statsforecast refuses "tiny datasets": products launched days before the cutoff, as on
+    Online Retail) gets its historic average instead (statsforecast's ``fallback_model``)."""
+    from statsforecast.models import AutoETS, HistoricAverage
 
-    return _statsforecast(p, cutoff, horizon, AutoETS(season_length=7), "AutoETS")
+    return _statsforecast(
+        p, cutoff, horizon, AutoETS(season_length=7), "AutoETS", fallback=HistoricAverage()
+    )
 
 
 def croston_sba(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
