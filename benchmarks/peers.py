@@ -1,6 +1,6 @@
 """Peer libraries for the benchmark only (optional extras, not runtime dependencies):
 Nixtla mlforecast with the same features as our model (recursive strategy, XGBoost, Tweedie)
-and statsforecast AutoETS / CrostonSBA. Each returns (n_series x horizon) point forecasts, or
+and statsforecast AutoETS, ETS(A,N,A) and CrostonSBA. Each returns (n_series x horizon) point forecasts, or
 (point, {"q05": ..., "q95": ...}) when it makes intervals.
 
 mlforecast trains on the same window as our model (``ModelConfig.history_days`` plus 56 days
@@ -125,6 +125,22 @@ def autoets(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
     )
 
 
+def ets_ana(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
+    """statsforecast's ETS(A,N,A): additive errors, no trend, an additive weekly season --
+    one model per series, no search (AutoETS picks among all of them by AICc). Short series
+    fall back to their historic average, as in :func:`autoets`."""
+    from statsforecast.models import AutoETS, HistoricAverage
+
+    return _statsforecast(
+        p,
+        cutoff,
+        horizon,
+        AutoETS(season_length=7, model="ANA"),
+        "AutoETS",
+        fallback=HistoricAverage(),
+    )
+
+
 def croston_sba(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
     from statsforecast.models import CrostonSBA
 
@@ -135,6 +151,7 @@ PEERS = {
     "mlforecast_xgboost": mlforecast_xgb,
     "mlforecast_xgboost_conformal": mlforecast_xgb_conformal,
     "statsforecast_autoets": autoets,
+    "statsforecast_ets_ana": ets_ana,
     "statsforecast_croston_sba": croston_sba,
 }
 
@@ -146,6 +163,7 @@ def available() -> list[str]:
         ("mlforecast_xgboost", "mlforecast"),
         ("mlforecast_xgboost_conformal", "mlforecast"),
         ("statsforecast_autoets", "statsforecast"),
+        ("statsforecast_ets_ana", "statsforecast"),
         ("statsforecast_croston_sba", "statsforecast"),
     ):
         try:
