@@ -1,7 +1,7 @@
 """Peer libraries for the benchmark only (optional extras, not runtime dependencies):
 Nixtla mlforecast with the same features as our model (recursive strategy, XGBoost, Tweedie)
-and statsforecast AutoETS, ETS(A,N,A) and CrostonSBA. Each returns (n_series x horizon) point forecasts, or
-(point, {"q05": ..., "q95": ...}) when it makes intervals.
+and statsforecast AutoETS, ETS(A,N,A) and CrostonSBA. Each returns (n_series x horizon) point
+forecasts, or (point, {"q05": ..., "q95": ...}) when it makes intervals.
 
 mlforecast trains on the same window as our model (``ModelConfig.history_days`` plus 56 days
 to warm up the rolling features) with the same XGBoost settings. ``mlforecast_xgboost_conformal``

@@ -1,5 +1,6 @@
-"""The benchmark's statsforecast peer on a panel with a product launched days before the
-cutoff (statsforecast refuses such "tiny" series; the peer falls back to their average)."""
+"""The benchmark's statsforecast peers (AutoETS, ETS(A,N,A)) on a panel with a product
+launched days before the cutoff (statsforecast refuses such "tiny" series; the peers fall
+back to their average)."""
 
 from __future__ import annotations
 
