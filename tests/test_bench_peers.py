@@ -9,7 +9,7 @@ import pytest
 
 from tests.test_procurement_replay import make_panel
 
-pytest.importorskip("statsforecast", reason="statsforecast is not installed")
+pytest.importorskip("statsforecast", reason="the bench extra is not installed (.[bench])")
 
 
 def test_autoets_forecasts_a_product_launched_days_ago():

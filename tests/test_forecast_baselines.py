@@ -27,17 +27,3 @@ def test_ses_tracks_a_level_and_never_goes_negative():
     hist = np.vstack([5 + rng.normal(0, 0.1, 200), np.zeros(200)])
     out = baselines.ses(hist, 3)
     assert out[0] == pytest.approx([5, 5, 5], abs=0.2) and (out[1] == 0).all()
-
-
-def test_ets_keeps_the_weekly_season_and_falls_back_on_a_launch():
-    d = 120
-    weekly = np.tile([2.0, 2.0, 3.0, 3.0, 4.0, 8.0, 6.0], d // 7 + 1)[:d]
-    launched = np.full(d, np.nan)
-    launched[-3:] = [5.0, 0.0, 4.0]  # three days on sale: too short for ETS
-    unlaunched = np.full(d, np.nan)
-    got = baselines.ets(np.vstack([weekly, launched, unlaunched]), 14)
-    assert got.shape == (3, 14) and (got >= 0).all()
-    # the season continues in phase: day d is day d % 7 of the cycle
-    assert got[0] == pytest.approx(np.tile(weekly[:7], 3)[d % 7 : d % 7 + 14], abs=0.2)
-    assert got[1] == pytest.approx(np.full(14, 3.0))  # its historic average
-    assert (got[2] == 0).all()

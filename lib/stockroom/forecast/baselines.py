@@ -10,10 +10,6 @@ Each returns an (n_series x horizon) array of point forecasts (units/day).
   none): Croston (1972) smooths non-zero sizes and inter-demand intervals; SBA (Syntetos &
   Boylan, 2005) multiplies Croston by (1 - alpha/2) to remove its bias; TSB (Teunter, Syntetos
   & Babai, 2011) smooths the demand probability every period instead of the interval.
-* :func:`ets` -- ETS(A,N,A) per series (Hyndman et al., *Forecasting with Exponential
-  Smoothing*, 2008): additive errors, no trend, an additive weekly season, parameters fitted
-  by statsforecast (``AutoETS(model="ANA")``, maximum likelihood); a series too short for it
-  gets its historic average (statsforecast's ``fallback_model``).
 """
 
 from __future__ import annotations
@@ -90,36 +86,10 @@ def tsb(history: np.ndarray, horizon: int, alpha: float = 0.1, beta: float = 0.1
     return out
 
 
-def ets(history: np.ndarray, horizon: int, period: int = 7) -> np.ndarray:
-    import pandas as pd
-    from statsforecast import StatsForecast
-    from statsforecast.models import AutoETS, HistoricAverage
-
-    n, t = history.shape
-    out = np.zeros((n, horizon))
-    rows, days = np.nonzero(~np.isnan(history))
-    if not len(rows):
-        return out
-    frame = pd.DataFrame({"unique_id": rows, "ds": days, "y": history[rows, days]})
-    sf = StatsForecast(
-        models=[AutoETS(season_length=period, model="ANA")],
-        freq=1,
-        n_jobs=1,
-        fallback_model=HistoricAverage(),
-    )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        fc = sf.forecast(df=frame, h=horizon)
-    ids = fc["unique_id"].to_numpy().reshape(-1, horizon)[:, 0]
-    out[ids] = np.maximum(fc["AutoETS"].to_numpy().reshape(-1, horizon), 0.0)
-    return out
-
-
 BASELINES = {
     "seasonal_naive": seasonal_naive,
     "ses": ses,
     "croston": croston,
     "sba": sba,
     "tsb": tsb,
-    "ets": ets,
 }

@@ -1,15 +1,10 @@
 """Per-series routing: each series gets the model that did best on it in the calibration
 window (the ``horizon`` days before the cutoff), by mean squared error -- the quantity RMSSE
 scales. Intermittent and erratic series often go to TSB or seasonal naive; steady sellers to
-the global model; wholesale series with a weekly rhythm to ETS.
+the global model.
 
 Candidates: the global model (its calibration forecast is computed while fitting) and the
-baselines seasonal naive, TSB and ETS(A,N,A) (:func:`stockroom.forecast.baselines.ets`), each
-refit on the days before the calibration window; at forecast time each baseline is fitted
-only on the series routed to it. ETS joined the candidates when statsforecast's AutoETS
-scored 0.775 WRMSSE on Online Retail against the three-candidate routing's 0.817 (README,
-Forecasting): with it the routing scores 0.755 there, 0.761 on M5 (0.737 without) and 0.506
-on Olist (0.509).
+cheap baselines seasonal naive and TSB, each refit on the days before the calibration window.
 Intervals: split conformal (as the global model's) on the routed forecasts' own errors in the
 calibration window, daily per horizon bucket and for L-day sums, the sums per demand class
 (Mondrian conformal: :func:`~stockroom.forecast.model.lead_scores`). The routing chose each
@@ -33,7 +28,7 @@ from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.demand_class import CLASSES, NO_DEMAND, classify
 from stockroom.forecast.model import GlobalModel, conformal_bands, conformal_scores, lead_scores
 
-CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb", "ets")
+CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
 
 
 @dataclass
@@ -120,12 +115,12 @@ def apply(
     than the one routed at (the replay reuses a routing for the following reviews)."""
     h = model.config.horizon
     fc = model.predict(p, cutoff)
+    now = {
+        c: fc["yhat"] if c == "global_xgboost" else _baseline(c, p.y[:, : cutoff + 1], h)
+        for c in candidates
+    }
     choice = routing.choice
-    routed = fc["yhat"].copy()
-    for k, c in enumerate(candidates[1:], start=1):
-        rows = choice == k  # each baseline only on its own series (an ETS fit is not free)
-        if rows.any():
-            routed[rows] = _baseline(c, p.y[rows, : cutoff + 1], h)
+    routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
     bands = conformal_bands(
         routed,
