@@ -39,6 +39,7 @@ the next review's order could arrive.)
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -365,7 +366,7 @@ def equal_fill_interval(
     NaN and are left out. None when the results carry no per-SKU figures or fewer than half
     of the resamples give a ratio. Tells whether a ratio near a goal line is a difference or
     the luck of which SKUs the data holds."""
-    from scipy.stats import bootstrap
+    from scipy.stats import DegenerateDataWarning, bootstrap
 
     runs = [ours, *curve]
     if any(r.per_sku is None for r in runs) or not curve:
@@ -393,17 +394,21 @@ def equal_fill_interval(
         found = equal_fill(results[0], results[1:])
         return found[0] if found else float("nan")
 
-    boot = bootstrap(
-        arrays,
-        ratio,
-        paired=True,
-        vectorized=False,
-        n_resamples=resamples,
-        batch=100,  # resampled index arrays 100 at a time: 3,922 SKUs x 33 columns stay small
-        confidence_level=confidence,
-        method="percentile",
-        rng=np.random.default_rng(seed),
-    )
+    with warnings.catch_warnings():
+        # resamples off the curve are NaN by design (left out below); scipy would warn that
+        # the distribution is degenerate
+        warnings.simplefilter("ignore", DegenerateDataWarning)
+        boot = bootstrap(
+            arrays,
+            ratio,
+            paired=True,
+            vectorized=False,
+            n_resamples=resamples,
+            batch=100,  # resampled index arrays 100 at a time: 3,922 SKUs x 33 columns stay small
+            confidence_level=confidence,
+            method="percentile",
+            rng=np.random.default_rng(seed),
+        )
     finite = np.isfinite(boot.bootstrap_distribution)
     if finite.mean() < 0.5:
         return None
