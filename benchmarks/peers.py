@@ -114,31 +114,27 @@ def _statsforecast(
     return _matrix(p, sf.forecast(df=train, h=horizon), name, horizon)
 
 
-def autoets(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
-    """statsforecast's AutoETS (weekly season). A series too short for any ETS model
-    (statsforecast refuses "tiny datasets": products launched days before the cutoff, as on
-    Online Retail) gets its historic average instead (statsforecast's ``fallback_model``)."""
-    from statsforecast.models import AutoETS, HistoricAverage
-
-    return _statsforecast(
-        p, cutoff, horizon, AutoETS(season_length=7), "AutoETS", fallback=HistoricAverage()
-    )
-
-
-def ets_ana(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
-    """statsforecast's ETS(A,N,A): additive errors, no trend, an additive weekly season --
-    one model per series, no search (AutoETS picks among all of them by AICc). Short series
-    fall back to their historic average, as in :func:`autoets`."""
+def autoets(p: Panel, cutoff: int, horizon: int, model: str = "ZZZ") -> np.ndarray:
+    """statsforecast's AutoETS (weekly season; ``model`` "ZZZ" = chosen per series by AICc).
+    A series too short for any ETS model (statsforecast refuses "tiny datasets": products
+    launched days before the cutoff, as on Online Retail) gets its historic average instead
+    (statsforecast's ``fallback_model``)."""
     from statsforecast.models import AutoETS, HistoricAverage
 
     return _statsforecast(
         p,
         cutoff,
         horizon,
-        AutoETS(season_length=7, model="ANA"),
+        AutoETS(season_length=7, model=model),
         "AutoETS",
         fallback=HistoricAverage(),
     )
+
+
+def ets_ana(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
+    """ETS(A,N,A): additive errors, no trend, an additive weekly season -- one model per
+    series, no search (:func:`autoets` with ``model="ANA"``)."""
+    return autoets(p, cutoff, horizon, model="ANA")
 
 
 def croston_sba(p: Panel, cutoff: int, horizon: int) -> np.ndarray:

@@ -103,9 +103,9 @@ def test_errors_and_equal_fill_ratio():
         for f, v in ((0.90, 100.0), (0.98, 200.0))
     ]
     ours = replay.ReplayResult("stockroom", 7, 0.95, 0.94, 0.0, 120.0, 1)
-    assert replay.inventory_at_equal_fill(ours, curve) == pytest.approx(120 / 150)
+    assert replay.equal_fill(ours, curve)[0] == pytest.approx(120 / 150)
     ours.fill_rate = 0.99
-    assert replay.inventory_at_equal_fill(ours, curve) is None
+    assert replay.equal_fill(ours, curve) is None
 
 
 def test_equal_fill_on_the_extended_curve():
@@ -115,7 +115,7 @@ def test_equal_fill_on_the_extended_curve():
         for f, v, s in ((0.80, 100.0, 0.0), (0.94, 300.0, 56.0), (0.98, 500.0, 112.0))
     ]
     ours = replay.ReplayResult("stockroom", 7, 0.95, 0.96, 0.0, 320.0, 1)
-    assert replay.inventory_at_equal_fill(ours, curve, max_safety_days=56) is None
+    assert replay.equal_fill(ours, curve, max_safety_days=56) is None
     ratio, days = replay.equal_fill(ours, curve)
     assert ratio == pytest.approx(320 / 400)
     assert days == pytest.approx(84.0)

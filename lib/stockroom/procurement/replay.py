@@ -309,24 +309,14 @@ def run(
     return results, seconds
 
 
-def inventory_at_equal_fill(
-    ours: ReplayResult, curve: list[ReplayResult], *, max_safety_days: float | None = None
-) -> float | None:
-    """Our average inventory / the seller tool's at our fill rate, the latter interpolated
-    linearly on its fill-rate vs inventory curve (None outside the curve's range).
-    ``max_safety_days`` keeps only the curve's points up to that many safety days (56: the
-    0-56 curve of :data:`SAFETY_DAYS`)."""
-    found = equal_fill(ours, curve, max_safety_days=max_safety_days)
-    return found[0] if found else None
-
-
 def equal_fill(
     ours: ReplayResult, curve: list[ReplayResult], *, max_safety_days: float | None = None
 ) -> tuple[float, float] | None:
     """(inventory ratio, the seller tool's safety days) at our fill rate, both interpolated
     linearly between the curve's two neighbouring points; None when our fill rate is outside
     the curve's range (or the curve is empty). Safety days are the rule's days of cover
-    beyond lead time + review period."""
+    beyond lead time + review period. ``max_safety_days`` keeps only the curve's points up to
+    that many safety days (56: the 0-56 curve of :data:`SAFETY_DAYS`)."""
     pts = sorted(
         (r.fill_rate, r.avg_inventory_value, r.safety_days or 0.0)
         for r in curve
