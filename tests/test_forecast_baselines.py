@@ -27,3 +27,41 @@ def test_ses_tracks_a_level_and_never_goes_negative():
     hist = np.vstack([5 + rng.normal(0, 0.1, 200), np.zeros(200)])
     out = baselines.ses(hist, 3)
     assert out[0] == pytest.approx([5, 5, 5], abs=0.2) and (out[1] == 0).all()
+
+
+def test_ets_recursion_by_hand(monkeypatch):
+    # one (alpha, gamma) on the grid: the error-correction recursion, period 2 for brevity
+    monkeypatch.setattr(baselines, "ETS_ALPHAS", (0.5,))
+    monkeypatch.setattr(baselines, "ETS_GAMMAS", (0.25,))
+    monkeypatch.setattr(baselines, "ETS_INIT_DAYS", 2)
+    y = [np.nan, 4.0, 2.0, 6.0, 2.0]
+    # from the first sale (t=1): level 3, offsets s[1] = 4 - 3 = 1, s[0] = 2 - 3 = -1
+    level, s = 3.0, {0: -1.0, 1: 1.0}
+    for t in range(1, 5):
+        e = y[t] - level - s[t % 2]
+        level, s[t % 2] = level + 0.5 * e, s[t % 2] + 0.25 * e
+    want = [level + s[(5 + k) % 2] for k in range(3)]
+    got = baselines.ets(np.array([y]), 3, period=2)
+    assert got[0] == pytest.approx(want)
+
+
+def test_ets_keeps_the_weekly_season_in_phase_and_follows_a_new_level():
+    d = 140
+    weekly = np.tile([2.0, 2.0, 3.0, 3.0, 4.0, 8.0, 6.0], d // 7 + 1)[:d]
+    stepped = 10 + np.random.default_rng(1).normal(0, 0.5, d)
+    stepped[-42:] += 10  # the level moved six weeks ago
+    got = baselines.ets(np.vstack([weekly, stepped, np.full(d, np.nan)]), 14)
+    assert got.shape == (3, 14) and (got >= 0).all()
+    # day d of the data is day d % 7 of the cycle
+    assert got[0] == pytest.approx(np.tile(weekly[:7], 3)[d % 7 : d % 7 + 14], abs=1e-6)
+    assert got[1] == pytest.approx(np.full(14, 20.0), abs=1.0)  # not the mean (12.9)
+    assert (got[2] == 0).all()  # never sold: 0
+
+
+def test_ets_skips_days_without_an_observation():
+    # a censored week (NaN: nothing on hand) changes nothing: the same forecast as the
+    # history without that week (one whole period, so the phase is the same)
+    rng = np.random.default_rng(2)
+    base = rng.poisson(5, (3, 91)).astype(float)
+    censored = np.hstack([base[:, :60], np.full((3, 7), np.nan), base[:, 60:]])
+    assert baselines.ets(censored, 7) == pytest.approx(baselines.ets(base, 7))

@@ -4,6 +4,7 @@ looks ahead; a saved forecaster reloads to the same forecasts; rules apply at ea
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import numpy as np
@@ -11,8 +12,9 @@ import polars as pl
 import pytest
 from scipy.stats import poisson
 
-from stockroom.forecast import backtest
+from stockroom.forecast import backtest, baselines
 from stockroom.forecast.data import panel
+from stockroom.forecast.demand_class import classify
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
 from stockroom.procurement import replay
 from tests.conftest import daily_sales
@@ -55,6 +57,47 @@ def test_fit_predict_applies_rules_routing_and_intervals(sales):
     assert lead95[-1] >= H * rate and (np.diff(lead95) >= 0).all()
     assert lead95[-1] == poisson.ppf(0.95, H * rate)
     assert "dormant" in fc.flags[fc.ids.index("s41")]
+
+
+def test_routed_forecasts_are_averaged_with_ets_and_calibrated_on_the_average(sales):
+    p = panel(sales)
+    alone = Forecaster(replace(CONFIG, combine_with=None)).fit(p)
+    both = Forecaster(CONFIG).fit(p)
+    assert (both.routing.choice == alone.routing.choice).all()  # routing is unchanged
+    a, b = alone.predict(p), both.predict(p)
+    rows = np.isin(b.model, CONFIG.candidates)
+    assert rows.sum() == 40
+    d = len(p.dates)
+    # sellers of about one unit a day are intermittent (no sale on over a quarter of days):
+    # they keep the routed forecast; the others are averaged with ETS
+    alone_now = classify(p.y[rows]) == "intermittent"
+    alone_then = classify(p.y[rows, : d - H]) == "intermittent"
+    assert 0 < alone_now.sum() < 40
+    ets_now = np.where(alone_now[:, None], a.yhat[rows], baselines.ets(p.y[rows], H))
+    ets_then = np.where(alone_then[:, None], a.backtest[rows], baselines.ets(p.y[rows, : d - H], H))
+    assert b.yhat[rows] == pytest.approx(0.5 * a.yhat[rows] + 0.5 * ets_now)
+    assert b.backtest[rows] == pytest.approx(0.5 * a.backtest[rows] + 0.5 * ets_then)
+    assert (b.yhat[~rows] == a.yhat[~rows]).all()  # dormant and cold starts as they were
+    # the intervals are the combined forecasts' own: calibrated on the averaged errors
+    assert not np.allclose(both.routing.residual_q, alone.routing.residual_q)
+
+
+def test_intermittent_series_keep_their_routed_forecast():
+    from stockroom.forecast import routing
+
+    rng = np.random.default_rng(5)
+    d = 200
+    smooth = rng.poisson(4, d).astype(float)
+    intermittent = np.where(rng.random(d) < 0.2, 3.0, 0.0)  # rare sales of one size
+    lumpy = np.where(rng.random(d) < 0.2, rng.choice([1.0, 30.0], d), 0.0)
+    history = np.vstack([smooth, intermittent, lumpy])
+    forecast = np.full((3, 7), 10.0)
+    got = routing.combine(forecast, history, "ets")
+    ets = baselines.ets(history, 7)
+    assert got[0] == pytest.approx(0.5 * 10 + 0.5 * ets[0])
+    assert (got[1] == 10).all()  # intermittent: the routed forecast alone
+    assert got[2] == pytest.approx(0.5 * 10 + 0.5 * ets[2])  # lumpy: combined
+    assert routing.combine(forecast, history, None) is forecast
 
 
 def test_cross_validation_never_looks_ahead(sales):
@@ -123,6 +166,8 @@ def test_benchmark_and_replay_score_the_shipped_forecaster():
 def test_a_config_with_an_unknown_candidate_is_refused():
     with pytest.raises(ValueError, match="unknown routing candidate"):
         ForecasterConfig(candidates=("global_xgboost", "prophet"))
+    with pytest.raises(ValueError, match="unknown routing candidate"):
+        ForecasterConfig(combine_with="prophet")
     with pytest.raises(ValueError, match="must start with"):
         ForecasterConfig(candidates=("tsb",))
     with pytest.raises(RuntimeError, match="not fitted"):

@@ -53,15 +53,22 @@ def normal_lead(mu: float, sigma: float, days: int = 28, n: int = 1) -> dict:
 
 def test_order_up_to_from_lead_time_quantiles_by_hand():
     # demand over P days ~ N(2P, 3^2 P): every level's quantile is linear in z, so reading S
-    # off the calibrated quantiles (and beyond them) must give the exact normal quantile
+    # off the calibrated quantiles (and below them) must give the exact normal quantile
     y, lo, hi = flat(2.0, spread=5.0)
     lead = normal_lead(2.0, 3.0)
-    for level in (0.5, 0.8, 0.95, 0.98):
+    for level in (0.02, 0.5, 0.8, 0.95):
         mean, sigma, s = policy.protection_demand(
             y, lo, hi, np.array([14]), np.array([level]), lead=lead
         )
-        assert s[0] == pytest.approx(28 + norm.ppf(level) * 3 * np.sqrt(14)), level
+        assert s[0] == pytest.approx(max(28 + norm.ppf(level) * 3 * np.sqrt(14), 0)), level
         assert mean[0] == pytest.approx(28.0) and sigma[0] == pytest.approx(3 * np.sqrt(14))
+    # above the top level: linear in z on log(1 + units) through q75 and q95 (a heavier,
+    # lognormal-type tail), above the normal quantile
+    q75, q95 = (28 + norm.ppf(q) * 3 * np.sqrt(14) for q in (0.75, 0.95))
+    z75, z95, z98 = norm.ppf([0.75, 0.95, 0.98])
+    want = np.expm1(np.log1p(q95) + (np.log1p(q95) - np.log1p(q75)) * (z98 - z95) / (z95 - z75))
+    _, _, s98 = policy.protection_demand(y, lo, hi, np.array([14]), np.array([0.98]), lead=lead)
+    assert s98[0] == pytest.approx(want) and want > 28 + z98 * 3 * np.sqrt(14)
     # past the 28-day horizon: the tail rate adds to the sum, the spread grows as sqrt(P)
     _, _, s35 = policy.protection_demand(y, lo, hi, np.array([35]), np.array([0.95]), lead=lead)
     assert s35[0] == pytest.approx(70 + norm.ppf(0.95) * 3 * np.sqrt(35))

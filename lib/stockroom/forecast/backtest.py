@@ -57,7 +57,7 @@ def forecaster_config(
     if model == "stockroom":
         return ForecasterConfig(model=m)
     if model == GLOBAL:
-        return ForecasterConfig(model=m, candidates=(GLOBAL,), rules=False)
+        return ForecasterConfig(model=m, candidates=(GLOBAL,), combine_with=None, rules=False)
     raise KeyError(model)
 
 

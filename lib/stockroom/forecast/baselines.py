@@ -10,6 +10,17 @@ Each returns an (n_series x horizon) array of point forecasts (units/day).
   none): Croston (1972) smooths non-zero sizes and inter-demand intervals; SBA (Syntetos &
   Boylan, 2005) multiplies Croston by (1 - alpha/2) to remove its bias; TSB (Teunter, Syntetos
   & Babai, 2011) smooths the demand probability every period instead of the interval.
+* :func:`ets` -- ETS(A,N,A): additive error, no trend, additive weekly season (Hyndman,
+  Koehler, Ord & Snyder, *Forecasting with Exponential Smoothing: The State Space Approach*,
+  2008, ch. 2; Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed.,
+  sec. 8.3), vectorised over series: the smoothing parameters are picked per series from
+  a grid (:data:`ETS_ALPHAS` x :data:`ETS_GAMMAS`) by the sum of squared one-step errors --
+  the maximum-likelihood criterion of the additive-error model with the initial states held
+  fixed (level and weekday offsets = the means of the first 28 days after the first sale)
+  instead of optimised. Days without an observation (before the first sale, censored days)
+  update nothing. Forecasts are clipped at 0. On the benchmark windows it scores within
+  0.01 WRMSSE of statsforecast's ``AutoETS(model="ANA")`` (README, Forecasting) in about
+  1/18 of its time.
 """
 
 from __future__ import annotations
@@ -86,10 +97,65 @@ def tsb(history: np.ndarray, horizon: int, alpha: float = 0.1, beta: float = 0.1
     return out
 
 
+#: Level smoothing (alpha) and seasonal smoothing (gamma) values :func:`ets` chooses from.
+ETS_ALPHAS = (0.005, 0.01, 0.03, 0.06, 0.1, 0.15, 0.2, 0.3, 0.5)
+ETS_GAMMAS = (0.0, 0.02, 0.05, 0.1, 0.2)
+ETS_INIT_DAYS = 28
+
+
+def ets(history: np.ndarray, horizon: int, period: int = 7) -> np.ndarray:
+    """ETS(A,N,A) forecasts, n_series x ``horizon`` units/day (>= 0), from ``history``
+    (n_series x n_days units, NaN = no observation). Per series, over the grid of
+    (alpha, gamma): level l and seasonal offsets s (one per day of the ``period``) follow
+    e_t = y_t - l - s_(t mod m), l += alpha e_t, s_(t mod m) += gamma e_t (the
+    error-correction form, Hyndman et al. 2008, table 2.3 with gamma on the error); the pair
+    with the least squared one-step error after the first :data:`ETS_INIT_DAYS` days is
+    kept; the forecast k days ahead is l + s_((T + k) mod m). A series without an
+    observation forecasts 0."""
+    y = np.asarray(history, dtype=float)
+    n, days = y.shape
+    seen = ~np.isnan(y)
+    first = np.where(seen.any(axis=1), seen.argmax(axis=1), days)
+    start = first[:, None] + np.arange(ETS_INIT_DAYS)
+    window = np.take_along_axis(y, np.minimum(start, days - 1), axis=1)
+    window[start >= days] = np.nan
+    with warnings.catch_warnings():  # a series with no day in its window: 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        level0 = np.nan_to_num(np.nanmean(window, axis=1))
+        season0 = (
+            np.stack(
+                [
+                    np.nan_to_num(np.nanmean(np.where(start % period == j, window, np.nan), axis=1))
+                    for j in range(period)
+                ],
+                axis=1,
+            )
+            - np.where(seen.any(axis=1), level0, 0)[:, None]
+        )
+    alpha, gamma = (a.ravel()[:, None] for a in np.meshgrid(ETS_ALPHAS, ETS_GAMMAS, indexing="ij"))
+    level = np.repeat(level0[None], len(alpha), axis=0)
+    season = np.repeat(season0[None], len(alpha), axis=0)  # grid x n x period
+    sse = np.zeros(level.shape)
+    scored_from = first + ETS_INIT_DAYS
+    for t in np.nonzero(seen.any(axis=0))[0]:
+        live = seen[:, t]
+        j = t % period
+        error = np.where(live, np.nan_to_num(y[:, t]) - level - season[:, :, j], 0.0)
+        sse += np.where(t >= scored_from, error * error, 0.0)
+        level += alpha * error
+        season[:, :, j] += gamma * error
+    best = np.argmin(sse, axis=0)
+    rows = np.arange(n)
+    ahead = (days + np.arange(horizon)) % period
+    out = level[best, rows][:, None] + season[best, rows][:, ahead]
+    return np.maximum(np.where(seen.any(axis=1)[:, None], out, 0.0), 0.0)
+
+
 BASELINES = {
     "seasonal_naive": seasonal_naive,
     "ses": ses,
     "croston": croston,
     "sba": sba,
     "tsb": tsb,
+    "ets": ets,
 }

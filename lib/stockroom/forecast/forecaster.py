@@ -18,13 +18,15 @@ What a fit at day index ``cutoff`` does, in order:
    WRMSSE on the M5 subset against 0.737, the rules' outputs being the same; with less history
    every active series gets TSB (Teunter, Syntetos & Babai 2011);
 3. **routing** (:mod:`stockroom.forecast.routing`): each series goes to the candidate with the
-   lowest squared error on the ``horizon`` days before the cutoff (the calibration window);
-   intervals are split-conformal quantiles of the routed errors of the *active* series on that
-   window (dormant series' exact zeros would make them too narrow).
+   lowest squared error on the ``horizon`` days before the cutoff (the calibration window),
+   and its forecast is averaged with ETS(A,N,A)'s (``combine_with``); intervals are
+   split-conformal quantiles of the combined errors of the *active* series on that window
+   (dormant series' exact zeros would make them too narrow).
 
 :meth:`~Forecaster.predict` applies the rules again at its own cutoff (the replay reuses one
 fit for four weekly reviews): dormant series get 0, cold starts their category's average
-blended with their own rate (Poisson bands at that rate), active ones the routed forecast;
+blended with their own rate (Poisson bands at that rate), active ones the routed and
+combined forecast;
 then products launched inside the data fewer than 60 days ago get what their 50 nearest
 earlier launches sold after the same age (:mod:`stockroom.forecast.reference_class`), where
 enough earlier launches are known.
@@ -53,7 +55,7 @@ from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.model import QUANTILES, GlobalModel, ModelConfig
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
-ARTEFACT_FORMAT = 2  # 2: interval scores per horizon bucket and for lead-time sums
+ARTEFACT_FORMAT = 3  # 2: interval scores per horizon bucket and for lead-time sums; 3: combine_with
 BANDS = ("q05", "q25", "q50", "q75", "q95")
 LEAD_BANDS = tables.LEAD_BANDS  # demand summed over days 1..L, units
 GLOBAL = "global_xgboost"
@@ -66,14 +68,17 @@ class ForecasterConfig:
     ``model``: the global model (lags, lag transforms, calendar features, trees, horizon in
     days, interval quantiles as shares 0-1); ``candidates``: the routing candidates,
     ``global_xgboost`` first, then baselines by name (one candidate = no routing);
-    ``rules``: apply dormant / cold-start rules (off: every launched series is forecast by
-    the model); ``min_history_days``: below this much history (plus the horizon) the model
-    is not trained and active series get TSB; ``train_min_sale_days``: a dormant series joins
-    the model's training set only with at least this many days with a sale.
+    ``combine_with``: the baseline every routed forecast is averaged with (None: none;
+    :func:`stockroom.forecast.routing.combine`); ``rules``: apply dormant / cold-start
+    rules (off: every launched series is forecast by the model); ``min_history_days``:
+    below this much history (plus the horizon) the model is not trained and active series
+    get TSB; ``train_min_sale_days``: a dormant series joins the model's training set only
+    with at least this many days with a sale.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
     candidates: tuple[str, ...] = routing.CANDIDATES
+    combine_with: str | None = routing.COMBINE_WITH
     rules: bool = True
     min_history_days: int = 90
     train_min_sale_days: int = 10
@@ -81,7 +86,11 @@ class ForecasterConfig:
     def __post_init__(self) -> None:
         if not self.candidates or self.candidates[0] != GLOBAL:
             raise ValueError(f"candidates must start with {GLOBAL!r}: {self.candidates}")
-        unknown = [c for c in self.candidates[1:] if c not in baselines.BASELINES]
+        unknown = [
+            c
+            for c in (*self.candidates[1:], self.combine_with)
+            if c is not None and c not in baselines.BASELINES
+        ]
         if unknown:
             raise ValueError(
                 f"unknown routing candidate(s) {unknown}; known: " + ", ".join(baselines.BASELINES)
@@ -107,6 +116,7 @@ class ForecasterConfig:
         return cls(
             model=ModelConfig(**m),
             candidates=tuple(data["candidates"]),
+            combine_with=data["combine_with"],
             rules=data["rules"],
             min_history_days=data["min_history_days"],
             train_min_sale_days=data["train_min_sale_days"],
@@ -244,7 +254,7 @@ class Forecaster:
             # intervals are calibrated on the routed errors of the series the model forecasts
             # (the active ones), not on dormant series' exact zeros
             self.routing = routing.choose(
-                self.model, sub, cutoff, c.candidates, calibrate=active[train]
+                self.model, sub, cutoff, c.candidates, active[train], c.combine_with
             )
             self.routed_ids = {s: i for i, s in enumerate(sub.ids)}
             first = max(cutoff + 1 - c.model.history_days, 8)
@@ -305,6 +315,7 @@ class Forecaster:
                     cutoff,
                     routing.Routing(choice, None, self.routing.residual_q, self.routing.lead_q),
                     c.candidates,
+                    c.combine_with,
                 )
                 model[rows] = np.array(c.candidates, dtype=object)[choice]
                 if at_fit:

@@ -1,12 +1,22 @@
 """Per-series routing: each series gets the model that did best on it in the calibration
 window (the ``horizon`` days before the cutoff), by mean squared error -- the quantity RMSSE
 scales. Intermittent and erratic series often go to TSB or seasonal naive; steady sellers to
-the global model.
+the global model. Then every routed forecast of a series that is not *intermittent* is
+**combined** with ETS(A,N,A) (:func:`stockroom.forecast.baselines.ets`) with equal weights
+(:func:`combine`): a fixed combination of forecasts from different model families (Bates &
+Granger 1969; equal weights are hard to beat with estimated ones: Clemen 1989, Smith &
+Wallis 2009). ETS's level follows a series' recent level, where the global model, trained on
+a year of all series, lagged Online Retail's autumn climb (22 % under). Intermittent series
+(Syntetos-Boylan: rare sales of steady size, the Croston/TSB family's ground) keep the
+routed forecast alone: a weekly season read off mostly empty days is noise, and combining
+them too scored 0.772 WRMSSE on M5 against 0.752. The combination took Online Retail from
+0.817 to 0.741 WRMSSE (AutoETS 0.775), M5 0.737 -> 0.752, Olist 0.509 -> 0.504 (README,
+Forecasting).
 
 Candidates: the global model (its calibration forecast is computed while fitting) and the
 cheap baselines seasonal naive and TSB, each refit on the days before the calibration window.
-Intervals: split conformal (as the global model's) on the routed forecasts' own errors in the
-calibration window, daily per horizon bucket and for L-day sums, the sums per demand class
+Intervals: split conformal (as the global model's) on the combined forecasts' own errors in
+the calibration window, daily per horizon bucket and for L-day sums, the sums per demand class
 (Mondrian conformal: :func:`~stockroom.forecast.model.lead_scores`). The routing chose each
 series' model on that same window, so the errors are slightly optimistic (more so for L-day
 sums, where a level that happened to fit the window is rewarded); the backtest measures the
@@ -29,6 +39,11 @@ from stockroom.forecast.demand_class import CLASSES, NO_DEMAND, classify
 from stockroom.forecast.model import GlobalModel, conformal_bands, conformal_scores, lead_scores
 
 CANDIDATES = ("global_xgboost", "seasonal_naive", "tsb")
+#: The baseline every routed forecast is combined with, and its weight (share 0-1).
+COMBINE_WITH = "ets"
+COMBINE_WEIGHT = 0.5
+#: Demand classes whose routed forecast is left alone (:func:`combine`).
+COMBINE_SKIP = ("intermittent",)
 
 
 @dataclass
@@ -58,13 +73,15 @@ def choose(
     cutoff: int,
     candidates: tuple[str, ...] = CANDIDATES,
     calibrate: np.ndarray | None = None,
+    combine_with: str | None = None,
 ) -> Routing:
     """Route each series to the candidate with the lowest mean squared error on the
     ``horizon`` days up to ``cutoff`` (``model`` must have been fitted at ``cutoff``).
     ``candidates``: ``global_xgboost`` first, then names of :data:`baselines.BASELINES` (one
-    candidate: every series on the global model). The conformal quantiles come from the
-    routed errors of the series where ``calibrate`` (bool per series; default all) is True.
-    Raises ValueError for an unknown candidate."""
+    candidate: every series on the global model). ``combine_with``: a baseline each routed
+    forecast is averaged with (:func:`combine`; None: none). The conformal quantiles come
+    from the (combined) routed errors of the series where ``calibrate`` (bool per series;
+    default all) is True. Raises ValueError for an unknown candidate."""
     h = model.config.horizon
     early = cutoff - h
     actual = observed(p, early + 1, cutoff + 1)  # stock-out days: not scored
@@ -81,6 +98,7 @@ def choose(
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
     backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
+    backtest = combine(backtest, p.y[:, : early + 1], combine_with)
     rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
     q = model.config.quantiles
     groups = demand_groups(p.y, early)[rows]
@@ -103,16 +121,36 @@ def demand_groups(y: np.ndarray, cutoff: int) -> np.ndarray:
     return np.array([index[name] for name in classify(y[:, : cutoff + 1])], dtype=int)
 
 
+def combine(
+    forecast: np.ndarray,
+    history: np.ndarray,
+    combine_with: str | None,
+    weight: float = COMBINE_WEIGHT,
+) -> np.ndarray:
+    """``forecast`` (n_series x horizon units/day) averaged with the baseline
+    ``combine_with`` fitted on ``history`` (n_series x days, NaN = no observation):
+    (1 - ``weight``) x forecast + ``weight`` x baseline, except for series whose demand
+    class on ``history`` is in :data:`COMBINE_SKIP`; NaN stays NaN. None: ``forecast``
+    unchanged. Raises ValueError for an unknown baseline."""
+    if combine_with is None or not len(forecast):
+        return forecast
+    other = _baseline(combine_with, history, forecast.shape[1])
+    skip = np.isin(classify(history), COMBINE_SKIP)[:, None]
+    return np.where(skip, forecast, (1 - weight) * forecast + weight * other)
+
+
 def apply(
     model: GlobalModel,
     p: Panel,
     cutoff: int,
     routing: Routing,
     candidates: tuple[str, ...] = CANDIDATES,
+    combine_with: str | None = None,
 ) -> dict[str, np.ndarray]:
     """Forecasts for the days after ``cutoff`` (as :meth:`GlobalModel.predict`) with each
-    series on its routed candidate and the routed conformal band. ``cutoff`` may be later
-    than the one routed at (the replay reuses a routing for the following reviews)."""
+    series on its routed candidate, combined with ``combine_with`` (:func:`combine`), and
+    the routed conformal band. ``cutoff`` may be later than the one routed at (the replay
+    reuses a routing for the following reviews)."""
     h = model.config.horizon
     fc = model.predict(p, cutoff)
     now = {
@@ -121,6 +159,7 @@ def apply(
     }
     choice = routing.choice
     routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
+    routed = combine(routed, p.y[:, : cutoff + 1], combine_with)
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
     bands = conformal_bands(
         routed,

@@ -8,8 +8,10 @@ P = L + R (lead time + review period) at the chosen cycle service level.
 * **Demand over P** is read off the forecast's own distribution of the demand summed over the
   next P days (``lead_q05`` .. ``lead_q95``: conformal quantiles calibrated on such sums, see
   :func:`stockroom.forecast.model.lead_scores`), interpolated between the calibrated levels
-  on the normal-score scale and extrapolated from the outer pair. Past the forecast horizon
-  the sum grows by the mean of the last 7 forecast days per day and its spread by sqrt(P / H).
+  on the normal-score scale; beyond the 95 % level the tail is read on the log scale (a
+  lognormal-type tail: retail demand beyond q95 is far heavier than a normal tail, see
+  :func:`_read_off`). Past the forecast horizon the sum grows by the mean of the last 7
+  forecast days per day and its spread by sqrt(P / H).
 * **Combined with the recent sales rate** (:func:`combine_recent`): the demand over P keeps
   the forecast's shape, its mean moved 30 % of the way to the last 28 days' rate x P (a
   fixed-weight forecast combination, Bates & Granger 1969). In the replay it took Online
@@ -138,11 +140,25 @@ def _period_quantiles(
 
 def _read_off(z: np.ndarray, qs: np.ndarray, at: np.ndarray) -> np.ndarray:
     """Quantiles at the normal scores ``at`` (m x n, one column per SKU) from the calibrated
-    ones (``z``, ``qs``: levels x n): linear in z between neighbours, extrapolated from the
-    outer pair, floored at 0 (m x n units)."""
+    ones (``z``, ``qs``: levels x n): linear in z between neighbours and below the lowest
+    level; **above the highest level, linear in z on the log scale** (log(1 + units)) through
+    the top pair -- a lognormal-type tail, never below the normal one (linear in z); floored
+    at 0 (m x n units).
+
+    Why a heavier tail: lead-time demand of retail SKUs is skewed, and the normal
+    approximation understates the shortage beyond the service-level quantile (Tyworth &
+    O'Neill, *Robustness of the normal approximation of lead-time demand in a distribution
+    setting*, Naval Research Logistics 44, 1997; Silver, Pyke & Thomas 2017 suggest the
+    lognormal or gamma for such demand). Measured on the replay's forecasts: the demand
+    beyond the calibrated 95 % quantile exceeds it by 0.65-1.5 x (q95 - q50) on average over
+    14- and 35-day sums (Olist, M5, Online Retail), where a normal tail implies 0.25 x; with
+    the normal tail the Online Retail replay filled 91-93 % at a 95 % target (README)."""
     j = np.clip(np.searchsorted(z, at) - 1, 0, len(z) - 2)  # segment of each point
     lo, hi = np.take_along_axis(qs, j, axis=0), np.take_along_axis(qs, j + 1, axis=0)
-    return np.maximum(lo + (hi - lo) * (at - z[j]) / (z[j + 1] - z[j]), 0)
+    linear = lo + (hi - lo) * (at - z[j]) / (z[j + 1] - z[j])
+    top, below = np.log1p(np.maximum(qs[-1], 0)), np.log1p(np.maximum(qs[-2], 0))
+    log_tail = np.expm1(top + (top - below) * (at - z[-1]) / (z[-1] - z[-2]))
+    return np.maximum(np.where(at > z[-1], np.maximum(log_tail, linear), linear), 0)
 
 
 def lead_time_quantile(
@@ -157,8 +173,9 @@ def lead_time_quantile(
     Returns (mean = sum of the point forecasts over P, sigma = (q95 - q05) / (2 z_0.95) of
     the P-day sum, S = the P-day sum's quantile at the service level), each n floats in units;
     NaN where a SKU has no lead-time quantiles. The quantile is interpolated linearly in the
-    normal score z = Phi^-1(level) between the calibrated levels and extrapolated from the
-    outer pair (a normal tail), floored at 0."""
+    normal score z = Phi^-1(level) between the calibrated levels, extrapolated from the
+    outer pair below them and on the log scale above them (:func:`_read_off`), floored at
+    0."""
     p = np.asarray(protection_days, dtype=int)
     z, qs, mean = _period_quantiles(yhat, lead, p)
     at = ndtri(np.asarray(service_level, dtype=float)) * np.ones((1, qs.shape[1]))
@@ -177,8 +194,9 @@ def demand_grid(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each SKU's protection-period demand as ``points`` quantiles on the even levels
     (k + 0.5) / points, read off its lead-time quantiles as :func:`lead_time_quantile` reads
-    one (linear in the normal score, floored at 0): (points x n sorted units, NaN columns for
-    SKUs without lead-time quantiles; mean P-day demand, n units).
+    one (:func:`_read_off`: linear in the normal score, a lognormal-type upper tail):
+    (points x n sorted units, NaN columns for SKUs without lead-time quantiles; mean P-day
+    demand, n units).
 
     ``protection_days``: n days, or n x K when the lead time is uncertain -- K equally likely
     protection periods per SKU (e.g. quantiles of its supplier's lead times from PO receipts,
