@@ -54,7 +54,8 @@ tiles[1].metric(
     "Global model",
     f"{by_model.get('global_xgboost', 0):,}",
     help="Routed to the global XGBoost model; the rest went to seasonal naive or "
-    "TSB where those did better in the backtest window.",
+    "TSB where those did better in the backtest window. Every routed forecast of a SKU "
+    "that is not intermittent is averaged with ETS(A,N,A), which follows its recent level.",
 )
 tiles[2].metric(
     "New products",
