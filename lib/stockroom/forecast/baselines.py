@@ -108,7 +108,7 @@ def ets(history: np.ndarray, horizon: int, period: int = 7) -> np.ndarray:
     (n_series x n_days units, NaN = no observation). Per series, over the grid of
     (alpha, gamma): level l and seasonal offsets s (one per day of the ``period``) follow
     e_t = y_t - l - s_(t mod m), l += alpha e_t, s_(t mod m) += gamma e_t (the
-    error-correction form, Hyndman et al. 2008, table 2.3 with gamma on the error); the pair
+    error-correction form of the additive-error model, Hyndman et al. 2008, ch. 2); the pair
     with the least squared one-step error after the first :data:`ETS_INIT_DAYS` days is
     kept; the forecast k days ahead is l + s_((T + k) mod m). A series without an
     observation forecasts 0."""
