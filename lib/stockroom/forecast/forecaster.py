@@ -20,9 +20,8 @@ What a fit at day index ``cutoff`` does, in order:
 3. **routing** (:mod:`stockroom.forecast.routing`): each series goes to the candidate with the
    lowest squared error on the ``horizon`` days before the cutoff (the calibration window),
    and its forecast, unless the series is intermittent, is averaged with ETS(A,N,A)'s
-   (``combine_with``); intervals are
-   split-conformal quantiles of the combined errors of the *active* series on that window
-   (dormant series' exact zeros would make them too narrow).
+   (``combine_with``); intervals are split-conformal quantiles of the combined errors of the
+   *active* series on that window (dormant series' exact zeros would make them too narrow).
 
 :meth:`~Forecaster.predict` applies the rules again at its own cutoff (the replay reuses one
 fit for four weekly reviews): dormant series get 0, cold starts their category's average
