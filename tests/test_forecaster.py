@@ -98,6 +98,11 @@ def test_intermittent_series_keep_their_routed_forecast():
     assert (got[1] == 10).all()  # intermittent: the routed forecast alone
     assert got[2] == pytest.approx(0.5 * 10 + 0.5 * ets[2])  # lumpy: combined
     assert routing.combine(forecast, history, None) is forecast
+    # a planned promo day keeps the driver-aware forecast (ETS cannot see the plan)
+    promo = np.zeros((3, 7), dtype=bool)
+    promo[0, 4] = True
+    got = routing.combine(forecast, history, "ets", promo)
+    assert got[0, 4] == 10 and got[0, 3] == pytest.approx(0.5 * 10 + 0.5 * ets[0, 3])
 
 
 def test_cross_validation_never_looks_ahead(sales):

@@ -98,7 +98,7 @@ def choose(
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
     backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
-    backtest = combine(backtest, p.y[:, : early + 1], combine_with)
+    backtest = combine(backtest, p.y[:, : early + 1], combine_with, planned_promos(p, early, h))
     rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
     q = model.config.quantiles
     groups = demand_groups(p.y, early)[rows]
@@ -121,22 +121,36 @@ def demand_groups(y: np.ndarray, cutoff: int) -> np.ndarray:
     return np.array([index[name] for name in classify(y[:, : cutoff + 1])], dtype=int)
 
 
+def planned_promos(p: Panel, cutoff: int, horizon: int) -> np.ndarray:
+    """The promo plan of the ``horizon`` days after ``cutoff`` (bool, n_series x horizon;
+    days past the plan: False)."""
+    out = np.zeros((len(p.ids), horizon), dtype=bool)
+    plan = np.asarray(p.promo[:, cutoff + 1 : cutoff + 1 + horizon], dtype=bool)
+    out[:, : plan.shape[1]] = plan
+    return out
+
+
 def combine(
     forecast: np.ndarray,
     history: np.ndarray,
     combine_with: str | None,
+    promo: np.ndarray | None = None,
     weight: float = COMBINE_WEIGHT,
 ) -> np.ndarray:
     """``forecast`` (n_series x horizon units/day) averaged with the baseline
     ``combine_with`` fitted on ``history`` (n_series x days, NaN = no observation):
     (1 - ``weight``) x forecast + ``weight`` x baseline, except for series whose demand
-    class on ``history`` is in :data:`COMBINE_SKIP`; NaN stays NaN. None: ``forecast``
-    unchanged. Raises ValueError for an unknown baseline."""
+    class on ``history`` is in :data:`COMBINE_SKIP` and on days of a planned promotion
+    (``promo``, bool n_series x horizon: a univariate baseline cannot see the plan, and
+    averaging would halve the lift the global model reads off it); NaN stays NaN. None:
+    ``forecast`` unchanged. Raises ValueError for an unknown baseline."""
     if combine_with is None or not len(forecast):
         return forecast
     other = _baseline(combine_with, history, forecast.shape[1])
-    skip = np.isin(classify(history), COMBINE_SKIP)[:, None]
-    return np.where(skip, forecast, (1 - weight) * forecast + weight * other)
+    keep = np.isin(classify(history), COMBINE_SKIP)[:, None]
+    if promo is not None:
+        keep = keep | promo
+    return np.where(keep, forecast, (1 - weight) * forecast + weight * other)
 
 
 def apply(
@@ -159,7 +173,7 @@ def apply(
     }
     choice = routing.choice
     routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
-    routed = combine(routed, p.y[:, : cutoff + 1], combine_with)
+    routed = combine(routed, p.y[:, : cutoff + 1], combine_with, planned_promos(p, cutoff, h))
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
     bands = conformal_bands(
         routed,
