@@ -92,16 +92,17 @@ def test_intermittent_series_keep_their_routed_forecast():
     lumpy = np.where(rng.random(d) < 0.2, rng.choice([1.0, 30.0], d), 0.0)
     history = np.vstack([smooth, intermittent, lumpy])
     forecast = np.full((3, 7), 10.0)
-    got = routing.combine(forecast, history, "ets")
+    groups = routing.demand_groups(history, d - 1)
+    got = routing.combine(forecast, history, "ets", groups)
     ets = baselines.ets(history, 7)
     assert got[0] == pytest.approx(0.5 * 10 + 0.5 * ets[0])
     assert (got[1] == 10).all()  # intermittent: the routed forecast alone
     assert got[2] == pytest.approx(0.5 * 10 + 0.5 * ets[2])  # lumpy: combined
-    assert routing.combine(forecast, history, None) is forecast
+    assert routing.combine(forecast, history, None, groups) is forecast
     # a planned promo day keeps the driver-aware forecast (ETS cannot see the plan)
     promo = np.zeros((3, 7), dtype=bool)
     promo[0, 4] = True
-    got = routing.combine(forecast, history, "ets", promo)
+    got = routing.combine(forecast, history, "ets", groups, promo)
     assert got[0, 4] == 10 and got[0, 3] == pytest.approx(0.5 * 10 + 0.5 * ets[0, 3])
 
 

@@ -98,10 +98,12 @@ def choose(
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
     backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
-    backtest = combine(backtest, p.y[:, : early + 1], combine_with, planned_promos(p, early, h))
+    classes = demand_groups(p.y, early)
+    promo = planned_promos(p, early, h)
+    backtest = combine(backtest, p.y[:, : early + 1], combine_with, classes, promo)
     rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
     q = model.config.quantiles
-    groups = demand_groups(p.y, early)[rows]
+    groups = classes[rows]
     return Routing(
         choice,
         backtest,
@@ -134,23 +136,32 @@ def combine(
     forecast: np.ndarray,
     history: np.ndarray,
     combine_with: str | None,
+    groups: np.ndarray,
     promo: np.ndarray | None = None,
     weight: float = COMBINE_WEIGHT,
 ) -> np.ndarray:
     """``forecast`` (n_series x horizon units/day) averaged with the baseline
     ``combine_with`` fitted on ``history`` (n_series x days, NaN = no observation):
     (1 - ``weight``) x forecast + ``weight`` x baseline, except for series whose demand
-    class on ``history`` is in :data:`COMBINE_SKIP` and on days of a planned promotion
-    (``promo``, bool n_series x horizon: a univariate baseline cannot see the plan, and
-    averaging would halve the lift the global model reads off it); NaN stays NaN. None:
-    ``forecast`` unchanged. Raises ValueError for an unknown baseline."""
+    group (``groups``: index into :data:`GROUPS` per series on ``history``, as
+    :func:`demand_groups` gives it) is in :data:`COMBINE_SKIP` and on days of a planned
+    promotion (``promo``, bool n_series x horizon: a univariate baseline cannot see the
+    plan, and averaging would halve the lift the global model reads off it); the baseline is
+    fitted only on the series it is averaged into. NaN stays NaN. None: ``forecast``
+    unchanged. Raises ValueError for an unknown baseline."""
     if combine_with is None or not len(forecast):
         return forecast
-    other = _baseline(combine_with, history, forecast.shape[1])
-    keep = np.isin(classify(history), COMBINE_SKIP)[:, None]
+    skip = [GROUPS.index(c) for c in COMBINE_SKIP]
+    keep = np.isin(groups, skip)[:, None] | np.zeros(forecast.shape, dtype=bool)
     if promo is not None:
         keep = keep | promo
-    return np.where(keep, forecast, (1 - weight) * forecast + weight * other)
+    rows = ~keep.all(axis=1)
+    out = forecast.copy()
+    if rows.any():
+        other = _baseline(combine_with, history[rows], forecast.shape[1])
+        mixed = (1 - weight) * forecast[rows] + weight * other
+        out[rows] = np.where(keep[rows], forecast[rows], mixed)
+    return out
 
 
 def apply(
@@ -173,13 +184,15 @@ def apply(
     }
     choice = routing.choice
     routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
-    routed = combine(routed, p.y[:, : cutoff + 1], combine_with, planned_promos(p, cutoff, h))
+    classes = demand_groups(p.y, cutoff)
+    promo = planned_promos(p, cutoff, h)
+    routed = combine(routed, p.y[:, : cutoff + 1], combine_with, classes, promo)
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
     bands = conformal_bands(
         routed,
         routing.residual_q,
         model.config.quantiles,
         routing.lead_q,
-        demand_groups(p.y, cutoff),
+        classes,
     )
     return {"yhat": routed, **bands}
