@@ -123,6 +123,52 @@ def test_cross_validation_never_looks_ahead(sales):
     assert np.allclose(blind.predict(replace(p, y=scrambled), first.cutoff).yhat, first.yhat)
 
 
+def test_a_small_catalog_calibrates_lead_time_sums_on_earlier_windows(sales):
+    from stockroom.forecast import model as fm
+    from stockroom.forecast.forecaster import subset
+
+    assert [fm.calibration_windows(n) for n in (0, 40, 280, 500, 999, 1000, 3000)] == [
+        1, 4, 4, 2, 2, 1, 1,
+    ]  # fmt: skip
+    p = panel(sales)
+    d = len(p.dates) - 1
+    one = Forecaster(CONFIG).fit(p, windows=1)
+    three = Forecaster(CONFIG).fit(p, windows=3)
+    assert one.model.earlier_forecasts == []
+    assert [origin for origin, _ in three.model.earlier_forecasts] == [d - 2 * H, d - 3 * H]
+    # each earlier window is forecast out of sample, by a model trained up to its origin
+    sub = subset(p, np.isin(p.ids, list(three.routed_ids)))
+    m = fm.GlobalModel(CONFIG.model)
+    origin, forecast = three.model.earlier_forecasts[1]
+    by_hand = m._recurse(m._train(sub, origin), sub, origin, sub.promo)
+    assert np.allclose(forecast, by_hand, equal_nan=True)
+    # only the lead-time sums change: the point forecasts, the routing and the daily bands not
+    a, b = one.predict(p), three.predict(p)
+    assert np.array_equal(a.yhat, b.yhat, equal_nan=True)
+    assert (one.routing.choice == three.routing.choice).all()
+    assert np.array_equal(a.bands["q95"], b.bands["q95"], equal_nan=True)
+    assert not np.allclose(one.routing.lead_q, three.routing.lead_q)
+    # a window is skipped when too few days precede it
+    short = Forecaster(CONFIG).fit(p, fm.MIN_TRAINING_DAYS + 2 * H + 3, windows=4)
+    assert len(short.model.earlier_forecasts) == 1
+
+
+def test_more_calibration_windows_steady_the_lead_time_quantile_between_refits(sales):
+    """Five refits a horizon apart on steady Poisson sellers: one window's 95 % quantile of
+    the 14-day sum (the 2nd largest of 40 scores) swings with the window; four windows' (160
+    scores) less."""
+    p = panel(sales)
+    d = len(p.dates) - 1
+    swing = {}
+    for windows in (1, 4):
+        q95 = [
+            Forecaster(CONFIG).fit(p, d - 60 - H * k, windows=windows).routing.lead_q[-1, H - 1, -1]
+            for k in range(5)
+        ]
+        swing[windows] = np.std(q95)
+    assert swing[4] < swing[1]
+
+
 def test_saved_forecaster_reloads_to_the_same_forecasts(sales, tmp_path):
     p = panel(sales)
     fitted = Forecaster(CONFIG).fit(p)

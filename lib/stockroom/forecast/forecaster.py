@@ -52,7 +52,7 @@ from stockroom import tables
 from stockroom.forecast import baselines, reference_class, routing, rules
 from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
 from stockroom.forecast.data import Panel, observed
-from stockroom.forecast.model import QUANTILES, GlobalModel, ModelConfig
+from stockroom.forecast.model import QUANTILES, GlobalModel, ModelConfig, calibration_windows
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
 ARTEFACT_FORMAT = 3  # 2: interval scores per horizon bucket and for lead-time sums; 3: combine_with
@@ -230,12 +230,18 @@ class Forecaster:
     # -- fitting -------------------------------------------------------------------------
 
     def fit(
-        self, p: Panel, cutoff: int | None = None, earlier: xgb.XGBRegressor | None = None
+        self,
+        p: Panel,
+        cutoff: int | None = None,
+        earlier: xgb.XGBRegressor | list[xgb.XGBRegressor] | None = None,
+        windows: int | None = None,
     ) -> Forecaster:
         """Fit on the days up to index ``cutoff`` (default: the panel's last day). ``earlier``
-        (the point model of a fit ``horizon`` days before) serves as the calibration model
-        instead of training it again -- what :meth:`cross_validation` does between windows.
-        Returns self."""
+        (the point model of a fit ``horizon`` days before, then its calibration models)
+        serves as the calibration models instead of training them again -- what
+        :meth:`cross_validation` does between windows. The lead-time sums are calibrated on
+        ``windows`` windows (default :func:`~stockroom.forecast.model.calibration_windows`
+        of the active series: more for a small catalog). Returns self."""
         cutoff = len(p.dates) - 1 if cutoff is None else cutoff
         c = self.config
         h = c.horizon
@@ -250,7 +256,9 @@ class Forecaster:
             # is shown. One-off SKUs gone quiet (most of a catalog like Olist's) would add
             # millions of zero rows and nothing to learn.
             sub = subset(p, train)
-            self.model = GlobalModel(c.model).fit(sub, cutoff, earlier)
+            if windows is None:
+                windows = calibration_windows(int(active[train].sum()))
+            self.model = GlobalModel(c.model).fit(sub, cutoff, earlier, windows)
             # intervals are calibrated on the routed errors of the series the model forecasts
             # (the active ones), not on dormant series' exact zeros
             self.routing = routing.choose(
@@ -413,7 +421,11 @@ class Forecaster:
         previous: Forecaster | None = None
         for w in range(windows):
             cutoff = first + w * step
-            earlier = previous.point_model if previous is not None and step == h else None
+            earlier = (
+                [previous.point_model, *previous.model.calibration_models]
+                if previous is not None and previous.model is not None and step == h
+                else None
+            )
             fitted = Forecaster(self.config).fit(p, cutoff, earlier)
             out.append((fitted.predict(p, cutoff), observed(p, cutoff + 1, cutoff + 1 + h)))
             previous = fitted

@@ -81,35 +81,57 @@ def choose(
     candidate: every series on the global model). ``combine_with``: a baseline each routed
     forecast is averaged with (:func:`combine`; None: none). The conformal quantiles come
     from the (combined) routed errors of the series where ``calibrate`` (bool per series;
-    default all) is True. Raises ValueError for an unknown candidate."""
+    default all) is True: the daily ones on this window, the lead-time sums' also on the
+    earlier windows the model forecast (:attr:`GlobalModel.earlier_forecasts`), each routed
+    by this window's choice. Raises ValueError for an unknown candidate."""
     h = model.config.horizon
     early = cutoff - h
     actual = observed(p, early + 1, cutoff + 1)  # stock-out days: not scored
-    past = {
-        c: model.calibration_forecast
-        if c == "global_xgboost"
-        else _baseline(c, p.y[:, : early + 1], h)
-        for c in candidates
-    }
+    past = _candidates(model.calibration_forecast, p, early, h, candidates)
     with warnings.catch_warnings():  # series launched inside the window: no error yet
         warnings.simplefilter("ignore", RuntimeWarning)
-        errors = np.stack([np.nanmean((actual - past[c]) ** 2, axis=1) for c in candidates])
+        errors = np.stack([np.nanmean((actual - f) ** 2, axis=1) for f in past])
     errors = np.where(np.isnan(errors), np.inf, errors)
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
-    backtest = np.stack([past[c] for c in candidates])[choice, np.arange(len(choice))]
-    classes = demand_groups(p.y, early)
-    promo = planned_promos(p, early, h)
-    backtest = combine(backtest, p.y[:, : early + 1], combine_with, classes, promo)
     rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
     q = model.config.quantiles
-    groups = classes[rows]
+    backtest, classes = _routed(past, choice, p, early, combine_with)
+    # the lead-time sums: this window, then the earlier ones (routed the same way)
+    sums = [(actual[rows], backtest[rows], classes[rows])]
+    for origin, global_forecast in model.earlier_forecasts:
+        past_k = _candidates(global_forecast, p, origin, h, candidates)
+        routed_k, classes_k = _routed(past_k, choice, p, origin, combine_with)
+        actual_k = observed(p, origin + 1, origin + 1 + h)
+        sums.append((actual_k[rows], routed_k[rows], classes_k[rows]))
+    a, f, g = (np.concatenate(part) for part in zip(*sums, strict=True))
     return Routing(
         choice,
         backtest,
         conformal_scores(actual[rows], backtest[rows], q),
-        lead_scores(actual[rows], backtest[rows], q, groups, len(GROUPS)),
+        lead_scores(a, f, q, g, len(GROUPS)),
     )
+
+
+def _candidates(
+    global_forecast: np.ndarray, p: Panel, origin: int, h: int, candidates: tuple[str, ...]
+) -> list[np.ndarray]:
+    """Each candidate's forecast of the ``h`` days after ``origin`` (the global model's is
+    given; the baselines are fitted on the days up to ``origin``)."""
+    return [
+        global_forecast if c == "global_xgboost" else _baseline(c, p.y[:, : origin + 1], h)
+        for c in candidates
+    ]
+
+
+def _routed(
+    past: list[np.ndarray], choice: np.ndarray, p: Panel, origin: int, combine_with: str | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The routed, combined forecast from ``origin`` and the series' demand groups then."""
+    routed = np.stack(past)[choice, np.arange(len(choice))]
+    classes = demand_groups(p.y, origin)
+    promo = planned_promos(p, origin, routed.shape[1])
+    return combine(routed, p.y[:, : origin + 1], combine_with, classes, promo), classes
 
 
 #: The groups lead-time sums are calibrated in: the Syntetos-Boylan classes, then no demand.
