@@ -25,7 +25,8 @@ horizon bucket (days 1-7, 8-14, 15-28), never narrower further ahead; each quant
 0. The demand over the next L days (what an order protects against) gets its own quantiles,
 calibrated on the same window's L-day sums (:func:`lead_scores`), not a sum of daily
 quantiles; a catalog of under 1,000 series adds earlier windows for them
-(:func:`calibration_windows`). Coverage is measured by the backtest, per bucket and for L-day sums, not assumed.
+(:func:`calibration_windows`). Coverage is measured by the backtest, per bucket and for
+L-day sums, not assumed.
 """
 
 from __future__ import annotations
@@ -273,9 +274,10 @@ def calibration_windows(n_series: int) -> int:
     safety stock with it, and the stock bought at the high point stayed on the shelf after
     the next refit lowered it (an order-up-to policy cannot order negative quantities): at a
     28-day lead time the replay then held 0.96x the seller rule's stock at 97.8 % fill; with
-    four windows 0.76x at 96.9 % (README). More windows further back are the rolling-origin evaluation of Tashman
-    (*Out-of-sample tests of forecasting accuracy*, IJF 2000) used as the conformal
-    calibration set; large catalogs have enough series in one window and pay nothing."""
+    four windows 0.76x at 96.9 % (README). More windows further back are the rolling-origin
+    evaluation of Tashman (*Out-of-sample tests of forecasting accuracy*, IJF 2000) used as
+    the conformal calibration set; large catalogs have enough series in one window and pay
+    nothing."""
     if n_series <= 0:
         return 1
     return int(min(MAX_CALIBRATION_WINDOWS, max(1, -(-MIN_LEAD_SCORES // n_series))))

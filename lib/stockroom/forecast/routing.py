@@ -16,16 +16,18 @@ Forecasting).
 Candidates: the global model (its calibration forecast is computed while fitting) and the
 cheap baselines seasonal naive and TSB, each refit on the days before the calibration window.
 Intervals: split conformal (as the global model's) on the combined forecasts' own errors in
-the calibration window, daily per horizon bucket and for L-day sums, the sums per demand class
-(Mondrian conformal: :func:`~stockroom.forecast.model.lead_scores`); a small catalog's sums
-also on up to three windows before it (:func:`~stockroom.forecast.model.calibration_windows`:
-models trained 2-4 horizons back, each window routed by this window's choice), so that their
-quantiles hold still between refits. The routing chose each series' model on the last window, so the errors are slightly optimistic (more so for L-day
-sums, where a level that happened to fit the window is rewarded); the backtest measures the
-resulting coverage. Calibrating on the window *before* instead (a third model fit) was
-measured and not kept: on M5 it lifted the 7/14/28-day sums' coverage from 0.858/0.851/0.835
-to 0.874/0.869/0.851, but the order policy built on it held 4-6 % more inventory at equal fill
-in the M5 replay and 1.05-1.24x instead of 0.98-1.07x the seller rule's on Olist (README).
+the calibration window, daily per horizon bucket and for L-day sums, the sums per demand
+class (Mondrian conformal: :func:`~stockroom.forecast.model.lead_scores`); a small catalog's
+sums also on up to three windows before it
+(:func:`~stockroom.forecast.model.calibration_windows`: models trained 2-4 horizons back,
+each window routed by this window's choice), so that their quantiles hold still between
+refits. The routing chose each series' model on the last window, so the errors are slightly
+optimistic (more so for L-day sums, where a level that happened to fit the window is
+rewarded); the backtest measures the resulting coverage. Calibrating on the window *before*
+instead (a third model fit) was measured and not kept: on M5 it lifted the 7/14/28-day sums'
+coverage from 0.858/0.851/0.835 to 0.874/0.869/0.851, but the order policy built on it held
+4-6 % more inventory at equal fill in the M5 replay and 1.05-1.24x instead of 0.98-1.07x the
+seller rule's on Olist (README).
 """
 
 from __future__ import annotations
