@@ -441,7 +441,12 @@ class GlobalModel:
         calibration models, newest first) instead of training them again."""
         c = self.config
         h = c.horizon
-        given = list(earlier) if isinstance(earlier, Sequence) else [earlier] if earlier else []
+        if earlier is None:
+            given = []
+        elif isinstance(earlier, xgb.XGBModel):  # one model: the last window's
+            given = [earlier]
+        else:
+            given = list(earlier)
         self.calibration_models, self.earlier_forecasts = [], []
         for k in range(max(windows, 1)):
             origin = cutoff - (k + 1) * h
