@@ -202,17 +202,9 @@ def apply(
     series on its routed candidate, combined with ``combine_with`` (:func:`combine`), and
     the routed conformal band. ``cutoff`` may be later than the one routed at (the replay
     reuses a routing for the following reviews)."""
-    h = model.config.horizon
     fc = model.predict(p, cutoff)
-    now = {
-        c: fc["yhat"] if c == "global_xgboost" else _baseline(c, p.y[:, : cutoff + 1], h)
-        for c in candidates
-    }
-    choice = routing.choice
-    routed = np.stack([now[c] for c in candidates])[choice, np.arange(len(choice))]
-    classes = demand_groups(p.y, cutoff)
-    promo = planned_promos(p, cutoff, h)
-    routed = combine(routed, p.y[:, : cutoff + 1], combine_with, classes, promo)
+    now = _candidates(fc["yhat"], p, cutoff, model.config.horizon, candidates)
+    routed, classes = _routed(now, routing.choice, p, cutoff, combine_with)
     routed = np.where(np.isnan(fc["yhat"]), np.nan, routed)
     bands = conformal_bands(
         routed,
