@@ -392,16 +392,53 @@ def test_the_recent_sales_rate_is_combined_into_the_protection_demand_by_hand():
     _, _, alone = policy.order_up_to(*args)
     mean, _, s = policy.order_up_to(*args, recent_rate=np.array([2.0, 5.0, 0.0]))
     assert mean == pytest.approx([28.0, w * 70 + (1 - w) * 28, (1 - w) * 28])
-    assert s[0] == pytest.approx(alone[0])  # the rate agrees with the forecast: nothing moves
     assert s[1] > alone[1] > s[2]  # selling faster lately asks for more; nothing sold, less
-    # the forecast's distribution itself, scaled to the combined mean
+    # the forecast's distribution itself, moved to the combined mean, its spread around the
+    # mean scaled by sqrt((combined mean + 1) / (forecast mean + 1)), floored at 0
     grid, mean_p = policy.demand_grid(y, lead, np.full(3, 14))
     combined, mean_c = policy.combine_recent(grid, mean_p, np.array([2.0, 5.0, 0.0]), 14)
     assert mean_c == pytest.approx(mean)
-    assert combined[:, 1] == pytest.approx(grid[:, 1] * mean_c[1] / 28)
+    assert combined[:, 0] == pytest.approx(grid[:, 0])  # the rate agrees: nothing moves
+    for j in (1, 2):
+        spread = np.sqrt((mean_c[j] + 1) / 29)
+        want = np.maximum(mean_c[j] + (grid[:, j] - 28) * spread, 0)
+        assert combined[:, j] == pytest.approx(want)
     # unknown rate (NaN): as without; a forecast of 0 with sales lately: shifted by w x rate x P
     _, _, unknown = policy.order_up_to(*args, recent_rate=np.array([np.nan, np.nan, np.nan]))
     assert unknown == pytest.approx(alone)
     zero = np.zeros((1, 40))
     shifted, mean_z = policy.combine_recent(zero, np.array([0.0]), np.array([1.0]), 14)
     assert mean_z[0] == pytest.approx(w * 14) and shifted == pytest.approx(np.full((1, 40), w * 14))
+
+
+def test_one_sale_of_a_slow_seller_moves_its_demand_but_does_not_blow_up_its_tail():
+    # a slow seller: 0.1 units forecast over P = 21 days, the forecaster's quantiles
+    # f + score x sqrt(f + 1) (its conformal scores' scaling); one sale in the last 28 days
+    # lifts the combined mean about three-fold; a fast seller selling thrice its forecast
+    f = np.array([[0.1], [100.0]]) * np.ones((2, 21)) / 21
+    scores = {0.05: -0.3, 0.25: -0.1, 0.5: -0.05, 0.75: 0.4, 0.95: 1.6}
+    total = f.sum(axis=1)
+    lead = {
+        lv: np.cumsum(f, axis=1) + sc * np.sqrt(np.cumsum(f, axis=1) + 1)
+        for lv, sc in scores.items()
+    }
+    lead = {lv: np.maximum(q, 0) for lv, q in lead.items()}
+    grid, mean_p = policy.demand_grid(f, lead, np.full(2, 21))
+    rate = np.array([1 / 28, 3 * total[1] / 21])  # one unit in 28 days; thrice the forecast
+    combined, mean_c = policy.combine_recent(grid, mean_p, rate, 21)
+    assert mean_c[0] / mean_p[0] > 2.5  # the sale moved the slow seller's mean
+    q99 = np.quantile(grid, 0.99, axis=0) - mean_p
+    q99_c = np.quantile(combined, 0.99, axis=0) - mean_c
+    # its tail above the mean grows by sqrt((f' + 1) / (f + 1)) < 1.1, not by f' / f > 2.5
+    assert q99_c[0] / q99[0] == pytest.approx(np.sqrt((mean_c[0] + 1) / (mean_p[0] + 1)))
+    assert q99_c[0] / q99[0] < 1.1
+    # a fast seller's spread grows like a Poisson standard deviation: about sqrt(f' / f)
+    ratio = mean_c[1] / mean_p[1]
+    assert ratio > 1.3
+    assert q99_c[1] / q99[1] == pytest.approx(np.sqrt(ratio), rel=0.01)
+    # and the order-up-to level of the slow seller stays a few units, not ten or twenty
+    _, _, s = policy.order_up_to(
+        f, f, f, lead, np.full(2, 21), np.full(2, 7), np.full(2, 0.95), recent_rate=rate
+    )
+    _, _, alone = policy.order_up_to(f, f, f, lead, np.full(2, 21), np.full(2, 7), np.full(2, 0.95))
+    assert s[0] < 2 * max(alone[0], 1)
