@@ -436,9 +436,10 @@ def test_one_sale_of_a_slow_seller_moves_its_demand_but_does_not_blow_up_its_tai
     ratio = mean_c[1] / mean_p[1]
     assert ratio > 1.3
     assert q99_c[1] / q99[1] == pytest.approx(np.sqrt(ratio), rel=0.01)
-    # and the order-up-to level of the slow seller stays a few units, not ten or twenty
+    # and the slow seller's order-up-to level stays near its level without the sale (under a
+    # unit here), where scaling the whole distribution by f' / f tripled it
     _, _, s = policy.order_up_to(
         f, f, f, lead, np.full(2, 21), np.full(2, 7), np.full(2, 0.95), recent_rate=rate
     )
     _, _, alone = policy.order_up_to(f, f, f, lead, np.full(2, 21), np.full(2, 7), np.full(2, 0.95))
-    assert s[0] < 2 * max(alone[0], 1)
+    assert s[0] < 1.5 * alone[0]

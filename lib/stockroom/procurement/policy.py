@@ -369,9 +369,9 @@ def combine_recent(
     conformal scores normalised by sqrt(f + 1) (:func:`stockroom.forecast.model.lead_scores`,
     a Poisson-like spread); the combined distribution is those same scores read at the
     combined mean f'. Until this release the whole distribution was scaled by f' / f, so one
-    sale of a slow seller (f = 0.05 units, the rate's share lifting f' five-fold) lifted its
-    99th percentile five-fold: Olist SKUs selling 7 units in five months were given order-up-to
-    levels of 10-20 units, and the replay filled 97-98 % at a 95 % target (README).
+    sale of a slow seller, lifting f' several-fold, lifted its 99th percentile as much: Olist
+    SKUs selling 7 units in five months were given order-up-to levels of 8-32 units after a
+    sale, and the replay filled 97-98 % at a 95 % target (README).
 
     ``recent_rate`` NaN leaves the SKU as it was. Returns (grid, mean_p) combined;
     ``protection_days`` n (mean) days."""
