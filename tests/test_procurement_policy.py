@@ -253,10 +253,11 @@ def test_every_sku_gets_exactly_one_action_with_its_reason():
 
 
 def test_exchange_curve_protects_cheap_units_more_and_meets_the_fill_target():
-    # two SKUs with the same demand over P = 14 days, N(28, 6^2); one unit costs 1, the other
-    # 10. For the same money the cheap one is protected more, and the pair's expected
-    # shortage per 7-day review is (1 - 0.95) of its demand per review.
-    rng = np.random.default_rng(3)
+    # two SKUs with the same demand over P = 14 days (lead time 7 + review 7), N(28, 6^2);
+    # one unit costs 1, the other 10. The policy plans on that demand widened by SPREAD
+    # around its mean; for the same money the cheap one is protected more, S is whole units,
+    # and the pair's expected shortage is (1 - 0.95) of its demand over P (lost sales: not of
+    # one review's demand, half as much)
     y = np.full((2, 28), 2.0)
     lead = {
         lv: np.tile(
@@ -266,67 +267,83 @@ def test_exchange_curve_protects_cheap_units_more_and_meets_the_fill_target():
     }
     value = np.array([1.0, 10.0])
     mean, _, s = policy.order_up_to(
-        y, y, y, lead, np.array([14, 14]), np.array([7, 7]), np.array([0.95, 0.95]), value
+        y, y, y, lead, np.array([14, 14]), np.array([0.95, 0.95]), value
     )
     assert mean == pytest.approx([28.0, 28.0])
-    assert s[0] > s[1] >= 28.0 - 1e-9  # cheap: more stock; never below the median
-    draws = rng.normal(28.0, 6.0, (200_000, 1))
-    short = np.maximum(draws - s[None, :], 0).mean(axis=0).sum()
-    assert short == pytest.approx(0.05 * 2 * 14.0, rel=0.05)  # 5 % of 2 x 14 units
+    assert s == pytest.approx(np.round(s)) and s[0] > s[1] > 28.0  # whole units; cheap: more
+    grid, grid_mean = policy.demand_grid(y, lead, np.array([14, 14]))
+    planned = policy.widen(grid, grid_mean)
+    assert planned.std(axis=0) == pytest.approx(policy.SPREAD * grid.std(axis=0))
+    short = policy.expected_shortage(planned, s[None, :]).sum()
+    # at most 5 % of 2 x 28 units, short of it by less than the dear SKU's last unit (0.43)
+    assert 0.05 * 2 * 28.0 - 0.5 <= short <= 0.05 * 2 * 28.0
+    one_less = policy.expected_shortage(planned, s[None, :] - np.eye(2)).sum(axis=1)
+    assert one_less[1] > 0.05 * 2 * 28.0  # the dear SKU could not hold a unit less
     # every unit worth the same: the same S for both, and a higher target asks for more
-    _, _, same = policy.order_up_to(
-        y, y, y, lead, np.array([14, 14]), np.array([7, 7]), np.array([0.95, 0.95])
-    )
+    _, _, same = policy.order_up_to(y, y, y, lead, np.array([14, 14]), np.array([0.95, 0.95]))
     assert same[0] == pytest.approx(same[1])
-    _, _, more = policy.order_up_to(
-        y, y, y, lead, np.array([14, 14]), np.array([7, 7]), np.array([0.98, 0.98])
-    )
+    _, _, more = policy.order_up_to(y, y, y, lead, np.array([14, 14]), np.array([0.98, 0.98]))
     assert (more > same).all()
+    # a low target may leave a dear SKU below its median demand (at most to its 10th
+    # percentile), where a cap at the median held stock nobody asked for
+    _, _, low = policy.order_up_to(y, y, y, lead, np.array([14, 14]), np.array([0.8, 0.8]), value)
+    assert low[1] < 28.0 and low[1] >= np.floor(np.quantile(planned[:, 1], 0.1))
     # no lead-time quantiles (an older snapshot): the daily method at the target
     _, _, old = policy.order_up_to(
-        y, y - 1, y + 1, None, np.array([14, 14]), np.array([7, 7]), np.array([0.95, 0.95])
+        y, y - 1, y + 1, None, np.array([14, 14]), np.array([0.95, 0.95])
     )
     assert old[0] == pytest.approx(28 + 14 * norm.ppf(0.95) / policy.Z90)
 
 
 def test_exchange_curve_equals_its_definition_on_random_grids():
-    """The shortage table (one cumulative sum per column) gives the S of the definition: the
-    bisection on sum E[(D - S)+] computed from the grid itself, on 300 SKUs of mixed demand,
+    """The shortage tables (one cumulative sum and one sorted search per column) give the S
+    of the definition: the bisection on sum E[(D - S)+] against the target share of the
+    demand over P, each SKU at the whole unit below or above its risk's level that costs
+    less, every expectation computed from the grid itself, on 300 SKUs of mixed demand,
     values and targets (an unsorted grid is sorted first)."""
     rng = np.random.default_rng(11)
     points, n = 64, 300
     grid = np.sort(rng.gamma(rng.uniform(0.3, 5, n), rng.uniform(1, 20, n), (points, n)), axis=0)
     mean = grid.mean(axis=0)
-    period, review = rng.integers(7, 35, n), np.full(n, 7)
     target = rng.choice([0.8, 0.9, 0.95], n)
     value = rng.lognormal(3, 1, n)
+    low, high = policy.RISK_RANGE
 
     def by_definition(g):
         out = np.full(n, np.nan)
-        per_review = mean * review / period
         for beta in np.unique(target):
             rows = np.nonzero(target == beta)[0]
-            v, allowed = value[rows], (1 - beta) * per_review[rows].sum()
+            v, allowed = value[rows], (1 - beta) * mean[rows].sum()
 
             def at(lam, v=v, rows=rows):
-                k = np.clip(np.ceil((1 - np.clip(v / lam, 0.001, 0.5)) * points).astype(int) - 1,
+                k = np.clip(np.ceil((1 - np.clip(v / lam, low, high)) * points).astype(int) - 1,
                             0, points - 1)  # fmt: skip
-                s = g[k, rows]
-                return s, np.maximum(g[:, rows] - s[None, :], 0).mean(axis=0).sum()
+                level = g[k, rows]
+                s, short = [], 0.0
+                for j, col in enumerate(rows):
+                    options = [np.floor(level[j] + 1e-9), np.ceil(level[j] - 1e-9)]
+                    lost = [np.maximum(g[:, col] - x, 0).mean() for x in options]
+                    up = v[j] * options[1] + lam * lost[1] < v[j] * options[0] + lam * lost[0]
+                    s.append(options[int(up)])
+                    short += lost[int(up)]
+                return np.array(s), short
 
-            lo, hi = v.min() * 1e-3, v.max() * 2e3
+            lo, hi = v.min() / high * 0.999, v.max() / low * 1.001
             for _ in range(60):
                 mid = np.sqrt(lo * hi)
                 lo, hi = (mid, hi) if at(mid)[1] > allowed else (lo, mid)
             out[rows] = at(hi)[0]
         return out
 
-    fast = policy.exchange_curve(grid, mean, period, review, target, value)
+    fast = policy.exchange_curve(grid, mean, target, value)
     assert fast == pytest.approx(by_definition(grid), rel=1e-12)
     shuffled = rng.permuted(grid, axis=0)
-    assert policy.exchange_curve(shuffled, mean, period, review, target, value) == pytest.approx(
-        fast, rel=1e-12
-    )
+    assert policy.exchange_curve(shuffled, mean, target, value) == pytest.approx(fast, rel=1e-12)
+    # and the shortage table itself against a pass over the grid, at levels between and on
+    # its values
+    levels = np.vstack([np.floor(grid[::7]), grid[::9], np.full((1, n), -1.0)])
+    brute = np.maximum(grid[None, :, :] - levels[:, None, :], 0).mean(axis=1)
+    assert policy.expected_shortage(grid, levels) == pytest.approx(brute, rel=1e-9, abs=1e-9)
 
 
 def test_an_uncertain_lead_time_mixes_the_demand_over_each_period():
@@ -353,10 +370,9 @@ def test_an_uncertain_lead_time_mixes_the_demand_over_each_period():
     )
     assert pair[:, 0] == pytest.approx(fixed[:, 0]) and pair[:, 1] == pytest.approx(mixed[:, 0])
     assert pair_mean == pytest.approx([fixed_mean[0], mixed_mean[0]])
-    review = np.array([7])
-    _, _, s_fixed = policy.order_up_to(y, y, y, lead, np.array([14]), review, np.array([0.95]))
+    _, _, s_fixed = policy.order_up_to(y, y, y, lead, np.array([14]), np.array([0.95]))
     _, _, s_mixed = policy.order_up_to(
-        y, y, y, lead, np.array([[7] * 4 + [21] * 4]), review, np.array([0.95])
+        y, y, y, lead, np.array([[7] * 4 + [21] * 4]), np.array([0.95])
     )
     assert s_mixed[0] > s_fixed[0] + 5  # the long deliveries need cover
 
@@ -388,7 +404,7 @@ def test_the_recent_sales_rate_is_combined_into_the_protection_demand_by_hand():
         )
         for lv in policy.LEAD_LEVELS
     }
-    args = (y, y, y, lead, np.full(3, 14), np.full(3, 7), np.full(3, 0.95))
+    args = (y, y, y, lead, np.full(3, 14), np.full(3, 0.95))
     _, _, alone = policy.order_up_to(*args)
     mean, _, s = policy.order_up_to(*args, recent_rate=np.array([2.0, 5.0, 0.0]))
     assert mean == pytest.approx([28.0, w * 70 + (1 - w) * 28, (1 - w) * 28])
@@ -436,10 +452,8 @@ def test_one_sale_of_a_slow_seller_moves_its_demand_but_does_not_blow_up_its_tai
     ratio = mean_c[1] / mean_p[1]
     assert ratio > 1.3
     assert q99_c[1] / q99[1] == pytest.approx(np.sqrt(ratio), rel=0.01)
-    # and the slow seller's order-up-to level stays near its level without the sale (under a
-    # unit here), where scaling the whole distribution by f' / f tripled it
-    _, _, s = policy.order_up_to(
-        f, f, f, lead, np.full(2, 21), np.full(2, 7), np.full(2, 0.95), recent_rate=rate
-    )
-    _, _, alone = policy.order_up_to(f, f, f, lead, np.full(2, 21), np.full(2, 7), np.full(2, 0.95))
-    assert s[0] < 1.5 * alone[0]
+    # and the slow seller's order-up-to level stays within a unit of its level without the
+    # sale, where scaling the whole distribution by f' / f tripled it (to 2.3 units then)
+    _, _, s = policy.order_up_to(f, f, f, lead, np.full(2, 21), np.full(2, 0.95), recent_rate=rate)
+    _, _, alone = policy.order_up_to(f, f, f, lead, np.full(2, 21), np.full(2, 0.95))
+    assert s[0] <= alone[0] + 1

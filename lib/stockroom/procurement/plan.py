@@ -366,7 +366,6 @@ def plan_frame(inputs: PlanInputs) -> pl.DataFrame:
         m["q95"],
         policy.lead_levels(m),
         protection,
-        review,
         skus["service_level"].to_numpy(),
         unit_value=skus["unit_cost"].fill_null(skus["unit_price"]).to_numpy(),
         recent_rate=recent_rate(skus, day),

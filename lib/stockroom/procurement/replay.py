@@ -166,7 +166,6 @@ def replay(
                 q95,
                 lead,
                 np.full(n, protection),
-                np.full(n, review_days),
                 np.full(n, service_level),
                 unit_value=price[:, day],
                 recent_rate=recent_rate(y, p.first, day),

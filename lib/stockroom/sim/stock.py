@@ -116,7 +116,6 @@ def demo_stock(
         _matrix(forecasts, live_skus, "q95"),
         lead_q,
         lead + REVIEW_DAYS,
-        np.full(n, REVIEW_DAYS),
         np.full(n, SERVICE_LEVEL),
         unit_value=None
         if unit_value is None
