@@ -30,8 +30,9 @@ P = L + R (lead time + review period) at the chosen cycle service level.
   counted against the demand over P (sales short of stock are lost), S in whole units.
   Replayed at 80 / 95 % targets this gives 79-80 / 94-95 % fill on M5, 82-83 / 94-95 % on
   Online Retail and 92-94 / 96-97 % on Olist (README); counted against one review's demand
-  with a risk capped at the median, as before, it gave 88-93 / 95-97 % on M5. Before it, S was the P-day quantile
-  at the service level for each SKU alone, and before that the *sum of the daily* quantiles
+  with a risk capped at the median, as before, it gave 88-93 / 95-97 % on M5. Before the
+  exchange curve, S was the P-day quantile at the service level for each SKU alone, and
+  before that the *sum of the daily* quantiles
   (days taken as comonotonic), which over-protects lumpy demand: one bad day in four weeks
   is not four bad weeks (98.8 % fill at a 95 % target). That daily method remains for
   forecasts without lead-time quantiles (older snapshots, cold starts,
