@@ -27,13 +27,13 @@ P = L + R (lead time + review period) at the chosen cycle service level.
   stock-out risk over P proportional to its unit value (cost, else price), so cheap
   units are protected more; the expected shortage E[(D_P - S)+] is read off the demand
   distribution, widened by :data:`SPREAD` (the forecaster's sums are too narrow), and
-  counted against the demand over P (sales short of stock are lost), S in whole units.
-  Replayed at 80 / 95 % targets this gives 79-80 / 94-95 % fill on M5, 82-83 / 94-95 % on
-  Online Retail and 92-94 / 96-97 % on Olist (README); counted against one review's demand
-  with a risk capped at the median, as before, it gave 88-93 / 95-97 % on M5. Before the
-  exchange curve, S was the P-day quantile at the service level for each SKU alone, and
-  before that the *sum of the daily* quantiles
-  (days taken as comonotonic), which over-protects lumpy demand: one bad day in four weeks
+  counted against the demand over P from the same distribution (sales short of stock are
+  lost), S in whole units. Replayed at 80 / 95 % targets this gives 79-80 / 94.5-95 % fill
+  on M5, 80-81 / 93.5-94.7 % on Online Retail and 88-90 / 95.6-96.2 % on Olist (README);
+  counted against one review's demand with a risk capped at the median, as before, it gave
+  88-93 / 95-97 % on M5. Before the exchange curve, S was the P-day quantile at the service
+  level for each SKU alone, and before that the *sum of the daily* quantiles (days taken as
+  comonotonic), which over-protects lumpy demand: one bad day in four weeks
   is not four bad weeks (98.8 % fill at a 95 % target). That daily method remains for
   forecasts without lead-time quantiles (older snapshots, cold starts,
   :func:`protection_demand`): mean_P = the sum of the daily point forecasts; each day's
