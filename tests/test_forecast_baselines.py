@@ -65,3 +65,29 @@ def test_ets_skips_days_without_an_observation():
     base = rng.poisson(5, (3, 91)).astype(float)
     censored = np.hstack([base[:, :60], np.full((3, 7), np.nan), base[:, 60:]])
     assert baselines.ets(censored, 7) == pytest.approx(baselines.ets(base, 7))
+
+
+def test_weekly_ses_smooths_weeks_and_keeps_the_weekday_shape_in_phase():
+    # a weekly shape [1, 1, 1, 1, 1, 2, 0] (7 units a week), 10 weeks and 3 days of history
+    # ending mid-week: every week's total is 7, so the level is 7 and each day ahead is 7 x
+    # its weekday's share -- the shape continued in phase
+    shape = np.array([1, 1, 1, 1, 1, 2, 0], dtype=float)
+    days = 73
+    y = shape[np.arange(days) % 7][None, :]
+    got = baselines.weekly_ses(y, 14)
+    assert got[0] == pytest.approx(shape[np.arange(days, days + 14) % 7])
+    # a step from 7 to 14 units a week in the last 4 weeks: the level moves toward 14 by
+    # the chosen alpha each week (the largest fits a step best), the shape is kept
+    y2 = np.concatenate([y[0, :-28], 2 * y[0, -28:]])[None, :]
+    level = 7.0
+    for _ in range(4):
+        level += max(baselines.WEEKLY_ALPHAS) * (14 - level)
+    weekday = np.arange(days, days + 7) % 7
+    assert baselines.weekly_ses(y2, 7)[0] == pytest.approx(level * shape[weekday] / 7)
+    assert level < 14 and (baselines.weekly_ses(y2, 7)[0, weekday == 6] == 0).all()
+    # not launched (NaN) before the last 2 weeks: smoothed from its first week; never seen: 0;
+    # under a week of history: 0
+    late = np.where(np.arange(days) < days - 14, np.nan, y[0])[None, :]
+    assert baselines.weekly_ses(late, 7)[0].sum() == pytest.approx(7.0)
+    assert (baselines.weekly_ses(np.full((1, days), np.nan), 7) == 0).all()
+    assert (baselines.weekly_ses(np.ones((2, 5)), 7) == 0).all()
