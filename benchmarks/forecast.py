@@ -14,9 +14,8 @@ import polars as pl
 
 from stockroom.errors import StockroomError
 from stockroom.forecast import backtest
-from stockroom.forecast.backtest import MODELS, run_model
+from stockroom.forecast.backtest import MODELS, SCORED_CLASSES, run_model
 from stockroom.forecast.data import from_olist, from_transactions, load_sales, panel
-from stockroom.forecast.demand_class import CLASSES
 from stockroom_bench import peers
 
 
@@ -172,11 +171,12 @@ def _class_lines(results: list[dict]) -> list[str]:
     scored = [r for r in results if r.get("by_class")]
     if not scored:
         return []
-    names = [c for c in CLASSES if any(c in r["by_class"] for r in scored)]
+    names = [c for c in SCORED_CLASSES if any(c in r["by_class"] for r in scored)]
     head = " ".join(f"{c + ' (' + _count(scored, c) + ')':>22}" for c in names)
     lines = [
         "",
-        "per demand class (Syntetos-Boylan; series): SKU-level WRMSSE / MASE",
+        "per demand class (Syntetos-Boylan; new = first sold under 60 days before the cutoff;"
+        " series): SKU-level WRMSSE / MASE",
         f"{'model':28} {head}",
     ]
     for r in scored:

@@ -4,6 +4,7 @@ figures the benchmark reports per class and at the levels where MAPE is defined.
 from __future__ import annotations
 
 import numpy as np
+import polars as pl
 import pytest
 
 from stockroom.forecast import backtest, metrics
@@ -111,3 +112,26 @@ def test_olist_orders_become_daily_units_per_product(tmp_path):
     (tmp_path / "products.parquet").unlink()
     with pytest.raises(InputError, match="products"):
         from_olist(tmp_path)
+
+
+def test_products_launched_under_60_days_before_the_cutoff_are_scored_as_new():
+    from datetime import date
+
+    from stockroom.forecast.data import panel
+    from tests.conftest import daily_sales
+
+    d = 300
+    units = np.zeros((4, d))
+    units[0] = 5.0  # sold daily from the data's first day: smooth
+    units[1, 200:] = 5.0  # launched 100 days before the end, daily since: smooth
+    units[2, 270:] = 5.0  # launched 30 days before the end: one sale day would read "smooth"
+    units[3, 290] = 2.0  # launched 10 days before the end, one sale
+    sales = daily_sales(units, date(2024, 1, 1)).filter(pl.col("units").cum_sum().over("id") > 0)
+    p = panel(sales)
+    cutoff = d - 1
+    assert classify(p.y[:, : cutoff + 1]).tolist() == ["smooth", "smooth", "smooth", "intermittent"]
+    assert backtest.score_classes(p, cutoff).tolist() == ["smooth", "smooth", "new", "new"]
+    # the launch of 100 days ago was new 50 days after it, and its class is read from then on
+    assert backtest.score_classes(p, 250).tolist()[1] == "new"
+    assert backtest.score_classes(p, 260).tolist()[1] == "smooth"  # 60 days after its first sale
+    assert "new" in backtest.SCORED_CLASSES

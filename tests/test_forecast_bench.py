@@ -55,7 +55,7 @@ def test_any_file_of_that_shape_with_named_columns(sales_file):
     assert len(by_model["global_xgboost"]["windows"]) == 2
     # per Syntetos-Boylan class: every scored series in exactly one class, every model
     for r in results:
-        assert set(r["by_class"]) <= {"smooth", "erratic", "intermittent", "lumpy"}
+        assert set(r["by_class"]) <= {"smooth", "erratic", "intermittent", "lumpy", "new"}
         assert 0 < sum(v["series"] for v in r["by_class"].values()) <= 12
         assert all(v["wrmsse"] > 0 and v["mase"] > 0 for v in r["by_class"].values())
         assert r["mape_weekly"] > 0 and r["mape_28d"] is None  # no 28-day total in 7 days

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import polars as pl
 
-from stockroom.forecast import baselines, demand_class, metrics
+from stockroom.forecast import baselines, demand_class, metrics, reference_class
 from stockroom.forecast.data import Panel, observed
 from stockroom.forecast.forecaster import GLOBAL, Forecaster, ForecasterConfig
 from stockroom.forecast.model import BUCKETS, ModelConfig, horizon_bucket
@@ -187,7 +187,7 @@ def run_model(
         if quantiles and "lead_q05" in quantiles:
             row["lead_coverage"] = lead_coverage(actual, quantiles)
         history = observed(p, 0, cutoff + 1)
-        row["by_class"] = class_scores(train, act, fc_long, p.ids, demand_class.classify(history))
+        row["by_class"] = class_scores(train, act, fc_long, p.ids, score_classes(p, cutoff))
         row["mape_weekly"] = metrics.period_mape(actual, yhat, 7)[0]
         row["mape_28d"] = metrics.period_mape(actual, yhat, 28)[0]
         row["forecast_coverage"] = forecast_coverage(history, yhat)
@@ -219,13 +219,30 @@ def run_model(
                 k: float(np.nanmean([r["by_class"][name][k] for r in with_class]))
                 for k in ("series", "wrmsse", "mase")
             }
-            for name in demand_class.CLASSES
+            for name in SCORED_CLASSES
             if (with_class := [r for r in per_window if name in r["by_class"]])
         },
         mape_weekly=mean("mape_weekly"),
         mape_28d=mean("mape_28d"),
         forecast_coverage=mean("forecast_coverage"),
     )
+
+
+#: Products first sold fewer than ``reference_class.YOUNG_DAYS`` days before the cutoff: too
+#: little history for a Syntetos-Boylan class (one sale day reads as ADI 1, "smooth"), and
+#: the forecaster gives them their reference class instead; scored as a class of their own.
+NEW = "new"
+SCORED_CLASSES = (*demand_class.CLASSES, NEW)
+
+
+def score_classes(p: Panel, cutoff: int) -> np.ndarray:
+    """The class each series is scored in at ``cutoff`` (str per series): its Syntetos-Boylan
+    class on its observed history (:func:`demand_class.classify`), or :data:`NEW` for a
+    product launched in the data under ``reference_class.YOUNG_DAYS`` days before the cutoff
+    (:func:`reference_class.young`) that has sold."""
+    classes = demand_class.classify(observed(p, 0, cutoff + 1))
+    young = reference_class.young(p.first, cutoff) & (classes != demand_class.NO_DEMAND)
+    return np.where(young, NEW, classes).astype(str)
 
 
 def class_scores(
@@ -235,12 +252,12 @@ def class_scores(
     ids: list[str],
     classes: np.ndarray,
 ) -> dict[str, dict[str, float]]:
-    """Per demand class present in ``classes`` (one name per id in ``ids``): the number of
-    series, their SKU-level WRMSSE (RMSSE weighted by the last 28 days' sales value, the
-    bottom level of :func:`metrics.wrmsse`) and MASE. Frames as :func:`run_model` builds
-    them (id, date, units / yhat)."""
+    """Per class of :data:`SCORED_CLASSES` present in ``classes`` (one name per id in ``ids``):
+    the number of series, their SKU-level WRMSSE (RMSSE weighted by the last 28 days' sales
+    value, the bottom level of :func:`metrics.wrmsse`) and MASE. Frames as :func:`run_model`
+    builds them (id, date, units / yhat)."""
     out = {}
-    for name in demand_class.CLASSES:
+    for name in SCORED_CLASSES:
         members = pl.Series([i for i, c in zip(ids, classes, strict=True) if c == name])
         if members.is_empty():
             continue
