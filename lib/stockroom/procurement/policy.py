@@ -295,7 +295,7 @@ def exchange_curve(
     a day, (D_P - S) x R / P per review of R days -- R / P of the P-day shortfall, against R / P
     of the P-day demand. Counting E[(D_P - S)+] against one review's demand (Silver et al.'s
     backorder expression with the review's demand as the base) overcounted the lost share P /
-    R-fold: the replay filled 88-94 % at an 80 % target (README); with this count, 79-80 % on M5
+    R-fold: the replay filled 88-94 % at an 80 % target (README); with this count, 79-81 % on M5
     and Online Retail. Lost-sales periodic review has no exact closed form (Bijvank & Vis,
     *Lost-sales inventory theory: a review*, EJOR 215, 2011); the replay measures the fill it
     gives.
