@@ -59,46 +59,30 @@ def test_fit_predict_applies_rules_routing_and_intervals(sales):
     assert "dormant" in fc.flags[fc.ids.index("s41")]
 
 
-def test_routed_forecasts_are_combined_and_calibrated_on_the_combination(sales):
-    from stockroom.forecast.routing import STEADY
-
+def test_routed_forecasts_are_averaged_with_ets_and_calibrated_on_the_average(sales):
     p = panel(sales)
     alone = Forecaster(replace(CONFIG, combine_with=None)).fit(p)
     both = Forecaster(CONFIG).fit(p)
-    glob = Forecaster(replace(CONFIG, candidates=("global_xgboost",), combine_with=None)).fit(p)
-    a, b, g = alone.predict(p), both.predict(p), glob.predict(p)
+    assert (both.routing.choice == alone.routing.choice).all()  # routing is unchanged
+    a, b = alone.predict(p), both.predict(p)
     rows = np.isin(b.model, CONFIG.candidates)
     assert rows.sum() == 40
     d = len(p.dates)
     # sellers of about one unit a day are intermittent (no sale on over a quarter of days):
-    # they keep the routed forecast; steady sellers (a sale on most days) are not routed:
-    # the global model, ETS and weekly SES in equal parts
-    now, then = classify(p.y[rows]), classify(p.y[rows, : d - H])
-    steady, alone_now = np.isin(now, STEADY), now == "intermittent"
-    assert 0 < alone_now.sum() < 40 and 0 < steady.sum() < 40
-    k = np.array([both.routed_ids[i] for i in np.array(p.ids)[rows]])
-    assert (both.routing.choice[k][steady] == 0).all()
-    assert (both.routing.choice[k][~steady] == alone.routing.choice[k][~steady]).all()
-    assert (alone.routing.choice[k][steady] != 0).any()  # routing alone moved some
-
-    def want(routed, global_fc, history, classes):
-        ets, weekly = baselines.ets(history, H), baselines.weekly_ses(history, H)
-        three = (global_fc + ets + weekly) / 3
-        return np.where(
-            np.isin(classes, STEADY)[:, None],
-            three,
-            np.where((classes == "intermittent")[:, None], routed, 0.5 * routed + 0.5 * ets),
-        )
-
-    assert b.yhat[rows] == pytest.approx(want(a.yhat[rows], g.yhat[rows], p.y[rows], now))
-    past = want(a.backtest[rows], g.backtest[rows], p.y[rows, : d - H], then)
-    assert b.backtest[rows] == pytest.approx(past)
+    # they keep the routed forecast; the others are averaged with ETS
+    alone_now = classify(p.y[rows]) == "intermittent"
+    alone_then = classify(p.y[rows, : d - H]) == "intermittent"
+    assert 0 < alone_now.sum() < 40
+    ets_now = np.where(alone_now[:, None], a.yhat[rows], baselines.ets(p.y[rows], H))
+    ets_then = np.where(alone_then[:, None], a.backtest[rows], baselines.ets(p.y[rows, : d - H], H))
+    assert b.yhat[rows] == pytest.approx(0.5 * a.yhat[rows] + 0.5 * ets_now)
+    assert b.backtest[rows] == pytest.approx(0.5 * a.backtest[rows] + 0.5 * ets_then)
     assert (b.yhat[~rows] == a.yhat[~rows]).all()  # dormant and cold starts as they were
-    # the intervals are the combined forecasts' own: calibrated on the combined errors
+    # the intervals are the combined forecasts' own: calibrated on the averaged errors
     assert not np.allclose(both.routing.residual_q, alone.routing.residual_q)
 
 
-def test_intermittent_series_keep_their_routed_forecast_steady_ones_get_three_families():
+def test_intermittent_series_keep_their_routed_forecast():
     from stockroom.forecast import routing
 
     rng = np.random.default_rng(5)
@@ -110,8 +94,8 @@ def test_intermittent_series_keep_their_routed_forecast_steady_ones_get_three_fa
     forecast = np.full((3, 7), 10.0)
     groups = routing.demand_groups(history, d - 1)
     got = routing.combine(forecast, history, "ets", groups)
-    ets, weekly = baselines.ets(history, 7), baselines.weekly_ses(history, 7)
-    assert got[0] == pytest.approx((10 + ets[0] + weekly[0]) / 3)  # steady: three in thirds
+    ets = baselines.ets(history, 7)
+    assert got[0] == pytest.approx(0.5 * 10 + 0.5 * ets[0])
     assert (got[1] == 10).all()  # intermittent: the routed forecast alone
     assert got[2] == pytest.approx(0.5 * 10 + 0.5 * ets[2])  # lumpy: combined
     assert routing.combine(forecast, history, None, groups) is forecast
@@ -119,7 +103,7 @@ def test_intermittent_series_keep_their_routed_forecast_steady_ones_get_three_fa
     promo = np.zeros((3, 7), dtype=bool)
     promo[0, 4] = True
     got = routing.combine(forecast, history, "ets", groups, promo)
-    assert got[0, 4] == 10 and got[0, 3] == pytest.approx((10 + ets[0, 3] + weekly[0, 3]) / 3)
+    assert got[0, 4] == 10 and got[0, 3] == pytest.approx(0.5 * 10 + 0.5 * ets[0, 3])
 
 
 def test_cross_validation_never_looks_ahead(sales):

@@ -25,8 +25,8 @@ Each returns an (n_series x horizon) array of point forecasts (units/day).
   Petropoulos & Assimakopoulos, *An aggregate-disaggregate intermittent demand approach
   (ADIDA) to forecasting*, JORS 62(3), 2011): simple exponential smoothing of the weekly
   totals, each day ahead the week's level times its weekday's share of recent sales. A
-  week's total is steadier than its days; the forecaster averages it into its steady
-  sellers' forecasts (:mod:`stockroom.forecast.routing`).
+  week's total is steadier than its days; a benchmark baseline (the best simple model on
+  M5 and Online Retail, README), not in the shipped forecaster.
 """
 
 from __future__ import annotations

@@ -13,18 +13,6 @@ them too scored 0.772 WRMSSE on M5 against 0.752. The combination took Online Re
 0.817 to 0.741 WRMSSE (AutoETS 0.775), M5 0.737 -> 0.752, Olist 0.509 -> 0.504 (README,
 Forecasting).
 
-**Steady sellers** (smooth and erratic: a sale on most days) are not routed: per-series
-routing picks a model on one 28-day window, and on Online Retail's established erratic SKUs
-it sent some to seasonal naive or TSB and scored 0.828 x seasonal naive. Their forecast is the
-equal-weight combination of three families -- the global model, ETS(A,N,A) and SES on weekly
-totals (:func:`~stockroom.forecast.baselines.weekly_ses`, temporal aggregation: Nikolopoulos
-et al. 2011; combining across aggregation levels and model families: Kourentzes, Petropoulos
-& Trapero, *Improving forecasting by estimating time series structural components across
-multiple frequencies*, IJF 30(2), 2014; Makridakis, Spiliotis & Assimakopoulos, *The M4
-competition*, IJF 36(1), 2020). In the benchmark this took Online Retail's erratic SKUs
-(launches scored apart) from 0.695 to 0.670 WRMSSE (0.799 x seasonal naive), M5's smooth /
-erratic SKUs from 0.708 / 0.774 to 0.691 / 0.759 and M5 overall from 0.752 to 0.743 (README).
-
 Candidates: the global model (its calibration forecast is computed while fitting) and the
 cheap baselines seasonal naive and TSB, each refit on the days before the calibration window.
 Intervals: split conformal (as the global model's) on the combined forecasts' own errors in
@@ -60,10 +48,6 @@ COMBINE_WITH = "ets"
 COMBINE_WEIGHT = 0.5
 #: Demand classes whose routed forecast is left alone (:func:`combine`).
 COMBINE_SKIP = ("intermittent",)
-#: Steady sellers (a sale on most days): not routed; their forecast is the equal-weight
-#: combination of the global model, the :data:`COMBINE_WITH` baseline and :data:`STEADY_WITH`.
-STEADY = ("smooth", "erratic")
-STEADY_WITH = "weekly_ses"
 
 
 @dataclass
@@ -114,9 +98,6 @@ def choose(
     errors = np.where(np.isnan(errors), np.inf, errors)
     errors[0] = np.where(np.isinf(errors).all(axis=0), 0, errors[0])  # no history: global
     choice = np.argmin(errors, axis=0)
-    if combine_with is not None and candidates[0] == "global_xgboost":  # steady: not routed
-        steady = np.isin(demand_groups(p.y, cutoff), [GROUPS.index(c) for c in STEADY])
-        choice = np.where(steady, 0, choice)
     rows = np.ones(len(choice), dtype=bool) if calibrate is None else calibrate
     q = model.config.quantiles
     backtest, classes = _routed(past, choice, p, early, combine_with)
@@ -191,10 +172,8 @@ def combine(
     group (``groups``: index into :data:`GROUPS` per series on ``history``, as
     :func:`demand_groups` gives it) is in :data:`COMBINE_SKIP` and on days of a planned
     promotion (``promo``, bool n_series x horizon: a univariate baseline cannot see the
-    plan, and averaging would halve the lift the global model reads off it); series in a
-    :data:`STEADY` group get (forecast + baseline + :data:`STEADY_WITH`) / 3 instead (their
-    forecast is the global model's: :func:`choose` does not route them). The baselines are
-    fitted only on the series they are averaged into. NaN stays NaN. None: ``forecast``
+    plan, and averaging would halve the lift the global model reads off it); the baseline is
+    fitted only on the series it is averaged into. NaN stays NaN. None: ``forecast``
     unchanged. Raises ValueError for an unknown baseline."""
     if combine_with is None or not len(forecast):
         return forecast
@@ -207,10 +186,6 @@ def combine(
     if rows.any():
         other = _baseline(combine_with, history[rows], forecast.shape[1])
         mixed = (1 - weight) * forecast[rows] + weight * other
-        steady = np.isin(groups[rows], [GROUPS.index(c) for c in STEADY])
-        if steady.any():  # the three families in equal parts
-            third = _baseline(STEADY_WITH, history[rows][steady], forecast.shape[1])
-            mixed[steady] = (forecast[rows][steady] + other[steady] + third) / 3
         out[rows] = np.where(keep[rows], forecast[rows], mixed)
     return out
 
