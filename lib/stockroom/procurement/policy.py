@@ -28,8 +28,8 @@ P = L + R (lead time + review period) at the chosen cycle service level.
   units are protected more; the expected shortage E[(D_P - S)+] is read off the demand
   distribution, widened by :data:`SPREAD` (the forecaster's sums are too narrow), and
   counted against the demand over P from the same distribution (sales short of stock are
-  lost), S in whole units. Replayed at 80 / 95 % targets this gives 79-80 / 94.1-94.8 % fill
-  on M5, 80-81 / 93.4-94.6 % on Online Retail and 88-90 / 95.6-96.2 % on Olist (README);
+  lost), S in whole units. Replayed at 80 / 95 % targets this gives 79-80 / 94.5-95.1 % fill
+  on M5, 80-81 / 93.5-94.7 % on Online Retail and 88-90 / 95.6-96.2 % on Olist (README);
   counted against one review's demand with a risk capped at the median, as before, it gave
   88-93 / 95-97 % on M5. Before the exchange curve, S was the P-day quantile at the service
   level for each SKU alone, and before that the *sum of the daily* quantiles (days taken as
