@@ -16,6 +16,7 @@ from stockroom.forecast import backtest, baselines
 from stockroom.forecast.data import panel
 from stockroom.forecast.demand_class import classify
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
+from stockroom.forecast.model import ANNUAL_FEATURES
 from stockroom.procurement import replay
 from tests.conftest import daily_sales
 
@@ -138,7 +139,7 @@ def test_a_small_catalog_calibrates_lead_time_sums_on_earlier_windows(sales):
     assert [origin for origin, _ in three.model.earlier_forecasts] == [d - 2 * H, d - 3 * H]
     # each earlier window is forecast out of sample, by a model trained up to its origin
     sub = subset(p, np.isin(p.ids, list(three.routed_ids)))
-    m = fm.GlobalModel(CONFIG.model)
+    m = fm.GlobalModel(fm.for_history(CONFIG.model, d))  # the fit's features
     origin, forecast = three.model.earlier_forecasts[1]
     by_hand = m._recurse(m._train(sub, origin), sub, origin, sub.promo)
     assert np.allclose(forecast, by_hand, equal_nan=True)
@@ -176,6 +177,8 @@ def test_saved_forecaster_reloads_to_the_same_forecasts(sales, tmp_path):
     again = Forecaster.load(path)
     a, b = fitted.predict(p), again.predict(p)
     assert np.array_equal(a.yhat, b.yhat) and list(a.model) == list(b.model)
+    # 400 days: the model left month and day of month out, and the reloaded one knows it
+    assert again.model.config.exclude == fitted.model.config.exclude == ANNUAL_FEATURES
     for k in a.bands:
         assert np.array_equal(a.bands[k], b.bands[k], equal_nan=True)
     assert again.explain(p) == fitted.explain(p)

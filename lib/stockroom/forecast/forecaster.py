@@ -52,7 +52,14 @@ from stockroom import tables
 from stockroom.forecast import baselines, reference_class, routing, rules
 from stockroom.forecast.artefact import MANIFEST_FILE, read_manifest
 from stockroom.forecast.data import Panel, observed
-from stockroom.forecast.model import QUANTILES, GlobalModel, ModelConfig, calibration_windows
+from stockroom.forecast.model import (
+    QUANTILES,
+    GlobalModel,
+    ModelConfig,
+    calibration_windows,
+    for_history,
+    training_days,
+)
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
 ARTEFACT_FORMAT = 3  # 2: interval scores per horizon bucket and for lead-time sums; 3: combine_with
@@ -202,6 +209,12 @@ def subset(p: Panel, mask: np.ndarray) -> Panel:
     )
 
 
+def _features_in(models: xgb.XGBRegressor | list[xgb.XGBRegressor]) -> int:
+    """How many features the given (first) model was trained on."""
+    first = models if isinstance(models, xgb.XGBModel) else models[0]
+    return first.n_features_in_
+
+
 def _rule_masks(p: Panel, cutoff: int, use_rules: bool) -> tuple[np.ndarray, ...]:
     """(dormant, cold start, active) per series at ``cutoff``."""
     launched = p.first <= cutoff
@@ -258,14 +271,17 @@ class Forecaster:
             sub = subset(p, train)
             if windows is None:
                 windows = calibration_windows(int(active[train].sum()))
-            self.model = GlobalModel(c.model).fit(sub, cutoff, earlier, windows)
+            config = for_history(c.model, cutoff)
+            if earlier is not None and _features_in(earlier) != len(config.columns):
+                earlier = None  # trained with other features (before the annual ones)
+            self.model = GlobalModel(config).fit(sub, cutoff, earlier, windows)
             # intervals are calibrated on the routed errors of the series the model forecasts
             # (the active ones), not on dormant series' exact zeros
             self.routing = routing.choose(
                 self.model, sub, cutoff, c.candidates, active[train], c.combine_with
             )
             self.routed_ids = {s: i for i, s in enumerate(sub.ids)}
-            first = max(cutoff + 1 - c.model.history_days, 8)
+            first = training_days(c.model, cutoff)[0]
             self.training_window = (p.dates[first], p.dates[cutoff])
         else:
             self.training_window = (p.dates[0], p.dates[cutoff])
@@ -455,6 +471,8 @@ class Forecaster:
                 "versions": library_versions(),
                 "created_at": datetime.now(UTC).isoformat(),
                 "has_model": self.model is not None,
+                # the features the fitted model left out (:func:`model.for_history`)
+                "model_exclude": list(self.model.config.exclude) if self.model else [],
             }
             arrays: dict[str, np.ndarray] = {}
             if self.model is not None:
@@ -506,8 +524,9 @@ class Forecaster:
             state = np.load(path / "state.npz")
             point = xgb.XGBRegressor()
             point.load_model(path / "point.ubj")
+            exclude = tuple(manifest.get("model_exclude", out.config.model.exclude))
             out.model = GlobalModel(
-                out.config.model,
+                replace(out.config.model, exclude=exclude),
                 point,
                 state["residual_q"],
                 state["lead_q"],

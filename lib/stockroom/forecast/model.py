@@ -15,6 +15,24 @@ ones; the trap of recursive pipelines that take drivers from the origin day does
 This is the strategy of Nixtla's mlforecast; on the M5 subset it beat a direct
 (horizon-as-feature) variant, 0.718 against 0.800 WRMSSE, in about the same time.
 
+**A forecast day enters the features as what training saw on a real day**
+(``predicted_from`` in :func:`features`): the lags take the forecast itself, but the zero
+share and the days since the last sale count a forecast day as a day without a sale with
+its Poisson probability exp(-forecast) -- the expected number of zero days in whole days,
+the expected days since the last sale (E_t = 1 + P(no sale on t-1) E_(t-1)) rounded. Counted
+as a sale (any forecast above 0), a closed day's forecast of 0.02 turned Online Retail's
+Saturdays into selling days: a week the model had never seen, and it forecast the open days
+after the first Saturday at about 0 (a Poisson shop closed on Saturdays: a fifth of its
+level).
+
+**Month and day of month need two years** (:func:`for_history`): a tree can only read an
+annual season off a calendar feature it has seen at least twice; trained on one year, those
+features name single days. On Online Retail (374 days, closed from 23 December to 4
+January) the model replayed that closure on every late-month day ahead: its forecasts of the
+erratic sellers fell to about 0 from the second week (half their real level over 28 days,
+SHAP -1.1 for month and -1.5 for day of month). With less than :data:`ANNUAL_MIN_DAYS` of
+training days the model leaves them out (README, Forecasting).
+
 Point forecasts: Tweedie objective (variance power 1.2; suited to zero-heavy counts).
 Intervals: split conformal calibration (Vovk et al., *Algorithmic Learning in a Random World*,
 2005; normalised scores as in Lei et al., JASA 2018) -- the same model is also trained
@@ -33,7 +51,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import xgboost as xgb
@@ -113,6 +131,24 @@ class ModelConfig:
 
 #: The default configuration's features (lags 1-7, means 7/28/56, 28-day window).
 FEATURES = ModelConfig().all_features
+#: Calendar features that tell an annual season only after two years of training days.
+ANNUAL_FEATURES = ("month", "day_of_month")
+ANNUAL_MIN_DAYS = 2 * 365
+
+
+def training_days(config: ModelConfig, cutoff: int) -> np.ndarray:
+    """Day indices the model trained at ``cutoff`` learns from: the last
+    ``config.history_days`` up to ``cutoff``, from day 8 on (the lags need a week)."""
+    return np.arange(max(cutoff + 1 - config.history_days, 8), cutoff + 1)
+
+
+def for_history(config: ModelConfig, cutoff: int) -> ModelConfig:
+    """``config`` for a model trained at day index ``cutoff``: with fewer than
+    :data:`ANNUAL_MIN_DAYS` training days (:func:`training_days`), :data:`ANNUAL_FEATURES`
+    are added to ``exclude`` (see the module docstring); otherwise ``config`` unchanged."""
+    if len(training_days(config, cutoff)) >= ANNUAL_MIN_DAYS:
+        return config
+    return replace(config, exclude=tuple(dict.fromkeys((*config.exclude, *ANNUAL_FEATURES))))
 
 
 def _calendar(p: Panel, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,18 +178,33 @@ def features(
     promo: np.ndarray,
     rows: np.ndarray | None = None,
     config: ModelConfig | None = None,
+    predicted_from: int | None = None,
 ) -> np.ndarray:
     """Feature matrix (len(rows) * len(days) x ``config.all_features``, float32) for target
     days ``days`` of series ``rows`` (all by default), from the working matrix ``y`` (history +
-    predictions so far; NaN before a series' first sale)."""
+    predictions so far; NaN before a series' first sale). Days from index ``predicted_from``
+    on are forecasts: they count in the zero share and the days since the last sale by
+    their Poisson probability of no sale (module docstring); None: every day is observed."""
     c = config or ModelConfig()
     rows = np.arange(y.shape[0]) if rows is None else rows
     y0 = np.nan_to_num(y[rows], nan=0.0)
     n, total = y0.shape
     cs = np.concatenate([np.zeros((n, 1)), np.cumsum(y0, axis=1)], axis=1)
     cs2 = np.concatenate([np.zeros((n, 1)), np.cumsum(y0**2, axis=1)], axis=1)
-    zeros = np.concatenate([np.zeros((n, 1)), np.cumsum(y0 == 0, axis=1)], axis=1)
+    zero = (y0 == 0).astype(float)
     last_sale = np.maximum.accumulate(np.where(y0 > 0, np.arange(total)[None, :], -1), axis=1)
+    # days since the last sale as the feature of target day t (index t; t = 0: none yet)
+    since = np.full((n, total + 1), 9999.0)
+    since[:, 1:] = np.where(last_sale >= 0, np.arange(1, total + 1) - last_sale, 9999)
+    if predicted_from is not None and predicted_from < total:
+        # forecast days enter as expectations of what training saw on real days: a day
+        # without a sale with Poisson probability exp(-forecast)
+        none = np.exp(-y0[:, predicted_from:])
+        zero[:, predicted_from:] = none
+        for k in range(total - predicted_from):
+            t = predicted_from + k
+            since[:, t + 1] = np.minimum(1 + none[:, k] * since[:, t], 9999)
+    zeros = np.concatenate([np.zeros((n, 1)), np.cumsum(zero, axis=1)], axis=1)
     dow, month, dom = _calendar(p, total)
     price = _extend(p.price, total)[rows]
     snap = _extend(p.snap, total)[rows]
@@ -177,10 +228,8 @@ def features(
                     *[mean(m) for m in c.means],
                     np.sqrt(np.maximum(var, 0)),
                     y0[:, lo:t].max(axis=1) if t > 0 else np.zeros(n),
-                    (zeros[:, t] - zeros[:, lo]) / max(t - lo, 1),
-                    np.where(last_sale[:, t - 1] >= 0, t - last_sale[:, t - 1], 9999)
-                    if t > 0
-                    else np.full(n, 9999),
+                    np.round(zeros[:, t] - zeros[:, lo]) / max(t - lo, 1),
+                    np.round(since[:, t]),
                     *[np.full(n, calendar[name]) for name in c.date_features],
                     np.full(n, event[t]),
                     snap[:, t],
@@ -379,7 +428,7 @@ class GlobalModel:
 
     def _train(self, p: Panel, cutoff: int) -> xgb.XGBRegressor:
         c = self.config
-        days = np.arange(max(cutoff + 1 - c.history_days, 8), cutoff + 1)
+        days = training_days(c, cutoff)
         from stockroom.forecast import distributed
 
         address = distributed.scheduler_for(len(p.ids), len(days), len(c.columns))
@@ -402,7 +451,8 @@ class GlobalModel:
         rows = np.nonzero(live)[0]
         for k in range(h):
             t = cutoff + 1 + k
-            x = features(work, p, np.array([t]), promo, rows, self.config)[:, self.config.columns]
+            x = features(work, p, np.array([t]), promo, rows, self.config, cutoff + 1)
+            x = x[:, self.config.columns]
             pred = np.maximum(model.predict(x), 0)
             work[rows, t] = pred
             out[rows, k] = pred
