@@ -69,9 +69,15 @@ def test_order_up_to_from_lead_time_quantiles_by_hand():
     want = np.expm1(np.log1p(q95) + (np.log1p(q95) - np.log1p(q75)) * (z98 - z95) / (z95 - z75))
     _, _, s98 = policy.protection_demand(y, lo, hi, np.array([14]), np.array([0.98]), lead=lead)
     assert s98[0] == pytest.approx(want) and want > 28 + z98 * 3 * np.sqrt(14)
-    # past the 28-day horizon: the tail rate adds to the sum, the spread grows as sqrt(P)
+    # past the 28-day horizon: the tail rate adds to the sum, the spread grows as the sums'
+    # own spread grew from 14 to 28 days -- here independent days: sqrt(P)
     _, _, s35 = policy.protection_demand(y, lo, hi, np.array([35]), np.array([0.95]), lead=lead)
     assert s35[0] == pytest.approx(70 + norm.ppf(0.95) * 3 * np.sqrt(35))
+    # a persistent error in the rate (spread in proportion to L): in proportion past 28 too
+    L = np.arange(1, 29)
+    rate = {lv: (2.0 + norm.ppf(lv) * 0.5) * L[None, :] for lv in policy.LEAD_LEVELS}
+    _, _, r35 = policy.protection_demand(y, lo, hi, np.array([35]), np.array([0.95]), lead=rate)
+    assert r35[0] == pytest.approx(70 + norm.ppf(0.95) * 0.5 * 35)
     # far below the sum of the daily 95 % quantiles (which assumes 14 bad days in a row)
     _, _, daily = policy.protection_demand(y, lo, hi, np.array([14]), np.array([0.95]))
     assert daily[0] == pytest.approx(hi[0, :14].sum())

@@ -11,7 +11,8 @@ P = L + R (lead time + review period) at the chosen cycle service level.
   on the normal-score scale; beyond the 95 % level the tail is read on the log scale (a
   lognormal-type tail: retail demand beyond q95 is far heavier than a normal tail, see
   :func:`_read_off`). Past the forecast horizon the sum grows by the mean of the last 7
-  forecast days per day and its spread by sqrt(P / H).
+  forecast days per day and its spread by (P / H) ** g, g the growth the calibrated sums
+  show from H / 2 to H days (:func:`_at_day`; sqrt(P / H) until this release).
 * **Combined with the recent sales rate** (:func:`combine_recent`): the demand over P has
   its mean moved 30 % of the way to the last 28 days' rate x P (a fixed-weight forecast
   combination, Bates & Granger 1969) and its spread rescaled as the forecaster's own
@@ -116,15 +117,25 @@ def protection_demand(
 LEAD_LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def _at_day(cum: np.ndarray, days: np.ndarray, tail: np.ndarray, mean_h: np.ndarray) -> np.ndarray:
+def _at_day(
+    cum: np.ndarray, days: np.ndarray, tail: np.ndarray, cum_mean: np.ndarray
+) -> np.ndarray:
     """Cumulative quantile (n x H) at day P per row; past H: shifted by the tail rate and
-    its spread around the mean widened by sqrt(P / H)."""
+    its spread around the mean widened by (P / H) ** g, g the growth of that spread the
+    calibrated sums show themselves from H / 2 to H days (log2 of the ratio, within
+    [0.5, 1]: 0.5 for independent days, 1 for a persistent error in the rate; 0.5 where
+    the spread at H / 2 is 0)."""
     n, h = cum.shape
     inside = np.minimum(days, h) - 1
     value = cum[np.arange(n), np.maximum(inside, 0)]
     value = np.where(days <= 0, 0.0, value)
     extra = np.maximum(days - h, 0)
-    widen = np.sqrt(np.maximum(days, h) / h)
+    mean_h = cum_mean[:, -1]
+    half = max(h // 2, 1) - 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(cum[:, -1] - mean_h) / np.abs(cum[:, half] - cum_mean[:, half])
+        growth = np.clip(np.nan_to_num(np.log2(ratio), nan=0.5, posinf=0.5), 0.5, 1.0)
+    widen = (np.maximum(days, h) / h) ** growth
     return np.where(extra > 0, mean_h + extra * tail + (value - mean_h) * widen, value)
 
 
@@ -137,10 +148,9 @@ def _period_quantiles(
     h = y.shape[1]
     cum_mean = np.cumsum(y, axis=1)
     tail = y[:, max(h - 7, 0) :].mean(axis=1)
-    mean_h = cum_mean[:, -1]
     levels = sorted(lead)
-    qs = np.stack([_at_day(lead[k], protection_days, tail, mean_h) for k in levels])
-    mean = _at_day(cum_mean, protection_days, tail, mean_h)
+    qs = np.stack([_at_day(lead[k], protection_days, tail, cum_mean) for k in levels])
+    mean = _at_day(cum_mean, protection_days, tail, cum_mean)
     return ndtri(np.array(levels)), np.maximum.accumulate(qs, axis=0), mean
 
 
