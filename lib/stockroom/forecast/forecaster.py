@@ -254,7 +254,7 @@ class Forecaster:
         serves as the calibration models instead of training them again -- what
         :meth:`cross_validation` does between windows. The lead-time sums are calibrated on
         ``windows`` windows (default :func:`~stockroom.forecast.model.calibration_windows`
-        of the active series: more for a small catalog). Returns self."""
+        of the active series: 2, more for a small catalog). Returns self."""
         cutoff = len(p.dates) - 1 if cutoff is None else cutoff
         c = self.config
         h = c.horizon

@@ -17,8 +17,8 @@ Candidates: the global model (its calibration forecast is computed while fitting
 cheap baselines seasonal naive and TSB, each refit on the days before the calibration window.
 Intervals: split conformal (as the global model's) on the combined forecasts' own errors in
 the calibration window, daily per horizon bucket and for L-day sums, the sums per demand
-class (Mondrian conformal: :func:`~stockroom.forecast.model.lead_scores`); a small catalog's
-sums also on up to three windows before it
+class (Mondrian conformal: :func:`~stockroom.forecast.model.lead_scores`); the sums also on
+one to three windows before it (three for a small catalog)
 (:func:`~stockroom.forecast.model.calibration_windows`: models trained 2-4 horizons back,
 each window routed by this window's choice), so that their quantiles hold still between
 refits. The routing chose each series' model on the last window, so the errors are slightly
