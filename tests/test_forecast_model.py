@@ -200,7 +200,7 @@ def test_a_shop_closed_on_saturdays_keeps_its_level_over_the_whole_horizon():
     """The recursion feeds each forecast back as a lag; a closed day's forecast (about 0.02)
     must count as a day without a sale, as it did in training (zero share, days since the
     last sale) -- counted as a sale, the model saw a week it had never seen and forecast
-    the open days after the first Saturday at a fifth of their level."""
+    the open days of every week ahead at 58-62 % of their level."""
     p = panel(_closed_on_saturdays(330))
     cutoff = p.y.shape[1] - 1 - 28
     config = fm.for_history(ModelConfig(horizon=28, trees=80, depth=6), cutoff)
@@ -218,8 +218,8 @@ def test_month_and_day_of_month_need_two_years_of_training_days():
     Retail's Christmas closure came back on late-month days ahead): the features are left
     out below ANNUAL_MIN_DAYS and kept from there on."""
     config = ModelConfig(horizon=28, exclude=("price",))
-    short = fm.for_history(config, fm.ANNUAL_MIN_DAYS - 2 + 7)  # 729 training days
+    short = fm.for_history(config, fm.ANNUAL_MIN_DAYS + 6)  # 729 training days (8 .. 736)
     assert short.exclude == ("price", "month", "day_of_month")
     assert {"month", "day_of_month"}.isdisjoint(short.all_features[i] for i in short.columns)
-    assert fm.for_history(config, fm.ANNUAL_MIN_DAYS + 7) == config  # 730 training days
+    assert fm.for_history(config, fm.ANNUAL_MIN_DAYS + 7) == config  # 730
     assert len(fm.training_days(config, fm.ANNUAL_MIN_DAYS + 7)) == fm.ANNUAL_MIN_DAYS

@@ -22,8 +22,8 @@ its Poisson probability exp(-forecast) -- the expected number of zero days in wh
 the expected days since the last sale (E_t = 1 + P(no sale on t-1) E_(t-1)) rounded. Counted
 as a sale (any forecast above 0), a closed day's forecast of 0.02 turned Online Retail's
 Saturdays into selling days: a week the model had never seen, and it forecast the open days
-after the first Saturday at about 0 (a Poisson shop closed on Saturdays: a fifth of its
-level).
+after the first Saturday at about 0 (a synthetic Poisson shop closed on Saturdays: at 58-62 %
+of its level).
 
 **Month and day of month need two years** (:func:`for_history`): a tree can only read an
 annual season off a calendar feature it has seen at least twice; trained on one year, those
