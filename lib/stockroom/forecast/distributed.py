@@ -68,8 +68,9 @@ def train(p, cutoff: int, config, address: str, partitions: int | None = None) -
     from xgboost import dask as dxgb
 
     from stockroom.forecast.data import observed
+    from stockroom.forecast.model import training_days
 
-    days = np.arange(max(cutoff + 1 - config.history_days, 8), cutoff + 1)
+    days = training_days(config, cutoff)
     with Client(address) as client:
         workers = max(len(client.scheduler_info()["workers"]), 1)
         n = len(p.ids)
