@@ -166,16 +166,9 @@ def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict
         page.locator('input[type="file"]').set_input_files(str(file))
         page.get_by_role("heading", name="Preview").wait_for(timeout=60_000)
         layout = page.get_by_text(f"{file.name}: layout").first.inner_text()
-        name = page.get_by_label("Your name (signs your decisions)")
-        name.fill(signer)
-        name.press("Enter")
-        button = page.get_by_role("button", name="Import", exact=True)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('button')].some("
-            "b => b.innerText.trim() === 'Import' && !b.disabled)",
-            timeout=60_000,
-        )
-        button.click()
+        sign(page, signer)
+        wait_enabled(page, "Import")
+        page.get_by_role("button", name="Import", exact=True).click()
         page.get_by_text("Imported. The run is recorded").wait_for(timeout=180_000)
         seen = {
             "layout": layout,
@@ -189,6 +182,60 @@ def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict
     return seen
 
 
+def settle(page, timeout: float = 120_000) -> None:
+    """Wait until the app is not running a script (its "Running..." status widget gone)."""
+    page.wait_for_function(
+        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+        timeout=timeout,
+    )
+
+
+def sign(page, signer: str) -> None:
+    """Type ``signer`` in the sidebar's name field, press Enter and wait until the rerun it
+    asks for is over and the field still holds the name (a fill racing a rerun is lost)."""
+    name = page.get_by_label("Your name (signs your decisions)")
+    for _ in range(3):
+        settle(page)
+        name.fill(signer)
+        name.press("Enter")
+        page.wait_for_timeout(500)  # the status widget shows a moment after the rerun starts
+        settle(page)
+        if name.input_value() == signer:
+            return
+    raise AssertionError(f"the sidebar kept {name.input_value()!r}, not {signer!r}")
+
+
+def wait_enabled(page, label: str, timeout: float = 120_000) -> None:
+    """Wait until a button reading ``label`` is shown and enabled; on timeout, fail with what
+    the page shows instead (the buttons, warnings, uploaded files and the signer field)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    try:
+        page.wait_for_function(
+            "label => [...document.querySelectorAll('button')].some("
+            "b => b.innerText.trim() === label && !b.disabled)",
+            arg=label,
+            timeout=timeout,
+        )
+    except PlaywrightTimeout as exc:
+        shown = page.evaluate(
+            """() => ({
+              buttons: [...document.querySelectorAll('button')]
+                .map(b => b.innerText.trim() + (b.disabled ? ' (disabled)' : ''))
+                .filter(t => t),
+              alerts: [...document.querySelectorAll('[data-testid="stAlert"]')]
+                .map(a => a.innerText.trim()),
+              files: [...document.querySelectorAll('[data-testid="stFileChip"]')]
+                .map(f => f.innerText.trim()),
+              running: !!document.querySelector('[data-testid="stStatusWidget"]'),
+              signer: [...document.querySelectorAll('input')]
+                .filter(i => i.getAttribute('aria-label') === 'Your name (signs your decisions)')
+                .map(i => i.value),
+            })"""
+        )
+        raise AssertionError(f"no enabled {label!r} button; the page shows {shown}") from exc
+
+
 def open_signed(pw, url: str, slug: str, title: str, signer: str):
     """(browser, page): a 1400 x 1500 Chromium page on ``slug`` once its ``title`` heading is
     shown, signed in the sidebar as ``signer``."""
@@ -196,9 +243,7 @@ def open_signed(pw, url: str, slug: str, title: str, signer: str):
     page = browser.new_page(viewport={"width": 1400, "height": 1500})
     page.goto(f"{url}/{slug}", wait_until="commit")
     page.get_by_role("heading", name=title).wait_for(timeout=60_000)
-    name = page.get_by_label("Your name (signs your decisions)")
-    name.fill(signer)
-    name.press("Enter")
+    sign(page, signer)
     return browser, page
 
 
@@ -211,11 +256,7 @@ def upload_invoices(url: str, files: list[Path], signer: str, shots: Path | None
         browser, page = open_signed(pw, url, "resale", "Resale", signer)
         page.get_by_role("tab", name="Import").click()
         page.locator('input[type="file"]').set_input_files([str(f) for f in files])
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('button')].some("
-            "b => b.innerText.trim() === 'Import' && !b.disabled)",
-            timeout=60_000,
-        )
+        wait_enabled(page, "Import")
         page.get_by_role("button", name="Import", exact=True).click()
         done = page.get_by_text("Imported: the book below includes it.")
         done.wait_for(timeout=180_000)
