@@ -50,12 +50,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+#: How long (ms) the browser waits for the app to draw what a step expects: generous, since
+#: the 2 cores of a CI machine may be busy; a wait that runs out fails the test.
+WAIT = 120_000
+
 #: base URL -> seconds from starting its `stockroom serve` to its first healthy answer
 UP_AFTER: dict[str, float] = {}
 
 
 @contextlib.contextmanager
-def serve(data_root: Path, port: int | None = None, timeout: float = 60) -> Iterator[str]:
+def serve(data_root: Path, port: int | None = None, timeout: float = 120) -> Iterator[str]:
     """Run ``stockroom serve`` on 127.0.0.1 in a child process; yield its base URL."""
     port = port or free_port()
     spawned = time.monotonic()
@@ -125,12 +129,12 @@ def visit(
         for slug, (title, charts) in (pages or PAGES).items():
             asked = time.monotonic()
             page.goto(f"{url}/{slug}", wait_until="commit")
-            page.get_by_role("heading", name=title).wait_for(timeout=60_000)
-            page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
+            page.get_by_role("heading", name=title).wait_for(timeout=WAIT)
+            page.locator('[data-testid="stMetric"]').first.wait_for(timeout=WAIT)
             shown = time.monotonic()
             if charts:
-                page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=60_000)
-            page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=60_000)
+                page.locator(".js-plotly-plot").nth(charts - 1).wait_for(timeout=WAIT)
+            page.locator('[data-testid="stDataFrame"]').first.wait_for(timeout=WAIT)
             drawn = time.monotonic()
             page.wait_for_timeout(1500)  # let plotly finish its transitions
             name = (slug or "seller_concentration").split("?")[0]
@@ -162,9 +166,9 @@ def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict
         browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1500})
         page.goto(f"{url}/imports", wait_until="commit")
-        page.get_by_role("heading", name="Import your data").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Import your data").wait_for(timeout=WAIT)
         page.locator('input[type="file"]').set_input_files(str(file))
-        page.get_by_role("heading", name="Preview").wait_for(timeout=60_000)
+        page.get_by_role("heading", name="Preview").wait_for(timeout=WAIT)
         layout = page.get_by_text(f"{file.name}: layout").first.inner_text()
         sign(page, signer)
         wait_enabled(page, "Import")
@@ -182,7 +186,7 @@ def upload(url: str, file: Path, signer: str, shots: Path | None = None) -> dict
     return seen
 
 
-def settle(page, timeout: float = 120_000) -> None:
+def settle(page, timeout: float = WAIT) -> None:
     """Wait until the app is not running a script (its "Running..." status widget gone)."""
     page.wait_for_function(
         "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
@@ -205,7 +209,7 @@ def sign(page, signer: str) -> None:
     raise AssertionError(f"the sidebar kept {name.input_value()!r}, not {signer!r}")
 
 
-def wait_enabled(page, label: str, timeout: float = 120_000) -> None:
+def wait_enabled(page, label: str, timeout: float = WAIT) -> None:
     """Wait until a button reading ``label`` is shown and enabled; on timeout, fail with what
     the page shows instead (the buttons, warnings, uploaded files and the signer field)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -242,7 +246,7 @@ def open_signed(pw, url: str, slug: str, title: str, signer: str):
     browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
     page = browser.new_page(viewport={"width": 1400, "height": 1500})
     page.goto(f"{url}/{slug}", wait_until="commit")
-    page.get_by_role("heading", name=title).wait_for(timeout=60_000)
+    page.get_by_role("heading", name=title).wait_for(timeout=WAIT)
     sign(page, signer)
     return browser, page
 
@@ -260,7 +264,7 @@ def upload_invoices(url: str, files: list[Path], signer: str, shots: Path | None
         page.get_by_role("button", name="Import", exact=True).click()
         done = page.get_by_text("Imported: the book below includes it.")
         done.wait_for(timeout=180_000)
-        page.get_by_text("Net profit").first.wait_for(timeout=60_000)  # the book, rerun
+        page.get_by_text("Net profit").first.wait_for(timeout=WAIT)  # the book, rerun
         seen = {
             "success": done.inner_text(),
             "errors": page.locator('[data-testid="stException"]').count(),
@@ -285,21 +289,21 @@ def tick_and_order(url: str, signer: str, shots: Path | None = None) -> dict:
 
     with sync_playwright() as pw:
         browser, page = open_signed(pw, url, "order_today", "Order today", signer)
-        page.get_by_text("Tick rows in the table").first.wait_for(timeout=60_000)
+        page.get_by_text("Tick rows in the table").first.wait_for(timeout=WAIT)
         before = tile(page)
         grid = page.locator('[data-testid="stDataFrame"]').first
-        grid.wait_for(timeout=60_000)
+        grid.wait_for(timeout=WAIT)
         page.wait_for_timeout(1000)  # the grid draws its canvas after the frame appears
         box = grid.bounding_box()
         # the row-selection checkbox column is the grid's first; rows are 35 px under a
         # 35 px header
         page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
         button = page.get_by_role("button", name="Mark 1 ticked as ordered")
-        button.wait_for(timeout=60_000)
+        button.wait_for(timeout=WAIT)
         page.wait_for_function(
             "() => [...document.querySelectorAll('button')].some("
             "b => b.innerText.includes('Mark 1 ticked') && !b.disabled)",
-            timeout=60_000,
+            timeout=WAIT,
         )
         label = button.inner_text().strip()
         if shots:
@@ -307,7 +311,7 @@ def tick_and_order(url: str, signer: str, shots: Path | None = None) -> dict:
             page.screenshot(path=shots / "order_today_ticked.png")
         button.click()
         toast = page.locator('[data-testid="stToast"]').first
-        toast.wait_for(timeout=60_000)
+        toast.wait_for(timeout=WAIT)
         seen = {"before": before, "button": label, "toast": toast.inner_text()}
         deadline = time.monotonic() + 60
         while tile(page) == before and time.monotonic() < deadline:
@@ -345,7 +349,7 @@ def sign_in(url: str, email: str, forge: Callable[[list[dict]], list[dict]], sho
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         page = context.new_page()
         page.goto(url, wait_until="commit")
-        page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+        page.get_by_role("button", name="Sign in").wait_for(timeout=WAIT)
         page.wait_for_timeout(1000)  # anything else the app would draw has drawn
         out = {"signed_out": seen(page)}
         if shots:
@@ -354,14 +358,14 @@ def sign_in(url: str, email: str, forge: Callable[[list[dict]], list[dict]], sho
         page.get_by_role("button", name="Sign in").click()
         page.locator('input[name="sub"]').fill(email)  # the provider's own form
         page.get_by_role("button", name="Authorize").click()
-        page.get_by_text(f"Signed in as {email}").wait_for(timeout=60_000)
-        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=60_000)
+        page.get_by_text(f"Signed in as {email}").wait_for(timeout=WAIT)
+        page.locator('[data-testid="stMetric"]').first.wait_for(timeout=WAIT)
         out["signed_in"] = seen(page) | {
             "heading": page.locator("h1").first.inner_text(),
             "cookies": [c["name"] for c in context.cookies()],
         }
         if shots:
-            page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
+            page.locator(".js-plotly-plot").first.wait_for(timeout=WAIT)
             page.wait_for_timeout(1500)
             page.screenshot(path=shots / "signed_in.png")
         out["forged"] = []
@@ -370,7 +374,7 @@ def sign_in(url: str, email: str, forge: Callable[[list[dict]], list[dict]], sho
             other.add_cookies([{**cookie, "url": url}])
             page = other.new_page()
             page.goto(url, wait_until="commit")
-            page.get_by_role("button", name="Sign in").wait_for(timeout=60_000)
+            page.get_by_role("button", name="Sign in").wait_for(timeout=WAIT)
             page.wait_for_timeout(1000)
             out["forged"].append(seen(page))
             other.close()
@@ -390,9 +394,9 @@ def cold_start(data_root: Path, runs: int = 3) -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1500})
             asked = time.monotonic()
             page.goto(url, wait_until="commit")
-            page.locator('[data-testid="stMetric"]').first.wait_for(timeout=120_000)
+            page.locator('[data-testid="stMetric"]').first.wait_for(timeout=WAIT)
             content = time.monotonic() - asked
-            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=120_000)
+            page.locator(".js-plotly-plot").nth(1).wait_for(timeout=WAIT)
             charts = time.monotonic() - asked
             browser.close()
         up = UP_AFTER[url]
