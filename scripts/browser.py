@@ -53,6 +53,8 @@ def free_port() -> int:
 #: How long (ms) the browser waits for the app to draw what a step expects: generous, since
 #: the 2 cores of a CI machine may be busy; a wait that runs out fails the test.
 WAIT = 120_000
+#: The sidebar field a laptop user signs their decisions with (app_pages/_common.signer).
+SIGNER_LABEL = "Your name (signs your decisions)"
 
 #: base URL -> seconds from starting its `stockroom serve` to its first healthy answer
 UP_AFTER: dict[str, float] = {}
@@ -197,7 +199,7 @@ def settle(page, timeout: float = WAIT) -> None:
 def sign(page, signer: str) -> None:
     """Type ``signer`` in the sidebar's name field, press Enter and wait until the rerun it
     asks for is over and the field still holds the name (a fill racing a rerun is lost)."""
-    name = page.get_by_label("Your name (signs your decisions)")
+    name = page.get_by_label(SIGNER_LABEL)
     for _ in range(3):
         settle(page)
         name.fill(signer)
@@ -223,7 +225,7 @@ def wait_enabled(page, label: str, timeout: float = WAIT) -> None:
         )
     except PlaywrightTimeout as exc:
         shown = page.evaluate(
-            """() => ({
+            """signer => ({
               buttons: [...document.querySelectorAll('button')]
                 .map(b => b.innerText.trim() + (b.disabled ? ' (disabled)' : ''))
                 .filter(t => t),
@@ -233,9 +235,10 @@ def wait_enabled(page, label: str, timeout: float = WAIT) -> None:
                 .map(f => f.innerText.trim()),
               running: !!document.querySelector('[data-testid="stStatusWidget"]'),
               signer: [...document.querySelectorAll('input')]
-                .filter(i => i.getAttribute('aria-label') === 'Your name (signs your decisions)')
+                .filter(i => i.getAttribute('aria-label') === signer)
                 .map(i => i.value),
-            })"""
+            })""",
+            SIGNER_LABEL,
         )
         raise AssertionError(f"no enabled {label!r} button; the page shows {shown}") from exc
 
