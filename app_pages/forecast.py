@@ -55,7 +55,9 @@ tiles[1].metric(
     f"{by_model.get('global_xgboost', 0):,}",
     help="Routed to the global XGBoost model; the rest went to seasonal naive or "
     "TSB where those did better in the backtest window. Every routed forecast of a SKU "
-    "that is not intermittent is averaged with ETS(A,N,A), which follows its recent level.",
+    "that is not intermittent is averaged with ETS(A,N,A) and weekly exponential smoothing, "
+    "which follow its recent level (one wholesale order capped, so it does not lift the "
+    "next four weeks).",
 )
 tiles[2].metric(
     "New products",

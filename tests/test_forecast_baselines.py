@@ -91,3 +91,42 @@ def test_weekly_ses_smooths_weeks_and_keeps_the_weekday_shape_in_phase():
     assert baselines.weekly_ses(late, 7)[0].sum() == pytest.approx(7.0)
     assert (baselines.weekly_ses(np.full((1, days), np.nan), 7) == 0).all()
     assert (baselines.weekly_ses(np.ones((2, 5)), 7) == 0).all()
+
+
+def test_winsorize_caps_each_series_at_its_own_quantile_of_sale_days():
+    rng = np.random.default_rng(3)
+    retail = rng.poisson(20, 400).astype(float)
+    retail[390] = 500.0  # one wholesale order
+    quiet = np.zeros(400)
+    quiet[[10, 200]] = [2.0, 4.0]
+    history = np.vstack([retail, quiet, np.full(400, np.nan)])
+    history[0, :5] = np.nan  # before the first sale
+    got = baselines.winsorize(history)
+    cap = np.quantile(retail[-365:][retail[-365:] > 0], baselines.WINSOR_QUANTILE)
+    assert got[0, 390] == pytest.approx(cap) and cap < 30
+    assert np.isnan(got[0, :5]).all() and np.isnan(got[2]).all()
+    assert (got[0, 5:] <= cap + 1e-9).all() and (got[0] == np.minimum(retail, cap))[5:].all()
+    # a series selling twice a year keeps its second sale: its own 90th percentile, not 0
+    assert got[1, 200] == pytest.approx(np.quantile([4.0], 0.9)) and got[1, 10] == 2.0
+
+
+def test_a_wholesale_order_does_not_lift_the_winsorized_forecast_but_its_units_stay():
+    rng = np.random.default_rng(4)
+    days = 364
+    retail = rng.poisson(20, days).astype(float)
+    spiked = retail.copy()
+    spiked[-3] += 600  # a wholesale order three days ago
+    history = np.vstack([retail, spiked])
+    plain = baselines.ets(history, 28)
+    robust = baselines.BASELINES["ets_winsorized"](history, 28)
+    # plain ETS reads the order as a new level: days ahead forecast well above 20
+    assert plain[1].mean() > plain[0].mean() + 3
+    # winsorized, the next four weeks carry the order's units spread over the last 91 days
+    # (about 600 / 91 = 6.6 a day more), where the jump would put them on the next days
+    scale = spiked[-91:].sum() / baselines.winsorize(history)[1, -91:].sum()
+    assert scale == pytest.approx(1 + 600 / 1820, rel=0.1)
+    assert robust[1] == pytest.approx(baselines.ets(baselines.winsorize(history), 28)[1] * scale)
+    assert robust[0].mean() == pytest.approx(plain[0].mean(), rel=0.1)
+    # a series with no sale at all forecasts 0, not NaN
+    none = baselines.BASELINES["weekly_ses_winsorized"](np.zeros((1, 140)), 7)
+    assert (none == 0).all()

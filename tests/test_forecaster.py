@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 from scipy.stats import poisson
 
-from stockroom.forecast import backtest, baselines
+from stockroom.forecast import backtest, baselines, routing
 from stockroom.forecast.data import panel
 from stockroom.forecast.demand_class import classify
 from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
@@ -60,32 +60,44 @@ def test_fit_predict_applies_rules_routing_and_intervals(sales):
     assert "dormant" in fc.flags[fc.ids.index("s41")]
 
 
-def test_routed_forecasts_are_averaged_with_ets_and_calibrated_on_the_average(sales):
+def _partners(history: np.ndarray, h: int) -> np.ndarray:
+    """The sum of the shipped combination partners' forecasts."""
+    return sum(baselines.BASELINES[name](history, h) for name in routing.COMBINE_WITH)
+
+
+def test_routed_forecasts_are_averaged_with_the_partners_and_calibrated_on_the_average(
+    sales, tmp_path
+):
     p = panel(sales)
     alone = Forecaster(replace(CONFIG, combine_with=None)).fit(p)
     both = Forecaster(CONFIG).fit(p)
+    assert CONFIG.combine_with == ("ets_winsorized", "weekly_ses_winsorized")
     assert (both.routing.choice == alone.routing.choice).all()  # routing is unchanged
     a, b = alone.predict(p), both.predict(p)
     rows = np.isin(b.model, CONFIG.candidates)
     assert rows.sum() == 40
     d = len(p.dates)
     # sellers of about one unit a day are intermittent (no sale on over a quarter of days):
-    # they keep the routed forecast; the others are averaged with ETS
+    # they keep the routed forecast; the others are averaged with the two partners, thirds
     alone_now = classify(p.y[rows]) == "intermittent"
     alone_then = classify(p.y[rows, : d - H]) == "intermittent"
     assert 0 < alone_now.sum() < 40
-    ets_now = np.where(alone_now[:, None], a.yhat[rows], baselines.ets(p.y[rows], H))
-    ets_then = np.where(alone_then[:, None], a.backtest[rows], baselines.ets(p.y[rows, : d - H], H))
-    assert b.yhat[rows] == pytest.approx(0.5 * a.yhat[rows] + 0.5 * ets_now)
-    assert b.backtest[rows] == pytest.approx(0.5 * a.backtest[rows] + 0.5 * ets_then)
+    now = np.where(alone_now[:, None], a.yhat[rows], (a.yhat[rows] + _partners(p.y[rows], H)) / 3)
+    then = np.where(
+        alone_then[:, None],
+        a.backtest[rows],
+        (a.backtest[rows] + _partners(p.y[rows, : d - H], H)) / 3,
+    )
+    assert b.yhat[rows] == pytest.approx(now)
+    assert b.backtest[rows] == pytest.approx(then)
     assert (b.yhat[~rows] == a.yhat[~rows]).all()  # dormant and cold starts as they were
     # the intervals are the combined forecasts' own: calibrated on the averaged errors
     assert not np.allclose(both.routing.residual_q, alone.routing.residual_q)
+    # the saved forecaster keeps the partners and reloads to the same forecasts
+    assert Forecaster.load(both.save(tmp_path / "f")).config == CONFIG
 
 
 def test_intermittent_series_keep_their_routed_forecast():
-    from stockroom.forecast import routing
-
     rng = np.random.default_rng(5)
     d = 200
     smooth = rng.poisson(4, d).astype(float)
@@ -94,17 +106,24 @@ def test_intermittent_series_keep_their_routed_forecast():
     history = np.vstack([smooth, intermittent, lumpy])
     forecast = np.full((3, 7), 10.0)
     groups = routing.demand_groups(history, d - 1)
-    got = routing.combine(forecast, history, "ets", groups)
-    ets = baselines.ets(history, 7)
-    assert got[0] == pytest.approx(0.5 * 10 + 0.5 * ets[0])
+    pair = ("ets", "weekly_ses")
+    got = routing.combine(forecast, history, pair, groups)
+    ets, weekly = baselines.ets(history, 7), baselines.weekly_ses(history, 7)
+    assert got[0] == pytest.approx((10 + ets[0] + weekly[0]) / 3)
     assert (got[1] == 10).all()  # intermittent: the routed forecast alone
-    assert got[2] == pytest.approx(0.5 * 10 + 0.5 * ets[2])  # lumpy: combined
+    assert got[2] == pytest.approx((10 + ets[2] + weekly[2]) / 3)  # lumpy: combined
     assert routing.combine(forecast, history, None, groups) is forecast
+    assert routing.combine(forecast, history, (), groups) is forecast
+    assert routing.combine(forecast, history, ("ets",), groups)[0] == pytest.approx(
+        (10 + ets[0]) / 2
+    )
     # a planned promo day keeps the driver-aware forecast (ETS cannot see the plan)
     promo = np.zeros((3, 7), dtype=bool)
     promo[0, 4] = True
-    got = routing.combine(forecast, history, "ets", groups, promo)
-    assert got[0, 4] == 10 and got[0, 3] == pytest.approx(0.5 * 10 + 0.5 * ets[0, 3])
+    got = routing.combine(forecast, history, pair, groups, promo)
+    assert got[0, 4] == 10 and got[0, 3] == pytest.approx((10 + ets[0, 3] + weekly[0, 3]) / 3)
+    with pytest.raises(ValueError, match="unknown routing candidate 'holt'"):
+        routing.combine(forecast, history, ("ets", "holt"), groups)
 
 
 def test_cross_validation_never_looks_ahead(sales):

@@ -26,12 +26,24 @@ Each returns an (n_series x horizon) array of point forecasts (units/day).
   (ADIDA) to forecasting*, JORS 62(3), 2011): simple exponential smoothing of the weekly
   totals, each day ahead the week's level times its weekday's share of recent sales. A
   week's total is steadier than its days; a benchmark baseline (the best simple model on
-  M5 and Online Retail, README), not in the shipped forecaster.
+  M5 and Online Retail, README).
+* :func:`winsorized` -- either of the last two fitted on the history with each series'
+  outlying days capped (:func:`winsorize`), the forecast then rescaled to the series' real
+  units of the last :data:`RESCALE_DAYS` days: ``ets_winsorized`` and
+  ``weekly_ses_winsorized``, the two models every routed forecast is averaged with
+  (:mod:`stockroom.forecast.routing`). A wholesale order of 500 units among days of 20 moves
+  an exponential smoothing level by alpha x 480 and its weekday offsets with it, and the
+  next four weeks are forecast from that jump; winsorizing the inputs is the simplest form
+  of the outlier cleaning that robust exponential smoothing does inside the recursion
+  (Gelper, Fried & Croux, *Robust forecasting with exponential and Holt-Winters smoothing*,
+  J. Forecasting 29(3), 2010), and the rescaling gives the capped units back, spread over
+  the days ahead, so the series' level stays unbiased.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 
 import numpy as np
 from statsmodels.tsa.holtwinters import SimpleExpSmoothing
@@ -202,6 +214,51 @@ def weekly_ses(history: np.ndarray, horizon: int) -> np.ndarray:
     return np.maximum(np.where(seen.any(axis=1)[:, None], out, 0.0), 0.0)
 
 
+#: The share (0-1) of a series' days with a sale below which :func:`winsorize` caps its
+#: daily units, read over the last :data:`WINSOR_DAYS` days; and the days whose real units a
+#: winsorized forecast is rescaled to (:func:`winsorized`).
+WINSOR_QUANTILE = 0.9
+WINSOR_DAYS = 365
+RESCALE_DAYS = 91
+
+
+def winsorize(
+    history: np.ndarray, q: float = WINSOR_QUANTILE, days: int = WINSOR_DAYS
+) -> np.ndarray:
+    """``history`` (n_series x n_days units, NaN = no observation) with each series' daily
+    units capped at the ``q`` quantile of its days with a sale in the last ``days`` days
+    (a series without a sale there is left as it is). NaN stays NaN."""
+    y = np.asarray(history, dtype=float)
+    sales = np.where(y[:, -days:] > 0, y[:, -days:], np.nan)
+    some = ~np.isnan(sales).all(axis=1)
+    cap = np.full(len(y), np.inf)
+    if some.any():
+        cap[some] = np.nanquantile(sales[some], q, axis=1)
+    return np.where(np.isnan(y), y, np.minimum(y, cap[:, None]))
+
+
+def winsorized(
+    fit: Callable[[np.ndarray, int], np.ndarray],
+) -> Callable[[np.ndarray, int], np.ndarray]:
+    """The baseline ``fit`` on the :func:`winsorize`-d history, each series' forecast
+    multiplied by its real units over the last :data:`RESCALE_DAYS` days divided by its
+    capped units over them (1 where it sold nothing there): the shape and the dynamics of
+    the cleaned series, the level of the real one. Same arguments and result as ``fit``
+    (n_series x horizon units/day, >= 0)."""
+
+    def run(history: np.ndarray, horizon: int) -> np.ndarray:
+        y = np.asarray(history, dtype=float)
+        capped = winsorize(y)
+        real = np.nansum(y[:, -RESCALE_DAYS:], axis=1)
+        kept = np.nansum(capped[:, -RESCALE_DAYS:], axis=1)
+        scale = np.where(kept > 0, real / np.where(kept > 0, kept, 1.0), 1.0)
+        return fit(capped, horizon) * scale[:, None]
+
+    run.__name__ = f"{fit.__name__}_winsorized"
+    run.__doc__ = f"{fit.__name__} on the winsorized history (:func:`winsorized`)."
+    return run
+
+
 BASELINES = {
     "seasonal_naive": seasonal_naive,
     "ses": ses,
@@ -210,4 +267,6 @@ BASELINES = {
     "tsb": tsb,
     "ets": ets,
     "weekly_ses": weekly_ses,
+    "ets_winsorized": winsorized(ets),
+    "weekly_ses_winsorized": winsorized(weekly_ses),
 }

@@ -19,9 +19,10 @@ What a fit at day index ``cutoff`` does, in order:
    every active series gets TSB (Teunter, Syntetos & Babai 2011);
 3. **routing** (:mod:`stockroom.forecast.routing`): each series goes to the candidate with the
    lowest squared error on the ``horizon`` days before the cutoff (the calibration window),
-   and its forecast, unless the series is intermittent, is averaged with ETS(A,N,A)'s
-   (``combine_with``); intervals are split-conformal quantiles of the combined errors of the
-   *active* series on that window (dormant series' exact zeros would make them too narrow).
+   and its forecast, unless the series is intermittent, is averaged with those of ETS(A,N,A)
+   and weekly SES fitted on its winsorized history (``combine_with``); intervals are
+   split-conformal quantiles of the combined errors of the *active* series on that window
+   (dormant series' exact zeros would make them too narrow).
 
 :meth:`~Forecaster.predict` applies the rules again at its own cutoff (the replay reuses one
 fit for four weekly reviews): dormant series get 0, cold starts their category's average
@@ -62,7 +63,9 @@ from stockroom.forecast.model import (
 )
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
-ARTEFACT_FORMAT = 3  # 2: interval scores per horizon bucket and for lead-time sums; 3: combine_with
+# 2: interval scores per horizon bucket and for lead-time sums; 3: combine_with; 4: combine_with
+# a tuple of baselines (the winsorized ETS and weekly SES)
+ARTEFACT_FORMAT = 4
 BANDS = ("q05", "q25", "q50", "q75", "q95")
 LEAD_BANDS = tables.LEAD_BANDS  # demand summed over days 1..L, units
 GLOBAL = "global_xgboost"
@@ -75,17 +78,17 @@ class ForecasterConfig:
     ``model``: the global model (lags, lag transforms, calendar features, trees, horizon in
     days, interval quantiles as shares 0-1); ``candidates``: the routing candidates,
     ``global_xgboost`` first, then baselines by name (one candidate = no routing);
-    ``combine_with``: the baseline every routed forecast is averaged with (None: none;
-    :func:`stockroom.forecast.routing.combine`); ``rules``: apply dormant / cold-start
-    rules (off: every launched series is forecast by the model); ``min_history_days``:
-    below this much history (plus the horizon) the model is not trained and active series
-    get TSB; ``train_min_sale_days``: a dormant series joins the model's training set only
-    with at least this many days with a sale.
+    ``combine_with``: the baselines every routed forecast is averaged with, equal weights
+    (None or empty: none; :func:`stockroom.forecast.routing.combine`); ``rules``: apply
+    dormant / cold-start rules (off: every launched series is forecast by the model);
+    ``min_history_days``: below this much history (plus the horizon) the model is not
+    trained and active series get TSB; ``train_min_sale_days``: a dormant series joins the
+    model's training set only with at least this many days with a sale.
     """
 
     model: ModelConfig = field(default_factory=ModelConfig)
     candidates: tuple[str, ...] = routing.CANDIDATES
-    combine_with: str | None = routing.COMBINE_WITH
+    combine_with: tuple[str, ...] | None = routing.COMBINE_WITH
     rules: bool = True
     min_history_days: int = 90
     train_min_sale_days: int = 10
@@ -95,8 +98,8 @@ class ForecasterConfig:
             raise ValueError(f"candidates must start with {GLOBAL!r}: {self.candidates}")
         unknown = [
             c
-            for c in (*self.candidates[1:], self.combine_with)
-            if c is not None and c not in baselines.BASELINES
+            for c in (*self.candidates[1:], *(self.combine_with or ()))
+            if c not in baselines.BASELINES
         ]
         if unknown:
             raise ValueError(
@@ -123,7 +126,7 @@ class ForecasterConfig:
         return cls(
             model=ModelConfig(**m),
             candidates=tuple(data["candidates"]),
-            combine_with=data["combine_with"],
+            combine_with=tuple(data["combine_with"]) if data["combine_with"] else None,
             rules=data["rules"],
             min_history_days=data["min_history_days"],
             train_min_sale_days=data["train_min_sale_days"],
