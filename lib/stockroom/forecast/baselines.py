@@ -214,9 +214,9 @@ def weekly_ses(history: np.ndarray, horizon: int) -> np.ndarray:
     return np.maximum(np.where(seen.any(axis=1)[:, None], out, 0.0), 0.0)
 
 
-#: The share (0-1) of a series' days with a sale below which :func:`winsorize` caps its
-#: daily units, read over the last :data:`WINSOR_DAYS` days; and the days whose real units a
-#: winsorized forecast is rescaled to (:func:`winsorized`).
+#: :func:`winsorize` caps a series' daily units at this quantile (share 0-1) of its days with
+#: a sale over the last :data:`WINSOR_DAYS` days; a winsorized forecast is rescaled to the
+#: series' real units over the last :data:`RESCALE_DAYS` days (:func:`winsorized`).
 WINSOR_QUANTILE = 0.9
 WINSOR_DAYS = 365
 RESCALE_DAYS = 91
