@@ -110,23 +110,34 @@ def test_winsorize_caps_each_series_at_its_own_quantile_of_sale_days():
     assert got[1, 200] == pytest.approx(np.quantile([4.0], 0.9)) and got[1, 10] == 2.0
 
 
-def test_a_wholesale_order_does_not_lift_the_winsorized_forecast_but_its_units_stay():
+def test_a_wholesale_order_lifts_the_winsorized_forecast_by_its_units_spread_not_by_a_jump():
     rng = np.random.default_rng(4)
     days = 364
-    retail = rng.poisson(20, days).astype(float)
-    spiked = retail.copy()
-    spiked[-3] += 600  # a wholesale order three days ago
-    history = np.vstack([retail, spiked])
-    plain = baselines.ets(history, 28)
-    robust = baselines.BASELINES["ets_winsorized"](history, 28)
-    # plain ETS reads the order as a new level: days ahead forecast well above 20
-    assert plain[1].mean() > plain[0].mean() + 3
-    # winsorized, the next four weeks carry the order's units spread over the last 91 days
-    # (about 600 / 91 = 6.6 a day more), where the jump would put them on the next days
-    scale = spiked[-91:].sum() / baselines.winsorize(history)[1, -91:].sum()
-    assert scale == pytest.approx(1 + 600 / 1820, rel=0.1)
-    assert robust[1] == pytest.approx(baselines.ets(baselines.winsorize(history), 28)[1] * scale)
-    assert robust[0].mean() == pytest.approx(plain[0].mean(), rel=0.1)
+    steady = rng.poisson(20, days).astype(float)
+    climbing = np.round(20 + np.arange(days) * 0.05 + rng.normal(0, 1, days))  # ETS: high alpha
+    rows = []
+    for base in (steady, climbing):
+        spiked = base.copy()
+        spiked[-3] += 600  # a wholesale order three days ago
+        rows += [base, spiked]
+    history = np.vstack(rows)
+    spread = 600 / baselines.RESCALE_DAYS  # the order's units over the rescaling days
+    for name in ("ets", "weekly_ses"):
+        plain = baselines.BASELINES[name](history, 28).mean(axis=1)
+        robust = baselines.BASELINES[f"{name}_winsorized"](history, 28).mean(axis=1)
+        for k in (0, 2):  # each series without and with the order
+            # the winsorized forecast carries the order as its units spread over the days
+            # ahead: about 600 / 91 = 6.6 a day more, whatever the smoothing
+            assert robust[k + 1] - robust[k] == pytest.approx(spread, rel=0.35)
+        # plain smoothing reads it as a new level: weekly SES's week of +600, ETS's level on the
+        # climbing series (a high alpha) -- several times the order's spread
+        lift = plain[3] - plain[2] if name == "ets" else plain[1] - plain[0]
+        assert lift > 3 * spread
+    # the rescaling factor by hand: real units over the last 91 days / capped units
+    capped = baselines.winsorize(history)
+    scale = history[1, -91:].sum() / capped[1, -91:].sum()
+    want = baselines.ets(capped, 28)[1] * scale
+    assert baselines.BASELINES["ets_winsorized"](history, 28)[1] == pytest.approx(want)
     # a series with no sale at all forecasts 0, not NaN
     none = baselines.BASELINES["weekly_ses_winsorized"](np.zeros((1, 140)), 7)
     assert (none == 0).all()

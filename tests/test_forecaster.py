@@ -94,7 +94,9 @@ def test_routed_forecasts_are_averaged_with_the_partners_and_calibrated_on_the_a
     # the intervals are the combined forecasts' own: calibrated on the averaged errors
     assert not np.allclose(both.routing.residual_q, alone.routing.residual_q)
     # the saved forecaster keeps the partners and reloads to the same forecasts
-    assert Forecaster.load(both.save(tmp_path / "f")).config == CONFIG
+    again = Forecaster.load(both.save(tmp_path / "f"))
+    assert again.config == CONFIG
+    assert np.array_equal(again.predict(p).yhat, b.yhat, equal_nan=True)
 
 
 def test_intermittent_series_keep_their_routed_forecast():
