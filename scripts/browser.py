@@ -211,16 +211,17 @@ def sign(page, signer: str) -> None:
     raise AssertionError(f"the sidebar kept {name.input_value()!r}, not {signer!r}")
 
 
-def wait_enabled(page, label: str, timeout: float = WAIT) -> None:
-    """Wait until a button reading ``label`` is shown and enabled; on timeout, fail with what
-    the page shows instead (the buttons, warnings, uploaded files and the signer field)."""
+def wait_enabled(page, label: str, timeout: float = WAIT, exact: bool = True) -> None:
+    """Wait until a button reading ``label`` (``exact=False``: a label containing it, e.g.
+    beside an icon's text) is shown and enabled; on timeout, fail with what the page shows
+    instead (the buttons, warnings, uploaded files and the signer field)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     try:
         page.wait_for_function(
-            "label => [...document.querySelectorAll('button')].some("
-            "b => b.innerText.trim() === label && !b.disabled)",
-            arg=label,
+            "([label, exact]) => [...document.querySelectorAll('button')].some(b => "
+            "(exact ? b.innerText.trim() === label : b.innerText.includes(label)) && !b.disabled)",
+            arg=[label, exact],
             timeout=timeout,
         )
     except PlaywrightTimeout as exc:
@@ -303,11 +304,7 @@ def tick_and_order(url: str, signer: str, shots: Path | None = None) -> dict:
         page.mouse.click(box["x"] + 14, box["y"] + 35 + 17)
         button = page.get_by_role("button", name="Mark 1 ticked as ordered")
         button.wait_for(timeout=WAIT)
-        page.wait_for_function(
-            "() => [...document.querySelectorAll('button')].some("
-            "b => b.innerText.includes('Mark 1 ticked') && !b.disabled)",
-            timeout=WAIT,
-        )
+        wait_enabled(page, "Mark 1 ticked", exact=False)
         label = button.inner_text().strip()
         if shots:
             shots.mkdir(parents=True, exist_ok=True)

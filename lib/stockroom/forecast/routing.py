@@ -191,9 +191,9 @@ def combine(
     rows = ~keep.all(axis=1)
     out = forecast.copy()
     if rows.any():
-        total = forecast[rows].copy()
+        total, fitted_on = forecast[rows].copy(), history[rows]
         for name in combine_with:
-            total += _baseline(name, history[rows], forecast.shape[1])
+            total += _baseline(name, fitted_on, forecast.shape[1])
         mixed = total / (len(combine_with) + 1)
         out[rows] = np.where(keep[rows], forecast[rows], mixed)
     return out
