@@ -77,17 +77,19 @@ def test_routed_forecasts_are_averaged_with_the_partners_and_calibrated_on_the_a
     rows = np.isin(b.model, CONFIG.candidates)
     assert rows.sum() == 40
     d = len(p.dates)
+
     # sellers of about one unit a day are intermittent (no sale on over a quarter of days):
-    # they keep the routed forecast; the others are averaged with the two partners, thirds
-    alone_now = classify(p.y[rows]) == "intermittent"
-    alone_then = classify(p.y[rows, : d - H]) == "intermittent"
-    assert 0 < alone_now.sum() < 40
-    now = np.where(alone_now[:, None], a.yhat[rows], (a.yhat[rows] + _partners(p.y[rows], H)) / 3)
-    then = np.where(
-        alone_then[:, None],
-        a.backtest[rows],
-        (a.backtest[rows] + _partners(p.y[rows, : d - H], H)) / 3,
-    )
+    # they keep the routed forecast; erratic ones take the two partners' average; the
+    # others are averaged with the two partners, thirds
+    def expected(routed: np.ndarray, history: np.ndarray) -> np.ndarray:
+        cls = classify(history)[:, None]
+        partners = _partners(history, H)
+        thirds = (routed + partners) / 3
+        return np.select([cls == "intermittent", cls == "erratic"], [routed, partners / 2], thirds)
+
+    assert 0 < (classify(p.y[rows]) == "intermittent").sum() < 40
+    now = expected(a.yhat[rows], p.y[rows])
+    then = expected(a.backtest[rows], p.y[rows, : d - H])
     assert b.yhat[rows] == pytest.approx(now)
     assert b.backtest[rows] == pytest.approx(then)
     assert (b.yhat[~rows] == a.yhat[~rows]).all()  # dormant and cold starts as they were
@@ -99,28 +101,32 @@ def test_routed_forecasts_are_averaged_with_the_partners_and_calibrated_on_the_a
     assert np.array_equal(again.predict(p).yhat, b.yhat, equal_nan=True)
 
 
-def test_intermittent_series_keep_their_routed_forecast():
+def test_intermittent_series_keep_their_routed_forecast_and_erratic_ones_take_the_partners():
     rng = np.random.default_rng(5)
     d = 200
     smooth = rng.poisson(4, d).astype(float)
     intermittent = np.where(rng.random(d) < 0.2, 3.0, 0.0)  # rare sales of one size
     lumpy = np.where(rng.random(d) < 0.2, rng.choice([1.0, 30.0], d), 0.0)
-    history = np.vstack([smooth, intermittent, lumpy])
-    forecast = np.full((3, 7), 10.0)
+    erratic = rng.choice([2.0, 3.0, 60.0], d, p=[0.45, 0.45, 0.1])  # daily, uneven sizes
+    history = np.vstack([smooth, intermittent, lumpy, erratic])
+    forecast = np.full((4, 7), 10.0)
     groups = routing.demand_groups(history, d - 1)
+    assert [routing.GROUPS[g] for g in groups] == ["smooth", "intermittent", "lumpy", "erratic"]
     pair = ("ets", "weekly_ses")
     got = routing.combine(forecast, history, pair, groups)
     ets, weekly = baselines.ets(history, 7), baselines.weekly_ses(history, 7)
     assert got[0] == pytest.approx((10 + ets[0] + weekly[0]) / 3)
     assert (got[1] == 10).all()  # intermittent: the routed forecast alone
     assert got[2] == pytest.approx((10 + ets[2] + weekly[2]) / 3)  # lumpy: combined
+    assert got[3] == pytest.approx((ets[3] + weekly[3]) / 2)  # erratic: the partners alone
+    assert not np.allclose(got[3], (10 + ets[3] + weekly[3]) / 3)
     assert routing.combine(forecast, history, None, groups) is forecast
     assert routing.combine(forecast, history, (), groups) is forecast
     assert routing.combine(forecast, history, ("ets",), groups)[0] == pytest.approx(
         (10 + ets[0]) / 2
     )
     # a planned promo day keeps the driver-aware forecast (ETS cannot see the plan)
-    promo = np.zeros((3, 7), dtype=bool)
+    promo = np.zeros((4, 7), dtype=bool)
     promo[0, 4] = True
     got = routing.combine(forecast, history, pair, groups, promo)
     assert got[0, 4] == 10 and got[0, 3] == pytest.approx((10 + ets[0, 3] + weekly[0, 3]) / 3)

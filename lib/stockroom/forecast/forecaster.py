@@ -64,8 +64,8 @@ from stockroom.forecast.model import (
 
 #: Version of the artefact layout :meth:`Forecaster.save` writes.
 # 2: interval scores per horizon bucket and for lead-time sums; 3: combine_with; 4: combine_with
-# a tuple of baselines (the winsorized ETS and weekly SES)
-ARTEFACT_FORMAT = 4
+# a tuple of baselines (the winsorized ETS and weekly SES); 5: erratic series on the partners alone
+ARTEFACT_FORMAT = 5
 BANDS = ("q05", "q25", "q50", "q75", "q95")
 LEAD_BANDS = tables.LEAD_BANDS  # demand summed over days 1..L, units
 GLOBAL = "global_xgboost"
