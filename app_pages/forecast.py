@@ -15,6 +15,10 @@ MODEL_NOTES = {
     "category_average": "A new product with too few earlier launches to compare with: its "
     "category's average, blended with its own rate by age.",
     "dormant": "Silent for about three of its usual intervals between sales: not forecast.",
+    "winsorized_smoothing": "Sells on most days in very uneven amounts (erratic): the average "
+    "of ETS and weekly exponential smoothing, fitted on its history with each day capped at "
+    "the 90th percentile of its sale days, so one wholesale order does not lift the next "
+    "four weeks.",
 }
 
 f = _common.filters()
@@ -57,7 +61,7 @@ tiles[1].metric(
     "TSB where those did better in the backtest window. Every routed forecast of a SKU "
     "that is not intermittent is averaged with ETS(A,N,A) and weekly exponential smoothing, "
     "which follow its recent level (one wholesale order capped, so it does not lift the "
-    "next four weeks).",
+    "next four weeks); erratic SKUs get those two alone (winsorized_smoothing).",
 )
 tiles[2].metric(
     "New products",

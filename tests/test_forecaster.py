@@ -15,7 +15,7 @@ from scipy.stats import poisson
 from stockroom.forecast import backtest, baselines, routing
 from stockroom.forecast.data import panel
 from stockroom.forecast.demand_class import classify
-from stockroom.forecast.forecaster import Forecaster, ForecasterConfig
+from stockroom.forecast.forecaster import SMOOTHING, Forecaster, ForecasterConfig
 from stockroom.forecast.model import ANNUAL_FEATURES
 from stockroom.procurement import replay
 from tests.conftest import daily_sales
@@ -74,7 +74,7 @@ def test_routed_forecasts_are_averaged_with_the_partners_and_calibrated_on_the_a
     assert CONFIG.combine_with == ("ets_winsorized", "weekly_ses_winsorized")
     assert (both.routing.choice == alone.routing.choice).all()  # routing is unchanged
     a, b = alone.predict(p), both.predict(p)
-    rows = np.isin(b.model, CONFIG.candidates)
+    rows = np.isin(b.model, (*CONFIG.candidates, SMOOTHING))
     assert rows.sum() == 40
     d = len(p.dates)
 
@@ -132,6 +132,29 @@ def test_intermittent_series_keep_their_routed_forecast_and_erratic_ones_take_th
     assert got[0, 4] == 10 and got[0, 3] == pytest.approx((10 + ets[0, 3] + weekly[0, 3]) / 3)
     with pytest.raises(ValueError, match="unknown routing candidate 'holt'"):
         routing.combine(forecast, history, ("ets", "holt"), groups)
+
+
+def test_erratic_skus_are_named_by_the_smoothing_partners_and_show_no_shap_drivers():
+    rng = np.random.default_rng(11)
+    n, d = 24, 400
+    units = rng.poisson(rng.uniform(2, 6, n)[:, None], (n, d)).astype(float)
+    # four erratic sellers: a sale every day, now and then a wholesale order of 60
+    units[:4] = rng.choice([2.0, 3.0, 60.0], (4, d), p=[0.45, 0.45, 0.1])
+    p = panel(daily_sales(units, date(2023, 1, 1)))
+    cutoff = len(p.dates) - 1
+    assert (classify(p.y[:4]) == "erratic").all() and not (classify(p.y[4:]) == "erratic").any()
+    fitted = Forecaster(CONFIG).fit(p)
+    fc = fitted.predict(p)
+    erratic = [fc.ids.index(f"s{i:02d}") for i in range(4)]
+    assert {fc.model[i] for i in erratic} == {SMOOTHING}
+    assert SMOOTHING not in {fc.model[i] for i in range(n) if i not in erratic}
+    # their forecast is the partners' average on the whole history, whatever they were routed to
+    partners = _partners(p.y[erratic, : cutoff + 1], H) / 2
+    assert fc.yhat[erratic] == pytest.approx(partners)
+    # the SHAP drivers explain the global model's forecasts only: none for the erratic SKUs
+    drivers = fitted.explain(p)
+    assert drivers and not {f"s{i:02d}" for i in range(4)} & drivers.keys()
+    assert {fc.model[fc.ids.index(sku)] for sku in drivers} == {"global_xgboost"}
 
 
 def test_cross_validation_never_looks_ahead(sales):

@@ -653,7 +653,8 @@ FORECASTS = Table(
         Column(
             "model",
             pl.String,
-            "global_xgboost / seasonal_naive / tsb / category_average / reference_class / dormant.",
+            "global_xgboost / seasonal_naive / tsb / winsorized_smoothing / category_average / "
+            "reference_class / dormant.",
         ),
         Column(
             "flags",

@@ -69,6 +69,9 @@ ARTEFACT_FORMAT = 5
 BANDS = ("q05", "q25", "q50", "q75", "q95")
 LEAD_BANDS = tables.LEAD_BANDS  # demand summed over days 1..L, units
 GLOBAL = "global_xgboost"
+#: The model name of a series forecast by the winsorized smoothing partners alone
+#: (:func:`stockroom.forecast.routing.on_partners_only`: erratic series).
+SMOOTHING = "winsorized_smoothing"
 
 
 @dataclass(frozen=True)
@@ -144,8 +147,9 @@ class Forecast:
     reference class its empirical quantiles; under the TSB fallback, which
     has no calibration window, the band equals ``yhat``; without rules, series not launched
     by the cutoff are NaN throughout. ``model``: per series the model that made it
-    (``global_xgboost`` / a baseline / ``tsb`` / ``category_average`` /
-    ``reference_class`` / ``dormant``);
+    (``global_xgboost`` / a baseline / ``tsb`` / :data:`SMOOTHING` (an erratic series on the
+    winsorized smoothing partners alone) / ``category_average`` / ``reference_class`` /
+    ``dormant``; a combined series is named by its routed member);
     ``flags``: per series a list of ``dormant``, ``cold_start``, ``low_confidence``;
     ``backtest``: the chosen model's forecast of the ``horizon`` days up to the cutoff, made
     without them (NaN where there is none) -- only when predicting at the fit cutoff.
@@ -345,6 +349,8 @@ class Forecaster:
                     c.combine_with,
                 )
                 model[rows] = np.array(c.candidates, dtype=object)[choice]
+                groups = routing.demand_groups(sub.y, cutoff)
+                model[rows[routing.on_partners_only(groups, c.combine_with)]] = SMOOTHING
                 if at_fit:
                     backtest[rows[known]] = self.routing.backtest[idx[known]]
                 for k in BANDS + LEAD_BANDS:
@@ -397,7 +403,8 @@ class Forecaster:
         return Forecast(list(p.ids), p.dates[cutoff], cutoff, yhat, bands, model, flags, backtest)
 
     def explain(self, p: Panel, cutoff: int | None = None, top: int = 5) -> dict[str, str]:
-        """Per series routed to the global model, its ``top`` SHAP drivers of the first
+        """Per series routed to the global model (and not on the smoothing partners alone:
+        :data:`SMOOTHING`), its ``top`` SHAP drivers of the first
         forecast day as JSON ``[[feature, value], ...]`` (log units: exp(value) is the
         multiplicative effect; :meth:`GlobalModel.contributions`). Empty without a model."""
         cutoff = self._day_index(p, cutoff)
@@ -408,10 +415,12 @@ class Forecaster:
         names = self.config.model.all_features
         contributions = self.model.contributions(sub, cutoff)
         order = np.argsort(-np.abs(contributions[:, :-1]), axis=1)[:, :top]
+        groups = routing.demand_groups(sub.y, cutoff)
+        smoothed = routing.on_partners_only(groups, self.config.combine_with)
         out = {}
-        for sku, row, idx in zip(sub.ids, contributions, order, strict=True):
+        for sku, row, idx, alone in zip(sub.ids, contributions, order, smoothed, strict=True):
             k = self.routed_ids.get(sku)
-            if k is not None and self.routing.choice[k] == 0:
+            if k is not None and self.routing.choice[k] == 0 and not alone:
                 out[sku] = json.dumps(
                     [[names[j], round(float(row[j]), 4)] for j in idx if row[j] != 0]
                 )

@@ -201,12 +201,11 @@ def combine(
     rows = ~keep.all(axis=1)
     out = forecast.copy()
     if rows.any():
-        total, fitted_on = forecast[rows].copy(), history[rows]
-        for name in combine_with:
-            total += _baseline(name, fitted_on, forecast.shape[1])
+        fitted_on = history[rows]
+        partners = sum(_baseline(name, fitted_on, forecast.shape[1]) for name in combine_with)
         k = len(combine_with)
-        only = np.isin(groups[rows], [GROUPS.index(c) for c in PARTNERS_ONLY])[:, None]
-        mixed = np.where(only, (total - forecast[rows]) / k, total / (k + 1))
+        only = on_partners_only(groups[rows], combine_with)[:, None]
+        mixed = np.where(only, partners / k, (forecast[rows] + partners) / (k + 1))
         out[rows] = np.where(keep[rows], forecast[rows], mixed)
     return out
 
@@ -235,3 +234,12 @@ def apply(
         classes,
     )
     return {"yhat": routed, **bands}
+
+
+def on_partners_only(groups: np.ndarray, combine_with: tuple[str, ...] | None) -> np.ndarray:
+    """Bool per series: :func:`combine` forecasts it by the ``combine_with`` baselines'
+    average alone (its demand group, an index into :data:`GROUPS`, is in
+    :data:`PARTNERS_ONLY`; all False without baselines)."""
+    if not combine_with:
+        return np.zeros(len(groups), dtype=bool)
+    return np.isin(groups, [GROUPS.index(c) for c in PARTNERS_ONLY])
