@@ -20,7 +20,8 @@ What a fit at day index ``cutoff`` does, in order:
 3. **routing** (:mod:`stockroom.forecast.routing`): each series goes to the candidate with the
    lowest squared error on the ``horizon`` days before the cutoff (the calibration window),
    and its forecast, unless the series is intermittent, is averaged with those of ETS(A,N,A)
-   and weekly SES fitted on its winsorized history (``combine_with``); intervals are
+   and weekly SES fitted on its winsorized history (``combine_with``; an erratic series
+   gets those two alone, model :data:`SMOOTHING`); intervals are
    split-conformal quantiles of the combined errors of the *active* series on that window
    (dormant series' exact zeros would make them too narrow).
 
@@ -349,8 +350,7 @@ class Forecaster:
                     c.combine_with,
                 )
                 model[rows] = np.array(c.candidates, dtype=object)[choice]
-                groups = routing.demand_groups(sub.y, cutoff)
-                model[rows[routing.on_partners_only(groups, c.combine_with)]] = SMOOTHING
+                model[rows[routing.on_partners_only(fc["groups"], c.combine_with)]] = SMOOTHING
                 if at_fit:
                     backtest[rows[known]] = self.routing.backtest[idx[known]]
                 for k in BANDS + LEAD_BANDS:

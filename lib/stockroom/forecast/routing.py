@@ -220,8 +220,9 @@ def apply(
 ) -> dict[str, np.ndarray]:
     """Forecasts for the days after ``cutoff`` (as :meth:`GlobalModel.predict`) with each
     series on its routed candidate, combined with ``combine_with`` (:func:`combine`), and
-    the routed conformal band. ``cutoff`` may be later than the one routed at (the replay
-    reuses a routing for the following reviews)."""
+    the routed conformal band, and under ``groups`` each series' demand group at ``cutoff``
+    (index into :data:`GROUPS`, as :func:`demand_groups`). ``cutoff`` may be later than the
+    one routed at (the replay reuses a routing for the following reviews)."""
     fc = model.predict(p, cutoff)
     now = _candidates(fc["yhat"], p, cutoff, model.config.horizon, candidates)
     routed, classes = _routed(now, routing.choice, p, cutoff, combine_with)
@@ -233,7 +234,7 @@ def apply(
         routing.lead_q,
         classes,
     )
-    return {"yhat": routed, **bands}
+    return {"yhat": routed, **bands, "groups": classes}
 
 
 def on_partners_only(groups: np.ndarray, combine_with: tuple[str, ...] | None) -> np.ndarray:
